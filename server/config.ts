@@ -1,0 +1,125 @@
+// Configuration from the environment, validated once at start.
+import { resolve } from "node:path";
+
+export interface ApiKey {
+  tenant: string;
+  key: string;
+}
+
+export interface DeliveryDefaults {
+  retries: number;
+  retryDelayMs: number;
+  timeoutMs: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Undefined means: start the embedded FerretDB. */
+  mongodbUri: string | undefined;
+  database: string;
+  /** Undefined means: none configured, so a development key is generated and kept in the data folder. */
+  apiKeys: ApiKey[] | undefined;
+  allowPrivateUrls: boolean;
+  dataDir: string;
+  delivery: DeliveryDefaults;
+  maxPayloadBytes: number;
+  logLevel: LogLevel;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name}: "${raw}" is not a whole number`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name}: ${value} is outside ${min}..${max}`);
+  return value;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v === "true" || v === "1" || v === "yes") return true;
+  if (v === "false" || v === "0" || v === "no") return false;
+  throw new ConfigError(`${name}: "${raw}" is not true or false`);
+}
+
+const TENANT = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function parseApiKeys(raw: string): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const seen = new Set<string>();
+  for (const item of raw.split(",")) {
+    const pair = item.trim();
+    if (pair === "") continue;
+    const colon = pair.indexOf(":");
+    if (colon <= 0 || colon === pair.length - 1) {
+      throw new ConfigError(`HOOKWIRE_API_KEYS: "${pair.slice(0, 3)}…" is not a tenant:key pair`);
+    }
+    const tenant = pair.slice(0, colon);
+    const key = pair.slice(colon + 1);
+    if (!TENANT.test(tenant)) {
+      throw new ConfigError(`HOOKWIRE_API_KEYS: tenant "${tenant}" must be 1-64 letters, digits, '_', '.' or '-'`);
+    }
+    if (/\s/.test(key)) throw new ConfigError(`HOOKWIRE_API_KEYS: the key of tenant "${tenant}" contains white space`);
+    if (seen.has(key)) throw new ConfigError(`HOOKWIRE_API_KEYS: a key is listed twice (tenant "${tenant}")`);
+    seen.add(key);
+    keys.push({ tenant, key });
+  }
+  if (keys.length === 0) throw new ConfigError("HOOKWIRE_API_KEYS: is set but lists no tenant:key pair");
+  return keys;
+}
+
+function hostVar(env: Env): string {
+  const host = (env.HOOKWIRE_HOST ?? "").trim() || "127.0.0.1";
+  if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new ConfigError(`HOOKWIRE_HOST: "${host}" is not a host name or address`);
+  return host;
+}
+
+function mongoUriVar(env: Env): string | undefined {
+  const uri = env.MONGODB_URI?.trim();
+  if (!uri) return undefined;
+  if (!/^mongodb(\+srv)?:\/\/.+/.test(uri)) {
+    throw new ConfigError('MONGODB_URI: must start with "mongodb://" or "mongodb+srv://"');
+  }
+  return uri;
+}
+
+function logLevelVar(env: Env): LogLevel {
+  const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
+  if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
+  throw new ConfigError(`HOOKWIRE_LOG_LEVEL: "${raw}" is not one of debug, info, warn, error`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const database = (env.HOOKWIRE_DATABASE ?? "").trim() || "hookwire";
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) {
+    throw new ConfigError(`HOOKWIRE_DATABASE: "${database}" must be 1-63 letters, digits, '_' or '-'`);
+  }
+  const rawKeys = env.HOOKWIRE_API_KEYS;
+  return {
+    host: hostVar(env),
+    port: intVar(env, "HOOKWIRE_PORT", 8080, 0, 65535),
+    mongodbUri: mongoUriVar(env),
+    database,
+    apiKeys: rawKeys === undefined || rawKeys.trim() === "" ? undefined : parseApiKeys(rawKeys),
+    allowPrivateUrls: boolVar(env, "HOOKWIRE_ALLOW_PRIVATE_URLS", false),
+    dataDir: resolve((env.HOOKWIRE_DATA_DIR ?? "").trim() || ".hookwire"),
+    delivery: {
+      retries: intVar(env, "HOOKWIRE_RETRIES", 3, 0, 20),
+      retryDelayMs: intVar(env, "HOOKWIRE_RETRY_DELAY_MS", 1000, 1, 3_600_000),
+      timeoutMs: intVar(env, "HOOKWIRE_TIMEOUT_MS", 10_000, 100, 300_000),
+    },
+    maxPayloadBytes: intVar(env, "HOOKWIRE_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+    logLevel: logLevelVar(env),
+  };
+}

@@ -1,0 +1,21 @@
+import { randomBytes } from "node:crypto";
+import { invalid } from "./errors.js";
+
+/** "prefix_" + base36 milliseconds (fixed width) + 80 random bits: ids sort by creation time, which list pagination relies on. */
+export function newId(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36).padStart(9, "0")}${randomBytes(10).toString("hex")}`;
+}
+
+/** Page tokens are opaque to callers: the last id of the previous page, base64url-encoded. */
+export function encodePageToken(lastId: string): string {
+  return Buffer.from(lastId, "utf8").toString("base64url");
+}
+
+export function decodePageToken(token: string, prefix: string): string | undefined {
+  if (token === "") return undefined;
+  const id = Buffer.from(token, "base64url").toString("utf8");
+  if (!id.startsWith(`${prefix}_`) || !/^[a-z]+_[0-9a-z]+$/.test(id)) {
+    throw invalid("page_token", "is not a token this list returned");
+  }
+  return id;
+}

@@ -1,0 +1,90 @@
+// Entry point: `npm start`. Reads the environment, starts the embedded store when MONGODB_URI is unset,
+// serves until SIGTERM/SIGINT.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startHookwire } from "./app.js";
+import { ConfigError, loadConfig, type ApiKey, type Config } from "./config.js";
+import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./embedded-ferretdb.js";
+import { createLogger, errorFields, type Logger } from "./log.js";
+
+/** Without HOOKWIRE_API_KEYS, a development key for tenant "default", kept in the data folder so it survives restarts. */
+function developmentKey(config: Config, log: Logger): ApiKey[] {
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, "dev-api-key");
+  let key: string;
+  try {
+    key = readFileSync(file, "utf8").trim();
+  } catch {
+    key = `hwk_${randomBytes(24).toString("base64url")}`;
+    writeFileSync(file, key + "\n", { mode: 0o600 });
+  }
+  log.warn("HOOKWIRE_API_KEYS is not set: using a development key for tenant \"default\"", { keyFile: file });
+  return [{ tenant: "default", key }];
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hookwire: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const apiKeys = config.apiKeys ?? developmentKey(config, log);
+
+  let stopping = false;
+  let embedded: EmbeddedFerretDB | undefined;
+  let mongodbUri = config.mongodbUri;
+  if (mongodbUri === undefined) {
+    try {
+      embedded = await startFerretDB({ dir: join(config.dataDir, "ferretdb") });
+    } catch (err) {
+      if (err instanceof EmbeddedStoreError) {
+        process.stderr.write(`hookwire: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    mongodbUri = embedded.uri;
+    log.info("embedded FerretDB started", { uri: embedded.uri, dataDir: embedded.dataDir });
+    embedded.process.once("exit", (code) => {
+      if (!stopping) {
+        log.error("embedded FerretDB exited; stopping", { code });
+        process.exit(1);
+      }
+    });
+  }
+
+  let app: Awaited<ReturnType<typeof startHookwire>>;
+  try {
+    app = await startHookwire({ config, mongodbUri, apiKeys, log });
+  } catch (err) {
+    stopping = true;
+    await embedded?.stop();
+    throw err;
+  }
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    try {
+      await app.close();
+      await embedded?.stop();
+    } catch (err) {
+      log.error("shutdown failed", errorFields(err));
+    }
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`hookwire: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

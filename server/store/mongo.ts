@@ -1,0 +1,38 @@
+// The only module that opens MongoDB; everything else gets collections from here.
+import { MongoClient, type Db } from "mongodb";
+import type { Logger } from "../log.js";
+import { SubscriptionStore } from "./subscriptions.js";
+
+export interface Store {
+  client: MongoClient;
+  db: Db;
+  subscriptions: SubscriptionStore;
+  /** True when MongoDB answers a ping. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function openStore(uri: string, database: string, log: Logger): Promise<Store> {
+  // A short server selection timeout turns an unreachable database into a prompt UNAVAILABLE
+  // instead of an RPC that hangs for the driver's default 30 s.
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: "hookwire" });
+  await client.connect();
+  const db = client.db(database);
+  const subscriptions = new SubscriptionStore(db.collection("subscriptions"));
+  await subscriptions.ensureIndexes();
+  log.info("store ready", { database });
+  return {
+    client,
+    db,
+    subscriptions,
+    async ping() {
+      try {
+        await db.command({ ping: 1 }, { timeoutMS: 2000 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => client.close(),
+  };
+}

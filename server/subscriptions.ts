@@ -1,0 +1,98 @@
+// Subscription use cases: validation rules applied, then one store call each.
+import { generateSecret } from "../sdk/signature.js";
+import { notFound } from "./errors.js";
+import { decodePageToken, encodePageToken, newId } from "./ids.js";
+import type { SubscriptionChanges, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
+import { pageSize, validateDescription, validateEventFilters, validateId, validateSecret, validateUrl } from "./validation.js";
+
+export interface SubscriptionDeps {
+  store: SubscriptionStore;
+  allowPrivateUrls: boolean;
+}
+
+export interface RegisterInput {
+  url: string;
+  events: readonly string[];
+  secret: string;
+  description: string;
+}
+
+export async function registerSubscription(
+  deps: SubscriptionDeps,
+  tenant: string,
+  input: RegisterInput,
+): Promise<{ subscription: SubscriptionDoc; secret: string }> {
+  const url = validateUrl(input.url, deps.allowPrivateUrls);
+  const events = validateEventFilters(input.events);
+  const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
+  const description = validateDescription(input.description);
+  const now = new Date();
+  const doc: SubscriptionDoc = {
+    _id: newId("sub"),
+    tenant,
+    url,
+    events,
+    secret,
+    description,
+    createdAt: now,
+    updatedAt: now,
+    disabled: false,
+    disabledReason: "",
+  };
+  await deps.store.insert(doc);
+  return { subscription: doc, secret };
+}
+
+export async function getSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<SubscriptionDoc> {
+  validateId(id, "sub");
+  const doc = await deps.store.get(tenant, id);
+  if (!doc) throw notFound("subscription", id);
+  return doc;
+}
+
+export async function listSubscriptions(
+  deps: SubscriptionDeps,
+  tenant: string,
+  requestedPageSize: number,
+  pageToken: string,
+): Promise<{ subscriptions: SubscriptionDoc[]; nextPageToken: string }> {
+  const size = pageSize(requestedPageSize);
+  const after = decodePageToken(pageToken, "sub");
+  // One extra row tells whether another page exists without a count query.
+  const rows = await deps.store.list(tenant, after, size + 1);
+  const page = rows.slice(0, size);
+  const last = page[page.length - 1];
+  return { subscriptions: page, nextPageToken: rows.length > size && last ? encodePageToken(last._id) : "" };
+}
+
+export interface UpdateInput {
+  url?: string | undefined;
+  events: readonly string[];
+  description?: string | undefined;
+  disabled?: boolean | undefined;
+}
+
+export async function updateSubscription(
+  deps: SubscriptionDeps,
+  tenant: string,
+  id: string,
+  input: UpdateInput,
+): Promise<SubscriptionDoc> {
+  validateId(id, "sub");
+  const changes: SubscriptionChanges = {};
+  if (input.url !== undefined) changes.url = validateUrl(input.url, deps.allowPrivateUrls);
+  if (input.events.length > 0) changes.events = validateEventFilters(input.events);
+  if (input.description !== undefined) changes.description = validateDescription(input.description);
+  if (input.disabled !== undefined) {
+    changes.disabled = input.disabled;
+    changes.disabledReason = input.disabled ? "disabled by caller" : "";
+  }
+  const doc = await deps.store.update(tenant, id, changes, new Date());
+  if (!doc) throw notFound("subscription", id);
+  return doc;
+}
+
+export async function deleteSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<void> {
+  validateId(id, "sub");
+  if (!(await deps.store.delete(tenant, id))) throw notFound("subscription", id);
+}
