@@ -8,8 +8,7 @@ CACHE_DIR="${HOOKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hookwire}"
 BIN="$CACHE_DIR/ferretdb-$VERSION/ferretdb"
 if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
 if ! command -v go >/dev/null 2>&1; then
-  echo "hookwire: Go is needed to build the embedded FerretDB (or set MONGODB_URI to a MongoDB server)" >&2
-  exit 3
+  exit 3 # the caller explains: it knows whether MONGODB_URI is an alternative
 fi
 mkdir -p "$CACHE_DIR"
 echo "hookwire: building FerretDB $VERSION into $CACHE_DIR (first run only, takes a few minutes)" >&2

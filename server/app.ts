@@ -1,6 +1,7 @@
 // Wires config, store and RPC handlers into a listening server.
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ApiKey, Config } from "./config.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
 import { listen, type DualHandler } from "./listener.js";
 import type { Logger } from "./log.js";
 import { authInterceptor, errorInterceptor } from "./rpc/interceptors.js";
@@ -33,7 +34,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOpt
       router.service(WebhookService, webhookService({ store: store.subscriptions, allowPrivateUrls: config.allowPrivateUrls }));
     },
   });
-  const listener = await listen(handler as DualHandler, config.host, config.port);
+  const listener = await listen(withSpecGrpcMessage(handler as DualHandler), config.host, config.port);
   log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"] });
   return {
     port: listener.port,

@@ -1,0 +1,80 @@
+// Start-up, configuration errors, restarts and shutdown of the real server process.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { bearer, grpcClient, KEYS, spawnServer, startServer, uniqueDatabase } from "./helpers/server.js";
+
+it("keeps a subscription across a restart on the same database", async () => {
+  const database = uniqueDatabase("restart");
+  const first = await startServer({ database });
+  const { subscription } = await grpcClient(first).register({ url: "https://example.com/persist", events: ["a.*"] }, { headers: bearer(KEYS.acme) });
+  expect(await first.stop("SIGTERM")).toBe(0);
+  expect(first.output()).toContain('"msg":"shutting down"');
+
+  const second = await startServer({ database });
+  try {
+    const got = await grpcClient(second).getSubscription({ id: subscription!.id }, { headers: bearer(KEYS.acme) });
+    expect(got.subscription).toEqual(subscription);
+  } finally {
+    await second.stop("SIGINT");
+  }
+});
+
+it.each([
+  [{ HOOKWIRE_PORT: "eighty" }, /HOOKWIRE_PORT: "eighty" is not a whole number/],
+  [{ HOOKWIRE_PORT: "70000" }, /HOOKWIRE_PORT: 70000 is outside/],
+  [{ HOOKWIRE_API_KEYS: "no-colon" }, /HOOKWIRE_API_KEYS: .* is not a tenant:key pair/],
+  [{ HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" }, /HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" is not true or false/],
+  [{ MONGODB_URI: "postgres://x" }, /MONGODB_URI: must start with/],
+  [{ HOOKWIRE_RETRIES: "-1" }, /HOOKWIRE_RETRIES/],
+])("exits 2 with one clear line for a bad setting %#", async (env, msg) => {
+  const run = spawnServer({ env });
+  expect(await run.exited).toBe(2);
+  const lines = run.output().trim().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^hookwire: configuration error: /);
+  expect(lines[0]).toMatch(msg);
+});
+
+it("starts the embedded FerretDB when MONGODB_URI is unset, and stops it on SIGTERM", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookwire-embedded-"));
+  const server = await startServer({ env: { MONGODB_URI: undefined, HOOKWIRE_DATA_DIR: dataDir } });
+  const started = /"msg":"embedded FerretDB started","uri":"mongodb:\/\/127\.0\.0\.1:(\d+)\/[^"]*","dataDir":"([^"]+)"/.exec(server.output());
+  expect(started?.[2]).toBe(join(dataDir, "ferretdb"));
+  const res = await grpcClient(server).register({ url: "https://example.com/e", events: ["*"] }, { headers: bearer(KEYS.acme) });
+  expect(res.subscription!.id).toMatch(/^sub_/);
+  expect(await server.stop()).toBe(0);
+  // The FerretDB child is gone with the server: its port no longer accepts connections.
+  const { createConnection } = await import("node:net");
+  const refused = await new Promise<boolean>((r) => {
+    const s = createConnection(Number(started![1]), "127.0.0.1");
+    s.on("connect", () => (s.destroy(), r(false)));
+    s.on("error", () => r(true));
+  });
+  expect(refused).toBe(true);
+});
+
+it("without Go and without MONGODB_URI, stops with one line saying what to do", async () => {
+  const empty = mkdtempSync(join(tmpdir(), "hookwire-nogo-"));
+  const run = spawnServer({
+    env: { MONGODB_URI: undefined, HOOKWIRE_CACHE_DIR: empty, HOOKWIRE_DATA_DIR: empty, PATH: "/usr/bin:/bin" },
+  });
+  expect(await run.exited).toBe(2);
+  expect(run.output().trim()).toMatch(/^hookwire: no MONGODB_URI is set and Go is not installed .* set MONGODB_URI=/);
+});
+
+it("generates and keeps a development key when HOOKWIRE_API_KEYS is unset", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookwire-devkey-"));
+  const server = await startServer({ env: { HOOKWIRE_API_KEYS: undefined, HOOKWIRE_DATA_DIR: dataDir } });
+  try {
+    const { readFileSync } = await import("node:fs");
+    const key = readFileSync(join(dataDir, "dev-api-key"), "utf8").trim();
+    expect(key).toMatch(/^hwk_/);
+    expect(server.output()).not.toContain(key);
+    const res = await grpcClient(server).listSubscriptions({}, { headers: bearer(key) });
+    expect(res.subscriptions).toEqual([]);
+  } finally {
+    await server.stop();
+  }
+});
