@@ -1,6 +1,8 @@
-// Wires config, store and RPC handlers into a listening server.
+// Wires config, store, dispatcher and RPC handlers into a listening server.
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ApiKey, Config } from "./config.js";
+import { Dispatcher, DEFAULT_DISPATCHER_OPTIONS, type DispatcherOptions } from "./delivery/dispatcher.js";
+import { HttpSender } from "./delivery/http-sender.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { listen, type DualHandler } from "./listener.js";
 import type { Logger } from "./log.js";
@@ -11,6 +13,7 @@ import { openStore } from "./store/mongo.js";
 
 export interface Hookwire {
   port: number;
+  dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -24,22 +27,62 @@ export interface AppOptions {
 /** Room for the protobuf framing and the other fields around the largest accepted payload. */
 const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 
+export const USER_AGENT = "Hookwire/0.1 (+webhook delivery)";
+
 export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOptions): Promise<Hookwire> {
   const store = await openStore(mongodbUri, config.database, log);
+  const dispatcherOptions: DispatcherOptions = { ...DEFAULT_DISPATCHER_OPTIONS, ...config.dispatcher };
+  const sender = new HttpSender({
+    allowPrivateUrls: config.allowPrivateUrls,
+    connectionsPerOrigin: dispatcherOptions.maxInFlightPerEndpoint,
+    userAgent: USER_AGENT,
+  });
+  const dispatcher = new Dispatcher(
+    {
+      deliveries: store.deliveries,
+      messages: store.messages,
+      sender,
+      log,
+      async onGone(doc) {
+        await store.subscriptions.update(doc.tenant, doc.subscriptionId, { disabled: true, disabledReason: "endpoint answered 410 Gone" }, new Date());
+        log.info("subscription disabled: endpoint answered 410 Gone", { subscription: doc.subscriptionId, tenant: doc.tenant });
+      },
+    },
+    dispatcherOptions,
+  );
+  dispatcher.start();
   const handler = connectNodeAdapter({
     readMaxBytes: config.maxPayloadBytes + REQUEST_OVERHEAD_BYTES,
     // Order matters: errors thrown by the auth check are mapped too.
     interceptors: [errorInterceptor(log), authInterceptor(apiKeys)],
     routes(router) {
-      router.service(WebhookService, webhookService({ store: store.subscriptions, allowPrivateUrls: config.allowPrivateUrls }));
+      router.service(
+        WebhookService,
+        webhookService({
+          subscriptions: { store: store.subscriptions, deliveries: store.deliveries, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery },
+          messages: {
+            messages: store.messages,
+            deliveries: store.deliveries,
+            subscriptions: store.subscriptions,
+            dispatcher,
+            defaults: config.delivery,
+            maxPayloadBytes: config.maxPayloadBytes,
+            allowPrivateUrls: config.allowPrivateUrls,
+          },
+          dispatcher,
+          defaults: config.delivery,
+        }),
+      );
     },
   });
   const listener = await listen(withSpecGrpcMessage(handler as DualHandler), config.host, config.port);
-  log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"] });
+  log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: dispatcher.owner });
   return {
     port: listener.port,
+    dispatcher,
     async close() {
       await listener.close(5000);
+      await dispatcher.stop(5000);
       await store.close();
     },
   };

@@ -25,6 +25,13 @@ export interface Config {
   delivery: DeliveryDefaults;
   maxPayloadBytes: number;
   logLevel: LogLevel;
+  /** Dispatcher tuning; what is unset keeps the dispatcher's defaults. */
+  dispatcher: {
+    leaseMs?: number;
+    pollMs?: number;
+    maxInFlight?: number;
+    maxInFlightPerEndpoint?: number;
+  };
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -121,5 +128,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxPayloadBytes: intVar(env, "HOOKWIRE_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
     logLevel: logLevelVar(env),
+    dispatcher: {
+      leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
+      pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),
+      maxInFlight: intVar(env, "HOOKWIRE_MAX_IN_FLIGHT", 512, 1, 100_000),
+      maxInFlightPerEndpoint: intVar(env, "HOOKWIRE_MAX_IN_FLIGHT_PER_ENDPOINT", 32, 1, 10_000),
+    },
   };
 }

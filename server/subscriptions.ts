@@ -3,14 +3,27 @@ import { generateSecret } from "../sdk/signature.js";
 import { notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import type { SubscriptionChanges, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
-import { pageSize, validateDescription, validateEventFilters, validateId, validateSecret, validateUrl } from "./validation.js";
+import type { DeliveryDefaults } from "./config.js";
+import type { DeliveryStore } from "./store/deliveries.js";
+import {
+  pageSize,
+  validateDescription,
+  validateEventFilters,
+  validateId,
+  validatePolicy,
+  validateSecret,
+  validateUrl,
+  type PolicyInput,
+} from "./validation.js";
 
 export interface SubscriptionDeps {
   store: SubscriptionStore;
+  deliveries: DeliveryStore;
   allowPrivateUrls: boolean;
+  delivery: DeliveryDefaults;
 }
 
-export interface RegisterInput {
+export interface RegisterInput extends PolicyInput {
   url: string;
   events: readonly string[];
   secret: string;
@@ -26,6 +39,7 @@ export async function registerSubscription(
   const events = validateEventFilters(input.events);
   const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
   const description = validateDescription(input.description);
+  const policy = validatePolicy(input);
   const now = new Date();
   const doc: SubscriptionDoc = {
     _id: newId("sub"),
@@ -38,6 +52,7 @@ export async function registerSubscription(
     updatedAt: now,
     disabled: false,
     disabledReason: "",
+    policy,
   };
   await deps.store.insert(doc);
   return { subscription: doc, secret };
@@ -65,7 +80,7 @@ export async function listSubscriptions(
   return { subscriptions: page, nextPageToken: rows.length > size && last ? encodePageToken(last._id) : "" };
 }
 
-export interface UpdateInput {
+export interface UpdateInput extends PolicyInput {
   url?: string | undefined;
   events: readonly string[];
   description?: string | undefined;
@@ -83,6 +98,11 @@ export async function updateSubscription(
   if (input.url !== undefined) changes.url = validateUrl(input.url, deps.allowPrivateUrls);
   if (input.events.length > 0) changes.events = validateEventFilters(input.events);
   if (input.description !== undefined) changes.description = validateDescription(input.description);
+  const policy = validatePolicy(input);
+  if (policy.retries !== undefined || policy.retryDelayMs !== undefined || policy.timeoutMs !== undefined) {
+    const current = await getSubscription(deps, tenant, id);
+    changes.policy = { ...current.policy, ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) };
+  }
   if (input.disabled !== undefined) {
     changes.disabled = input.disabled;
     changes.disabledReason = input.disabled ? "disabled by caller" : "";
@@ -95,4 +115,14 @@ export async function updateSubscription(
 export async function deleteSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<void> {
   validateId(id, "sub");
   if (!(await deps.store.delete(tenant, id))) throw notFound("subscription", id);
+  await deps.deliveries.dropForSubscription(tenant, id);
+}
+
+/** The policy a delivery to this subscription gets: its own settings over the server's defaults. */
+export function effectivePolicy(doc: SubscriptionDoc, defaults: DeliveryDefaults): DeliveryDefaults {
+  return {
+    retries: doc.policy?.retries ?? defaults.retries,
+    retryDelayMs: doc.policy?.retryDelayMs ?? defaults.retryDelayMs,
+    timeoutMs: doc.policy?.timeoutMs ?? defaults.timeoutMs,
+  };
 }

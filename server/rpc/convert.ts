@@ -1,10 +1,18 @@
 // Domain documents as protobuf messages.
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { create, fromJson, toJson } from "@bufbuild/protobuf";
+import { timestampFromDate, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery, type Message } from "../../sdk/gen/hookwire/v1/delivery_pb.js";
+import { invalid } from "../errors.js";
+import type { JsonValue } from "../messages.js";
+import type { DeliveryDoc, DeliveryState } from "../store/deliveries.js";
+import type { MessageDoc } from "../store/messages.js";
 import { SubscriptionSchema, type Subscription } from "../../sdk/gen/hookwire/v1/subscription_pb.js";
+import type { DeliveryDefaults } from "../config.js";
 import type { SubscriptionDoc } from "../store/subscriptions.js";
+import { effectivePolicy } from "../subscriptions.js";
 
-export function subscriptionToProto(doc: SubscriptionDoc): Subscription {
+export function subscriptionToProto(doc: SubscriptionDoc, defaults: DeliveryDefaults): Subscription {
+  const policy = effectivePolicy(doc, defaults);
   return create(SubscriptionSchema, {
     id: doc._id,
     url: doc.url,
@@ -14,5 +22,69 @@ export function subscriptionToProto(doc: SubscriptionDoc): Subscription {
     updatedAt: timestampFromDate(doc.updatedAt),
     disabled: doc.disabled,
     disabledReason: doc.disabledReason,
+    retries: policy.retries,
+    retryDelayMs: policy.retryDelayMs,
+    timeoutMs: policy.timeoutMs,
   });
+}
+
+const STATUS_TO_PROTO: Record<DeliveryState, DeliveryStatus> = {
+  pending: DeliveryStatus.PENDING,
+  delivered: DeliveryStatus.DELIVERED,
+  failed: DeliveryStatus.FAILED,
+};
+
+export function deliveryStateFromProto(status: DeliveryStatus): DeliveryState | undefined {
+  switch (status) {
+    case DeliveryStatus.UNSPECIFIED:
+      return undefined;
+    case DeliveryStatus.PENDING:
+      return "pending";
+    case DeliveryStatus.DELIVERED:
+      return "delivered";
+    case DeliveryStatus.FAILED:
+      return "failed";
+    default:
+      throw invalid("status", `${status} is not a known delivery status`);
+  }
+}
+
+export function deliveryToProto(doc: DeliveryDoc): Delivery {
+  return create(DeliverySchema, {
+    id: doc._id,
+    messageId: doc.messageId,
+    subscriptionId: doc.subscriptionId,
+    url: doc.url,
+    event: doc.event,
+    status: STATUS_TO_PROTO[doc.status],
+    attempts: doc.attempts.map((a) => ({
+      attemptedAt: timestampFromDate(a.at),
+      durationMs: BigInt(a.durationMs),
+      statusCode: a.statusCode,
+      responseExcerpt: a.excerpt,
+      error: a.error,
+    })),
+    createdAt: timestampFromDate(doc.createdAt),
+    updatedAt: timestampFromDate(doc.updatedAt),
+    nextAttemptAt: doc.status === "pending" ? timestampFromDate(doc.nextAttemptAt) : undefined,
+    redeliveryOf: doc.redeliveryOf,
+  });
+}
+
+export function messageToProto(doc: MessageDoc): Message {
+  const env = JSON.parse(doc.body) as { payload: JsonValue; timestamp: string };
+  return create(MessageSchema, {
+    id: doc._id,
+    event: doc.event,
+    payload: fromJson(ValueSchema, env.payload),
+    timestamp: env.timestamp,
+    createdAt: timestampFromDate(doc.createdAt),
+    idempotencyKey: doc.idempotencyKey,
+    deliveries: doc.deliveries,
+  });
+}
+
+/** A google.protobuf.Value as plain JSON; an unset payload is null. */
+export function payloadFromProto(value: Value | undefined): JsonValue {
+  return value === undefined ? null : (toJson(ValueSchema, value) as JsonValue);
 }

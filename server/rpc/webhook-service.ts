@@ -1,7 +1,13 @@
 // Thin handlers: read the request, call one domain function, map the result.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { DeliveryDefaults } from "../config.js";
 import { WebhookService } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import type { WatchDeliveriesResponse } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import type { Dispatcher } from "../delivery/dispatcher.js";
+import { invalid } from "../errors.js";
+import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../messages.js";
 import { signBody, verifyBody } from "../signatures.js";
+import type { DeliveryDoc } from "../store/deliveries.js";
 import {
   deleteSubscription,
   getSubscription,
@@ -10,29 +16,71 @@ import {
   updateSubscription,
   type SubscriptionDeps,
 } from "../subscriptions.js";
+import { validateId } from "../validation.js";
 import { tenantKey } from "./context.js";
-import { subscriptionToProto } from "./convert.js";
+import { deliveryStateFromProto, deliveryToProto, messageToProto, payloadFromProto, subscriptionToProto } from "./convert.js";
 
 const tenantOf = (ctx: HandlerContext) => ctx.values.get(tenantKey);
 
-export function webhookService(deps: SubscriptionDeps): ServiceImpl<typeof WebhookService> {
+export interface ServiceDeps {
+  subscriptions: SubscriptionDeps;
+  messages: MessageDeps;
+  dispatcher: Dispatcher;
+  defaults: DeliveryDefaults;
+}
+
+/** Outcomes for one watcher, buffered up to a bound so a slow reader cannot grow memory without end. */
+async function* watchStream(dispatcher: Dispatcher, tenant: string, subscriptionId: string, signal: AbortSignal): AsyncGenerator<WatchDeliveriesResponse> {
+  const MAX_BUFFERED = 10_000;
+  const buffer: DeliveryDoc[] = [];
+  let wake: (() => void) | undefined;
+  let overflow = false;
+  const unwatch = dispatcher.watch((doc) => {
+    if (doc.tenant !== tenant || (subscriptionId && doc.subscriptionId !== subscriptionId)) return;
+    if (buffer.length >= MAX_BUFFERED) overflow = true;
+    else buffer.push(doc);
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort);
+  try {
+    while (!signal.aborted) {
+      if (overflow) throw new Error("watcher fell too far behind");
+      const doc = buffer.shift();
+      if (doc) {
+        yield { $typeName: "hookwire.v1.WatchDeliveriesResponse", delivery: deliveryToProto(doc) };
+        continue;
+      }
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  } finally {
+    unwatch();
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
+  const subs = deps.subscriptions;
+  const msgs = deps.messages;
+  const toProto = (doc: Parameters<typeof subscriptionToProto>[0]) => subscriptionToProto(doc, deps.defaults);
   return {
     async register(req, ctx) {
-      const { subscription, secret } = await registerSubscription(deps, tenantOf(ctx), req);
-      return { subscription: subscriptionToProto(subscription), secret };
+      const { subscription, secret } = await registerSubscription(subs, tenantOf(ctx), req);
+      return { subscription: toProto(subscription), secret };
     },
     async getSubscription(req, ctx) {
-      return { subscription: subscriptionToProto(await getSubscription(deps, tenantOf(ctx), req.id)) };
+      return { subscription: toProto(await getSubscription(subs, tenantOf(ctx), req.id)) };
     },
     async listSubscriptions(req, ctx) {
-      const page = await listSubscriptions(deps, tenantOf(ctx), req.pageSize, req.pageToken);
-      return { subscriptions: page.subscriptions.map(subscriptionToProto), nextPageToken: page.nextPageToken };
+      const page = await listSubscriptions(subs, tenantOf(ctx), req.pageSize, req.pageToken);
+      return { subscriptions: page.subscriptions.map(toProto), nextPageToken: page.nextPageToken };
     },
     async updateSubscription(req, ctx) {
-      return { subscription: subscriptionToProto(await updateSubscription(deps, tenantOf(ctx), req.id, req)) };
+      return { subscription: toProto(await updateSubscription(subs, tenantOf(ctx), req.id, req)) };
     },
     async deleteSubscription(req, ctx) {
-      await deleteSubscription(deps, tenantOf(ctx), req.id);
+      await deleteSubscription(subs, tenantOf(ctx), req.id);
       return {};
     },
     sign(req) {
@@ -41,6 +89,43 @@ export function webhookService(deps: SubscriptionDeps): ServiceImpl<typeof Webho
     verify(req) {
       const reason = verifyBody(req);
       return { valid: reason === "", reason };
+    },
+    async trigger(req, ctx) {
+      return trigger(msgs, tenantOf(ctx), { event: req.event, payload: payloadFromProto(req.payload), idempotencyKey: req.idempotencyKey });
+    },
+    async send(req, ctx) {
+      if (!req.payload) throw invalid("payload", "is required");
+      const res = await send(
+        msgs,
+        tenantOf(ctx),
+        {
+          url: req.url,
+          event: req.payload.event,
+          payload: payloadFromProto(req.payload.payload),
+          timestamp: req.payload.timestamp,
+          secret: req.secret,
+          idempotencyKey: req.idempotencyKey,
+          retries: req.retries,
+          retryDelayMs: req.retryDelayMs,
+          timeoutMs: req.timeoutMs,
+        },
+        ctx.signal,
+      );
+      return { messageId: res.messageId, delivery: deliveryToProto(res.delivery) };
+    },
+    async getMessage(req, ctx) {
+      return { message: messageToProto(await getMessage(msgs, tenantOf(ctx), req.id)) };
+    },
+    async listDeliveries(req, ctx) {
+      const page = await listDeliveries(msgs, tenantOf(ctx), { ...req, status: deliveryStateFromProto(req.status) });
+      return { deliveries: page.deliveries.map(deliveryToProto), nextPageToken: page.nextPageToken };
+    },
+    async redeliver(req, ctx) {
+      return { delivery: deliveryToProto(await redeliver(msgs, tenantOf(ctx), req.deliveryId)) };
+    },
+    watchDeliveries(req, ctx) {
+      if (req.subscriptionId) validateId(req.subscriptionId, "sub", "subscription_id");
+      return watchStream(deps.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal);
     },
   };
 }

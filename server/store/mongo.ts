@@ -1,12 +1,16 @@
 // The only module that opens MongoDB; everything else gets collections from here.
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../log.js";
+import { DeliveryStore } from "./deliveries.js";
+import { MessageStore } from "./messages.js";
 import { SubscriptionStore } from "./subscriptions.js";
 
 export interface Store {
   client: MongoClient;
   db: Db;
   subscriptions: SubscriptionStore;
+  messages: MessageStore;
+  deliveries: DeliveryStore;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -19,12 +23,16 @@ export async function openStore(uri: string, database: string, log: Logger): Pro
   await client.connect();
   const db = client.db(database);
   const subscriptions = new SubscriptionStore(db.collection("subscriptions"));
-  await subscriptions.ensureIndexes();
+  const messages = new MessageStore(db.collection("messages"));
+  const deliveries = new DeliveryStore(db.collection("delivery_queue"), db.collection("delivery_log"));
+  await Promise.all([subscriptions.ensureIndexes(), messages.ensureIndexes(), deliveries.ensureIndexes()]);
   log.info("store ready", { database });
   return {
     client,
     db,
     subscriptions,
+    messages,
+    deliveries,
     async ping() {
       try {
         await db.command({ ping: 1 }, { timeoutMS: 2000 });

@@ -12,9 +12,17 @@ export interface SubscriptionDoc {
   updatedAt: Date;
   disabled: boolean;
   disabledReason: string;
+  /** This subscription's own delivery policy; what is unset falls back to the server's defaults. */
+  policy: PolicyOverrides;
 }
 
-export type SubscriptionChanges = Partial<Pick<SubscriptionDoc, "url" | "events" | "description" | "disabled" | "disabledReason">>;
+export interface PolicyOverrides {
+  retries?: number | undefined;
+  retryDelayMs?: number | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export type SubscriptionChanges = Partial<Pick<SubscriptionDoc, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy">>;
 
 export class SubscriptionStore {
   constructor(private readonly col: Collection<SubscriptionDoc>) {}
@@ -39,6 +47,11 @@ export class SubscriptionStore {
 
   update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<SubscriptionDoc | null> {
     return this.col.findOneAndUpdate({ _id: id, tenant }, { $set: { ...changes, updatedAt: now } }, { returnDocument: "after" });
+  }
+
+  /** The tenant's subscriptions that are not disabled; event matching happens in the caller. */
+  active(tenant: string): Promise<SubscriptionDoc[]> {
+    return this.col.find({ tenant, disabled: false }).toArray();
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {

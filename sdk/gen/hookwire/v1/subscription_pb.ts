@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/subscription.proto.
  */
 export const file_hookwire_v1_subscription: GenFile = /*@__PURE__*/
-  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxItcBCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxIpQCCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A subscriber endpoint: where deliveries for matching events go.
@@ -71,6 +71,24 @@ export type Subscription = Message<"hookwire.v1.Subscription"> & {
    * @generated from field: string disabled_reason = 8;
    */
   disabledReason: string;
+
+  /**
+   * Delivery policy: retries after the first attempt, the first retry's
+   * delay (later ones back off exponentially) and the per-attempt timeout.
+   *
+   * @generated from field: int32 retries = 9;
+   */
+  retries: number;
+
+  /**
+   * @generated from field: int32 retry_delay_ms = 10;
+   */
+  retryDelayMs: number;
+
+  /**
+   * @generated from field: int32 timeout_ms = 11;
+   */
+  timeoutMs: number;
 };
 
 /**

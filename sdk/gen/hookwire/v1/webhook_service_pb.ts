@@ -4,6 +4,10 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Value } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { Delivery, DeliveryStatus, Message as Message$1 } from "./delivery_pb.js";
+import { file_hookwire_v1_delivery } from "./delivery_pb.js";
 import type { SignatureScheme } from "./signature_pb.js";
 import { file_hookwire_v1_signature } from "./signature_pb.js";
 import type { Subscription } from "./subscription_pb.js";
@@ -14,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/webhook_service.proto.
  */
 export const file_hookwire_v1_webhook_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxIlMKD1JlZ2lzdGVyUmVxdWVzdBILCgN1cmwYASABKAkSDgoGZXZlbnRzGAIgAygJEg4KBnNlY3JldBgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCSJTChBSZWdpc3RlclJlc3BvbnNlEi8KDHN1YnNjcmlwdGlvbhgBIAEoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIOCgZzZWNyZXQYAiABKAkiJAoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJKChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iQQoYTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImYKGUxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USMAoNc3Vic2NyaXB0aW9ucxgBIAMoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkinwEKGVVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkSEAoDdXJsGAIgASgJSACIAQESDgoGZXZlbnRzGAMgAygJEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESFQoIZGlzYWJsZWQYBSABKAhIAogBAUIGCgRfdXJsQg4KDF9kZXNjcmlwdGlvbkILCglfZGlzYWJsZWQiTQoaVXBkYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uIicKGURlbGV0ZVN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkiHAoaRGVsZXRlU3Vic2NyaXB0aW9uUmVzcG9uc2UigAEKC1NpZ25SZXF1ZXN0EgwKBGJvZHkYASABKAwSDgoGc2VjcmV0GAIgASgJEiwKBnNjaGVtZRgDIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAQgASgJEhEKCXRpbWVzdGFtcBgFIAEoAyIhCgxTaWduUmVzcG9uc2USEQoJc2lnbmF0dXJlGAEgASgJIrABCg1WZXJpZnlSZXF1ZXN0EgwKBGJvZHkYASABKAwSEQoJc2lnbmF0dXJlGAIgASgJEg4KBnNlY3JldBgDIAEoCRIsCgZzY2hlbWUYBCABKA4yHC5ob29rd2lyZS52MS5TaWduYXR1cmVTY2hlbWUSEgoKd2ViaG9va19pZBgFIAEoCRIRCgl0aW1lc3RhbXAYBiABKAMSGQoRdG9sZXJhbmNlX3NlY29uZHMYByABKAMiLwoOVmVyaWZ5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGcmVhc29uGAIgASgJMukECg5XZWJob29rU2VydmljZRJHCghSZWdpc3RlchIcLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVxdWVzdBodLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVzcG9uc2USXAoPR2V0U3Vic2NyaXB0aW9uEiMuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBokLmhvb2t3aXJlLnYxLkdldFN1YnNjcmlwdGlvblJlc3BvbnNlEmIKEUxpc3RTdWJzY3JpcHRpb25zEiUuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiYuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRJlChJVcGRhdGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuVXBkYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USZQoSRGVsZXRlU3Vic2NyaXB0aW9uEiYuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBonLmhvb2t3aXJlLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlEjsKBFNpZ24SGC5ob29rd2lyZS52MS5TaWduUmVxdWVzdBoZLmhvb2t3aXJlLnYxLlNpZ25SZXNwb25zZRJBCgZWZXJpZnkSGi5ob29rd2lyZS52MS5WZXJpZnlSZXF1ZXN0GhsuaG9va3dpcmUudjEuVmVyaWZ5UmVzcG9uc2ViBnByb3RvMw", [file_hookwire_v1_signature, file_hookwire_v1_subscription]);
+  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxIs0BCg9SZWdpc3RlclJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmV2ZW50cxgCIAMoCRIOCgZzZWNyZXQYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSFAoHcmV0cmllcxgFIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAYgASgFSAGIAQESFwoKdGltZW91dF9tcxgHIAEoBUgCiAEBQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJTChBSZWdpc3RlclJlc3BvbnNlEi8KDHN1YnNjcmlwdGlvbhgBIAEoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIOCgZzZWNyZXQYAiABKAkiJAoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJKChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iQQoYTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImYKGUxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USMAoNc3Vic2NyaXB0aW9ucxgBIAMoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimQIKGVVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkSEAoDdXJsGAIgASgJSACIAQESDgoGZXZlbnRzGAMgAygJEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESFQoIZGlzYWJsZWQYBSABKAhIAogBARIUCgdyZXRyaWVzGAYgASgFSAOIAQESGwoOcmV0cnlfZGVsYXlfbXMYByABKAVIBIgBARIXCgp0aW1lb3V0X21zGAggASgFSAWIAQFCBgoEX3VybEIOCgxfZGVzY3JpcHRpb25CCwoJX2Rpc2FibGVkQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJNChpVcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iJwoZRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSKAAQoLU2lnblJlcXVlc3QSDAoEYm9keRgBIAEoDBIOCgZzZWNyZXQYAiABKAkSLAoGc2NoZW1lGAMgASgOMhwuaG9va3dpcmUudjEuU2lnbmF0dXJlU2NoZW1lEhIKCndlYmhvb2tfaWQYBCABKAkSEQoJdGltZXN0YW1wGAUgASgDIiEKDFNpZ25SZXNwb25zZRIRCglzaWduYXR1cmUYASABKAkisAEKDVZlcmlmeVJlcXVlc3QSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAkSDgoGc2VjcmV0GAMgASgJEiwKBnNjaGVtZRgEIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAUgASgJEhEKCXRpbWVzdGFtcBgGIAEoAxIZChF0b2xlcmFuY2Vfc2Vjb25kcxgHIAEoAyIvCg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIOCgZyZWFzb24YAiABKAkiYQoOVHJpZ2dlclJlcXVlc3QSDQoFZXZlbnQYASABKAkSJwoHcGF5bG9hZBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiOQoPVHJpZ2dlclJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSEgoKZGVsaXZlcmllcxgCIAEoBSJbCg5XZWJob29rUGF5bG9hZBINCgVldmVudBgBIAEoCRInCgdwYXlsb2FkGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVzdGFtcBgDIAEoCSLrAQoLU2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEiwKB3BheWxvYWQYAiABKAsyGy5ob29rd2lyZS52MS5XZWJob29rUGF5bG9hZBIOCgZzZWNyZXQYAyABKAkSFAoHcmV0cmllcxgEIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAUgASgFSAGIAQESFwoKdGltZW91dF9tcxgGIAEoBUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiSwoMU2VuZFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSJwoIZGVsaXZlcnkYAiABKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeSIfChFHZXRNZXNzYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChJHZXRNZXNzYWdlUmVzcG9uc2USJQoHbWVzc2FnZRgBIAEoCzIULmhvb2t3aXJlLnYxLk1lc3NhZ2UimAEKFUxpc3REZWxpdmVyaWVzUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJcChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEikKCmRlbGl2ZXJpZXMYASADKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoQUmVkZWxpdmVyUmVxdWVzdBITCgtkZWxpdmVyeV9pZBgBIAEoCSI8ChFSZWRlbGl2ZXJSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IjEKFldhdGNoRGVsaXZlcmllc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJIkIKF1dhdGNoRGVsaXZlcmllc1Jlc3BvbnNlEicKCGRlbGl2ZXJ5GAEgASgLMhUuaG9va3dpcmUudjEuRGVsaXZlcnkywggKDldlYmhvb2tTZXJ2aWNlEkcKCFJlZ2lzdGVyEhwuaG9va3dpcmUudjEuUmVnaXN0ZXJSZXF1ZXN0Gh0uaG9va3dpcmUudjEuUmVnaXN0ZXJSZXNwb25zZRJcCg9HZXRTdWJzY3JpcHRpb24SIy5ob29rd2lyZS52MS5HZXRTdWJzY3JpcHRpb25SZXF1ZXN0GiQuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USYgoRTGlzdFN1YnNjcmlwdGlvbnMSJS5ob29rd2lyZS52MS5MaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QaJi5ob29rd2lyZS52MS5MaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlEmUKElVwZGF0ZVN1YnNjcmlwdGlvbhImLmhvb2t3aXJlLnYxLlVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QaJy5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRJlChJEZWxldGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5EZWxldGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USOwoEU2lnbhIYLmhvb2t3aXJlLnYxLlNpZ25SZXF1ZXN0GhkuaG9va3dpcmUudjEuU2lnblJlc3BvbnNlEkEKBlZlcmlmeRIaLmhvb2t3aXJlLnYxLlZlcmlmeVJlcXVlc3QaGy5ob29rd2lyZS52MS5WZXJpZnlSZXNwb25zZRJECgdUcmlnZ2VyEhsuaG9va3dpcmUudjEuVHJpZ2dlclJlcXVlc3QaHC5ob29rd2lyZS52MS5UcmlnZ2VyUmVzcG9uc2USOwoEU2VuZBIYLmhvb2t3aXJlLnYxLlNlbmRSZXF1ZXN0GhkuaG9va3dpcmUudjEuU2VuZFJlc3BvbnNlEk0KCkdldE1lc3NhZ2USHi5ob29rd2lyZS52MS5HZXRNZXNzYWdlUmVxdWVzdBofLmhvb2t3aXJlLnYxLkdldE1lc3NhZ2VSZXNwb25zZRJZCg5MaXN0RGVsaXZlcmllcxIiLmhvb2t3aXJlLnYxLkxpc3REZWxpdmVyaWVzUmVxdWVzdBojLmhvb2t3aXJlLnYxLkxpc3REZWxpdmVyaWVzUmVzcG9uc2USSgoJUmVkZWxpdmVyEh0uaG9va3dpcmUudjEuUmVkZWxpdmVyUmVxdWVzdBoeLmhvb2t3aXJlLnYxLlJlZGVsaXZlclJlc3BvbnNlEl4KD1dhdGNoRGVsaXZlcmllcxIjLmhvb2t3aXJlLnYxLldhdGNoRGVsaXZlcmllc1JlcXVlc3QaJC5ob29rd2lyZS52MS5XYXRjaERlbGl2ZXJpZXNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_struct, file_hookwire_v1_delivery, file_hookwire_v1_signature, file_hookwire_v1_subscription]);
 
 /**
  * @generated from message hookwire.v1.RegisterRequest
@@ -41,6 +45,23 @@ export type RegisterRequest = Message<"hookwire.v1.RegisterRequest"> & {
    * @generated from field: string description = 4;
    */
   description: string;
+
+  /**
+   * Delivery policy of this subscription; the server's defaults when unset.
+   *
+   * @generated from field: optional int32 retries = 5;
+   */
+  retries?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 retry_delay_ms = 6;
+   */
+  retryDelayMs?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 timeout_ms = 7;
+   */
+  timeoutMs?: number | undefined;
 };
 
 /**
@@ -188,6 +209,21 @@ export type UpdateSubscriptionRequest = Message<"hookwire.v1.UpdateSubscriptionR
    * @generated from field: optional bool disabled = 5;
    */
   disabled?: boolean | undefined;
+
+  /**
+   * @generated from field: optional int32 retries = 6;
+   */
+  retries?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 retry_delay_ms = 7;
+   */
+  retryDelayMs?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 timeout_ms = 8;
+   */
+  timeoutMs?: number | undefined;
 };
 
 /**
@@ -381,6 +417,339 @@ export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
   messageDesc(file_hookwire_v1_webhook_service, 13);
 
 /**
+ * @generated from message hookwire.v1.TriggerRequest
+ */
+export type TriggerRequest = Message<"hookwire.v1.TriggerRequest"> & {
+  /**
+   * An event type, e.g. "order.created" (no wildcards).
+   *
+   * @generated from field: string event = 1;
+   */
+  event: string;
+
+  /**
+   * Any JSON value; sent as the envelope's "payload".
+   *
+   * @generated from field: google.protobuf.Value payload = 2;
+   */
+  payload?: Value | undefined;
+
+  /**
+   * A repeated key (per tenant) answers the first message's id and creates nothing.
+   *
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message hookwire.v1.TriggerRequest.
+ * Use `create(TriggerRequestSchema)` to create a new message.
+ */
+export const TriggerRequestSchema: GenMessage<TriggerRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 14);
+
+/**
+ * @generated from message hookwire.v1.TriggerResponse
+ */
+export type TriggerResponse = Message<"hookwire.v1.TriggerResponse"> & {
+  /**
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * How many subscriptions matched, each given one delivery.
+   *
+   * @generated from field: int32 deliveries = 2;
+   */
+  deliveries: number;
+};
+
+/**
+ * Describes the message hookwire.v1.TriggerResponse.
+ * Use `create(TriggerResponseSchema)` to create a new message.
+ */
+export const TriggerResponseSchema: GenMessage<TriggerResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 15);
+
+/**
+ * The body of every delivery: {"event", "payload", "timestamp"}.
+ *
+ * @generated from message hookwire.v1.WebhookPayload
+ */
+export type WebhookPayload = Message<"hookwire.v1.WebhookPayload"> & {
+  /**
+   * @generated from field: string event = 1;
+   */
+  event: string;
+
+  /**
+   * @generated from field: google.protobuf.Value payload = 2;
+   */
+  payload?: Value | undefined;
+
+  /**
+   * RFC 3339; the server's clock when empty.
+   *
+   * @generated from field: string timestamp = 3;
+   */
+  timestamp: string;
+};
+
+/**
+ * Describes the message hookwire.v1.WebhookPayload.
+ * Use `create(WebhookPayloadSchema)` to create a new message.
+ */
+export const WebhookPayloadSchema: GenMessage<WebhookPayload> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 16);
+
+/**
+ * @generated from message hookwire.v1.SendRequest
+ */
+export type SendRequest = Message<"hookwire.v1.SendRequest"> & {
+  /**
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * @generated from field: hookwire.v1.WebhookPayload payload = 2;
+   */
+  payload?: WebhookPayload | undefined;
+
+  /**
+   * Signs the request: x-hub-signature-256 always, webhook-signature when it
+   * is a "whsec_" secret.
+   *
+   * @generated from field: string secret = 3;
+   */
+  secret: string;
+
+  /**
+   * The server's defaults when unset.
+   *
+   * @generated from field: optional int32 retries = 4;
+   */
+  retries?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 retry_delay_ms = 5;
+   */
+  retryDelayMs?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 timeout_ms = 6;
+   */
+  timeoutMs?: number | undefined;
+
+  /**
+   * @generated from field: string idempotency_key = 7;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message hookwire.v1.SendRequest.
+ * Use `create(SendRequestSchema)` to create a new message.
+ */
+export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 17);
+
+/**
+ * @generated from message hookwire.v1.SendResponse
+ */
+export type SendResponse = Message<"hookwire.v1.SendResponse"> & {
+  /**
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * Its final state: DELIVERED, or FAILED with every attempt.
+   *
+   * @generated from field: hookwire.v1.Delivery delivery = 2;
+   */
+  delivery?: Delivery | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.SendResponse.
+ * Use `create(SendResponseSchema)` to create a new message.
+ */
+export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 18);
+
+/**
+ * @generated from message hookwire.v1.GetMessageRequest
+ */
+export type GetMessageRequest = Message<"hookwire.v1.GetMessageRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hookwire.v1.GetMessageRequest.
+ * Use `create(GetMessageRequestSchema)` to create a new message.
+ */
+export const GetMessageRequestSchema: GenMessage<GetMessageRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 19);
+
+/**
+ * @generated from message hookwire.v1.GetMessageResponse
+ */
+export type GetMessageResponse = Message<"hookwire.v1.GetMessageResponse"> & {
+  /**
+   * @generated from field: hookwire.v1.Message message = 1;
+   */
+  message?: Message$1 | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.GetMessageResponse.
+ * Use `create(GetMessageResponseSchema)` to create a new message.
+ */
+export const GetMessageResponseSchema: GenMessage<GetMessageResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 20);
+
+/**
+ * @generated from message hookwire.v1.ListDeliveriesRequest
+ */
+export type ListDeliveriesRequest = Message<"hookwire.v1.ListDeliveriesRequest"> & {
+  /**
+   * Exactly one of message_id and subscription_id.
+   *
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * Only deliveries in this status; all when unspecified.
+   *
+   * @generated from field: hookwire.v1.DeliveryStatus status = 3;
+   */
+  status: DeliveryStatus;
+
+  /**
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message hookwire.v1.ListDeliveriesRequest.
+ * Use `create(ListDeliveriesRequestSchema)` to create a new message.
+ */
+export const ListDeliveriesRequestSchema: GenMessage<ListDeliveriesRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 21);
+
+/**
+ * @generated from message hookwire.v1.ListDeliveriesResponse
+ */
+export type ListDeliveriesResponse = Message<"hookwire.v1.ListDeliveriesResponse"> & {
+  /**
+   * @generated from field: repeated hookwire.v1.Delivery deliveries = 1;
+   */
+  deliveries: Delivery[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message hookwire.v1.ListDeliveriesResponse.
+ * Use `create(ListDeliveriesResponseSchema)` to create a new message.
+ */
+export const ListDeliveriesResponseSchema: GenMessage<ListDeliveriesResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 22);
+
+/**
+ * @generated from message hookwire.v1.RedeliverRequest
+ */
+export type RedeliverRequest = Message<"hookwire.v1.RedeliverRequest"> & {
+  /**
+   * @generated from field: string delivery_id = 1;
+   */
+  deliveryId: string;
+};
+
+/**
+ * Describes the message hookwire.v1.RedeliverRequest.
+ * Use `create(RedeliverRequestSchema)` to create a new message.
+ */
+export const RedeliverRequestSchema: GenMessage<RedeliverRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 23);
+
+/**
+ * @generated from message hookwire.v1.RedeliverResponse
+ */
+export type RedeliverResponse = Message<"hookwire.v1.RedeliverResponse"> & {
+  /**
+   * @generated from field: hookwire.v1.Delivery delivery = 1;
+   */
+  delivery?: Delivery | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.RedeliverResponse.
+ * Use `create(RedeliverResponseSchema)` to create a new message.
+ */
+export const RedeliverResponseSchema: GenMessage<RedeliverResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 24);
+
+/**
+ * @generated from message hookwire.v1.WatchDeliveriesRequest
+ */
+export type WatchDeliveriesRequest = Message<"hookwire.v1.WatchDeliveriesRequest"> & {
+  /**
+   * Only outcomes of this subscription when set.
+   *
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+};
+
+/**
+ * Describes the message hookwire.v1.WatchDeliveriesRequest.
+ * Use `create(WatchDeliveriesRequestSchema)` to create a new message.
+ */
+export const WatchDeliveriesRequestSchema: GenMessage<WatchDeliveriesRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 25);
+
+/**
+ * @generated from message hookwire.v1.WatchDeliveriesResponse
+ */
+export type WatchDeliveriesResponse = Message<"hookwire.v1.WatchDeliveriesResponse"> & {
+  /**
+   * The delivery after an attempt: its attempts end with the latest one.
+   *
+   * @generated from field: hookwire.v1.Delivery delivery = 1;
+   */
+  delivery?: Delivery | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.WatchDeliveriesResponse.
+ * Use `create(WatchDeliveriesResponseSchema)` to create a new message.
+ */
+export const WatchDeliveriesResponseSchema: GenMessage<WatchDeliveriesResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 26);
+
+/**
  * Hookwire: webhook subscriptions, signed and durable delivery, signatures.
  * Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
  * tenant, which sees only its own subscriptions.
@@ -455,6 +824,66 @@ export const WebhookService: GenService<{
     methodKind: "unary";
     input: typeof VerifyRequestSchema;
     output: typeof VerifyResponseSchema;
+  },
+  /**
+   * Stores an event and one delivery per matching active subscription of the
+   * caller, then answers; delivery happens after, with retries.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.Trigger
+   */
+  trigger: {
+    methodKind: "unary";
+    input: typeof TriggerRequestSchema;
+    output: typeof TriggerResponseSchema;
+  },
+  /**
+   * Delivers one payload to one URL, durably, with the caller's retry policy,
+   * and answers with the final outcome.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.Send
+   */
+  send: {
+    methodKind: "unary";
+    input: typeof SendRequestSchema;
+    output: typeof SendResponseSchema;
+  },
+  /**
+   * @generated from rpc hookwire.v1.WebhookService.GetMessage
+   */
+  getMessage: {
+    methodKind: "unary";
+    input: typeof GetMessageRequestSchema;
+    output: typeof GetMessageResponseSchema;
+  },
+  /**
+   * Deliveries of a message or of a subscription, oldest first, each with its attempts.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.ListDeliveries
+   */
+  listDeliveries: {
+    methodKind: "unary";
+    input: typeof ListDeliveriesRequestSchema;
+    output: typeof ListDeliveriesResponseSchema;
+  },
+  /**
+   * Delivers a finished delivery's message again, as a new delivery.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.Redeliver
+   */
+  redeliver: {
+    methodKind: "unary";
+    input: typeof RedeliverRequestSchema;
+    output: typeof RedeliverResponseSchema;
+  },
+  /**
+   * Streams the caller's delivery outcomes as this server makes them.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.WatchDeliveries
+   */
+  watchDeliveries: {
+    methodKind: "server_streaming";
+    input: typeof WatchDeliveriesRequestSchema;
+    output: typeof WatchDeliveriesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hookwire_v1_webhook_service, 0);

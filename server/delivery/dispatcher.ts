@@ -1,0 +1,339 @@
+// The dispatcher: holds leased deliveries in memory, runs their attempts under per-endpoint and total
+// concurrency limits, schedules retries, and claims due work from the store (retries released to the
+// store, takeovers of expired leases, work of a restarted process).
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { errorFields, type Logger } from "../log.js";
+import type { DeliveryDoc, DeliveryStore } from "../store/deliveries.js";
+import { UNLEASED } from "../store/deliveries.js";
+import type { MessageStore } from "../store/messages.js";
+import { deliveryHeaders } from "./headers.js";
+import type { HttpSender } from "./http-sender.js";
+import { OutcomeWriter } from "./outcome-writer.js";
+import { nextDelayMs } from "./policy.js";
+
+export interface DispatcherOptions {
+  leaseMs: number;
+  pollMs: number;
+  claimBatch: number;
+  /** Most deliveries held in memory (queued, waiting for a retry, or in flight). */
+  maxHeld: number;
+  maxInFlight: number;
+  maxInFlightPerEndpoint: number;
+  /** Retries due sooner than this wait in memory; later ones are released to the store. */
+  holdRetriesUnderMs: number;
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
+  leaseMs: 30_000,
+  pollMs: 1000,
+  claimBatch: 200,
+  maxHeld: 20_000,
+  maxInFlight: 512,
+  maxInFlightPerEndpoint: 32,
+  holdRetriesUnderMs: 10_000,
+};
+
+/** A message no longer there after this long means its Trigger failed half-way and was never answered. */
+const ORPHAN_AGE_MS = 60_000;
+
+interface Held {
+  doc: DeliveryDoc;
+  body: string;
+  endpoint: string;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Endpoint {
+  inFlight: number;
+  waiting: Held[];
+}
+
+export interface DispatcherDeps {
+  deliveries: DeliveryStore;
+  messages: MessageStore;
+  sender: HttpSender;
+  log: Logger;
+  /** Called once an endpoint answers 410 Gone. */
+  onGone(doc: DeliveryDoc): Promise<void>;
+}
+
+type Listener = (doc: DeliveryDoc) => void;
+
+export class Dispatcher {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private readonly held = new Map<string, Held>();
+  private readonly endpoints = new Map<string, Endpoint>();
+  /** Endpoints with waiting work that could not start because the total limit was reached. */
+  private readonly blocked = new Set<string>();
+  private inFlight = 0;
+  private readonly writer: OutcomeWriter;
+  private readonly listeners = new Set<Listener>();
+  private readonly finishWaiters = new Map<string, Array<(doc: DeliveryDoc) => void>>();
+  private readonly bodies = new Map<string, string>();
+  private claimTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
+  private stopped = false;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    private readonly opts: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
+  ) {
+    this.writer = new OutcomeWriter(deps.deliveries, deps.log, (docs) => this.announce(docs));
+  }
+
+  start(): void {
+    this.scheduleClaim(0);
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.opts.leaseMs / 3)));
+  }
+
+  /** The lease a new delivery gets when the accepting process dispatches it itself. */
+  leaseUntil(now = Date.now()): Date {
+    return new Date(now + this.opts.leaseMs);
+  }
+
+  /** Fast path: deliveries just stored, already leased to this process, start now. */
+  submit(docs: DeliveryDoc[], body: string): void {
+    for (const doc of docs) this.hold(doc, body);
+  }
+
+  /** Calls the listener with each delivery after an attempt's outcome is stored. */
+  watch(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the delivery once it is delivered or failed and that is stored. */
+  finished(id: string, signal?: AbortSignal): Promise<DeliveryDoc> {
+    return new Promise((resolveDone, reject) => {
+      const list = this.finishWaiters.get(id) ?? [];
+      const done = (doc: DeliveryDoc) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolveDone(doc);
+      };
+      const onAbort = () => {
+        const l = this.finishWaiters.get(id);
+        if (l) l.splice(l.indexOf(done), 1);
+        reject(signal?.reason ?? new Error("aborted"));
+      };
+      list.push(done);
+      this.finishWaiters.set(id, list);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  get stats(): { held: number; inFlight: number; unwritten: number } {
+    return { held: this.held.size, inFlight: this.inFlight, unwritten: this.writer.size };
+  }
+
+  private announce(docs: DeliveryDoc[]): void {
+    for (const doc of docs) {
+      for (const l of this.listeners) l(doc);
+      if (doc.status !== "pending") {
+        const waiters = this.finishWaiters.get(doc._id);
+        if (waiters) {
+          this.finishWaiters.delete(doc._id);
+          for (const w of waiters) w(doc);
+        }
+      }
+    }
+  }
+
+  private hold(doc: DeliveryDoc, body: string): void {
+    if (this.stopped || this.held.has(doc._id)) return;
+    const item: Held = { doc, body, endpoint: new URL(doc.url).origin, timer: undefined };
+    this.held.set(doc._id, item);
+    this.scheduleAttempt(item, doc.nextAttemptAt.getTime() - Date.now());
+  }
+
+  private scheduleAttempt(item: Held, delayMs: number): void {
+    if (delayMs <= 0) return this.enqueue(item);
+    item.timer = setTimeout(() => {
+      item.timer = undefined;
+      this.enqueue(item);
+    }, delayMs);
+  }
+
+  private endpoint(origin: string): Endpoint {
+    let ep = this.endpoints.get(origin);
+    if (!ep) {
+      ep = { inFlight: 0, waiting: [] };
+      this.endpoints.set(origin, ep);
+    }
+    return ep;
+  }
+
+  private enqueue(item: Held): void {
+    if (this.stopped) return;
+    const ep = this.endpoint(item.endpoint);
+    if (ep.inFlight < this.opts.maxInFlightPerEndpoint && this.inFlight < this.opts.maxInFlight) this.run(item, ep);
+    else {
+      ep.waiting.push(item);
+      if (ep.inFlight < this.opts.maxInFlightPerEndpoint) this.blocked.add(item.endpoint);
+    }
+  }
+
+  /** Starts waiting work after a slot frees: the same endpoint first, then endpoints held back by the total limit. */
+  private pump(origin: string): void {
+    const ep = this.endpoints.get(origin);
+    if (ep && ep.waiting.length > 0 && ep.inFlight < this.opts.maxInFlightPerEndpoint && this.inFlight < this.opts.maxInFlight) {
+      this.run(ep.waiting.shift()!, ep);
+    }
+    for (const other of this.blocked) {
+      if (this.inFlight >= this.opts.maxInFlight) break;
+      const oep = this.endpoints.get(other);
+      if (!oep || oep.waiting.length === 0) {
+        this.blocked.delete(other);
+        continue;
+      }
+      while (oep.waiting.length > 0 && oep.inFlight < this.opts.maxInFlightPerEndpoint && this.inFlight < this.opts.maxInFlight) {
+        this.run(oep.waiting.shift()!, oep);
+      }
+      if (oep.waiting.length === 0 || oep.inFlight >= this.opts.maxInFlightPerEndpoint) this.blocked.delete(other);
+    }
+    if (ep && ep.inFlight === 0 && ep.waiting.length === 0) this.endpoints.delete(origin);
+  }
+
+  private run(item: Held, ep: Endpoint): void {
+    ep.inFlight++;
+    this.inFlight++;
+    const p = this.attempt(item)
+      .catch((err: unknown) => this.deps.log.error("delivery attempt crashed", { delivery: item.doc._id, ...errorFields(err) }))
+      .finally(() => {
+        ep.inFlight--;
+        this.inFlight--;
+        this.running.delete(p);
+        this.pump(item.endpoint);
+      });
+    this.running.add(p);
+  }
+
+  private async attempt(item: Held): Promise<void> {
+    const doc = item.doc;
+    const now = Math.floor(Date.now() / 1000);
+    const headers = deliveryHeaders(doc.messageId, doc.event, item.body, doc.secret, now);
+    const result = await this.deps.sender.send(doc.url, headers, item.body, doc.policy.timeoutMs);
+    const attempts = [
+      ...doc.attempts,
+      { at: result.at, durationMs: result.durationMs, statusCode: result.statusCode, excerpt: result.excerpt, error: result.error },
+    ];
+    const updatedAt = new Date();
+    const ok = result.statusCode >= 200 && result.statusCode < 300;
+    const gone = result.statusCode === 410;
+    const delay = ok || gone ? undefined : nextDelayMs(doc.policy, attempts.length, result.statusCode, result.retryAfter);
+    let next: DeliveryDoc;
+    if (delay === undefined) {
+      next = { ...doc, attempts, updatedAt, status: ok ? "delivered" : "failed" };
+      this.held.delete(doc._id);
+      if (gone && doc.subscriptionId) {
+        await this.deps.onGone(doc).catch((err: unknown) => this.deps.log.warn("disabling a gone subscription failed", errorFields(err)));
+      }
+    } else {
+      const nextAttemptAt = new Date(updatedAt.getTime() + delay);
+      const keep = delay < this.opts.holdRetriesUnderMs && !this.stopped;
+      next = {
+        ...doc,
+        attempts,
+        updatedAt,
+        nextAttemptAt,
+        leaseOwner: keep ? this.owner : "",
+        leaseUntil: keep ? new Date(nextAttemptAt.getTime() + this.opts.leaseMs) : UNLEASED,
+      };
+      if (keep) {
+        item.doc = next;
+        this.scheduleAttempt(item, delay);
+      } else {
+        this.held.delete(doc._id);
+        this.scheduleClaim(delay);
+      }
+    }
+    this.writer.add(next);
+  }
+
+  private scheduleClaim(delayMs: number): void {
+    if (this.stopped) return;
+    const wait = Math.min(Math.max(delayMs, 0), this.opts.pollMs);
+    if (this.claimTimer) {
+      // Keep the earlier of the two wake-ups.
+      if (wait >= this.opts.pollMs) return;
+      clearTimeout(this.claimTimer);
+    }
+    this.claimTimer = setTimeout(() => {
+      this.claimTimer = undefined;
+      void this.claim();
+    }, wait);
+  }
+
+  private async claim(): Promise<void> {
+    if (this.claiming || this.stopped) return;
+    this.claiming = true;
+    let full = false;
+    try {
+      const room = Math.min(this.opts.claimBatch, this.opts.maxHeld - this.held.size);
+      if (room <= 0) return;
+      const now = new Date();
+      const docs = await this.deps.deliveries.claimDue(this.owner, now, this.leaseUntil(now.getTime()), room, new Set(this.held.keys()));
+      full = docs.length === room;
+      await this.adopt(docs);
+    } catch (err) {
+      this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
+    } finally {
+      this.claiming = false;
+      this.scheduleClaim(full ? 0 : this.opts.pollMs);
+    }
+  }
+
+  /** Claimed deliveries need their message body before they can be sent. */
+  private async adopt(docs: DeliveryDoc[]): Promise<void> {
+    const ids = [...new Set(docs.map((d) => d.messageId))].filter((id) => !this.bodies.has(id));
+    const found = await Promise.all(ids.map((id) => this.deps.messages.byId(id)));
+    for (const m of found) if (m) this.rememberBody(m._id, m.body);
+    const orphans: string[] = [];
+    const release: string[] = [];
+    for (const doc of docs) {
+      const body = this.bodies.get(doc.messageId);
+      if (body !== undefined) this.hold(doc, body);
+      else if (Date.now() - doc.createdAt.getTime() > ORPHAN_AGE_MS) orphans.push(doc._id);
+      else release.push(doc._id);
+    }
+    if (release.length > 0) await this.deps.deliveries.release(this.owner, release);
+    if (orphans.length > 0) {
+      this.deps.log.warn("dropping deliveries of a message that was never stored", { count: orphans.length });
+      await this.deps.deliveries.dropIds(orphans);
+    }
+  }
+
+  private rememberBody(messageId: string, body: string): void {
+    this.bodies.set(messageId, body);
+    if (this.bodies.size > 1000) this.bodies.delete(this.bodies.keys().next().value!);
+  }
+
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    try {
+      await this.deps.deliveries.renew(this.owner, [...this.held.keys()], this.leaseUntil());
+    } catch (err) {
+      this.deps.log.warn("renewing delivery leases failed", errorFields(err));
+    }
+  }
+
+  /** Stops taking work, lets attempts in flight finish for up to graceMs, stores their outcomes and hands the rest back. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.claimTimer) clearTimeout(this.claimTimer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    const deadline = Date.now() + graceMs;
+    await Promise.race([Promise.all(this.running), new Promise((r) => setTimeout(r, graceMs))]);
+    const waiting: string[] = [];
+    for (const item of this.held.values()) {
+      if (item.timer) clearTimeout(item.timer);
+      waiting.push(item.doc._id);
+    }
+    await this.writer.drain(deadline + 2000);
+    // What is not finished goes back to the store for any process to take at once.
+    await this.deps.deliveries.release(this.owner, waiting).catch(() => undefined);
+    await this.deps.sender.close();
+  }
+}

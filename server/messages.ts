@@ -1,0 +1,241 @@
+// Message use cases: Trigger and Send store first and answer after; the dispatcher delivers.
+import { createHash } from "node:crypto";
+import type { DeliveryDefaults } from "./config.js";
+import type { Dispatcher } from "./delivery/dispatcher.js";
+import { DomainError, invalid, notFound } from "./errors.js";
+import { decodePageToken, encodePageToken, newId } from "./ids.js";
+import type { DeliveryDoc, DeliveryState, DeliveryStore } from "./store/deliveries.js";
+import type { MessageDoc, MessageStore } from "./store/messages.js";
+import type { SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
+import { effectivePolicy } from "./subscriptions.js";
+import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateUrl, type PolicyInput } from "./validation.js";
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface MessageDeps {
+  messages: MessageStore;
+  deliveries: DeliveryStore;
+  subscriptions: SubscriptionStore;
+  dispatcher: Dispatcher;
+  defaults: DeliveryDefaults;
+  maxPayloadBytes: number;
+  allowPrivateUrls: boolean;
+}
+
+/** The body of every delivery, byte-identical on every retry since it is stored as this string. */
+export function envelope(event: string, payload: JsonValue, timestamp: string): string {
+  return JSON.stringify({ event, payload, timestamp });
+}
+
+function payloadJson(payload: JsonValue, maxBytes: number): void {
+  const size = Buffer.byteLength(JSON.stringify(payload));
+  if (size > maxBytes) {
+    throw new DomainError("exhausted", `payload: ${size} bytes is over the limit of ${maxBytes} bytes`);
+  }
+}
+
+function validateIdempotencyKey(key: string): string {
+  if (key.length > LIMITS.idempotencyKeyLength) throw invalid("idempotency_key", `is longer than ${LIMITS.idempotencyKeyLength} characters`);
+  return key;
+}
+
+/** A repeated idempotency key maps to the same message id, so the message insert itself detects the repeat. */
+function messageIdFor(tenant: string, idempotencyKey: string): string {
+  if (idempotencyKey === "") return newId("msg");
+  return `msg_${createHash("sha256").update(`${tenant}\0${idempotencyKey}`).digest("hex").slice(0, 29)}`;
+}
+
+interface NewDelivery {
+  subscriptionId: string;
+  url: string;
+  secret: string;
+  policy: DeliveryDefaults;
+}
+
+function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf = ""): DeliveryDoc[] {
+  const now = new Date();
+  const leaseUntil = deps.dispatcher.leaseUntil(now.getTime());
+  return targets.map((t) => ({
+    _id: newId("dlv"),
+    tenant,
+    messageId,
+    subscriptionId: t.subscriptionId,
+    url: t.url,
+    secret: t.secret,
+    event,
+    policy: t.policy,
+    status: "pending",
+    attempts: [],
+    createdAt: now,
+    updatedAt: now,
+    nextAttemptAt: now,
+    // Leased to this process, which dispatches them from memory at once; if it dies the lease runs out.
+    leaseOwner: deps.dispatcher.owner,
+    leaseUntil,
+    claimToken: "",
+    redeliveryOf,
+  }));
+}
+
+/**
+ * Stores the deliveries, then the message: the message insert is the commit point. If it fails the
+ * caller gets an error, and deliveries without a message are dropped by the dispatcher as never
+ * accepted. If it finds the id taken, the idempotency key was used before and the new deliveries go.
+ */
+async function store(deps: MessageDeps, message: MessageDoc, docs: DeliveryDoc[]): Promise<MessageDoc | undefined> {
+  await deps.deliveries.enqueue(docs);
+  if (await deps.messages.insert(message)) {
+    deps.dispatcher.submit(docs, message.body);
+    return undefined;
+  }
+  await deps.deliveries.dropIds(docs.map((d) => d._id));
+  const existing = await deps.messages.byId(message._id);
+  if (!existing) throw new DomainError("unavailable", "idempotency_key: the first request with this key is still being stored; try again");
+  return existing;
+}
+
+export interface TriggerInput {
+  event: string;
+  payload: JsonValue;
+  idempotencyKey: string;
+}
+
+export async function trigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number }> {
+  const event = validateEventName(input.event);
+  validateIdempotencyKey(input.idempotencyKey);
+  payloadJson(input.payload, deps.maxPayloadBytes);
+  const messageId = messageIdFor(tenant, input.idempotencyKey);
+  if (input.idempotencyKey !== "") {
+    const existing = await deps.messages.get(tenant, messageId);
+    if (existing) return { messageId, deliveries: existing.deliveries };
+  }
+  const subs = (await deps.subscriptions.active(tenant)).filter((s) => eventMatches(s.events, event));
+  const body = envelope(event, input.payload, new Date().toISOString());
+  const docs = deliveryDocs(
+    deps,
+    tenant,
+    messageId,
+    event,
+    subs.map((s) => ({ subscriptionId: s._id, url: s.url, secret: s.secret, policy: effectivePolicy(s, deps.defaults) })),
+  );
+  const message: MessageDoc = {
+    _id: messageId,
+    tenant,
+    event,
+    body,
+    idempotencyKey: input.idempotencyKey,
+    deliveries: docs.length,
+    createdAt: new Date(),
+  };
+  const earlier = await store(deps, message, docs);
+  return earlier ? { messageId, deliveries: earlier.deliveries } : { messageId, deliveries: docs.length };
+}
+
+export interface SendInput extends PolicyInput {
+  url: string;
+  event: string;
+  payload: JsonValue;
+  timestamp: string;
+  secret: string;
+  idempotencyKey: string;
+}
+
+/** Stores one delivery to one URL and waits for its final outcome (or the signal). */
+export async function send(
+  deps: MessageDeps,
+  tenant: string,
+  input: SendInput,
+  signal: AbortSignal,
+): Promise<{ messageId: string; delivery: DeliveryDoc }> {
+  const url = validateUrl(input.url, deps.allowPrivateUrls);
+  const event = validateEventName(input.event, "payload.event");
+  if (input.secret === "") throw invalid("secret", "is required to sign the request");
+  if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");
+  validateIdempotencyKey(input.idempotencyKey);
+  payloadJson(input.payload, deps.maxPayloadBytes);
+  let timestamp = input.timestamp;
+  if (timestamp === "") timestamp = new Date().toISOString();
+  else if (timestamp.length > 64 || Number.isNaN(Date.parse(timestamp))) {
+    throw invalid("payload.timestamp", `"${timestamp.slice(0, 70)}" is not an RFC 3339 time`);
+  }
+  const p = validatePolicy(input);
+  const policy: DeliveryDefaults = {
+    retries: p.retries ?? deps.defaults.retries,
+    retryDelayMs: p.retryDelayMs ?? deps.defaults.retryDelayMs,
+    timeoutMs: p.timeoutMs ?? deps.defaults.timeoutMs,
+  };
+  const messageId = messageIdFor(tenant, input.idempotencyKey);
+  const body = envelope(event, input.payload, timestamp);
+  const docs = deliveryDocs(deps, tenant, messageId, event, [{ subscriptionId: "", url, secret: input.secret, policy }]);
+  const doc = docs[0]!;
+  const message: MessageDoc = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
+  const outcome = deps.dispatcher.finished(doc._id, signal);
+  outcome.catch(() => undefined);
+  const earlier = await store(deps, message, docs);
+  if (earlier) {
+    // A repeated key: answer the first Send's delivery as it stands now.
+    const first = await deps.deliveries.list({ tenant, messageId, limit: 1 });
+    if (!first[0]) throw notFound("delivery of message", messageId);
+    return { messageId, delivery: first[0] };
+  }
+  return { messageId, delivery: await outcome };
+}
+
+export async function getMessage(deps: MessageDeps, tenant: string, id: string): Promise<MessageDoc> {
+  validateId(id, "msg");
+  const doc = await deps.messages.get(tenant, id);
+  if (!doc) throw notFound("message", id);
+  return doc;
+}
+
+export interface ListDeliveriesInput {
+  messageId: string;
+  subscriptionId: string;
+  status: DeliveryState | undefined;
+  pageSize: number;
+  pageToken: string;
+}
+
+export async function listDeliveries(
+  deps: MessageDeps,
+  tenant: string,
+  input: ListDeliveriesInput,
+): Promise<{ deliveries: DeliveryDoc[]; nextPageToken: string }> {
+  if ((input.messageId === "") === (input.subscriptionId === "")) {
+    throw invalid("message_id", "set exactly one of message_id and subscription_id");
+  }
+  if (input.messageId) validateId(input.messageId, "msg", "message_id");
+  if (input.subscriptionId) validateId(input.subscriptionId, "sub", "subscription_id");
+  const size = pageSize(input.pageSize);
+  const rows = await deps.deliveries.list({
+    tenant,
+    messageId: input.messageId || undefined,
+    subscriptionId: input.subscriptionId || undefined,
+    status: input.status,
+    afterId: decodePageToken(input.pageToken, "dlv"),
+    limit: size + 1,
+  });
+  const page = rows.slice(0, size);
+  const last = page[page.length - 1];
+  return { deliveries: page, nextPageToken: rows.length > size && last ? encodePageToken(last._id) : "" };
+}
+
+/** A finished delivery's message, delivered again as a new delivery (to the subscription's current URL and secret). */
+export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: string): Promise<DeliveryDoc> {
+  validateId(deliveryId, "dlv", "delivery_id");
+  const old = await deps.deliveries.get(tenant, deliveryId);
+  if (!old) throw notFound("delivery", deliveryId);
+  if (old.status === "pending") throw new DomainError("failed_precondition", `delivery_id: delivery "${deliveryId}" is still pending`);
+  const message = await deps.messages.get(tenant, old.messageId);
+  if (!message) throw notFound("message", old.messageId);
+  let target: NewDelivery = { subscriptionId: "", url: old.url, secret: old.secret, policy: old.policy };
+  if (old.subscriptionId) {
+    const sub: SubscriptionDoc | null = await deps.subscriptions.get(tenant, old.subscriptionId);
+    if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
+    target = { subscriptionId: sub._id, url: sub.url, secret: sub.secret, policy: effectivePolicy(sub, deps.defaults) };
+  }
+  const docs = deliveryDocs(deps, tenant, message._id, message.event, [target], old._id);
+  await deps.deliveries.enqueue(docs);
+  deps.dispatcher.submit(docs, message.body);
+  return docs[0]!;
+}

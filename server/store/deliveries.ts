@@ -1,0 +1,162 @@
+// Deliveries live in two collections: the queue holds only unfinished work (what the dispatcher scans,
+// kept small because FerretDB scans whole collections), the log holds finished deliveries for the log RPCs.
+import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
+import type { RetryPolicy } from "../delivery/policy.js";
+
+export type DeliveryState = "pending" | "delivered" | "failed";
+
+export interface AttemptDoc {
+  at: Date;
+  durationMs: number;
+  statusCode: number;
+  excerpt: string;
+  error: string;
+}
+
+export interface DeliveryDoc {
+  _id: string;
+  tenant: string;
+  messageId: string;
+  /** Empty for deliveries made by Send. */
+  subscriptionId: string;
+  url: string;
+  /** Signs each attempt; never logged or returned. */
+  secret: string;
+  event: string;
+  policy: RetryPolicy;
+  status: DeliveryState;
+  attempts: AttemptDoc[];
+  createdAt: Date;
+  updatedAt: Date;
+  nextAttemptAt: Date;
+  /** Process that holds the delivery until leaseUntil; an expired lease lets any process take it. */
+  leaseOwner: string;
+  leaseUntil: Date;
+  claimToken: string;
+  redeliveryOf: string;
+}
+
+export const UNLEASED = new Date(0);
+
+export interface DeliveryQuery {
+  tenant: string;
+  messageId?: string | undefined;
+  subscriptionId?: string | undefined;
+  status?: DeliveryState | undefined;
+  afterId?: string | undefined;
+  limit: number;
+}
+
+export class DeliveryStore {
+  constructor(
+    private readonly queue: Collection<DeliveryDoc>,
+    private readonly log: Collection<DeliveryDoc>,
+  ) {}
+
+  async ensureIndexes(): Promise<void> {
+    await this.queue.createIndex({ nextAttemptAt: 1 });
+    await this.queue.createIndex({ claimToken: 1 });
+    await this.queue.createIndex({ tenant: 1, subscriptionId: 1 });
+    await this.log.createIndex({ tenant: 1, messageId: 1, _id: 1 });
+    await this.log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
+  }
+
+  /** One insert for any number of deliveries. */
+  async enqueue(docs: DeliveryDoc[]): Promise<void> {
+    if (docs.length > 0) await this.queue.insertMany(docs, { ordered: false });
+  }
+
+  /**
+   * Leases up to `limit` due deliveries whose lease has expired: find candidates, lease them with a
+   * token in one update, read back what the token won. On MongoDB the guarded update is atomic; on
+   * FerretDB two processes may both win a delivery, which is a duplicate, never a loss.
+   */
+  async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number, skip: ReadonlySet<string>): Promise<DeliveryDoc[]> {
+    const candidates = await this.queue
+      .find({ nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } }, { projection: { _id: 1 } })
+      .sort({ nextAttemptAt: 1 })
+      .limit(limit + skip.size)
+      .toArray();
+    const ids = candidates.map((c) => c._id).filter((id) => !skip.has(id)).slice(0, limit);
+    if (ids.length === 0) return [];
+    const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
+    await this.queue.updateMany(
+      { _id: { $in: ids }, leaseUntil: { $lte: now } },
+      { $set: { leaseOwner: owner, leaseUntil, claimToken } },
+    );
+    return this.queue.find({ claimToken }).toArray();
+  }
+
+  async renew(owner: string, ids: string[], leaseUntil: Date): Promise<void> {
+    if (ids.length > 0) await this.queue.updateMany({ _id: { $in: ids }, leaseOwner: owner }, { $set: { leaseUntil } });
+  }
+
+  async release(owner: string, ids: string[]): Promise<void> {
+    if (ids.length > 0) {
+      await this.queue.updateMany({ _id: { $in: ids }, leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
+    }
+  }
+
+  /**
+   * Writes a batch of outcomes: unfinished deliveries are updated in the queue, finished ones are
+   * written to the log first and removed from the queue after, so a crash between the two leaves a
+   * duplicate delivery at worst, never a lost one.
+   */
+  async writeOutcomes(retrying: DeliveryDoc[], finished: DeliveryDoc[]): Promise<void> {
+    if (retrying.length > 0) {
+      const ops: AnyBulkWriteOperation<DeliveryDoc>[] = retrying.map((d) => ({
+        updateOne: {
+          filter: { _id: d._id },
+          update: {
+            $set: {
+              attempts: d.attempts,
+              nextAttemptAt: d.nextAttemptAt,
+              leaseOwner: d.leaseOwner,
+              leaseUntil: d.leaseUntil,
+              updatedAt: d.updatedAt,
+              status: d.status,
+            },
+          },
+        },
+      }));
+      await this.queue.bulkWrite(ops, { ordered: false });
+    }
+    if (finished.length > 0) {
+      const ops: AnyBulkWriteOperation<DeliveryDoc>[] = finished.map((d) => ({
+        replaceOne: { filter: { _id: d._id }, replacement: { ...d, leaseOwner: "", claimToken: "" }, upsert: true },
+      }));
+      await this.log.bulkWrite(ops, { ordered: false });
+      await this.queue.deleteMany({ _id: { $in: finished.map((d) => d._id) } });
+    }
+  }
+
+  async get(tenant: string, id: string): Promise<DeliveryDoc | null> {
+    const doc = (await this.queue.findOne({ _id: id })) ?? (await this.log.findOne({ _id: id }));
+    return doc && doc.tenant === tenant ? doc : null;
+  }
+
+  /** Pending and finished deliveries together, in id (creation) order. */
+  async list(q: DeliveryQuery): Promise<DeliveryDoc[]> {
+    const filter: Filter<DeliveryDoc> = { tenant: q.tenant };
+    if (q.messageId) filter.messageId = q.messageId;
+    if (q.subscriptionId) filter.subscriptionId = q.subscriptionId;
+    if (q.status) filter.status = q.status;
+    if (q.afterId) filter._id = { $gt: q.afterId };
+    const [pending, done] = await Promise.all(
+      [this.queue, this.log].map((c) => c.find(filter).sort({ _id: 1 }).limit(q.limit).toArray()),
+    );
+    // A delivery caught between log insert and queue delete appears once, as its finished self.
+    const byId = new Map<string, DeliveryDoc>();
+    for (const d of [...(pending ?? []), ...(done ?? [])]) byId.set(d._id, d);
+    return [...byId.values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)).slice(0, q.limit);
+  }
+
+  async dropIds(ids: string[]): Promise<void> {
+    await this.queue.deleteMany({ _id: { $in: ids } });
+  }
+
+  /** Drops a deleted subscription's unfinished deliveries. */
+  async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
+    await this.queue.deleteMany({ tenant, subscriptionId });
+  }
+}
