@@ -77,7 +77,7 @@ export function validateUrl(raw: string, allowPrivate: boolean, field = "url"): 
   }
   if (url.username || url.password) throw invalid(field, "must not contain credentials");
   if (!allowPrivate) {
-    const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
     const local = host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal");
     if (local || (isIP(host) !== 0 && isPrivateAddress(host))) {
       throw invalid(field, `host "${host}" is a loopback, private or link-local address (set HOOKWIRE_ALLOW_PRIVATE_URLS=true to allow)`);

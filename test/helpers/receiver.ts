@@ -21,6 +21,8 @@ export interface Reply {
   body?: string;
   /** Never answer (the connection stays open until the receiver closes). */
   hang?: boolean;
+  /** Answer after this long. */
+  delayMs?: number;
 }
 
 export interface Route {
@@ -78,6 +80,8 @@ export async function startReceiver(): Promise<Receiver> {
         hanging.add(res);
         return;
       }
+      if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+      if (res.destroyed) return;
       res.writeHead(reply.status, reply.headers);
       res.end(reply.body ?? "");
     });

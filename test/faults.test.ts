@@ -1,0 +1,127 @@
+// Faults with real processes: the server killed with -9, the database stopped, an endpoint that hangs.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterEach, expect, it } from "vitest";
+import { DeliveryStatus } from "../sdk/gen/hookwire/v1/delivery_pb.js";
+import { startFerretDB } from "../server/embedded-ferretdb.js";
+import { freePort } from "../server/free-port.js";
+import { startReceiver, type Receiver } from "./helpers/receiver.js";
+import { bearer, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "./helpers/server.js";
+
+const acme = { headers: bearer(KEYS.acme) };
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+});
+
+const FAST = { HOOKWIRE_ALLOW_PRIVATE_URLS: "true", HOOKWIRE_LEASE_MS: "2000", HOOKWIRE_POLL_MS: "100" };
+
+function distinctIds(rcv: Receiver, path: string): Set<string> {
+  return new Set(rcv.requests(path).map((r) => String(r.headers["webhook-id"])));
+}
+
+async function serve(database: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const s = await startServer({ database, env: { ...FAST, ...env } });
+  cleanup.push(() => s.stop("SIGKILL"));
+  return s;
+}
+
+it("kill -9 with deliveries pending and in flight loses none: the restarted server delivers them", async () => {
+  const rcv = await startReceiver();
+  cleanup.push(() => rcv.close());
+  const database = uniqueDatabase("kill");
+  const first = await serve(database, { HOOKWIRE_MAX_IN_FLIGHT_PER_ENDPOINT: "2" });
+  const c1 = grpcClient(first);
+  const { subscription, secret } = await c1.register({ url: rcv.url("/k"), events: ["crash.*"], retryDelayMs: 100 }, acme);
+  // Slow answers keep deliveries in flight and queued behind the per-endpoint limit when the process dies.
+  rcv.route("/k", { secret, respond: () => ({ status: 200, delayMs: 150 }) });
+  const accepted: string[] = [];
+  for (let i = 0; i < 40; i++) accepted.push((await c1.trigger({ event: "crash.test", payload: undefined }, acme)).messageId);
+  await rcv.waitFor(() => rcv.requests("/k").length >= 3);
+  first.child.kill("SIGKILL");
+  await first.stop("SIGKILL");
+  const before = distinctIds(rcv, "/k").size;
+  expect(before).toBeLessThan(accepted.length); // the crash really left work undone
+
+  const second = await serve(database);
+  await rcv.waitFor(() => accepted.every((id) => distinctIds(rcv, "/k").has(id)), 30_000);
+  expect(rcv.requests("/k").every((r) => r.verified)).toBe(true);
+  // And the log agrees: every delivery ends delivered.
+  const c2 = grpcClient(second);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const all = [];
+    let token = "";
+    do {
+      const page = await c2.listDeliveries({ subscriptionId: subscription!.id, pageSize: 100, pageToken: token }, acme);
+      all.push(...page.deliveries);
+      token = page.nextPageToken;
+    } while (token);
+    if (all.length === accepted.length && all.every((d) => d.status === DeliveryStatus.DELIVERED)) break;
+    if (Date.now() > deadline) throw new Error(`log not settled: ${all.length} deliveries`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+it("with FerretDB stopped, Trigger answers UNAVAILABLE; once it is back the dispatcher resumes by itself", async () => {
+  const rcv = await startReceiver();
+  cleanup.push(() => rcv.close());
+  const dir = mkdtempSync(join(tmpdir(), "hookwire-outage-"));
+  const port = await freePort();
+  let db = await startFerretDB({ dir, port });
+  cleanup.push(() => db.stop());
+  const server = await serve(uniqueDatabase("outage"), { MONGODB_URI: db.uri });
+  const client = grpcClient(server);
+  const { secret } = await client.register({ url: rcv.url("/o"), events: ["outage.*"], retries: 10, retryDelayMs: 300 }, acme);
+  // Every message's first attempt fails, so its retry is due while the database is down.
+  const firstTry = new Set<string>();
+  rcv.route("/o", {
+    secret,
+    respond: (_n, req) => {
+      const id = String(req.headers["webhook-id"]);
+      if (firstTry.has(id)) return { status: 200 };
+      firstTry.add(id);
+      return { status: 500 };
+    },
+  });
+  const accepted: string[] = [];
+  for (let i = 0; i < 5; i++) accepted.push((await client.trigger({ event: "outage.before" }, acme)).messageId);
+  await rcv.waitFor(() => firstTry.size === 5);
+  await db.stop();
+
+  const err = await client.trigger({ event: "outage.during" }, acme).then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  expect(err?.code).toBe(Code.Unavailable);
+  expect(err?.rawMessage).toMatch(/database cannot be reached/);
+
+  db = await startFerretDB({ dir, port });
+  accepted.push((await client.trigger({ event: "outage.after" }, acme)).messageId);
+  // Delivered means a second request with the id, which the receiver answers 200.
+  const answered200 = (id: string) => rcv.requests("/o").filter((r) => r.headers["webhook-id"] === id).length >= 2;
+  await rcv.waitFor(() => accepted.every(answered200), 30_000);
+  expect(rcv.requests("/o").every((r) => r.verified)).toBe(true);
+});
+
+it("an endpoint that hangs does not hold back a healthy one", async () => {
+  const rcv = await startReceiver();
+  cleanup.push(() => rcv.close());
+  const server = await serve(uniqueDatabase("iso"), { HOOKWIRE_MAX_IN_FLIGHT_PER_ENDPOINT: "4", HOOKWIRE_MAX_IN_FLIGHT: "16" });
+  const client = grpcClient(server);
+  const hang = await client.register({ url: rcv.url("/hang"), events: ["iso.test"], timeoutMs: 20_000, retries: 0 }, acme);
+  const healthy = await client.register({ url: `http://localhost:${new URL(rcv.url("/")).port}/ok`, events: ["iso.test"] }, acme);
+  rcv.route("/hang", { secret: hang.secret, respond: () => ({ status: 200, hang: true }) });
+  rcv.route("/ok", { secret: healthy.secret });
+  const started = Date.now();
+  const ids: string[] = [];
+  for (let i = 0; i < 40; i++) ids.push((await client.trigger({ event: "iso.test" }, acme)).messageId);
+  await rcv.waitFor(() => distinctIds(rcv, "/ok").size === 40, 10_000);
+  const took = Date.now() - started;
+  // The hanging endpoint holds its 4 connections for 20 s; the healthy one finished well before.
+  expect(took).toBeLessThan(8_000);
+  expect(rcv.requests("/hang").length).toBeLessThanOrEqual(4);
+  expect(rcv.requests("/ok").every((r) => r.verified)).toBe(true);
+});
