@@ -291,14 +291,12 @@ export class Dispatcher {
     const found = await Promise.all(ids.map((id) => this.deps.messages.byId(id)));
     for (const m of found) if (m) this.rememberBody(m._id, m.body);
     const orphans: string[] = [];
-    const release: string[] = [];
     for (const doc of docs) {
       const body = this.bodies.get(doc.messageId);
       if (body !== undefined) this.hold(doc, body);
       else if (Date.now() - doc.createdAt.getTime() > ORPHAN_AGE_MS) orphans.push(doc._id);
-      else release.push(doc._id);
+      // Otherwise its Trigger may still be storing the message: the lease just taken keeps it aside until then.
     }
-    if (release.length > 0) await this.deps.deliveries.release(this.owner, release);
     if (orphans.length > 0) {
       this.deps.log.warn("dropping deliveries of a message that was never stored", { count: orphans.length });
       await this.deps.deliveries.dropIds(orphans);
