@@ -6,9 +6,13 @@ import { HttpSender } from "./delivery/http-sender.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { listen, type DualHandler } from "./listener.js";
 import type { Logger } from "./log.js";
-import { authInterceptor, errorInterceptor } from "./rpc/interceptors.js";
+import { Health } from "../sdk/gen/grpc/health/v1/health_pb.js";
+import { healthService } from "./rpc/health.js";
+import { authInterceptor, errorInterceptor, PUBLIC_SERVICES } from "./rpc/interceptors.js";
+import { reflectionServices } from "./rpc/reflection.js";
 import { webhookService } from "./rpc/webhook-service.js";
-import { WebhookService } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { file_hookwire_v1_webhook_service, WebhookService } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { file_grpc_health_v1_health } from "../sdk/gen/grpc/health/v1/health_pb.js";
 import { openStore } from "./store/mongo.js";
 
 export interface Hookwire {
@@ -51,11 +55,22 @@ export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOpt
     dispatcherOptions,
   );
   dispatcher.start();
+  const stopping = new AbortController();
+  const served = [WebhookService.typeName, Health.typeName];
+  const reflection = reflectionServices([file_hookwire_v1_webhook_service, file_grpc_health_v1_health], [
+    ...served,
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+  ]);
+  for (const [svc] of reflection) PUBLIC_SERVICES.add(svc.typeName);
+  PUBLIC_SERVICES.add(Health.typeName);
   const handler = connectNodeAdapter({
     readMaxBytes: config.maxPayloadBytes + REQUEST_OVERHEAD_BYTES,
     // Order matters: errors thrown by the auth check are mapped too.
     interceptors: [errorInterceptor(log), authInterceptor(apiKeys)],
     routes(router) {
+      router.service(Health, healthService(() => store.ping(), [WebhookService.typeName], stopping.signal));
+      for (const [svc, impl] of reflection) router.service(svc, impl as never);
       router.service(
         WebhookService,
         webhookService({
@@ -81,6 +96,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOpt
     port: listener.port,
     dispatcher,
     async close() {
+      stopping.abort();
       await listener.close(5000);
       await dispatcher.stop(5000);
       await store.close();
