@@ -1,6 +1,6 @@
 // The embedded MongoDB-compatible server: FerretDB 1.24.2 on SQLite, built once, run as a child process.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
@@ -22,6 +22,36 @@ export function ferretdbBinary(): string {
   }
   if (out.status !== 0) throw new EmbeddedStoreError(`building FerretDB failed (exit ${out.status})`);
   return out.stdout.trim().split("\n").pop() ?? "";
+}
+
+/**
+ * A FerretDB left running by a server that was killed with -9 still holds the data folder.
+ * Its pid file names it; it is stopped only if its command line shows it is ours.
+ */
+async function stopStale(pidFile: string, stateDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, "utf8").trim());
+  } catch {
+    return;
+  }
+  let cmdline = "";
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return; // not running (or no /proc): nothing to stop
+  }
+  if (!cmdline.includes(`--state-dir=${stateDir}`)) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.kill(pid, "SIGKILL");
 }
 
 export interface EmbeddedFerretDB {
@@ -47,6 +77,8 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
   const stateDir = join(dir, "state");
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
+  const pidFile = join(dir, "ferretdb.pid");
+  await stopStale(pidFile, stateDir);
   const port = options.port ?? (await freePort());
   const child = spawn(
     binary,
@@ -61,6 +93,7 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
     ],
     { env: { ...process.env, DO_NOT_TRACK: "1" }, stdio: ["ignore", "ignore", "pipe"] },
   );
+  if (child.pid) writeFileSync(pidFile, String(child.pid));
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -78,3 +78,23 @@ it("generates and keeps a development key when HOOKWIRE_API_KEYS is unset", asyn
     await server.stop();
   }
 });
+
+it("after kill -9, the next start stops the embedded FerretDB the killed server left behind", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookwire-stale-"));
+  const env = { MONGODB_URI: undefined, HOOKWIRE_DATA_DIR: dataDir };
+  const first = await startServer({ env });
+  const stalePort = Number(/"uri":"mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(first.output())![1]);
+  await first.stop("SIGKILL");
+  const { readFileSync } = await import("node:fs");
+  const stalePid = Number(readFileSync(join(dataDir, "ferretdb", "ferretdb.pid"), "utf8"));
+  expect(() => process.kill(stalePid, 0)).not.toThrow(); // orphaned, still running
+  const second = await startServer({ env });
+  try {
+    expect(() => process.kill(stalePid, 0)).toThrow();
+    const res = await grpcClient(second).listSubscriptions({}, { headers: bearer(KEYS.acme) });
+    expect(res.subscriptions).toEqual([]);
+    expect(stalePort).toBeGreaterThan(0);
+  } finally {
+    await second.stop();
+  }
+});
