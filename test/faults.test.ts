@@ -125,3 +125,21 @@ it("an endpoint that hangs does not hold back a healthy one", async () => {
   expect(rcv.requests("/hang").length).toBeLessThanOrEqual(4);
   expect(rcv.requests("/ok").every((r) => r.verified)).toBe(true);
 });
+
+it("two servers share a database: each sees the other's subscription changes at once", async () => {
+  const rcv = await startReceiver();
+  cleanup.push(() => rcv.close());
+  const database = uniqueDatabase("shared");
+  const a = grpcClient(await serve(database));
+  const b = grpcClient(await serve(database));
+  const first = await a.register({ url: rcv.url("/s1"), events: ["shared.*"] }, acme);
+  rcv.route("/s1", { secret: first.secret });
+  expect((await b.trigger({ event: "shared.one" }, acme)).deliveries).toBe(1); // b caches the tenant's subscriptions here
+  const second = await a.register({ url: rcv.url("/s2"), events: ["shared.*"] }, acme);
+  rcv.route("/s2", { secret: second.secret });
+  expect((await b.trigger({ event: "shared.two" }, acme)).deliveries).toBe(2);
+  await a.updateSubscription({ id: first.subscription!.id, disabled: true }, acme);
+  expect((await b.trigger({ event: "shared.three" }, acme)).deliveries).toBe(1);
+  await rcv.waitFor(() => rcv.requests("/s1").length === 2 && rcv.requests("/s2").length === 1);
+  expect(rcv.requests().every((r) => r.verified)).toBe(true);
+});

@@ -38,6 +38,13 @@ export interface DeliveryDoc {
 
 export const UNLEASED = new Date(0);
 
+function isDuplicateKeyOnly(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> | { code?: number } };
+  if (e.code === 11000 && !e.writeErrors) return true;
+  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+  return list.length > 0 && list.every((w) => w.code === 11000);
+}
+
 export interface DeliveryQuery {
   tenant: string;
   messageId?: string | undefined;
@@ -122,10 +129,16 @@ export class DeliveryStore {
       await this.queue.bulkWrite(ops, { ordered: false });
     }
     if (finished.length > 0) {
-      const ops: AnyBulkWriteOperation<DeliveryDoc>[] = finished.map((d) => ({
-        replaceOne: { filter: { _id: d._id }, replacement: { ...d, leaseOwner: "", claimToken: "" }, upsert: true },
-      }));
-      await this.log.bulkWrite(ops, { ordered: false });
+      // Plain inserts: an upsert would look each id up first, and FerretDB answers that by scanning the log.
+      try {
+        await this.log.insertMany(
+          finished.map((d) => ({ ...d, leaseOwner: "", claimToken: "" })),
+          { ordered: false },
+        );
+      } catch (err) {
+        // Already logged by an earlier attempt of this same batch: the rows are there, which is what counts.
+        if (!isDuplicateKeyOnly(err)) throw err;
+      }
       await this.queue.deleteMany({ _id: { $in: finished.map((d) => d._id) } });
     }
   }

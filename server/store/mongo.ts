@@ -22,7 +22,7 @@ export async function openStore(uri: string, database: string, log: Logger): Pro
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: "hookwire" });
   await client.connect();
   const db = client.db(database);
-  const subscriptions = new SubscriptionStore(db.collection("subscriptions"));
+  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"));
   const messages = new MessageStore(db.collection("messages"));
   const deliveries = new DeliveryStore(db.collection("delivery_queue"), db.collection("delivery_log"));
   await Promise.all([subscriptions.ensureIndexes(), messages.ensureIndexes(), deliveries.ensureIndexes()]);

@@ -24,8 +24,20 @@ export interface PolicyOverrides {
 
 export type SubscriptionChanges = Partial<Pick<SubscriptionDoc, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy">>;
 
+interface TenantDoc {
+  _id: string;
+  /** Bumped by every change to the tenant's subscriptions, so readers can cache them until it moves. */
+  subscriptionsVersion: number;
+}
+
 export class SubscriptionStore {
-  constructor(private readonly col: Collection<SubscriptionDoc>) {}
+  /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
+  private readonly cache = new Map<string, { version: number; subs: SubscriptionDoc[] }>();
+
+  constructor(
+    private readonly col: Collection<SubscriptionDoc>,
+    private readonly tenants: Collection<TenantDoc>,
+  ) {}
 
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ tenant: 1, _id: 1 });
@@ -33,6 +45,11 @@ export class SubscriptionStore {
 
   async insert(doc: SubscriptionDoc): Promise<void> {
     await this.col.insertOne(doc);
+    await this.bump(doc.tenant);
+  }
+
+  private async bump(tenant: string): Promise<void> {
+    await this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1 } }, { upsert: true });
   }
 
   get(tenant: string, id: string): Promise<SubscriptionDoc | null> {
@@ -45,17 +62,30 @@ export class SubscriptionStore {
     return this.col.find(filter).sort({ _id: 1 }).limit(limit).toArray();
   }
 
-  update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<SubscriptionDoc | null> {
-    return this.col.findOneAndUpdate({ _id: id, tenant }, { $set: { ...changes, updatedAt: now } }, { returnDocument: "after" });
+  async update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<SubscriptionDoc | null> {
+    const doc = await this.col.findOneAndUpdate({ _id: id, tenant }, { $set: { ...changes, updatedAt: now } }, { returnDocument: "after" });
+    if (doc) await this.bump(tenant);
+    return doc;
   }
 
-  /** The tenant's subscriptions that are not disabled; event matching happens in the caller. */
-  active(tenant: string): Promise<SubscriptionDoc[]> {
-    return this.col.find({ tenant, disabled: false }).toArray();
+  /**
+   * The tenant's subscriptions that are not disabled; event matching happens in the caller.
+   * One read by _id when nothing changed (FerretDB answers other filters by scanning the collection);
+   * the version is read before the list, so a change racing the reload makes the next call reload again.
+   */
+  async active(tenant: string): Promise<SubscriptionDoc[]> {
+    const version = (await this.tenants.findOne({ _id: tenant }))?.subscriptionsVersion ?? 0;
+    const cached = this.cache.get(tenant);
+    if (cached && cached.version === version) return cached.subs;
+    const subs = await this.col.find({ tenant, disabled: false }).toArray();
+    this.cache.set(tenant, { version, subs });
+    return subs;
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
     const res = await this.col.deleteOne({ _id: id, tenant });
-    return res.deletedCount === 1;
+    if (res.deletedCount !== 1) return false;
+    await this.bump(tenant);
+    return true;
   }
 }
