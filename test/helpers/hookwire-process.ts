@@ -1,0 +1,62 @@
+// The real Hookwire server (server/main.ts) as a child process, as `npm start` runs it. No vitest here,
+// so the benchmarks start servers the same way the tests do.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../server/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface RunningServer {
+  port: number;
+  baseUrl: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends a signal and waits for the process to exit; answers the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function spawnHookwire(env: Env, execArgv: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const full: Env = { ...process.env, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
+  for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
+  const child = spawn(process.execPath, [...execArgv, "--import", "tsx", MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Spawns the server and resolves once it listens (the port comes from its log line). */
+export async function startHookwire(env: Env, execArgv: string[] = []): Promise<RunningServer> {
+  const { child, output, exited } = spawnHookwire(env, execArgv);
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output()}`)), 60_000);
+    const check = () => {
+      const m = /"msg":"hookwire listening".*?"port":(\d+)/.exec(output());
+      if (m?.[1]) {
+        clearTimeout(timer);
+        child.stdout?.off("data", check);
+        resolvePort(Number(m[1]));
+      }
+    };
+    child.stdout?.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${output()}`));
+    });
+  });
+  return {
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    child,
+    output,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
