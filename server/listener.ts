@@ -29,7 +29,8 @@ export function listen(handler: DualHandler, host: string, port: number): Promis
   });
   const sockets = new Set<Socket>();
 
-  const tcp: Server = createTcpServer((socket) => {
+  // No Nagle: small gRPC frames would otherwise wait for the peer's delayed ACK (tens of ms per call).
+  const tcp: Server = createTcpServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     let seen = Buffer.alloc(0);

@@ -2,6 +2,7 @@
 // kept small because FerretDB scans whole collections), the log holds finished deliveries for the log RPCs.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { RetryPolicy } from "../delivery/policy.js";
+import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 
 export type DeliveryState = "pending" | "delivered" | "failed";
 
@@ -38,12 +39,6 @@ export interface DeliveryDoc {
 
 export const UNLEASED = new Date(0);
 
-function isDuplicateKeyOnly(err: unknown): boolean {
-  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> | { code?: number } };
-  if (e.code === 11000 && !e.writeErrors) return true;
-  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-  return list.length > 0 && list.every((w) => w.code === 11000);
-}
 
 export interface DeliveryQuery {
   tenant: string;
@@ -55,10 +50,18 @@ export interface DeliveryQuery {
 }
 
 export class DeliveryStore {
+  private readonly enqueues: GroupCommit<DeliveryDoc[], undefined>;
+
   constructor(
     private readonly queue: Collection<DeliveryDoc>,
     private readonly log: Collection<DeliveryDoc>,
-  ) {}
+  ) {
+    this.enqueues = new GroupCommit(async (groups) => {
+      const docs = groups.flat();
+      if (docs.length > 0) await this.queue.insertMany(docs, { ordered: false });
+      return groups.map(() => undefined);
+    });
+  }
 
   async ensureIndexes(): Promise<void> {
     await this.queue.createIndex({ nextAttemptAt: 1 });
@@ -68,9 +71,9 @@ export class DeliveryStore {
     await this.log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
   }
 
-  /** One insert for any number of deliveries. */
+  /** One insert for any number of deliveries, shared with concurrent callers. */
   async enqueue(docs: DeliveryDoc[]): Promise<void> {
-    if (docs.length > 0) await this.queue.insertMany(docs, { ordered: false });
+    if (docs.length > 0) await this.enqueues.add(docs);
   }
 
   /**
@@ -137,7 +140,7 @@ export class DeliveryStore {
         );
       } catch (err) {
         // Already logged by an earlier attempt of this same batch: the rows are there, which is what counts.
-        if (!isDuplicateKeyOnly(err)) throw err;
+        duplicateIndexes(err);
       }
       await this.queue.deleteMany({ _id: { $in: finished.map((d) => d._id) } });
     }

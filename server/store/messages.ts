@@ -1,4 +1,5 @@
 import type { Collection } from "mongodb";
+import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 
 export interface MessageDoc {
   _id: string;
@@ -12,21 +13,30 @@ export interface MessageDoc {
 }
 
 export class MessageStore {
-  constructor(private readonly col: Collection<MessageDoc>) {}
+  private readonly inserts: GroupCommit<MessageDoc, boolean>;
+
+  constructor(private readonly col: Collection<MessageDoc>) {
+    this.inserts = new GroupCommit(async (docs) => {
+      try {
+        await this.col.insertMany(docs, { ordered: false });
+        return docs.map(() => true);
+      } catch (err) {
+        const dup = duplicateIndexes(err);
+        return docs.map((_, i) => !dup.has(i));
+      }
+    });
+  }
 
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ tenant: 1, _id: 1 });
   }
 
-  /** Inserts the message; false when a message with this id exists already (a repeated idempotency key). */
-  async insert(doc: MessageDoc): Promise<boolean> {
-    try {
-      await this.col.insertOne(doc);
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
-      throw err;
-    }
+  /**
+   * Inserts the message, sharing one insert command with concurrent callers; false when a message with
+   * this id exists already (a repeated idempotency key).
+   */
+  insert(doc: MessageDoc): Promise<boolean> {
+    return this.inserts.add(doc);
   }
 
   /** By id alone: the one filter FerretDB's SQLite backend answers without a scan. */

@@ -1,4 +1,5 @@
 import type { Collection } from "mongodb";
+import { GroupCommit } from "./group-commit.js";
 
 export interface SubscriptionDoc {
   _id: string;
@@ -34,10 +35,20 @@ export class SubscriptionStore {
   /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
   private readonly cache = new Map<string, { version: number; subs: SubscriptionDoc[] }>();
 
+  /** Concurrent Triggers share one read of the tenants' versions; each read starts after its callers arrived. */
+  private readonly versions: GroupCommit<string, number>;
+
   constructor(
     private readonly col: Collection<SubscriptionDoc>,
     private readonly tenants: Collection<TenantDoc>,
-  ) {}
+  ) {
+    this.versions = new GroupCommit(async (ids) => {
+      const unique = [...new Set(ids)];
+      const docs = await (unique.length === 1 ? this.tenants.find({ _id: unique[0]! }) : this.tenants.find({ _id: { $in: unique } })).toArray();
+      const byId = new Map(docs.map((d) => [d._id, d.subscriptionsVersion]));
+      return ids.map((id) => byId.get(id) ?? 0);
+    });
+  }
 
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ tenant: 1, _id: 1 });
@@ -49,7 +60,14 @@ export class SubscriptionStore {
   }
 
   private async bump(tenant: string): Promise<void> {
-    await this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1 } }, { upsert: true });
+    const inc = () => this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1 } }, { upsert: true });
+    try {
+      await inc();
+    } catch (err) {
+      // Two first-ever bumps of a tenant can both try to insert its document; the loser just increments.
+      if ((err as { code?: number }).code !== 11000) throw err;
+      await inc();
+    }
   }
 
   get(tenant: string, id: string): Promise<SubscriptionDoc | null> {
@@ -74,7 +92,7 @@ export class SubscriptionStore {
    * the version is read before the list, so a change racing the reload makes the next call reload again.
    */
   async active(tenant: string): Promise<SubscriptionDoc[]> {
-    const version = (await this.tenants.findOne({ _id: tenant }))?.subscriptionsVersion ?? 0;
+    const version = await this.versions.add(tenant);
     const cached = this.cache.get(tenant);
     if (cached && cached.version === version) return cached.subs;
     const subs = await this.col.find({ tenant, disabled: false }).toArray();

@@ -1,0 +1,105 @@
+// Small helpers for the benchmark runner.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { request } from "undici";
+
+/** Runs fn for i in [0, n) with at most `concurrency` in flight. */
+export async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ReceiverProcess {
+  child: ChildProcess;
+  port: number;
+  /** A second endpoint (another origin) that answers at once. */
+  port2: number;
+  hangPort: number;
+  url(path: string): string;
+  stats(): Promise<{ count: number; distinct: number; byPath: Record<string, number> }>;
+  reset(): Promise<void>;
+  /** Resolves with the time (performance.now()) at which the receiver had at least `count` requests. */
+  waitForCount(count: number, timeoutMs: number): Promise<number>;
+  stop(): void;
+}
+
+export async function startReceiverProcess(): Promise<ReceiverProcess> {
+  const script = fileURLToPath(new URL("./receiver.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const first = await new Promise<string>((res) => child.stdout!.once("data", (c: Buffer) => res(c.toString())));
+  const { port, port2, hangPort } = JSON.parse(first) as { port: number; port2: number; hangPort: number };
+  const base = `http://127.0.0.1:${port}`;
+  const stats = async () => {
+    const res = await request(`${base}/__stats`);
+    return (await res.body.json()) as { count: number; distinct: number; byPath: Record<string, number> };
+  };
+  return {
+    child,
+    port,
+    port2,
+    hangPort,
+    url: (path) => `${base}${path}`,
+    stats,
+    async reset() {
+      await (await request(`${base}/__reset`, { method: "POST" })).body.dump();
+    },
+    async waitForCount(count, timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const s = await stats();
+        if (s.count >= count) return performance.now();
+        if (performance.now() > deadline) throw new Error(`receiver got ${s.count} of ${count} requests in ${timeoutMs} ms`);
+        await sleep(20);
+      }
+    },
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+/** Resident set size of a process in MB, from /proc. */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
+  return kb / 1024;
+}
+
+/** Operations per second of a synchronous function, after a warm-up. */
+export function opsPerSecond(fn: () => unknown, iterations: number): number {
+  for (let i = 0; i < Math.min(iterations / 10, 5000); i++) fn();
+  const t = performance.now();
+  for (let i = 0; i < iterations; i++) fn();
+  return iterations / ((performance.now() - t) / 1000);
+}
+
+export async function opsPerSecondAsync(fn: () => Promise<unknown>, iterations: number): Promise<number> {
+  for (let i = 0; i < Math.min(iterations / 10, 5000); i++) await fn();
+  const t = performance.now();
+  for (let i = 0; i < iterations; i++) await fn();
+  return iterations / ((performance.now() - t) / 1000);
+}
+
+/**
+ * Median ops/s of a baseline and a candidate over interleaved rounds, so that a noisy moment of the
+ * machine hits both alike rather than whichever ran then.
+ */
+export function compareOps(baseline: () => unknown, candidate: () => unknown, iterations: number, rounds = 7): { baseline: number; candidate: number } {
+  const b: number[] = [];
+  const c: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    b.push(opsPerSecond(baseline, iterations));
+    c.push(opsPerSecond(candidate, iterations));
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  return { baseline: median(b), candidate: median(c) };
+}

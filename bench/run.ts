@@ -1,0 +1,357 @@
+// `npm run bench`: every figure beside a baseline measured in the same run, printed as one table and
+// written to bench/results/latest.json. `--quick` runs tiny sizes (a smoke run, as CI may do).
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromJson } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { sign as octokitSign, verify as octokitVerify } from "@octokit/webhooks-methods";
+import { MongoClient } from "mongodb";
+import { Webhook } from "standardwebhooks";
+import { Pool } from "undici";
+import { WebhookService } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { SignatureScheme } from "../sdk/gen/hookwire/v1/signature_pb.js";
+import { generateSecret, signGithub, signStandard, verifyGithub, verifyStandard } from "../sdk/signature.js";
+import { startFerretDB } from "../server/embedded-ferretdb.js";
+import { signBody } from "../server/signatures.js";
+import type { DeliveryDoc } from "../server/store/deliveries.js";
+import { startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
+import { compareOps, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, type ReceiverProcess } from "./lib.js";
+
+const QUICK = process.argv.includes("--quick");
+const arg = (name: string, fallback: number) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split("=")[1]) : fallback;
+};
+const SIZE = {
+  rawRequests: QUICK ? 2000 : 20_000,
+  concurrency: 32,
+  e2eEvents: QUICK ? 100 : 2000,
+  e2eSubscriptions: QUICK ? 5 : 10,
+  latencyRate: 500,
+  latencySeconds: QUICK ? 1 : 5,
+  fanout: arg("fanout", QUICK ? 300 : 10_000),
+  isolationEvents: QUICK ? 100 : 1000,
+  signIterations: QUICK ? 10_000 : 200_000,
+  rpcCalls: QUICK ? 1000 : 10_000,
+  pending: arg("pending", QUICK ? 2000 : 200_000),
+};
+const KEY = "bench-key-0123456789";
+const auth = { headers: { authorization: `Bearer ${KEY}` } };
+
+interface Figure {
+  figure: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  baselineName?: string;
+  ratio?: number;
+  target: string;
+  met?: boolean;
+  note?: string;
+}
+const figures: Figure[] = [];
+const record = (f: Figure) => {
+  figures.push(f);
+  const ratio = f.ratio !== undefined ? ` (${(f.ratio * 100).toFixed(1)} % of ${f.baselineName})` : "";
+  process.stderr.write(`  ${f.figure}: ${f.value.toFixed(1)} ${f.unit}${ratio}\n`);
+};
+
+const dir = mkdtempSync(join(tmpdir(), "hookwire-bench-"));
+process.stderr.write(`hookwire bench${QUICK ? " (quick)" : ""}: starting FerretDB and the receiver process\n`);
+const db = await startFerretDB({ dir: join(dir, "ferretdb") });
+const rcv = await startReceiverProcess();
+let dbNo = 0;
+const servers: RunningServer[] = [];
+
+async function hookwire(env: Record<string, string> = {}): Promise<{ server: RunningServer; client: Client<typeof WebhookService> }> {
+  const server = await startHookwire({
+    MONGODB_URI: db.uri,
+    HOOKWIRE_DATABASE: `bench_${++dbNo}`,
+    HOOKWIRE_API_KEYS: `bench:${KEY}`,
+    HOOKWIRE_ALLOW_PRIVATE_URLS: "true",
+    HOOKWIRE_LOG_LEVEL: "info", // the port is read from the "listening" line
+    ...env,
+  });
+  servers.push(server);
+  return { server, client: createClient(WebhookService, createGrpcTransport({ baseUrl: server.baseUrl })) };
+}
+
+const json = (v: unknown) => fromJson(ValueSchema, v as never);
+const samplePayload = { order: { id: 12345, total: "99.90", currency: "EUR", lines: [{ sku: "A-1", qty: 2 }, { sku: "B-7", qty: 1 }] }, customer: "cus_123" };
+const sampleBody = JSON.stringify({ event: "order.created", payload: samplePayload, timestamp: new Date().toISOString() });
+
+async function rawCeiling(): Promise<number> {
+  const origin = `http://127.0.0.1:${rcv.port}`;
+  const http = new Pool(origin, { connections: SIZE.concurrency, pipelining: 1 });
+  const secret = generateSecret();
+  const now = Math.floor(Date.now() / 1000);
+  const headers = {
+    "content-type": "application/json",
+    "webhook-id": "msg_raw",
+    "webhook-timestamp": String(now),
+    "webhook-signature": signStandard("msg_raw", now, sampleBody, secret),
+    "x-hub-signature-256": signGithub(sampleBody, secret),
+    "x-webhook-event": "order.created",
+  };
+  const post = async () => {
+    const res = await http.request({ path: "/raw", method: "POST", headers, body: sampleBody });
+    await res.body.dump();
+  };
+  await pool(Math.min(2000, SIZE.rawRequests), SIZE.concurrency, post); // warm-up
+  const t = performance.now();
+  await pool(SIZE.rawRequests, SIZE.concurrency, post);
+  const rate = SIZE.rawRequests / ((performance.now() - t) / 1000);
+  await http.close();
+  return rate;
+}
+
+async function endToEnd(raw: number): Promise<void> {
+  const { client } = await hookwire();
+  for (let i = 0; i < SIZE.e2eSubscriptions; i++) await client.register({ url: rcv.url(`/e2e/${i}`), events: ["order.*"] }, auth);
+  const trigger = () => client.trigger({ event: "order.created", payload: json(samplePayload) }, auth);
+  // Warm-up: connection pools, JIT, the subscription cache.
+  await pool(Math.min(100, SIZE.e2eEvents), 16, trigger);
+  await rcv.waitForCount(Math.min(100, SIZE.e2eEvents) * SIZE.e2eSubscriptions, 60_000);
+  await rcv.reset();
+  const total = SIZE.e2eEvents * SIZE.e2eSubscriptions;
+  const t = performance.now();
+  await pool(SIZE.e2eEvents, 16, trigger);
+  const done = await rcv.waitForCount(total, 300_000);
+  const rate = total / ((done - t) / 1000);
+  record({
+    figure: "end-to-end deliveries/s",
+    value: rate,
+    unit: "deliveries/s",
+    baseline: raw,
+    baselineName: "raw HTTP ceiling",
+    ratio: rate / raw,
+    target: ">= 5000/s (40 % of raw)",
+    met: rate >= 5000,
+    note: `${SIZE.e2eEvents} triggers x ${SIZE.e2eSubscriptions} subscriptions`,
+  });
+}
+
+async function triggerLatency(): Promise<void> {
+  const { client } = await hookwire();
+  await client.register({ url: rcv.url("/latency"), events: ["order.*"] }, auth);
+  await pool(200, 8, () => client.trigger({ event: "order.created", payload: json(samplePayload) }, auth)); // warm-up
+  const n = SIZE.latencyRate * SIZE.latencySeconds;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / SIZE.latencyRate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    // Open loop: the start time is when the call was due, so a stalled server cannot hide its queueing.
+    calls.push(client.trigger({ event: "order.created", payload: json(samplePayload) }, auth).then(() => void latencies.push(performance.now() - due)));
+  }
+  await Promise.all(calls);
+  latencies.sort((a, b) => a - b);
+  const p99 = percentile(latencies, 99);
+  record({ figure: "Trigger latency p50", value: percentile(latencies, 50), unit: "ms", target: "-", note: `${SIZE.latencyRate}/s offered for ${SIZE.latencySeconds} s` });
+  record({ figure: "Trigger latency p99", value: p99, unit: "ms", target: "<= 25 ms at 500/s", met: p99 <= 25 });
+}
+
+async function fanout(): Promise<void> {
+  const { client } = await hookwire();
+  process.stderr.write(`  (registering ${SIZE.fanout} subscriptions)\n`);
+  await pool(SIZE.fanout, 32, (i) => client.register({ url: rcv.url(`/fan/${i}`), events: ["fan.out"] }, auth));
+  await client.trigger({ event: "fan.warm" }, auth);
+  await rcv.reset();
+  const t = performance.now();
+  const res = await client.trigger({ event: "fan.out", payload: json(samplePayload) }, auth);
+  const answered = performance.now() - t;
+  if (res.deliveries !== SIZE.fanout) throw new Error(`fan-out matched ${res.deliveries}`);
+  const drained = (await rcv.waitForCount(SIZE.fanout, 300_000)) - t;
+  record({ figure: `fan-out to ${SIZE.fanout}: answer`, value: answered, unit: "ms", target: "<= 1000 ms", met: answered <= 1000 });
+  record({ figure: `fan-out to ${SIZE.fanout}: drain`, value: drained, unit: "ms", target: "-", note: `${((SIZE.fanout / drained) * 1000).toFixed(0)} deliveries/s` });
+}
+
+/**
+ * The healthy endpoint's delivery rate when the other subscription's endpoint hangs, against the same
+ * run with that other endpoint healthy: both runs store and trigger the same work, only the neighbour differs.
+ */
+async function isolation(): Promise<void> {
+  const run = async (neighbour: string) => {
+    const { client } = await hookwire();
+    await client.register({ url: rcv.url("/healthy"), events: ["iso.*"] }, auth);
+    await client.register({ url: neighbour, events: ["iso.*"], timeoutMs: 120_000, retries: 0 }, auth);
+    await pool(50, 16, () => client.trigger({ event: "iso.warm" }, auth)); // warm-up
+    await rcv.waitForCount(50, 60_000);
+    await rcv.reset();
+    const t = performance.now();
+    await pool(SIZE.isolationEvents, 16, () => client.trigger({ event: "iso.event", payload: json(samplePayload) }, auth));
+    const healthyDone = async () => {
+      for (;;) {
+        const s = await rcv.stats();
+        if ((s.byPath["/healthy"] ?? 0) >= SIZE.isolationEvents) return performance.now();
+        await sleep(20);
+      }
+    };
+    return SIZE.isolationEvents / (((await healthyDone()) - t) / 1000);
+  };
+  const besideHealthy = await run(`http://127.0.0.1:${rcv.port2}/other`);
+  const besideHanging = await run(`http://127.0.0.1:${rcv.hangPort}/hang`);
+  record({
+    figure: "healthy endpoint beside a hanging one",
+    value: besideHanging,
+    unit: "deliveries/s",
+    baseline: besideHealthy,
+    baselineName: "beside a healthy one",
+    ratio: besideHanging / besideHealthy,
+    target: ">= 90 %",
+    met: besideHanging / besideHealthy >= 0.9,
+  });
+}
+
+async function signVerify(): Promise<void> {
+  const secret = generateSecret();
+  const n = SIZE.signIterations / 7;
+  const key = Buffer.from(secret.slice(6), "base64");
+  const now = Math.floor(Date.now() / 1000);
+  const ghSig = signGithub(sampleBody, secret);
+  const stdSig = signStandard("msg_1", now, sampleBody, secret);
+  // The raw baselines do the same work with node:crypto alone: one HMAC, and for verify a constant-time compare.
+  const rawGh = () => "sha256=" + createHmac("sha256", secret).update(sampleBody).digest("hex");
+  const rawGhVerify = () => timingSafeEqual(Buffer.from(ghSig.slice(7), "hex"), createHmac("sha256", secret).update(sampleBody).digest());
+  const rawStd = () => "v1," + createHmac("sha256", key).update(`msg_1.${now}.${sampleBody}`).digest("base64");
+  const rawStdVerify = () => timingSafeEqual(Buffer.from(stdSig.slice(3), "base64"), createHmac("sha256", key).update(`msg_1.${now}.${sampleBody}`).digest());
+  const lib = new Webhook(secret);
+  const stdHeaders = { "webhook-id": "msg_1", "webhook-timestamp": String(now), "webhook-signature": stdSig };
+  const rows: Array<[string, () => unknown, () => unknown, string]> = [
+    ["sign (GitHub style)", rawGh, () => signGithub(sampleBody, secret), `@octokit/webhooks-methods: ${(await opsPerSecondAsync(() => octokitSign(secret, sampleBody), n)).toFixed(0)} ops/s`],
+    ["verify (GitHub style)", rawGhVerify, () => verifyGithub(sampleBody, ghSig, secret), `@octokit/webhooks-methods: ${(await opsPerSecondAsync(() => octokitVerify(secret, sampleBody, ghSig), n)).toFixed(0)} ops/s`],
+    ["sign (Standard Webhooks)", rawStd, () => signStandard("msg_1", now, sampleBody, secret), `standardwebhooks: ${opsPerSecond(() => lib.sign("msg_1", new Date(now * 1000), sampleBody), n).toFixed(0)} ops/s`],
+    [
+      "verify (Standard Webhooks)",
+      rawStdVerify,
+      () => verifyStandard({ webhookId: "msg_1", timestamp: now, body: sampleBody, signature: stdSig, secret, now }),
+      `standardwebhooks: ${opsPerSecond(() => lib.verify(sampleBody, stdHeaders), n).toFixed(0)} ops/s`,
+    ],
+  ];
+  for (const [figure, raw, ours, note] of rows) {
+    const r = compareOps(raw, ours, n);
+    record({ figure, value: r.candidate, unit: "ops/s", baseline: r.baseline, baselineName: "raw node:crypto", ratio: r.candidate / r.baseline, target: ">= 90 % of raw", met: r.candidate / r.baseline >= 0.9, note });
+  }
+}
+
+async function rpcOverhead(): Promise<void> {
+  const { client } = await hookwire();
+  const body = new TextEncoder().encode(sampleBody);
+  const req = { body, secret: "bench-secret", scheme: SignatureScheme.GITHUB, webhookId: "", timestamp: 0n };
+  const inProcess = compareOps(() => signBody(req), () => signBody(req), SIZE.rpcCalls, 3).baseline;
+  await pool(500, 32, () => client.sign({ body, secret: "bench-secret" }, auth)); // warm-up
+  const t = performance.now();
+  await pool(SIZE.rpcCalls, 32, () => client.sign({ body, secret: "bench-secret" }, auth));
+  const rpc = SIZE.rpcCalls / ((performance.now() - t) / 1000);
+  record({ figure: "Sign over one gRPC connection", value: rpc, unit: "RPCs/s", baseline: inProcess, baselineName: "the same work in-process", ratio: rpc / inProcess, target: "figure" });
+}
+
+async function memory(): Promise<void> {
+  const database = `bench_${++dbNo}`;
+  const client = new MongoClient(db.uri);
+  const now = new Date();
+  await client.db(database).collection("messages").insertOne({ _id: "msg_bench" as never, tenant: "bench", event: "mem.test", body: sampleBody, idempotencyKey: "", deliveries: SIZE.pending, createdAt: now });
+  const queue = client.db(database).collection<DeliveryDoc>("delivery_queue");
+  process.stderr.write(`  (storing ${SIZE.pending} pending deliveries)\n`);
+  for (let done = 0; done < SIZE.pending; done += 10_000) {
+    const docs: DeliveryDoc[] = [];
+    for (let i = done; i < Math.min(done + 10_000, SIZE.pending); i++) {
+      docs.push({
+        _id: `dlv_${String(i).padStart(12, "0")}`,
+        tenant: "bench",
+        messageId: "msg_bench",
+        subscriptionId: "",
+        url: `http://127.0.0.1:${rcv.hangPort}/mem`,
+        secret: "whsec_" + Buffer.alloc(32, 1).toString("base64"),
+        event: "mem.test",
+        policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 300_000 },
+        status: "pending",
+        attempts: [],
+        createdAt: now,
+        updatedAt: now,
+        nextAttemptAt: now,
+        leaseOwner: "",
+        leaseUntil: new Date(0),
+        claimToken: "",
+        redeliveryOf: "",
+      });
+    }
+    await queue.insertMany(docs, { ordered: false });
+  }
+  await client.close();
+  const idle = await hookwire();
+  const idleRss = rssMb(idle.server.child.pid!);
+  const { server } = await hookwire({ HOOKWIRE_DATABASE: database });
+  let peak = 0;
+  for (let i = 0; i < (QUICK ? 5 : 30); i++) {
+    await sleep(1000);
+    peak = Math.max(peak, rssMb(server.child.pid!));
+  }
+  record({
+    figure: `server RSS, ${SIZE.pending} pending deliveries`,
+    value: peak,
+    unit: "MB",
+    baseline: idleRss,
+    baselineName: "an idle server",
+    ratio: peak / idleRss,
+    target: "<= 250 MB (1,000,000 pending)",
+    met: peak <= 250,
+  });
+}
+
+const started = performance.now();
+// `--only=sign,memory` runs some figures; the end-to-end one needs the raw ceiling, which always runs.
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+let raw = 0;
+const steps: Array<[string, () => Promise<void>]> = [
+  ["e2e", () => endToEnd(raw)],
+  ["latency", triggerLatency],
+  ["fanout", fanout],
+  ["isolation", isolation],
+  ["sign", signVerify],
+  ["rpc", rpcOverhead],
+  ["memory", memory],
+];
+try {
+  process.stderr.write("raw HTTP ceiling\n");
+  raw = await rawCeiling();
+  record({ figure: "raw HTTP ceiling", value: raw, unit: "requests/s", target: "baseline", note: `undici, ${SIZE.concurrency} connections, receiver in its own process` });
+  for (const [name, step] of steps) {
+    if (only && !only.includes(name)) continue;
+    process.stderr.write(`${name}\n`);
+    await step();
+  }
+} finally {
+  for (const s of servers) await s.stop("SIGKILL").catch(() => undefined);
+  rcv.stop();
+  await db.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const rows = figures.map((f) => [
+  f.figure,
+  `${f.value >= 100 ? f.value.toFixed(0) : f.value.toFixed(1)} ${f.unit}`,
+  f.baseline !== undefined ? `${f.baseline.toFixed(0)} (${f.baselineName})` : "",
+  f.ratio !== undefined ? `${(f.ratio * 100).toFixed(1)} %` : "",
+  f.target,
+  f.met === undefined ? "" : f.met ? "yes" : "NO",
+]);
+const header = ["figure", "value", "baseline", "ratio", "target", "met"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
+console.log(line(header));
+console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+for (const r of rows) console.log(line(r));
+const seconds = (performance.now() - started) / 1000;
+console.log(`\n${cpus().length} cores, Node ${process.version}, ${seconds.toFixed(0)} s${QUICK ? ", quick sizes" : ""}`);
+const outDir = fileURLToPath(new URL("./results/", import.meta.url));
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, QUICK ? "quick.json" : "latest.json"), JSON.stringify({ date: new Date().toISOString(), quick: QUICK, cores: cpus().length, node: process.version, seconds, sizes: SIZE, figures }, null, 2) + "\n");
+process.exit(0);
