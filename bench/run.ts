@@ -174,39 +174,38 @@ async function fanout(): Promise<void> {
 }
 
 /**
- * The healthy endpoint's delivery rate when the other subscription's endpoint hangs, against the same
- * run with that other endpoint healthy: both runs store and trigger the same work, only the neighbour differs.
+ * The healthy endpoint's delivery rate while another subscription's endpoint hangs, against the healthy
+ * endpoint alone (the target), and beside a second healthy endpoint (the same stored work, for reference).
  */
 async function isolation(): Promise<void> {
-  const run = async (neighbour: string) => {
+  const run = async (neighbour: string | undefined) => {
     const { client } = await hookwire();
     await client.register({ url: rcv.url("/healthy"), events: ["iso.*"] }, auth);
-    await client.register({ url: neighbour, events: ["iso.*"], timeoutMs: 120_000, retries: 0 }, auth);
+    if (neighbour) await client.register({ url: neighbour, events: ["iso.*"], timeoutMs: 120_000, retries: 0 }, auth);
     await pool(50, 16, () => client.trigger({ event: "iso.warm" }, auth)); // warm-up
     await rcv.waitForCount(50, 60_000);
     await rcv.reset();
     const t = performance.now();
     await pool(SIZE.isolationEvents, 16, () => client.trigger({ event: "iso.event", payload: json(samplePayload) }, auth));
-    const healthyDone = async () => {
-      for (;;) {
-        const s = await rcv.stats();
-        if ((s.byPath["/healthy"] ?? 0) >= SIZE.isolationEvents) return performance.now();
-        await sleep(20);
-      }
-    };
-    return SIZE.isolationEvents / (((await healthyDone()) - t) / 1000);
+    for (;;) {
+      const s = await rcv.stats();
+      if ((s.byPath["/healthy"] ?? 0) >= SIZE.isolationEvents) return SIZE.isolationEvents / ((performance.now() - t) / 1000);
+      await sleep(20);
+    }
   };
+  const alone = await run(undefined);
   const besideHealthy = await run(`http://127.0.0.1:${rcv.port2}/other`);
   const besideHanging = await run(`http://127.0.0.1:${rcv.hangPort}/hang`);
   record({
     figure: "healthy endpoint beside a hanging one",
     value: besideHanging,
     unit: "deliveries/s",
-    baseline: besideHealthy,
-    baselineName: "beside a healthy one",
-    ratio: besideHanging / besideHealthy,
+    baseline: alone,
+    baselineName: "healthy alone",
+    ratio: besideHanging / alone,
     target: ">= 90 %",
-    met: besideHanging / besideHealthy >= 0.9,
+    met: besideHanging / alone >= 0.9,
+    note: `beside a second healthy endpoint: ${besideHealthy.toFixed(0)} deliveries/s`,
   });
 }
 
@@ -279,8 +278,6 @@ async function memory(): Promise<void> {
         nextAttemptAt: now,
         leaseOwner: "",
         leaseUntil: new Date(0),
-        claimToken: "",
-        redeliveryOf: "",
       });
     }
     await queue.insertMany(docs, { ordered: false });
@@ -288,11 +285,19 @@ async function memory(): Promise<void> {
   await client.close();
   const idle = await hookwire();
   const idleRss = rssMb(idle.server.child.pid!);
-  const { server } = await hookwire({ HOOKWIRE_DATABASE: database });
+  const { server } = await hookwire({ HOOKWIRE_DATABASE: database, HOOKWIRE_LOG_LEVEL: "debug" });
+  // Sample until the dispatcher holds as much as it will (its claims stop growing) or the time is up.
   let peak = 0;
-  for (let i = 0; i < (QUICK ? 5 : 30); i++) {
+  let held = 0;
+  const deadline = performance.now() + (QUICK ? 10_000 : 120_000);
+  let lastGrowth = performance.now();
+  while (performance.now() < deadline && performance.now() - lastGrowth < 15_000) {
     await sleep(1000);
     peak = Math.max(peak, rssMb(server.child.pid!));
+    const claims = [...server.output().matchAll(/"held":(\d+)/g)];
+    const now = Number(claims.at(-1)?.[1] ?? 0);
+    if (now > held) lastGrowth = performance.now();
+    held = now;
   }
   record({
     figure: `server RSS, ${SIZE.pending} pending deliveries`,
@@ -303,6 +308,7 @@ async function memory(): Promise<void> {
     ratio: peak / idleRss,
     target: "<= 250 MB (1,000,000 pending)",
     met: peak <= 250,
+    note: `${held} deliveries held in memory at the end (the dispatcher's cap is 20,000)`,
   });
 }
 

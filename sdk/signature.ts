@@ -120,7 +120,8 @@ export function checkStandard(input: StandardVerifyInput): string {
   if (input.timestamp > now + tolerance) return "timestamp is too far in the future";
   const expected = standardHmac(key, input.webhookId, input.timestamp, input.body).digest();
   let sawV1 = false;
-  for (const entry of input.signature.split(" ")) {
+  const entries = input.signature.includes(" ") ? input.signature.split(" ") : [input.signature];
+  for (const entry of entries) {
     if (!entry.startsWith(STANDARD_PREFIX)) continue;
     sawV1 = true;
     const given = Buffer.from(entry.slice(STANDARD_PREFIX.length), "base64");

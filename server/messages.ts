@@ -52,7 +52,7 @@ interface NewDelivery {
   policy: DeliveryDefaults;
 }
 
-function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf = ""): DeliveryDoc[] {
+function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf?: string): DeliveryDoc[] {
   const now = new Date();
   const leaseUntil = deps.dispatcher.leaseUntil(now.getTime());
   return targets.map((t) => ({
@@ -72,8 +72,7 @@ function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, even
     // Leased to this process, which dispatches them from memory at once; if it dies the lease runs out.
     leaseOwner: deps.dispatcher.owner,
     leaseUntil,
-    claimToken: "",
-    redeliveryOf,
+    ...(redeliveryOf ? { redeliveryOf } : {}),
   }));
 }
 

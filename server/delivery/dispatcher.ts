@@ -27,7 +27,8 @@ export interface DispatcherOptions {
 export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
   leaseMs: 30_000,
   pollMs: 1000,
-  claimBatch: 200,
+  // FerretDB answers a claim by scanning the whole queue, whatever the limit: fewer, larger claims cost less.
+  claimBatch: 1000,
   maxHeld: 20_000,
   maxInFlight: 512,
   maxInFlightPerEndpoint: 32,
@@ -277,6 +278,7 @@ export class Dispatcher {
       const docs = await this.deps.deliveries.claimDue(this.owner, now, this.leaseUntil(now.getTime()), room, new Set(this.held.keys()));
       full = docs.length === room;
       await this.adopt(docs);
+      if (docs.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: docs.length, held: this.held.size });
     } catch (err) {
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
     } finally {

@@ -67,7 +67,7 @@ export function deliveryToProto(doc: DeliveryDoc): Delivery {
     createdAt: timestampFromDate(doc.createdAt),
     updatedAt: timestampFromDate(doc.updatedAt),
     nextAttemptAt: doc.status === "pending" ? timestampFromDate(doc.nextAttemptAt) : undefined,
-    redeliveryOf: doc.redeliveryOf,
+    redeliveryOf: doc.redeliveryOf ?? "",
   });
 }
 

@@ -33,8 +33,10 @@ export interface DeliveryDoc {
   /** Process that holds the delivery until leaseUntil; an expired lease lets any process take it. */
   leaseOwner: string;
   leaseUntil: Date;
-  claimToken: string;
-  redeliveryOf: string;
+  /** Set by a claim, to read back what the claim won. */
+  claimToken?: string;
+  /** Set when Redeliver made this delivery. */
+  redeliveryOf?: string;
 }
 
 export const UNLEASED = new Date(0);
@@ -135,7 +137,7 @@ export class DeliveryStore {
       // Plain inserts: an upsert would look each id up first, and FerretDB answers that by scanning the log.
       try {
         await this.log.insertMany(
-          finished.map((d) => ({ ...d, leaseOwner: "", claimToken: "" })),
+          finished.map(({ claimToken: _claimed, ...d }) => ({ ...d, leaseOwner: "" })),
           { ordered: false },
         );
       } catch (err) {
