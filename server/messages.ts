@@ -4,7 +4,7 @@ import type { DeliveryDefaults } from "./config.js";
 import type { Dispatcher } from "./delivery/dispatcher.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import type { DeliveryDoc, DeliveryState, DeliveryStore } from "./store/deliveries.js";
+import { randomShard, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
 import type { MessageDoc, MessageStore } from "./store/messages.js";
 import type { SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
 import { effectivePolicy } from "./subscriptions.js";
@@ -69,6 +69,7 @@ function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, even
     createdAt: now,
     updatedAt: now,
     nextAttemptAt: now,
+    shard: randomShard(),
     // Leased to this process, which dispatches them from memory at once; if it dies the lease runs out.
     leaseOwner: deps.dispatcher.owner,
     leaseUntil,

@@ -275,8 +275,8 @@ export class Dispatcher {
       const room = Math.min(this.opts.claimBatch, this.opts.maxHeld - this.held.size);
       if (room <= 0) return;
       const now = new Date();
-      const docs = await this.deps.deliveries.claimDue(this.owner, now, this.leaseUntil(now.getTime()), room, new Set(this.held.keys()));
-      full = docs.length === room;
+      const docs = await this.deps.deliveries.claimDue(this.owner, now, this.leaseUntil(now.getTime()), room);
+      full = docs.length >= room;
       await this.adopt(docs);
       if (docs.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: docs.length, held: this.held.size });
     } catch (err) {
@@ -313,7 +313,7 @@ export class Dispatcher {
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
     try {
-      await this.deps.deliveries.renew(this.owner, [...this.held.keys()], this.leaseUntil());
+      await this.deps.deliveries.renew(this.owner, this.leaseUntil());
     } catch (err) {
       this.deps.log.warn("renewing delivery leases failed", errorFields(err));
     }
@@ -326,14 +326,10 @@ export class Dispatcher {
     if (this.renewTimer) clearInterval(this.renewTimer);
     const deadline = Date.now() + graceMs;
     await Promise.race([Promise.all(this.running), new Promise((r) => setTimeout(r, graceMs))]);
-    const waiting: string[] = [];
-    for (const item of this.held.values()) {
-      if (item.timer) clearTimeout(item.timer);
-      waiting.push(item.doc._id);
-    }
+    for (const item of this.held.values()) if (item.timer) clearTimeout(item.timer);
     await this.writer.drain(deadline + 2000);
     // What is not finished goes back to the store for any process to take at once.
-    await this.deps.deliveries.release(this.owner, waiting).catch(() => undefined);
+    await this.deps.deliveries.releaseAll(this.owner).catch(() => undefined);
     await this.deps.sender.close();
   }
 }

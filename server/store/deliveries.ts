@@ -30,6 +30,8 @@ export interface DeliveryDoc {
   createdAt: Date;
   updatedAt: Date;
   nextAttemptAt: Date;
+  /** A random number below SHARDS: lets a claim take a part of a large backlog without listing ids. */
+  shard: number;
   /** Process that holds the delivery until leaseUntil; an expired lease lets any process take it. */
   leaseOwner: string;
   leaseUntil: Date;
@@ -40,6 +42,9 @@ export interface DeliveryDoc {
 }
 
 export const UNLEASED = new Date(0);
+
+export const SHARDS = 64;
+export const randomShard = () => Math.floor(Math.random() * SHARDS);
 
 
 export interface DeliveryQuery {
@@ -66,8 +71,10 @@ export class DeliveryStore {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.queue.createIndex({ nextAttemptAt: 1 });
+    await this.queue.createIndex({ nextAttemptAt: 1, leaseUntil: 1 });
+    await this.queue.createIndex({ shard: 1, nextAttemptAt: 1 });
     await this.queue.createIndex({ claimToken: 1 });
+    await this.queue.createIndex({ leaseOwner: 1 });
     await this.queue.createIndex({ tenant: 1, subscriptionId: 1 });
     await this.log.createIndex({ tenant: 1, messageId: 1, _id: 1 });
     await this.log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
@@ -79,34 +86,31 @@ export class DeliveryStore {
   }
 
   /**
-   * Leases up to `limit` due deliveries whose lease has expired: find candidates, lease them with a
-   * token in one update, read back what the token won. On MongoDB the guarded update is atomic; on
-   * FerretDB two processes may both win a delivery, which is a duplicate, never a loss.
+   * Leases due deliveries whose lease has expired, about `limit` of them: with no more due than that,
+   * all of them; with a larger backlog, the due ones of one shard. The lease is set by one guarded
+   * update and read back by its token. Neither step lists ids: FerretDB matches $in element by element
+   * for every document it scans, which grows with backlog times batch. On MongoDB the guarded update is
+   * atomic; on FerretDB two processes may both win a delivery: a duplicate, never a loss.
    */
-  async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number, skip: ReadonlySet<string>): Promise<DeliveryDoc[]> {
-    const candidates = await this.queue
-      .find({ nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } }, { projection: { _id: 1 } })
-      .sort({ nextAttemptAt: 1 })
-      .limit(limit + skip.size)
-      .toArray();
-    const ids = candidates.map((c) => c._id).filter((id) => !skip.has(id)).slice(0, limit);
-    if (ids.length === 0) return [];
+  async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<DeliveryDoc[]> {
+    const due = { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } };
+    // No sort: FerretDB would have to read the whole queue to sort it, and stops early without one.
+    const sample = await this.queue.find(due, { projection: { _id: 1, shard: 1 } }).limit(limit + 1).toArray();
+    if (sample.length === 0) return [];
+    const filter: Filter<DeliveryDoc> = sample.length <= limit ? due : { ...due, shard: sample[0]!.shard };
     const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
-    await this.queue.updateMany(
-      { _id: { $in: ids }, leaseUntil: { $lte: now } },
-      { $set: { leaseOwner: owner, leaseUntil, claimToken } },
-    );
+    await this.queue.updateMany(filter, { $set: { leaseOwner: owner, leaseUntil, claimToken } });
     return this.queue.find({ claimToken }).toArray();
   }
 
-  async renew(owner: string, ids: string[], leaseUntil: Date): Promise<void> {
-    if (ids.length > 0) await this.queue.updateMany({ _id: { $in: ids }, leaseOwner: owner }, { $set: { leaseUntil } });
+  /** Extends every lease this process holds (no id list, for the reason claimDue gives). */
+  async renew(owner: string, leaseUntil: Date): Promise<void> {
+    await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
   }
 
-  async release(owner: string, ids: string[]): Promise<void> {
-    if (ids.length > 0) {
-      await this.queue.updateMany({ _id: { $in: ids }, leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
-    }
+  /** Hands back every delivery this process holds, for any process to take at once. */
+  async releaseAll(owner: string): Promise<void> {
+    await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
   }
 
   /**
@@ -144,7 +148,7 @@ export class DeliveryStore {
         // Already logged by an earlier attempt of this same batch: the rows are there, which is what counts.
         duplicateIndexes(err);
       }
-      await this.queue.deleteMany({ _id: { $in: finished.map((d) => d._id) } });
+      await this.dropIds(finished.map((d) => d._id));
     }
   }
 
@@ -169,8 +173,9 @@ export class DeliveryStore {
     return [...byId.values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)).slice(0, q.limit);
   }
 
+  /** One scan of the queue for the whole batch: FerretDB's per-statement overhead makes _id-by-_id deletes slower. */
   async dropIds(ids: string[]): Promise<void> {
-    await this.queue.deleteMany({ _id: { $in: ids } });
+    if (ids.length > 0) await this.queue.deleteMany({ _id: { $in: ids } });
   }
 
   /** Drops a deleted subscription's unfinished deliveries. */
