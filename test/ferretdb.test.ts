@@ -1,0 +1,34 @@
+// Facts about the embedded FerretDB that Hookwire's data model relies on, checked against the real server.
+import { MongoClient } from "mongodb";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { inject } from "vitest";
+
+let client: MongoClient;
+beforeAll(async () => {
+  client = new MongoClient(inject("mongodbUri"));
+  await client.connect();
+});
+afterAll(async () => {
+  await client.close();
+});
+
+it("looks documents up by _id through SQLite's index (the patched build), not by scanning", async () => {
+  const col = client.db("facts").collection<{ _id: string; n: number }>("by_id");
+  await col.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `doc_${i}`, n: i })));
+  const plan = await client.db("facts").command({ explain: { find: "by_id", filter: { _id: "doc_7" } } });
+  expect(JSON.stringify(plan.queryPlanner)).toMatch(/SEARCH .* USING INDEX/);
+  expect(await col.findOne({ _id: "doc_7" })).toEqual({ _id: "doc_7", n: 7 });
+  await col.updateOne({ _id: "doc_7" }, { $set: { n: 70 } });
+  await col.deleteOne({ _id: "doc_8" });
+  expect(await col.findOne({ _id: "doc_7" })).toEqual({ _id: "doc_7", n: 70 });
+  expect(await col.countDocuments()).toBe(49);
+});
+
+it("reports a duplicate _id with code 11000 and the index of the failed item", async () => {
+  const col = client.db("facts").collection<{ _id: string }>("dups");
+  await col.insertOne({ _id: "a" });
+  const err = await col.insertMany([{ _id: "b" }, { _id: "a" }, { _id: "c" }], { ordered: false }).catch((e: unknown) => e);
+  const writeErrors = (err as { writeErrors?: Array<{ code: number; index: number }> }).writeErrors;
+  expect(Array.isArray(writeErrors) ? writeErrors.map((w) => [w.code, w.index]) : writeErrors).toEqual([[11000, 1]]);
+  expect(await col.countDocuments()).toBe(3);
+});
