@@ -16,6 +16,7 @@ import {
   type ListSubscriptionsResponse,
   type RegisterRequestSchema,
   type RegisterResponse,
+  type RotateSecretResponse,
   type SignRequestSchema,
   type TriggerResponse,
   type UpdateSubscriptionRequestSchema,
@@ -62,6 +63,8 @@ export interface HookwireManager extends WebhookManager {
   listSubscriptions(req?: MessageInitShape<typeof ListSubscriptionsRequestSchema>): Promise<ListSubscriptionsResponse>;
   updateSubscription(req: MessageInitShape<typeof UpdateSubscriptionRequestSchema>): Promise<Subscription>;
   deleteSubscription(id: string): Promise<void>;
+  /** A new secret (generated unless given); the old one keeps signing beside it for previousSecretTtlSeconds (default a day). */
+  rotateSecret(id: string, options?: { secret?: string; previousSecretTtlSeconds?: number }): Promise<RotateSecretResponse>;
   /** Stores the event for every matching subscription; delivery happens after. */
   trigger(event: string, payload?: unknown, idempotencyKey?: string): Promise<TriggerResponse>;
   getMessage(id: string): Promise<NonNullable<GetMessageResponse["message"]>>;
@@ -156,6 +159,8 @@ export function createWebhookManager(options: WebhookManagerOptions = {}): Hookw
     deleteSubscription: async (id) => {
       await call(() => client.deleteSubscription({ id }, opts()));
     },
+    rotateSecret: (id, { secret = "", previousSecretTtlSeconds = 0 } = {}) =>
+      call(() => client.rotateSecret({ id, secret, previousSecretTtlSeconds: BigInt(previousSecretTtlSeconds) }, opts())),
     trigger: (event, payload, idempotencyKey = "") => call(() => client.trigger({ event, payload: toValue(payload), idempotencyKey }, opts())),
     getMessage: async (id) => (await call(() => client.getMessage({ id }, opts()))).message!,
     listDeliveries: (req) => call(() => client.listDeliveries(req, opts())),

@@ -6,8 +6,8 @@ import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { randomShard, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
 import type { MessageDoc, MessageStore } from "./store/messages.js";
-import type { SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
-import { effectivePolicy } from "./subscriptions.js";
+import type { PreviousSecret, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
+import { activePreviousSecrets, effectivePolicy } from "./subscriptions.js";
 import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateUrl, type PolicyInput } from "./validation.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -49,7 +49,20 @@ interface NewDelivery {
   subscriptionId: string;
   url: string;
   secret: string;
+  previousSecrets?: PreviousSecret[];
   policy: DeliveryDefaults;
+}
+
+/** Where a subscription's deliveries go and how they are signed and retried, as of now. */
+function targetOf(sub: SubscriptionDoc, defaults: DeliveryDefaults): NewDelivery {
+  const previousSecrets = activePreviousSecrets(sub);
+  return {
+    subscriptionId: sub._id,
+    url: sub.url,
+    secret: sub.secret,
+    policy: effectivePolicy(sub, defaults),
+    ...(previousSecrets.length > 0 ? { previousSecrets } : {}),
+  };
 }
 
 function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf?: string): DeliveryDoc[] {
@@ -62,6 +75,7 @@ function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, even
     subscriptionId: t.subscriptionId,
     url: t.url,
     secret: t.secret,
+    ...(t.previousSecrets ? { previousSecrets: t.previousSecrets } : {}),
     event,
     policy: t.policy,
     status: "pending",
@@ -116,7 +130,7 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
     tenant,
     messageId,
     event,
-    subs.map((s) => ({ subscriptionId: s._id, url: s.url, secret: s.secret, policy: effectivePolicy(s, deps.defaults) })),
+    subs.map((s) => targetOf(s, deps.defaults)),
   );
   const message: MessageDoc = {
     _id: messageId,
@@ -232,7 +246,7 @@ export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: s
   if (old.subscriptionId) {
     const sub: SubscriptionDoc | null = await deps.subscriptions.get(tenant, old.subscriptionId);
     if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
-    target = { subscriptionId: sub._id, url: sub.url, secret: sub.secret, policy: effectivePolicy(sub, deps.defaults) };
+    target = targetOf(sub, deps.defaults);
   }
   const docs = deliveryDocs(deps, tenant, message._id, message.event, [target], old._id);
   await deps.deliveries.enqueue(docs);

@@ -1,8 +1,8 @@
 // Subscription use cases: validation rules applied, then one store call each.
 import { generateSecret } from "../sdk/signature.js";
-import { notFound } from "./errors.js";
+import { invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import type { SubscriptionChanges, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
+import type { PreviousSecret, SubscriptionChanges, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
 import type { DeliveryDefaults } from "./config.js";
 import type { DeliveryStore } from "./store/deliveries.js";
 import {
@@ -110,6 +110,35 @@ export async function updateSubscription(
   const doc = await deps.store.update(tenant, id, changes, new Date());
   if (!doc) throw notFound("subscription", id);
   return doc;
+}
+
+export const PREVIOUS_SECRET_TTL = { defaultSeconds: 86_400, maxSeconds: 604_800 } as const;
+
+/** A new secret; the one it replaces keeps signing beside it until ttlSeconds have passed. */
+export async function rotateSecret(
+  deps: SubscriptionDeps,
+  tenant: string,
+  id: string,
+  input: { secret: string; previousSecretTtlSeconds: bigint },
+): Promise<{ subscription: SubscriptionDoc; secret: string }> {
+  validateId(id, "sub");
+  const ttl = input.previousSecretTtlSeconds;
+  if (ttl < 0n || ttl > BigInt(PREVIOUS_SECRET_TTL.maxSeconds)) {
+    throw invalid("previous_secret_ttl_seconds", `${ttl} is outside 0..${PREVIOUS_SECRET_TTL.maxSeconds}`);
+  }
+  const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
+  const current = await getSubscription(deps, tenant, id);
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + Number(ttl === 0n ? BigInt(PREVIOUS_SECRET_TTL.defaultSeconds) : ttl) * 1000);
+  const previousSecrets = [{ secret: current.secret, expiresAt }, ...activePreviousSecrets(current, now)];
+  const doc = await deps.store.update(tenant, id, { secret, previousSecrets }, now);
+  if (!doc) throw notFound("subscription", id);
+  return { subscription: doc, secret };
+}
+
+/** The previous secrets that have not expired yet. */
+export function activePreviousSecrets(doc: { previousSecrets?: PreviousSecret[] | undefined }, now = new Date()): PreviousSecret[] {
+  return (doc.previousSecrets ?? []).filter((p) => p.expiresAt.getTime() > now.getTime());
 }
 
 export async function deleteSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<void> {

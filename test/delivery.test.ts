@@ -334,3 +334,55 @@ describe("WatchDeliveries", () => {
     ]);
   });
 });
+
+describe("RotateSecret", () => {
+  it("signs with the new secret and, until it expires, the previous one too", async () => {
+    const path = freshPath();
+    const r = await client.register({ url: rcv.url(path), events: ["rotate.*"] }, acme);
+    const oldSecret = r.secret;
+    const rotated = await client.rotateSecret({ id: r.subscription!.id, previousSecretTtlSeconds: 2n }, acme);
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(oldSecret);
+    expect(rotated.subscription!.id).toBe(r.subscription!.id);
+
+    // During the overlap a receiver verifies with either secret (standardwebhooks accepts any listed signature).
+    rcv.route(path, { secret: rotated.secret });
+    const during = await client.trigger({ event: "rotate.during" }, acme);
+    await settled(during.messageId);
+    const first = rcv.requests(path)[0]!;
+    expect(first.verified, first.verifyError).toBe(true);
+    expect(String(first.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    const { Webhook } = await import("standardwebhooks");
+    const headers = {
+      "webhook-id": String(first.headers["webhook-id"]),
+      "webhook-timestamp": String(first.headers["webhook-timestamp"]),
+      "webhook-signature": String(first.headers["webhook-signature"]),
+    };
+    expect(() => new Webhook(oldSecret).verify(first.body, headers)).not.toThrow();
+
+    // After the previous secret expires, only the new one signs.
+    await new Promise((res) => setTimeout(res, 2100));
+    const after = await client.trigger({ event: "rotate.after" }, acme);
+    await settled(after.messageId);
+    const second = rcv.requests(path)[1]!;
+    expect(second.verified, second.verifyError).toBe(true);
+    expect(String(second.headers["webhook-signature"]).split(" ")).toHaveLength(1);
+    expect(() =>
+      new Webhook(oldSecret).verify(second.body, {
+        "webhook-id": String(second.headers["webhook-id"]),
+        "webhook-timestamp": String(second.headers["webhook-timestamp"]),
+        "webhook-signature": String(second.headers["webhook-signature"]),
+      }),
+    ).toThrow();
+  });
+
+  it("refuses a bad secret or time to live, and other tenants' subscriptions", async () => {
+    const r = await client.register({ url: rcv.url(freshPath()), events: ["rotate.*"] }, acme);
+    const id = r.subscription!.id;
+    expect((await failure(client.rotateSecret({ id, secret: "short" }, acme))).rawMessage).toMatch(/^secret: /);
+    expect((await failure(client.rotateSecret({ id, previousSecretTtlSeconds: 10_000_000n }, acme))).rawMessage).toMatch(/^previous_secret_ttl_seconds: /);
+    expect((await failure(client.rotateSecret({ id }, globex))).code).toBe(Code.NotFound);
+    const given = "whsec_" + Buffer.alloc(32, 3).toString("base64");
+    expect((await client.rotateSecret({ id, secret: given }, acme)).secret).toBe(given);
+  });
+});

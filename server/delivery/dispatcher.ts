@@ -214,7 +214,8 @@ export class Dispatcher {
   private async attempt(item: Held): Promise<void> {
     const doc = item.doc;
     const now = Math.floor(Date.now() / 1000);
-    const headers = deliveryHeaders(doc.messageId, doc.event, item.body, doc.secret, now);
+    const previous = doc.previousSecrets?.filter((p) => p.expiresAt.getTime() > now * 1000).map((p) => p.secret);
+    const headers = deliveryHeaders(doc.messageId, doc.event, item.body, doc.secret, now, previous);
     const result = await this.deps.sender.send(doc.url, headers, item.body, doc.policy.timeoutMs);
     const attempts = [
       ...doc.attempts,

@@ -13,6 +13,7 @@ import {
   getSubscription,
   listSubscriptions,
   registerSubscription,
+  rotateSecret,
   updateSubscription,
   type SubscriptionDeps,
 } from "../subscriptions.js";
@@ -78,6 +79,10 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     },
     async updateSubscription(req, ctx) {
       return { subscription: toProto(await updateSubscription(subs, tenantOf(ctx), req.id, req)) };
+    },
+    async rotateSecret(req, ctx) {
+      const { subscription, secret } = await rotateSecret(subs, tenantOf(ctx), req.id, req);
+      return { subscription: toProto(subscription), secret };
     },
     async deleteSubscription(req, ctx) {
       await deleteSubscription(subs, tenantOf(ctx), req.id);

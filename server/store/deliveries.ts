@@ -2,6 +2,7 @@
 // kept small because FerretDB scans whole collections), the log holds finished deliveries for the log RPCs.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { RetryPolicy } from "../delivery/policy.js";
+import type { PreviousSecret } from "./subscriptions.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 
 export type DeliveryState = "pending" | "delivered" | "failed";
@@ -23,6 +24,8 @@ export interface DeliveryDoc {
   url: string;
   /** Signs each attempt; never logged or returned. */
   secret: string;
+  /** Rotated-out secrets that also sign webhook-signature until they expire. */
+  previousSecrets?: PreviousSecret[];
   event: string;
   policy: RetryPolicy;
   status: DeliveryState;

@@ -15,6 +15,13 @@ export interface SubscriptionDoc {
   disabledReason: string;
   /** This subscription's own delivery policy; what is unset falls back to the server's defaults. */
   policy: PolicyOverrides;
+  /** Secrets replaced by RotateSecret that still sign deliveries until they expire. */
+  previousSecrets?: PreviousSecret[];
+}
+
+export interface PreviousSecret {
+  secret: string;
+  expiresAt: Date;
 }
 
 export interface PolicyOverrides {
@@ -23,7 +30,7 @@ export interface PolicyOverrides {
   timeoutMs?: number | undefined;
 }
 
-export type SubscriptionChanges = Partial<Pick<SubscriptionDoc, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy">>;
+export type SubscriptionChanges = Partial<Pick<SubscriptionDoc, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets">>;
 
 interface TenantDoc {
   _id: string;

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/webhook_service.proto.
  */
 export const file_hookwire_v1_webhook_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxIs0BCg9SZWdpc3RlclJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmV2ZW50cxgCIAMoCRIOCgZzZWNyZXQYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSFAoHcmV0cmllcxgFIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAYgASgFSAGIAQESFwoKdGltZW91dF9tcxgHIAEoBUgCiAEBQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJTChBSZWdpc3RlclJlc3BvbnNlEi8KDHN1YnNjcmlwdGlvbhgBIAEoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIOCgZzZWNyZXQYAiABKAkiJAoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJKChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iQQoYTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImYKGUxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USMAoNc3Vic2NyaXB0aW9ucxgBIAMoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimQIKGVVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkSEAoDdXJsGAIgASgJSACIAQESDgoGZXZlbnRzGAMgAygJEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESFQoIZGlzYWJsZWQYBSABKAhIAogBARIUCgdyZXRyaWVzGAYgASgFSAOIAQESGwoOcmV0cnlfZGVsYXlfbXMYByABKAVIBIgBARIXCgp0aW1lb3V0X21zGAggASgFSAWIAQFCBgoEX3VybEIOCgxfZGVzY3JpcHRpb25CCwoJX2Rpc2FibGVkQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJNChpVcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iJwoZRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSKAAQoLU2lnblJlcXVlc3QSDAoEYm9keRgBIAEoDBIOCgZzZWNyZXQYAiABKAkSLAoGc2NoZW1lGAMgASgOMhwuaG9va3dpcmUudjEuU2lnbmF0dXJlU2NoZW1lEhIKCndlYmhvb2tfaWQYBCABKAkSEQoJdGltZXN0YW1wGAUgASgDIiEKDFNpZ25SZXNwb25zZRIRCglzaWduYXR1cmUYASABKAkisAEKDVZlcmlmeVJlcXVlc3QSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAkSDgoGc2VjcmV0GAMgASgJEiwKBnNjaGVtZRgEIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAUgASgJEhEKCXRpbWVzdGFtcBgGIAEoAxIZChF0b2xlcmFuY2Vfc2Vjb25kcxgHIAEoAyIvCg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIOCgZyZWFzb24YAiABKAkiYQoOVHJpZ2dlclJlcXVlc3QSDQoFZXZlbnQYASABKAkSJwoHcGF5bG9hZBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiOQoPVHJpZ2dlclJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSEgoKZGVsaXZlcmllcxgCIAEoBSJbCg5XZWJob29rUGF5bG9hZBINCgVldmVudBgBIAEoCRInCgdwYXlsb2FkGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVzdGFtcBgDIAEoCSLrAQoLU2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEiwKB3BheWxvYWQYAiABKAsyGy5ob29rd2lyZS52MS5XZWJob29rUGF5bG9hZBIOCgZzZWNyZXQYAyABKAkSFAoHcmV0cmllcxgEIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAUgASgFSAGIAQESFwoKdGltZW91dF9tcxgGIAEoBUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiSwoMU2VuZFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSJwoIZGVsaXZlcnkYAiABKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeSIfChFHZXRNZXNzYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChJHZXRNZXNzYWdlUmVzcG9uc2USJQoHbWVzc2FnZRgBIAEoCzIULmhvb2t3aXJlLnYxLk1lc3NhZ2UimAEKFUxpc3REZWxpdmVyaWVzUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJcChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEikKCmRlbGl2ZXJpZXMYASADKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoQUmVkZWxpdmVyUmVxdWVzdBITCgtkZWxpdmVyeV9pZBgBIAEoCSI8ChFSZWRlbGl2ZXJSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IjEKFldhdGNoRGVsaXZlcmllc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJIkIKF1dhdGNoRGVsaXZlcmllc1Jlc3BvbnNlEicKCGRlbGl2ZXJ5GAEgASgLMhUuaG9va3dpcmUudjEuRGVsaXZlcnkywggKDldlYmhvb2tTZXJ2aWNlEkcKCFJlZ2lzdGVyEhwuaG9va3dpcmUudjEuUmVnaXN0ZXJSZXF1ZXN0Gh0uaG9va3dpcmUudjEuUmVnaXN0ZXJSZXNwb25zZRJcCg9HZXRTdWJzY3JpcHRpb24SIy5ob29rd2lyZS52MS5HZXRTdWJzY3JpcHRpb25SZXF1ZXN0GiQuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USYgoRTGlzdFN1YnNjcmlwdGlvbnMSJS5ob29rd2lyZS52MS5MaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QaJi5ob29rd2lyZS52MS5MaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlEmUKElVwZGF0ZVN1YnNjcmlwdGlvbhImLmhvb2t3aXJlLnYxLlVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QaJy5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRJlChJEZWxldGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5EZWxldGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USOwoEU2lnbhIYLmhvb2t3aXJlLnYxLlNpZ25SZXF1ZXN0GhkuaG9va3dpcmUudjEuU2lnblJlc3BvbnNlEkEKBlZlcmlmeRIaLmhvb2t3aXJlLnYxLlZlcmlmeVJlcXVlc3QaGy5ob29rd2lyZS52MS5WZXJpZnlSZXNwb25zZRJECgdUcmlnZ2VyEhsuaG9va3dpcmUudjEuVHJpZ2dlclJlcXVlc3QaHC5ob29rd2lyZS52MS5UcmlnZ2VyUmVzcG9uc2USOwoEU2VuZBIYLmhvb2t3aXJlLnYxLlNlbmRSZXF1ZXN0GhkuaG9va3dpcmUudjEuU2VuZFJlc3BvbnNlEk0KCkdldE1lc3NhZ2USHi5ob29rd2lyZS52MS5HZXRNZXNzYWdlUmVxdWVzdBofLmhvb2t3aXJlLnYxLkdldE1lc3NhZ2VSZXNwb25zZRJZCg5MaXN0RGVsaXZlcmllcxIiLmhvb2t3aXJlLnYxLkxpc3REZWxpdmVyaWVzUmVxdWVzdBojLmhvb2t3aXJlLnYxLkxpc3REZWxpdmVyaWVzUmVzcG9uc2USSgoJUmVkZWxpdmVyEh0uaG9va3dpcmUudjEuUmVkZWxpdmVyUmVxdWVzdBoeLmhvb2t3aXJlLnYxLlJlZGVsaXZlclJlc3BvbnNlEl4KD1dhdGNoRGVsaXZlcmllcxIjLmhvb2t3aXJlLnYxLldhdGNoRGVsaXZlcmllc1JlcXVlc3QaJC5ob29rd2lyZS52MS5XYXRjaERlbGl2ZXJpZXNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_struct, file_hookwire_v1_delivery, file_hookwire_v1_signature, file_hookwire_v1_subscription]);
+  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxIs0BCg9SZWdpc3RlclJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmV2ZW50cxgCIAMoCRIOCgZzZWNyZXQYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSFAoHcmV0cmllcxgFIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAYgASgFSAGIAQESFwoKdGltZW91dF9tcxgHIAEoBUgCiAEBQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJTChBSZWdpc3RlclJlc3BvbnNlEi8KDHN1YnNjcmlwdGlvbhgBIAEoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIOCgZzZWNyZXQYAiABKAkiJAoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJKChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iQQoYTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImYKGUxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USMAoNc3Vic2NyaXB0aW9ucxgBIAMoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimQIKGVVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkSEAoDdXJsGAIgASgJSACIAQESDgoGZXZlbnRzGAMgAygJEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESFQoIZGlzYWJsZWQYBSABKAhIAogBARIUCgdyZXRyaWVzGAYgASgFSAOIAQESGwoOcmV0cnlfZGVsYXlfbXMYByABKAVIBIgBARIXCgp0aW1lb3V0X21zGAggASgFSAWIAQFCBgoEX3VybEIOCgxfZGVzY3JpcHRpb25CCwoJX2Rpc2FibGVkQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJNChpVcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iJwoZRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSJWChNSb3RhdGVTZWNyZXRSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnNlY3JldBgCIAEoCRIjChtwcmV2aW91c19zZWNyZXRfdHRsX3NlY29uZHMYAyABKAMiVwoUUm90YXRlU2VjcmV0UmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uEg4KBnNlY3JldBgCIAEoCSKAAQoLU2lnblJlcXVlc3QSDAoEYm9keRgBIAEoDBIOCgZzZWNyZXQYAiABKAkSLAoGc2NoZW1lGAMgASgOMhwuaG9va3dpcmUudjEuU2lnbmF0dXJlU2NoZW1lEhIKCndlYmhvb2tfaWQYBCABKAkSEQoJdGltZXN0YW1wGAUgASgDIiEKDFNpZ25SZXNwb25zZRIRCglzaWduYXR1cmUYASABKAkisAEKDVZlcmlmeVJlcXVlc3QSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAkSDgoGc2VjcmV0GAMgASgJEiwKBnNjaGVtZRgEIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAUgASgJEhEKCXRpbWVzdGFtcBgGIAEoAxIZChF0b2xlcmFuY2Vfc2Vjb25kcxgHIAEoAyIvCg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIOCgZyZWFzb24YAiABKAkiYQoOVHJpZ2dlclJlcXVlc3QSDQoFZXZlbnQYASABKAkSJwoHcGF5bG9hZBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiOQoPVHJpZ2dlclJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSEgoKZGVsaXZlcmllcxgCIAEoBSJbCg5XZWJob29rUGF5bG9hZBINCgVldmVudBgBIAEoCRInCgdwYXlsb2FkGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVzdGFtcBgDIAEoCSLrAQoLU2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEiwKB3BheWxvYWQYAiABKAsyGy5ob29rd2lyZS52MS5XZWJob29rUGF5bG9hZBIOCgZzZWNyZXQYAyABKAkSFAoHcmV0cmllcxgEIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAUgASgFSAGIAQESFwoKdGltZW91dF9tcxgGIAEoBUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiSwoMU2VuZFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSJwoIZGVsaXZlcnkYAiABKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeSIfChFHZXRNZXNzYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChJHZXRNZXNzYWdlUmVzcG9uc2USJQoHbWVzc2FnZRgBIAEoCzIULmhvb2t3aXJlLnYxLk1lc3NhZ2UimAEKFUxpc3REZWxpdmVyaWVzUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJcChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEikKCmRlbGl2ZXJpZXMYASADKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoQUmVkZWxpdmVyUmVxdWVzdBITCgtkZWxpdmVyeV9pZBgBIAEoCSI8ChFSZWRlbGl2ZXJSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IjEKFldhdGNoRGVsaXZlcmllc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJIkIKF1dhdGNoRGVsaXZlcmllc1Jlc3BvbnNlEicKCGRlbGl2ZXJ5GAEgASgLMhUuaG9va3dpcmUudjEuRGVsaXZlcnkylwkKDldlYmhvb2tTZXJ2aWNlEkcKCFJlZ2lzdGVyEhwuaG9va3dpcmUudjEuUmVnaXN0ZXJSZXF1ZXN0Gh0uaG9va3dpcmUudjEuUmVnaXN0ZXJSZXNwb25zZRJcCg9HZXRTdWJzY3JpcHRpb24SIy5ob29rd2lyZS52MS5HZXRTdWJzY3JpcHRpb25SZXF1ZXN0GiQuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USYgoRTGlzdFN1YnNjcmlwdGlvbnMSJS5ob29rd2lyZS52MS5MaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QaJi5ob29rd2lyZS52MS5MaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlEmUKElVwZGF0ZVN1YnNjcmlwdGlvbhImLmhvb2t3aXJlLnYxLlVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QaJy5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRJlChJEZWxldGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5EZWxldGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USUwoMUm90YXRlU2VjcmV0EiAuaG9va3dpcmUudjEuUm90YXRlU2VjcmV0UmVxdWVzdBohLmhvb2t3aXJlLnYxLlJvdGF0ZVNlY3JldFJlc3BvbnNlEjsKBFNpZ24SGC5ob29rd2lyZS52MS5TaWduUmVxdWVzdBoZLmhvb2t3aXJlLnYxLlNpZ25SZXNwb25zZRJBCgZWZXJpZnkSGi5ob29rd2lyZS52MS5WZXJpZnlSZXF1ZXN0GhsuaG9va3dpcmUudjEuVmVyaWZ5UmVzcG9uc2USRAoHVHJpZ2dlchIbLmhvb2t3aXJlLnYxLlRyaWdnZXJSZXF1ZXN0GhwuaG9va3dpcmUudjEuVHJpZ2dlclJlc3BvbnNlEjsKBFNlbmQSGC5ob29rd2lyZS52MS5TZW5kUmVxdWVzdBoZLmhvb2t3aXJlLnYxLlNlbmRSZXNwb25zZRJNCgpHZXRNZXNzYWdlEh4uaG9va3dpcmUudjEuR2V0TWVzc2FnZVJlcXVlc3QaHy5ob29rd2lyZS52MS5HZXRNZXNzYWdlUmVzcG9uc2USWQoOTGlzdERlbGl2ZXJpZXMSIi5ob29rd2lyZS52MS5MaXN0RGVsaXZlcmllc1JlcXVlc3QaIy5ob29rd2lyZS52MS5MaXN0RGVsaXZlcmllc1Jlc3BvbnNlEkoKCVJlZGVsaXZlchIdLmhvb2t3aXJlLnYxLlJlZGVsaXZlclJlcXVlc3QaHi5ob29rd2lyZS52MS5SZWRlbGl2ZXJSZXNwb25zZRJeCg9XYXRjaERlbGl2ZXJpZXMSIy5ob29rd2lyZS52MS5XYXRjaERlbGl2ZXJpZXNSZXF1ZXN0GiQuaG9va3dpcmUudjEuV2F0Y2hEZWxpdmVyaWVzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_struct, file_hookwire_v1_delivery, file_hookwire_v1_signature, file_hookwire_v1_subscription]);
 
 /**
  * @generated from message hookwire.v1.RegisterRequest
@@ -281,6 +281,62 @@ export const DeleteSubscriptionResponseSchema: GenMessage<DeleteSubscriptionResp
   messageDesc(file_hookwire_v1_webhook_service, 9);
 
 /**
+ * @generated from message hookwire.v1.RotateSecretRequest
+ */
+export type RotateSecretRequest = Message<"hookwire.v1.RotateSecretRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * "whsec_" + base64 of 24 to 64 bytes; generated when empty.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+
+  /**
+   * How long the previous secret still signs deliveries (default 86400,
+   * at most 604800; 0 means the default).
+   *
+   * @generated from field: int64 previous_secret_ttl_seconds = 3;
+   */
+  previousSecretTtlSeconds: bigint;
+};
+
+/**
+ * Describes the message hookwire.v1.RotateSecretRequest.
+ * Use `create(RotateSecretRequestSchema)` to create a new message.
+ */
+export const RotateSecretRequestSchema: GenMessage<RotateSecretRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 10);
+
+/**
+ * @generated from message hookwire.v1.RotateSecretResponse
+ */
+export type RotateSecretResponse = Message<"hookwire.v1.RotateSecretResponse"> & {
+  /**
+   * @generated from field: hookwire.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+
+  /**
+   * The new secret.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message hookwire.v1.RotateSecretResponse.
+ * Use `create(RotateSecretResponseSchema)` to create a new message.
+ */
+export const RotateSecretResponseSchema: GenMessage<RotateSecretResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 11);
+
+/**
  * @generated from message hookwire.v1.SignRequest
  */
 export type SignRequest = Message<"hookwire.v1.SignRequest"> & {
@@ -318,7 +374,7 @@ export type SignRequest = Message<"hookwire.v1.SignRequest"> & {
  * Use `create(SignRequestSchema)` to create a new message.
  */
 export const SignRequestSchema: GenMessage<SignRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 10);
+  messageDesc(file_hookwire_v1_webhook_service, 12);
 
 /**
  * @generated from message hookwire.v1.SignResponse
@@ -335,7 +391,7 @@ export type SignResponse = Message<"hookwire.v1.SignResponse"> & {
  * Use `create(SignResponseSchema)` to create a new message.
  */
 export const SignResponseSchema: GenMessage<SignResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 11);
+  messageDesc(file_hookwire_v1_webhook_service, 13);
 
 /**
  * @generated from message hookwire.v1.VerifyRequest
@@ -390,7 +446,7 @@ export type VerifyRequest = Message<"hookwire.v1.VerifyRequest"> & {
  * Use `create(VerifyRequestSchema)` to create a new message.
  */
 export const VerifyRequestSchema: GenMessage<VerifyRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 12);
+  messageDesc(file_hookwire_v1_webhook_service, 14);
 
 /**
  * @generated from message hookwire.v1.VerifyResponse
@@ -414,7 +470,7 @@ export type VerifyResponse = Message<"hookwire.v1.VerifyResponse"> & {
  * Use `create(VerifyResponseSchema)` to create a new message.
  */
 export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 13);
+  messageDesc(file_hookwire_v1_webhook_service, 15);
 
 /**
  * @generated from message hookwire.v1.TriggerRequest
@@ -447,7 +503,7 @@ export type TriggerRequest = Message<"hookwire.v1.TriggerRequest"> & {
  * Use `create(TriggerRequestSchema)` to create a new message.
  */
 export const TriggerRequestSchema: GenMessage<TriggerRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 14);
+  messageDesc(file_hookwire_v1_webhook_service, 16);
 
 /**
  * @generated from message hookwire.v1.TriggerResponse
@@ -471,7 +527,7 @@ export type TriggerResponse = Message<"hookwire.v1.TriggerResponse"> & {
  * Use `create(TriggerResponseSchema)` to create a new message.
  */
 export const TriggerResponseSchema: GenMessage<TriggerResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 15);
+  messageDesc(file_hookwire_v1_webhook_service, 17);
 
 /**
  * The body of every delivery: {"event", "payload", "timestamp"}.
@@ -502,7 +558,7 @@ export type WebhookPayload = Message<"hookwire.v1.WebhookPayload"> & {
  * Use `create(WebhookPayloadSchema)` to create a new message.
  */
 export const WebhookPayloadSchema: GenMessage<WebhookPayload> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 16);
+  messageDesc(file_hookwire_v1_webhook_service, 18);
 
 /**
  * @generated from message hookwire.v1.SendRequest
@@ -554,7 +610,7 @@ export type SendRequest = Message<"hookwire.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 17);
+  messageDesc(file_hookwire_v1_webhook_service, 19);
 
 /**
  * @generated from message hookwire.v1.SendResponse
@@ -578,7 +634,7 @@ export type SendResponse = Message<"hookwire.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 18);
+  messageDesc(file_hookwire_v1_webhook_service, 20);
 
 /**
  * @generated from message hookwire.v1.GetMessageRequest
@@ -595,7 +651,7 @@ export type GetMessageRequest = Message<"hookwire.v1.GetMessageRequest"> & {
  * Use `create(GetMessageRequestSchema)` to create a new message.
  */
 export const GetMessageRequestSchema: GenMessage<GetMessageRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 19);
+  messageDesc(file_hookwire_v1_webhook_service, 21);
 
 /**
  * @generated from message hookwire.v1.GetMessageResponse
@@ -612,7 +668,7 @@ export type GetMessageResponse = Message<"hookwire.v1.GetMessageResponse"> & {
  * Use `create(GetMessageResponseSchema)` to create a new message.
  */
 export const GetMessageResponseSchema: GenMessage<GetMessageResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 20);
+  messageDesc(file_hookwire_v1_webhook_service, 22);
 
 /**
  * @generated from message hookwire.v1.ListDeliveriesRequest
@@ -653,7 +709,7 @@ export type ListDeliveriesRequest = Message<"hookwire.v1.ListDeliveriesRequest">
  * Use `create(ListDeliveriesRequestSchema)` to create a new message.
  */
 export const ListDeliveriesRequestSchema: GenMessage<ListDeliveriesRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 21);
+  messageDesc(file_hookwire_v1_webhook_service, 23);
 
 /**
  * @generated from message hookwire.v1.ListDeliveriesResponse
@@ -675,7 +731,7 @@ export type ListDeliveriesResponse = Message<"hookwire.v1.ListDeliveriesResponse
  * Use `create(ListDeliveriesResponseSchema)` to create a new message.
  */
 export const ListDeliveriesResponseSchema: GenMessage<ListDeliveriesResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 22);
+  messageDesc(file_hookwire_v1_webhook_service, 24);
 
 /**
  * @generated from message hookwire.v1.RedeliverRequest
@@ -692,7 +748,7 @@ export type RedeliverRequest = Message<"hookwire.v1.RedeliverRequest"> & {
  * Use `create(RedeliverRequestSchema)` to create a new message.
  */
 export const RedeliverRequestSchema: GenMessage<RedeliverRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 23);
+  messageDesc(file_hookwire_v1_webhook_service, 25);
 
 /**
  * @generated from message hookwire.v1.RedeliverResponse
@@ -709,7 +765,7 @@ export type RedeliverResponse = Message<"hookwire.v1.RedeliverResponse"> & {
  * Use `create(RedeliverResponseSchema)` to create a new message.
  */
 export const RedeliverResponseSchema: GenMessage<RedeliverResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 24);
+  messageDesc(file_hookwire_v1_webhook_service, 26);
 
 /**
  * @generated from message hookwire.v1.WatchDeliveriesRequest
@@ -728,7 +784,7 @@ export type WatchDeliveriesRequest = Message<"hookwire.v1.WatchDeliveriesRequest
  * Use `create(WatchDeliveriesRequestSchema)` to create a new message.
  */
 export const WatchDeliveriesRequestSchema: GenMessage<WatchDeliveriesRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 25);
+  messageDesc(file_hookwire_v1_webhook_service, 27);
 
 /**
  * @generated from message hookwire.v1.WatchDeliveriesResponse
@@ -747,7 +803,7 @@ export type WatchDeliveriesResponse = Message<"hookwire.v1.WatchDeliveriesRespon
  * Use `create(WatchDeliveriesResponseSchema)` to create a new message.
  */
 export const WatchDeliveriesResponseSchema: GenMessage<WatchDeliveriesResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 26);
+  messageDesc(file_hookwire_v1_webhook_service, 28);
 
 /**
  * Hookwire: webhook subscriptions, signed and durable delivery, signatures.
@@ -803,6 +859,18 @@ export const WebhookService: GenService<{
     methodKind: "unary";
     input: typeof DeleteSubscriptionRequestSchema;
     output: typeof DeleteSubscriptionResponseSchema;
+  },
+  /**
+   * Replaces the signing secret. The previous secret keeps signing deliveries
+   * beside the new one (webhook-signature carries both) until it expires, so
+   * receivers can switch without losing a delivery.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.RotateSecret
+   */
+  rotateSecret: {
+    methodKind: "unary";
+    input: typeof RotateSecretRequestSchema;
+    output: typeof RotateSecretResponseSchema;
   },
   /**
    * Signs a body the way Hookwire signs its deliveries.
