@@ -100,6 +100,24 @@ class DeleteSubscriptionResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class RotateSecretRequest(_message.Message):
+    __slots__ = ("id", "secret", "previous_secret_ttl_seconds")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_SECRET_TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    secret: str
+    previous_secret_ttl_seconds: int
+    def __init__(self, id: _Optional[str] = ..., secret: _Optional[str] = ..., previous_secret_ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class RotateSecretResponse(_message.Message):
+    __slots__ = ("subscription", "secret")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    subscription: _subscription_pb2.Subscription
+    secret: str
+    def __init__(self, subscription: _Optional[_Union[_subscription_pb2.Subscription, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
 class SignRequest(_message.Message):
     __slots__ = ("body", "secret", "scheme", "webhook_id", "timestamp")
     BODY_FIELD_NUMBER: _ClassVar[int]

@@ -62,6 +62,11 @@ class WebhookServiceStub:
                 request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteSubscriptionRequest.SerializeToString,
                 response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteSubscriptionResponse.FromString,
                 _registered_method=True)
+        self.RotateSecret = channel.unary_unary(
+                '/hookwire.v1.WebhookService/RotateSecret',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.RotateSecretRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.RotateSecretResponse.FromString,
+                _registered_method=True)
         self.Sign = channel.unary_unary(
                 '/hookwire.v1.WebhookService/Sign',
                 request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.SignRequest.SerializeToString,
@@ -140,6 +145,15 @@ class WebhookServiceServicer:
 
     def DeleteSubscription(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateSecret(self, request, context):
+        """Replaces the signing secret. The previous secret keeps signing deliveries
+        beside the new one (webhook-signature carries both) until it expires, so
+        receivers can switch without losing a delivery.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -229,6 +243,11 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.DeleteSubscription,
                     request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteSubscriptionRequest.FromString,
                     response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteSubscriptionResponse.SerializeToString,
+            ),
+            'RotateSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateSecret,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.RotateSecretRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.RotateSecretResponse.SerializeToString,
             ),
             'Sign': grpc.unary_unary_rpc_method_handler(
                     servicer.Sign,
@@ -409,6 +428,33 @@ class WebhookService:
             '/hookwire.v1.WebhookService/DeleteSubscription',
             hookwire_dot_v1_dot_webhook__service__pb2.DeleteSubscriptionRequest.SerializeToString,
             hookwire_dot_v1_dot_webhook__service__pb2.DeleteSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/RotateSecret',
+            hookwire_dot_v1_dot_webhook__service__pb2.RotateSecretRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.RotateSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -589,6 +589,122 @@ func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
 	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{9}
 }
 
+type RotateSecretRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// "whsec_" + base64 of 24 to 64 bytes; generated when empty.
+	Secret string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	// How long the previous secret still signs deliveries (default 86400,
+	// at most 604800; 0 means the default).
+	PreviousSecretTtlSeconds int64 `protobuf:"varint,3,opt,name=previous_secret_ttl_seconds,json=previousSecretTtlSeconds,proto3" json:"previous_secret_ttl_seconds,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *RotateSecretRequest) Reset() {
+	*x = RotateSecretRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateSecretRequest) ProtoMessage() {}
+
+func (x *RotateSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateSecretRequest.ProtoReflect.Descriptor instead.
+func (*RotateSecretRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RotateSecretRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RotateSecretRequest) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *RotateSecretRequest) GetPreviousSecretTtlSeconds() int64 {
+	if x != nil {
+		return x.PreviousSecretTtlSeconds
+	}
+	return 0
+}
+
+type RotateSecretResponse struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Subscription *Subscription          `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// The new secret.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateSecretResponse) Reset() {
+	*x = RotateSecretResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateSecretResponse) ProtoMessage() {}
+
+func (x *RotateSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateSecretResponse.ProtoReflect.Descriptor instead.
+func (*RotateSecretResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RotateSecretResponse) GetSubscription() *Subscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+func (x *RotateSecretResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
 type SignRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Body   []byte                 `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
@@ -604,7 +720,7 @@ type SignRequest struct {
 
 func (x *SignRequest) Reset() {
 	*x = SignRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +732,7 @@ func (x *SignRequest) String() string {
 func (*SignRequest) ProtoMessage() {}
 
 func (x *SignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +745,7 @@ func (x *SignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignRequest.ProtoReflect.Descriptor instead.
 func (*SignRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{10}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SignRequest) GetBody() []byte {
@@ -676,7 +792,7 @@ type SignResponse struct {
 
 func (x *SignResponse) Reset() {
 	*x = SignResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +804,7 @@ func (x *SignResponse) String() string {
 func (*SignResponse) ProtoMessage() {}
 
 func (x *SignResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +817,7 @@ func (x *SignResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignResponse.ProtoReflect.Descriptor instead.
 func (*SignResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{11}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SignResponse) GetSignature() string {
@@ -731,7 +847,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +859,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +872,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{12}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *VerifyRequest) GetBody() []byte {
@@ -819,7 +935,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +947,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +960,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{13}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *VerifyResponse) GetValid() bool {
@@ -875,7 +991,7 @@ type TriggerRequest struct {
 
 func (x *TriggerRequest) Reset() {
 	*x = TriggerRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +1003,7 @@ func (x *TriggerRequest) String() string {
 func (*TriggerRequest) ProtoMessage() {}
 
 func (x *TriggerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +1016,7 @@ func (x *TriggerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TriggerRequest.ProtoReflect.Descriptor instead.
 func (*TriggerRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{14}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TriggerRequest) GetEvent() string {
@@ -935,7 +1051,7 @@ type TriggerResponse struct {
 
 func (x *TriggerResponse) Reset() {
 	*x = TriggerResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1063,7 @@ func (x *TriggerResponse) String() string {
 func (*TriggerResponse) ProtoMessage() {}
 
 func (x *TriggerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1076,7 @@ func (x *TriggerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TriggerResponse.ProtoReflect.Descriptor instead.
 func (*TriggerResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{15}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TriggerResponse) GetMessageId() string {
@@ -990,7 +1106,7 @@ type WebhookPayload struct {
 
 func (x *WebhookPayload) Reset() {
 	*x = WebhookPayload{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1118,7 @@ func (x *WebhookPayload) String() string {
 func (*WebhookPayload) ProtoMessage() {}
 
 func (x *WebhookPayload) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1131,7 @@ func (x *WebhookPayload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookPayload.ProtoReflect.Descriptor instead.
 func (*WebhookPayload) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{16}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WebhookPayload) GetEvent() string {
@@ -1057,7 +1173,7 @@ type SendRequest struct {
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1069,7 +1185,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1082,7 +1198,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{17}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SendRequest) GetUrl() string {
@@ -1145,7 +1261,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1157,7 +1273,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1170,7 +1286,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{18}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SendResponse) GetMessageId() string {
@@ -1196,7 +1312,7 @@ type GetMessageRequest struct {
 
 func (x *GetMessageRequest) Reset() {
 	*x = GetMessageRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1324,7 @@ func (x *GetMessageRequest) String() string {
 func (*GetMessageRequest) ProtoMessage() {}
 
 func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1337,7 @@ func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetMessageRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{19}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetMessageRequest) GetId() string {
@@ -1240,7 +1356,7 @@ type GetMessageResponse struct {
 
 func (x *GetMessageResponse) Reset() {
 	*x = GetMessageResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1368,7 @@ func (x *GetMessageResponse) String() string {
 func (*GetMessageResponse) ProtoMessage() {}
 
 func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1381,7 @@ func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetMessageResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{20}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetMessageResponse) GetMessage() *Message {
@@ -1290,7 +1406,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1418,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1431,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{21}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListDeliveriesRequest) GetMessageId() string {
@@ -1363,7 +1479,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1375,7 +1491,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1388,7 +1504,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{22}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -1414,7 +1530,7 @@ type RedeliverRequest struct {
 
 func (x *RedeliverRequest) Reset() {
 	*x = RedeliverRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1426,7 +1542,7 @@ func (x *RedeliverRequest) String() string {
 func (*RedeliverRequest) ProtoMessage() {}
 
 func (x *RedeliverRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1439,7 +1555,7 @@ func (x *RedeliverRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeliverRequest.ProtoReflect.Descriptor instead.
 func (*RedeliverRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{23}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RedeliverRequest) GetDeliveryId() string {
@@ -1458,7 +1574,7 @@ type RedeliverResponse struct {
 
 func (x *RedeliverResponse) Reset() {
 	*x = RedeliverResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +1586,7 @@ func (x *RedeliverResponse) String() string {
 func (*RedeliverResponse) ProtoMessage() {}
 
 func (x *RedeliverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +1599,7 @@ func (x *RedeliverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeliverResponse.ProtoReflect.Descriptor instead.
 func (*RedeliverResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{24}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RedeliverResponse) GetDelivery() *Delivery {
@@ -1503,7 +1619,7 @@ type WatchDeliveriesRequest struct {
 
 func (x *WatchDeliveriesRequest) Reset() {
 	*x = WatchDeliveriesRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1631,7 @@ func (x *WatchDeliveriesRequest) String() string {
 func (*WatchDeliveriesRequest) ProtoMessage() {}
 
 func (x *WatchDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1644,7 @@ func (x *WatchDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*WatchDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{25}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WatchDeliveriesRequest) GetSubscriptionId() string {
@@ -1548,7 +1664,7 @@ type WatchDeliveriesResponse struct {
 
 func (x *WatchDeliveriesResponse) Reset() {
 	*x = WatchDeliveriesResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +1676,7 @@ func (x *WatchDeliveriesResponse) String() string {
 func (*WatchDeliveriesResponse) ProtoMessage() {}
 
 func (x *WatchDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +1689,7 @@ func (x *WatchDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*WatchDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{26}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WatchDeliveriesResponse) GetDelivery() *Delivery {
@@ -1636,7 +1752,14 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\fsubscription\x18\x01 \x01(\v2\x19.hookwire.v1.SubscriptionR\fsubscription\"+\n" +
 	"\x19DeleteSubscriptionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x1c\n" +
-	"\x1aDeleteSubscriptionResponse\"\xac\x01\n" +
+	"\x1aDeleteSubscriptionResponse\"|\n" +
+	"\x13RotateSecretRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\x12=\n" +
+	"\x1bprevious_secret_ttl_seconds\x18\x03 \x01(\x03R\x18previousSecretTtlSeconds\"m\n" +
+	"\x14RotateSecretResponse\x12=\n" +
+	"\fsubscription\x18\x01 \x01(\v2\x19.hookwire.v1.SubscriptionR\fsubscription\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"\xac\x01\n" +
 	"\vSignRequest\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\x124\n" +
@@ -1714,13 +1837,14 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x16WatchDeliveriesRequest\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\"L\n" +
 	"\x17WatchDeliveriesResponse\x121\n" +
-	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery2\xc2\b\n" +
+	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery2\x97\t\n" +
 	"\x0eWebhookService\x12G\n" +
 	"\bRegister\x12\x1c.hookwire.v1.RegisterRequest\x1a\x1d.hookwire.v1.RegisterResponse\x12\\\n" +
 	"\x0fGetSubscription\x12#.hookwire.v1.GetSubscriptionRequest\x1a$.hookwire.v1.GetSubscriptionResponse\x12b\n" +
 	"\x11ListSubscriptions\x12%.hookwire.v1.ListSubscriptionsRequest\x1a&.hookwire.v1.ListSubscriptionsResponse\x12e\n" +
 	"\x12UpdateSubscription\x12&.hookwire.v1.UpdateSubscriptionRequest\x1a'.hookwire.v1.UpdateSubscriptionResponse\x12e\n" +
-	"\x12DeleteSubscription\x12&.hookwire.v1.DeleteSubscriptionRequest\x1a'.hookwire.v1.DeleteSubscriptionResponse\x12;\n" +
+	"\x12DeleteSubscription\x12&.hookwire.v1.DeleteSubscriptionRequest\x1a'.hookwire.v1.DeleteSubscriptionResponse\x12S\n" +
+	"\fRotateSecret\x12 .hookwire.v1.RotateSecretRequest\x1a!.hookwire.v1.RotateSecretResponse\x12;\n" +
 	"\x04Sign\x12\x18.hookwire.v1.SignRequest\x1a\x19.hookwire.v1.SignResponse\x12A\n" +
 	"\x06Verify\x12\x1a.hookwire.v1.VerifyRequest\x1a\x1b.hookwire.v1.VerifyResponse\x12D\n" +
 	"\aTrigger\x12\x1b.hookwire.v1.TriggerRequest\x1a\x1c.hookwire.v1.TriggerResponse\x12;\n" +
@@ -1744,7 +1868,7 @@ func file_hookwire_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_webhook_service_proto_rawDescData
 }
 
-var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*RegisterRequest)(nil),            // 0: hookwire.v1.RegisterRequest
 	(*RegisterResponse)(nil),           // 1: hookwire.v1.RegisterResponse
@@ -1756,77 +1880,82 @@ var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*UpdateSubscriptionResponse)(nil), // 7: hookwire.v1.UpdateSubscriptionResponse
 	(*DeleteSubscriptionRequest)(nil),  // 8: hookwire.v1.DeleteSubscriptionRequest
 	(*DeleteSubscriptionResponse)(nil), // 9: hookwire.v1.DeleteSubscriptionResponse
-	(*SignRequest)(nil),                // 10: hookwire.v1.SignRequest
-	(*SignResponse)(nil),               // 11: hookwire.v1.SignResponse
-	(*VerifyRequest)(nil),              // 12: hookwire.v1.VerifyRequest
-	(*VerifyResponse)(nil),             // 13: hookwire.v1.VerifyResponse
-	(*TriggerRequest)(nil),             // 14: hookwire.v1.TriggerRequest
-	(*TriggerResponse)(nil),            // 15: hookwire.v1.TriggerResponse
-	(*WebhookPayload)(nil),             // 16: hookwire.v1.WebhookPayload
-	(*SendRequest)(nil),                // 17: hookwire.v1.SendRequest
-	(*SendResponse)(nil),               // 18: hookwire.v1.SendResponse
-	(*GetMessageRequest)(nil),          // 19: hookwire.v1.GetMessageRequest
-	(*GetMessageResponse)(nil),         // 20: hookwire.v1.GetMessageResponse
-	(*ListDeliveriesRequest)(nil),      // 21: hookwire.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),     // 22: hookwire.v1.ListDeliveriesResponse
-	(*RedeliverRequest)(nil),           // 23: hookwire.v1.RedeliverRequest
-	(*RedeliverResponse)(nil),          // 24: hookwire.v1.RedeliverResponse
-	(*WatchDeliveriesRequest)(nil),     // 25: hookwire.v1.WatchDeliveriesRequest
-	(*WatchDeliveriesResponse)(nil),    // 26: hookwire.v1.WatchDeliveriesResponse
-	(*Subscription)(nil),               // 27: hookwire.v1.Subscription
-	(SignatureScheme)(0),               // 28: hookwire.v1.SignatureScheme
-	(*structpb.Value)(nil),             // 29: google.protobuf.Value
-	(*Delivery)(nil),                   // 30: hookwire.v1.Delivery
-	(*Message)(nil),                    // 31: hookwire.v1.Message
-	(DeliveryStatus)(0),                // 32: hookwire.v1.DeliveryStatus
+	(*RotateSecretRequest)(nil),        // 10: hookwire.v1.RotateSecretRequest
+	(*RotateSecretResponse)(nil),       // 11: hookwire.v1.RotateSecretResponse
+	(*SignRequest)(nil),                // 12: hookwire.v1.SignRequest
+	(*SignResponse)(nil),               // 13: hookwire.v1.SignResponse
+	(*VerifyRequest)(nil),              // 14: hookwire.v1.VerifyRequest
+	(*VerifyResponse)(nil),             // 15: hookwire.v1.VerifyResponse
+	(*TriggerRequest)(nil),             // 16: hookwire.v1.TriggerRequest
+	(*TriggerResponse)(nil),            // 17: hookwire.v1.TriggerResponse
+	(*WebhookPayload)(nil),             // 18: hookwire.v1.WebhookPayload
+	(*SendRequest)(nil),                // 19: hookwire.v1.SendRequest
+	(*SendResponse)(nil),               // 20: hookwire.v1.SendResponse
+	(*GetMessageRequest)(nil),          // 21: hookwire.v1.GetMessageRequest
+	(*GetMessageResponse)(nil),         // 22: hookwire.v1.GetMessageResponse
+	(*ListDeliveriesRequest)(nil),      // 23: hookwire.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),     // 24: hookwire.v1.ListDeliveriesResponse
+	(*RedeliverRequest)(nil),           // 25: hookwire.v1.RedeliverRequest
+	(*RedeliverResponse)(nil),          // 26: hookwire.v1.RedeliverResponse
+	(*WatchDeliveriesRequest)(nil),     // 27: hookwire.v1.WatchDeliveriesRequest
+	(*WatchDeliveriesResponse)(nil),    // 28: hookwire.v1.WatchDeliveriesResponse
+	(*Subscription)(nil),               // 29: hookwire.v1.Subscription
+	(SignatureScheme)(0),               // 30: hookwire.v1.SignatureScheme
+	(*structpb.Value)(nil),             // 31: google.protobuf.Value
+	(*Delivery)(nil),                   // 32: hookwire.v1.Delivery
+	(*Message)(nil),                    // 33: hookwire.v1.Message
+	(DeliveryStatus)(0),                // 34: hookwire.v1.DeliveryStatus
 }
 var file_hookwire_v1_webhook_service_proto_depIdxs = []int32{
-	27, // 0: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
-	27, // 1: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	27, // 2: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
-	27, // 3: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	28, // 4: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	28, // 5: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	29, // 6: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
-	29, // 7: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
-	16, // 8: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
-	30, // 9: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
-	31, // 10: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
-	32, // 11: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
-	30, // 12: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	30, // 13: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	30, // 14: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
-	0,  // 15: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
-	2,  // 16: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
-	4,  // 17: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
-	6,  // 18: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
-	8,  // 19: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
-	10, // 20: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
-	12, // 21: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
-	14, // 22: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
-	17, // 23: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
-	19, // 24: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
-	21, // 25: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	23, // 26: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	25, // 27: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
-	1,  // 28: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
-	3,  // 29: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
-	5,  // 30: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
-	7,  // 31: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
-	9,  // 32: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
-	11, // 33: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
-	13, // 34: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
-	15, // 35: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
-	18, // 36: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
-	20, // 37: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
-	22, // 38: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	24, // 39: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	26, // 40: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
-	28, // [28:41] is the sub-list for method output_type
-	15, // [15:28] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	29, // 0: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
+	29, // 1: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	29, // 2: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
+	29, // 3: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	29, // 4: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
+	30, // 5: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	30, // 6: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	31, // 7: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
+	31, // 8: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
+	18, // 9: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
+	32, // 10: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
+	33, // 11: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
+	34, // 12: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
+	32, // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	32, // 14: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
+	32, // 15: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
+	0,  // 16: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
+	2,  // 17: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
+	4,  // 18: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
+	6,  // 19: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
+	8,  // 20: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
+	10, // 21: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
+	12, // 22: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
+	14, // 23: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
+	16, // 24: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
+	19, // 25: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
+	21, // 26: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
+	23, // 27: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	25, // 28: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	27, // 29: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
+	1,  // 30: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
+	3,  // 31: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
+	5,  // 32: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
+	7,  // 33: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
+	9,  // 34: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
+	11, // 35: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
+	13, // 36: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
+	15, // 37: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
+	17, // 38: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
+	20, // 39: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
+	22, // 40: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
+	24, // 41: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	26, // 42: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	28, // 43: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
+	30, // [30:44] is the sub-list for method output_type
+	16, // [16:30] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_webhook_service_proto_init() }
@@ -1839,14 +1968,14 @@ func file_hookwire_v1_webhook_service_proto_init() {
 	file_hookwire_v1_subscription_proto_init()
 	file_hookwire_v1_webhook_service_proto_msgTypes[0].OneofWrappers = []any{}
 	file_hookwire_v1_webhook_service_proto_msgTypes[6].OneofWrappers = []any{}
-	file_hookwire_v1_webhook_service_proto_msgTypes[17].OneofWrappers = []any{}
+	file_hookwire_v1_webhook_service_proto_msgTypes[19].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_webhook_service_proto_rawDesc), len(file_hookwire_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

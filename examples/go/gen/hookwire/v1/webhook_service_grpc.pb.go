@@ -24,6 +24,7 @@ const (
 	WebhookService_ListSubscriptions_FullMethodName  = "/hookwire.v1.WebhookService/ListSubscriptions"
 	WebhookService_UpdateSubscription_FullMethodName = "/hookwire.v1.WebhookService/UpdateSubscription"
 	WebhookService_DeleteSubscription_FullMethodName = "/hookwire.v1.WebhookService/DeleteSubscription"
+	WebhookService_RotateSecret_FullMethodName       = "/hookwire.v1.WebhookService/RotateSecret"
 	WebhookService_Sign_FullMethodName               = "/hookwire.v1.WebhookService/Sign"
 	WebhookService_Verify_FullMethodName             = "/hookwire.v1.WebhookService/Verify"
 	WebhookService_Trigger_FullMethodName            = "/hookwire.v1.WebhookService/Trigger"
@@ -51,6 +52,10 @@ type WebhookServiceClient interface {
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(ctx context.Context, in *UpdateSubscriptionRequest, opts ...grpc.CallOption) (*UpdateSubscriptionResponse, error)
 	DeleteSubscription(ctx context.Context, in *DeleteSubscriptionRequest, opts ...grpc.CallOption) (*DeleteSubscriptionResponse, error)
+	// Replaces the signing secret. The previous secret keeps signing deliveries
+	// beside the new one (webhook-signature carries both) until it expires, so
+	// receivers can switch without losing a delivery.
+	RotateSecret(ctx context.Context, in *RotateSecretRequest, opts ...grpc.CallOption) (*RotateSecretResponse, error)
 	// Signs a body the way Hookwire signs its deliveries.
 	Sign(ctx context.Context, in *SignRequest, opts ...grpc.CallOption) (*SignResponse, error)
 	// Checks a signature; answers valid=false with a reason rather than an error
@@ -123,6 +128,16 @@ func (c *webhookServiceClient) DeleteSubscription(ctx context.Context, in *Delet
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DeleteSubscriptionResponse)
 	err := c.cc.Invoke(ctx, WebhookService_DeleteSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) RotateSecret(ctx context.Context, in *RotateSecretRequest, opts ...grpc.CallOption) (*RotateSecretResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateSecretResponse)
+	err := c.cc.Invoke(ctx, WebhookService_RotateSecret_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +250,10 @@ type WebhookServiceServer interface {
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(context.Context, *UpdateSubscriptionRequest) (*UpdateSubscriptionResponse, error)
 	DeleteSubscription(context.Context, *DeleteSubscriptionRequest) (*DeleteSubscriptionResponse, error)
+	// Replaces the signing secret. The previous secret keeps signing deliveries
+	// beside the new one (webhook-signature carries both) until it expires, so
+	// receivers can switch without losing a delivery.
+	RotateSecret(context.Context, *RotateSecretRequest) (*RotateSecretResponse, error)
 	// Signs a body the way Hookwire signs its deliveries.
 	Sign(context.Context, *SignRequest) (*SignResponse, error)
 	// Checks a signature; answers valid=false with a reason rather than an error
@@ -277,6 +296,9 @@ func (UnimplementedWebhookServiceServer) UpdateSubscription(context.Context, *Up
 }
 func (UnimplementedWebhookServiceServer) DeleteSubscription(context.Context, *DeleteSubscriptionRequest) (*DeleteSubscriptionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteSubscription not implemented")
+}
+func (UnimplementedWebhookServiceServer) RotateSecret(context.Context, *RotateSecretRequest) (*RotateSecretResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateSecret not implemented")
 }
 func (UnimplementedWebhookServiceServer) Sign(context.Context, *SignRequest) (*SignResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Sign not implemented")
@@ -409,6 +431,24 @@ func _WebhookService_DeleteSubscription_Handler(srv interface{}, ctx context.Con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(WebhookServiceServer).DeleteSubscription(ctx, req.(*DeleteSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_RotateSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).RotateSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_RotateSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).RotateSecret(ctx, req.(*RotateSecretRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -576,6 +616,10 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteSubscription",
 			Handler:    _WebhookService_DeleteSubscription_Handler,
+		},
+		{
+			MethodName: "RotateSecret",
+			Handler:    _WebhookService_RotateSecret_Handler,
 		},
 		{
 			MethodName: "Sign",
