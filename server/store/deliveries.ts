@@ -61,6 +61,8 @@ export interface DeliveryQuery {
 
 export class DeliveryStore {
   private readonly enqueues: GroupCommit<DeliveryDoc[], undefined>;
+  /** About how many deliveries the queue holds: counted at start, then kept by this process's own writes. */
+  private queueSize = 0;
 
   constructor(
     private readonly queue: Collection<DeliveryDoc>,
@@ -69,11 +71,13 @@ export class DeliveryStore {
     this.enqueues = new GroupCommit(async (groups) => {
       const docs = groups.flat();
       if (docs.length > 0) await this.queue.insertMany(docs, { ordered: false });
+      this.queueSize += docs.length;
       return groups.map(() => undefined);
     });
   }
 
   async ensureIndexes(): Promise<void> {
+    this.queueSize = await this.queue.estimatedDocumentCount();
     await this.queue.createIndex({ nextAttemptAt: 1, leaseUntil: 1 });
     await this.queue.createIndex({ shard: 1, nextAttemptAt: 1 });
     await this.queue.createIndex({ claimToken: 1 });
@@ -176,9 +180,19 @@ export class DeliveryStore {
     return [...byId.values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)).slice(0, q.limit);
   }
 
-  /** One scan of the queue for the whole batch: FerretDB's per-statement overhead makes _id-by-_id deletes slower. */
+  /**
+   * Removes deliveries from the queue. On FerretDB one $in filter costs a scan of the whole queue
+   * (about 0.1 ms a document) whatever the batch, and _id-by-_id statements cost about 0.5 ms each
+   * (an index lookup, but a statement's overhead), so the cheaper of the two is chosen by sizes.
+   */
   async dropIds(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.queue.deleteMany({ _id: { $in: ids } });
+    if (ids.length === 0) return;
+    if (ids.length * 5 < this.queueSize) {
+      await this.queue.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    } else {
+      await this.queue.deleteMany({ _id: { $in: ids } });
+    }
+    this.queueSize = Math.max(0, this.queueSize - ids.length);
   }
 
   /** Drops a deleted subscription's unfinished deliveries. */
