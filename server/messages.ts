@@ -4,7 +4,7 @@ import type { DeliveryDefaults } from "./config.js";
 import type { Dispatcher } from "./delivery/dispatcher.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import { randomShard, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
+import { randomShard, type BatchDoc, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
 import type { MessageDoc, MessageStore } from "./store/messages.js";
 import type { PreviousSecret, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
 import { activePreviousSecrets, effectivePolicy } from "./subscriptions.js";
@@ -91,18 +91,38 @@ function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, even
   }));
 }
 
+/** A batch row stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
+const BATCH_DELIVERIES = 500;
+
 /**
- * Stores the deliveries, then the message: the message insert is the commit point. If it fails the
- * caller gets an error, and deliveries without a message are dropped by the dispatcher as never
- * accepted. If it finds the id taken, the idempotency key was used before and the new deliveries go.
+ * Stores the deliveries (batch rows), then the message: the message insert is the commit point.
+ * If it fails the caller gets an error, and deliveries without a message are dropped by the
+ * dispatcher as never accepted. If it finds the id taken, the idempotency key was used before and
+ * the new deliveries go.
  */
 async function store(deps: MessageDeps, message: MessageDoc, docs: DeliveryDoc[]): Promise<MessageDoc | undefined> {
-  await deps.deliveries.enqueue(docs);
+  // The deliveries go into batch rows (the fast path): each gets a queue row only if it needs a retry.
+  const batches: BatchDoc[] = [];
+  for (let i = 0; i < docs.length; i += BATCH_DELIVERIES) {
+    const chunk = docs.slice(i, i + BATCH_DELIVERIES);
+    const first = chunk[0]!;
+    batches.push({
+      _id: newId("bat"),
+      tenant: message.tenant,
+      messageId: message._id,
+      shard: randomShard(),
+      leaseOwner: first.leaseOwner,
+      leaseUntil: first.leaseUntil,
+      createdAt: first.createdAt,
+      deliveries: chunk,
+    });
+  }
+  await Promise.all(batches.map((b) => deps.deliveries.enqueueBatch(b)));
   if (await deps.messages.insert(message)) {
-    deps.dispatcher.submit(docs, message.body);
+    for (const b of batches) deps.dispatcher.submit(b.deliveries, message.body, b._id);
     return undefined;
   }
-  await deps.deliveries.dropIds(docs.map((d) => d._id));
+  await deps.deliveries.dropBatches(batches.map((b) => b._id));
   const existing = await deps.messages.byId(message._id);
   if (!existing) throw new DomainError("unavailable", "idempotency_key: the first request with this key is still being stored; try again");
   return existing;

@@ -4,12 +4,12 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { errorFields, type Logger } from "../log.js";
-import type { DeliveryDoc, DeliveryStore } from "../store/deliveries.js";
+import type { BatchDoc, DeliveryDoc, DeliveryStore } from "../store/deliveries.js";
 import { UNLEASED } from "../store/deliveries.js";
 import type { MessageStore } from "../store/messages.js";
 import { deliveryHeaders } from "./headers.js";
 import type { HttpSender } from "./http-sender.js";
-import { OutcomeWriter } from "./outcome-writer.js";
+import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 import { nextDelayMs } from "./policy.js";
 
 export interface DispatcherOptions {
@@ -43,6 +43,9 @@ interface Held {
   body: string;
   endpoint: string;
   timer: NodeJS.Timeout | undefined;
+  /** The delivery has a queue row (else it lives in a batch row until its first outcome). */
+  rowExists: boolean;
+  batchId: string | undefined;
 }
 
 interface Endpoint {
@@ -72,9 +75,12 @@ export class Dispatcher {
   private readonly listeners = new Set<Listener>();
   private readonly finishWaiters = new Map<string, Array<(doc: DeliveryDoc) => void>>();
   private readonly bodies = new Map<string, string>();
+  /** Per batch row: how many of its deliveries still wait for a stored first outcome. */
+  private readonly batchWaiting = new Map<string, number>();
   private claimTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private claiming = false;
+  private lastBatchClaim = 0;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
 
@@ -82,7 +88,7 @@ export class Dispatcher {
     private readonly deps: DispatcherDeps,
     private readonly opts: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
   ) {
-    this.writer = new OutcomeWriter(deps.deliveries, deps.log, (docs) => this.announce(docs));
+    this.writer = new OutcomeWriter(deps.deliveries, deps.log, (written) => this.written(written));
   }
 
   start(): void {
@@ -95,9 +101,13 @@ export class Dispatcher {
     return new Date(now + this.opts.leaseMs);
   }
 
-  /** Fast path: deliveries just stored, already leased to this process, start now. */
-  submit(docs: DeliveryDoc[], body: string): void {
-    for (const doc of docs) this.hold(doc, body);
+  /**
+   * Fast path: deliveries just stored, already leased to this process, start now. With a batch id
+   * they are stored only in that batch row; without, each has its queue row.
+   */
+  submit(docs: DeliveryDoc[], body: string, batchId?: string): void {
+    if (batchId) this.batchWaiting.set(batchId, docs.length);
+    for (const doc of docs) this.hold(doc, body, batchId);
   }
 
   /** Calls the listener with each delivery after an attempt's outcome is stored. */
@@ -129,6 +139,19 @@ export class Dispatcher {
     return { held: this.held.size, inFlight: this.inFlight, unwritten: this.writer.size };
   }
 
+  private written(outcomes: WrittenOutcome[]): void {
+    for (const o of outcomes) {
+      if (!o.batchId) continue;
+      const left = (this.batchWaiting.get(o.batchId) ?? 1) - 1;
+      if (left > 0) this.batchWaiting.set(o.batchId, left);
+      else {
+        this.batchWaiting.delete(o.batchId);
+        this.writer.batchDone(o.batchId);
+      }
+    }
+    this.announce(outcomes.map((o) => o.doc));
+  }
+
   private announce(docs: DeliveryDoc[]): void {
     for (const doc of docs) {
       for (const l of this.listeners) l(doc);
@@ -142,9 +165,9 @@ export class Dispatcher {
     }
   }
 
-  private hold(doc: DeliveryDoc, body: string): void {
+  private hold(doc: DeliveryDoc, body: string, batchId?: string): void {
     if (this.stopped || this.held.has(doc._id)) return;
-    const item: Held = { doc, body, endpoint: new URL(doc.url).origin, timer: undefined };
+    const item: Held = { doc, body, endpoint: new URL(doc.url).origin, timer: undefined, rowExists: !batchId, batchId };
     this.held.set(doc._id, item);
     this.scheduleAttempt(item, doc.nextAttemptAt.getTime() - Date.now());
   }
@@ -251,7 +274,10 @@ export class Dispatcher {
         this.scheduleClaim(delay);
       }
     }
-    this.writer.add(next);
+    this.writer.add(next, item.rowExists, item.batchId);
+    // From its first outcome on, the delivery has a row of its own (queue or log); its batch can go.
+    item.rowExists = true;
+    item.batchId = undefined;
   }
 
   private scheduleClaim(delayMs: number): void {
@@ -277,9 +303,17 @@ export class Dispatcher {
       if (room <= 0) return;
       const now = new Date();
       const docs = await this.deps.deliveries.claimDue(this.owner, now, this.leaseUntil(now.getTime()), room);
-      full = docs.length >= room;
       await this.adopt(docs);
-      if (docs.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: docs.length, held: this.held.size });
+      // Batches are only taken over after a lease expires, so they are looked at less often than retries:
+      // each look reads every batch row in flight.
+      let batches: BatchDoc[] = [];
+      if (now.getTime() - this.lastBatchClaim >= Math.max(this.opts.pollMs, this.opts.leaseMs / 4)) {
+        this.lastBatchClaim = now.getTime();
+        batches = await this.deps.deliveries.claimBatches(this.owner, now, this.leaseUntil(now.getTime()), Math.max(1, Math.floor((room - docs.length) / 10)));
+      }
+      const fromBatches = await this.adoptBatches(batches);
+      full = docs.length >= room || batches.length > 0;
+      if (docs.length + fromBatches > 0) this.deps.log.debug("claimed due deliveries", { claimed: docs.length + fromBatches, held: this.held.size });
     } catch (err) {
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
     } finally {
@@ -306,6 +340,35 @@ export class Dispatcher {
     }
   }
 
+  /** Batches of a process that stopped renewing them: their deliveries that have no row of their own yet. */
+  private async adoptBatches(batches: BatchDoc[]): Promise<number> {
+    let adopted = 0;
+    for (const batch of batches) {
+      if (this.batchWaiting.has(batch._id)) continue; // ours already: its lease had lapsed while we held it
+      let body = this.bodies.get(batch.messageId);
+      if (body === undefined) {
+        const m = await this.deps.messages.byId(batch.messageId);
+        if (m) this.rememberBody(m._id, (body = m.body));
+      }
+      if (body === undefined) {
+        if (Date.now() - batch.createdAt.getTime() > ORPHAN_AGE_MS) {
+          this.deps.log.warn("dropping deliveries of a message that was never stored", { count: batch.deliveries.length });
+          await this.deps.deliveries.dropBatches([batch._id]);
+        }
+        continue; // its Trigger may still be storing the message: the lease keeps it aside until then
+      }
+      const done = await this.deps.deliveries.existing(batch.deliveries.map((d) => d._id));
+      const rest = batch.deliveries.filter((d) => !done.has(d._id) && !this.held.has(d._id));
+      if (rest.length === 0) {
+        if (!this.batchWaiting.has(batch._id)) this.writer.batchDone(batch._id);
+        continue;
+      }
+      this.submit(rest.map((d) => ({ ...d, leaseOwner: this.owner, leaseUntil: batch.leaseUntil })), body, batch._id);
+      adopted += rest.length;
+    }
+    return adopted;
+  }
+
   private rememberBody(messageId: string, body: string): void {
     this.bodies.set(messageId, body);
     if (this.bodies.size > 1000) this.bodies.delete(this.bodies.keys().next().value!);
@@ -314,7 +377,7 @@ export class Dispatcher {
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
     try {
-      await this.deps.deliveries.renew(this.owner, this.leaseUntil());
+      await this.deps.deliveries.renew(this.owner, [...this.batchWaiting.keys()], this.leaseUntil());
     } catch (err) {
       this.deps.log.warn("renewing delivery leases failed", errorFields(err));
     }

@@ -2,11 +2,17 @@
 // A failed write keeps its batch and tries again, so no outcome is dropped while the process lives.
 import type { Logger } from "../log.js";
 import { errorFields } from "../log.js";
-import type { DeliveryDoc, DeliveryStore } from "../store/deliveries.js";
+import type { DeliveryDoc, DeliveryStore, Outcome } from "../store/deliveries.js";
+
+/** An outcome, and the batch row it was waiting in until this first outcome (if it was). */
+export interface WrittenOutcome extends Outcome {
+  batchId?: string | undefined;
+}
 
 export class OutcomeWriter {
-  private retrying = new Map<string, DeliveryDoc>();
-  private finished = new Map<string, DeliveryDoc>();
+  private retrying = new Map<string, WrittenOutcome>();
+  private finished = new Map<string, WrittenOutcome>();
+  private batchesDone = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
@@ -14,23 +20,45 @@ export class OutcomeWriter {
   constructor(
     private readonly store: DeliveryStore,
     private readonly log: Logger,
-    private readonly onWritten: (docs: DeliveryDoc[]) => void,
+    private readonly onWritten: (outcomes: WrittenOutcome[]) => void,
     private readonly maxBatch = 500,
     private readonly delayMs = 5,
   ) {}
 
-  add(doc: DeliveryDoc): void {
-    if (doc.status === "pending") this.retrying.set(doc._id, doc);
+  add(doc: DeliveryDoc, rowExists: boolean, batchId?: string): void {
+    this.merge({ doc, rowExists, batchId });
+    this.scheduleOrFlush();
+  }
+
+  /** The batch row goes once every delivery in it has a row of its own (written by an earlier flush). */
+  batchDone(batchId: string): void {
+    this.batchesDone.add(batchId);
+    this.scheduleOrFlush();
+  }
+
+  /**
+   * A newer state replaces an unwritten older one; if the older one was to insert the queue row,
+   * the newer one must insert it too, and keeps the older one's batch.
+   */
+  private merge(o: WrittenOutcome): void {
+    const prev = this.retrying.get(o.doc._id) ?? this.finished.get(o.doc._id);
+    const merged: WrittenOutcome = prev
+      ? { doc: o.doc, rowExists: o.rowExists && prev.rowExists, batchId: prev.batchId ?? o.batchId }
+      : o;
+    if (o.doc.status === "pending") this.retrying.set(o.doc._id, merged);
     else {
-      this.retrying.delete(doc._id);
-      this.finished.set(doc._id, doc);
+      this.retrying.delete(o.doc._id);
+      this.finished.set(o.doc._id, merged);
     }
-    if (this.retrying.size + this.finished.size >= this.maxBatch) void this.flush();
+  }
+
+  private scheduleOrFlush(): void {
+    if (this.size >= this.maxBatch) void this.flush();
     else this.schedule(this.delayMs);
   }
 
   get size(): number {
-    return this.retrying.size + this.finished.size;
+    return this.retrying.size + this.finished.size + this.batchesDone.size;
   }
 
   private schedule(ms: number): void {
@@ -47,19 +75,24 @@ export class OutcomeWriter {
     if (this.size === 0) return;
     const retrying = [...this.retrying.values()];
     const finished = [...this.finished.values()];
+    const batchesDone = [...this.batchesDone];
     this.retrying = new Map();
     this.finished = new Map();
+    this.batchesDone = new Set();
     this.flushing = (async () => {
       try {
-        await this.store.writeOutcomes(retrying, finished);
+        await this.store.writeOutcomes(retrying, finished, batchesDone);
         this.failures = 0;
         this.onWritten([...retrying, ...finished]);
       } catch (err) {
         this.failures++;
         this.log.warn("writing delivery outcomes failed; will retry", { count: retrying.length + finished.length, ...errorFields(err) });
-        // Put the batch back unless a newer state of the same delivery arrived meanwhile.
-        for (const d of retrying) if (!this.retrying.has(d._id) && !this.finished.has(d._id)) this.retrying.set(d._id, d);
-        for (const d of finished) if (!this.finished.has(d._id)) this.finished.set(d._id, d);
+        // Put the batch back under any newer state of the same delivery that arrived meanwhile.
+        const newer = [...this.retrying.values(), ...this.finished.values()];
+        this.retrying = new Map();
+        this.finished = new Map();
+        for (const o of [...retrying, ...finished, ...newer]) this.merge(o);
+        for (const b of batchesDone) this.batchesDone.add(b);
         this.schedule(Math.min(200 * 2 ** this.failures, 5000));
       } finally {
         this.flushing = undefined;

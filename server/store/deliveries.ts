@@ -50,6 +50,31 @@ export const SHARDS = 64;
 export const randomShard = () => Math.floor(Math.random() * SHARDS);
 
 
+/**
+ * The fast path's record of a Trigger's deliveries: one small-collection row however many
+ * subscribers, leased to the process that dispatches them. A delivery gets a queue row only when
+ * its first attempt needs a retry, and a log row when it finishes; once every delivery of the batch
+ * has one or the other, the batch row goes. A process that takes over an expired batch skips the
+ * deliveries that already have a row.
+ */
+export interface BatchDoc {
+  _id: string;
+  tenant: string;
+  messageId: string;
+  shard: number;
+  leaseOwner: string;
+  leaseUntil: Date;
+  claimToken?: string;
+  createdAt: Date;
+  deliveries: DeliveryDoc[];
+}
+
+/** An outcome to store; rowExists says whether the delivery has a queue row to update or delete. */
+export interface Outcome {
+  doc: DeliveryDoc;
+  rowExists: boolean;
+}
+
 export interface DeliveryQuery {
   tenant: string;
   messageId?: string | undefined;
@@ -59,15 +84,45 @@ export interface DeliveryQuery {
   limit: number;
 }
 
+/**
+ * Leases rows matching `due`, about `limit` of them: with no more due than that, all of them; with a
+ * larger backlog, the due ones of one shard. The lease is set by one guarded update and read back by
+ * its token. Neither step lists ids: FerretDB matches $in element by element for every document it
+ * scans, which grows with backlog times batch. On MongoDB the guarded update is atomic; on FerretDB
+ * two processes may both win a row: a duplicate delivery, never a lost one.
+ */
+async function claim<T extends { _id: string; shard: number; claimToken?: string }>(
+  col: Collection<T>,
+  due: Filter<T>,
+  owner: string,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<T[]> {
+  // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
+  const sample = await col.find(due, { projection: { _id: 1, shard: 1 } }).limit(limit + 1).toArray();
+  if (sample.length === 0) return [];
+  const filter = (sample.length <= limit ? due : { ...due, shard: sample[0]!.shard }) as Filter<T>;
+  const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
+  await col.updateMany(filter, { $set: { leaseOwner: owner, leaseUntil, claimToken } } as never);
+  return (await col.find({ claimToken } as Filter<T>).toArray()) as T[];
+}
+
 export class DeliveryStore {
   private readonly enqueues: GroupCommit<DeliveryDoc[], undefined>;
+  private readonly batchInserts: GroupCommit<BatchDoc, undefined>;
   /** About how many deliveries the queue holds: counted at start, then kept by this process's own writes. */
   private queueSize = 0;
 
   constructor(
     private readonly queue: Collection<DeliveryDoc>,
     private readonly log: Collection<DeliveryDoc>,
+    private readonly batches: Collection<BatchDoc>,
   ) {
+    this.batchInserts = new GroupCommit(async (docs) => {
+      await this.batches.insertMany(docs, { ordered: false });
+      return docs.map(() => undefined);
+    });
     this.enqueues = new GroupCommit(async (groups) => {
       const docs = groups.flat();
       if (docs.length > 0) await this.queue.insertMany(docs, { ordered: false });
@@ -85,6 +140,38 @@ export class DeliveryStore {
     await this.queue.createIndex({ tenant: 1, subscriptionId: 1 });
     await this.log.createIndex({ tenant: 1, messageId: 1, _id: 1 });
     await this.log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
+    await this.batches.createIndex({ leaseUntil: 1 });
+    await this.batches.createIndex({ claimToken: 1 });
+    await this.batches.createIndex({ leaseOwner: 1 });
+    await this.batches.createIndex({ tenant: 1, messageId: 1 });
+  }
+
+  /** One row for a Trigger's deliveries, its insert shared with concurrent callers. */
+  async enqueueBatch(batch: BatchDoc): Promise<void> {
+    await this.batchInserts.add(batch);
+  }
+
+  /** Leases batches whose dispatching process stopped renewing them (see claim). */
+  async claimBatches(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<BatchDoc[]> {
+    return claim(this.batches, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
+  }
+
+  /** By _id statements: a batch row holds a whole array of deliveries, so a scan of them all costs far more. */
+  async dropBatches(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.batches.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+  }
+
+  /** Which of these deliveries already have a queue or log row (by _id, one index lookup each). */
+  async existing(ids: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const rows = await Promise.all(
+        chunk.flatMap((id) => [this.queue.findOne({ _id: id }, { projection: { _id: 1 } }), this.log.findOne({ _id: id }, { projection: { _id: 1 } })]),
+      );
+      for (const r of rows) if (r) found.add(r._id);
+    }
+    return found;
   }
 
   /** One insert for any number of deliveries, shared with concurrent callers. */
@@ -92,75 +179,84 @@ export class DeliveryStore {
     if (docs.length > 0) await this.enqueues.add(docs);
   }
 
-  /**
-   * Leases due deliveries whose lease has expired, about `limit` of them: with no more due than that,
-   * all of them; with a larger backlog, the due ones of one shard. The lease is set by one guarded
-   * update and read back by its token. Neither step lists ids: FerretDB matches $in element by element
-   * for every document it scans, which grows with backlog times batch. On MongoDB the guarded update is
-   * atomic; on FerretDB two processes may both win a delivery: a duplicate, never a loss.
-   */
+  /** Leases due deliveries whose lease has expired (see claim). */
   async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<DeliveryDoc[]> {
-    const due = { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } };
-    // No sort: FerretDB would have to read the whole queue to sort it, and stops early without one.
-    const sample = await this.queue.find(due, { projection: { _id: 1, shard: 1 } }).limit(limit + 1).toArray();
-    if (sample.length === 0) return [];
-    const filter: Filter<DeliveryDoc> = sample.length <= limit ? due : { ...due, shard: sample[0]!.shard };
-    const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
-    await this.queue.updateMany(filter, { $set: { leaseOwner: owner, leaseUntil, claimToken } });
-    return this.queue.find({ claimToken }).toArray();
+    return claim(this.queue, { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
   }
 
   /** Extends every lease this process holds (no id list, for the reason claimDue gives). */
-  async renew(owner: string, leaseUntil: Date): Promise<void> {
+  /**
+   * Extends this process's leases: every queue row it holds, and the batch rows it is working
+   * through by id (the batches collection is small; a batch left behind by a Trigger that failed
+   * half-way must expire, so it is not renewed).
+   */
+  async renew(owner: string, batchIds: string[], leaseUntil: Date): Promise<void> {
     await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
+    if (batchIds.length > 0) await this.batches.updateMany({ _id: { $in: batchIds }, leaseOwner: owner }, { $set: { leaseUntil } });
   }
 
   /** Hands back every delivery this process holds, for any process to take at once. */
   async releaseAll(owner: string): Promise<void> {
     await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
+    await this.batches.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
   }
 
   /**
-   * Writes a batch of outcomes: unfinished deliveries are updated in the queue, finished ones are
-   * written to the log first and removed from the queue after, so a crash between the two leaves a
-   * duplicate delivery at worst, never a lost one.
+   * Writes a batch of outcomes. A retry updates the delivery's queue row, or inserts it when the
+   * delivery so far had only its batch row. A finished delivery is written to the log first and
+   * removed from the queue after, so a crash between the two leaves a duplicate delivery at worst,
+   * never a lost one. Batches whose deliveries all have rows now go last.
    */
-  async writeOutcomes(retrying: DeliveryDoc[], finished: DeliveryDoc[]): Promise<void> {
-    if (retrying.length > 0) {
-      const ops: AnyBulkWriteOperation<DeliveryDoc>[] = retrying.map((d) => ({
-        updateOne: {
-          filter: { _id: d._id },
-          update: {
-            $set: {
-              attempts: d.attempts,
-              nextAttemptAt: d.nextAttemptAt,
-              leaseOwner: d.leaseOwner,
-              leaseUntil: d.leaseUntil,
-              updatedAt: d.updatedAt,
-              status: d.status,
-            },
+  async writeOutcomes(retrying: Outcome[], finished: Outcome[], batchesDone: string[] = []): Promise<void> {
+    const update = (d: DeliveryDoc): AnyBulkWriteOperation<DeliveryDoc> => ({
+      updateOne: {
+        filter: { _id: d._id },
+        update: {
+          $set: {
+            attempts: d.attempts,
+            nextAttemptAt: d.nextAttemptAt,
+            leaseOwner: d.leaseOwner,
+            leaseUntil: d.leaseUntil,
+            updatedAt: d.updatedAt,
+            status: d.status,
           },
         },
-      }));
-      await this.queue.bulkWrite(ops, { ordered: false });
+      },
+    });
+    const updates = retrying.filter((o) => o.rowExists).map((o) => update(o.doc));
+    const inserts = retrying.filter((o) => !o.rowExists).map((o) => o.doc);
+    if (inserts.length > 0) {
+      try {
+        await this.queue.insertMany(inserts, { ordered: false });
+      } catch (err) {
+        // A row written by an earlier try of this write: bring it up to date instead.
+        for (const i of duplicateIndexes(err)) updates.push(update(inserts[i]!));
+      }
+      this.queueSize += inserts.length;
     }
+    if (updates.length > 0) await this.queue.bulkWrite(updates, { ordered: false });
     if (finished.length > 0) {
-      // Plain inserts: an upsert would look each id up first, and FerretDB answers that by scanning the log.
+      // Plain inserts: an upsert would look each id up first.
       try {
         await this.log.insertMany(
-          finished.map(({ claimToken: _claimed, ...d }) => ({ ...d, leaseOwner: "" })),
+          finished.map(({ doc: { claimToken: _claimed, ...d } }) => ({ ...d, leaseOwner: "" })),
           { ordered: false },
         );
       } catch (err) {
-        // Already logged by an earlier attempt of this same batch: the rows are there, which is what counts.
+        // Already logged by an earlier try of this same write: the rows are there, which is what counts.
         duplicateIndexes(err);
       }
-      await this.dropIds(finished.map((d) => d._id));
+      await this.dropIds(finished.filter((o) => o.rowExists).map((o) => o.doc._id));
     }
+    await this.dropBatches(batchesDone);
   }
 
   async get(tenant: string, id: string): Promise<DeliveryDoc | null> {
-    const doc = (await this.queue.findOne({ _id: id })) ?? (await this.log.findOne({ _id: id }));
+    const doc =
+      (await this.queue.findOne({ _id: id })) ??
+      (await this.log.findOne({ _id: id })) ??
+      (await this.batches.find({ tenant }).toArray()).flatMap((b) => b.deliveries).find((d) => d._id === id) ??
+      null;
     return doc && doc.tenant === tenant ? doc : null;
   }
 
@@ -174,9 +270,18 @@ export class DeliveryStore {
     const [pending, done] = await Promise.all(
       [this.queue, this.log].map((c) => c.find(filter).sort({ _id: 1 }).limit(q.limit).toArray()),
     );
-    // A delivery caught between log insert and queue delete appears once, as its finished self.
+    // Deliveries still waiting for their first outcome live only in their batch.
+    const batchFilter: Filter<BatchDoc> = { tenant: q.tenant };
+    if (q.messageId) batchFilter.messageId = q.messageId;
+    const inBatches =
+      q.status && q.status !== "pending"
+        ? []
+        : (await this.batches.find(batchFilter).toArray())
+            .flatMap((b) => b.deliveries)
+            .filter((d) => (!q.subscriptionId || d.subscriptionId === q.subscriptionId) && (!q.afterId || d._id > q.afterId));
+    // A delivery in two places appears once: its log row wins over its queue row over its batch entry.
     const byId = new Map<string, DeliveryDoc>();
-    for (const d of [...(pending ?? []), ...(done ?? [])]) byId.set(d._id, d);
+    for (const d of [...inBatches, ...(pending ?? []), ...(done ?? [])]) byId.set(d._id, d);
     return [...byId.values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)).slice(0, q.limit);
   }
 

@@ -24,7 +24,7 @@ export async function openStore(uri: string, database: string, log: Logger): Pro
   const db = client.db(database);
   const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"));
   const messages = new MessageStore(db.collection("messages"));
-  const deliveries = new DeliveryStore(db.collection("delivery_queue"), db.collection("delivery_log"));
+  const deliveries = new DeliveryStore(db.collection("delivery_queue"), db.collection("delivery_log"), db.collection("delivery_batches"));
   await Promise.all([subscriptions.ensureIndexes(), messages.ensureIndexes(), deliveries.ensureIndexes()]);
   log.info("store ready", { database });
   return {
