@@ -292,6 +292,22 @@ describe("Send", () => {
     expect(first!.headers["webhook-signature"]).toBeUndefined();
   });
 
+  it("answers DEADLINE_EXCEEDED when the call's deadline comes first, and the delivery goes on", async () => {
+    const path = freshPath();
+    let n = 0;
+    rcv.route(path, { respond: () => (++n === 1 ? { status: 200, delayMs: 1500 } : { status: 200 }) });
+    const started = Date.now();
+    const err = await failure(client.send({ url: rcv.url(path), secret: "s", payload: { event: "slow.send" }, timeoutMs: 5000 }, { ...acme, timeoutMs: 500 }));
+    expect(err.code).toBe(Code.DeadlineExceeded);
+    expect(Date.now() - started).toBeLessThan(1400);
+    // Accepted before the deadline, so it is stored and finishes anyway.
+    await rcv.waitFor(() => rcv.requests(path).length === 1);
+    const messageId = String(rcv.requests(path)[0]!.headers["webhook-id"]);
+    const [d] = await settled(messageId);
+    expect(d!.status).toBe(DeliveryStatus.DELIVERED);
+    expect(d!.attempts).toHaveLength(1);
+  });
+
   it("refuses bad input", async () => {
     const e1 = await failure(client.send({ url: rcv.url("/x"), secret: "", payload: { event: "a.b" } }, acme));
     expect(e1.rawMessage).toMatch(/^secret: /);
