@@ -256,6 +256,24 @@ describe("the delivery log", () => {
     expect(rcv.requests(path).filter((q) => q.headers["webhook-id"] === ids[0])).toHaveLength(2);
   });
 
+  it("lists a delivery still waiting for its first outcome as pending, and will not redeliver it yet", async () => {
+    const path = freshPath();
+    const r = await client.register({ url: rcv.url(path), events: ["slow.first"] }, acme);
+    rcv.route(path, { secret: r.secret, respond: () => ({ status: 200, delayMs: 1500 }) });
+    const t = await client.trigger({ event: "slow.first" }, acme);
+    await rcv.waitFor(() => rcv.requests(path).length === 1);
+    const pending = await client.listDeliveries({ messageId: t.messageId, status: DeliveryStatus.PENDING }, acme);
+    expect(pending.deliveries.map((d) => [d.subscriptionId, d.status, d.attempts.length])).toEqual([[r.subscription!.id, DeliveryStatus.PENDING, 0]]);
+    const bySub = await client.listDeliveries({ subscriptionId: r.subscription!.id }, acme);
+    expect(bySub.deliveries.map((d) => d.id)).toEqual([pending.deliveries[0]!.id]);
+    const err = await failure(client.redeliver({ deliveryId: pending.deliveries[0]!.id }, acme));
+    expect(err.code).toBe(Code.FailedPrecondition);
+    expect(err.rawMessage).toMatch(/is still pending/);
+    const [done] = await settled(t.messageId);
+    expect(done!.status).toBe(DeliveryStatus.DELIVERED);
+    expect((await client.listDeliveries({ messageId: t.messageId, status: DeliveryStatus.PENDING }, acme)).deliveries).toEqual([]);
+  });
+
   it("refuses bad log queries", async () => {
     expect((await failure(client.listDeliveries({}, acme))).rawMessage).toMatch(/^message_id: set exactly one/);
     expect((await failure(client.listDeliveries({ messageId: "msg_1", subscriptionId: "sub_1" }, acme))).code).toBe(Code.InvalidArgument);
