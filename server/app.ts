@@ -84,8 +84,6 @@ export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOpt
             maxPayloadBytes: config.maxPayloadBytes,
             allowPrivateUrls: config.allowPrivateUrls,
           },
-          dispatcher,
-          defaults: config.delivery,
         }),
       );
     },

@@ -7,7 +7,7 @@ import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { randomShard, type BatchDoc, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
 import type { MessageDoc, MessageStore } from "./store/messages.js";
 import type { PreviousSecret, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
-import { activePreviousSecrets, effectivePolicy } from "./subscriptions.js";
+import { activePreviousSecrets, effectivePolicy, withDefaults } from "./subscriptions.js";
 import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateUrl, type PolicyInput } from "./validation.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -22,16 +22,23 @@ export interface MessageDeps {
   allowPrivateUrls: boolean;
 }
 
-/** The body of every delivery, byte-identical on every retry since it is stored as this string. */
-export function envelope(event: string, payload: JsonValue, timestamp: string): string {
-  return JSON.stringify({ event, payload, timestamp });
+/**
+ * The body of every delivery, byte-identical on every retry since it is stored as this string; the
+ * same text JSON.stringify({ event, payload, timestamp }) gives, built around the payload's JSON so a
+ * payload of up to the size limit is serialised once.
+ */
+export function envelope(event: string, payloadJson: string, timestamp: string): string {
+  return `{"event":${JSON.stringify(event)},"payload":${payloadJson},"timestamp":${JSON.stringify(timestamp)}}`;
 }
 
-function payloadJson(payload: JsonValue, maxBytes: number): void {
-  const size = Buffer.byteLength(JSON.stringify(payload));
+/** The payload as JSON text, refused when it is over the size limit. */
+function payloadJson(payload: JsonValue, maxBytes: number): string {
+  const json = JSON.stringify(payload);
+  const size = Buffer.byteLength(json);
   if (size > maxBytes) {
     throw new DomainError("exhausted", `payload: ${size} bytes is over the limit of ${maxBytes} bytes`);
   }
+  return json;
 }
 
 function validateIdempotencyKey(key: string): string {
@@ -137,14 +144,14 @@ export interface TriggerInput {
 export async function trigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number }> {
   const event = validateEventName(input.event);
   validateIdempotencyKey(input.idempotencyKey);
-  payloadJson(input.payload, deps.maxPayloadBytes);
+  const payload = payloadJson(input.payload, deps.maxPayloadBytes);
   const messageId = messageIdFor(tenant, input.idempotencyKey);
   if (input.idempotencyKey !== "") {
     const existing = await deps.messages.get(tenant, messageId);
     if (existing) return { messageId, deliveries: existing.deliveries };
   }
   const subs = (await deps.subscriptions.active(tenant)).filter((s) => eventMatches(s.events, event));
-  const body = envelope(event, input.payload, new Date().toISOString());
+  const body = envelope(event, payload, new Date().toISOString());
   const docs = deliveryDocs(
     deps,
     tenant,
@@ -186,20 +193,15 @@ export async function send(
   if (input.secret === "") throw invalid("secret", "is required to sign the request");
   if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");
   validateIdempotencyKey(input.idempotencyKey);
-  payloadJson(input.payload, deps.maxPayloadBytes);
+  const payload = payloadJson(input.payload, deps.maxPayloadBytes);
   let timestamp = input.timestamp;
   if (timestamp === "") timestamp = new Date().toISOString();
   else if (timestamp.length > 64 || Number.isNaN(Date.parse(timestamp))) {
     throw invalid("payload.timestamp", `"${timestamp.slice(0, 70)}" is not an RFC 3339 time`);
   }
-  const p = validatePolicy(input);
-  const policy: DeliveryDefaults = {
-    retries: p.retries ?? deps.defaults.retries,
-    retryDelayMs: p.retryDelayMs ?? deps.defaults.retryDelayMs,
-    timeoutMs: p.timeoutMs ?? deps.defaults.timeoutMs,
-  };
+  const policy = withDefaults(validatePolicy(input), deps.defaults);
   const messageId = messageIdFor(tenant, input.idempotencyKey);
-  const body = envelope(event, input.payload, timestamp);
+  const body = envelope(event, payload, timestamp);
   const docs = deliveryDocs(deps, tenant, messageId, event, [{ subscriptionId: "", url, secret: input.secret, policy }]);
   const doc = docs[0]!;
   const message: MessageDoc = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };

@@ -149,9 +149,14 @@ export async function deleteSubscription(deps: SubscriptionDeps, tenant: string,
 
 /** The policy a delivery to this subscription gets: its own settings over the server's defaults. */
 export function effectivePolicy(doc: SubscriptionDoc, defaults: DeliveryDefaults): DeliveryDefaults {
+  return withDefaults(doc.policy ?? {}, defaults);
+}
+
+/** A delivery policy: the settings given, the server's defaults for the rest. */
+export function withDefaults(policy: PolicyInput, defaults: DeliveryDefaults): DeliveryDefaults {
   return {
-    retries: doc.policy?.retries ?? defaults.retries,
-    retryDelayMs: doc.policy?.retryDelayMs ?? defaults.retryDelayMs,
-    timeoutMs: doc.policy?.timeoutMs ?? defaults.timeoutMs,
+    retries: policy.retries ?? defaults.retries,
+    retryDelayMs: policy.retryDelayMs ?? defaults.retryDelayMs,
+    timeoutMs: policy.timeoutMs ?? defaults.timeoutMs,
   };
 }

@@ -1,6 +1,5 @@
 // Thin handlers: read the request, call one domain function, map the result.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { DeliveryDefaults } from "../config.js";
 import { WebhookService } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
 import type { WatchDeliveriesResponse } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
@@ -26,8 +25,6 @@ const tenantOf = (ctx: HandlerContext) => ctx.values.get(tenantKey);
 export interface ServiceDeps {
   subscriptions: SubscriptionDeps;
   messages: MessageDeps;
-  dispatcher: Dispatcher;
-  defaults: DeliveryDefaults;
 }
 
 /** Outcomes for one watcher, buffered up to a bound so a slow reader cannot grow memory without end. */
@@ -64,7 +61,7 @@ async function* watchStream(dispatcher: Dispatcher, tenant: string, subscription
 export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
   const subs = deps.subscriptions;
   const msgs = deps.messages;
-  const toProto = (doc: Parameters<typeof subscriptionToProto>[0]) => subscriptionToProto(doc, deps.defaults);
+  const toProto = (doc: Parameters<typeof subscriptionToProto>[0]) => subscriptionToProto(doc, msgs.defaults);
   return {
     async register(req, ctx) {
       const { subscription, secret } = await registerSubscription(subs, tenantOf(ctx), req);
@@ -130,7 +127,7 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     },
     watchDeliveries(req, ctx) {
       if (req.subscriptionId) validateId(req.subscriptionId, "sub", "subscription_id");
-      return watchStream(deps.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal);
+      return watchStream(msgs.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal);
     },
   };
 }

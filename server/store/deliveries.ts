@@ -1,5 +1,6 @@
-// Deliveries live in two collections: the queue holds only unfinished work (what the dispatcher scans,
-// kept small because FerretDB scans whole collections), the log holds finished deliveries for the log RPCs.
+// Deliveries live in three collections, kept apart because FerretDB scans whole collections: batch rows
+// hold a Trigger's deliveries until each has its first outcome, the queue holds deliveries waiting for a
+// retry (what the dispatcher claims from), the log holds finished deliveries for the log RPCs.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { RetryPolicy } from "../delivery/policy.js";
 import type { PreviousSecret } from "./subscriptions.js";
@@ -48,7 +49,6 @@ export const UNLEASED = new Date(0);
 
 export const SHARDS = 64;
 export const randomShard = () => Math.floor(Math.random() * SHARDS);
-
 
 /**
  * The fast path's record of a Trigger's deliveries: one small-collection row however many
@@ -184,7 +184,6 @@ export class DeliveryStore {
     return claim(this.queue, { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
   }
 
-  /** Extends every lease this process holds (no id list, for the reason claimDue gives). */
   /**
    * Extends this process's leases: every queue row it holds, and the batch rows it is working
    * through by id (the batches collection is small; a batch left behind by a Trigger that failed
