@@ -322,20 +322,37 @@ export class Dispatcher {
     }
   }
 
+  /** Loads the bodies of these messages that are not cached yet (one read by _id each). */
+  private async loadBodies(messageIds: string[]): Promise<void> {
+    const missing = [...new Set(messageIds)].filter((id) => !this.bodies.has(id));
+    const found = await Promise.all(missing.map((id) => this.deps.messages.byId(id)));
+    for (const m of found) if (m) this.rememberBody(m._id, m.body);
+  }
+
+  /**
+   * Work whose message is missing was stored by a Trigger that failed before its commit point: past
+   * ORPHAN_AGE_MS it was never answered and goes; before, that Trigger may still be storing the
+   * message, and the lease just taken keeps the work aside until then.
+   */
+  private isOrphan(createdAt: Date): boolean {
+    return Date.now() - createdAt.getTime() > ORPHAN_AGE_MS;
+  }
+
+  private warnOrphans(count: number): void {
+    this.deps.log.warn("dropping deliveries of a message that was never stored", { count });
+  }
+
   /** Claimed deliveries need their message body before they can be sent. */
   private async adopt(docs: DeliveryDoc[]): Promise<void> {
-    const ids = [...new Set(docs.map((d) => d.messageId))].filter((id) => !this.bodies.has(id));
-    const found = await Promise.all(ids.map((id) => this.deps.messages.byId(id)));
-    for (const m of found) if (m) this.rememberBody(m._id, m.body);
+    await this.loadBodies(docs.map((d) => d.messageId));
     const orphans: string[] = [];
     for (const doc of docs) {
       const body = this.bodies.get(doc.messageId);
       if (body !== undefined) this.hold(doc, body);
-      else if (Date.now() - doc.createdAt.getTime() > ORPHAN_AGE_MS) orphans.push(doc._id);
-      // Otherwise its Trigger may still be storing the message: the lease just taken keeps it aside until then.
+      else if (this.isOrphan(doc.createdAt)) orphans.push(doc._id);
     }
     if (orphans.length > 0) {
-      this.deps.log.warn("dropping deliveries of a message that was never stored", { count: orphans.length });
+      this.warnOrphans(orphans.length);
       await this.deps.deliveries.dropIds(orphans);
     }
   }
@@ -345,17 +362,14 @@ export class Dispatcher {
     let adopted = 0;
     for (const batch of batches) {
       if (this.batchWaiting.has(batch._id)) continue; // ours already: its lease had lapsed while we held it
-      let body = this.bodies.get(batch.messageId);
+      await this.loadBodies([batch.messageId]);
+      const body = this.bodies.get(batch.messageId);
       if (body === undefined) {
-        const m = await this.deps.messages.byId(batch.messageId);
-        if (m) this.rememberBody(m._id, (body = m.body));
-      }
-      if (body === undefined) {
-        if (Date.now() - batch.createdAt.getTime() > ORPHAN_AGE_MS) {
-          this.deps.log.warn("dropping deliveries of a message that was never stored", { count: batch.deliveries.length });
+        if (this.isOrphan(batch.createdAt)) {
+          this.warnOrphans(batch.deliveries.length);
           await this.deps.deliveries.dropBatches([batch._id]);
         }
-        continue; // its Trigger may still be storing the message: the lease keeps it aside until then
+        continue;
       }
       const done = await this.deps.deliveries.existing(batch.deliveries.map((d) => d._id));
       const rest = batch.deliveries.filter((d) => !done.has(d._id) && !this.held.has(d._id));
