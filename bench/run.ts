@@ -259,6 +259,21 @@ async function memory(): Promise<void> {
   const client = new MongoClient(db.uri);
   const now = new Date();
   await client.db(database).collection("messages").insertOne({ _id: "msg_bench" as never, tenant: "bench", event: "mem.test", body: sampleBody, idempotencyKey: "", deliveries: SIZE.pending, createdAt: now });
+  // Deliveries carry no secret: each attempt reads its subscription's (stored here in plain text, which
+  // the server seals when it starts).
+  await client.db(database).collection("subscriptions").insertOne({
+    _id: "sub_bench" as never,
+    tenant: "bench",
+    url: `http://127.0.0.1:${rcv.hangPort}/mem`,
+    events: ["*"],
+    secret: "whsec_" + Buffer.alloc(32, 1).toString("base64"),
+    description: "",
+    createdAt: now,
+    updatedAt: now,
+    disabled: false,
+    disabledReason: "",
+    policy: {},
+  });
   const queue = client.db(database).collection<DeliveryDoc>("delivery_queue");
   process.stderr.write(`  (storing ${SIZE.pending} pending deliveries)\n`);
   for (let done = 0; done < SIZE.pending; done += 10_000) {
@@ -268,9 +283,8 @@ async function memory(): Promise<void> {
         _id: `dlv_${String(i).padStart(12, "0")}`,
         tenant: "bench",
         messageId: "msg_bench",
-        subscriptionId: "",
+        subscriptionId: "sub_bench",
         url: `http://127.0.0.1:${rcv.hangPort}/mem`,
-        secret: "whsec_" + Buffer.alloc(32, 1).toString("base64"),
         event: "mem.test",
         policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 300_000 },
         status: "pending",

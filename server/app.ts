@@ -14,6 +14,8 @@ import { webhookService } from "./rpc/webhook-service.js";
 import { file_hookwire_v1_webhook_service, WebhookService } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
 import { file_grpc_health_v1_health } from "../sdk/gen/grpc/health/v1/health_pb.js";
 import { openStore } from "./store/mongo.js";
+import { SecretBox } from "./store/secret-box.js";
+import { attemptPreparer } from "./delivery/prepare.js";
 
 export interface Hookwire {
   port: number;
@@ -25,6 +27,8 @@ export interface AppOptions {
   config: Config;
   mongodbUri: string;
   apiKeys: ApiKey[];
+  /** Seal the secrets the store keeps; the first seals, all open. */
+  encryptionKeys: Buffer[];
   log: Logger;
 }
 
@@ -33,8 +37,8 @@ const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 
 export const USER_AGENT = "Hookwire/0.1 (+webhook delivery)";
 
-export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOptions): Promise<Hookwire> {
-  const store = await openStore(mongodbUri, config.database, log);
+export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
+  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys));
   const dispatcherOptions: DispatcherOptions = { ...DEFAULT_DISPATCHER_OPTIONS, ...config.dispatcher };
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
@@ -46,6 +50,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOpt
       deliveries: store.deliveries,
       messages: store.messages,
       sender,
+      prepare: attemptPreparer(store.subscriptions, store.deliveries),
       log,
       async onGone(doc) {
         await store.subscriptions.update(doc.tenant, doc.subscriptionId, { disabled: true, disabledReason: "endpoint answered 410 Gone" }, new Date());
@@ -95,8 +100,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, log }: AppOpt
     dispatcher,
     async close() {
       stopping.abort();
-      await listener.close(5000);
-      await dispatcher.stop(5000);
+      // One grace for both: calls in flight finish while attempts in flight do.
+      await Promise.all([listener.close(config.shutdownGraceMs), dispatcher.stop(config.shutdownGraceMs)]);
       await store.close();
     },
   };

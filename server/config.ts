@@ -25,6 +25,10 @@ export interface Config {
   delivery: DeliveryDefaults;
   maxPayloadBytes: number;
   logLevel: LogLevel;
+  /** Seal secrets at rest: the first seals, all open. Undefined: a key kept in the data folder. */
+  encryptionKeys: Buffer[] | undefined;
+  /** On SIGTERM, how long attempts in flight may still run before they are cut off and handed back. */
+  shutdownGraceMs: number;
   /** Dispatcher tuning; what is unset keeps the dispatcher's defaults. */
   dispatcher: {
     leaseMs?: number;
@@ -101,6 +105,20 @@ function mongoUriVar(env: Env): string | undefined {
   return uri;
 }
 
+/** Base64 of 32 bytes each, comma-separated: the first seals, the others only open (for rotation). */
+function encryptionKeysVar(env: Env): Buffer[] | undefined {
+  const raw = env.HOOKWIRE_ENCRYPTION_KEY?.trim();
+  if (!raw) return undefined;
+  return raw.split(",").map((item, i) => {
+    const text = item.trim();
+    const key = Buffer.from(text, "base64");
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || key.length !== 32) {
+      throw new ConfigError(`HOOKWIRE_ENCRYPTION_KEY: key ${i + 1} is not base64 of 32 bytes (make one with: openssl rand -base64 32)`);
+    }
+    return key;
+  });
+}
+
 function logLevelVar(env: Env): LogLevel {
   const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
@@ -128,6 +146,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxPayloadBytes: intVar(env, "HOOKWIRE_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
     logLevel: logLevelVar(env),
+    encryptionKeys: encryptionKeysVar(env),
+    shutdownGraceMs: intVar(env, "HOOKWIRE_SHUTDOWN_GRACE_MS", 5000, 0, 600_000),
     dispatcher: {
       leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startHookwire } from "./app.js";
 import { ConfigError, loadConfig, type ApiKey, type Config } from "./config.js";
 import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./embedded-ferretdb.js";
+import { encryptionKeys } from "./encryption-key.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 
 /** Without HOOKWIRE_API_KEYS, a development key for tenant "default", kept in the data folder so it survives restarts. */
@@ -25,8 +26,12 @@ function developmentKey(config: Config, log: Logger): ApiKey[] {
 
 async function main(): Promise<void> {
   let config: Config;
+  let log: Logger;
+  let keys: Buffer[];
   try {
     config = loadConfig();
+    log = createLogger(config.logLevel);
+    keys = encryptionKeys(config, log);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hookwire: configuration error: ${err.message}\n`);
@@ -34,7 +39,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
   const apiKeys = config.apiKeys ?? developmentKey(config, log);
 
   let stopping = false;
@@ -62,14 +66,19 @@ async function main(): Promise<void> {
 
   let app: Awaited<ReturnType<typeof startHookwire>>;
   try {
-    app = await startHookwire({ config, mongodbUri, apiKeys, log });
+    app = await startHookwire({ config, mongodbUri, apiKeys, encryptionKeys: keys, log });
   } catch (err) {
     stopping = true;
     await embedded?.stop();
     throw err;
   }
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: no more grace. Leases of unfinished work run out and any process takes it over.
+      log.warn("second signal: exiting at once", { signal });
+      embedded?.process.kill("SIGTERM");
+      process.exit(1);
+    }
     stopping = true;
     log.info("shutting down", { signal });
     try {

@@ -6,9 +6,10 @@ import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { randomShard, type BatchDoc, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
 import type { MessageDoc, MessageStore } from "./store/messages.js";
-import type { PreviousSecret, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
-import { activePreviousSecrets, effectivePolicy, withDefaults } from "./subscriptions.js";
-import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateUrl, type PolicyInput } from "./validation.js";
+import type { SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
+import { effectivePolicy, withDefaults } from "./subscriptions.js";
+import { SECRET_PREFIX } from "../sdk/signature.js";
+import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateSecret, validateUrl, type PolicyInput } from "./validation.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -52,24 +53,15 @@ function messageIdFor(tenant: string, idempotencyKey: string): string {
   return `msg_${createHash("sha256").update(`${tenant}\0${idempotencyKey}`).digest("hex").slice(0, 29)}`;
 }
 
+/** Where a delivery goes and how it is retried. No secret: an attempt reads it when it is prepared. */
 interface NewDelivery {
   subscriptionId: string;
   url: string;
-  secret: string;
-  previousSecrets?: PreviousSecret[];
   policy: DeliveryDefaults;
 }
 
-/** Where a subscription's deliveries go and how they are signed and retried, as of now. */
 function targetOf(sub: SubscriptionDoc, defaults: DeliveryDefaults): NewDelivery {
-  const previousSecrets = activePreviousSecrets(sub);
-  return {
-    subscriptionId: sub._id,
-    url: sub.url,
-    secret: sub.secret,
-    policy: effectivePolicy(sub, defaults),
-    ...(previousSecrets.length > 0 ? { previousSecrets } : {}),
-  };
+  return { subscriptionId: sub._id, url: sub.url, policy: effectivePolicy(sub, defaults) };
 }
 
 function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf?: string): DeliveryDoc[] {
@@ -81,8 +73,6 @@ function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, even
     messageId,
     subscriptionId: t.subscriptionId,
     url: t.url,
-    secret: t.secret,
-    ...(t.previousSecrets ? { previousSecrets: t.previousSecrets } : {}),
     event,
     policy: t.policy,
     status: "pending",
@@ -192,6 +182,8 @@ export async function send(
   const event = validateEventName(input.event, "payload.event");
   if (input.secret === "") throw invalid("secret", "is required to sign the request");
   if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");
+  // A whsec_ secret signs webhook-signature too, so it must be one a receiver library can decode.
+  if (input.secret.startsWith(SECRET_PREFIX)) validateSecret(input.secret);
   validateIdempotencyKey(input.idempotencyKey);
   const payload = payloadJson(input.payload, deps.maxPayloadBytes);
   let timestamp = input.timestamp;
@@ -202,13 +194,16 @@ export async function send(
   const policy = withDefaults(validatePolicy(input), deps.defaults);
   const messageId = messageIdFor(tenant, input.idempotencyKey);
   const body = envelope(event, payload, timestamp);
-  const docs = deliveryDocs(deps, tenant, messageId, event, [{ subscriptionId: "", url, secret: input.secret, policy }]);
+  const docs = deliveryDocs(deps, tenant, messageId, event, [{ subscriptionId: "", url, policy }]);
   const doc = docs[0]!;
   const message: MessageDoc = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
   const outcome = deps.dispatcher.finished(doc._id, signal);
   outcome.catch(() => undefined);
+  // Before the commit point (the message insert), so an accepted Send can always be signed.
+  await deps.deliveries.keepSendSecret(tenant, doc._id, input.secret);
   const earlier = await store(deps, message, docs);
   if (earlier) {
+    await deps.deliveries.dropSendSecrets([doc._id]);
     // A repeated key: answer the first Send's delivery as it stands now.
     const first = await deps.deliveries.list({ tenant, messageId, limit: 1 });
     if (!first[0]) throw notFound("delivery of message", messageId);
@@ -256,7 +251,7 @@ export async function listDeliveries(
   return { deliveries: page, nextPageToken: rows.length > size && last ? encodePageToken(last._id) : "" };
 }
 
-/** A finished delivery's message, delivered again as a new delivery (to the subscription's current URL and secret). */
+/** A finished delivery's message, delivered again as a new delivery (to the subscription's current URL, signed with its current secret). */
 export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: string): Promise<DeliveryDoc> {
   validateId(deliveryId, "dlv", "delivery_id");
   const old = await deps.deliveries.get(tenant, deliveryId);
@@ -264,13 +259,15 @@ export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: s
   if (old.status === "pending") throw new DomainError("failed_precondition", `delivery_id: delivery "${deliveryId}" is still pending`);
   const message = await deps.messages.get(tenant, old.messageId);
   if (!message) throw notFound("message", old.messageId);
-  let target: NewDelivery = { subscriptionId: "", url: old.url, secret: old.secret, policy: old.policy };
-  if (old.subscriptionId) {
-    const sub: SubscriptionDoc | null = await deps.subscriptions.get(tenant, old.subscriptionId);
-    if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
-    target = targetOf(sub, deps.defaults);
+  if (!old.subscriptionId) {
+    throw new DomainError(
+      "failed_precondition",
+      `delivery_id: delivery "${deliveryId}" was made by Send, whose secret is kept only until its delivery ends; call Send again`,
+    );
   }
-  const docs = deliveryDocs(deps, tenant, message._id, message.event, [target], old._id);
+  const sub: SubscriptionDoc | null = await deps.subscriptions.get(tenant, old.subscriptionId);
+  if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
+  const docs = deliveryDocs(deps, tenant, message._id, message.event, [targetOf(sub, deps.defaults)], old._id);
   await deps.deliveries.enqueue(docs);
   deps.dispatcher.submit(docs, message.body);
   return docs[0]!;

@@ -8,9 +8,10 @@ import type { BatchDoc, DeliveryDoc, DeliveryStore } from "../store/deliveries.j
 import { UNLEASED } from "../store/deliveries.js";
 import type { MessageStore } from "../store/messages.js";
 import { deliveryHeaders } from "./headers.js";
-import type { HttpSender } from "./http-sender.js";
+import type { AttemptResult, HttpSender } from "./http-sender.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 import { nextDelayMs } from "./policy.js";
+import type { Preparation, PrepareAttempt } from "./prepare.js";
 
 export interface DispatcherOptions {
   leaseMs: number;
@@ -57,6 +58,8 @@ export interface DispatcherDeps {
   deliveries: DeliveryStore;
   messages: MessageStore;
   sender: HttpSender;
+  /** The current URL and secrets for an attempt about to start. */
+  prepare: PrepareAttempt;
   log: Logger;
   /** Called once an endpoint answers 410 Gone. */
   onGone(doc: DeliveryDoc): Promise<void>;
@@ -83,6 +86,8 @@ export class Dispatcher {
   private lastBatchClaim = 0;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
+  /** Aborts the attempts still in flight when the shutdown grace runs out. */
+  private readonly interrupt = new AbortController();
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -234,50 +239,88 @@ export class Dispatcher {
     this.running.add(p);
   }
 
+  /** What the attempt needs; a store error counts as a failed attempt (retried), not as a reason to give up. */
+  private async prepare(doc: DeliveryDoc): Promise<Preparation | { ok: "error"; error: string }> {
+    try {
+      return await this.deps.prepare(doc);
+    } catch (err) {
+      return { ok: "error", error: `preparing the attempt failed: ${errorFields(err).error as string}` };
+    }
+  }
+
   private async attempt(item: Held): Promise<void> {
     const doc = item.doc;
-    const now = Math.floor(Date.now() / 1000);
-    const previous = doc.previousSecrets?.filter((p) => p.expiresAt.getTime() > now * 1000).map((p) => p.secret);
-    const headers = deliveryHeaders(doc.messageId, doc.event, item.body, doc.secret, now, previous);
-    const result = await this.deps.sender.send(doc.url, headers, item.body, doc.policy.timeoutMs);
-    const attempts = [
-      ...doc.attempts,
-      { at: result.at, durationMs: result.durationMs, statusCode: result.statusCode, excerpt: result.excerpt, error: result.error },
-    ];
+    const prepared = await this.prepare(doc);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    let result: AttemptResult;
+    let url = doc.url;
+    if (prepared.ok === true) {
+      url = prepared.attempt.url;
+      let headers: Record<string, string> | undefined;
+      try {
+        headers = deliveryHeaders(doc.messageId, doc.event, item.body, prepared.attempt.secret, nowSeconds, prepared.attempt.previousSecrets);
+      } catch (err) {
+        result = notSent(`not sent: cannot sign: ${errorFields(err).error as string}`);
+      }
+      if (headers) {
+        result = await this.deps.sender.send(url, headers, item.body, doc.policy.timeoutMs, this.interrupt.signal);
+        if (result.interrupted) return this.handBack(item);
+      }
+    } else if (prepared.ok === false) {
+      return this.record(item, { ...doc, attempts: [...doc.attempts, attemptDoc(notSent(prepared.reason))], updatedAt: new Date(), status: "failed" });
+    } else {
+      result = notSent(prepared.error);
+    }
+    result ??= notSent("not sent");
+    const attempts = [...doc.attempts, attemptDoc(result)];
     const updatedAt = new Date();
     const ok = result.statusCode >= 200 && result.statusCode < 300;
     const gone = result.statusCode === 410;
     const delay = ok || gone ? undefined : nextDelayMs(doc.policy, attempts.length, result.statusCode, result.retryAfter);
-    let next: DeliveryDoc;
     if (delay === undefined) {
-      next = { ...doc, attempts, updatedAt, status: ok ? "delivered" : "failed" };
-      this.held.delete(doc._id);
       if (gone && doc.subscriptionId) {
         await this.deps.onGone(doc).catch((err: unknown) => this.deps.log.warn("disabling a gone subscription failed", errorFields(err)));
       }
-    } else {
-      const nextAttemptAt = new Date(updatedAt.getTime() + delay);
-      const keep = delay < this.opts.holdRetriesUnderMs && !this.stopped;
-      next = {
-        ...doc,
-        attempts,
-        updatedAt,
-        nextAttemptAt,
-        leaseOwner: keep ? this.owner : "",
-        leaseUntil: keep ? new Date(nextAttemptAt.getTime() + this.opts.leaseMs) : UNLEASED,
-      };
-      if (keep) {
-        item.doc = next;
-        this.scheduleAttempt(item, delay);
-      } else {
-        this.held.delete(doc._id);
-        this.scheduleClaim(delay);
-      }
+      return this.record(item, { ...doc, url, attempts, updatedAt, status: ok ? "delivered" : "failed" });
     }
+    const nextAttemptAt = new Date(updatedAt.getTime() + delay);
+    const keep = delay < this.opts.holdRetriesUnderMs && !this.stopped;
+    const next: DeliveryDoc = {
+      ...doc,
+      url,
+      attempts,
+      updatedAt,
+      nextAttemptAt,
+      leaseOwner: keep ? this.owner : "",
+      leaseUntil: keep ? new Date(nextAttemptAt.getTime() + this.opts.leaseMs) : UNLEASED,
+    };
+    this.record(item, next);
+    if (keep) {
+      item.doc = next;
+      this.scheduleAttempt(item, delay);
+    } else {
+      this.held.delete(doc._id);
+      this.scheduleClaim(delay);
+    }
+  }
+
+  /** Stores a new state of the delivery; a finished one leaves memory. */
+  private record(item: Held, next: DeliveryDoc): void {
+    if (next.status !== "pending") this.held.delete(next._id);
     this.writer.add(next, item.rowExists, item.batchId);
     // From its first outcome on, the delivery has a row of its own (queue or log); its batch can go.
     item.rowExists = true;
     item.batchId = undefined;
+  }
+
+  /**
+   * An attempt cut off by shutdown is not the receiver's failure: no attempt is counted, and the
+   * delivery is stored due now and unleased, for any process to take at once.
+   */
+  private handBack(item: Held): void {
+    this.held.delete(item.doc._id);
+    const now = new Date();
+    this.record(item, { ...item.doc, updatedAt: now, nextAttemptAt: now, leaseOwner: "", leaseUntil: UNLEASED });
   }
 
   private scheduleClaim(delayMs: number): void {
@@ -397,17 +440,35 @@ export class Dispatcher {
     }
   }
 
-  /** Stops taking work, lets attempts in flight finish for up to graceMs, stores their outcomes and hands the rest back. */
+  /**
+   * Stops taking work and lets attempts in flight finish for up to graceMs; then aborts the rest
+   * (handed back, see handBack), stores every outcome and releases what this process holds, for any
+   * process to take at once.
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     if (this.claimTimer) clearTimeout(this.claimTimer);
     if (this.renewTimer) clearInterval(this.renewTimer);
-    const deadline = Date.now() + graceMs;
-    await Promise.race([Promise.all(this.running), new Promise((r) => setTimeout(r, graceMs))]);
     for (const item of this.held.values()) if (item.timer) clearTimeout(item.timer);
-    await this.writer.drain(deadline + 2000);
-    // What is not finished goes back to the store for any process to take at once.
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.running), new Promise((r) => (graceTimer = setTimeout(r, graceMs)))]);
+    clearTimeout(graceTimer);
+    if (this.running.size > 0) {
+      this.deps.log.info("shutdown grace over: interrupting attempts in flight; they are retried at once by any process", { inFlight: this.running.size });
+      this.interrupt.abort();
+      await Promise.all(this.running);
+    }
+    await this.writer.drain(Date.now() + 5000);
     await this.deps.deliveries.releaseAll(this.owner).catch(() => undefined);
-    await this.deps.sender.close();
+    await this.deps.sender.destroy();
   }
+}
+
+/** The result of an attempt that never reached the network. */
+function notSent(error: string): AttemptResult {
+  return { at: new Date(), durationMs: 0, statusCode: 0, excerpt: "", error, retryAfter: undefined, interrupted: false };
+}
+
+function attemptDoc(r: AttemptResult) {
+  return { at: r.at, durationMs: r.durationMs, statusCode: r.statusCode, excerpt: r.excerpt, error: r.error };
 }

@@ -13,6 +13,8 @@ export interface AttemptResult {
   excerpt: string;
   error: string;
   retryAfter: string | undefined;
+  /** Cut off by the caller's signal (shutdown), not by the receiver or the timeout. */
+  interrupted: boolean;
 }
 
 export const EXCERPT_BYTES = 1024;
@@ -66,7 +68,8 @@ export class HttpSender {
     });
   }
 
-  async send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult> {
+  /** `signal` interrupts the attempt (shutdown): the result then says interrupted. */
+  async send(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<AttemptResult> {
     const at = new Date();
     const started = performance.now();
     const finish = (statusCode: number, excerpt: string, error: string, retryAfter?: string): AttemptResult => ({
@@ -76,6 +79,7 @@ export class HttpSender {
       excerpt,
       error,
       retryAfter,
+      interrupted: signal?.aborted ?? false,
     });
     if (!this.opts.allowPrivateUrls) {
       const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
@@ -87,6 +91,9 @@ export class HttpSender {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
+    const onInterrupt = () => controller.abort();
+    if (signal?.aborted) controller.abort();
+    signal?.addEventListener("abort", onInterrupt, { once: true });
     try {
       const res = await request(url, {
         method: "POST",
@@ -118,10 +125,16 @@ export class HttpSender {
       return finish(0, "", describe(err, timedOut, timeoutMs));
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onInterrupt);
     }
   }
 
   close(): Promise<void> {
     return this.agent.close();
+  }
+
+  /** Closes every connection at once, requests in flight included (close() would wait for them). */
+  destroy(): Promise<void> {
+    return this.agent.destroy();
   }
 }

@@ -3,8 +3,8 @@
 // retry (what the dispatcher claims from), the log holds finished deliveries for the log RPCs.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { RetryPolicy } from "../delivery/policy.js";
-import type { PreviousSecret } from "./subscriptions.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
+import type { SecretBox } from "./secret-box.js";
 
 export type DeliveryState = "pending" | "delivered" | "failed";
 
@@ -22,11 +22,8 @@ export interface DeliveryDoc {
   messageId: string;
   /** Empty for deliveries made by Send. */
   subscriptionId: string;
+  /** Where the latest attempt went (a subscription's URL is read again for every attempt). No secret is kept here. */
   url: string;
-  /** Signs each attempt; never logged or returned. */
-  secret: string;
-  /** Rotated-out secrets that also sign webhook-signature until they expire. */
-  previousSecrets?: PreviousSecret[];
   event: string;
   policy: RetryPolicy;
   status: DeliveryState;
@@ -75,6 +72,22 @@ export interface Outcome {
   rowExists: boolean;
 }
 
+/** The secret a Send delivery is signed with: sealed, in a row of its own, kept only until the delivery ends. */
+interface SendSecretDoc {
+  _id: string;
+  tenant: string;
+  secret: string;
+  createdAt: Date;
+}
+
+/** Marks done the one-time removal of secrets that rows written by earlier versions carried. */
+interface MetaDoc {
+  _id: string;
+  at: Date;
+}
+
+const sendSecretContext = (tenant: string, deliveryId: string) => `send:${tenant}:${deliveryId}`;
+
 export interface DeliveryQuery {
   tenant: string;
   messageId?: string | undefined;
@@ -118,6 +131,9 @@ export class DeliveryStore {
     private readonly queue: Collection<DeliveryDoc>,
     private readonly log: Collection<DeliveryDoc>,
     private readonly batches: Collection<BatchDoc>,
+    private readonly sendSecrets: Collection<SendSecretDoc>,
+    private readonly meta: Collection<MetaDoc>,
+    private readonly box: SecretBox,
   ) {
     this.batchInserts = new GroupCommit(async (docs) => {
       await this.batches.insertMany(docs, { ordered: false });
@@ -144,6 +160,42 @@ export class DeliveryStore {
     await this.batches.createIndex({ claimToken: 1 });
     await this.batches.createIndex({ leaseOwner: 1 });
     await this.batches.createIndex({ tenant: 1, messageId: 1 });
+    await this.forgetLegacySecrets();
+  }
+
+  /**
+   * Rows written before secrets were looked up at attempt time carried a copy of them. Removed once
+   * (a marker records it), since the check itself reads every row.
+   */
+  private async forgetLegacySecrets(): Promise<void> {
+    const marker = "delivery-rows-without-secrets";
+    if (await this.meta.findOne({ _id: marker })) return;
+    const unset = { $unset: { secret: "", previousSecrets: "" } } as never;
+    await this.queue.updateMany({ secret: { $exists: true } }, unset);
+    await this.log.updateMany({ secret: { $exists: true } }, unset);
+    for await (const batch of this.batches.find({})) {
+      const deliveries = batch.deliveries.map((d) => {
+        const { secret: _s, previousSecrets: _p, ...rest } = d as DeliveryDoc & { secret?: string; previousSecrets?: unknown };
+        return rest;
+      });
+      await this.batches.updateOne({ _id: batch._id }, { $set: { deliveries } });
+    }
+    await this.meta.updateOne({ _id: marker }, { $set: { at: new Date() } }, { upsert: true });
+  }
+
+  /** Keeps a Send's secret (sealed) until its delivery ends. */
+  async keepSendSecret(tenant: string, deliveryId: string, secret: string): Promise<void> {
+    await this.sendSecrets.insertOne({ _id: deliveryId, tenant, secret: this.box.seal(secret, sendSecretContext(tenant, deliveryId)), createdAt: new Date() });
+  }
+
+  /** The secret of a pending Send delivery; undefined once it ended (or was never kept). */
+  async sendSecret(tenant: string, deliveryId: string): Promise<string | undefined> {
+    const doc = await this.sendSecrets.findOne({ _id: deliveryId });
+    return doc && doc.tenant === tenant ? this.box.open(doc.secret, sendSecretContext(tenant, deliveryId)) : undefined;
+  }
+
+  async dropSendSecrets(deliveryIds: string[]): Promise<void> {
+    if (deliveryIds.length > 0) await this.sendSecrets.bulkWrite(deliveryIds.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
   }
 
   /** One row for a Trigger's deliveries, its insert shared with concurrent callers. */
@@ -246,6 +298,7 @@ export class DeliveryStore {
         duplicateIndexes(err);
       }
       await this.dropIds(finished.filter((o) => o.rowExists).map((o) => o.doc._id));
+      await this.dropSendSecrets(finished.filter((o) => o.doc.subscriptionId === "").map((o) => o.doc._id));
     }
     await this.dropBatches(batchesDone);
   }

@@ -3,6 +3,7 @@ import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../log.js";
 import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
+import type { SecretBox } from "./secret-box.js";
 import { SubscriptionStore } from "./subscriptions.js";
 
 export interface Store {
@@ -16,16 +17,26 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(uri: string, database: string, log: Logger): Promise<Store> {
+/** `box` seals the secrets the store keeps (subscriptions' and pending Sends'). */
+export async function openStore(uri: string, database: string, log: Logger, box: SecretBox): Promise<Store> {
   // A short server selection timeout turns an unreachable database into a prompt UNAVAILABLE
   // instead of an RPC that hangs for the driver's default 30 s.
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: "hookwire" });
   await client.connect();
   const db = client.db(database);
-  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"));
+  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box);
   const messages = new MessageStore(db.collection("messages"));
-  const deliveries = new DeliveryStore(db.collection("delivery_queue"), db.collection("delivery_log"), db.collection("delivery_batches"));
+  const deliveries = new DeliveryStore(
+    db.collection("delivery_queue"),
+    db.collection("delivery_log"),
+    db.collection("delivery_batches"),
+    db.collection("send_secrets"),
+    db.collection("hookwire_meta"),
+    box,
+  );
   await Promise.all([subscriptions.ensureIndexes(), messages.ensureIndexes(), deliveries.ensureIndexes()]);
+  const resealed = await subscriptions.resealAll();
+  if (resealed > 0) log.info("subscription secrets sealed with the current encryption key", { subscriptions: resealed, key: box.currentKeyId });
   log.info("store ready", { database });
   return {
     client,

@@ -1,12 +1,13 @@
 import type { Collection } from "mongodb";
 import { GroupCommit } from "./group-commit.js";
+import type { SecretBox } from "./secret-box.js";
 
 export interface SubscriptionDoc {
   _id: string;
   tenant: string;
   url: string;
   events: string[];
-  /** Kept to sign deliveries; never logged, returned only on creation. */
+  /** Kept to sign deliveries (sealed at rest by the store); never logged, returned only on creation. */
   secret: string;
   description: string;
   createdAt: Date;
@@ -38,9 +39,12 @@ interface TenantDoc {
   subscriptionsVersion: number;
 }
 
+/** Where a subscription's secrets are bound when sealed: a sealed value does not open in another record. */
+const sealContext = (doc: { tenant: string; _id: string }) => `subscription:${doc.tenant}:${doc._id}`;
+
 export class SubscriptionStore {
   /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
-  private readonly cache = new Map<string, { version: number; subs: SubscriptionDoc[] }>();
+  private readonly cache = new Map<string, { version: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
 
   /** Concurrent Triggers share one read of the tenants' versions; each read starts after its callers arrived. */
   private readonly versions: GroupCommit<string, number>;
@@ -48,6 +52,7 @@ export class SubscriptionStore {
   constructor(
     private readonly col: Collection<SubscriptionDoc>,
     private readonly tenants: Collection<TenantDoc>,
+    private readonly box: SecretBox,
   ) {
     this.versions = new GroupCommit(async (ids) => {
       const unique = [...new Set(ids)];
@@ -61,8 +66,41 @@ export class SubscriptionStore {
     await this.col.createIndex({ tenant: 1, _id: 1 });
   }
 
+  /**
+   * Seals every secret stored in plain text (before encryption existed) or under a key that no longer
+   * seals (after a key rotation); answers how many subscriptions were rewritten. One pass over a small
+   * collection at start.
+   */
+  async resealAll(): Promise<number> {
+    let count = 0;
+    for await (const stored of this.col.find({}, { projection: { tenant: 1, secret: 1, previousSecrets: 1 } })) {
+      const values = [stored.secret, ...(stored.previousSecrets ?? []).map((p) => p.secret)];
+      if (values.every((v) => this.box.isCurrent(v))) continue;
+      const plain = this.open(stored as SubscriptionDoc);
+      await this.col.updateOne({ _id: stored._id }, { $set: this.sealSecrets({ secret: plain.secret, previousSecrets: plain.previousSecrets ?? [] }, stored) });
+      count++;
+    }
+    return count;
+  }
+
+  private sealSecrets(changes: SubscriptionChanges, where: { tenant: string; _id: string }): SubscriptionChanges {
+    const out = { ...changes };
+    const ctx = sealContext(where);
+    if (changes.secret !== undefined) out.secret = this.box.seal(changes.secret, ctx);
+    if (changes.previousSecrets !== undefined) out.previousSecrets = changes.previousSecrets.map((p) => ({ ...p, secret: this.box.seal(p.secret, ctx) }));
+    return out;
+  }
+
+  /** A stored document with its secrets in plain text, for the code that signs. */
+  private open(stored: SubscriptionDoc): SubscriptionDoc {
+    const ctx = sealContext(stored);
+    const doc = { ...stored, secret: this.box.openOrPlain(stored.secret, ctx) };
+    if (stored.previousSecrets) doc.previousSecrets = stored.previousSecrets.map((p) => ({ ...p, secret: this.box.openOrPlain(p.secret, ctx) }));
+    return doc;
+  }
+
   async insert(doc: SubscriptionDoc): Promise<void> {
-    await this.col.insertOne(doc);
+    await this.col.insertOne({ ...doc, ...this.sealSecrets({ secret: doc.secret, ...(doc.previousSecrets ? { previousSecrets: doc.previousSecrets } : {}) }, doc) });
     await this.bump(doc.tenant);
   }
 
@@ -77,20 +115,26 @@ export class SubscriptionStore {
     }
   }
 
-  get(tenant: string, id: string): Promise<SubscriptionDoc | null> {
-    return this.col.findOne({ _id: id, tenant });
+  /** By _id alone, the tenant checked after: the one filter FerretDB's SQLite backend answers without a scan. */
+  async get(tenant: string, id: string): Promise<SubscriptionDoc | null> {
+    const doc = await this.col.findOne({ _id: id });
+    return doc && doc.tenant === tenant ? this.open(doc) : null;
   }
 
   /** Up to `limit` subscriptions of the tenant with ids after `afterId`, in id (creation) order. */
-  list(tenant: string, afterId: string | undefined, limit: number): Promise<SubscriptionDoc[]> {
+  async list(tenant: string, afterId: string | undefined, limit: number): Promise<SubscriptionDoc[]> {
     const filter = afterId === undefined ? { tenant } : { tenant, _id: { $gt: afterId } };
-    return this.col.find(filter).sort({ _id: 1 }).limit(limit).toArray();
+    return (await this.col.find(filter).sort({ _id: 1 }).limit(limit).toArray()).map((d) => this.open(d));
   }
 
   async update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<SubscriptionDoc | null> {
-    const doc = await this.col.findOneAndUpdate({ _id: id, tenant }, { $set: { ...changes, updatedAt: now } }, { returnDocument: "after" });
+    const doc = await this.col.findOneAndUpdate(
+      { _id: id, tenant },
+      { $set: { ...this.sealSecrets(changes, { tenant, _id: id }), updatedAt: now } },
+      { returnDocument: "after" },
+    );
     if (doc) await this.bump(tenant);
-    return doc;
+    return doc && this.open(doc);
   }
 
   /**
@@ -99,12 +143,22 @@ export class SubscriptionStore {
    * the version is read before the list, so a change racing the reload makes the next call reload again.
    */
   async active(tenant: string): Promise<SubscriptionDoc[]> {
+    return (await this.activeSet(tenant)).subs;
+  }
+
+  /** One of the tenant's active subscriptions, as of now; undefined when it is disabled or gone. */
+  async activeById(tenant: string, id: string): Promise<SubscriptionDoc | undefined> {
+    return (await this.activeSet(tenant)).byId.get(id);
+  }
+
+  private async activeSet(tenant: string): Promise<{ subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }> {
     const version = await this.versions.add(tenant);
     const cached = this.cache.get(tenant);
-    if (cached && cached.version === version) return cached.subs;
-    const subs = await this.col.find({ tenant, disabled: false }).toArray();
-    this.cache.set(tenant, { version, subs });
-    return subs;
+    if (cached && cached.version === version) return cached;
+    const subs = (await this.col.find({ tenant, disabled: false }).toArray()).map((d) => this.open(d));
+    const entry = { version, subs, byId: new Map(subs.map((s) => [s._id, s])) };
+    this.cache.set(tenant, entry);
+    return entry;
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
