@@ -194,6 +194,18 @@ export class DeliveryStore {
     return doc && doc.tenant === tenant ? this.box.open(doc.secret, sendSecretContext(tenant, deliveryId)) : undefined;
   }
 
+  /** Seals pending Sends' secrets with the current key (after a key rotation); answers how many. */
+  async resealSendSecrets(): Promise<number> {
+    let count = 0;
+    for await (const doc of this.sendSecrets.find({})) {
+      if (this.box.isCurrent(doc.secret)) continue;
+      const ctx = sendSecretContext(doc.tenant, doc._id);
+      await this.sendSecrets.updateOne({ _id: doc._id }, { $set: { secret: this.box.seal(this.box.open(doc.secret, ctx), ctx) } });
+      count++;
+    }
+    return count;
+  }
+
   async dropSendSecrets(deliveryIds: string[]): Promise<void> {
     if (deliveryIds.length > 0) await this.sendSecrets.bulkWrite(deliveryIds.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
   }

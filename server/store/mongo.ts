@@ -36,7 +36,10 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   );
   await Promise.all([subscriptions.ensureIndexes(), messages.ensureIndexes(), deliveries.ensureIndexes()]);
   const resealed = await subscriptions.resealAll();
-  if (resealed > 0) log.info("subscription secrets sealed with the current encryption key", { subscriptions: resealed, key: box.currentKeyId });
+  const resealedSends = await deliveries.resealSendSecrets();
+  if (resealed + resealedSends > 0) {
+    log.info("subscription secrets sealed with the current encryption key", { subscriptions: resealed, sends: resealedSends, key: box.currentKeyId });
+  }
   log.info("store ready", { database });
   return {
     client,
