@@ -25,8 +25,9 @@ export function invalid(field: string, message: string): DomainError {
   return new DomainError("invalid", `${field}: ${message}`);
 }
 
-export function notFound(what: string, id: string): DomainError {
-  return new DomainError("not_found", `${what} "${id}" not found`);
+/** Nothing (of this tenant) has that id: the message starts with the field that carried it. */
+export function notFound(field: string, what: string, id: string): DomainError {
+  return new DomainError("not_found", `${field}: ${what} "${id}" not found`);
 }
 
 /** True when the error means MongoDB cannot be reached (as opposed to refusing a request). */

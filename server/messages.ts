@@ -206,7 +206,7 @@ export async function send(
     await deps.deliveries.dropSendSecrets([doc._id]);
     // A repeated key: answer the first Send's delivery as it stands now.
     const first = await deps.deliveries.list({ tenant, messageId, limit: 1 });
-    if (!first[0]) throw notFound("delivery of message", messageId);
+    if (!first[0]) throw notFound("idempotency_key", "delivery of message", messageId);
     return { messageId, delivery: first[0] };
   }
   return { messageId, delivery: await outcome };
@@ -215,7 +215,7 @@ export async function send(
 export async function getMessage(deps: MessageDeps, tenant: string, id: string): Promise<MessageDoc> {
   validateId(id, "msg");
   const doc = await deps.messages.get(tenant, id);
-  if (!doc) throw notFound("message", id);
+  if (!doc) throw notFound("id", "message", id);
   return doc;
 }
 
@@ -255,10 +255,10 @@ export async function listDeliveries(
 export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: string): Promise<DeliveryDoc> {
   validateId(deliveryId, "dlv", "delivery_id");
   const old = await deps.deliveries.get(tenant, deliveryId);
-  if (!old) throw notFound("delivery", deliveryId);
+  if (!old) throw notFound("delivery_id", "delivery", deliveryId);
   if (old.status === "pending") throw new DomainError("failed_precondition", `delivery_id: delivery "${deliveryId}" is still pending`);
   const message = await deps.messages.get(tenant, old.messageId);
-  if (!message) throw notFound("message", old.messageId);
+  if (!message) throw notFound("delivery_id", "message", old.messageId);
   if (!old.subscriptionId) {
     throw new DomainError(
       "failed_precondition",

@@ -58,10 +58,11 @@ export async function registerSubscription(
   return { subscription: doc, secret };
 }
 
-export async function getSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<SubscriptionDoc> {
-  validateId(id, "sub");
+/** `field` names the request field that carried the id, for the error message. */
+export async function getSubscription(deps: SubscriptionDeps, tenant: string, id: string, field = "id"): Promise<SubscriptionDoc> {
+  validateId(id, "sub", field);
   const doc = await deps.store.get(tenant, id);
-  if (!doc) throw notFound("subscription", id);
+  if (!doc) throw notFound(field, "subscription", id);
   return doc;
 }
 
@@ -108,7 +109,7 @@ export async function updateSubscription(
     changes.disabledReason = input.disabled ? "disabled by caller" : "";
   }
   const doc = await deps.store.update(tenant, id, changes, new Date());
-  if (!doc) throw notFound("subscription", id);
+  if (!doc) throw notFound("id", "subscription", id);
   return doc;
 }
 
@@ -132,7 +133,7 @@ export async function rotateSecret(
   const expiresAt = new Date(now.getTime() + Number(ttl === 0n ? BigInt(PREVIOUS_SECRET_TTL.defaultSeconds) : ttl) * 1000);
   const previousSecrets = [{ secret: current.secret, expiresAt }, ...activePreviousSecrets(current, now)];
   const doc = await deps.store.update(tenant, id, { secret, previousSecrets }, now);
-  if (!doc) throw notFound("subscription", id);
+  if (!doc) throw notFound("id", "subscription", id);
   return { subscription: doc, secret };
 }
 
@@ -143,7 +144,7 @@ export function activePreviousSecrets(doc: { previousSecrets?: PreviousSecret[] 
 
 export async function deleteSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<void> {
   validateId(id, "sub");
-  if (!(await deps.store.delete(tenant, id))) throw notFound("subscription", id);
+  if (!(await deps.store.delete(tenant, id))) throw notFound("id", "subscription", id);
   await deps.deliveries.dropForSubscription(tenant, id);
 }
 

@@ -367,6 +367,19 @@ describe("WatchDeliveries", () => {
       [DeliveryStatus.DELIVERED, 2],
     ]);
   });
+
+  it("answers NOT_FOUND for an unknown or another tenant's subscription_id", async () => {
+    const theirs = await client.register({ url: rcv.url(freshPath()), events: ["*"] }, globex);
+    for (const id of ["sub_00000000000000000000000000000", theirs.subscription!.id]) {
+      const err = await failure(
+        (async () => {
+          for await (const _ of client.watchDeliveries({ subscriptionId: id }, { ...acme, signal: AbortSignal.timeout(5000) })) break;
+        })(),
+      );
+      expect(err.code).toBe(Code.NotFound);
+      expect(err.rawMessage).toBe(`subscription_id: subscription "${id}" not found`);
+    }
+  });
 });
 
 describe("RotateSecret", () => {

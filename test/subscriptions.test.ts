@@ -131,7 +131,7 @@ describe("Get, List, Update, Delete", () => {
   it("answers NOT_FOUND for unknown ids and INVALID_ARGUMENT for malformed ones", async () => {
     expect(await codeOf(client.getSubscription({ id: "sub_00000000000000000000000000000" }, acme))).toEqual([
       Code.NotFound,
-      'subscription "sub_00000000000000000000000000000" not found',
+      'id: subscription "sub_00000000000000000000000000000" not found',
     ]);
     expect(await codeOf(client.getSubscription({ id: "" }, acme))).toEqual([Code.InvalidArgument, "id: is required"]);
     expect((await codeOf(client.getSubscription({ id: "msg_abc" }, acme)))[0]).toBe(Code.InvalidArgument);

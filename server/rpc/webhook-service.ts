@@ -16,7 +16,6 @@ import {
   updateSubscription,
   type SubscriptionDeps,
 } from "../subscriptions.js";
-import { validateId } from "../validation.js";
 import { tenantKey } from "./context.js";
 import { deliveryStateFromProto, deliveryToProto, messageToProto, payloadFromProto, subscriptionToProto } from "./convert.js";
 
@@ -125,9 +124,10 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     async redeliver(req, ctx) {
       return { delivery: deliveryToProto(await redeliver(msgs, tenantOf(ctx), req.deliveryId)) };
     },
-    watchDeliveries(req, ctx) {
-      if (req.subscriptionId) validateId(req.subscriptionId, "sub", "subscription_id");
-      return watchStream(msgs.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal);
+    async *watchDeliveries(req, ctx) {
+      // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
+      if (req.subscriptionId) await getSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
+      yield* watchStream(msgs.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal);
     },
   };
 }
