@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startHookwire } from "./app.js";
 import { ConfigError, loadConfig, type ApiKey, type Config } from "./config.js";
+import { DataFolderInUseError, prepareDataFolder } from "./dev/data-folder.js";
 import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./embedded-ferretdb.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 
@@ -35,6 +36,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  try {
+    prepareDataFolder(config);
+  } catch (err) {
+    if (err instanceof DataFolderInUseError) {
+      process.stderr.write(`hookwire: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const apiKeys = config.apiKeys ?? developmentKey(config, log);
 
   let stopping = false;
@@ -51,7 +61,7 @@ async function main(): Promise<void> {
       throw err;
     }
     mongodbUri = embedded.uri;
-    log.info("embedded FerretDB started", { uri: embedded.uri, dataDir: embedded.dataDir });
+    log.info("embedded FerretDB started", { dataDir: embedded.dataDir, pid: embedded.process.pid });
     embedded.process.once("exit", (code) => {
       if (!stopping) {
         log.error("embedded FerretDB exited; stopping", { code });
