@@ -98,6 +98,14 @@ function findOnPath(program: string): string | undefined {
   return undefined;
 }
 
+/** setpriv, if it exists and knows --pdeathsig (util-linux 2.33 and later). */
+function pdeathsigSetpriv(): string | undefined {
+  const setpriv = findOnPath("setpriv");
+  if (!setpriv) return undefined;
+  const probe = spawnSync(setpriv, ["--pdeathsig", "TERM", "--", "/bin/sh", "-c", ":"], { stdio: "ignore" });
+  return probe.status === 0 ? setpriv : undefined;
+}
+
 /**
  * FerretDB under `sh` for `umask 077` (the SQLite files it creates later are private) and, where util-linux's
  * setpriv exists, with a parent-death signal: the kernel sends SIGTERM to FerretDB when the server dies, even by
@@ -105,7 +113,7 @@ function findOnPath(program: string): string | undefined {
  * is tied to.) Without setpriv, the next start stops a FerretDB left behind (stopStale).
  */
 function guardedCommand(binary: string, args: string[]): [string, string[]] {
-  const setpriv = findOnPath("setpriv");
+  const setpriv = pdeathsigSetpriv();
   const script = setpriv ? 'umask 077 && exec "$0" --pdeathsig TERM -- "$@"' : 'umask 077 && exec "$0" "$@"';
   return ["/bin/sh", ["-c", script, ...(setpriv ? [setpriv] : []), binary, ...args]];
 }
