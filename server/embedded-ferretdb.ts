@@ -1,12 +1,16 @@
-// The embedded MongoDB-compatible server: FerretDB 1.24.2 on SQLite, built once, run as a child process.
+// The embedded MongoDB-compatible server: FerretDB 1.24.2 on SQLite, built once, run as a child process
+// that only the server can reach and that does not outlive it.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
-import { freePort } from "./free-port.js";
 
 const BUILD_SCRIPT = fileURLToPath(new URL("../scripts/build-ferretdb.sh", import.meta.url));
+const SOCKET_DIR_PREFIX = "hookwire-ferretdb-";
+/** sun_path holds 108 bytes with its terminating NUL on Linux, 104 on macOS. */
+const MAX_SOCKET_PATH = 103;
 
 export class EmbeddedStoreError extends Error {
   override name = "EmbeddedStoreError";
@@ -25,46 +29,112 @@ export function ferretdbBinary(): string {
 }
 
 /**
- * A FerretDB left running by a server that was killed with -9 still holds the data folder.
- * Its pid file names it; it is stopped only if its command line shows it is ours.
+ * The pid file: line 1 the FerretDB pid, line 2 its private socket folder (if any), for the clean-up below.
+ */
+function readPidFile(pidFile: string): { pid: number; socketDir?: string } | undefined {
+  try {
+    const [pid, socketDir] = readFileSync(pidFile, "utf8").split("\n");
+    return { pid: Number(pid), ...(socketDir ? { socketDir } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A FerretDB that outlived its server (where the parent-death signal is not available, or in the instant between
+ * its start and that signal being armed) still holds the data folder. Its pid file names it; it is stopped only if
+ * its command line shows it is ours. The data folder's lock guarantees its server is gone.
  */
 async function stopStale(pidFile: string, stateDir: string): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, "utf8").trim());
-  } catch {
-    return;
-  }
+  const stale = readPidFile(pidFile);
+  if (!stale) return;
+  if (stale.socketDir && isOurSocketDir(stale.socketDir)) rmSync(stale.socketDir, { recursive: true, force: true });
   let cmdline = "";
   try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    cmdline = readFileSync(`/proc/${stale.pid}/cmdline`, "utf8");
   } catch {
     return; // not running (or no /proc): nothing to stop
   }
   if (!cmdline.includes(`--state-dir=${stateDir}`)) return;
-  process.kill(pid, "SIGTERM");
+  process.kill(stale.pid, "SIGTERM");
   for (let i = 0; i < 50; i++) {
     try {
-      process.kill(pid, 0);
+      process.kill(stale.pid, 0);
     } catch {
       return;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  process.kill(pid, "SIGKILL");
+  process.kill(stale.pid, "SIGKILL");
+}
+
+function isOurSocketDir(dir: string): boolean {
+  return dirname(dir) === resolve(tmpdir()) && basename(dir).startsWith(SOCKET_DIR_PREFIX);
+}
+
+/**
+ * What FerretDB sees of our environment: no API keys, encryption keys or database URIs, only what a Go program
+ * needs to run, and telemetry off.
+ */
+const INHERITED_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "GOMAXPROCS", "GOMEMLIMIT", "GOGC"];
+
+function childEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { DO_NOT_TRACK: "1" };
+  for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return env;
+}
+
+function findOnPath(program: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const path = join(dir, program);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** setpriv, if it exists and knows --pdeathsig (util-linux 2.33 and later). */
+function pdeathsigSetpriv(): string | undefined {
+  const setpriv = findOnPath("setpriv");
+  if (!setpriv) return undefined;
+  const probe = spawnSync(setpriv, ["--pdeathsig", "TERM", "--", "/bin/sh", "-c", ":"], { stdio: "ignore" });
+  return probe.status === 0 ? setpriv : undefined;
+}
+
+/**
+ * FerretDB under `sh` for `umask 077` (the SQLite files it creates later are private) and, where util-linux's
+ * setpriv exists, with a parent-death signal: the kernel sends SIGTERM to FerretDB when the server dies, even by
+ * kill -9. Both `exec`, so the child's pid is FerretDB's. (Node spawns from its main thread, the one the signal
+ * is tied to.) Without setpriv, the next start stops a FerretDB left behind (stopStale).
+ */
+function guardedCommand(binary: string, args: string[]): [string, string[]] {
+  const setpriv = pdeathsigSetpriv();
+  const script = setpriv ? 'umask 077 && exec "$0" --pdeathsig TERM -- "$@"' : 'umask 077 && exec "$0" "$@"';
+  return ["/bin/sh", ["-c", script, ...(setpriv ? [setpriv] : []), binary, ...args]];
 }
 
 export interface EmbeddedFerretDB {
+  /** Connection string; for the private socket it names a path: keep it out of logs. */
   uri: string;
-  port: number;
+  /** The TCP port, only when started with one. */
+  port?: number;
   dataDir: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
-  /** Folder holding data/ and state/; created when missing. */
+  /** Folder holding data/ and state/; created (0700) when missing. */
   dir: string;
+  /**
+   * Listen on this TCP port on 127.0.0.1 (no authentication: any local user can connect), for tests that stop
+   * and restart FerretDB at one address. Without it, FerretDB listens only on a Unix socket in a private folder.
+   */
   port?: number;
   /** How long to wait for the first successful ping. */
   readyTimeoutMs?: number;
@@ -75,40 +145,62 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
   const dir = resolve(options.dir);
   const dataDir = join(dir, "data");
   const stateDir = join(dir, "state");
-  mkdirSync(dataDir, { recursive: true });
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const pidFile = join(dir, "ferretdb.pid");
   await stopStale(pidFile, stateDir);
-  const port = options.port ?? (await freePort());
-  const child = spawn(
-    binary,
-    [
-      "--handler=sqlite",
-      `--sqlite-url=file:${dataDir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      `--state-dir=${stateDir}`,
-      "--debug-addr=-",
-      "--telemetry=disable",
-      "--log-level=warn",
-    ],
-    { env: { ...process.env, DO_NOT_TRACK: "1" }, stdio: ["ignore", "ignore", "pipe"] },
-  );
-  if (child.pid) writeFileSync(pidFile, String(child.pid));
+
+  let socketDir: string | undefined;
+  let listen: string[];
+  let uri: string;
+  if (options.port !== undefined) {
+    listen = [`--listen-addr=127.0.0.1:${options.port}`];
+    uri = `mongodb://127.0.0.1:${options.port}/?directConnection=true`;
+  } else {
+    socketDir = mkdtempSync(join(tmpdir(), SOCKET_DIR_PREFIX)); // 0700
+    const socket = join(socketDir, "ferretdb.sock");
+    if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+      rmSync(socketDir, { recursive: true, force: true });
+      throw new EmbeddedStoreError(`the embedded FerretDB's socket path ${socket} is too long: set TMPDIR to a shorter folder`);
+    }
+    listen = ["--listen-addr=", `--listen-unix=${socket}`]; // an empty TCP address turns TCP off
+    uri = `mongodb://${encodeURIComponent(socket)}/?directConnection=true`;
+  }
+  const removeSocketDir = () => {
+    if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+  };
+
+  const [command, args] = guardedCommand(binary, [
+    "--handler=sqlite",
+    `--sqlite-url=file:${dataDir}/`,
+    ...listen,
+    `--state-dir=${stateDir}`,
+    "--debug-addr=-",
+    "--telemetry=disable",
+    "--log-level=warn",
+  ]);
+  const child = spawn(command, args, { env: childEnvironment(), stdio: ["ignore", "ignore", "pipe"] });
+  if (child.pid) writeFileSync(pidFile, `${child.pid}\n${socketDir ?? ""}\n`, { mode: 0o600 });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
-  const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
+  const exited = new Promise<number | null>((res) =>
+    child.once("exit", (code) => {
+      removeSocketDir();
+      res(code);
+    }),
+  );
+  const where = options.port !== undefined ? `on port ${options.port}` : "on its socket";
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   let ready = false;
   while (!ready) {
-    if (child.exitCode !== null) {
-      throw new EmbeddedStoreError(`FerretDB exited with code ${child.exitCode}: ${stderr.trim()}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new EmbeddedStoreError(`FerretDB exited with ${child.exitCode ?? child.signalCode}: ${stderr.trim()}`);
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new EmbeddedStoreError(`FerretDB did not answer a ping on port ${port}: ${stderr.trim()}`);
+      throw new EmbeddedStoreError(`FerretDB did not answer a ping ${where}: ${stderr.trim()}`);
     }
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
     try {
@@ -122,7 +214,7 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
   }
   return {
     uri,
-    port,
+    ...(options.port !== undefined ? { port: options.port } : {}),
     dataDir: dir,
     process: child,
     async stop() {

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startHookwire } from "./app.js";
 import { ConfigError, loadConfig, type ApiKey, type Config } from "./config.js";
+import { DataFolderInUseError, prepareDataFolder } from "./dev/data-folder.js";
 import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./embedded-ferretdb.js";
 import { encryptionKeys } from "./encryption-key.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
@@ -31,10 +32,16 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
     log = createLogger(config.logLevel);
+    // The folder's lock comes before anything else touches it; the key file is made inside it after.
+    prepareDataFolder(config);
     keys = encryptionKeys(config, log);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hookwire: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof DataFolderInUseError) {
+      process.stderr.write(`hookwire: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
@@ -55,7 +62,7 @@ async function main(): Promise<void> {
       throw err;
     }
     mongodbUri = embedded.uri;
-    log.info("embedded FerretDB started", { uri: embedded.uri, dataDir: embedded.dataDir });
+    log.info("embedded FerretDB started", { dataDir: embedded.dataDir, pid: embedded.process.pid });
     embedded.process.once("exit", (code) => {
       if (!stopping) {
         log.error("embedded FerretDB exited; stopping", { code });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startFerretDB } from "../../server/embedded-ferretdb.js";
+import { freePort } from "../../server/free-port.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,9 +16,11 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), "hookwire-test-ferretdb-"));
-  const ferret = await startFerretDB({ dir });
+  // On TCP, unlike the server's own embedded store, so any test can reach it by port.
+  const port = await freePort();
+  const ferret = await startFerretDB({ dir, port });
   project.provide("mongodbUri", ferret.uri);
-  project.provide("ferretdbPort", ferret.port);
+  project.provide("ferretdbPort", port);
   project.provide("ferretdbDir", dir);
   return async () => {
     await ferret.stop();
