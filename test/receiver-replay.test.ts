@@ -22,7 +22,7 @@ beforeAll(async () => {
   rcv.route("/capture", { secret });
   await client.register({ url: rcv.url("/capture"), events: ["replay.test"], secret }, { headers: bearer(KEYS.acme) });
   await client.trigger({ event: "replay.test", payload: { kind: { case: "stringValue", value: "pay 100" } } }, { headers: bearer(KEYS.acme) });
-  [captured] = await rcv.waitFor((all) => all.some((r) => r.path === "/capture"));
+  captured = (await rcv.waitFor((all) => all.some((r) => r.path === "/capture"))).find((r) => r.path === "/capture")!;
   expect(captured.verified, captured.verifyError).toBe(true);
   sentAt = Number(captured.headers["webhook-timestamp"]);
 });
