@@ -1,5 +1,6 @@
 // Input rules shared by every RPC that accepts subscriptions and events; each failure names its field.
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import { isPrivateAddress } from "./addresses.js";
 import { SECRET_PREFIX, standardWebhooksKey } from "../sdk/signature.js";
 import { invalid } from "./errors.js";
 
@@ -18,50 +19,7 @@ export const LIMITS = {
 /** Letters, digits, '_' and '-' in dot-separated segments: "order.created", "invoice.payment_failed". */
 export const EVENT_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
-/** Addresses a subscriber URL may not reach unless private URLs are allowed: loopback, private, link-local, metadata, reserved. */
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv6");
-}
-
-/** True when the IP address is loopback, private, link-local or otherwise not a public destination. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, "ipv4");
-  if (family !== 6) return true;
-  const lower = address.toLowerCase();
-  // IPv4-mapped and NAT64 addresses reach the embedded IPv4 address.
-  const embedded = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (embedded?.[1]) return blocked.check(embedded[1], "ipv4");
-  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (mappedHex?.[1] && mappedHex[2]) {
-    const hi = parseInt(mappedHex[1], 16);
-    const lo = parseInt(mappedHex[2], 16);
-    return blocked.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, "ipv4");
-  }
-  return blocked.check(address, "ipv6");
-}
+export { isPrivateAddress } from "./addresses.js";
 
 export function validateUrl(raw: string, allowPrivate: boolean, field = "url"): string {
   if (raw === "") throw invalid(field, "is required");
