@@ -31,9 +31,8 @@ export function envelope(event: string, payloadJson: string, timestamp: string):
   return `{"event":${JSON.stringify(event)},"payload":${payloadJson},"timestamp":${JSON.stringify(timestamp)}}`;
 }
 
-/** The payload as JSON text, refused when it is over the size limit. */
-function payloadJson(payload: JsonValue, maxBytes: number): string {
-  const json = JSON.stringify(payload);
+/** The payload's JSON text, refused when it is over the size limit. */
+function payloadJson(json: string, maxBytes: number): string {
   const size = Buffer.byteLength(json);
   if (size > maxBytes) {
     throw new DomainError("exhausted", `payload: ${size} bytes is over the limit of ${maxBytes} bytes`);
@@ -137,7 +136,8 @@ async function store(deps: MessageDeps, message: MessageDoc, docs: DeliveryDoc[]
 
 export interface TriggerInput {
   event: string;
-  payload: JsonValue;
+  /** JSON text. */
+  payload: string;
   idempotencyKey: string;
 }
 
@@ -175,7 +175,8 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
 export interface SendInput extends PolicyInput {
   url: string;
   event: string;
-  payload: JsonValue;
+  /** JSON text. */
+  payload: string;
   timestamp: string;
   secret: string;
   idempotencyKey: string;

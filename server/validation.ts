@@ -14,6 +14,12 @@ export const LIMITS = {
   pageSizeDefault: 50,
   pageSizeMax: 100,
   idempotencyKeyLength: 256,
+  /**
+   * Objects and arrays nested in a payload. One limit for every protocol: the decoders stop at about
+   * 98 levels for JSON and 49 for binary protobuf (a level there being Value and Struct or ListValue),
+   * and GetMessage wraps the payload in two more messages.
+   */
+  payloadDepth: 32,
 } as const;
 
 /** Letters, digits, '_' and '-' in dot-separated segments: "order.created", "invoice.payment_failed". */
