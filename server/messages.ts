@@ -8,7 +8,7 @@ import { randomShard, type BatchDoc, type DeliveryDoc, type DeliveryState, type 
 import type { MessageDoc, MessageStore } from "./store/messages.js";
 import type { PreviousSecret, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
 import { activePreviousSecrets, effectivePolicy, withDefaults } from "./subscriptions.js";
-import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateUrl, type PolicyInput } from "./validation.js";
+import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateTimestamp, validateUrl, type PolicyInput } from "./validation.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -195,11 +195,7 @@ export async function send(
   if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");
   validateIdempotencyKey(input.idempotencyKey);
   const payload = payloadJson(input.payload, deps.maxPayloadBytes);
-  let timestamp = input.timestamp;
-  if (timestamp === "") timestamp = new Date().toISOString();
-  else if (timestamp.length > 64 || Number.isNaN(Date.parse(timestamp))) {
-    throw invalid("payload.timestamp", `"${timestamp.slice(0, 70)}" is not an RFC 3339 time`);
-  }
+  const timestamp = input.timestamp === "" ? new Date().toISOString() : validateTimestamp(input.timestamp, "payload.timestamp");
   const policy = withDefaults(validatePolicy(input), deps.defaults);
   const messageId = messageIdFor(tenant, input.idempotencyKey);
   const body = envelope(event, payload, timestamp);

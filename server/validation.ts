@@ -114,6 +114,29 @@ export function validateSecret(secret: string, field = "secret"): string {
   return secret;
 }
 
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/** An RFC 3339 date-time ("2026-11-28T23:42:49.533Z", "2026-11-28T23:42:49+01:00"), checked field by field. */
+export function validateTimestamp(value: string, field = "timestamp"): string {
+  const m = RFC3339.exec(value);
+  const [year, month, day, hour, minute, second, , , offHour, offMinute] = (m?.slice(1) ?? []).map((p) => (p === undefined ? 0 : Number(p)));
+  const daysInMonth = m ? new Date(Date.UTC(year!, month!, 0)).getUTCDate() : 0;
+  const valid =
+    m !== null &&
+    value.length <= 64 &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 60 && // a leap second
+    offHour! <= 23 &&
+    offMinute! <= 59;
+  if (!valid) throw invalid(field, `"${value.slice(0, 70)}" is not an RFC 3339 date-time such as "2026-11-28T23:42:49.533Z"`);
+  return value;
+}
+
 export function validateDescription(description: string, field = "description"): string {
   if (description.length > LIMITS.descriptionLength) {
     throw invalid(field, `is longer than ${LIMITS.descriptionLength} characters`);

@@ -4,7 +4,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebhookManager, valueFromJsonText, valueToJsonText, type HookwireManager } from "../sdk/index.js";
-import { LIMITS } from "../server/validation.js";
+import { LIMITS, validateTimestamp } from "../server/validation.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 
@@ -148,5 +148,45 @@ describe("one nesting limit for every protocol", () => {
     const send = await failure(grpc.send({ url: rcv.url("/never"), secret: "s3cret", payload: { event: "payload.deep", payload } }, acme));
     expect([send.code, send.rawMessage]).toEqual([Code.InvalidArgument, expect.stringMatching(expected)]);
     expect(rcv.requests("/never")).toHaveLength(0);
+  });
+});
+
+describe("Send's payload.timestamp", () => {
+  const GOOD = ["2026-11-28T23:42:49.533Z", "2026-11-28T23:42:49Z", "2026-11-28t23:42:49z", "2024-02-29T00:00:00+01:00", "2016-12-31T23:59:60Z", "2026-01-01T00:00:00.123456789-23:59"];
+  const BAD = [
+    "2020",
+    "Tuesday, 1 December 2026",
+    "Tue Dec 01 2026 10:00:00 GMT+0000",
+    "2026-12-01",
+    "2026-12-01 10:00:00Z",
+    "2026-12-01T10:00Z",
+    "2026-12-01T10:00:00",
+    "2026-13-01T10:00:00Z",
+    "2023-02-29T10:00:00Z",
+    "2026-04-31T10:00:00Z",
+    "2026-12-01T24:00:00Z",
+    "2026-12-01T10:60:00Z",
+    "2026-12-01T10:00:61Z",
+    "2026-12-01T10:00:00+24:00",
+    "2026-12-01T10:00:00+0100",
+    "2026-12-01T10:00:00.Z",
+    "+002026-12-01T10:00:00Z",
+    `2026-12-01T10:00:00.${"1".repeat(60)}Z`,
+  ];
+
+  it("accepts RFC 3339 date-times only", () => {
+    for (const t of GOOD) expect(validateTimestamp(t, "payload.timestamp"), t).toBe(t);
+    for (const t of BAD) expect(() => validateTimestamp(t, "payload.timestamp"), t).toThrow(/^payload\.timestamp: ".*" is not an RFC 3339 date-time/);
+  });
+
+  it("Send answers INVALID_ARGUMENT naming payload.timestamp, and delivers the timestamp as given", async () => {
+    for (const timestamp of ["2020", "Tuesday, 1 December 2026", "2026-12-01 10:00:00Z"]) {
+      const err = await failure(grpc.send({ url: rcv.url("/ts"), secret: "s3cret", payload: { event: "ts.bad", timestamp } }, acme));
+      expect([err.code, err.rawMessage], timestamp).toEqual([Code.InvalidArgument, expect.stringMatching(/^payload\.timestamp: /)]);
+    }
+    expect(rcv.requests("/ts")).toHaveLength(0);
+    const timestamp = "2026-11-28T23:42:49.533+01:00";
+    await grpc.send({ url: rcv.url("/ts"), secret: "s3cret", payload: { event: "ts.good", timestamp } }, acme);
+    expect(JSON.parse(rcv.requests("/ts")[0]!.body)).toMatchObject({ event: "ts.good", timestamp });
   });
 });
