@@ -2,8 +2,10 @@
 export { createWebhookManager } from "./manager.js";
 export type { HookwireManager, WebhookManager, WebhookManagerOptions, WebhookPayload } from "./manager.js";
 export { Code, HookwireError } from "./errors.js";
+export { PayloadError, valueFromJson, valueFromJsonText, valueToJsonText } from "./payload.js";
+export type { PayloadLimits } from "./payload.js";
 export { verifyDelivery, verifyFetchRequest, verifyNodeRequest } from "./receiver.js";
-export type { ReceiverOptions, VerifiedDelivery } from "./receiver.js";
+export type { ReceiverOptions, ReceiverScheme, VerifiedDelivery } from "./receiver.js";
 export {
   checkGithub,
   checkStandard,

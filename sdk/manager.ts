@@ -2,8 +2,8 @@
 // plus typed calls for every other RPC.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fromJson, type MessageInitShape } from "@bufbuild/protobuf";
-import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Value } from "@bufbuild/protobuf/wkt";
 import { Code, createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { DeliveryStatus, type Delivery } from "./gen/hookwire/v1/delivery_pb.js";
@@ -25,6 +25,7 @@ import {
 } from "./gen/hookwire/v1/webhook_service_pb.js";
 import type { Subscription } from "./gen/hookwire/v1/subscription_pb.js";
 import { HookwireError } from "./errors.js";
+import { PayloadError, valueFromJson } from "./payload.js";
 import { signGithub, verifyGithub } from "./signature.js";
 
 export interface WebhookPayload {
@@ -95,10 +96,18 @@ function transportFor(baseUrl: string, protocol: WebhookManagerOptions["protocol
   return createGrpcTransport({ baseUrl });
 }
 
-/** Any JSON-serialisable value as a google.protobuf.Value (Dates become strings, undefined fields drop, as in JSON). */
+/**
+ * Any JSON-serialisable value as a google.protobuf.Value (Dates become strings, undefined fields drop,
+ * as in JSON; a "__proto__" key from JSON.parse is kept).
+ */
 function toValue(payload: unknown): Value {
   const json = payload === undefined ? null : (JSON.parse(JSON.stringify(payload)) as unknown);
-  return fromJson(ValueSchema, json as never);
+  try {
+    return valueFromJson(json);
+  } catch (err) {
+    if (err instanceof PayloadError) throw new HookwireError(Code.InvalidArgument, `payload: ${err.message}`);
+    throw err;
+  }
 }
 
 async function call<T>(fn: () => Promise<T>): Promise<T> {

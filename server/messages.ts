@@ -9,7 +9,18 @@ import type { MessageDoc, MessageStore } from "./store/messages.js";
 import type { SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
 import { effectivePolicy, withDefaults } from "./subscriptions.js";
 import { SECRET_PREFIX } from "../sdk/signature.js";
-import { eventMatches, LIMITS, pageSize, validateEventName, validateId, validatePolicy, validateSecret, validateUrl, type PolicyInput } from "./validation.js";
+import {
+  eventMatches,
+  LIMITS,
+  pageSize,
+  validateEventName,
+  validateId,
+  validatePolicy,
+  validateSecret,
+  validateTimestamp,
+  validateUrl,
+  type PolicyInput,
+} from "./validation.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -32,9 +43,8 @@ export function envelope(event: string, payloadJson: string, timestamp: string):
   return `{"event":${JSON.stringify(event)},"payload":${payloadJson},"timestamp":${JSON.stringify(timestamp)}}`;
 }
 
-/** The payload as JSON text, refused when it is over the size limit. */
-function payloadJson(payload: JsonValue, maxBytes: number): string {
-  const json = JSON.stringify(payload);
+/** The payload's JSON text, refused when it is over the size limit. */
+function payloadJson(json: string, maxBytes: number): string {
   const size = Buffer.byteLength(json);
   if (size > maxBytes) {
     throw new DomainError("exhausted", `payload: ${size} bytes is over the limit of ${maxBytes} bytes`);
@@ -127,7 +137,8 @@ async function store(deps: MessageDeps, message: MessageDoc, docs: DeliveryDoc[]
 
 export interface TriggerInput {
   event: string;
-  payload: JsonValue;
+  /** JSON text. */
+  payload: string;
   idempotencyKey: string;
 }
 
@@ -165,7 +176,8 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
 export interface SendInput extends PolicyInput {
   url: string;
   event: string;
-  payload: JsonValue;
+  /** JSON text. */
+  payload: string;
   timestamp: string;
   secret: string;
   idempotencyKey: string;
@@ -186,11 +198,7 @@ export async function send(
   if (input.secret.startsWith(SECRET_PREFIX)) validateSecret(input.secret);
   validateIdempotencyKey(input.idempotencyKey);
   const payload = payloadJson(input.payload, deps.maxPayloadBytes);
-  let timestamp = input.timestamp;
-  if (timestamp === "") timestamp = new Date().toISOString();
-  else if (timestamp.length > 64 || Number.isNaN(Date.parse(timestamp))) {
-    throw invalid("payload.timestamp", `"${timestamp.slice(0, 70)}" is not an RFC 3339 time`);
-  }
+  const timestamp = input.timestamp === "" ? new Date().toISOString() : validateTimestamp(input.timestamp, "payload.timestamp");
   const policy = withDefaults(validatePolicy(input), deps.defaults);
   const messageId = messageIdFor(tenant, input.idempotencyKey);
   const body = envelope(event, payload, timestamp);

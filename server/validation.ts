@@ -1,5 +1,6 @@
 // Input rules shared by every RPC that accepts subscriptions and events; each failure names its field.
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import { isPrivateAddress } from "./addresses.js";
 import { SECRET_PREFIX, standardWebhooksKey } from "../sdk/signature.js";
 import { invalid } from "./errors.js";
 
@@ -13,55 +14,18 @@ export const LIMITS = {
   pageSizeDefault: 50,
   pageSizeMax: 100,
   idempotencyKeyLength: 256,
+  /**
+   * Objects and arrays nested in a payload. One limit for every protocol: the decoders stop at about
+   * 98 levels for JSON and 49 for binary protobuf (a level there being Value and Struct or ListValue),
+   * and GetMessage wraps the payload in two more messages.
+   */
+  payloadDepth: 32,
 } as const;
 
 /** Letters, digits, '_' and '-' in dot-separated segments: "order.created", "invoice.payment_failed". */
 export const EVENT_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
-/** Addresses a subscriber URL may not reach unless private URLs are allowed: loopback, private, link-local, metadata, reserved. */
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv6");
-}
-
-/** True when the IP address is loopback, private, link-local or otherwise not a public destination. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, "ipv4");
-  if (family !== 6) return true;
-  const lower = address.toLowerCase();
-  // IPv4-mapped and NAT64 addresses reach the embedded IPv4 address.
-  const embedded = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (embedded?.[1]) return blocked.check(embedded[1], "ipv4");
-  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (mappedHex?.[1] && mappedHex[2]) {
-    const hi = parseInt(mappedHex[1], 16);
-    const lo = parseInt(mappedHex[2], 16);
-    return blocked.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, "ipv4");
-  }
-  return blocked.check(address, "ipv6");
-}
+export { isPrivateAddress } from "./addresses.js";
 
 export function validateUrl(raw: string, allowPrivate: boolean, field = "url"): string {
   if (raw === "") throw invalid(field, "is required");
@@ -148,6 +112,29 @@ export function validateSecret(secret: string, field = "secret"): string {
     );
   }
   return secret;
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/** An RFC 3339 date-time ("2026-11-28T23:42:49.533Z", "2026-11-28T23:42:49+01:00"), checked field by field. */
+export function validateTimestamp(value: string, field = "timestamp"): string {
+  const m = RFC3339.exec(value);
+  const [year, month, day, hour, minute, second, , , offHour, offMinute] = (m?.slice(1) ?? []).map((p) => (p === undefined ? 0 : Number(p)));
+  const daysInMonth = m ? new Date(Date.UTC(year!, month!, 0)).getUTCDate() : 0;
+  const valid =
+    m !== null &&
+    value.length <= 64 &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 60 && // a leap second
+    offHour! <= 23 &&
+    offMinute! <= 59;
+  if (!valid) throw invalid(field, `"${value.slice(0, 70)}" is not an RFC 3339 date-time such as "2026-11-28T23:42:49.533Z"`);
+  return value;
 }
 
 export function validateDescription(description: string, field = "description"): string {

@@ -1,9 +1,10 @@
 // Domain documents as protobuf messages.
-import { create, fromJson, toJson } from "@bufbuild/protobuf";
-import { timestampFromDate, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
 import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery, type Message } from "../../sdk/gen/hookwire/v1/delivery_pb.js";
+import { PayloadError, valueFromJson, valueToJsonText } from "../../sdk/payload.js";
 import { invalid } from "../errors.js";
-import type { JsonValue } from "../messages.js";
+import { LIMITS } from "../validation.js";
 import type { DeliveryDoc, DeliveryState } from "../store/deliveries.js";
 import type { MessageDoc } from "../store/messages.js";
 import { SubscriptionSchema, type Subscription } from "../../sdk/gen/hookwire/v1/subscription_pb.js";
@@ -72,11 +73,12 @@ export function deliveryToProto(doc: DeliveryDoc): Delivery {
 }
 
 export function messageToProto(doc: MessageDoc): Message {
-  const env = JSON.parse(doc.body) as { payload: JsonValue; timestamp: string };
+  // JSON.parse keeps a "__proto__" key as an own property, which valueFromJson carries over.
+  const env = JSON.parse(doc.body) as { payload: unknown; timestamp: string };
   return create(MessageSchema, {
     id: doc._id,
     event: doc.event,
-    payload: fromJson(ValueSchema, env.payload),
+    payload: valueFromJson(env.payload),
     timestamp: env.timestamp,
     createdAt: timestampFromDate(doc.createdAt),
     idempotencyKey: doc.idempotencyKey,
@@ -84,7 +86,15 @@ export function messageToProto(doc: MessageDoc): Message {
   });
 }
 
-/** A google.protobuf.Value as plain JSON; an unset payload is null. */
-export function payloadFromProto(value: Value | undefined): JsonValue {
-  return value === undefined ? null : (toJson(ValueSchema, value) as JsonValue);
+/**
+ * A request's payload as the JSON text every delivery carries (an unset payload is null), within the
+ * nesting limit every protocol can decode and read back.
+ */
+export function payloadFromProto(value: Value | undefined): string {
+  try {
+    return valueToJsonText(value, { maxDepth: LIMITS.payloadDepth });
+  } catch (err) {
+    if (err instanceof PayloadError) throw invalid("payload", err.message);
+    throw err;
+  }
 }
