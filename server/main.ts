@@ -1,5 +1,6 @@
 // Entry point: `npm start`. Reads the environment, starts the embedded store when MONGODB_URI is unset,
 // serves until SIGTERM/SIGINT.
+import "./harden.js";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
