@@ -46,6 +46,7 @@ export function holdSocket(port: number, opening: Buffer | string = Buffer.alloc
     const socket = connect(port, "127.0.0.1");
     const closedAt = new Promise<number>((r) => socket.once("close", () => r(Date.now() - started)));
     socket.on("error", () => undefined);
+    socket.resume(); // read (and drop) what the server sends, so its end of the connection is seen
     socket.once("connect", () => {
       if (opening.length) socket.write(opening);
       resolve({ socket, closedAt });
