@@ -83,11 +83,7 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     const checked: UniversalServerRequest = { ...uReq, body: reported(body, log, procedure) };
     stopUnreadBodyWhenDone(req, res);
     uHandler(checked)
-      .then((uRes) => {
-        // The answer is known before the body was read to its end: say so, and do not drain it.
-        if (!requestEnded(req) && !res.headersSent && !("stream" in req)) res.setHeader("connection", "close");
-        return universalResponseToNodeResponse(uRes, res);
-      })
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
         abandon(req, res);
@@ -139,11 +135,29 @@ function requestEnded(req: Req): boolean {
   return req.complete;
 }
 
+/** How long an HTTP/1.1 connection whose body is left unread stays open after its answer, so that the answer is
+ * read before the close (closing with unread data in the socket makes the kernel send a reset instead). */
+const LINGER_MS = 1000;
+
 function stopUnreadBodyWhenDone(req: Req, res: Res): void {
+  if ("stream" in req) {
+    // Http2ServerResponse says "finish" only once the stream has closed, so this watches the stream itself: its
+    // trailers are sent in the compat layer's "wantTrailers" listener; the reset must come after them.
+    const stream = req.stream;
+    const resetIfUnread = () => {
+      if (!requestEnded(req)) stream.close(h2.NGHTTP2_NO_ERROR);
+    };
+    stream.once("wantTrailers", () => setImmediate(resetIfUnread));
+    return;
+  }
+  // Node detaches the socket from the request once the answer is out.
+  const socket = req.socket;
   (res as ServerResponse).once("finish", () => {
-    if (requestEnded(req)) return;
-    if ("stream" in req) req.stream.close(h2.NGHTTP2_NO_ERROR);
-    else req.socket.end(() => req.socket.destroy());
+    if (req.complete || socket.destroyed) return;
+    // Not read on: the socket stops being read once the request's buffer is full. The answer goes out
+    // with a FIN, and the connection is dropped after a short linger.
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   });
 }
 
@@ -152,6 +166,6 @@ function abandon(req: Req, res: Res): void {
     if (!req.stream.destroyed) req.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
   } else {
     (res as ServerResponse).destroy();
-    req.socket.destroy();
+    req.socket?.destroy();
   }
 }
