@@ -1,10 +1,11 @@
 // Wires config, store, dispatcher and RPC handlers into a listening server.
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { apiKeyAuthenticator } from "./api/auth.js";
+import { rpcAdapter } from "./api/rpc-adapter.js";
 import type { ApiKey, Config } from "./config.js";
 import { Dispatcher, DEFAULT_DISPATCHER_OPTIONS, type DispatcherOptions } from "./delivery/dispatcher.js";
 import { HttpSender } from "./delivery/http-sender.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
-import { listen, type DualHandler } from "./listener.js";
+import { listen } from "./listener.js";
 import type { Logger } from "./log.js";
 import { Health } from "../sdk/gen/grpc/health/v1/health_pb.js";
 import { healthService } from "./rpc/health.js";
@@ -69,10 +70,14 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   ]);
   for (const [svc] of reflection) PUBLIC_SERVICES.add(svc.typeName);
   PUBLIC_SERVICES.add(Health.typeName);
-  const handler = connectNodeAdapter({
+  const authenticate = apiKeyAuthenticator(apiKeys);
+  const handler = rpcAdapter({
     readMaxBytes: config.maxPayloadBytes + REQUEST_OVERHEAD_BYTES,
+    authenticate,
+    publicServices: PUBLIC_SERVICES,
+    log,
     // Order matters: errors thrown by the auth check are mapped too.
-    interceptors: [errorInterceptor(log), authInterceptor(apiKeys)],
+    interceptors: [errorInterceptor(log), authInterceptor(authenticate)],
     routes(router) {
       router.service(Health, healthService(() => store.ping(), [WebhookService.typeName], stopping.signal));
       for (const [svc, impl] of reflection) router.service(svc, impl as never);
@@ -89,11 +94,12 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
             maxPayloadBytes: config.maxPayloadBytes,
             allowPrivateUrls: config.allowPrivateUrls,
           },
+          watchBuffer: config.watchBuffer,
         }),
       );
     },
   });
-  const listener = await listen(withSpecGrpcMessage(handler as DualHandler), config.host, config.port);
+  const listener = await listen(withSpecGrpcMessage(handler), config.host, config.port, config.connections, log);
   log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: dispatcher.owner });
   return {
     port: listener.port,

@@ -1,5 +1,6 @@
 // Configuration from the environment, validated once at start.
 import { resolve } from "node:path";
+import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./listener.js";
 
 export interface ApiKey {
   tenant: string;
@@ -29,6 +30,10 @@ export interface Config {
   encryptionKeys: Buffer[] | undefined;
   /** On SIGTERM, how long attempts in flight may still run before they are cut off and handed back. */
   shutdownGraceMs: number;
+  /** Timeouts and the cap for connections to the shared port. */
+  connections: ConnectionLimits;
+  /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
+  watchBuffer: number;
   /** Dispatcher tuning; what is unset keeps the dispatcher's defaults. */
   dispatcher: {
     leaseMs?: number;
@@ -119,6 +124,20 @@ function encryptionKeysVar(env: Env): Buffer[] | undefined {
   });
 }
 
+function connectionsVar(env: Env): ConnectionLimits {
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: intVar(env, "HOOKWIRE_HEADERS_TIMEOUT_MS", CONN.headersTimeoutMs, 100, 3_600_000),
+    requestTimeoutMs: intVar(env, "HOOKWIRE_REQUEST_TIMEOUT_MS", CONN.requestTimeoutMs, 100, 3_600_000),
+    idleTimeoutMs: intVar(env, "HOOKWIRE_IDLE_TIMEOUT_MS", CONN.idleTimeoutMs, 100, 3_600_000),
+    maxConnections: intVar(env, "HOOKWIRE_MAX_CONNECTIONS", CONN.maxConnections, 1, 1_000_000),
+  };
+  // Node's HTTP/1.1 server refuses a request timeout shorter than the headers timeout.
+  if (limits.requestTimeoutMs < limits.headersTimeoutMs) {
+    throw new ConfigError(`HOOKWIRE_REQUEST_TIMEOUT_MS: ${limits.requestTimeoutMs} is shorter than HOOKWIRE_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs})`);
+  }
+  return limits;
+}
+
 function logLevelVar(env: Env): LogLevel {
   const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
@@ -148,6 +167,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevelVar(env),
     encryptionKeys: encryptionKeysVar(env),
     shutdownGraceMs: intVar(env, "HOOKWIRE_SHUTDOWN_GRACE_MS", 5000, 0, 600_000),
+    connections: connectionsVar(env),
+    watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),
     dispatcher: {
       leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

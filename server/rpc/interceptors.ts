@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { ApiKey } from "../config.js";
+import type { Authenticate } from "../api/auth.js";
 import { DomainError, isStoreUnavailable, type ErrorKind } from "../errors.js";
 import { errorFields, type Logger } from "../log.js";
 import { tenantKey } from "./context.js";
@@ -26,32 +25,17 @@ export function toConnectError(err: unknown, log: Logger, procedure: string): Co
   return new ConnectError("internal error", Code.Internal);
 }
 
-/** Key lookup by digest, so the comparison time does not depend on how much of a key matches. */
-function keyIndex(keys: readonly ApiKey[]): (presented: string) => string | undefined {
-  const digest = (k: string) => createHash("sha256").update(k).digest();
-  const entries = keys.map((k) => ({ digest: digest(k.key), tenant: k.tenant }));
-  return (presented) => {
-    const d = digest(presented);
-    let tenant: string | undefined;
-    for (const e of entries) if (timingSafeEqual(e.digest, d)) tenant = e.tenant;
-    return tenant;
-  };
-}
-
 /** Services callable without a key (health checks, reflection). */
 export const PUBLIC_SERVICES = new Set<string>();
 
-export function authInterceptor(keys: readonly ApiKey[]): Interceptor {
-  const lookup = keyIndex(keys);
+/**
+ * The tenant for handlers. The front door (api/rpc-adapter.ts) authenticates before the body is read; this
+ * covers a router served any other way, with the same check.
+ */
+export function authInterceptor(authenticate: Authenticate): Interceptor {
   return (next) => async (req) => {
-    if (PUBLIC_SERVICES.has(req.service.typeName)) return next(req);
-    const header = req.header.get("authorization");
-    if (!header) throw new ConnectError('missing "authorization: Bearer <api key>" header', Code.Unauthenticated);
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) throw new ConnectError('authorization header must be "Bearer <api key>"', Code.Unauthenticated);
-    const tenant = lookup(match[1]);
-    if (tenant === undefined) throw new ConnectError("unknown API key", Code.Unauthenticated);
-    req.contextValues.set(tenantKey, tenant);
+    if (PUBLIC_SERVICES.has(req.service.typeName) || req.contextValues.get(tenantKey) !== "") return next(req);
+    req.contextValues.set(tenantKey, authenticate(req.header.get("authorization")));
     return next(req);
   };
 }
@@ -62,6 +46,7 @@ export function errorInterceptor(log: Logger): Interceptor {
     const procedure = `${req.service.typeName}/${req.method.name}`;
     try {
       const res = await next(req);
+      if (res.stream) return { ...res, message: mappedStream(res.message, log, procedure) };
       log.debug("rpc", { procedure, ms: Math.round(performance.now() - started) });
       return res;
     } catch (err) {
@@ -70,4 +55,17 @@ export function errorInterceptor(log: Logger): Interceptor {
       throw ce;
     }
   };
+}
+
+/** A server stream's messages, with an error raised while it runs mapped (and logged) like a unary call's. */
+async function* mappedStream<T>(messages: AsyncIterable<T>, log: Logger, procedure: string): AsyncGenerator<T> {
+  try {
+    yield* messages;
+  } catch (err) {
+    const ce = toConnectError(err, log, procedure);
+    // Unexpected errors were logged by toConnectError; a stream ended by a refusal is worth a line too.
+    const refusal = err instanceof DomainError || (err instanceof ConnectError && err.code !== Code.Canceled && err.code !== Code.Aborted);
+    if (refusal) log.warn("rpc stream failed", { procedure, code: Code[ce.code], message: ce.rawMessage });
+    throw ce;
+  }
 }

@@ -3,7 +3,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
 import type { WatchDeliveriesResponse } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
-import { invalid } from "../errors.js";
+import { DomainError, invalid } from "../errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../messages.js";
 import { signBody, verifyBody } from "../signatures.js";
 import type { DeliveryDoc } from "../store/deliveries.js";
@@ -24,17 +24,24 @@ const tenantOf = (ctx: HandlerContext) => ctx.values.get(tenantKey);
 export interface ServiceDeps {
   subscriptions: SubscriptionDeps;
   messages: MessageDeps;
+  /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
+  watchBuffer?: number;
 }
 
 /** Outcomes for one watcher, buffered up to a bound so a slow reader cannot grow memory without end. */
-async function* watchStream(dispatcher: Dispatcher, tenant: string, subscriptionId: string, signal: AbortSignal): AsyncGenerator<WatchDeliveriesResponse> {
-  const MAX_BUFFERED = 10_000;
+async function* watchStream(
+  dispatcher: Dispatcher,
+  tenant: string,
+  subscriptionId: string,
+  signal: AbortSignal,
+  maxBuffered: number,
+): AsyncGenerator<WatchDeliveriesResponse> {
   const buffer: DeliveryDoc[] = [];
   let wake: (() => void) | undefined;
   let overflow = false;
   const unwatch = dispatcher.watch((doc) => {
     if (doc.tenant !== tenant || (subscriptionId && doc.subscriptionId !== subscriptionId)) return;
-    if (buffer.length >= MAX_BUFFERED) overflow = true;
+    if (buffer.length >= maxBuffered) overflow = true;
     else buffer.push(doc);
     wake?.();
   });
@@ -42,7 +49,9 @@ async function* watchStream(dispatcher: Dispatcher, tenant: string, subscription
   signal.addEventListener("abort", onAbort);
   try {
     while (!signal.aborted) {
-      if (overflow) throw new Error("watcher fell too far behind");
+      if (overflow) {
+        throw new DomainError("exhausted", `watcher: fell more than ${maxBuffered} outcomes behind and was ended; watch again and catch up with ListDeliveries`);
+      }
       const doc = buffer.shift();
       if (doc) {
         yield { $typeName: "hookwire.v1.WatchDeliveriesResponse", delivery: deliveryToProto(doc) };
@@ -127,7 +136,7 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     async *watchDeliveries(req, ctx) {
       // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
       if (req.subscriptionId) await getSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
-      yield* watchStream(msgs.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal);
+      yield* watchStream(msgs.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000);
     },
   };
 }

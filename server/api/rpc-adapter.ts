@@ -1,0 +1,171 @@
+// The RPC front door: Connect's router behind our own Node adapter (in place of connectNodeAdapter), so that
+// - nothing a request does can throw into the event loop (connectNodeAdapter throws synchronously, e.g. on a
+//   request without Host, and that ended the process);
+// - the API key is checked before the body is read, and an oversized or undecodable body is refused as it
+//   arrives (see request-body.ts);
+// - a body that will not be read to its end ends its HTTP/1.1 connection or resets its HTTP/2 stream,
+//   instead of being drained for as long as the caller keeps sending.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { constants as h2, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createContextValues,
+  type ConnectRouter,
+  type Interceptor,
+} from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { DualHandler } from "../listener.js";
+import { errorFields, type Logger } from "../log.js";
+import { tenantKey } from "../rpc/context.js";
+import type { Authenticate } from "./auth.js";
+import { bodyShape, checkedBody } from "./request-body.js";
+
+export interface RpcAdapterOptions {
+  /** The largest request message, in bytes (after decompression). */
+  readMaxBytes: number;
+  interceptors: Interceptor[];
+  routes(router: ConnectRouter): void;
+  authenticate: Authenticate;
+  /** Services callable without a key (health, reflection); read at each request. */
+  publicServices: ReadonlySet<string>;
+  log: Logger;
+  /** Paths that are not RPCs; 404 when absent. */
+  fallback?: DualHandler;
+}
+
+type Req = IncomingMessage | Http2ServerRequest;
+type Res = ServerResponse | Http2ServerResponse;
+
+const noop = () => undefined;
+
+export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
+  const compressions = [compressionGzip, compressionBrotli];
+  const router = createConnectRouter({ readMaxBytes: opts.readMaxBytes, interceptors: opts.interceptors, acceptCompression: compressions });
+  opts.routes(router);
+  const paths = new Map<string, UniversalHandler>();
+  for (const h of router.handlers) paths.set(h.requestPath, h);
+  const fallback = opts.fallback ?? ((_req: Req, res: Res) => plainAnswer(res, 404, "not found"));
+  const { log } = opts;
+
+  function serve(req: Req, res: Res): void {
+    const uHandler = paths.get((req.url ?? "").split("?", 1)[0] ?? "");
+    if (!uHandler) return fallback(req, res);
+    const authority = "authority" in req ? req.authority : req.headers.host;
+    if (!authority) return plainAnswer(res, 400, "the request names no host (Host or :authority header)");
+    const procedure = `${uHandler.service.typeName}/${uHandler.method.name}`;
+    const contextValues = createContextValues();
+    let refusal: unknown;
+    if (!opts.publicServices.has(uHandler.service.typeName)) {
+      try {
+        contextValues.set(tenantKey, opts.authenticate(req.headers.authorization));
+      } catch (err) {
+        refusal = err;
+      }
+    }
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+    const raw = uReq.body as AsyncIterable<Uint8Array>;
+    const shape = bodyShape(uReq.method, (name) => uReq.header.get(name) ?? undefined);
+    const contentLength = Number(uReq.header.get("content-length") ?? Number.NaN);
+    const body = refusal
+      ? refused(refusal)
+      : shape
+        ? checkedBody(raw, {
+            shape,
+            input: uHandler.method.input,
+            readMaxBytes: opts.readMaxBytes,
+            compressions,
+            contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
+          })
+        : raw;
+    const checked: UniversalServerRequest = { ...uReq, body: reported(body, log, procedure) };
+    stopUnreadBodyWhenDone(req, res);
+    uHandler(checked)
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
+        abandon(req, res);
+      });
+  }
+
+  return (req, res) => {
+    // Connect removes its own error listeners once a request closes; a late error must not be unhandled.
+    req.on("error", noop);
+    (res as ServerResponse).on("error", noop);
+    try {
+      serve(req, res);
+    } catch (err) {
+      // Whatever a request can make throw before Connect runs (a malformed authority, …) is its fault.
+      log.debug("request refused", { url: String(req.url).slice(0, 200), ...errorFields(err) });
+      if (res.headersSent) abandon(req, res);
+      else plainAnswer(res, 400, "bad request");
+    }
+  };
+}
+
+async function* refused(err: unknown): AsyncGenerator<Uint8Array> {
+  throw err;
+}
+
+/** Requests refused at the door never reach the interceptors: log them as the error interceptor does. */
+async function* reported(body: AsyncIterable<Uint8Array>, log: Logger, procedure: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (err) {
+    if (err instanceof ConnectError) log.debug("rpc failed", { procedure, code: Code[err.code], message: err.rawMessage });
+    throw err;
+  }
+}
+
+function plainAnswer(res: Res, status: number, text: string): void {
+  if (res.headersSent) return;
+  const r = res as ServerResponse;
+  r.writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: "stream" in res ? undefined : "close" });
+  r.end(text + "\n");
+}
+
+/** True when the caller has sent its whole body (read or not). */
+function requestEnded(req: Req): boolean {
+  if ("stream" in req) {
+    const s = req.stream;
+    return s.destroyed || s.closed || Boolean(s.state.remoteClose);
+  }
+  return req.complete;
+}
+
+/** How long an HTTP/1.1 connection whose body is left unread stays open after its answer, so that the answer is
+ * read before the close (closing with unread data in the socket makes the kernel send a reset instead). */
+const LINGER_MS = 1000;
+
+function stopUnreadBodyWhenDone(req: Req, res: Res): void {
+  if ("stream" in req) {
+    // Http2ServerResponse says "finish" only once the stream has closed, so this watches the stream itself: its
+    // trailers are sent in the compat layer's "wantTrailers" listener; the reset must come after them.
+    const stream = req.stream;
+    const resetIfUnread = () => {
+      if (!requestEnded(req)) stream.close(h2.NGHTTP2_NO_ERROR);
+    };
+    stream.once("wantTrailers", () => setImmediate(resetIfUnread));
+    return;
+  }
+  // Node detaches the socket from the request once the answer is out.
+  const socket = req.socket;
+  (res as ServerResponse).once("finish", () => {
+    if (req.complete || socket.destroyed) return;
+    // Not read on: the socket stops being read once the request's buffer is full. The answer goes out
+    // with a FIN, and the connection is dropped after a short linger.
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+}
+
+function abandon(req: Req, res: Res): void {
+  if ("stream" in req) {
+    if (!req.stream.destroyed) req.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+  } else {
+    (res as ServerResponse).destroy();
+    req.socket?.destroy();
+  }
+}
