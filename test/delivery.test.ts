@@ -1,11 +1,11 @@
 // Trigger, the request Hookwire sends, retries and the delivery log, against a real receiver.
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { fromJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryStatus } from "../sdk/gen/hookwire/v1/delivery_pb.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
+import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 
 let server: RunningServer;
 let rcv: Receiver;
@@ -15,15 +15,6 @@ const globex = { headers: bearer(KEYS.globex) };
 const json = (v: unknown) => fromJson(ValueSchema, v as never);
 let pathNo = 0;
 const freshPath = () => `/hook${++pathNo}`;
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function settled(messageId: string, count = 1, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;

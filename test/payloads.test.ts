@@ -1,12 +1,12 @@
 // What a receiver gets is the caller's JSON: awkward payloads through Trigger over Connect JSON and
 // binary gRPC, compared as canonical JSON text (never through toEqual or object assignment, which
 // treat "__proto__" specially) with what arrives at a real receiver and what GetMessage returns.
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebhookManager, valueFromJsonText, valueToJsonText, type HookwireManager } from "../sdk/index.js";
 import { LIMITS, validateTimestamp } from "../server/validation.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
+import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 
 let server: RunningServer;
 let rcv: Receiver;
@@ -44,15 +44,6 @@ async function connectJson(method: string, body: string): Promise<{ status: numb
     body,
   });
   return { status: res.status, text: await res.text() };
-}
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("expected the call to fail");
 }
 
 const nested = (levels: number) => "[".repeat(levels - 1) + '{"deep":1}' + "]".repeat(levels - 1);

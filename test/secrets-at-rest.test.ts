@@ -3,12 +3,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { MongoClient } from "mongodb";
 import { afterEach, expect, inject, it } from "vitest";
 import { DeliveryStatus } from "../sdk/gen/hookwire/v1/delivery_pb.js";
 import { startReceiver } from "./helpers/receiver.js";
-import { bearer, connectClient, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "./helpers/server.js";
+import { bearer, connectClient, failure, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "./helpers/server.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -23,15 +23,6 @@ async function serve(env: Record<string, string | undefined>): Promise<RunningSe
   const s = await startServer({ env: { ...FAST, ...env } });
   cleanup.push(() => s.stop("SIGKILL"));
   return s;
-}
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("expected the call to fail");
 }
 
 function filesUnder(dir: string): string[] {

@@ -1,6 +1,6 @@
 // The real Hookwire server for tests: a child process on the test run's FerretDB, with two tenants' keys.
 import { randomBytes } from "node:crypto";
-import { createClient, type Client } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { inject } from "vitest";
 import { WebhookService } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
@@ -55,4 +55,14 @@ export function grpcClient(server: RunningServer): Client<typeof WebhookService>
 /** A generated-code client over the Connect protocol on HTTP/1.1. */
 export function connectClient(server: RunningServer): Client<typeof WebhookService> {
   return createClient(WebhookService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
+}
+
+/** The error a call that must fail failed with. */
+export async function failure(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error("expected the call to fail");
 }
