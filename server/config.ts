@@ -1,5 +1,6 @@
 // Configuration from the environment, validated once at start.
 import { resolve } from "node:path";
+import { POLICY_DEFAULTS, POLICY_LIMITS, type RetryPolicy } from "./domain/policy.js";
 import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./listener.js";
 
 export interface ApiKey {
@@ -7,11 +8,8 @@ export interface ApiKey {
   key: string;
 }
 
-export interface DeliveryDefaults {
-  retries: number;
-  retryDelayMs: number;
-  timeoutMs: number;
-}
+/** The server's default retry policy (HOOKWIRE_RETRIES, …), within the limits every request has too. */
+export type DeliveryDefaults = RetryPolicy;
 
 export interface Config {
   host: string;
@@ -159,9 +157,9 @@ export function loadConfig(env: Env = process.env): Config {
     allowPrivateUrls: boolVar(env, "HOOKWIRE_ALLOW_PRIVATE_URLS", false),
     dataDir: resolve((env.HOOKWIRE_DATA_DIR ?? "").trim() || ".hookwire"),
     delivery: {
-      retries: intVar(env, "HOOKWIRE_RETRIES", 3, 0, 20),
-      retryDelayMs: intVar(env, "HOOKWIRE_RETRY_DELAY_MS", 1000, 1, 3_600_000),
-      timeoutMs: intVar(env, "HOOKWIRE_TIMEOUT_MS", 10_000, 100, 300_000),
+      retries: intVar(env, "HOOKWIRE_RETRIES", POLICY_DEFAULTS.retries, ...POLICY_LIMITS.retries),
+      retryDelayMs: intVar(env, "HOOKWIRE_RETRY_DELAY_MS", POLICY_DEFAULTS.retryDelayMs, ...POLICY_LIMITS.retryDelayMs),
+      timeoutMs: intVar(env, "HOOKWIRE_TIMEOUT_MS", POLICY_DEFAULTS.timeoutMs, ...POLICY_LIMITS.timeoutMs),
     },
     maxPayloadBytes: intVar(env, "HOOKWIRE_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
     logLevel: logLevelVar(env),

@@ -7,7 +7,7 @@ import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { randomShard, type BatchDoc, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
 import type { MessageDoc, MessageStore } from "./store/messages.js";
 import type { SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
-import { effectivePolicy, withDefaults } from "./subscriptions.js";
+import { validatePolicy, withDefaults, type PolicyOverrides } from "./domain/policy.js";
 import { SECRET_PREFIX } from "../sdk/signature.js";
 import {
   eventMatches,
@@ -15,11 +15,9 @@ import {
   pageSize,
   validateEventName,
   validateId,
-  validatePolicy,
   validateSecret,
   validateTimestamp,
   validateUrl,
-  type PolicyInput,
 } from "./validation.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -71,7 +69,7 @@ interface NewDelivery {
 }
 
 function targetOf(sub: SubscriptionDoc, defaults: DeliveryDefaults): NewDelivery {
-  return { subscriptionId: sub._id, url: sub.url, policy: effectivePolicy(sub, defaults) };
+  return { subscriptionId: sub._id, url: sub.url, policy: withDefaults(sub.policy, defaults) };
 }
 
 function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf?: string): DeliveryDoc[] {
@@ -173,7 +171,7 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
   return earlier ? { messageId, deliveries: earlier.deliveries } : { messageId, deliveries: docs.length };
 }
 
-export interface SendInput extends PolicyInput {
+export interface SendInput extends PolicyOverrides {
   url: string;
   event: string;
   /** JSON text. */

@@ -4,16 +4,15 @@ import { invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import type { PreviousSecret, SubscriptionChanges, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
 import type { DeliveryDefaults } from "./config.js";
+import { validatePolicy, type PolicyOverrides } from "./domain/policy.js";
 import type { DeliveryStore } from "./store/deliveries.js";
 import {
   pageSize,
   validateDescription,
   validateEventFilters,
   validateId,
-  validatePolicy,
   validateSecret,
   validateUrl,
-  type PolicyInput,
 } from "./validation.js";
 
 export interface SubscriptionDeps {
@@ -23,7 +22,7 @@ export interface SubscriptionDeps {
   delivery: DeliveryDefaults;
 }
 
-export interface RegisterInput extends PolicyInput {
+export interface RegisterInput extends PolicyOverrides {
   url: string;
   events: readonly string[];
   secret: string;
@@ -81,7 +80,7 @@ export async function listSubscriptions(
   return { subscriptions: page, nextPageToken: rows.length > size && last ? encodePageToken(last._id) : "" };
 }
 
-export interface UpdateInput extends PolicyInput {
+export interface UpdateInput extends PolicyOverrides {
   url?: string | undefined;
   events: readonly string[];
   description?: string | undefined;
@@ -100,9 +99,9 @@ export async function updateSubscription(
   if (input.events.length > 0) changes.events = validateEventFilters(input.events);
   if (input.description !== undefined) changes.description = validateDescription(input.description);
   const policy = validatePolicy(input);
-  if (policy.retries !== undefined || policy.retryDelayMs !== undefined || policy.timeoutMs !== undefined) {
+  if (Object.keys(policy).length > 0) {
     const current = await getSubscription(deps, tenant, id);
-    changes.policy = { ...current.policy, ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) };
+    changes.policy = { ...current.policy, ...policy };
   }
   if (input.disabled !== undefined) {
     changes.disabled = input.disabled;
@@ -146,18 +145,4 @@ export async function deleteSubscription(deps: SubscriptionDeps, tenant: string,
   validateId(id, "sub");
   if (!(await deps.store.delete(tenant, id))) throw notFound("id", "subscription", id);
   await deps.deliveries.dropForSubscription(tenant, id);
-}
-
-/** The policy a delivery to this subscription gets: its own settings over the server's defaults. */
-export function effectivePolicy(doc: SubscriptionDoc, defaults: DeliveryDefaults): DeliveryDefaults {
-  return withDefaults(doc.policy ?? {}, defaults);
-}
-
-/** A delivery policy: the settings given, the server's defaults for the rest. */
-export function withDefaults(policy: PolicyInput, defaults: DeliveryDefaults): DeliveryDefaults {
-  return {
-    retries: policy.retries ?? defaults.retries,
-    retryDelayMs: policy.retryDelayMs ?? defaults.retryDelayMs,
-    timeoutMs: policy.timeoutMs ?? defaults.timeoutMs,
-  };
 }

@@ -157,28 +157,3 @@ export function pageSize(requested: number, field = "page_size"): number {
   if (requested === 0) return LIMITS.pageSizeDefault;
   return Math.min(requested, LIMITS.pageSizeMax);
 }
-
-export const POLICY_LIMITS = {
-  retries: [0, 20],
-  retryDelayMs: [10, 3_600_000],
-  timeoutMs: [100, 300_000],
-} as const;
-
-export interface PolicyInput {
-  retries?: number | undefined;
-  retryDelayMs?: number | undefined;
-  timeoutMs?: number | undefined;
-}
-
-/** Checks the delivery policy fields that are set; unset ones stay unset. */
-export function validatePolicy(input: PolicyInput): PolicyInput {
-  const check = (value: number | undefined, field: string, [min, max]: readonly [number, number]) => {
-    if (value !== undefined && (value < min || value > max)) throw invalid(field, `${value} is outside ${min}..${max}`);
-    return value;
-  };
-  return {
-    retries: check(input.retries, "retries", POLICY_LIMITS.retries),
-    retryDelayMs: check(input.retryDelayMs, "retry_delay_ms", POLICY_LIMITS.retryDelayMs),
-    timeoutMs: check(input.timeoutMs, "timeout_ms", POLICY_LIMITS.timeoutMs),
-  };
-}

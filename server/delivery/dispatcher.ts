@@ -10,7 +10,7 @@ import type { MessageStore } from "../store/messages.js";
 import { deliveryHeaders } from "./headers.js";
 import type { AttemptResult, HttpSender } from "./http-sender.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
-import { nextDelayMs } from "./policy.js";
+import { classify } from "../domain/policy.js";
 import type { Preparation, PrepareAttempt } from "./prepare.js";
 
 export interface DispatcherOptions {
@@ -274,15 +274,14 @@ export class Dispatcher {
     result ??= notSent("not sent");
     const attempts = [...doc.attempts, attemptDoc(result)];
     const updatedAt = new Date();
-    const ok = result.statusCode >= 200 && result.statusCode < 300;
-    const gone = result.statusCode === 410;
-    const delay = ok || gone ? undefined : nextDelayMs(doc.policy, attempts.length, result.statusCode, result.retryAfter);
-    if (delay === undefined) {
-      if (gone && doc.subscriptionId) {
+    const verdict = classify(doc.policy, attempts.length, result);
+    if (verdict.outcome !== "retry") {
+      if (verdict.outcome === "failed" && verdict.gone && doc.subscriptionId) {
         await this.deps.onGone(doc).catch((err: unknown) => this.deps.log.warn("disabling a gone subscription failed", errorFields(err)));
       }
-      return this.record(item, { ...doc, url, attempts, updatedAt, status: ok ? "delivered" : "failed" });
+      return this.record(item, { ...doc, url, attempts, updatedAt, status: verdict.outcome });
     }
+    const delay = verdict.afterMs;
     const nextAttemptAt = new Date(updatedAt.getTime() + delay);
     const keep = delay < this.opts.holdRetriesUnderMs && !this.stopped;
     const next: DeliveryDoc = {

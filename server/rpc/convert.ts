@@ -10,10 +10,10 @@ import type { MessageDoc } from "../store/messages.js";
 import { SubscriptionSchema, type Subscription } from "../../sdk/gen/hookwire/v1/subscription_pb.js";
 import type { DeliveryDefaults } from "../config.js";
 import type { SubscriptionDoc } from "../store/subscriptions.js";
-import { effectivePolicy } from "../subscriptions.js";
+import { withDefaults } from "../domain/policy.js";
 
 export function subscriptionToProto(doc: SubscriptionDoc, defaults: DeliveryDefaults): Subscription {
-  const policy = effectivePolicy(doc, defaults);
+  const policy = withDefaults(doc.policy, defaults);
   return create(SubscriptionSchema, {
     id: doc._id,
     url: doc.url,

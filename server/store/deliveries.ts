@@ -2,7 +2,7 @@
 // hold a Trigger's deliveries until each has its first outcome, the queue holds deliveries waiting for a
 // retry (what the dispatcher claims from), the log holds finished deliveries for the log RPCs.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
-import type { RetryPolicy } from "../delivery/policy.js";
+import type { RetryPolicy } from "../domain/policy.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 import type { SecretBox } from "./secret-box.js";
 

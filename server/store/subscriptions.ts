@@ -1,6 +1,7 @@
 import type { Collection } from "mongodb";
 import { GroupCommit } from "./group-commit.js";
 import type { SecretBox } from "./secret-box.js";
+import type { PolicyOverrides } from "../domain/policy.js";
 
 export interface SubscriptionDoc {
   _id: string;
@@ -25,11 +26,6 @@ export interface PreviousSecret {
   expiresAt: Date;
 }
 
-export interface PolicyOverrides {
-  retries?: number | undefined;
-  retryDelayMs?: number | undefined;
-  timeoutMs?: number | undefined;
-}
 
 export type SubscriptionChanges = Partial<Pick<SubscriptionDoc, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets">>;
 
