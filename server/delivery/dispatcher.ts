@@ -11,6 +11,7 @@ import { deliveryHeaders } from "./headers.js";
 import type { AttemptResult, HttpSender } from "./http-sender.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 import { classify } from "../domain/policy.js";
+import { BodyCache } from "./body-cache.js";
 import type { Preparation, PrepareAttempt } from "./prepare.js";
 
 export interface DispatcherOptions {
@@ -23,6 +24,8 @@ export interface DispatcherOptions {
   maxInFlightPerEndpoint: number;
   /** Retries due sooner than this wait in memory; later ones are released to the store. */
   holdRetriesUnderMs: number;
+  /** Message bodies kept in memory for attempts to come (the rest are read again when an attempt starts). */
+  bodyCacheBytes: number;
 }
 
 export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
@@ -34,14 +37,15 @@ export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
   maxInFlight: 512,
   maxInFlightPerEndpoint: 32,
   holdRetriesUnderMs: 10_000,
+  bodyCacheBytes: 64 * 1024 * 1024,
 };
 
 /** A message no longer there after this long means its Trigger failed half-way and was never answered. */
 const ORPHAN_AGE_MS = 60_000;
 
+/** A delivery this process holds: no body (read when its attempt starts), so holding many costs little. */
 interface Held {
   doc: DeliveryDoc;
-  body: string;
   endpoint: string;
   timer: NodeJS.Timeout | undefined;
   /** The delivery has a queue row (else it lives in a batch row until its first outcome). */
@@ -77,7 +81,7 @@ export class Dispatcher {
   private readonly writer: OutcomeWriter;
   private readonly listeners = new Set<Listener>();
   private readonly finishWaiters = new Map<string, Array<(doc: DeliveryDoc) => void>>();
-  private readonly bodies = new Map<string, string>();
+  private readonly bodies: BodyCache;
   /** Per batch row: how many of its deliveries still wait for a stored first outcome. */
   private readonly batchWaiting = new Map<string, number>();
   private claimTimer: NodeJS.Timeout | undefined;
@@ -94,6 +98,7 @@ export class Dispatcher {
     private readonly opts: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
   ) {
     this.writer = new OutcomeWriter(deps.deliveries, deps.log, (written) => this.written(written));
+    this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);
   }
 
   start(): void {
@@ -108,11 +113,15 @@ export class Dispatcher {
 
   /**
    * Fast path: deliveries just stored, already leased to this process, start now. With a batch id
-   * they are stored only in that batch row; without, each has its queue row.
+   * they are stored only in that batch row; without, each has its queue row. A process that holds as
+   * many as it may (maxHeld) leaves them stored: their lease runs out and they are claimed like any
+   * other work. A batch is held whole or not at all, since its row goes once all it held are written.
    */
   submit(docs: DeliveryDoc[], body: string, batchId?: string): void {
+    if (this.stopped || this.held.size >= this.opts.maxHeld) return;
+    if (docs[0]) this.bodies.put(docs[0].messageId, body);
     if (batchId) this.batchWaiting.set(batchId, docs.length);
-    for (const doc of docs) this.hold(doc, body, batchId);
+    for (const doc of docs) this.hold(doc, batchId);
   }
 
   /** Calls the listener with each delivery after an attempt's outcome is stored. */
@@ -140,8 +149,8 @@ export class Dispatcher {
     });
   }
 
-  get stats(): { held: number; inFlight: number; unwritten: number } {
-    return { held: this.held.size, inFlight: this.inFlight, unwritten: this.writer.size };
+  get stats(): { held: number; inFlight: number; unwritten: number; cachedBodyBytes: number } {
+    return { held: this.held.size, inFlight: this.inFlight, unwritten: this.writer.size, cachedBodyBytes: this.bodies.size.bytes };
   }
 
   private written(outcomes: WrittenOutcome[]): void {
@@ -170,9 +179,9 @@ export class Dispatcher {
     }
   }
 
-  private hold(doc: DeliveryDoc, body: string, batchId?: string): void {
+  private hold(doc: DeliveryDoc, batchId?: string): void {
     if (this.stopped || this.held.has(doc._id)) return;
-    const item: Held = { doc, body, endpoint: new URL(doc.url).origin, timer: undefined, rowExists: !batchId, batchId };
+    const item: Held = { doc, endpoint: new URL(doc.url).origin, timer: undefined, rowExists: !batchId, batchId };
     this.held.set(doc._id, item);
     this.scheduleAttempt(item, doc.nextAttemptAt.getTime() - Date.now());
   }
@@ -250,20 +259,23 @@ export class Dispatcher {
 
   private async attempt(item: Held): Promise<void> {
     const doc = item.doc;
-    const prepared = await this.prepare(doc);
+    const [prepared, body] = await Promise.all([this.prepare(doc), this.bodies.get(doc.messageId).catch(() => undefined)]);
     const nowSeconds = Math.floor(Date.now() / 1000);
     let result: AttemptResult;
     let url = doc.url;
-    if (prepared.ok === true) {
+    if (body === undefined) {
+      // The store could not be read (the message exists: it was checked when the work was taken on).
+      result = notSent("not sent: the message body could not be read; will retry");
+    } else if (prepared.ok === true) {
       url = prepared.attempt.url;
       let headers: Record<string, string> | undefined;
       try {
-        headers = deliveryHeaders(doc.messageId, doc.event, item.body, prepared.attempt.secret, nowSeconds, prepared.attempt.previousSecrets);
+        headers = deliveryHeaders(doc.messageId, doc.event, body, prepared.attempt.secret, nowSeconds, prepared.attempt.previousSecrets);
       } catch (err) {
         result = notSent(`not sent: cannot sign: ${errorFields(err).error as string}`);
       }
       if (headers) {
-        result = await this.deps.sender.send(url, headers, item.body, doc.policy.timeoutMs, this.interrupt.signal);
+        result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.interrupt.signal);
         if (result.interrupted) return this.handBack(item);
       }
     } else if (prepared.ok === false) {
@@ -364,11 +376,16 @@ export class Dispatcher {
     }
   }
 
-  /** Loads the bodies of these messages that are not cached yet (one read by _id each). */
-  private async loadBodies(messageIds: string[]): Promise<void> {
-    const missing = [...new Set(messageIds)].filter((id) => !this.bodies.has(id));
-    const found = await Promise.all(missing.map((id) => this.deps.messages.byId(id)));
-    for (const m of found) if (m) this.rememberBody(m._id, m.body);
+  /** Which of these messages exist (their bodies read into the cache on the way, a few at a time). */
+  private async existingMessages(messageIds: string[]): Promise<Set<string>> {
+    const unique = [...new Set(messageIds)];
+    const found = new Set<string>();
+    for (let i = 0; i < unique.length; i += 32) {
+      const chunk = unique.slice(i, i + 32);
+      const bodies = await Promise.all(chunk.map((id) => this.bodies.get(id)));
+      chunk.forEach((id, j) => bodies[j] !== undefined && found.add(id));
+    }
+    return found;
   }
 
   /**
@@ -384,13 +401,12 @@ export class Dispatcher {
     this.deps.log.warn("dropping deliveries of a message that was never stored", { count });
   }
 
-  /** Claimed deliveries need their message body before they can be sent. */
+  /** Claimed deliveries are held if their message exists. */
   private async adopt(docs: DeliveryDoc[]): Promise<void> {
-    await this.loadBodies(docs.map((d) => d.messageId));
+    const messages = await this.existingMessages(docs.map((d) => d.messageId));
     const orphans: string[] = [];
     for (const doc of docs) {
-      const body = this.bodies.get(doc.messageId);
-      if (body !== undefined) this.hold(doc, body);
+      if (messages.has(doc.messageId)) this.hold(doc);
       else if (this.isOrphan(doc.createdAt)) orphans.push(doc._id);
     }
     if (orphans.length > 0) {
@@ -404,8 +420,7 @@ export class Dispatcher {
     let adopted = 0;
     for (const batch of batches) {
       if (this.batchWaiting.has(batch._id)) continue; // ours already: its lease had lapsed while we held it
-      await this.loadBodies([batch.messageId]);
-      const body = this.bodies.get(batch.messageId);
+      const body = await this.bodies.get(batch.messageId);
       if (body === undefined) {
         if (this.isOrphan(batch.createdAt)) {
           this.warnOrphans(batch.deliveries.length);
@@ -423,11 +438,6 @@ export class Dispatcher {
       adopted += rest.length;
     }
     return adopted;
-  }
-
-  private rememberBody(messageId: string, body: string): void {
-    this.bodies.set(messageId, body);
-    if (this.bodies.size > 1000) this.bodies.delete(this.bodies.keys().next().value!);
   }
 
   private async renew(): Promise<void> {
