@@ -39,8 +39,8 @@ const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 export const USER_AGENT = "Hookwire/0.1 (+webhook delivery)";
 
 export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
-  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys));
   const dispatcherOptions: DispatcherOptions = { ...DEFAULT_DISPATCHER_OPTIONS, ...config.dispatcher };
+  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), { leaseMs: dispatcherOptions.leaseMs });
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
     connectionsPerOrigin: dispatcherOptions.maxInFlightPerEndpoint,
@@ -48,10 +48,10 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   });
   const dispatcher = new Dispatcher(
     {
-      deliveries: store.deliveries,
+      queue: store.queue,
       messages: store.messages,
       sender,
-      prepare: attemptPreparer(store.subscriptions, store.deliveries),
+      prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
       log,
       async onGone(doc) {
         await store.subscriptions.update(doc.tenant, doc.subscriptionId, { disabled: true, disabledReason: "endpoint answered 410 Gone" }, new Date());
@@ -84,10 +84,12 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       router.service(
         WebhookService,
         webhookService({
-          subscriptions: { store: store.subscriptions, deliveries: store.deliveries, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery },
+          subscriptions: { store: store.subscriptions, queue: store.queue, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery },
           messages: {
             messages: store.messages,
-            deliveries: store.deliveries,
+            queue: store.queue,
+            log: store.log,
+            sendSecrets: store.sendSecrets,
             subscriptions: store.subscriptions,
             dispatcher,
             defaults: config.delivery,

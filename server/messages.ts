@@ -4,9 +4,7 @@ import type { DeliveryDefaults } from "./config.js";
 import type { Dispatcher } from "./delivery/dispatcher.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import { randomShard, type BatchDoc, type DeliveryDoc, type DeliveryState, type DeliveryStore } from "./store/deliveries.js";
-import type { MessageDoc, MessageStore } from "./store/messages.js";
-import type { SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
+import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, SendSecrets, Subscription, Subscriptions } from "./ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "./domain/policy.js";
 import { SECRET_PREFIX } from "../sdk/signature.js";
 import {
@@ -20,12 +18,12 @@ import {
   validateUrl,
 } from "./validation.js";
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
 export interface MessageDeps {
-  messages: MessageStore;
-  deliveries: DeliveryStore;
-  subscriptions: SubscriptionStore;
+  messages: Messages;
+  queue: DeliveryQueue;
+  log: DeliveryLog;
+  sendSecrets: SendSecrets;
+  subscriptions: Subscriptions;
   dispatcher: Dispatcher;
   defaults: DeliveryDefaults;
   maxPayloadBytes: number;
@@ -68,13 +66,12 @@ interface NewDelivery {
   policy: DeliveryDefaults;
 }
 
-function targetOf(sub: SubscriptionDoc, defaults: DeliveryDefaults): NewDelivery {
+function targetOf(sub: Subscription, defaults: DeliveryDefaults): NewDelivery {
   return { subscriptionId: sub._id, url: sub.url, policy: withDefaults(sub.policy, defaults) };
 }
 
-function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf?: string): DeliveryDoc[] {
+function newDeliveries(tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf?: string): Delivery[] {
   const now = new Date();
-  const leaseUntil = deps.dispatcher.leaseUntil(now.getTime());
   return targets.map((t) => ({
     _id: newId("dlv"),
     tenant,
@@ -88,49 +85,22 @@ function deliveryDocs(deps: MessageDeps, tenant: string, messageId: string, even
     createdAt: now,
     updatedAt: now,
     nextAttemptAt: now,
-    shard: randomShard(),
-    // Leased to this process, which dispatches them from memory at once; if it dies the lease runs out.
-    leaseOwner: deps.dispatcher.owner,
-    leaseUntil,
     ...(redeliveryOf ? { redeliveryOf } : {}),
   }));
 }
 
-/** A batch row stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
-const BATCH_DELIVERIES = 500;
-
 /**
- * Stores the deliveries (batch rows), then the message: the message insert is the commit point.
- * If it fails the caller gets an error, and deliveries without a message are dropped by the
- * dispatcher as never accepted. If it finds the id taken, the idempotency key was used before and
- * the new deliveries go.
+ * Stores the message and its deliveries, which this process then starts at once. If the message id
+ * is taken, the idempotency key was used before: answers that first message, and nothing new is kept.
  */
-async function store(deps: MessageDeps, message: MessageDoc, docs: DeliveryDoc[]): Promise<MessageDoc | undefined> {
-  // The deliveries go into batch rows (the fast path): each gets a queue row only if it needs a retry.
-  const batches: BatchDoc[] = [];
-  for (let i = 0; i < docs.length; i += BATCH_DELIVERIES) {
-    const chunk = docs.slice(i, i + BATCH_DELIVERIES);
-    const first = chunk[0]!;
-    batches.push({
-      _id: newId("bat"),
-      tenant: message.tenant,
-      messageId: message._id,
-      shard: randomShard(),
-      leaseOwner: first.leaseOwner,
-      leaseUntil: first.leaseUntil,
-      createdAt: first.createdAt,
-      deliveries: chunk,
-    });
-  }
-  await Promise.all(batches.map((b) => deps.deliveries.enqueueBatch(b)));
-  if (await deps.messages.insert(message)) {
-    for (const b of batches) deps.dispatcher.submit(b.deliveries, message.body, b._id);
+async function store(deps: MessageDeps, message: Message, deliveries: Delivery[]): Promise<Message | undefined> {
+  const res = await deps.queue.accept(message, deliveries);
+  if ("held" in res) {
+    deps.dispatcher.submit(res.held, message.body);
     return undefined;
   }
-  await deps.deliveries.dropBatches(batches.map((b) => b._id));
-  const existing = await deps.messages.byId(message._id);
-  if (!existing) throw new DomainError("unavailable", "idempotency_key: the first request with this key is still being stored; try again");
-  return existing;
+  if (!res.earlier) throw new DomainError("unavailable", "idempotency_key: the first request with this key is still being stored; try again");
+  return res.earlier;
 }
 
 export interface TriggerInput {
@@ -151,14 +121,13 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
   }
   const subs = (await deps.subscriptions.active(tenant)).filter((s) => eventMatches(s.events, event));
   const body = envelope(event, payload, new Date().toISOString());
-  const docs = deliveryDocs(
-    deps,
+  const docs = newDeliveries(
     tenant,
     messageId,
     event,
     subs.map((s) => targetOf(s, deps.defaults)),
   );
-  const message: MessageDoc = {
+  const message: Message = {
     _id: messageId,
     tenant,
     event,
@@ -187,7 +156,7 @@ export async function send(
   tenant: string,
   input: SendInput,
   signal: AbortSignal,
-): Promise<{ messageId: string; delivery: DeliveryDoc }> {
+): Promise<{ messageId: string; delivery: Delivery }> {
   const url = validateUrl(input.url, deps.allowPrivateUrls);
   const event = validateEventName(input.event, "payload.event");
   if (input.secret === "") throw invalid("secret", "is required to sign the request");
@@ -200,25 +169,25 @@ export async function send(
   const policy = withDefaults(validatePolicy(input), deps.defaults);
   const messageId = messageIdFor(tenant, input.idempotencyKey);
   const body = envelope(event, payload, timestamp);
-  const docs = deliveryDocs(deps, tenant, messageId, event, [{ subscriptionId: "", url, policy }]);
+  const docs = newDeliveries(tenant, messageId, event, [{ subscriptionId: "", url, policy }]);
   const doc = docs[0]!;
-  const message: MessageDoc = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
+  const message: Message = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
   const outcome = deps.dispatcher.finished(doc._id, signal);
   outcome.catch(() => undefined);
   // Before the commit point (the message insert), so an accepted Send can always be signed.
-  await deps.deliveries.keepSendSecret(tenant, doc._id, input.secret);
+  await deps.sendSecrets.keep(tenant, doc._id, input.secret);
   const earlier = await store(deps, message, docs);
   if (earlier) {
-    await deps.deliveries.dropSendSecrets([doc._id]);
+    await deps.sendSecrets.drop([doc._id]);
     // A repeated key: answer the first Send's delivery as it stands now.
-    const first = await deps.deliveries.list({ tenant, messageId, limit: 1 });
+    const first = await deps.log.list({ tenant, messageId, limit: 1 });
     if (!first[0]) throw notFound("idempotency_key", "delivery of message", messageId);
     return { messageId, delivery: first[0] };
   }
   return { messageId, delivery: await outcome };
 }
 
-export async function getMessage(deps: MessageDeps, tenant: string, id: string): Promise<MessageDoc> {
+export async function getMessage(deps: MessageDeps, tenant: string, id: string): Promise<Message> {
   validateId(id, "msg");
   const doc = await deps.messages.get(tenant, id);
   if (!doc) throw notFound("id", "message", id);
@@ -237,14 +206,14 @@ export async function listDeliveries(
   deps: MessageDeps,
   tenant: string,
   input: ListDeliveriesInput,
-): Promise<{ deliveries: DeliveryDoc[]; nextPageToken: string }> {
+): Promise<{ deliveries: Delivery[]; nextPageToken: string }> {
   if ((input.messageId === "") === (input.subscriptionId === "")) {
     throw invalid("message_id", "set exactly one of message_id and subscription_id");
   }
   if (input.messageId) validateId(input.messageId, "msg", "message_id");
   if (input.subscriptionId) validateId(input.subscriptionId, "sub", "subscription_id");
   const size = pageSize(input.pageSize);
-  const rows = await deps.deliveries.list({
+  const rows = await deps.log.list({
     tenant,
     messageId: input.messageId || undefined,
     subscriptionId: input.subscriptionId || undefined,
@@ -258,9 +227,9 @@ export async function listDeliveries(
 }
 
 /** A finished delivery's message, delivered again as a new delivery (to the subscription's current URL, signed with its current secret). */
-export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: string): Promise<DeliveryDoc> {
+export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: string): Promise<Delivery> {
   validateId(deliveryId, "dlv", "delivery_id");
-  const old = await deps.deliveries.get(tenant, deliveryId);
+  const old = await deps.log.get(tenant, deliveryId);
   if (!old) throw notFound("delivery_id", "delivery", deliveryId);
   if (old.status === "pending") throw new DomainError("failed_precondition", `delivery_id: delivery "${deliveryId}" is still pending`);
   const message = await deps.messages.get(tenant, old.messageId);
@@ -271,10 +240,9 @@ export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: s
       `delivery_id: delivery "${deliveryId}" was made by Send, whose secret is kept only until its delivery ends; call Send again`,
     );
   }
-  const sub: SubscriptionDoc | null = await deps.subscriptions.get(tenant, old.subscriptionId);
+  const sub: Subscription | null = await deps.subscriptions.get(tenant, old.subscriptionId);
   if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
-  const docs = deliveryDocs(deps, tenant, message._id, message.event, [targetOf(sub, deps.defaults)], old._id);
-  await deps.deliveries.enqueue(docs);
-  deps.dispatcher.submit(docs, message.body);
+  const docs = newDeliveries(tenant, message._id, message.event, [targetOf(sub, deps.defaults)], old._id);
+  deps.dispatcher.submit(await deps.queue.add(docs), message.body);
   return docs[0]!;
 }

@@ -2,10 +2,9 @@
 import { generateSecret } from "../sdk/signature.js";
 import { invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import type { PreviousSecret, SubscriptionChanges, SubscriptionDoc, SubscriptionStore } from "./store/subscriptions.js";
+import type { DeliveryQueue, PreviousSecret, Subscription, SubscriptionChanges, Subscriptions } from "./ports.js";
 import type { DeliveryDefaults } from "./config.js";
 import { validatePolicy, type PolicyOverrides } from "./domain/policy.js";
-import type { DeliveryStore } from "./store/deliveries.js";
 import {
   pageSize,
   validateDescription,
@@ -16,8 +15,8 @@ import {
 } from "./validation.js";
 
 export interface SubscriptionDeps {
-  store: SubscriptionStore;
-  deliveries: DeliveryStore;
+  store: Subscriptions;
+  queue: DeliveryQueue;
   allowPrivateUrls: boolean;
   delivery: DeliveryDefaults;
 }
@@ -33,14 +32,14 @@ export async function registerSubscription(
   deps: SubscriptionDeps,
   tenant: string,
   input: RegisterInput,
-): Promise<{ subscription: SubscriptionDoc; secret: string }> {
+): Promise<{ subscription: Subscription; secret: string }> {
   const url = validateUrl(input.url, deps.allowPrivateUrls);
   const events = validateEventFilters(input.events);
   const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
   const description = validateDescription(input.description);
   const policy = validatePolicy(input);
   const now = new Date();
-  const doc: SubscriptionDoc = {
+  const doc: Subscription = {
     _id: newId("sub"),
     tenant,
     url,
@@ -58,7 +57,7 @@ export async function registerSubscription(
 }
 
 /** `field` names the request field that carried the id, for the error message. */
-export async function getSubscription(deps: SubscriptionDeps, tenant: string, id: string, field = "id"): Promise<SubscriptionDoc> {
+export async function getSubscription(deps: SubscriptionDeps, tenant: string, id: string, field = "id"): Promise<Subscription> {
   validateId(id, "sub", field);
   const doc = await deps.store.get(tenant, id);
   if (!doc) throw notFound(field, "subscription", id);
@@ -70,7 +69,7 @@ export async function listSubscriptions(
   tenant: string,
   requestedPageSize: number,
   pageToken: string,
-): Promise<{ subscriptions: SubscriptionDoc[]; nextPageToken: string }> {
+): Promise<{ subscriptions: Subscription[]; nextPageToken: string }> {
   const size = pageSize(requestedPageSize);
   const after = decodePageToken(pageToken, "sub");
   // One extra row tells whether another page exists without a count query.
@@ -92,7 +91,7 @@ export async function updateSubscription(
   tenant: string,
   id: string,
   input: UpdateInput,
-): Promise<SubscriptionDoc> {
+): Promise<Subscription> {
   validateId(id, "sub");
   const changes: SubscriptionChanges = {};
   if (input.url !== undefined) changes.url = validateUrl(input.url, deps.allowPrivateUrls);
@@ -120,7 +119,7 @@ export async function rotateSecret(
   tenant: string,
   id: string,
   input: { secret: string; previousSecretTtlSeconds: bigint },
-): Promise<{ subscription: SubscriptionDoc; secret: string }> {
+): Promise<{ subscription: Subscription; secret: string }> {
   validateId(id, "sub");
   const ttl = input.previousSecretTtlSeconds;
   if (ttl < 0n || ttl > BigInt(PREVIOUS_SECRET_TTL.maxSeconds)) {
@@ -144,5 +143,5 @@ export function activePreviousSecrets(doc: { previousSecrets?: PreviousSecret[] 
 export async function deleteSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<void> {
   validateId(id, "sub");
   if (!(await deps.store.delete(tenant, id))) throw notFound("id", "subscription", id);
-  await deps.deliveries.dropForSubscription(tenant, id);
+  await deps.queue.dropForSubscription(tenant, id);
 }

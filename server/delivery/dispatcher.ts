@@ -1,15 +1,10 @@
 // The dispatcher: holds leased deliveries in memory, runs their attempts under per-endpoint and total
 // concurrency limits, schedules retries, and claims due work from the store (retries released to the
 // store, takeovers of expired leases, work of a restarted process).
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { errorFields, type Logger } from "../log.js";
-import type { BatchDoc, DeliveryDoc, DeliveryStore } from "../store/deliveries.js";
-import { UNLEASED } from "../store/deliveries.js";
-import type { MessageStore } from "../store/messages.js";
+import type { Delivery, DeliveryQueue, HeldDelivery, Messages } from "../ports.js";
 import { deliveryHeaders } from "./headers.js";
 import type { AttemptResult, HttpSender } from "./http-sender.js";
-import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 import { classify } from "../domain/policy.js";
 import { BodyCache } from "./body-cache.js";
 import type { Preparation, PrepareAttempt } from "./prepare.js";
@@ -45,12 +40,11 @@ const ORPHAN_AGE_MS = 60_000;
 
 /** A delivery this process holds: no body (read when its attempt starts), so holding many costs little. */
 interface Held {
-  doc: DeliveryDoc;
+  /** The queue's handle, through which every new state is recorded. */
+  item: HeldDelivery;
+  doc: Delivery;
   endpoint: string;
   timer: NodeJS.Timeout | undefined;
-  /** The delivery has a queue row (else it lives in a batch row until its first outcome). */
-  rowExists: boolean;
-  batchId: string | undefined;
 }
 
 interface Endpoint {
@@ -59,35 +53,30 @@ interface Endpoint {
 }
 
 export interface DispatcherDeps {
-  deliveries: DeliveryStore;
-  messages: MessageStore;
+  queue: DeliveryQueue;
+  messages: Messages;
   sender: HttpSender;
   /** The current URL and secrets for an attempt about to start. */
   prepare: PrepareAttempt;
   log: Logger;
   /** Called once an endpoint answers 410 Gone. */
-  onGone(doc: DeliveryDoc): Promise<void>;
+  onGone(doc: Delivery): Promise<void>;
 }
 
-type Listener = (doc: DeliveryDoc) => void;
+type Listener = (doc: Delivery) => void;
 
 export class Dispatcher {
-  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private readonly held = new Map<string, Held>();
   private readonly endpoints = new Map<string, Endpoint>();
   /** Endpoints with waiting work that could not start because the total limit was reached. */
   private readonly blocked = new Set<string>();
   private inFlight = 0;
-  private readonly writer: OutcomeWriter;
   private readonly listeners = new Set<Listener>();
-  private readonly finishWaiters = new Map<string, Array<(doc: DeliveryDoc) => void>>();
+  private readonly finishWaiters = new Map<string, Array<(doc: Delivery) => void>>();
   private readonly bodies: BodyCache;
-  /** Per batch row: how many of its deliveries still wait for a stored first outcome. */
-  private readonly batchWaiting = new Map<string, number>();
   private claimTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private claiming = false;
-  private lastBatchClaim = 0;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
   /** Aborts the attempts still in flight when the shutdown grace runs out. */
@@ -97,7 +86,6 @@ export class Dispatcher {
     private readonly deps: DispatcherDeps,
     private readonly opts: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
   ) {
-    this.writer = new OutcomeWriter(deps.deliveries, deps.log, (written) => this.written(written));
     this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);
   }
 
@@ -106,22 +94,22 @@ export class Dispatcher {
     this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.opts.leaseMs / 3)));
   }
 
-  /** The lease a new delivery gets when the accepting process dispatches it itself. */
-  leaseUntil(now = Date.now()): Date {
-    return new Date(now + this.opts.leaseMs);
+  /** Names this process's hold on work in the store. */
+  get owner(): string {
+    return this.deps.queue.holder;
   }
 
   /**
-   * Fast path: deliveries just stored, already leased to this process, start now. With a batch id
-   * they are stored only in that batch row; without, each has its queue row. A process that holds as
-   * many as it may (maxHeld) leaves them stored: their lease runs out and they are claimed like any
-   * other work. A batch is held whole or not at all, since its row goes once all it held are written.
+   * Fast path: deliveries just accepted, held by this process, start now. A process that holds as
+   * many as it may (maxHeld) releases them: their hold runs out and they are taken like any other work.
    */
-  submit(docs: DeliveryDoc[], body: string, batchId?: string): void {
-    if (this.stopped || this.held.size >= this.opts.maxHeld) return;
-    if (docs[0]) this.bodies.put(docs[0].messageId, body);
-    if (batchId) this.batchWaiting.set(batchId, docs.length);
-    for (const doc of docs) this.hold(doc, batchId);
+  submit(items: HeldDelivery[], body: string): void {
+    if (this.stopped || this.held.size >= this.opts.maxHeld) {
+      this.deps.queue.release(items).catch((err: unknown) => this.deps.log.warn("releasing deliveries failed; their hold runs out", errorFields(err)));
+      return;
+    }
+    if (items[0]) this.bodies.put(items[0].delivery.messageId, body);
+    for (const item of items) this.hold(item);
   }
 
   /** Calls the listener with each delivery after an attempt's outcome is stored. */
@@ -131,10 +119,10 @@ export class Dispatcher {
   }
 
   /** Resolves with the delivery once it is delivered or failed and that is stored. */
-  finished(id: string, signal?: AbortSignal): Promise<DeliveryDoc> {
+  finished(id: string, signal?: AbortSignal): Promise<Delivery> {
     return new Promise((resolveDone, reject) => {
       const list = this.finishWaiters.get(id) ?? [];
-      const done = (doc: DeliveryDoc) => {
+      const done = (doc: Delivery) => {
         signal?.removeEventListener("abort", onAbort);
         resolveDone(doc);
       };
@@ -150,40 +138,27 @@ export class Dispatcher {
   }
 
   get stats(): { held: number; inFlight: number; unwritten: number; cachedBodyBytes: number } {
-    return { held: this.held.size, inFlight: this.inFlight, unwritten: this.writer.size, cachedBodyBytes: this.bodies.size.bytes };
+    return { held: this.held.size, inFlight: this.inFlight, unwritten: this.deps.queue.unwritten, cachedBodyBytes: this.bodies.size.bytes };
   }
 
-  private written(outcomes: WrittenOutcome[]): void {
-    for (const o of outcomes) {
-      if (!o.batchId) continue;
-      const left = (this.batchWaiting.get(o.batchId) ?? 1) - 1;
-      if (left > 0) this.batchWaiting.set(o.batchId, left);
-      else {
-        this.batchWaiting.delete(o.batchId);
-        this.writer.batchDone(o.batchId);
-      }
-    }
-    this.announce(outcomes.map((o) => o.doc));
-  }
-
-  private announce(docs: DeliveryDoc[]): void {
-    for (const doc of docs) {
-      for (const l of this.listeners) l(doc);
-      if (doc.status !== "pending") {
-        const waiters = this.finishWaiters.get(doc._id);
-        if (waiters) {
-          this.finishWaiters.delete(doc._id);
-          for (const w of waiters) w(doc);
-        }
+  /** Tells watchers and Send waiters about a state once it is stored. */
+  private announce(doc: Delivery): void {
+    for (const l of this.listeners) l(doc);
+    if (doc.status !== "pending") {
+      const waiters = this.finishWaiters.get(doc._id);
+      if (waiters) {
+        this.finishWaiters.delete(doc._id);
+        for (const w of waiters) w(doc);
       }
     }
   }
 
-  private hold(doc: DeliveryDoc, batchId?: string): void {
+  private hold(item: HeldDelivery): void {
+    const doc = item.delivery;
     if (this.stopped || this.held.has(doc._id)) return;
-    const item: Held = { doc, endpoint: new URL(doc.url).origin, timer: undefined, rowExists: !batchId, batchId };
-    this.held.set(doc._id, item);
-    this.scheduleAttempt(item, doc.nextAttemptAt.getTime() - Date.now());
+    const held: Held = { item, doc, endpoint: new URL(doc.url).origin, timer: undefined };
+    this.held.set(doc._id, held);
+    this.scheduleAttempt(held, doc.nextAttemptAt.getTime() - Date.now());
   }
 
   private scheduleAttempt(item: Held, delayMs: number): void {
@@ -249,7 +224,7 @@ export class Dispatcher {
   }
 
   /** What the attempt needs; a store error counts as a failed attempt (retried), not as a reason to give up. */
-  private async prepare(doc: DeliveryDoc): Promise<Preparation | { ok: "error"; error: string }> {
+  private async prepare(doc: Delivery): Promise<Preparation | { ok: "error"; error: string }> {
     try {
       return await this.deps.prepare(doc);
     } catch (err) {
@@ -296,16 +271,8 @@ export class Dispatcher {
     const delay = verdict.afterMs;
     const nextAttemptAt = new Date(updatedAt.getTime() + delay);
     const keep = delay < this.opts.holdRetriesUnderMs && !this.stopped;
-    const next: DeliveryDoc = {
-      ...doc,
-      url,
-      attempts,
-      updatedAt,
-      nextAttemptAt,
-      leaseOwner: keep ? this.owner : "",
-      leaseUntil: keep ? new Date(nextAttemptAt.getTime() + this.opts.leaseMs) : UNLEASED,
-    };
-    this.record(item, next);
+    const next: Delivery = { ...doc, url, attempts, updatedAt, nextAttemptAt };
+    this.record(item, next, keep);
     if (keep) {
       item.doc = next;
       this.scheduleAttempt(item, delay);
@@ -315,23 +282,20 @@ export class Dispatcher {
     }
   }
 
-  /** Stores a new state of the delivery; a finished one leaves memory. */
-  private record(item: Held, next: DeliveryDoc): void {
+  /** Stores a new state of the delivery (announced once stored); a finished one leaves memory. */
+  private record(held: Held, next: Delivery, keep = false): void {
     if (next.status !== "pending") this.held.delete(next._id);
-    this.writer.add(next, item.rowExists, item.batchId);
-    // From its first outcome on, the delivery has a row of its own (queue or log); its batch can go.
-    item.rowExists = true;
-    item.batchId = undefined;
+    void this.deps.queue.record(held.item, next, keep).then(() => this.announce(next));
   }
 
   /**
    * An attempt cut off by shutdown is not the receiver's failure: no attempt is counted, and the
    * delivery is stored due now and unleased, for any process to take at once.
    */
-  private handBack(item: Held): void {
-    this.held.delete(item.doc._id);
+  private handBack(held: Held): void {
+    this.held.delete(held.doc._id);
     const now = new Date();
-    this.record(item, { ...item.doc, updatedAt: now, nextAttemptAt: now, leaseOwner: "", leaseUntil: UNLEASED });
+    this.record(held, { ...held.doc, updatedAt: now, nextAttemptAt: now });
   }
 
   private scheduleClaim(delayMs: number): void {
@@ -355,19 +319,10 @@ export class Dispatcher {
     try {
       const room = Math.min(this.opts.claimBatch, this.opts.maxHeld - this.held.size);
       if (room <= 0) return;
-      const now = new Date();
-      const docs = await this.deps.deliveries.claimDue(this.owner, now, this.leaseUntil(now.getTime()), room);
-      await this.adopt(docs);
-      // Batches are only taken over after a lease expires, so they are looked at less often than retries:
-      // each look reads every batch row in flight.
-      let batches: BatchDoc[] = [];
-      if (now.getTime() - this.lastBatchClaim >= Math.max(this.opts.pollMs, this.opts.leaseMs / 4)) {
-        this.lastBatchClaim = now.getTime();
-        batches = await this.deps.deliveries.claimBatches(this.owner, now, this.leaseUntil(now.getTime()), Math.max(1, Math.floor((room - docs.length) / 10)));
-      }
-      const fromBatches = await this.adoptBatches(batches);
-      full = docs.length >= room || batches.length > 0;
-      if (docs.length + fromBatches > 0) this.deps.log.debug("claimed due deliveries", { claimed: docs.length + fromBatches, held: this.held.size });
+      const taken = await this.deps.queue.takeDue(new Date(), room);
+      const held = await this.adopt(taken);
+      full = taken.length >= room;
+      if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.held.size });
     } catch (err) {
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
     } finally {
@@ -401,49 +356,34 @@ export class Dispatcher {
     this.deps.log.warn("dropping deliveries of a message that was never stored", { count });
   }
 
-  /** Claimed deliveries are held if their message exists. */
-  private async adopt(docs: DeliveryDoc[]): Promise<void> {
-    const messages = await this.existingMessages(docs.map((d) => d.messageId));
-    const orphans: string[] = [];
-    for (const doc of docs) {
-      if (messages.has(doc.messageId)) this.hold(doc);
-      else if (this.isOrphan(doc.createdAt)) orphans.push(doc._id);
+  /**
+   * Taken deliveries are held if their message exists. Orphans go; young ones whose message may still
+   * be on its way are released, to be taken again once their hold runs out. Answers how many are held.
+   */
+  private async adopt(taken: HeldDelivery[]): Promise<number> {
+    const messages = await this.existingMessages(taken.map((t) => t.delivery.messageId));
+    const orphans: HeldDelivery[] = [];
+    const later: HeldDelivery[] = [];
+    let held = 0;
+    for (const item of taken) {
+      const doc = item.delivery;
+      if (messages.has(doc.messageId)) {
+        this.hold(item);
+        held++;
+      } else (this.isOrphan(doc.createdAt) ? orphans : later).push(item);
     }
     if (orphans.length > 0) {
       this.warnOrphans(orphans.length);
-      await this.deps.deliveries.dropIds(orphans);
+      await this.deps.queue.drop(orphans);
     }
-  }
-
-  /** Batches of a process that stopped renewing them: their deliveries that have no row of their own yet. */
-  private async adoptBatches(batches: BatchDoc[]): Promise<number> {
-    let adopted = 0;
-    for (const batch of batches) {
-      if (this.batchWaiting.has(batch._id)) continue; // ours already: its lease had lapsed while we held it
-      const body = await this.bodies.get(batch.messageId);
-      if (body === undefined) {
-        if (this.isOrphan(batch.createdAt)) {
-          this.warnOrphans(batch.deliveries.length);
-          await this.deps.deliveries.dropBatches([batch._id]);
-        }
-        continue;
-      }
-      const done = await this.deps.deliveries.existing(batch.deliveries.map((d) => d._id));
-      const rest = batch.deliveries.filter((d) => !done.has(d._id) && !this.held.has(d._id));
-      if (rest.length === 0) {
-        if (!this.batchWaiting.has(batch._id)) this.writer.batchDone(batch._id);
-        continue;
-      }
-      this.submit(rest.map((d) => ({ ...d, leaseOwner: this.owner, leaseUntil: batch.leaseUntil })), body, batch._id);
-      adopted += rest.length;
-    }
-    return adopted;
+    if (later.length > 0) await this.deps.queue.release(later);
+    return held;
   }
 
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
     try {
-      await this.deps.deliveries.renew(this.owner, [...this.batchWaiting.keys()], this.leaseUntil());
+      await this.deps.queue.renew();
     } catch (err) {
       this.deps.log.warn("renewing delivery leases failed", errorFields(err));
     }
@@ -467,8 +407,8 @@ export class Dispatcher {
       this.interrupt.abort();
       await Promise.all(this.running);
     }
-    await this.writer.drain(Date.now() + 5000);
-    await this.deps.deliveries.releaseAll(this.owner).catch(() => undefined);
+    await this.deps.queue.flush(Date.now() + 5000);
+    await this.deps.queue.releaseAll().catch(() => undefined);
     await this.deps.sender.destroy();
   }
 }

@@ -1,9 +1,7 @@
 // An attempt is prepared when it starts, from what holds now: the subscription's current URL and
 // secrets (it may have been disabled or deleted since the Trigger), or a pending Send's kept secret.
 // Delivery rows carry no secret, so this is the only way an attempt gets one.
-import type { DeliveryDoc, DeliveryStore } from "../store/deliveries.js";
-import { SecretBoxError } from "../store/secret-box.js";
-import type { SubscriptionStore } from "../store/subscriptions.js";
+import { SecretUnreadableError, type Delivery, type SendSecrets, type Subscriptions } from "../ports.js";
 import { activePreviousSecrets } from "../subscriptions.js";
 
 export interface PreparedAttempt {
@@ -16,15 +14,15 @@ export interface PreparedAttempt {
 /** Either what the attempt needs, or why it cannot be made at all (the delivery then ends failed). */
 export type Preparation = { ok: true; attempt: PreparedAttempt } | { ok: false; reason: string };
 
-export type PrepareAttempt = (doc: DeliveryDoc) => Promise<Preparation>;
+export type PrepareAttempt = (doc: Delivery) => Promise<Preparation>;
 
 /** Store errors are thrown (the attempt is retried later); a missing target is an answer. */
-export function attemptPreparer(subscriptions: SubscriptionStore, deliveries: DeliveryStore): PrepareAttempt {
+export function attemptPreparer(subscriptions: Subscriptions, sendSecrets: SendSecrets): PrepareAttempt {
   const refuse = (reason: string): Preparation => ({ ok: false, reason });
   return async (doc) => {
     try {
       if (doc.subscriptionId === "") {
-        const secret = await deliveries.sendSecret(doc.tenant, doc._id);
+        const secret = await sendSecrets.get(doc.tenant, doc._id);
         if (secret === undefined) return refuse("not sent: the secret of this Send is no longer kept");
         return { ok: true, attempt: { url: doc.url, secret, previousSecrets: [] } };
       }
@@ -37,7 +35,7 @@ export function attemptPreparer(subscriptions: SubscriptionStore, deliveries: De
       if (!current) return refuse("not sent: the subscription was deleted");
       return refuse(`not sent: the subscription is disabled${current.disabledReason ? ` (${current.disabledReason})` : ""}`);
     } catch (err) {
-      if (err instanceof SecretBoxError) return refuse(`not sent: ${err.message}`);
+      if (err instanceof SecretUnreadableError) return refuse(`not sent: ${err.message}`);
       throw err;
     }
   };

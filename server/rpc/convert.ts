@@ -1,15 +1,14 @@
 // Domain documents as protobuf messages.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
-import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery, type Message } from "../../sdk/gen/hookwire/v1/delivery_pb.js";
+import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery as DeliveryProto, type Message as MessageProto } from "../../sdk/gen/hookwire/v1/delivery_pb.js";
 import { PayloadError, valueFromJson, valueToJsonText } from "../../sdk/payload.js";
 import { invalid } from "../errors.js";
 import { LIMITS } from "../validation.js";
-import type { DeliveryDoc, DeliveryState } from "../store/deliveries.js";
-import type { MessageDoc } from "../store/messages.js";
+import type { Delivery, DeliveryState, Message } from "../ports.js";
 import { SubscriptionSchema, type Subscription } from "../../sdk/gen/hookwire/v1/subscription_pb.js";
 import type { DeliveryDefaults } from "../config.js";
-import type { SubscriptionDoc } from "../store/subscriptions.js";
+import type { Subscription as SubscriptionDoc } from "../ports.js";
 import { withDefaults } from "../domain/policy.js";
 
 export function subscriptionToProto(doc: SubscriptionDoc, defaults: DeliveryDefaults): Subscription {
@@ -50,7 +49,7 @@ export function deliveryStateFromProto(status: DeliveryStatus): DeliveryState | 
   }
 }
 
-export function deliveryToProto(doc: DeliveryDoc): Delivery {
+export function deliveryToProto(doc: Delivery): DeliveryProto {
   return create(DeliverySchema, {
     id: doc._id,
     messageId: doc.messageId,
@@ -72,7 +71,7 @@ export function deliveryToProto(doc: DeliveryDoc): Delivery {
   });
 }
 
-export function messageToProto(doc: MessageDoc): Message {
+export function messageToProto(doc: Message): MessageProto {
   // JSON.parse keeps a "__proto__" key as an own property, which valueFromJson carries over.
   const env = JSON.parse(doc.body) as { payload: unknown; timestamp: string };
   return create(MessageSchema, {

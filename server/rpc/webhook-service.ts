@@ -6,7 +6,7 @@ import type { Dispatcher } from "../delivery/dispatcher.js";
 import { DomainError, invalid } from "../errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../messages.js";
 import { signBody, verifyBody } from "../signatures.js";
-import type { DeliveryDoc } from "../store/deliveries.js";
+import type { Delivery } from "../ports.js";
 import {
   deleteSubscription,
   getSubscription,
@@ -36,7 +36,7 @@ async function* watchStream(
   signal: AbortSignal,
   maxBuffered: number,
 ): AsyncGenerator<WatchDeliveriesResponse> {
-  const buffer: DeliveryDoc[] = [];
+  const buffer: Delivery[] = [];
   let wake: (() => void) | undefined;
   let overflow = false;
   const unwatch = dispatcher.watch((doc) => {

@@ -2,35 +2,12 @@
 // hold a Trigger's deliveries until each has its first outcome, the queue holds deliveries waiting for a
 // retry (what the dispatcher claims from), the log holds finished deliveries for the log RPCs.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
-import type { RetryPolicy } from "../domain/policy.js";
+import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 import type { SecretBox } from "./secret-box.js";
 
-export type DeliveryState = "pending" | "delivered" | "failed";
-
-export interface AttemptDoc {
-  at: Date;
-  durationMs: number;
-  statusCode: number;
-  excerpt: string;
-  error: string;
-}
-
-export interface DeliveryDoc {
-  _id: string;
-  tenant: string;
-  messageId: string;
-  /** Empty for deliveries made by Send. */
-  subscriptionId: string;
-  /** Where the latest attempt went (a subscription's URL is read again for every attempt). No secret is kept here. */
-  url: string;
-  event: string;
-  policy: RetryPolicy;
-  status: DeliveryState;
-  attempts: AttemptDoc[];
-  createdAt: Date;
-  updatedAt: Date;
-  nextAttemptAt: Date;
+/** A delivery as stored: with the fields that let a process hold it and others take it over. */
+export interface DeliveryDoc extends Delivery {
   /** A random number below SHARDS: lets a claim take a part of a large backlog without listing ids. */
   shard: number;
   /** Process that holds the delivery until leaseUntil; an expired lease lets any process take it. */
@@ -38,8 +15,6 @@ export interface DeliveryDoc {
   leaseUntil: Date;
   /** Set by a claim, to read back what the claim won. */
   claimToken?: string;
-  /** Set when Redeliver made this delivery. */
-  redeliveryOf?: string;
 }
 
 export const UNLEASED = new Date(0);
@@ -88,14 +63,6 @@ interface MetaDoc {
 
 const sendSecretContext = (tenant: string, deliveryId: string) => `send:${tenant}:${deliveryId}`;
 
-export interface DeliveryQuery {
-  tenant: string;
-  messageId?: string | undefined;
-  subscriptionId?: string | undefined;
-  status?: DeliveryState | undefined;
-  afterId?: string | undefined;
-  limit: number;
-}
 
 /**
  * Leases rows matching `due`, about `limit` of them: with no more due than that, all of them; with a
@@ -256,6 +223,15 @@ export class DeliveryStore {
   async renew(owner: string, batchIds: string[], leaseUntil: Date): Promise<void> {
     await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
     if (batchIds.length > 0) await this.batches.updateMany({ _id: { $in: batchIds }, leaseOwner: owner }, { $set: { leaseUntil } });
+  }
+
+  /**
+   * Stops holding these queue rows (they are not renewed): any process may take them once their lease
+   * ends. By _id alone, the one filter FerretDB looks up without a scan; the caller holds them.
+   */
+  async disown(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.queue.bulkWrite(ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { leaseOwner: "" } } } })), { ordered: false });
   }
 
   /** Hands back every delivery this process holds, for any process to take at once. */

@@ -1,18 +1,11 @@
 import type { Collection } from "mongodb";
+import type { Message, Messages } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 
-export interface MessageDoc {
-  _id: string;
-  tenant: string;
-  event: string;
-  /** The JSON envelope exactly as delivered; user JSON stays a string, never document keys. */
-  body: string;
-  idempotencyKey: string;
-  deliveries: number;
-  createdAt: Date;
-}
+/** Stored as the port's Message, field for field. */
+export type MessageDoc = Message;
 
-export class MessageStore {
+export class MessageStore implements Messages {
   private readonly inserts: GroupCommit<MessageDoc, boolean>;
 
   constructor(private readonly col: Collection<MessageDoc>) {

@@ -1,8 +1,10 @@
-// The only module that opens MongoDB; everything else gets collections from here.
+// The only module that opens MongoDB: the ports of server/ports.ts on its collections.
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../log.js";
+import type { DeliveryLog, DeliveryQueue, Messages, SendSecrets } from "../ports.js";
 import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
+import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
 import type { SecretBox } from "./secret-box.js";
 import { SubscriptionStore } from "./subscriptions.js";
 
@@ -10,15 +12,17 @@ export interface Store {
   client: MongoClient;
   db: Db;
   subscriptions: SubscriptionStore;
-  messages: MessageStore;
-  deliveries: DeliveryStore;
+  messages: Messages;
+  queue: DeliveryQueue;
+  log: DeliveryLog;
+  sendSecrets: SendSecrets;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /** `box` seals the secrets the store keeps (subscriptions' and pending Sends'). */
-export async function openStore(uri: string, database: string, log: Logger, box: SecretBox): Promise<Store> {
+export async function openStore(uri: string, database: string, log: Logger, box: SecretBox, queueOptions: QueueOptions): Promise<Store> {
   // A short server selection timeout turns an unreachable database into a prompt UNAVAILABLE
   // instead of an RPC that hangs for the driver's default 30 s.
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: "hookwire" });
@@ -46,7 +50,13 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     db,
     subscriptions,
     messages,
-    deliveries,
+    queue: new StoredDeliveryQueue(deliveries, messages, log, queueOptions),
+    log: deliveries,
+    sendSecrets: {
+      keep: (tenant, id, secret) => deliveries.keepSendSecret(tenant, id, secret),
+      get: (tenant, id) => deliveries.sendSecret(tenant, id),
+      drop: (ids) => deliveries.dropSendSecrets(ids),
+    },
     async ping() {
       try {
         await db.command({ ping: 1 }, { timeoutMS: 2000 });

@@ -1,13 +1,14 @@
 // Secrets at rest: AES-256-GCM under a key the database never sees. Each sealed value names the key
 // that sealed it, so a key can be rotated: the first configured key seals, every configured key opens.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { SecretUnreadableError } from "../ports.js";
 
 const PREFIX = "hwenc:v1:";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 export const ENCRYPTION_KEY_BYTES = 32;
 
-export class SecretBoxError extends Error {
+export class SecretBoxError extends SecretUnreadableError {
   override name = "SecretBoxError";
 }
 

@@ -1,33 +1,10 @@
 import type { Collection } from "mongodb";
 import { GroupCommit } from "./group-commit.js";
 import type { SecretBox } from "./secret-box.js";
-import type { PolicyOverrides } from "../domain/policy.js";
+import type { Subscription, SubscriptionChanges, Subscriptions } from "../ports.js";
 
-export interface SubscriptionDoc {
-  _id: string;
-  tenant: string;
-  url: string;
-  events: string[];
-  /** Kept to sign deliveries (sealed at rest by the store); never logged, returned only on creation. */
-  secret: string;
-  description: string;
-  createdAt: Date;
-  updatedAt: Date;
-  disabled: boolean;
-  disabledReason: string;
-  /** This subscription's own delivery policy; what is unset falls back to the server's defaults. */
-  policy: PolicyOverrides;
-  /** Secrets replaced by RotateSecret that still sign deliveries until they expire. */
-  previousSecrets?: PreviousSecret[];
-}
-
-export interface PreviousSecret {
-  secret: string;
-  expiresAt: Date;
-}
-
-
-export type SubscriptionChanges = Partial<Pick<SubscriptionDoc, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets">>;
+/** Stored as the port's Subscription, field for field, its secrets sealed. */
+export type SubscriptionDoc = Subscription;
 
 interface TenantDoc {
   _id: string;
@@ -38,7 +15,7 @@ interface TenantDoc {
 /** Where a subscription's secrets are bound when sealed: a sealed value does not open in another record. */
 const sealContext = (doc: { tenant: string; _id: string }) => `subscription:${doc.tenant}:${doc._id}`;
 
-export class SubscriptionStore {
+export class SubscriptionStore implements Subscriptions {
   /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
   private readonly cache = new Map<string, { version: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
 

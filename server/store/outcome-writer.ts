@@ -2,11 +2,12 @@
 // A failed write keeps its batch and tries again, so no outcome is dropped while the process lives.
 import type { Logger } from "../log.js";
 import { errorFields } from "../log.js";
-import type { DeliveryDoc, DeliveryStore, Outcome } from "../store/deliveries.js";
+import type { DeliveryDoc, DeliveryStore, Outcome } from "./deliveries.js";
 
-/** An outcome, and the batch row it was waiting in until this first outcome (if it was). */
+/** An outcome, the batch row it was waiting in until this first outcome (if it was), and who waits for it to be stored. */
 export interface WrittenOutcome extends Outcome {
   batchId?: string | undefined;
+  stored: Array<() => void>;
 }
 
 export class OutcomeWriter {
@@ -25,9 +26,12 @@ export class OutcomeWriter {
     private readonly delayMs = 5,
   ) {}
 
-  add(doc: DeliveryDoc, rowExists: boolean, batchId?: string): void {
-    this.merge({ doc, rowExists, batchId });
-    this.scheduleOrFlush();
+  /** Resolves once this state (or a newer one of the same delivery) is stored. */
+  add(doc: DeliveryDoc, rowExists: boolean, batchId?: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.merge({ doc, rowExists, batchId, stored: [resolve] });
+      this.scheduleOrFlush();
+    });
   }
 
   /** The batch row goes once every delivery in it has a row of its own (written by an earlier flush). */
@@ -43,7 +47,7 @@ export class OutcomeWriter {
   private merge(o: WrittenOutcome): void {
     const prev = this.retrying.get(o.doc._id) ?? this.finished.get(o.doc._id);
     const merged: WrittenOutcome = prev
-      ? { doc: o.doc, rowExists: o.rowExists && prev.rowExists, batchId: prev.batchId ?? o.batchId }
+      ? { doc: o.doc, rowExists: o.rowExists && prev.rowExists, batchId: prev.batchId ?? o.batchId, stored: [...prev.stored, ...o.stored] }
       : o;
     if (o.doc.status === "pending") this.retrying.set(o.doc._id, merged);
     else {
@@ -84,6 +88,7 @@ export class OutcomeWriter {
         await this.store.writeOutcomes(retrying, finished, batchesDone);
         this.failures = 0;
         this.onWritten([...retrying, ...finished]);
+        for (const o of [...retrying, ...finished]) for (const done of o.stored) done();
       } catch (err) {
         this.failures++;
         this.log.warn("writing delivery outcomes failed; will retry", { count: retrying.length + finished.length, ...errorFields(err) });

@@ -1,0 +1,162 @@
+// What the engine and the use cases see of the store: small interfaces named for what they do. How
+// the store lays its documents out (rows, batches, shards, lease fields) stays inside server/store/.
+import type { PolicyOverrides, RetryPolicy } from "./domain/policy.js";
+
+export type DeliveryState = "pending" | "delivered" | "failed";
+
+export interface Attempt {
+  at: Date;
+  durationMs: number;
+  /** 0 when no response arrived. */
+  statusCode: number;
+  excerpt: string;
+  error: string;
+}
+
+/** One message to one destination, with every attempt made so far. */
+export interface Delivery {
+  _id: string;
+  tenant: string;
+  messageId: string;
+  /** Empty for deliveries made by Send. */
+  subscriptionId: string;
+  /** Where the latest attempt went (a subscription's URL is read again for every attempt). No secret is kept here. */
+  url: string;
+  event: string;
+  policy: RetryPolicy;
+  status: DeliveryState;
+  attempts: Attempt[];
+  createdAt: Date;
+  updatedAt: Date;
+  nextAttemptAt: Date;
+  /** Set when Redeliver made this delivery. */
+  redeliveryOf?: string;
+}
+
+export interface Message {
+  _id: string;
+  tenant: string;
+  event: string;
+  /** The JSON envelope exactly as delivered; user JSON stays a string, never document keys. */
+  body: string;
+  idempotencyKey: string;
+  deliveries: number;
+  createdAt: Date;
+}
+
+/**
+ * A delivery this process has taken on: it alone attempts it until it records a final state or
+ * hands it back (or dies, and its hold runs out). The queue keeps its own bookkeeping beside it.
+ */
+export interface HeldDelivery {
+  readonly delivery: Delivery;
+}
+
+/** The durable delivery queue, as one process sees it. */
+export interface DeliveryQueue {
+  /**
+   * Stores a message's deliveries and then the message, the commit point: answers the deliveries,
+   * held by this process, or, when a message with this id exists (a repeated idempotency key), that
+   * message (null while its own call is still storing it), and nothing new is kept.
+   */
+  accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }>;
+  /** Stores new deliveries of a stored message (Redeliver), held by this process. */
+  add(deliveries: Delivery[]): Promise<HeldDelivery[]>;
+  /** Takes on about `limit` due deliveries that no live process holds. */
+  takeDue(now: Date, limit: number): Promise<HeldDelivery[]>;
+  /**
+   * Stores a delivery's new state, resolving once it is stored (a failed write is tried again for as
+   * long as the process lives). A pending state with `keep` stays held: this process attempts it
+   * again itself; without, any process may take it once it is due.
+   */
+  record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void>;
+  /** Gives these up unattempted: no longer renewed, any process may take them once their hold runs out. */
+  release(items: HeldDelivery[]): Promise<void>;
+  /** Removes deliveries that can never be sent (their message was never stored). */
+  drop(items: HeldDelivery[]): Promise<void>;
+  /** Extends the hold on everything this process holds. */
+  renew(): Promise<void>;
+  /** Hands everything this process holds back, for any process to take at once. */
+  releaseAll(): Promise<void>;
+  /** Removes a deleted subscription's unfinished deliveries. */
+  dropForSubscription(tenant: string, subscriptionId: string): Promise<void>;
+  /** Waits until recorded states are stored or the deadline passes; answers whether all were. */
+  flush(deadline: number): Promise<boolean>;
+  /** Recorded states not stored yet. */
+  readonly unwritten: number;
+  /** Names this process's hold in the store (logged at start). */
+  readonly holder: string;
+}
+
+export interface DeliveryQuery {
+  tenant: string;
+  messageId?: string | undefined;
+  subscriptionId?: string | undefined;
+  status?: DeliveryState | undefined;
+  afterId?: string | undefined;
+  limit: number;
+}
+
+/** Every delivery, pending or finished, for the log RPCs. */
+export interface DeliveryLog {
+  get(tenant: string, id: string): Promise<Delivery | null>;
+  /** In id (creation) order. */
+  list(query: DeliveryQuery): Promise<Delivery[]>;
+}
+
+export interface Messages {
+  /** Regardless of tenant: for the engine, which holds only ids it stored itself. */
+  byId(id: string): Promise<Message | null>;
+  get(tenant: string, id: string): Promise<Message | null>;
+}
+
+/** A Send's secret, kept (sealed) only until its delivery ends. */
+export interface SendSecrets {
+  keep(tenant: string, deliveryId: string, secret: string): Promise<void>;
+  get(tenant: string, deliveryId: string): Promise<string | undefined>;
+  drop(deliveryIds: string[]): Promise<void>;
+}
+
+export interface Subscription {
+  _id: string;
+  tenant: string;
+  url: string;
+  events: string[];
+  /** Signs deliveries; never logged, returned only on creation and rotation. */
+  secret: string;
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+  disabled: boolean;
+  disabledReason: string;
+  /** This subscription's own delivery policy; what is unset falls back to the server's defaults. */
+  policy: PolicyOverrides;
+  /** Secrets replaced by RotateSecret that still sign deliveries until they expire. */
+  previousSecrets?: PreviousSecret[];
+}
+
+export interface PreviousSecret {
+  secret: string;
+  expiresAt: Date;
+}
+
+export type SubscriptionChanges = Partial<Pick<Subscription, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets">>;
+
+/** Subscriptions with their secrets in plain text (the store keeps them sealed). */
+export interface Subscriptions {
+  insert(sub: Subscription): Promise<void>;
+  get(tenant: string, id: string): Promise<Subscription | null>;
+  /** Up to `limit` of the tenant's subscriptions with ids after `afterId`, in id (creation) order. */
+  list(tenant: string, afterId: string | undefined, limit: number): Promise<Subscription[]>;
+  update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null>;
+  delete(tenant: string, id: string): Promise<boolean>;
+  /** The tenant's subscriptions that are not disabled, as of now. */
+  active(tenant: string): Promise<Subscription[]>;
+  /** One of the tenant's active subscriptions, as of now; undefined when it is disabled or gone. */
+  activeById(tenant: string, id: string): Promise<Subscription | undefined>;
+}
+
+/** A stored secret that cannot be opened with the configured keys (altered, or sealed by a key no longer configured). */
+export class SecretUnreadableError extends Error {
+  override name = "SecretUnreadableError";
+}
