@@ -213,7 +213,7 @@ export async function listDeliveries(
   if (input.messageId) validateId(input.messageId, "msg", "message_id");
   if (input.subscriptionId) validateId(input.subscriptionId, "sub", "subscription_id");
   const size = pageSize(input.pageSize);
-  const rows = await deps.log.list({
+  const fetched = await deps.log.list({
     tenant,
     messageId: input.messageId || undefined,
     subscriptionId: input.subscriptionId || undefined,
@@ -221,9 +221,9 @@ export async function listDeliveries(
     afterId: decodePageToken(input.pageToken, "dlv"),
     limit: size + 1,
   });
-  const page = rows.slice(0, size);
+  const page = fetched.slice(0, size);
   const last = page[page.length - 1];
-  return { deliveries: page, nextPageToken: rows.length > size && last ? encodePageToken(last._id) : "" };
+  return { deliveries: page, nextPageToken: fetched.length > size && last ? encodePageToken(last._id) : "" };
 }
 
 /** A finished delivery's message, delivered again as a new delivery (to the subscription's current URL, signed with its current secret). */

@@ -72,11 +72,11 @@ export async function listSubscriptions(
 ): Promise<{ subscriptions: Subscription[]; nextPageToken: string }> {
   const size = pageSize(requestedPageSize);
   const after = decodePageToken(pageToken, "sub");
-  // One extra row tells whether another page exists without a count query.
-  const rows = await deps.store.list(tenant, after, size + 1);
-  const page = rows.slice(0, size);
+  // One extra subscription tells whether another page exists without a count query.
+  const fetched = await deps.store.list(tenant, after, size + 1);
+  const page = fetched.slice(0, size);
   const last = page[page.length - 1];
-  return { subscriptions: page, nextPageToken: rows.length > size && last ? encodePageToken(last._id) : "" };
+  return { subscriptions: page, nextPageToken: fetched.length > size && last ? encodePageToken(last._id) : "" };
 }
 
 export interface UpdateInput extends PolicyOverrides {

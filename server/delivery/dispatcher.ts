@@ -12,7 +12,7 @@ import type { Preparation, PrepareAttempt } from "./prepare.js";
 export interface DispatcherOptions {
   leaseMs: number;
   pollMs: number;
-  claimBatch: number;
+  takeAtOnce: number;
   /** Most deliveries held in memory (queued, waiting for a retry, or in flight). */
   maxHeld: number;
   maxInFlight: number;
@@ -27,7 +27,7 @@ export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
   leaseMs: 30_000,
   pollMs: 1000,
   // FerretDB answers a claim by scanning the whole queue, whatever the limit: fewer, larger claims cost less.
-  claimBatch: 1000,
+  takeAtOnce: 1000,
   maxHeld: 20_000,
   maxInFlight: 512,
   maxInFlightPerEndpoint: 32,
@@ -317,7 +317,7 @@ export class Dispatcher {
     this.claiming = true;
     let full = false;
     try {
-      const room = Math.min(this.opts.claimBatch, this.opts.maxHeld - this.held.size);
+      const room = Math.min(this.opts.takeAtOnce, this.opts.maxHeld - this.held.size);
       if (room <= 0) return;
       const taken = await this.deps.queue.takeDue(new Date(), room);
       const held = await this.adopt(taken);

@@ -1,6 +1,6 @@
 // An attempt is prepared when it starts, from what holds now: the subscription's current URL and
 // secrets (it may have been disabled or deleted since the Trigger), or a pending Send's kept secret.
-// Delivery rows carry no secret, so this is the only way an attempt gets one.
+// Stored deliveries carry no secret, so this is the only way an attempt gets one.
 import { SecretUnreadableError, type Delivery, type SendSecrets, type Subscriptions } from "../ports.js";
 import { activePreviousSecrets } from "../subscriptions.js";
 
