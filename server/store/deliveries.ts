@@ -300,6 +300,21 @@ export class DeliveryStore {
     return doc && doc.tenant === tenant ? doc : null;
   }
 
+  /**
+   * The first `limit` of these batch entries, in id order, that have no row of their own: an entry
+   * whose delivery already has one is a stale copy (its row may be filtered out by status).
+   */
+  private async firstWithoutRow(entries: DeliveryDoc[], limit: number): Promise<DeliveryDoc[]> {
+    const sorted = entries.sort((x, y) => (x._id < y._id ? -1 : x._id > y._id ? 1 : 0));
+    const out: DeliveryDoc[] = [];
+    for (let i = 0; i < sorted.length && out.length < limit; i += limit) {
+      const chunk = sorted.slice(i, i + limit);
+      const rows = await this.existing(chunk.map((d) => d._id));
+      out.push(...chunk.filter((d) => !rows.has(d._id)));
+    }
+    return out.slice(0, limit);
+  }
+
   /** Pending and finished deliveries together, in id (creation) order. */
   async list(q: DeliveryQuery): Promise<DeliveryDoc[]> {
     const filter: Filter<DeliveryDoc> = { tenant: q.tenant };
@@ -316,9 +331,12 @@ export class DeliveryStore {
     const inBatches =
       q.status && q.status !== "pending"
         ? []
-        : (await this.batches.find(batchFilter).toArray())
-            .flatMap((b) => b.deliveries)
-            .filter((d) => (!q.subscriptionId || d.subscriptionId === q.subscriptionId) && (!q.afterId || d._id > q.afterId));
+        : await this.firstWithoutRow(
+            (await this.batches.find(batchFilter).toArray())
+              .flatMap((b) => b.deliveries)
+              .filter((d) => (!q.subscriptionId || d.subscriptionId === q.subscriptionId) && (!q.afterId || d._id > q.afterId)),
+            q.limit,
+          );
     // A delivery in two places appears once: its log row wins over its queue row over its batch entry.
     const byId = new Map<string, DeliveryDoc>();
     for (const d of [...inBatches, ...(pending ?? []), ...(done ?? [])]) byId.set(d._id, d);

@@ -1,0 +1,274 @@
+// The store's ports (server/ports.ts), as the engine and use cases rely on them, checked on a real
+// FerretDB. Every implementation of the ports runs this same suite; two store instances on one
+// database stand for two server processes.
+import { randomBytes } from "node:crypto";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { newId } from "../server/ids.js";
+import { createLogger } from "../server/log.js";
+import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../server/ports.js";
+import { openStore, type Store } from "../server/store/mongo.js";
+import { SecretBox } from "../server/store/secret-box.js";
+import { uniqueDatabase } from "./helpers/server.js";
+
+const LEASE_MS = 400;
+const quiet = createLogger("error", () => undefined);
+const box = new SecretBox([randomBytes(32)]);
+
+interface Implementation {
+  name: string;
+  /** A store on the given database, as one process opens it. */
+  open(database: string): Promise<Store>;
+}
+
+const implementations: Implementation[] = [
+  { name: "the store on FerretDB", open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { leaseMs: LEASE_MS }) },
+];
+
+const opened: Store[] = [];
+afterAll(async () => {
+  for (const s of opened) await s.close().catch(() => undefined);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function message(tenant: string, n = 1): Message {
+  return { _id: newId("msg"), tenant, event: "order.created", body: `{"event":"order.created","payload":${n},"timestamp":"t"}`, idempotencyKey: "", deliveries: 0, createdAt: new Date() };
+}
+
+function deliveriesOf(m: Message, subscriptionIds: string[]): Delivery[] {
+  const now = new Date();
+  return subscriptionIds.map((subscriptionId) => ({
+    _id: newId("dlv"),
+    tenant: m.tenant,
+    messageId: m._id,
+    subscriptionId,
+    url: "https://example.com/hook",
+    event: m.event,
+    policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
+    status: "pending",
+    attempts: [],
+    createdAt: now,
+    updatedAt: now,
+    nextAttemptAt: now,
+  }));
+}
+
+const attempt = (statusCode: number) => ({ at: new Date(), durationMs: 5, statusCode, excerpt: "", error: "" });
+
+async function accepted(queue: DeliveryQueue, m: Message, subs: string[]): Promise<HeldDelivery[]> {
+  const res = await queue.accept(m, deliveriesOf(m, subs));
+  if (!("held" in res)) throw new Error("not accepted");
+  return res.held;
+}
+
+/** Takes due work until some arrives or the time is up (holds run out on their own clock). */
+async function takeWithin(queue: DeliveryQueue, ms: number): Promise<HeldDelivery[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const taken = await queue.takeDue(new Date(), 100);
+    if (taken.length > 0 || Date.now() > deadline) return taken;
+    await sleep(50);
+  }
+}
+
+const ids = (items: HeldDelivery[]) => items.map((i) => i.delivery._id).sort();
+
+describe.each(implementations)("$name", (impl) => {
+  async function twoProcesses(): Promise<[Store, Store]> {
+    const database = uniqueDatabase("conf");
+    const a = await impl.open(database);
+    const b = await impl.open(database);
+    opened.push(a, b);
+    return [a, b];
+  }
+
+  describe("DeliveryQueue", () => {
+    it("accepts a message with its deliveries, held by the accepting process, listed as pending", async () => {
+      const [a, b] = await twoProcesses();
+      const m = message("acme");
+      const held = await accepted(a.queue, m, ["sub_1", "sub_2", "sub_3"]);
+      expect(held.map((h) => h.delivery.subscriptionId).sort()).toEqual(["sub_1", "sub_2", "sub_3"]);
+      expect(await a.messages.get("acme", m._id)).toMatchObject({ _id: m._id, body: m.body });
+      const listed = await a.log.list({ tenant: "acme", messageId: m._id, limit: 10 });
+      expect(listed.map((d) => d._id).sort()).toEqual(ids(held));
+      expect(listed.every((d) => d.status === "pending")).toBe(true);
+      expect(await b.queue.takeDue(new Date(), 100)).toEqual([]); // held: nobody else takes it
+    });
+
+    it("answers the earlier message for a repeated id and keeps nothing new", async () => {
+      const [a] = await twoProcesses();
+      const m = message("acme");
+      await accepted(a.queue, m, ["sub_1"]);
+      const again = await a.queue.accept({ ...m, body: "other" }, deliveriesOf(m, ["sub_1", "sub_2"]));
+      expect(again).toEqual({ earlier: expect.objectContaining({ _id: m._id, body: m.body }) });
+      expect(await a.log.list({ tenant: "acme", messageId: m._id, limit: 10 })).toHaveLength(1);
+    });
+
+    it("records states: a released retry is taken by another process once due, a final state ends it", async () => {
+      const [a, b] = await twoProcesses();
+      const m = message("acme");
+      const [item] = await accepted(a.queue, m, ["sub_1"]);
+      const retry: Delivery = { ...item!.delivery, attempts: [attempt(500)], updatedAt: new Date(), nextAttemptAt: new Date(Date.now() + 200) };
+      await a.queue.record(item!, retry, false);
+      expect((await a.log.get("acme", retry._id))!.attempts).toHaveLength(1);
+      expect(await b.queue.takeDue(new Date(), 100)).toEqual([]); // not due yet
+      const [taken] = await takeWithin(b.queue, 2000);
+      expect(taken!.delivery._id).toBe(retry._id);
+      expect(taken!.delivery.attempts).toHaveLength(1);
+      await b.queue.record(taken!, { ...taken!.delivery, attempts: [...taken!.delivery.attempts, attempt(200)], status: "delivered", updatedAt: new Date() }, false);
+      const done = await b.log.get("acme", retry._id);
+      expect(done!.status).toBe("delivered");
+      expect(done!.attempts.map((x) => x.statusCode)).toEqual([500, 200]);
+      await sleep(LEASE_MS + 100);
+      expect(await a.queue.takeDue(new Date(), 100)).toEqual([]);
+      expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
+    });
+
+    it("a retry recorded with keep stays held by its process until its hold runs out", async () => {
+      const [a, b] = await twoProcesses();
+      const [item] = await accepted(a.queue, message("acme"), ["sub_1"]);
+      await a.queue.record(item!, { ...item!.delivery, attempts: [attempt(0)], updatedAt: new Date(), nextAttemptAt: new Date() }, true);
+      expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
+      const taken = await takeWithin(b.queue, LEASE_MS * 4); // a stopped renewing: as if it died
+      expect(ids(taken)).toEqual([item!.delivery._id]);
+    });
+
+    it("work of a process that stops renewing is taken over, without what it already recorded", async () => {
+      const [a, b] = await twoProcesses();
+      const held = await accepted(a.queue, message("acme"), ["sub_1", "sub_2", "sub_3"]);
+      await a.queue.record(held[0]!, { ...held[0]!.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
+      const taken = await takeWithin(b.queue, LEASE_MS * 4);
+      expect(ids(taken)).toEqual(ids(held.slice(1)));
+      // Recorded by the new holder, they end; nothing is taken again.
+      for (const t of taken) await b.queue.record(t, { ...t.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
+      await sleep(LEASE_MS * 2);
+      expect(await a.queue.takeDue(new Date(), 100)).toEqual([]);
+      const all = await b.log.list({ tenant: "acme", messageId: held[0]!.delivery.messageId, limit: 10 });
+      expect(all.map((d) => d.status)).toEqual(["delivered", "delivered", "delivered"]);
+    });
+
+    it("renewing keeps a process's hold past its first term", async () => {
+      const [a, b] = await twoProcesses();
+      const held = await accepted(a.queue, message("acme"), ["sub_1"]);
+      const [retried] = await a.queue.add(deliveriesOf(message("acme"), ["sub_2"]));
+      for (let i = 0; i < 6; i++) {
+        await sleep(LEASE_MS / 3);
+        await a.queue.renew();
+      }
+      expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
+      expect(held).toHaveLength(1);
+      expect(retried).toBeDefined();
+    });
+
+    it("releaseAll hands everything back at once; release lets the hold run out", async () => {
+      const [a, b] = await twoProcesses();
+      const first = await accepted(a.queue, message("acme"), ["sub_1", "sub_2"]);
+      const added = await a.queue.add(deliveriesOf(message("acme"), ["sub_3"]));
+      await a.queue.releaseAll();
+      const taken = await takeWithin(b.queue, LEASE_MS);
+      expect(ids(taken)).toEqual(ids([...first, ...added]));
+
+      const [c, d] = await twoProcesses();
+      const later = await accepted(c.queue, message("acme"), ["sub_1"]);
+      await c.queue.release(later);
+      expect(await d.queue.takeDue(new Date(), 100)).toEqual([]); // its hold stands until it runs out
+      expect(ids(await takeWithin(d.queue, LEASE_MS * 4))).toEqual(ids(later));
+    });
+
+    it("drop removes deliveries that can never be sent; dropForSubscription a deleted subscription's pending ones", async () => {
+      const [a, b] = await twoProcesses();
+      const m = message("acme");
+      const held = await accepted(a.queue, m, ["sub_1", "sub_2"]);
+      await a.queue.drop(held);
+      await sleep(LEASE_MS + 200);
+      expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
+      expect(await a.log.list({ tenant: "acme", messageId: m._id, limit: 10 })).toEqual([]);
+
+      const [x] = await a.queue.add(deliveriesOf(message("acme"), ["sub_gone"]));
+      const [y] = await a.queue.add(deliveriesOf(message("acme"), ["sub_kept"]));
+      await a.queue.dropForSubscription("acme", "sub_gone");
+      expect(await a.log.get("acme", x!.delivery._id)).toBeNull();
+      expect(await a.log.get("acme", y!.delivery._id)).not.toBeNull();
+    });
+
+    it("record resolves once stored; flush waits for what is still being written", async () => {
+      const [a] = await twoProcesses();
+      const held = await accepted(a.queue, message("acme"), ["sub_1", "sub_2", "sub_3", "sub_4"]);
+      const writes = held.map((h) => a.queue.record(h, { ...h.delivery, attempts: [attempt(204)], status: "delivered", updatedAt: new Date() }, false));
+      expect(await a.queue.flush(Date.now() + 5000)).toBe(true);
+      await Promise.all(writes);
+      expect(a.queue.unwritten).toBe(0);
+      for (const h of held) expect((await a.log.get("acme", h.delivery._id))!.status).toBe("delivered");
+    });
+  });
+
+  describe("DeliveryLog", () => {
+    it("lists by message or subscription, by status, in id order, page by page, one tenant's only", async () => {
+      const [a] = await twoProcesses();
+      const m1 = message("acme", 1);
+      const m2 = message("acme", 2);
+      const h1 = await accepted(a.queue, m1, ["sub_a", "sub_b"]);
+      const h2 = await accepted(a.queue, m2, ["sub_a"]);
+      await accepted(a.queue, message("globex"), ["sub_a"]);
+      await a.queue.record(h1[0]!, { ...h1[0]!.delivery, attempts: [attempt(400)], status: "failed", updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      const bySub = await a.log.list({ tenant: "acme", subscriptionId: "sub_a", limit: 10 });
+      expect(bySub.map((d) => d._id)).toEqual([h1[0]!.delivery._id, h2[0]!.delivery._id]);
+      expect((await a.log.list({ tenant: "acme", subscriptionId: "sub_a", status: "failed", limit: 10 })).map((d) => d._id)).toEqual([h1[0]!.delivery._id]);
+      expect((await a.log.list({ tenant: "acme", subscriptionId: "sub_a", status: "pending", limit: 10 })).map((d) => d._id)).toEqual([h2[0]!.delivery._id]);
+      const page1 = await a.log.list({ tenant: "acme", subscriptionId: "sub_a", limit: 1 });
+      const page2 = await a.log.list({ tenant: "acme", subscriptionId: "sub_a", afterId: page1[0]!._id, limit: 1 });
+      expect([...page1, ...page2].map((d) => d._id)).toEqual(bySub.map((d) => d._id));
+      expect((await a.log.list({ tenant: "acme", messageId: m1._id, limit: 10 })).map((d) => d._id)).toEqual(ids(h1));
+      expect(await a.log.get("globex", h1[0]!.delivery._id)).toBeNull();
+      expect(await a.log.list({ tenant: "globex", subscriptionId: "sub_b", limit: 10 })).toEqual([]);
+    });
+  });
+
+  describe("Subscriptions, Messages and SendSecrets", () => {
+    it("keep subscriptions per tenant, secrets given back in plain text, the active set current", async () => {
+      const [a, b] = await twoProcesses();
+      const now = new Date();
+      const sub = {
+        _id: newId("sub"),
+        tenant: "acme",
+        url: "https://example.com/a",
+        events: ["order.*"],
+        secret: "whsec_" + randomBytes(32).toString("base64"),
+        description: "",
+        createdAt: now,
+        updatedAt: now,
+        disabled: false,
+        disabledReason: "",
+        policy: { retries: 1 },
+      };
+      await a.subscriptions.insert(sub);
+      expect(await b.subscriptions.get("acme", sub._id)).toEqual(sub);
+      expect(await b.subscriptions.get("globex", sub._id)).toBeNull();
+      expect((await b.subscriptions.activeById("acme", sub._id))?.secret).toBe(sub.secret);
+      const rotated = await a.subscriptions.update("acme", sub._id, { secret: "whsec_" + randomBytes(32).toString("base64"), previousSecrets: [{ secret: sub.secret, expiresAt: now }] }, new Date());
+      expect(rotated!.previousSecrets![0]!.secret).toBe(sub.secret);
+      expect((await b.subscriptions.activeById("acme", sub._id))?.secret).toBe(rotated!.secret);
+      await a.subscriptions.update("acme", sub._id, { disabled: true, disabledReason: "test" }, new Date());
+      expect(await b.subscriptions.activeById("acme", sub._id)).toBeUndefined();
+      expect(await b.subscriptions.active("acme")).toEqual([]);
+      expect((await b.subscriptions.list("acme", undefined, 10)).map((s) => s._id)).toEqual([sub._id]);
+      expect(await a.subscriptions.delete("globex", sub._id)).toBe(false);
+      expect(await a.subscriptions.delete("acme", sub._id)).toBe(true);
+      expect(await b.subscriptions.get("acme", sub._id)).toBeNull();
+    });
+
+    it("give a message to its tenant only, and a Send's secret until it is dropped", async () => {
+      const [a, b] = await twoProcesses();
+      const m = message("acme");
+      await accepted(a.queue, m, []);
+      expect(await b.messages.get("globex", m._id)).toBeNull();
+      expect((await b.messages.byId(m._id))?.tenant).toBe("acme");
+      await a.sendSecrets.keep("acme", "dlv_1", "plain secret");
+      expect(await b.sendSecrets.get("acme", "dlv_1")).toBe("plain secret");
+      expect(await b.sendSecrets.get("globex", "dlv_1")).toBeUndefined();
+      await b.sendSecrets.drop(["dlv_1"]);
+      expect(await a.sendSecrets.get("acme", "dlv_1")).toBeUndefined();
+    });
+  });
+});
