@@ -39,7 +39,7 @@ const SIZE = {
   signIterations: QUICK ? 10_000 : 200_000,
   rpcCalls: QUICK ? 1000 : 10_000,
   // 1,000,000 is the target's size; FerretDB answers each claim by scanning the whole queue in Go
-  // (about 90 µs a document), so at that size the dispatcher would wait minutes per claim. --pending=N.
+  // (about 90 µs a document), so at that size the engine would wait minutes per claim. --pending=N.
   pending: arg("pending", QUICK ? 2000 : 50_000),
   // Each pending delivery's message has a payload this large, one message per `pendingPerMessage`
   // deliveries: with bodies held per waiting delivery, 20,000 held would need 1.3 GB.
@@ -318,7 +318,7 @@ async function memory(): Promise<void> {
   const idle = await hookwire();
   const idleRss = rssMb(idle.server.child.pid!);
   const { server } = await hookwire({ HOOKWIRE_DATABASE: database, HOOKWIRE_LOG_LEVEL: "debug" });
-  // Sample until the dispatcher holds as much as it will (its claims stop growing) or the time is up.
+  // Sample until the engine holds as much as it will (its claims stop growing) or the time is up.
   let peak = 0;
   let held = 0;
   const deadline = performance.now() + (QUICK ? 10_000 : 150_000);
@@ -341,7 +341,7 @@ async function memory(): Promise<void> {
     ratio: peak / idleRss,
     target: "<= 300 MB (1,000,000 pending, 64 KB payloads)",
     met: peak <= 300,
-    note: `${held} deliveries held in memory at the end (the dispatcher's cap is 20,000); FerretDB's own RSS ${rssMb(db.process.pid!).toFixed(0)} MB`,
+    note: `${held} deliveries held in memory at the end (the engine's cap is 20,000); FerretDB's own RSS ${rssMb(db.process.pid!).toFixed(0)} MB`,
   });
 }
 

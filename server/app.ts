@@ -1,9 +1,9 @@
-// Wires config, store, dispatcher and RPC handlers into a listening server.
+// Wires config, store, delivery engine and RPC handlers into a listening server.
 import { apiKeyAuthenticator } from "./api/auth.js";
 import { rpcAdapter } from "./api/rpc-adapter.js";
 import type { ApiKey, Config } from "./config.js";
-import { Dispatcher, DEFAULT_DISPATCHER_OPTIONS, type DispatcherOptions } from "./delivery/dispatcher.js";
-import { HttpSender } from "./delivery/http-sender.js";
+import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./engine/engine.js";
+import { HttpSender } from "./engine/http-sender.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { listen } from "./listener.js";
 import type { Logger } from "./log.js";
@@ -16,11 +16,11 @@ import { file_hookwire_v1_webhook_service, WebhookService } from "../sdk/gen/hoo
 import { file_grpc_health_v1_health } from "../sdk/gen/grpc/health/v1/health_pb.js";
 import { openStore } from "./store/mongo.js";
 import { SecretBox } from "./store/secret-box.js";
-import { attemptPreparer } from "./delivery/prepare.js";
+import { attemptPreparer } from "./engine/prepare.js";
 
 export interface Hookwire {
   port: number;
-  dispatcher: Dispatcher;
+  engine: DeliveryEngine;
   close(): Promise<void>;
 }
 
@@ -39,14 +39,14 @@ const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 export const USER_AGENT = "Hookwire/0.1 (+webhook delivery)";
 
 export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
-  const dispatcherOptions: DispatcherOptions = { ...DEFAULT_DISPATCHER_OPTIONS, ...config.dispatcher };
-  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), { leaseMs: dispatcherOptions.leaseMs });
+  const engineOptions: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...config.engine };
+  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), { leaseMs: engineOptions.leaseMs });
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
-    connectionsPerOrigin: dispatcherOptions.maxInFlightPerEndpoint,
+    connectionsPerOrigin: engineOptions.maxInFlightPerEndpoint,
     userAgent: USER_AGENT,
   });
-  const dispatcher = new Dispatcher(
+  const engine = new DeliveryEngine(
     {
       queue: store.queue,
       messages: store.messages,
@@ -58,9 +58,9 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
         log.info("subscription disabled: endpoint answered 410 Gone", { subscription: doc.subscriptionId, tenant: doc.tenant });
       },
     },
-    dispatcherOptions,
+    engineOptions,
   );
-  dispatcher.start();
+  engine.start();
   const stopping = new AbortController();
   const served = [WebhookService.typeName, Health.typeName];
   const reflection = reflectionServices([file_hookwire_v1_webhook_service, file_grpc_health_v1_health], [
@@ -91,7 +91,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
             log: store.log,
             sendSecrets: store.sendSecrets,
             subscriptions: store.subscriptions,
-            dispatcher,
+            engine,
             defaults: config.delivery,
             maxPayloadBytes: config.maxPayloadBytes,
             allowPrivateUrls: config.allowPrivateUrls,
@@ -102,14 +102,14 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     },
   });
   const listener = await listen(withSpecGrpcMessage(handler), config.host, config.port, config.connections, log);
-  log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: dispatcher.owner });
+  log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: engine.owner });
   return {
     port: listener.port,
-    dispatcher,
+    engine,
     async close() {
       stopping.abort();
       // One grace for both: calls in flight finish while attempts in flight do.
-      await Promise.all([listener.close(config.shutdownGraceMs), dispatcher.stop(config.shutdownGraceMs)]);
+      await Promise.all([listener.close(config.shutdownGraceMs), engine.stop(config.shutdownGraceMs)]);
       await store.close();
     },
   };

@@ -32,8 +32,8 @@ export interface Config {
   connections: ConnectionLimits;
   /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
   watchBuffer: number;
-  /** Dispatcher tuning; what is unset keeps the dispatcher's defaults. */
-  dispatcher: {
+  /** Delivery engine tuning; what is unset keeps the engine's defaults. */
+  engine: {
     leaseMs?: number;
     pollMs?: number;
     maxInFlight?: number;
@@ -167,7 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: intVar(env, "HOOKWIRE_SHUTDOWN_GRACE_MS", 5000, 0, 600_000),
     connections: connectionsVar(env),
     watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),
-    dispatcher: {
+    engine: {
       leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),
       maxInFlight: intVar(env, "HOOKWIRE_MAX_IN_FLIGHT", 512, 1, 100_000),

@@ -1,7 +1,7 @@
-// Message use cases: Trigger and Send store first and answer after; the dispatcher delivers.
+// Message use cases: Trigger and Send store first and answer after; the engine delivers.
 import { createHash } from "node:crypto";
 import type { DeliveryDefaults } from "./config.js";
-import type { Dispatcher } from "./delivery/dispatcher.js";
+import type { DeliveryEngine } from "./engine/engine.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, SendSecrets, Subscription, Subscriptions } from "./ports.js";
@@ -24,7 +24,7 @@ export interface MessageDeps {
   log: DeliveryLog;
   sendSecrets: SendSecrets;
   subscriptions: Subscriptions;
-  dispatcher: Dispatcher;
+  engine: DeliveryEngine;
   defaults: DeliveryDefaults;
   maxPayloadBytes: number;
   allowPrivateUrls: boolean;
@@ -96,7 +96,7 @@ function newDeliveries(tenant: string, messageId: string, event: string, targets
 async function store(deps: MessageDeps, message: Message, deliveries: Delivery[]): Promise<Message | undefined> {
   const res = await deps.queue.accept(message, deliveries);
   if ("held" in res) {
-    deps.dispatcher.submit(res.held, message.body);
+    deps.engine.submit(res.held, message.body);
     return undefined;
   }
   if (!res.earlier) throw new DomainError("unavailable", "idempotency_key: the first request with this key is still being stored; try again");
@@ -172,7 +172,7 @@ export async function send(
   const docs = newDeliveries(tenant, messageId, event, [{ subscriptionId: "", url, policy }]);
   const doc = docs[0]!;
   const message: Message = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
-  const outcome = deps.dispatcher.finished(doc._id, signal);
+  const outcome = deps.engine.finished(doc._id, signal);
   outcome.catch(() => undefined);
   // Before the commit point (the message insert), so an accepted Send can always be signed.
   await deps.sendSecrets.keep(tenant, doc._id, input.secret);
@@ -243,6 +243,6 @@ export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: s
   const sub: Subscription | null = await deps.subscriptions.get(tenant, old.subscriptionId);
   if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
   const docs = newDeliveries(tenant, message._id, message.event, [targetOf(sub, deps.defaults)], old._id);
-  deps.dispatcher.submit(await deps.queue.add(docs), message.body);
+  deps.engine.submit(await deps.queue.add(docs), message.body);
   return docs[0]!;
 }

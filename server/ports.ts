@@ -88,6 +88,19 @@ export interface DeliveryQueue {
   readonly holder: string;
 }
 
+/** Time for the engine: the system's, or a fake one in unit tests. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface DeliveryQuery {
   tenant: string;
   messageId?: string | undefined;

@@ -1,6 +1,6 @@
-// The dispatcher's body cache: bounded by bytes, most recently used kept, one read per body at a time.
+// The engine's body cache: bounded by bytes, most recently used kept, one read per body at a time.
 import { expect, it } from "vitest";
-import { BodyCache } from "../server/delivery/body-cache.js";
+import { BodyCache } from "../server/engine/body-cache.js";
 
 it("keeps the most recently used bodies within its byte budget and reads the rest again", async () => {
   const reads: string[] = [];

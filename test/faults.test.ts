@@ -65,7 +65,7 @@ it("kill -9 with deliveries pending and in flight loses none: the restarted serv
   }
 });
 
-it("with FerretDB stopped, Trigger answers UNAVAILABLE; once it is back the dispatcher resumes by itself", async () => {
+it("with FerretDB stopped, Trigger answers UNAVAILABLE; once it is back the engine resumes by itself", async () => {
   const rcv = await startReceiver();
   cleanup.push(() => rcv.close());
   const dir = mkdtempSync(join(tmpdir(), "hookwire-outage-"));

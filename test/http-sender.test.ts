@@ -1,6 +1,6 @@
 // The sender on its own: what a single attempt does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpSender } from "../server/delivery/http-sender.js";
+import { HttpSender } from "../server/engine/http-sender.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 
 let rcv: Receiver;

@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { embeddedIPv4, parseIPv6 } from "../server/addresses.js";
-import { HttpSender, publicOnlyLookup } from "../server/delivery/http-sender.js";
+import { HttpSender, publicOnlyLookup } from "../server/engine/http-sender.js";
 import { isPrivateAddress, validateUrl } from "../server/validation.js";
 import { bearer, connectClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

@@ -2,7 +2,7 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
 import type { WatchDeliveriesResponse } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
-import type { Dispatcher } from "../delivery/dispatcher.js";
+import type { DeliveryEngine } from "../engine/engine.js";
 import { DomainError, invalid } from "../errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../messages.js";
 import { signBody, verifyBody } from "../signatures.js";
@@ -30,7 +30,7 @@ export interface ServiceDeps {
 
 /** Outcomes for one watcher, buffered up to a bound so a slow reader cannot grow memory without end. */
 async function* watchStream(
-  dispatcher: Dispatcher,
+  engine: DeliveryEngine,
   tenant: string,
   subscriptionId: string,
   signal: AbortSignal,
@@ -39,7 +39,7 @@ async function* watchStream(
   const buffer: Delivery[] = [];
   let wake: (() => void) | undefined;
   let overflow = false;
-  const unwatch = dispatcher.watch((doc) => {
+  const unwatch = engine.watch((doc) => {
     if (doc.tenant !== tenant || (subscriptionId && doc.subscriptionId !== subscriptionId)) return;
     if (buffer.length >= maxBuffered) overflow = true;
     else buffer.push(doc);
@@ -136,7 +136,7 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     async *watchDeliveries(req, ctx) {
       // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
       if (req.subscriptionId) await getSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
-      yield* watchStream(msgs.dispatcher, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000);
+      yield* watchStream(msgs.engine, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000);
     },
   };
 }

@@ -1,6 +1,6 @@
 // Deliveries live in three collections, kept apart because FerretDB scans whole collections: batch rows
 // hold a Trigger's deliveries until each has its first outcome, the queue holds deliveries waiting for a
-// retry (what the dispatcher claims from), the log holds finished deliveries for the log RPCs.
+// retry (what the engine claims from), the log holds finished deliveries for the log RPCs.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";

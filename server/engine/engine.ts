@@ -1,0 +1,208 @@
+// The delivery engine: what this process holds, run through the stages. The lease keeper takes
+// work from the store, the scheduler runs each attempt at its time within the limits, the worker
+// makes it (prepare → send → classify), the engine records the outcome through the queue and the
+// notifier tells who waits once it is stored.
+import { errorFields, type Logger } from "../log.js";
+import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HeldDelivery, type Messages } from "../ports.js";
+import { BodyCache } from "./body-cache.js";
+import type { HttpSender } from "./http-sender.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { Notifier, type Listener } from "./notifier.js";
+import type { PrepareAttempt } from "./prepare.js";
+import { Scheduler } from "./scheduler.js";
+import { Worker } from "./worker.js";
+
+export interface EngineOptions {
+  leaseMs: number;
+  pollMs: number;
+  /** Most deliveries taken from the store at once. */
+  takeAtOnce: number;
+  /** Most deliveries held in memory (waiting for their time or a slot, or in flight). */
+  maxHeld: number;
+  maxInFlight: number;
+  maxInFlightPerEndpoint: number;
+  /** Retries due sooner than this wait in memory; later ones are released to the store. */
+  holdRetriesUnderMs: number;
+  /** Message bodies kept in memory for attempts to come (the rest are read again when an attempt starts). */
+  bodyCacheBytes: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  leaseMs: 30_000,
+  pollMs: 1000,
+  // FerretDB answers a claim by scanning the whole queue, whatever the limit: fewer, larger claims cost less.
+  takeAtOnce: 1000,
+  maxHeld: 20_000,
+  maxInFlight: 512,
+  maxInFlightPerEndpoint: 32,
+  holdRetriesUnderMs: 10_000,
+  bodyCacheBytes: 64 * 1024 * 1024,
+};
+
+export interface EngineDeps {
+  queue: DeliveryQueue;
+  messages: Messages;
+  sender: HttpSender;
+  /** The current URL and secrets for an attempt about to start. */
+  prepare: PrepareAttempt;
+  log: Logger;
+  /** Called once an endpoint answers 410 Gone. */
+  onGone(doc: Delivery): Promise<void>;
+  clock?: Clock;
+}
+
+/** A delivery this process holds: no body (read when its attempt starts), so holding many costs little. */
+interface Held {
+  /** The queue's handle, through which every new state is recorded. */
+  item: HeldDelivery;
+  doc: Delivery;
+  endpoint: string;
+  timer: unknown;
+}
+
+export class DeliveryEngine {
+  private readonly held = new Map<string, Held>();
+  private readonly bodies: BodyCache;
+  private readonly notifier = new Notifier();
+  private readonly scheduler: Scheduler<Held>;
+  private readonly leases: LeaseKeeper;
+  private readonly worker: Worker;
+  /** Aborts the attempts still in flight when the shutdown grace runs out. */
+  private readonly interrupt = new AbortController();
+  private stopped = false;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly opts: EngineOptions = DEFAULT_ENGINE_OPTIONS,
+  ) {
+    const clock = deps.clock ?? systemClock;
+    this.clock = clock;
+    this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);
+    this.worker = new Worker({ prepare: deps.prepare, sender: deps.sender, bodies: this.bodies, interrupt: this.interrupt.signal });
+    this.scheduler = new Scheduler<Held>(opts, clock, (h) =>
+      this.run(h).catch((err: unknown) => deps.log.error("delivery attempt crashed", { delivery: h.doc._id, ...errorFields(err) })),
+    );
+    this.leases = new LeaseKeeper(
+      {
+        queue: deps.queue,
+        clock,
+        log: deps.log,
+        room: () => this.opts.maxHeld - this.held.size,
+        heldCount: () => this.held.size,
+        existingMessages: (ids) => this.existingMessages(ids),
+        hold: (item) => this.hold(item),
+      },
+      opts,
+    );
+  }
+
+  start(): void {
+    this.leases.start();
+  }
+
+  /** Names this process's hold on work in the store. */
+  get owner(): string {
+    return this.deps.queue.holder;
+  }
+
+  /**
+   * Fast path: deliveries just accepted, held by this process, start now. A process that holds as
+   * many as it may (maxHeld) releases them: their hold runs out and they are taken like any other work.
+   */
+  submit(items: HeldDelivery[], body: string): void {
+    if (this.stopped || this.held.size >= this.opts.maxHeld) {
+      this.deps.queue.release(items).catch((err: unknown) => this.deps.log.warn("releasing deliveries failed; their hold runs out", errorFields(err)));
+      return;
+    }
+    if (items[0]) this.bodies.put(items[0].delivery.messageId, body);
+    for (const item of items) this.hold(item);
+  }
+
+  /** Calls the listener with each delivery state once it is stored. */
+  watch(listener: Listener): () => void {
+    return this.notifier.watch(listener);
+  }
+
+  /** Resolves with the delivery once it is delivered or failed and that is stored. */
+  finished(id: string, signal?: AbortSignal): Promise<Delivery> {
+    return this.notifier.finished(id, signal);
+  }
+
+  get stats(): { held: number; inFlight: number; unwritten: number; cachedBodyBytes: number } {
+    return { held: this.held.size, inFlight: this.scheduler.inFlight, unwritten: this.deps.queue.unwritten, cachedBodyBytes: this.bodies.size.bytes };
+  }
+
+  private hold(item: HeldDelivery): void {
+    const doc = item.delivery;
+    if (this.stopped || this.held.has(doc._id)) return;
+    const held: Held = { item, doc, endpoint: new URL(doc.url).origin, timer: undefined };
+    this.held.set(doc._id, held);
+    this.scheduler.after(held, doc.nextAttemptAt.getTime() - this.clock.now());
+  }
+
+  /** Which of these messages exist (their bodies read into the cache on the way, a few at a time). */
+  private async existingMessages(messageIds: string[]): Promise<Set<string>> {
+    const unique = [...new Set(messageIds)];
+    const found = new Set<string>();
+    for (let i = 0; i < unique.length; i += 32) {
+      const chunk = unique.slice(i, i + 32);
+      const bodies = await Promise.all(chunk.map((id) => this.bodies.get(id)));
+      chunk.forEach((id, j) => bodies[j] !== undefined && found.add(id));
+    }
+    return found;
+  }
+
+  private async run(held: Held): Promise<void> {
+    const outcome = await this.worker.attempt(held.doc);
+    switch (outcome.kind) {
+      case "interrupted": {
+        // Handed back uncounted, due now, for any process to take at once.
+        const now = new Date();
+        return this.record(held, { ...held.doc, updatedAt: now, nextAttemptAt: now }, false);
+      }
+      case "final":
+        if (outcome.gone && held.doc.subscriptionId) {
+          await this.deps.onGone(held.doc).catch((err: unknown) => this.deps.log.warn("disabling a gone subscription failed", errorFields(err)));
+        }
+        return this.record(held, outcome.next, false);
+      case "retry": {
+        const keep = outcome.afterMs < this.opts.holdRetriesUnderMs && !this.stopped;
+        this.record(held, outcome.next, keep);
+        if (keep) {
+          held.doc = outcome.next;
+          this.scheduler.after(held, outcome.afterMs);
+        } else this.leases.wake(outcome.afterMs);
+      }
+    }
+  }
+
+  /** Stores a new state (announced once stored); what is not kept leaves memory. */
+  private record(held: Held, next: Delivery, keep: boolean): void {
+    if (!keep) this.held.delete(next._id);
+    void this.deps.queue.record(held.item, next, keep).then(() => this.notifier.announce(next));
+  }
+
+  /**
+   * Stops taking work and lets attempts in flight finish for up to graceMs; then aborts the rest
+   * (handed back uncounted), stores every outcome and releases what this process holds, for any
+   * process to take at once.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.leases.stop();
+    this.scheduler.stop();
+    for (const h of this.held.values()) this.scheduler.cancel(h);
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.scheduler.running), new Promise((r) => (graceTimer = setTimeout(r, graceMs)))]);
+    clearTimeout(graceTimer);
+    if (this.scheduler.running.size > 0) {
+      this.deps.log.info("shutdown grace over: interrupting attempts in flight; they are retried at once by any process", { inFlight: this.scheduler.running.size });
+      this.interrupt.abort();
+      await Promise.all(this.scheduler.running);
+    }
+    await this.deps.queue.flush(Date.now() + 5000);
+    await this.deps.queue.releaseAll().catch(() => undefined);
+    await this.deps.sender.destroy();
+  }
+}

@@ -1,0 +1,89 @@
+// One attempt, in stages: prepare (the current subscription or Send secret, and the body) → send →
+// classify (the one retry policy). Recording the outcome is the engine's; nothing here writes.
+import { errorFields } from "../log.js";
+import { classify } from "../domain/policy.js";
+import type { Attempt, Delivery } from "../ports.js";
+import type { BodyCache } from "./body-cache.js";
+import { deliveryHeaders } from "./headers.js";
+import type { AttemptResult, HttpSender } from "./http-sender.js";
+import type { PrepareAttempt } from "./prepare.js";
+
+export type AttemptOutcome =
+  /** Cut off by shutdown: not the receiver's failure, so nothing is counted. */
+  | { kind: "interrupted" }
+  /** `gone`: the endpoint answered 410 Gone. */
+  | { kind: "final"; next: Delivery; gone: boolean }
+  | { kind: "retry"; next: Delivery; afterMs: number };
+
+export interface WorkerDeps {
+  prepare: PrepareAttempt;
+  sender: HttpSender;
+  bodies: BodyCache;
+  /** Aborts attempts in flight (shutdown). */
+  interrupt: AbortSignal;
+}
+
+export class Worker {
+  constructor(private readonly deps: WorkerDeps) {}
+
+  async attempt(doc: Delivery): Promise<AttemptOutcome> {
+    const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(() => undefined)]);
+    if (prepared.ok === false) {
+      // Nothing to send to (the subscription is gone or disabled, the secret cannot be read): the delivery ends.
+      return { kind: "final", next: this.after(doc, doc.url, notSent(prepared.reason), "failed"), gone: false };
+    }
+    let result: AttemptResult;
+    let url = doc.url;
+    if (body === undefined) {
+      // The store could not be read (the message exists: it was checked when the work was taken on).
+      result = notSent("not sent: the message body could not be read; will retry");
+    } else if (prepared.ok === "error") {
+      result = notSent(prepared.error);
+    } else {
+      url = prepared.attempt.url;
+      const headers = this.sign(doc, body, prepared.attempt.secret, prepared.attempt.previousSecrets);
+      if (typeof headers === "string") result = notSent(headers);
+      else {
+        result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
+        if (result.interrupted) return { kind: "interrupted" };
+      }
+    }
+    const verdict = classify(doc.policy, doc.attempts.length + 1, result);
+    if (verdict.outcome === "retry") {
+      const next = this.after(doc, url, result, "pending");
+      return { kind: "retry", next: { ...next, nextAttemptAt: new Date(next.updatedAt.getTime() + verdict.afterMs) }, afterMs: verdict.afterMs };
+    }
+    return { kind: "final", next: this.after(doc, url, result, verdict.outcome), gone: verdict.outcome === "failed" && verdict.gone };
+  }
+
+  /** A store error counts as a failed attempt (retried), not as a reason to give up. */
+  private async prepare(doc: Delivery) {
+    try {
+      return await this.deps.prepare(doc);
+    } catch (err) {
+      return { ok: "error" as const, error: `preparing the attempt failed: ${errorFields(err).error as string}` };
+    }
+  }
+
+  /** The signed headers, or why they cannot be made. */
+  private sign(doc: Delivery, body: string, secret: string, previous: string[]): Record<string, string> | string {
+    try {
+      return deliveryHeaders(doc.messageId, doc.event, body, secret, Math.floor(Date.now() / 1000), previous);
+    } catch (err) {
+      return `not sent: cannot sign: ${errorFields(err).error as string}`;
+    }
+  }
+
+  private after(doc: Delivery, url: string, result: AttemptResult, status: Delivery["status"]): Delivery {
+    return { ...doc, url, attempts: [...doc.attempts, attemptOf(result)], updatedAt: new Date(), status };
+  }
+}
+
+/** The result of an attempt that never reached the network. */
+function notSent(error: string): AttemptResult {
+  return { at: new Date(), durationMs: 0, statusCode: 0, excerpt: "", error, retryAfter: undefined, interrupted: false };
+}
+
+function attemptOf(r: AttemptResult): Attempt {
+  return { at: r.at, durationMs: r.durationMs, statusCode: r.statusCode, excerpt: r.excerpt, error: r.error };
+}
