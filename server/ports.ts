@@ -173,3 +173,13 @@ export interface Subscriptions {
 export class SecretUnreadableError extends Error {
   override name = "SecretUnreadableError";
 }
+
+/** Everything the engine and the use cases need of a store. */
+export interface StorePorts {
+  subscriptions: Subscriptions;
+  messages: Messages;
+  queue: DeliveryQueue;
+  log: DeliveryLog;
+  sendSecrets: SendSecrets;
+  close(): Promise<void>;
+}

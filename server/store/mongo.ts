@@ -1,14 +1,14 @@
 // The only module that opens MongoDB: the ports of server/ports.ts on its collections.
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../log.js";
-import type { DeliveryLog, DeliveryQueue, Messages, SendSecrets } from "../ports.js";
+import type { DeliveryLog, DeliveryQueue, Messages, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
 import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
 import type { SecretBox } from "./secret-box.js";
 import { SubscriptionStore } from "./subscriptions.js";
 
-export interface Store {
+export interface Store extends StorePorts {
   client: MongoClient;
   db: Db;
   subscriptions: SubscriptionStore;

@@ -1,0 +1,239 @@
+// The ports in memory, for the engine's unit tests (on a fake clock) and nothing else: it passes the
+// same conformance suite as the store on MongoDB/FerretDB (test/store-conformance.test.ts). Several
+// instances opened on one MemoryDatabase stand for several processes sharing a database.
+import { randomBytes } from "node:crypto";
+import {
+  systemClock,
+  type Clock,
+  type Delivery,
+  type DeliveryLog,
+  type DeliveryQuery,
+  type DeliveryQueue,
+  type HeldDelivery,
+  type Message,
+  type Messages,
+  type SendSecrets,
+  type StorePorts,
+  type Subscription,
+  type SubscriptionChanges,
+  type Subscriptions,
+} from "../../ports.js";
+
+interface StoredDelivery {
+  doc: Delivery;
+  /** The process holding it, "" when none renews it. */
+  holder: string;
+  /** Epoch ms; a hold that ended (or 0) lets any process take the delivery once due. */
+  holdUntil: number;
+}
+
+/** What the processes share. */
+export class MemoryDatabase {
+  readonly deliveries = new Map<string, StoredDelivery>();
+  readonly messages = new Map<string, Message>();
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly sendSecrets = new Map<string, { tenant: string; secret: string }>();
+}
+
+const copy = <T>(v: T): T => structuredClone(v);
+const byId = (a: { _id: string }, b: { _id: string }) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+
+class MemoryQueue implements DeliveryQueue {
+  readonly holder = `memory:${randomBytes(4).toString("hex")}`;
+  readonly unwritten = 0;
+
+  constructor(
+    private readonly db: MemoryDatabase,
+    private readonly leaseMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  private hold(doc: Delivery): HeldDelivery {
+    this.db.deliveries.set(doc._id, { doc: copy(doc), holder: this.holder, holdUntil: this.clock.now() + this.leaseMs });
+    return { delivery: copy(doc) };
+  }
+
+  async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
+    const earlier = this.db.messages.get(message._id);
+    if (earlier) return { earlier: copy(earlier) };
+    const held = deliveries.map((d) => this.hold(d));
+    this.db.messages.set(message._id, copy(message));
+    return { held };
+  }
+
+  async add(deliveries: Delivery[]): Promise<HeldDelivery[]> {
+    return deliveries.map((d) => this.hold(d));
+  }
+
+  async takeDue(now: Date, limit: number): Promise<HeldDelivery[]> {
+    const taken: HeldDelivery[] = [];
+    for (const s of this.db.deliveries.values()) {
+      if (taken.length >= limit) break;
+      if (s.doc.status !== "pending" || s.doc.nextAttemptAt.getTime() > now.getTime() || s.holdUntil > now.getTime()) continue;
+      s.holder = this.holder;
+      s.holdUntil = now.getTime() + this.leaseMs;
+      taken.push({ delivery: copy(s.doc) });
+    }
+    return taken;
+  }
+
+  async record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
+    const s = this.db.deliveries.get(item.delivery._id);
+    if (!s) return; // dropped meanwhile (its subscription was deleted)
+    s.doc = copy(next);
+    s.holder = keep ? this.holder : "";
+    s.holdUntil = keep ? next.nextAttemptAt.getTime() + this.leaseMs : 0;
+    if (next.status !== "pending") this.db.sendSecrets.delete(next._id);
+  }
+
+  async release(items: HeldDelivery[]): Promise<void> {
+    for (const i of items) {
+      const s = this.db.deliveries.get(i.delivery._id);
+      if (s && s.holder === this.holder) s.holder = "";
+    }
+  }
+
+  async drop(items: HeldDelivery[]): Promise<void> {
+    for (const i of items) this.db.deliveries.delete(i.delivery._id);
+  }
+
+  async renew(): Promise<void> {
+    for (const s of this.db.deliveries.values()) if (s.holder === this.holder && s.doc.status === "pending") s.holdUntil = this.clock.now() + this.leaseMs;
+  }
+
+  async releaseAll(): Promise<void> {
+    for (const s of this.db.deliveries.values()) {
+      if (s.holder !== this.holder) continue;
+      s.holder = "";
+      s.holdUntil = 0;
+    }
+  }
+
+  async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
+    for (const [id, s] of this.db.deliveries) {
+      if (s.doc.tenant === tenant && s.doc.subscriptionId === subscriptionId && s.doc.status === "pending") this.db.deliveries.delete(id);
+    }
+  }
+
+  async flush(): Promise<boolean> {
+    return true;
+  }
+}
+
+class MemoryLog implements DeliveryLog {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  async get(tenant: string, id: string): Promise<Delivery | null> {
+    const s = this.db.deliveries.get(id);
+    return s && s.doc.tenant === tenant ? copy(s.doc) : null;
+  }
+
+  async list(q: DeliveryQuery): Promise<Delivery[]> {
+    return [...this.db.deliveries.values()]
+      .map((s) => s.doc)
+      .filter(
+        (d) =>
+          d.tenant === q.tenant &&
+          (!q.messageId || d.messageId === q.messageId) &&
+          (!q.subscriptionId || d.subscriptionId === q.subscriptionId) &&
+          (!q.status || d.status === q.status) &&
+          (!q.afterId || d._id > q.afterId),
+      )
+      .sort(byId)
+      .slice(0, q.limit)
+      .map(copy);
+  }
+}
+
+class MemoryMessages implements Messages {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  async byId(id: string): Promise<Message | null> {
+    const m = this.db.messages.get(id);
+    return m ? copy(m) : null;
+  }
+
+  async get(tenant: string, id: string): Promise<Message | null> {
+    const m = this.db.messages.get(id);
+    return m && m.tenant === tenant ? copy(m) : null;
+  }
+}
+
+class MemorySendSecrets implements SendSecrets {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  async keep(tenant: string, deliveryId: string, secret: string): Promise<void> {
+    this.db.sendSecrets.set(deliveryId, { tenant, secret });
+  }
+
+  async get(tenant: string, deliveryId: string): Promise<string | undefined> {
+    const s = this.db.sendSecrets.get(deliveryId);
+    return s && s.tenant === tenant ? s.secret : undefined;
+  }
+
+  async drop(deliveryIds: string[]): Promise<void> {
+    for (const id of deliveryIds) this.db.sendSecrets.delete(id);
+  }
+}
+
+class MemorySubscriptions implements Subscriptions {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  private mine(tenant: string, id: string): Subscription | undefined {
+    const s = this.db.subscriptions.get(id);
+    return s && s.tenant === tenant ? s : undefined;
+  }
+
+  async insert(sub: Subscription): Promise<void> {
+    if (this.db.subscriptions.has(sub._id)) throw new Error(`duplicate subscription id ${sub._id}`);
+    this.db.subscriptions.set(sub._id, copy(sub));
+  }
+
+  async get(tenant: string, id: string): Promise<Subscription | null> {
+    const s = this.mine(tenant, id);
+    return s ? copy(s) : null;
+  }
+
+  async list(tenant: string, afterId: string | undefined, limit: number): Promise<Subscription[]> {
+    return [...this.db.subscriptions.values()]
+      .filter((s) => s.tenant === tenant && (afterId === undefined || s._id > afterId))
+      .sort(byId)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null> {
+    const s = this.mine(tenant, id);
+    if (!s) return null;
+    const next = { ...s, ...copy(changes), updatedAt: now };
+    this.db.subscriptions.set(id, next);
+    return copy(next);
+  }
+
+  async delete(tenant: string, id: string): Promise<boolean> {
+    if (!this.mine(tenant, id)) return false;
+    this.db.subscriptions.delete(id);
+    return true;
+  }
+
+  async active(tenant: string): Promise<Subscription[]> {
+    return [...this.db.subscriptions.values()].filter((s) => s.tenant === tenant && !s.disabled).map(copy);
+  }
+
+  async activeById(tenant: string, id: string): Promise<Subscription | undefined> {
+    const s = this.mine(tenant, id);
+    return s && !s.disabled ? copy(s) : undefined;
+  }
+}
+
+/** The ports on a shared in-memory database, as one process opens them. */
+export function openMemoryStore(db: MemoryDatabase, opts: { leaseMs: number; clock?: Clock }): StorePorts {
+  return {
+    queue: new MemoryQueue(db, opts.leaseMs, opts.clock ?? systemClock),
+    log: new MemoryLog(db),
+    messages: new MemoryMessages(db),
+    sendSecrets: new MemorySendSecrets(db),
+    subscriptions: new MemorySubscriptions(db),
+    close: async () => undefined,
+  };
+}
