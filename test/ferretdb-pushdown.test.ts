@@ -106,7 +106,7 @@ it("finds, counts, updates and deletes exactly the documents FerretDB matches wi
 
 it("answers an indexed equality from SQLite's index instead of reading every document", async () => {
   const db = client.db("pushdown");
-  const log = db.collection("plan");
+  const log = db.collection<{ _id: string; tenant: string; messageId: string; subscriptionId: string }>("plan");
   await log.createIndex({ tenant: 1, messageId: 1, _id: 1 });
   await log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
   const n = 20_000;
