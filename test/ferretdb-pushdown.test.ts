@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 /** Any document: _id of any type, which the driver's default Document type does not allow in filters. */
-type Document = { _id?: unknown; [field: string]: unknown };
+type Document = { _id: string | number | ObjectId; [field: string]: unknown };
 
 const ESCAPED = 'x<&>\u2028"\\ \n';
 const TRICKY: Document[] = [
