@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MongoClient, type Document, type Filter } from "mongodb";
+import { MongoClient, type Filter } from "mongodb";
 import { freePort } from "../server/free-port.js";
 
 const arg = (name: string, dflt: string) =>
@@ -74,6 +74,8 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+type Document = { _id: string; [field: string]: unknown };
+
 const id = (i: number) => `dlv_${i.toString().padStart(8, "0")}`;
 
 /** Delivery i: message i/5 of tenant (i/5)%10; its first delivery goes to the tenant's catch-all subscription. */
@@ -97,7 +99,7 @@ function delivery(i: number): Document {
 
 async function fill(uri: string, n: number): Promise<void> {
   const client = new MongoClient(uri);
-  const log = client.db("bench").collection("log");
+  const log = client.db("bench").collection<Document>("log");
   // The indexes Hookwire's store creates on its delivery log.
   await log.createIndex({ tenant: 1, messageId: 1, _id: 1 });
   await log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
@@ -137,7 +139,7 @@ function reads(n: number): Read[] {
 async function timeReads(uri: string, n: number, runs: number): Promise<Map<string, { ms: number; ids: string }>> {
   const client = new MongoClient(uri);
   const db = client.db("bench");
-  const log = db.collection("log");
+  const log = db.collection<Document>("log");
   const out = new Map<string, { ms: number; ids: string }>();
   for (const r of reads(n)) {
     const times: number[] = [];
