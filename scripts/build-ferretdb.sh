@@ -3,7 +3,7 @@
 # A plain `go install` yields a binary without build/version/version.txt, which refuses to start,
 # so we build from the module source with that file written in.
 #
-# One line of the source is patched. FerretDB's SQLite backend indexes _id as
+# Two patches. First, one line: FerretDB's SQLite backend indexes _id as
 # `_ferretdb_sjson->"_id"` but looks it up as `_ferretdb_sjson->'$._id'`; SQLite matches index
 # expressions by their text, so every lookup, update and delete by _id scanned the whole table
 # (seconds per claim on a queue of 20,000). Both expressions read the same JSON value; the patch
