@@ -3,17 +3,33 @@
 # A plain `go install` yields a binary without build/version/version.txt, which refuses to start,
 # so we build from the module source with that file written in.
 #
-# One line of the source is patched. FerretDB's SQLite backend indexes _id as
+# Two patches. First, one line: FerretDB's SQLite backend indexes _id as
 # `_ferretdb_sjson->"_id"` but looks it up as `_ferretdb_sjson->'$._id'`; SQLite matches index
 # expressions by their text, so every lookup, update and delete by _id scanned the whole table
 # (seconds per claim on a queue of 20,000). Both expressions read the same JSON value; the patch
-# makes lookups use the index's spelling. `PATCH=0 bash scripts/build-ferretdb.sh` builds it unpatched.
+# makes lookups use the index's spelling.
+#
+# Second, equality on indexed fields is answered from the index. Upstream runs only a filter that is
+# exactly {_id: <string or ObjectId>} in SQLite and matches every other filter in Go, document by
+# document (seconds over a large log, however selective the filter and whatever its indexes).
+# scripts/ferretdb/hookwire_pushdown.go (copied into the backend) builds, for the top-level string
+# equalities that form a key prefix of an index, a WHERE clause SQLite answers from that index, and
+# scripts/ferretdb/equality-pushdown.patch calls it from the backend's Query and Explain. FerretDB
+# still matches each returned document against the whole filter in Go, so the clause only has to
+# be a superset of the true matches; that file's comment gives the argument (arrays included).
+#
+# `PATCH=0 bash scripts/build-ferretdb.sh` builds it unpatched, `PATCH=id` with the _id patch only.
 set -euo pipefail
 VERSION=v1.24.2
 CACHE_DIR="${HOOKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hookwire}"
 PATCH="${PATCH:-1}"
-SUFFIX=""
-[ "$PATCH" = "1" ] && SUFFIX="-idindex"
+PATCHES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ferretdb"
+case "$PATCH" in
+  0) SUFFIX="" ;;
+  id) SUFFIX="-idindex" ;;
+  1) SUFFIX="-idindex-eqpush" ;;
+  *) echo "hookwire: PATCH must be 0, id or 1" >&2; exit 1 ;;
+esac
 BIN="$CACHE_DIR/ferretdb-$VERSION$SUFFIX/ferretdb"
 if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
 if ! command -v go >/dev/null 2>&1; then
@@ -29,10 +45,16 @@ cp -R "$SRC_DIR/." "$WORK/"
 chmod -R u+w "$WORK"
 mkdir -p "$WORK/build/version"
 printf '%s' "$VERSION" > "$WORK/build/version/version.txt"
-if [ "$PATCH" = "1" ]; then
+if [ "$PATCH" != "0" ]; then
   META="$WORK/internal/backends/sqlite/metadata/metadata.go"
   grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$META" || { echo "hookwire: FerretDB source changed; cannot apply the _id index patch" >&2; exit 1; }
   sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$META"
+fi
+if [ "$PATCH" = "1" ]; then
+  patch --dry-run --quiet -p1 -d "$WORK" < "$PATCHES_DIR/equality-pushdown.patch" >/dev/null \
+    || { echo "hookwire: FerretDB source changed; cannot apply the equality pushdown patch" >&2; exit 1; }
+  patch --quiet -p1 -d "$WORK" < "$PATCHES_DIR/equality-pushdown.patch" >&2
+  cp "$PATCHES_DIR/hookwire_pushdown.go" "$WORK/internal/backends/sqlite/"
 fi
 (cd "$WORK" && CGO_ENABLED=0 go build -trimpath -o "$WORK/ferretdb.out" ./cmd/ferretdb) >&2
 mkdir -p "$(dirname "$BIN")"
