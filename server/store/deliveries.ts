@@ -123,6 +123,8 @@ export class DeliveryStore {
     await this.queue.createIndex({ tenant: 1, subscriptionId: 1 });
     await this.log.createIndex({ tenant: 1, messageId: 1, _id: 1 });
     await this.log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
+    // Led by every equality of a "failed only" read, so FerretDB's pushdown selects just that status.
+    await this.log.createIndex({ tenant: 1, subscriptionId: 1, status: 1, _id: 1 });
     await this.batches.createIndex({ leaseUntil: 1 });
     await this.batches.createIndex({ claimToken: 1 });
     await this.batches.createIndex({ leaseOwner: 1 });
