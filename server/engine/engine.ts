@@ -79,7 +79,7 @@ export class DeliveryEngine {
     const clock = deps.clock ?? systemClock;
     this.clock = clock;
     this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);
-    this.worker = new Worker({ prepare: deps.prepare, sender: deps.sender, bodies: this.bodies, interrupt: this.interrupt.signal });
+    this.worker = new Worker({ prepare: deps.prepare, sender: deps.sender, bodies: this.bodies, interrupt: this.interrupt.signal, clock });
     this.scheduler = new Scheduler<Held>(opts, clock, (h) =>
       this.run(h).catch((err: unknown) => deps.log.error("delivery attempt crashed", { delivery: h.doc._id, ...errorFields(err) })),
     );
@@ -158,7 +158,7 @@ export class DeliveryEngine {
     switch (outcome.kind) {
       case "interrupted": {
         // Handed back uncounted, due now, for any process to take at once.
-        const now = new Date();
+        const now = new Date(this.clock.now());
         return this.record(held, { ...held.doc, updatedAt: now, nextAttemptAt: now }, false);
       }
       case "final":

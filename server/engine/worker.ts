@@ -2,7 +2,7 @@
 // classify (the one retry policy). Recording the outcome is the engine's; nothing here writes.
 import { errorFields } from "../log.js";
 import { classify } from "../domain/policy.js";
-import type { Attempt, Delivery } from "../ports.js";
+import type { Attempt, Clock, Delivery } from "../ports.js";
 import type { BodyCache } from "./body-cache.js";
 import { deliveryHeaders } from "./headers.js";
 import type { AttemptResult, HttpSender } from "./http-sender.js";
@@ -21,6 +21,7 @@ export interface WorkerDeps {
   bodies: BodyCache;
   /** Aborts attempts in flight (shutdown). */
   interrupt: AbortSignal;
+  clock: Clock;
 }
 
 export class Worker {
@@ -42,11 +43,10 @@ export class Worker {
     } else {
       url = prepared.attempt.url;
       const headers = this.sign(doc, body, prepared.attempt.secret, prepared.attempt.previousSecrets);
-      if (typeof headers === "string") result = notSent(headers);
-      else {
-        result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
-        if (result.interrupted) return { kind: "interrupted" };
-      }
+      // A secret that cannot sign will not sign on a retry either: the delivery ends, saying why.
+      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(headers), "failed"), gone: false };
+      result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
+      if (result.interrupted) return { kind: "interrupted" };
     }
     const verdict = classify(doc.policy, doc.attempts.length + 1, result);
     if (verdict.outcome === "retry") {
@@ -75,7 +75,7 @@ export class Worker {
   }
 
   private after(doc: Delivery, url: string, result: AttemptResult, status: Delivery["status"]): Delivery {
-    return { ...doc, url, attempts: [...doc.attempts, attemptOf(result)], updatedAt: new Date(), status };
+    return { ...doc, url, attempts: [...doc.attempts, attemptOf(result)], updatedAt: new Date(this.deps.clock.now()), status };
   }
 }
 
