@@ -28,6 +28,8 @@ export interface Config {
   encryptionKeys: Buffer[] | undefined;
   /** On SIGTERM, how long attempts in flight may still run before they are cut off and handed back. */
   shutdownGraceMs: number;
+  /** How the store lays deliveries out; "auto" by what the database server is. */
+  storeLayout: "auto" | "ferretdb" | "mongodb";
   /** Timeouts and the cap for connections to the shared port. */
   connections: ConnectionLimits;
   /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
@@ -136,6 +138,12 @@ function connectionsVar(env: Env): ConnectionLimits {
   return limits;
 }
 
+function storeLayoutVar(env: Env): Config["storeLayout"] {
+  const raw = (env.HOOKWIRE_STORE ?? "").trim() || "auto";
+  if (raw === "auto" || raw === "ferretdb" || raw === "mongodb") return raw;
+  throw new ConfigError(`HOOKWIRE_STORE: "${raw}" is not one of auto, ferretdb, mongodb`);
+}
+
 function logLevelVar(env: Env): LogLevel {
   const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
@@ -165,6 +173,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevelVar(env),
     encryptionKeys: encryptionKeysVar(env),
     shutdownGraceMs: intVar(env, "HOOKWIRE_SHUTDOWN_GRACE_MS", 5000, 0, 600_000),
+    storeLayout: storeLayoutVar(env),
     connections: connectionsVar(env),
     watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),
     engine: {

@@ -28,11 +28,11 @@ async function serve(database: string, env: Record<string, string> = {}): Promis
   return s;
 }
 
-it("kill -9 with deliveries pending and in flight loses none: the restarted server delivers them", async () => {
+it.each(["ferretdb", "mongodb"])("kill -9 with deliveries pending and in flight loses none: the restarted server delivers them (%s layout)", async (layout) => {
   const rcv = await startReceiver();
   cleanup.push(() => rcv.close());
   const database = uniqueDatabase("kill");
-  const first = await serve(database, { HOOKWIRE_MAX_IN_FLIGHT_PER_ENDPOINT: "2" });
+  const first = await serve(database, { HOOKWIRE_MAX_IN_FLIGHT_PER_ENDPOINT: "2", HOOKWIRE_STORE: layout });
   const c1 = grpcClient(first);
   const { subscription, secret } = await c1.register({ url: rcv.url("/k"), events: ["crash.*"], retryDelayMs: 100 }, acme);
   // Slow answers keep deliveries in flight and queued behind the per-endpoint limit when the process dies.
@@ -45,7 +45,8 @@ it("kill -9 with deliveries pending and in flight loses none: the restarted serv
   const before = distinctIds(rcv, "/k").size;
   expect(before).toBeLessThan(accepted.length); // the crash really left work undone
 
-  const second = await serve(database);
+  const second = await serve(database, { HOOKWIRE_STORE: layout });
+  expect(second.output()).toContain(`"layout":"${layout}"`);
   await rcv.waitFor(() => accepted.every((id) => distinctIds(rcv, "/k").has(id)), 30_000);
   expect(rcv.requests("/k").every((r) => r.verified)).toBe(true);
   // And the log agrees: every delivery ends delivered.

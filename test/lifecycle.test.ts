@@ -101,3 +101,13 @@ it("after kill -9, the next start takes the data folder over and stops a FerretD
     await second.stop();
   }
 });
+
+it("a database keeps the delivery layout it was first used with: another one refuses to start", async () => {
+  const database = uniqueDatabase("layout");
+  const first = await startServer({ database });
+  expect(first.output()).toContain('"layout":"ferretdb"'); // auto, on FerretDB
+  await first.stop();
+  const run = spawnServer({ database, env: { HOOKWIRE_STORE: "mongodb" } });
+  expect(await run.exited).not.toBe(0);
+  expect(run.output()).toMatch(/HOOKWIRE_STORE: this database holds deliveries in the "ferretdb" layout, not "mongodb"/);
+});

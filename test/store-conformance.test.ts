@@ -23,7 +23,14 @@ interface Implementation {
 
 const memoryDatabases = new Map<string, MemoryDatabase>();
 const implementations: Implementation[] = [
-  { name: "the store on FerretDB", open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { leaseMs: LEASE_MS }) },
+  {
+    name: "the store in the FerretDB layout",
+    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { leaseMs: LEASE_MS, layout: "ferretdb" }),
+  },
+  {
+    name: "the store in the MongoDB layout (on FerretDB)",
+    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { leaseMs: LEASE_MS, layout: "mongodb" }),
+  },
   {
     name: "the in-memory store",
     open: async (database) => {

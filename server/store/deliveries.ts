@@ -4,7 +4,7 @@
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SendSecretStore } from "./send-secrets.js";
 
 /** A delivery as stored: with the fields that let a process hold it and others take it over. */
 export interface DeliveryDoc extends Delivery {
@@ -47,21 +47,11 @@ export interface Outcome {
   rowExists: boolean;
 }
 
-/** The secret a Send delivery is signed with: sealed, in a row of its own, kept only until the delivery ends. */
-interface SendSecretDoc {
-  _id: string;
-  tenant: string;
-  secret: string;
-  createdAt: Date;
-}
-
 /** Marks done the one-time removal of secrets that rows written by earlier versions carried. */
 interface MetaDoc {
   _id: string;
   at: Date;
 }
-
-const sendSecretContext = (tenant: string, deliveryId: string) => `send:${tenant}:${deliveryId}`;
 
 
 /**
@@ -98,9 +88,9 @@ export class DeliveryStore {
     private readonly queue: Collection<DeliveryDoc>,
     private readonly log: Collection<DeliveryDoc>,
     private readonly batches: Collection<BatchDoc>,
-    private readonly sendSecrets: Collection<SendSecretDoc>,
     private readonly meta: Collection<MetaDoc>,
-    private readonly box: SecretBox,
+    /** Finished Sends' secrets go once their delivery is logged. */
+    private readonly sendSecrets: SendSecretStore,
   ) {
     this.batchInserts = new GroupCommit(async (docs) => {
       await this.batches.insertMany(docs, { ordered: false });
@@ -150,33 +140,6 @@ export class DeliveryStore {
       await this.batches.updateOne({ _id: batch._id }, { $set: { deliveries } });
     }
     await this.meta.updateOne({ _id: marker }, { $set: { at: new Date() } }, { upsert: true });
-  }
-
-  /** Keeps a Send's secret (sealed) until its delivery ends. */
-  async keepSendSecret(tenant: string, deliveryId: string, secret: string): Promise<void> {
-    await this.sendSecrets.insertOne({ _id: deliveryId, tenant, secret: this.box.seal(secret, sendSecretContext(tenant, deliveryId)), createdAt: new Date() });
-  }
-
-  /** The secret of a pending Send delivery; undefined once it ended (or was never kept). */
-  async sendSecret(tenant: string, deliveryId: string): Promise<string | undefined> {
-    const doc = await this.sendSecrets.findOne({ _id: deliveryId });
-    return doc && doc.tenant === tenant ? this.box.open(doc.secret, sendSecretContext(tenant, deliveryId)) : undefined;
-  }
-
-  /** Seals pending Sends' secrets with the current key (after a key rotation); answers how many. */
-  async resealSendSecrets(): Promise<number> {
-    let count = 0;
-    for await (const doc of this.sendSecrets.find({})) {
-      if (this.box.isCurrent(doc.secret)) continue;
-      const ctx = sendSecretContext(doc.tenant, doc._id);
-      await this.sendSecrets.updateOne({ _id: doc._id }, { $set: { secret: this.box.seal(this.box.open(doc.secret, ctx), ctx) } });
-      count++;
-    }
-    return count;
-  }
-
-  async dropSendSecrets(deliveryIds: string[]): Promise<void> {
-    if (deliveryIds.length > 0) await this.sendSecrets.bulkWrite(deliveryIds.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
   }
 
   /** One row for a Trigger's deliveries, its insert shared with concurrent callers. */
@@ -288,7 +251,7 @@ export class DeliveryStore {
         duplicateIndexes(err);
       }
       await this.dropIds(finished.filter((o) => o.rowExists).map((o) => o.doc._id));
-      await this.dropSendSecrets(finished.filter((o) => o.doc.subscriptionId === "").map((o) => o.doc._id));
+      await this.sendSecrets.drop(finished.filter((o) => o.doc.subscriptionId === "").map((o) => o.doc._id));
     }
     await this.dropBatches(batchesDone);
   }

@@ -6,6 +6,8 @@ import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
 import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
 import type { SecretBox } from "./secret-box.js";
+import { SendSecretStore } from "./send-secrets.js";
+import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";
 
 export interface Store extends StorePorts {
@@ -21,42 +23,84 @@ export interface Store extends StorePorts {
   close(): Promise<void>;
 }
 
+/**
+ * How deliveries are laid out: "ferretdb" in batch, queue and log collections shaped for the embedded
+ * FerretDB (every read an _id lookup or a pushed-down equality), "mongodb" in one indexed collection
+ * with atomic takes; "auto" by what the server says it is.
+ */
+export type StoreLayout = "auto" | "ferretdb" | "mongodb";
+
+export class StoreLayoutError extends Error {
+  override name = "StoreLayoutError";
+}
+
+export interface StoreOptions extends QueueOptions {
+  layout: StoreLayout;
+}
+
+/** The layout a database was first opened with stays its layout: the other would not see its deliveries. */
+async function chooseLayout(db: Db, wanted: StoreLayout): Promise<"ferretdb" | "mongodb"> {
+  const meta = db.collection<{ _id: string; layout: string }>("hookwire_meta");
+  const recorded = (await meta.findOne({ _id: "layout" }))?.layout;
+  let layout: "ferretdb" | "mongodb";
+  if (wanted !== "auto") layout = wanted;
+  else if (recorded === "ferretdb" || recorded === "mongodb") layout = recorded;
+  else layout = "ferretdbVersion" in (await db.admin().command({ buildInfo: 1 })) ? "ferretdb" : "mongodb";
+  if (recorded === undefined) {
+    // A database used before layouts were recorded holds the FerretDB layout's collections.
+    const older = (await db.listCollections({ name: "delivery_log" }, { nameOnly: true }).toArray()).length > 0;
+    const existing = older ? "ferretdb" : layout;
+    await meta.updateOne({ _id: "layout" }, { $set: { layout: existing } }, { upsert: true });
+    if (existing !== layout) throw new StoreLayoutError(`HOOKWIRE_STORE: this database holds deliveries in the "${existing}" layout, not "${layout}"`);
+  } else if (recorded !== layout) {
+    throw new StoreLayoutError(`HOOKWIRE_STORE: this database holds deliveries in the "${recorded}" layout, not "${layout}"`);
+  }
+  return layout;
+}
+
 /** `box` seals the secrets the store keeps (subscriptions' and pending Sends'). */
-export async function openStore(uri: string, database: string, log: Logger, box: SecretBox, queueOptions: QueueOptions): Promise<Store> {
+export async function openStore(uri: string, database: string, log: Logger, box: SecretBox, options: StoreOptions): Promise<Store> {
   // A short server selection timeout turns an unreachable database into a prompt UNAVAILABLE
   // instead of an RPC that hangs for the driver's default 30 s.
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: "hookwire" });
   await client.connect();
   const db = client.db(database);
+  const layout = await chooseLayout(db, options.layout).catch(async (err: unknown) => {
+    await client.close();
+    throw err;
+  });
   const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box);
   const messages = new MessageStore(db.collection("messages"));
-  const deliveries = new DeliveryStore(
-    db.collection("delivery_queue"),
-    db.collection("delivery_log"),
-    db.collection("delivery_batches"),
-    db.collection("send_secrets"),
-    db.collection("hookwire_meta"),
-    box,
-  );
+  const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
+  let deliveries: { queue: DeliveryQueue; log: DeliveryLog; ensureIndexes(): Promise<void> };
+  if (layout === "mongodb") {
+    const both = new MongoDeliveries(db.collection("deliveries"), messages, sendSecrets, log, options);
+    deliveries = { queue: both, log: both, ensureIndexes: () => both.ensureIndexes() };
+  } else {
+    const store = new DeliveryStore(
+      db.collection("delivery_queue"),
+      db.collection("delivery_log"),
+      db.collection("delivery_batches"),
+      db.collection("hookwire_meta"),
+      sendSecrets,
+    );
+    deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, ensureIndexes: () => store.ensureIndexes() };
+  }
   await Promise.all([subscriptions.ensureIndexes(), messages.ensureIndexes(), deliveries.ensureIndexes()]);
   const resealed = await subscriptions.resealAll();
-  const resealedSends = await deliveries.resealSendSecrets();
+  const resealedSends = await sendSecrets.resealAll();
   if (resealed + resealedSends > 0) {
     log.info("subscription secrets sealed with the current encryption key", { subscriptions: resealed, sends: resealedSends, key: box.currentKeyId });
   }
-  log.info("store ready", { database });
+  log.info("store ready", { database, layout });
   return {
     client,
     db,
     subscriptions,
     messages,
-    queue: new StoredDeliveryQueue(deliveries, messages, log, queueOptions),
-    log: deliveries,
-    sendSecrets: {
-      keep: (tenant, id, secret) => deliveries.keepSendSecret(tenant, id, secret),
-      get: (tenant, id) => deliveries.sendSecret(tenant, id),
-      drop: (ids) => deliveries.dropSendSecrets(ids),
-    },
+    queue: deliveries.queue,
+    log: deliveries.log,
+    sendSecrets,
     async ping() {
       try {
         await db.command({ ping: 1 }, { timeoutMS: 2000 });

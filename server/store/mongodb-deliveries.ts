@@ -1,0 +1,155 @@
+// The delivery queue and log for MongoDB proper: one document per delivery in one collection
+// (`deliveries`), whatever its state, read through compound indexes. Taking work is atomic per
+// document: a guarded update (due, and no live hold) can win a delivery for one process only.
+// (The layout in deliveries.ts and queue.ts is shaped for the embedded FerretDB instead.)
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Collection, Filter } from "mongodb";
+import { errorFields, type Logger } from "../log.js";
+import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
+import type { MessageStore } from "./messages.js";
+import type { SendSecretStore } from "./send-secrets.js";
+
+export interface MongoDeliveryDoc extends Delivery {
+  /** The process holding the delivery until holdUntil ("" when none renews it). */
+  holder: string;
+  holdUntil: Date;
+  /** Set by the update that took it, to read back what that update won. */
+  takeToken?: string;
+}
+
+const NO_HOLD = new Date(0);
+
+export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
+  readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private readonly writing = new Set<Promise<void>>();
+
+  constructor(
+    private readonly col: Collection<MongoDeliveryDoc>,
+    private readonly messages: MessageStore,
+    private readonly sendSecrets: SendSecretStore,
+    private readonly log: Logger,
+    private readonly opts: { leaseMs: number },
+  ) {}
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ status: 1, nextAttemptAt: 1, holdUntil: 1 });
+    await this.col.createIndex({ holder: 1 });
+    await this.col.createIndex({ takeToken: 1 });
+    await this.col.createIndex({ tenant: 1, messageId: 1, _id: 1 });
+    await this.col.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
+    await this.col.createIndex({ tenant: 1, subscriptionId: 1, status: 1, _id: 1 });
+  }
+
+  private held(d: Delivery): MongoDeliveryDoc {
+    return { ...d, holder: this.holder, holdUntil: new Date(Date.now() + this.opts.leaseMs) };
+  }
+
+  // The queue ---------------------------------------------------------------------------------
+
+  /** Deliveries first, then the message: the commit point (deliveries without their message are never taken). */
+  async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
+    const docs = deliveries.map((d) => this.held(d));
+    if (docs.length > 0) await this.col.insertMany(docs, { ordered: false });
+    if (await this.messages.insert(message)) return { held: docs.map((delivery) => ({ delivery })) };
+    if (docs.length > 0) await this.col.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+    return { earlier: await this.messages.byId(message._id) };
+  }
+
+  async add(deliveries: Delivery[]): Promise<HeldDelivery[]> {
+    const docs = deliveries.map((d) => this.held(d));
+    if (docs.length > 0) await this.col.insertMany(docs, { ordered: false });
+    return docs.map((delivery) => ({ delivery }));
+  }
+
+  async takeDue(now: Date, limit: number): Promise<HeldDelivery[]> {
+    const due: Filter<MongoDeliveryDoc> = { status: "pending", nextAttemptAt: { $lte: now }, holdUntil: { $lte: now } };
+    const candidates = await this.col.find(due, { projection: { _id: 1 } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
+    if (candidates.length === 0) return [];
+    const takeToken = `${this.holder}:${now.getTime()}:${randomBytes(4).toString("hex")}`;
+    // The filter is checked again per document as it is updated: a delivery another process took
+    // meanwhile no longer matches, so each is won by one process only.
+    await this.col.updateMany(
+      { ...due, _id: { $in: candidates.map((c) => c._id) } },
+      { $set: { holder: this.holder, holdUntil: new Date(now.getTime() + this.opts.leaseMs), takeToken } },
+    );
+    return (await this.col.find({ takeToken }).toArray()).map((delivery) => ({ delivery }));
+  }
+
+  record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
+    // `next` may carry what the document held when taken (its token, its hold): set afresh here.
+    const { _id, takeToken: _token, holder: _holder, holdUntil: _until, ...state } = next as MongoDeliveryDoc;
+    const set = {
+      ...state,
+      holder: keep ? this.holder : "",
+      holdUntil: keep ? new Date(next.nextAttemptAt.getTime() + this.opts.leaseMs) : NO_HOLD,
+    };
+    const write = this.retrying(async () => {
+      await this.col.updateOne({ _id }, { $set: set, $unset: { takeToken: "" } });
+      if (next.status !== "pending" && next.subscriptionId === "") await this.sendSecrets.drop([next._id]);
+    });
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
+    return write;
+  }
+
+  /** Tries a write again, backing off, for as long as the process lives: no recorded state is dropped. */
+  private async retrying(write: () => Promise<void>): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await write();
+      } catch (err) {
+        this.log.warn("writing a delivery state failed; will retry", errorFields(err));
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
+      }
+    }
+  }
+
+  async release(items: HeldDelivery[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.col.updateMany({ _id: { $in: items.map((i) => i.delivery._id) }, holder: this.holder }, { $set: { holder: "" } });
+  }
+
+  async drop(items: HeldDelivery[]): Promise<void> {
+    if (items.length > 0) await this.col.deleteMany({ _id: { $in: items.map((i) => i.delivery._id) } });
+  }
+
+  async renew(): Promise<void> {
+    await this.col.updateMany({ holder: this.holder, status: "pending" }, { $set: { holdUntil: new Date(Date.now() + this.opts.leaseMs) } });
+  }
+
+  async releaseAll(): Promise<void> {
+    await this.col.updateMany({ holder: this.holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
+  }
+
+  async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
+    await this.col.deleteMany({ tenant, subscriptionId, status: "pending" });
+  }
+
+  async flush(deadline: number): Promise<boolean> {
+    while (this.writing.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all(this.writing), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    }
+    return this.writing.size === 0;
+  }
+
+  get unwritten(): number {
+    return this.writing.size;
+  }
+
+  // The log -----------------------------------------------------------------------------------
+
+  async get(tenant: string, id: string): Promise<Delivery | null> {
+    const doc = await this.col.findOne({ _id: id });
+    return doc && doc.tenant === tenant ? doc : null;
+  }
+
+  async list(q: DeliveryQuery): Promise<Delivery[]> {
+    const filter: Filter<MongoDeliveryDoc> = { tenant: q.tenant };
+    if (q.messageId) filter.messageId = q.messageId;
+    if (q.subscriptionId) filter.subscriptionId = q.subscriptionId;
+    if (q.status) filter.status = q.status;
+    if (q.afterId) filter._id = { $gt: q.afterId };
+    return this.col.find(filter).sort({ _id: 1 }).limit(q.limit).toArray();
+  }
+}
