@@ -74,7 +74,11 @@ const rcv = await startReceiverProcess();
 let dbNo = 0;
 const servers: RunningServer[] = [];
 
+/** `--cpu-prof-dir=DIR`: every server the run starts writes a V8 CPU profile there when it stops. */
+const CPU_PROF_DIR = process.argv.find((a) => a.startsWith("--cpu-prof-dir="))?.slice("--cpu-prof-dir=".length);
+
 async function hookwire(env: Record<string, string> = {}): Promise<{ server: RunningServer; client: Client<typeof WebhookService> }> {
+  const execArgv = CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
   const server = await startHookwire({
     MONGODB_URI: db.uri,
     HOOKWIRE_DATABASE: `bench_${++dbNo}`,
@@ -82,7 +86,7 @@ async function hookwire(env: Record<string, string> = {}): Promise<{ server: Run
     HOOKWIRE_ALLOW_PRIVATE_URLS: "true",
     HOOKWIRE_LOG_LEVEL: "info", // the port is read from the "listening" line
     ...env,
-  });
+  }, execArgv);
   servers.push(server);
   return { server, client: createClient(WebhookService, createGrpcTransport({ baseUrl: server.baseUrl })) };
 }
@@ -368,7 +372,8 @@ try {
     await step();
   }
 } finally {
-  for (const s of servers) await s.stop("SIGKILL").catch(() => undefined);
+  // SIGTERM when profiling: a profile is written only by a process that exits by itself.
+  for (const s of servers) await s.stop(CPU_PROF_DIR ? "SIGTERM" : "SIGKILL").catch(() => undefined);
   rcv.stop();
   await db.stop();
   rmSync(dir, { recursive: true, force: true });
