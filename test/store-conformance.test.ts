@@ -163,6 +163,49 @@ describe.each(implementations)("$name", (impl) => {
       expect(all.map((d) => d.status)).toEqual(["delivered", "delivered", "delivered"]);
     });
 
+    it("a fan-out larger than one batch is listed, taken over and ended whole", async () => {
+      const [a, b] = await twoProcesses();
+      const m = message("acme");
+      const subs = Array.from({ length: 1203 }, (_, i) => `sub_${String(i).padStart(4, "0")}`);
+      const held = await accepted(a.queue, m, subs);
+      expect(held).toHaveLength(1203);
+      const listed = [];
+      let afterId: string | undefined;
+      for (;;) {
+        const page = await a.log.list({ tenant: "acme", messageId: m._id, afterId, limit: 500 });
+        listed.push(...page);
+        if (page.length < 500) break;
+        afterId = page.at(-1)!._id;
+      }
+      expect(listed.map((d) => d._id)).toEqual(ids(held));
+      const taken = [];
+      const deadline = Date.now() + LEASE_MS * 10;
+      while (taken.length < held.length && Date.now() < deadline) {
+        taken.push(...(await b.queue.takeDue(new Date(), 2000)));
+        await sleep(50);
+      }
+      expect(ids(taken)).toEqual(ids(held));
+      await Promise.all(taken.map((t) => b.queue.record(t, { ...t.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false)));
+      expect((await b.log.list({ tenant: "acme", messageId: m._id, status: "pending", limit: 10 }))).toEqual([]);
+      expect((await b.log.list({ tenant: "acme", messageId: m._id, status: "delivered", limit: 2000 }))).toHaveLength(1203);
+    });
+
+    it("hundreds of states recorded at once are all stored, retries of held work included", async () => {
+      const [a, b] = await twoProcesses();
+      const held = await a.queue.add(deliveriesOf(message("acme"), Array.from({ length: 300 }, (_, i) => `sub_${i}`)));
+      const fromTrigger = await accepted(a.queue, message("acme"), Array.from({ length: 300 }, (_, i) => `sub_${i}`));
+      const later = new Date(Date.now() + 60_000);
+      const writes = [...held, ...fromTrigger].map((h) => a.queue.record(h, { ...h.delivery, attempts: [attempt(500)], updatedAt: new Date(), nextAttemptAt: later }, true));
+      await Promise.all(writes);
+      // Recorded again (now each has a row of its own), then handed back: all of them, once due, are anyone's.
+      await Promise.all([...held, ...fromTrigger].map((h) => a.queue.record(h, { ...h.delivery, attempts: [attempt(500), attempt(500)], updatedAt: new Date(), nextAttemptAt: new Date() }, false)));
+      const taken = [];
+      const deadline = Date.now() + 5000;
+      while (taken.length < 600 && Date.now() < deadline) taken.push(...(await b.queue.takeDue(new Date(), 1000)));
+      expect(taken).toHaveLength(600);
+      expect(taken.every((t) => t.delivery.attempts.length === 2)).toBe(true);
+    });
+
     it("renewing keeps a process's hold past its first term", async () => {
       const [a, b] = await twoProcesses();
       const held = await accepted(a.queue, message("acme"), ["sub_1"]);

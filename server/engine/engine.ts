@@ -2,6 +2,7 @@
 // work from the store, the scheduler runs each attempt at its time within the limits, the worker
 // makes it (prepare → send → classify), the engine records the outcome through the queue and the
 // notifier tells who waits once it is stored.
+import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../log.js";
 import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HeldDelivery, type Messages } from "../ports.js";
 import { BodyCache } from "./body-cache.js";
@@ -76,6 +77,8 @@ export class DeliveryEngine {
     private readonly deps: EngineDeps,
     private readonly opts: EngineOptions = DEFAULT_ENGINE_OPTIONS,
   ) {
+    // Every attempt in flight listens to the one shutdown signal: hundreds of listeners are expected.
+    setMaxListeners(0, this.interrupt.signal);
     const clock = deps.clock ?? systemClock;
     this.clock = clock;
     this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);

@@ -1,9 +1,13 @@
-// Deliveries live in three collections, kept apart because FerretDB scans whole collections: batch rows
+// Deliveries live in three collections, kept apart because FerretDB scans whole collections: batches
 // hold a Trigger's deliveries until each has its first outcome, the queue holds deliveries waiting for a
-// retry (what the engine claims from), the log holds finished deliveries for the log RPCs.
-import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
+// retry (what the engine claims from), the log holds finished deliveries for the log RPCs. A Trigger's
+// first batch (up to BATCH_DELIVERIES) is held in its message document, so a Trigger is one write; a
+// larger fan-out's further batches are rows of delivery_batches. Either is a batch here, told apart by
+// its id (a message's id, or a bat_ id).
+import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
+import type { MessageDoc } from "./messages.js";
 import type { SendSecretStore } from "./send-secrets.js";
 
 /** A delivery as stored: with the fields that let a process hold it and others take it over. */
@@ -18,6 +22,15 @@ export interface DeliveryDoc extends Delivery {
 }
 
 export const UNLEASED = new Date(0);
+
+/** A batch stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
+export const BATCH_DELIVERIES = 500;
+
+/** A batch held in its message document rather than in a row of its own. */
+export const isMessageBatch = (batchId: string) => batchId.startsWith("msg_");
+
+/** What a message document no longer needs once its batch is done. */
+const MESSAGE_BATCH_FIELDS = { batchHeld: "", batch: "", shard: "", leaseOwner: "", leaseUntil: "", claimToken: "" } as const;
 
 export const SHARDS = 64;
 export const randomShard = () => Math.floor(Math.random() * SHARDS);
@@ -68,14 +81,31 @@ async function claim<T extends { _id: string; shard: number; claimToken?: string
   now: Date,
   leaseUntil: Date,
   limit: number,
+  /** The filter leads with an indexed string equality: unlimited, so FerretDB answers it from the index. */
+  selective = false,
 ): Promise<T[]> {
   // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
-  const sample = await col.find(due, { projection: { _id: 1, shard: 1 } }).limit(limit + 1).toArray();
+  // Its equality pushdown does not apply to a limited query, so a selective filter reads all it selects.
+  const query = col.find(due, { projection: { _id: 1, shard: 1 } });
+  const sample = selective ? (await query.toArray()).slice(0, limit + 1) : await query.limit(limit + 1).toArray();
   if (sample.length === 0) return [];
   const filter = (sample.length <= limit ? due : { ...due, shard: sample[0]!.shard }) as Filter<T>;
   const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
   await col.updateMany(filter, { $set: { leaseOwner: owner, leaseUntil, claimToken } } as never);
   return (await col.find({ claimToken } as Filter<T>).toArray()) as T[];
+}
+
+/**
+ * FerretDB 1.24 keeps the cursor of every update statement in a command open until the command ends;
+ * past about a hundred statements its SQLite connections run out and the command waits for ever (and
+ * every other command with it). So updates go in commands of a few dozen statements.
+ */
+const UPDATES_PER_COMMAND = 50;
+
+async function updatesInChunks<T extends Document>(col: Collection<T>, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
+    await col.bulkWrite(ops.slice(i, i + UPDATES_PER_COMMAND), { ordered: false });
+  }
 }
 
 export class DeliveryStore {
@@ -88,6 +118,7 @@ export class DeliveryStore {
     private readonly queue: Collection<DeliveryDoc>,
     private readonly log: Collection<DeliveryDoc>,
     private readonly batches: Collection<BatchDoc>,
+    private readonly messages: Collection<MessageDoc>,
     private readonly meta: Collection<MetaDoc>,
     /** Finished Sends' secrets go once their delivery is logged. */
     private readonly sendSecrets: SendSecretStore,
@@ -119,6 +150,10 @@ export class DeliveryStore {
     await this.batches.createIndex({ claimToken: 1 });
     await this.batches.createIndex({ leaseOwner: 1 });
     await this.batches.createIndex({ tenant: 1, messageId: 1 });
+    // Led by the string equality every batch read of messages has, so FerretDB reads only held ones.
+    await this.messages.createIndex({ batchHeld: 1, leaseOwner: 1 });
+    await this.messages.createIndex({ batchHeld: 1, tenant: 1 });
+    await this.messages.createIndex({ claimToken: 1 });
     await this.forgetLegacySecrets();
   }
 
@@ -149,12 +184,31 @@ export class DeliveryStore {
 
   /** Leases batches whose dispatching process stopped renewing them (see claim). */
   async claimBatches(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<BatchDoc[]> {
-    return claim(this.batches, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
+    const inMessages = await claim(this.messages as unknown as Collection<MessageDoc & { shard: number }>, { batchHeld: "held", leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit, true);
+    const rows = await claim(this.batches, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
+    return [...inMessages.map(messageBatch), ...rows];
   }
 
-  /** By _id statements: a batch row holds a whole array of deliveries, so a scan of them all costs far more. */
+  /**
+   * Ends batches: a row goes, a message document drops its batch fields. By _id statements: a batch
+   * holds a whole array of deliveries, so a scan of them all costs far more.
+   */
   async dropBatches(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.batches.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    const rows = ids.filter((id) => !isMessageBatch(id));
+    const inMessages = ids.filter(isMessageBatch);
+    if (rows.length > 0) await this.batches.bulkWrite(rows.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    if (inMessages.length > 0) {
+      await updatesInChunks(this.messages, inMessages.map((_id) => ({ updateOne: { filter: { _id }, update: { $unset: MESSAGE_BATCH_FIELDS } } })));
+    }
+  }
+
+  /** The batches held in this tenant's message documents and rows (only those, in flight: a small set). */
+  private async batchesOf(tenant: string, messageId?: string): Promise<BatchDoc[]> {
+    const inMessages = messageId
+      ? [await this.messages.findOne({ _id: messageId })].filter((m): m is MessageDoc => m !== null && m.tenant === tenant && m.batchHeld === "held")
+      : await this.messages.find({ batchHeld: "held", tenant }).toArray();
+    const rows = await this.batches.find(messageId ? { tenant, messageId } : { tenant }).toArray();
+    return [...inMessages.map(messageBatch), ...rows];
   }
 
   /** Which of these deliveries already have a queue or log row (by _id, one index lookup each). */
@@ -187,7 +241,13 @@ export class DeliveryStore {
    */
   async renew(owner: string, batchIds: string[], leaseUntil: Date): Promise<void> {
     await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
-    if (batchIds.length > 0) await this.batches.updateMany({ _id: { $in: batchIds }, leaseOwner: owner }, { $set: { leaseUntil } });
+    const rows = batchIds.filter((id) => !isMessageBatch(id));
+    const inMessages = batchIds.filter(isMessageBatch);
+    if (rows.length > 0) await this.batches.updateMany({ _id: { $in: rows }, leaseOwner: owner }, { $set: { leaseUntil } });
+    // One update led by indexed string equalities (FerretDB reads only this process's held batches). Not
+    // an update per id: FerretDB 1.24 keeps every statement's cursor of a multi-statement update open
+    // until the command ends, and a few hundred of them used up its SQLite connections (a deadlock).
+    if (inMessages.length > 0) await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner }, { $set: { leaseUntil } });
   }
 
   /**
@@ -196,13 +256,24 @@ export class DeliveryStore {
    */
   async disown(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.queue.bulkWrite(ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { leaseOwner: "" } } } })), { ordered: false });
+    await updatesInChunks(this.queue, ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { leaseOwner: "" } } } })));
+  }
+
+  /**
+   * Stops holding these message batches (they are no longer renewed): any process may take them once
+   * their lease ends. By _id alone, the one filter FerretDB looks up without a scan.
+   */
+  async disownBatches(batchIds: string[]): Promise<void> {
+    const inMessages = batchIds.filter(isMessageBatch);
+    if (inMessages.length === 0) return;
+    await updatesInChunks(this.messages, inMessages.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { leaseOwner: "" } } } })));
   }
 
   /** Hands back every delivery this process holds, for any process to take at once. */
   async releaseAll(owner: string): Promise<void> {
     await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
     await this.batches.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
+    await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
   }
 
   /**
@@ -238,7 +309,7 @@ export class DeliveryStore {
       }
       this.queueSize += inserts.length;
     }
-    if (updates.length > 0) await this.queue.bulkWrite(updates, { ordered: false });
+    await updatesInChunks(this.queue, updates);
     if (finished.length > 0) {
       // Plain inserts: an upsert would look each id up first.
       try {
@@ -260,7 +331,7 @@ export class DeliveryStore {
     const doc =
       (await this.queue.findOne({ _id: id })) ??
       (await this.log.findOne({ _id: id })) ??
-      (await this.batches.find({ tenant }).toArray()).flatMap((b) => b.deliveries).find((d) => d._id === id) ??
+      (await this.batchesOf(tenant)).flatMap((b) => b.deliveries).find((d) => d._id === id) ??
       null;
     return doc && doc.tenant === tenant ? doc : null;
   }
@@ -291,13 +362,11 @@ export class DeliveryStore {
       [this.queue, this.log].map((c) => c.find(filter).sort({ _id: 1 }).limit(q.limit).toArray()),
     );
     // Deliveries still waiting for their first outcome live only in their batch.
-    const batchFilter: Filter<BatchDoc> = { tenant: q.tenant };
-    if (q.messageId) batchFilter.messageId = q.messageId;
     const inBatches =
       q.status && q.status !== "pending"
         ? []
         : await this.firstWithoutRow(
-            (await this.batches.find(batchFilter).toArray())
+            (await this.batchesOf(q.tenant, q.messageId))
               .flatMap((b) => b.deliveries)
               .filter((d) => (!q.subscriptionId || d.subscriptionId === q.subscriptionId) && (!q.afterId || d._id > q.afterId)),
             q.limit,
@@ -327,4 +396,18 @@ export class DeliveryStore {
   async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
     await this.queue.deleteMany({ tenant, subscriptionId });
   }
+}
+
+/** A message document's batch, as a batch. */
+function messageBatch(m: MessageDoc): BatchDoc {
+  return {
+    _id: m._id,
+    tenant: m.tenant,
+    messageId: m._id,
+    shard: m.shard ?? 0,
+    leaseOwner: m.leaseOwner ?? "",
+    leaseUntil: m.leaseUntil ?? UNLEASED,
+    createdAt: m.createdAt,
+    deliveries: m.batch ?? [],
+  };
 }

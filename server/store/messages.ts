@@ -1,9 +1,22 @@
 import type { Collection } from "mongodb";
 import type { Message, Messages } from "../ports.js";
+import type { DeliveryDoc } from "./deliveries.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 
-/** Stored as the port's Message, field for field. */
-export type MessageDoc = Message;
+/**
+ * The port's Message, field for field; in the FerretDB layout, while its Trigger's first deliveries
+ * wait for their first outcomes, the message document also holds them as its batch (see deliveries.ts),
+ * so a Trigger is one write.
+ */
+export interface MessageDoc extends Message {
+  /** "held" while the document holds a batch: an indexed string equality FerretDB answers from its index. */
+  batchHeld?: "held";
+  batch?: DeliveryDoc[];
+  shard?: number;
+  leaseOwner?: string;
+  leaseUntil?: Date;
+  claimToken?: string;
+}
 
 export class MessageStore implements Messages {
   private readonly inserts: GroupCommit<MessageDoc, boolean>;
@@ -32,9 +45,9 @@ export class MessageStore implements Messages {
     return this.inserts.add(doc);
   }
 
-  /** By id alone: the one filter FerretDB's SQLite backend answers without a scan. */
+  /** By id alone: the one filter FerretDB's SQLite backend answers without a scan. The batch stays in the store. */
   byId(id: string): Promise<MessageDoc | null> {
-    return this.col.findOne({ _id: id });
+    return this.col.findOne({ _id: id }, { projection: { batch: 0 } });
   }
 
   async get(tenant: string, id: string): Promise<MessageDoc | null> {

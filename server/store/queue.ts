@@ -7,12 +7,10 @@ import { randomBytes } from "node:crypto";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
 import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
-import { randomShard, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore } from "./deliveries.js";
-import type { MessageStore } from "./messages.js";
+import { BATCH_DELIVERIES, randomShard, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore } from "./deliveries.js";
+import type { MessageDoc, MessageStore } from "./messages.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 
-/** A batch row stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
-const BATCH_DELIVERIES = 500;
 
 /** What the queue keeps beside a held delivery: where its latest state is stored. */
 interface Entry extends HeldDelivery {
@@ -54,27 +52,32 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
     const now = new Date();
     const docs = deliveries.map((d) => this.stored(d, now));
-    const batches: BatchDoc[] = [];
-    for (let i = 0; i < docs.length; i += BATCH_DELIVERIES) {
-      const chunk = docs.slice(i, i + BATCH_DELIVERIES);
-      batches.push({
+    const leaseUntil = this.leaseUntil(now.getTime());
+    // The first batch goes in the message document: for up to BATCH_DELIVERIES subscribers a Trigger is one write.
+    const first = docs.slice(0, BATCH_DELIVERIES);
+    const rows: BatchDoc[] = [];
+    for (let i = BATCH_DELIVERIES; i < docs.length; i += BATCH_DELIVERIES) {
+      rows.push({
         _id: newId("bat"),
         tenant: message.tenant,
         messageId: message._id,
         shard: randomShard(),
         leaseOwner: this.holder,
-        leaseUntil: chunk[0]!.leaseUntil,
+        leaseUntil,
         createdAt: now,
-        deliveries: chunk,
+        deliveries: docs.slice(i, i + BATCH_DELIVERIES),
       });
     }
-    await Promise.all(batches.map((b) => this.store.enqueueBatch(b)));
-    // The message insert is the commit point: deliveries whose message is missing are dropped as never accepted.
-    if (!(await this.messages.insert(message))) {
-      await this.store.dropBatches(batches.map((b) => b._id));
+    await Promise.all(rows.map((b) => this.store.enqueueBatch(b)));
+    const doc: MessageDoc =
+      first.length > 0 ? { ...message, batchHeld: "held", batch: first, shard: randomShard(), leaseOwner: this.holder, leaseUntil } : message;
+    // The message insert is the commit point: batch rows whose message is missing are dropped as never accepted.
+    if (!(await this.messages.insert(doc))) {
+      await this.store.dropBatches(rows.map((b) => b._id));
       return { earlier: await this.messages.byId(message._id) };
     }
     const held: Entry[] = [];
+    const batches = [{ _id: message._id, deliveries: first }, ...rows].filter((b) => b.deliveries.length > 0);
     for (const b of batches) {
       this.batchWaiting.set(b._id, b.deliveries.length);
       for (const d of b.deliveries) held.push({ delivery: d, rowExists: false, batchId: b._id });
@@ -131,8 +134,10 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   /** No longer renewed: their hold runs out as it stands, and then any process may take them. */
   async release(items: HeldDelivery[]): Promise<void> {
     const entries = items as Entry[];
-    for (const e of entries) if (e.batchId) this.batchWaiting.delete(e.batchId);
+    const batchIds = [...new Set(entries.flatMap((e) => (e.batchId ? [e.batchId] : [])))];
+    for (const id of batchIds) this.batchWaiting.delete(id);
     await this.store.disown(entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
+    await this.store.disownBatches(batchIds);
   }
 
   /** Orphans come whole: a batch holds one message's deliveries, so all of a batch goes with it. */
