@@ -165,7 +165,10 @@ export interface Subscriptions {
   delete(tenant: string, id: string): Promise<boolean>;
   /** The tenant's subscriptions that are not disabled, as of now. */
   active(tenant: string): Promise<Subscription[]>;
-  /** One of the tenant's active subscriptions, as of now; undefined when it is disabled or gone. */
+  /**
+   * One of the tenant's active subscriptions, for an attempt about to start; undefined when it is
+   * disabled or gone. May be up to a quarter of a second behind a change made elsewhere.
+   */
   activeById(tenant: string, id: string): Promise<Subscription | undefined>;
 }
 

@@ -12,12 +12,15 @@ interface TenantDoc {
   subscriptionsVersion: number;
 }
 
+/** How long a checked active list serves attempts without another version read. */
+const ACTIVE_FRESH_MS = 250;
+
 /** Where a subscription's secrets are bound when sealed: a sealed value does not open in another record. */
 const sealContext = (doc: { tenant: string; _id: string }) => `subscription:${doc.tenant}:${doc._id}`;
 
 export class SubscriptionStore implements Subscriptions {
   /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
-  private readonly cache = new Map<string, { version: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
+  private readonly cache = new Map<string, { version: number; checkedAt: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
 
   /** Concurrent Triggers share one read of the tenants' versions; each read starts after its callers arrived. */
   private readonly versions: GroupCommit<string, number>;
@@ -119,17 +122,28 @@ export class SubscriptionStore implements Subscriptions {
     return (await this.activeSet(tenant)).subs;
   }
 
-  /** One of the tenant's active subscriptions, as of now; undefined when it is disabled or gone. */
+  /**
+   * One of the tenant's active subscriptions; undefined when it is disabled or gone. For an attempt
+   * about to start: a list checked against the tenant's version within ACTIVE_FRESH_MS serves without
+   * another read (a change that races an attempt cannot be ordered before it anyway), so a fan-out's
+   * thousands of attempts do not each wait for a version read.
+   */
   async activeById(tenant: string, id: string): Promise<SubscriptionDoc | undefined> {
+    const cached = this.cache.get(tenant);
+    if (cached && Date.now() - cached.checkedAt < ACTIVE_FRESH_MS) return cached.byId.get(id);
     return (await this.activeSet(tenant)).byId.get(id);
   }
 
   private async activeSet(tenant: string): Promise<{ subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }> {
+    const checkedAt = Date.now();
     const version = await this.versions.add(tenant);
     const cached = this.cache.get(tenant);
-    if (cached && cached.version === version) return cached;
+    if (cached && cached.version === version) {
+      cached.checkedAt = checkedAt;
+      return cached;
+    }
     const subs = (await this.col.find({ tenant, disabled: false }).toArray()).map((d) => this.open(d));
-    const entry = { version, subs, byId: new Map(subs.map((s) => [s._id, s])) };
+    const entry = { version, checkedAt, subs, byId: new Map(subs.map((s) => [s._id, s])) };
     this.cache.set(tenant, entry);
     return entry;
   }
