@@ -103,11 +103,18 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     log: deliveries.log,
     sendSecrets,
     async ping() {
+      // Bounded here too: while the server cannot be reached, the driver may wait out its whole
+      // server selection time (5 s) before timeoutMS applies, and health probes give up first.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)));
+      const answered = db.command({ ping: 1 }, { timeoutMS: 2000 }).then(
+        () => true,
+        () => false,
+      );
       try {
-        await db.command({ ping: 1 }, { timeoutMS: 2000 });
-        return true;
-      } catch {
-        return false;
+        return await Promise.race([answered, late]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     close: () => client.close(),
