@@ -81,13 +81,9 @@ async function claim<T extends { _id: string; shard: number; claimToken?: string
   now: Date,
   leaseUntil: Date,
   limit: number,
-  /** The filter leads with an indexed string equality: unlimited, so FerretDB answers it from the index. */
-  selective = false,
 ): Promise<T[]> {
   // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
-  // Its equality pushdown does not apply to a limited query, so a selective filter reads all it selects.
-  const query = col.find(due, { projection: { _id: 1, shard: 1 } });
-  const sample = selective ? (await query.toArray()).slice(0, limit + 1) : await query.limit(limit + 1).toArray();
+  const sample = await col.find(due, { projection: { _id: 1, shard: 1 } }).limit(limit + 1).toArray();
   if (sample.length === 0) return [];
   const filter = (sample.length <= limit ? due : { ...due, shard: sample[0]!.shard }) as Filter<T>;
   const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
@@ -184,7 +180,7 @@ export class DeliveryStore {
 
   /** Leases batches whose dispatching process stopped renewing them (see claim). */
   async claimBatches(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<BatchDoc[]> {
-    const inMessages = await claim(this.messages as unknown as Collection<MessageDoc & { shard: number }>, { batchHeld: "held", leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit, true);
+    const inMessages = await claim(this.messages as unknown as Collection<MessageDoc & { shard: number }>, { batchHeld: "held", leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
     const rows = await claim(this.batches, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
     return [...inMessages.map(messageBatch), ...rows];
   }
