@@ -7,6 +7,7 @@
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
+import { byIdOrder, logFilter } from "./log-query.js";
 import type { MessageDoc } from "./messages.js";
 import type { SendSecretStore } from "./send-secrets.js";
 
@@ -337,7 +338,7 @@ export class DeliveryStore {
    * whose delivery already has one is a stale copy (its row may be filtered out by status).
    */
   private async firstWithoutRow(entries: DeliveryDoc[], limit: number): Promise<DeliveryDoc[]> {
-    const sorted = entries.sort((x, y) => (x._id < y._id ? -1 : x._id > y._id ? 1 : 0));
+    const sorted = entries.sort(byIdOrder);
     const out: DeliveryDoc[] = [];
     for (let i = 0; i < sorted.length && out.length < limit; i += limit) {
       const chunk = sorted.slice(i, i + limit);
@@ -349,11 +350,7 @@ export class DeliveryStore {
 
   /** Pending and finished deliveries together, in id (creation) order. */
   async list(q: DeliveryQuery): Promise<DeliveryDoc[]> {
-    const filter: Filter<DeliveryDoc> = { tenant: q.tenant };
-    if (q.messageId) filter.messageId = q.messageId;
-    if (q.subscriptionId) filter.subscriptionId = q.subscriptionId;
-    if (q.status) filter.status = q.status;
-    if (q.afterId) filter._id = { $gt: q.afterId };
+    const filter = logFilter<DeliveryDoc>(q);
     const [pending, done] = await Promise.all(
       [this.queue, this.log].map((c) => c.find(filter).sort({ _id: 1 }).limit(q.limit).toArray()),
     );
@@ -370,7 +367,7 @@ export class DeliveryStore {
     // A delivery in two places appears once: its log row wins over its queue row over its batch entry.
     const byId = new Map<string, DeliveryDoc>();
     for (const d of [...inBatches, ...(pending ?? []), ...(done ?? [])]) byId.set(d._id, d);
-    return [...byId.values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)).slice(0, q.limit);
+    return [...byId.values()].sort(byIdOrder).slice(0, q.limit);
   }
 
   /**

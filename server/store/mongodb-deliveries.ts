@@ -8,6 +8,7 @@ import type { Collection, Filter } from "mongodb";
 import { errorFields, type Logger } from "../log.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
 import type { MessageStore } from "./messages.js";
+import { logFilter } from "./log-query.js";
 import type { SendSecretStore } from "./send-secrets.js";
 
 export interface MongoDeliveryDoc extends Delivery {
@@ -145,11 +146,6 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async list(q: DeliveryQuery): Promise<Delivery[]> {
-    const filter: Filter<MongoDeliveryDoc> = { tenant: q.tenant };
-    if (q.messageId) filter.messageId = q.messageId;
-    if (q.subscriptionId) filter.subscriptionId = q.subscriptionId;
-    if (q.status) filter.status = q.status;
-    if (q.afterId) filter._id = { $gt: q.afterId };
-    return this.col.find(filter).sort({ _id: 1 }).limit(q.limit).toArray();
+    return this.col.find(logFilter<MongoDeliveryDoc>(q)).sort({ _id: 1 }).limit(q.limit).toArray();
   }
 }

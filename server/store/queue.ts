@@ -131,11 +131,17 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     return stored;
   }
 
+  /** The batches these entries still wait in, no longer worked through (nor renewed) by this process. */
+  private stopWaiting(entries: Entry[]): string[] {
+    const batchIds = [...new Set(entries.flatMap((e) => (e.batchId ? [e.batchId] : [])))];
+    for (const id of batchIds) this.batchWaiting.delete(id);
+    return batchIds;
+  }
+
   /** No longer renewed: their hold runs out as it stands, and then any process may take them. */
   async release(items: HeldDelivery[]): Promise<void> {
     const entries = items as Entry[];
-    const batchIds = [...new Set(entries.flatMap((e) => (e.batchId ? [e.batchId] : [])))];
-    for (const id of batchIds) this.batchWaiting.delete(id);
+    const batchIds = this.stopWaiting(entries);
     await this.store.disown(entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
     await this.store.disownBatches(batchIds);
   }
@@ -143,8 +149,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   /** Orphans come whole: a batch holds one message's deliveries, so all of a batch goes with it. */
   async drop(items: HeldDelivery[]): Promise<void> {
     const entries = items as Entry[];
-    const batchIds = [...new Set(entries.flatMap((e) => (e.batchId ? [e.batchId] : [])))];
-    for (const id of batchIds) this.batchWaiting.delete(id);
+    const batchIds = this.stopWaiting(entries);
     await this.store.dropIds(entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
     await this.store.dropBatches(batchIds);
   }

@@ -18,6 +18,7 @@ import {
   type SubscriptionChanges,
   type Subscriptions,
 } from "../../ports.js";
+import { byIdOrder } from "../log-query.js";
 
 interface StoredDelivery {
   doc: Delivery;
@@ -36,7 +37,6 @@ export class MemoryDatabase {
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
-const byId = (a: { _id: string }, b: { _id: string }) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
 class MemoryQueue implements DeliveryQueue {
   readonly holder = `memory:${randomBytes(4).toString("hex")}`;
@@ -139,7 +139,7 @@ class MemoryLog implements DeliveryLog {
           (!q.status || d.status === q.status) &&
           (!q.afterId || d._id > q.afterId),
       )
-      .sort(byId)
+      .sort(byIdOrder)
       .slice(0, q.limit)
       .map(copy);
   }
@@ -197,7 +197,7 @@ class MemorySubscriptions implements Subscriptions {
   async list(tenant: string, afterId: string | undefined, limit: number): Promise<Subscription[]> {
     return [...this.db.subscriptions.values()]
       .filter((s) => s.tenant === tenant && (afterId === undefined || s._id > afterId))
-      .sort(byId)
+      .sort(byIdOrder)
       .slice(0, limit)
       .map(copy);
   }
