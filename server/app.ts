@@ -9,7 +9,7 @@ import { listen } from "./listener.js";
 import type { Logger } from "./log.js";
 import { Health } from "../sdk/gen/grpc/health/v1/health_pb.js";
 import { healthService } from "./rpc/health.js";
-import { authInterceptor, errorInterceptor, PUBLIC_SERVICES } from "./rpc/interceptors.js";
+import { errorInterceptor, PUBLIC_SERVICES } from "./rpc/interceptors.js";
 import { reflectionServices } from "./rpc/reflection.js";
 import { webhookService } from "./rpc/webhook-service.js";
 import { file_hookwire_v1_webhook_service, WebhookService } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
@@ -70,14 +70,13 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   ]);
   for (const [svc] of reflection) PUBLIC_SERVICES.add(svc.typeName);
   PUBLIC_SERVICES.add(Health.typeName);
-  const authenticate = apiKeyAuthenticator(apiKeys);
   const handler = rpcAdapter({
     readMaxBytes: config.maxPayloadBytes + REQUEST_OVERHEAD_BYTES,
-    authenticate,
+    authenticate: apiKeyAuthenticator(apiKeys),
     publicServices: PUBLIC_SERVICES,
     log,
-    // Order matters: errors thrown by the auth check are mapped too.
-    interceptors: [errorInterceptor(log), authInterceptor(authenticate)],
+    // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
+    interceptors: [errorInterceptor(log)],
     routes(router) {
       router.service(Health, healthService(() => store.ping(), [WebhookService.typeName], stopping.signal));
       for (const [svc, impl] of reflection) router.service(svc, impl as never);

@@ -1,5 +1,5 @@
-// API keys: the one check of the authorization header, used at the front door (before a body is read) and by
-// the auth interceptor.
+// API keys: the one check of the authorization header, made at the front door (api/rpc-adapter.ts) before a
+// request's body is read.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ApiKey } from "../config.js";

@@ -1,8 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { Authenticate } from "../api/auth.js";
 import { DomainError, isStoreUnavailable, type ErrorKind } from "../errors.js";
 import { errorFields, type Logger } from "../log.js";
-import { tenantKey } from "./context.js";
 
 const CODES: Record<ErrorKind, Code> = {
   invalid: Code.InvalidArgument,
@@ -27,18 +25,6 @@ export function toConnectError(err: unknown, log: Logger, procedure: string): Co
 
 /** Services callable without a key (health checks, reflection). */
 export const PUBLIC_SERVICES = new Set<string>();
-
-/**
- * The tenant for handlers. The front door (api/rpc-adapter.ts) authenticates before the body is read; this
- * covers a router served any other way, with the same check.
- */
-export function authInterceptor(authenticate: Authenticate): Interceptor {
-  return (next) => async (req) => {
-    if (PUBLIC_SERVICES.has(req.service.typeName) || req.contextValues.get(tenantKey) !== "") return next(req);
-    req.contextValues.set(tenantKey, authenticate(req.header.get("authorization")));
-    return next(req);
-  };
-}
 
 export function errorInterceptor(log: Logger): Interceptor {
   return (next) => async (req) => {
