@@ -13,10 +13,13 @@
 # exactly {_id: <string or ObjectId>} in SQLite and matches every other filter in Go, document by
 # document (seconds over a large log, however selective the filter and whatever its indexes).
 # scripts/ferretdb/hookwire_pushdown.go (copied into the backend) builds, for the top-level string
-# equalities that form a key prefix of an index, a WHERE clause SQLite answers from that index, and
-# scripts/ferretdb/equality-pushdown.patch calls it from the backend's Query and Explain. FerretDB
-# still matches each returned document against the whole filter in Go, so the clause only has to
-# be a superset of the true matches; that file's comment gives the argument (arrays included).
+# equalities that form a key prefix of an index, a WHERE clause SQLite answers from that index.
+# For a find sorted by _id with a limit, on an index whose name declares its keys and the
+# collection's _ids strings (hookwire_strings_…), it walks that index instead and reads only the
+# first `limit` rows. scripts/ferretdb/hookwire-pushdown.patch passes a find's _id order and limit
+# to the backend and calls the code from its Query and Explain. FerretDB still filters, sorts and
+# limits what the backend returns in Go, so the clause only has to hold every true match (every
+# true match of the page, for the walk); that file's comments give the argument.
 #
 # `PATCH=0 bash scripts/build-ferretdb.sh` builds it unpatched, `PATCH=id` with the _id patch only.
 set -euo pipefail
@@ -27,7 +30,8 @@ PATCHES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ferretdb"
 case "$PATCH" in
   0) SUFFIX="" ;;
   id) SUFFIX="-idindex" ;;
-  1) SUFFIX="-idindex-eqpush" ;;
+  # Named by the patches' content, so a changed patch builds anew instead of reusing a cached binary.
+  1) SUFFIX="-idindex-hw$(cat "$PATCHES_DIR/hookwire-pushdown.patch" "$PATCHES_DIR/hookwire_pushdown.go" | sha256sum | cut -c1-10)" ;;
   *) echo "hookwire: PATCH must be 0, id or 1" >&2; exit 1 ;;
 esac
 BIN="$CACHE_DIR/ferretdb-$VERSION$SUFFIX/ferretdb"
@@ -51,9 +55,9 @@ if [ "$PATCH" != "0" ]; then
   sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$META"
 fi
 if [ "$PATCH" = "1" ]; then
-  patch --dry-run --quiet -p1 -d "$WORK" < "$PATCHES_DIR/equality-pushdown.patch" >/dev/null \
-    || { echo "hookwire: FerretDB source changed; cannot apply the equality pushdown patch" >&2; exit 1; }
-  patch --quiet -p1 -d "$WORK" < "$PATCHES_DIR/equality-pushdown.patch" >&2
+  patch --dry-run --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-pushdown.patch" >/dev/null \
+    || { echo "hookwire: FerretDB source changed; cannot apply the pushdown patch" >&2; exit 1; }
+  patch --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-pushdown.patch" >&2
   cp "$PATCHES_DIR/hookwire_pushdown.go" "$WORK/internal/backends/sqlite/"
 fi
 (cd "$WORK" && CGO_ENABLED=0 go build -trimpath -o "$WORK/ferretdb.out" ./cmd/ferretdb) >&2

@@ -8,6 +8,7 @@ import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongod
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 import { byIdOrder, logFilter } from "./log-query.js";
+import { ensureWalkIndex } from "./walk-index.js";
 import type { MessageDoc } from "./messages.js";
 import type { SendSecretStore } from "./send-secrets.js";
 
@@ -138,11 +139,12 @@ export class DeliveryStore {
     await this.queue.createIndex({ shard: 1, nextAttemptAt: 1 });
     await this.queue.createIndex({ claimToken: 1 });
     await this.queue.createIndex({ leaseOwner: 1 });
-    await this.queue.createIndex({ tenant: 1, subscriptionId: 1 });
-    await this.log.createIndex({ tenant: 1, messageId: 1, _id: 1 });
-    await this.log.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
-    // Led by every equality of a "failed only" read, so FerretDB's pushdown selects just that status.
-    await this.log.createIndex({ tenant: 1, subscriptionId: 1, status: 1, _id: 1 });
+    // A list page reads only its own rows through these (see walk-index.ts), in the queue as in the log.
+    for (const col of [this.queue, this.log]) {
+      await ensureWalkIndex(col, ["tenant", "messageId"]);
+      await ensureWalkIndex(col, ["tenant", "subscriptionId"]);
+      await ensureWalkIndex(col, ["tenant", "subscriptionId", "status"]);
+    }
     await this.batches.createIndex({ leaseUntil: 1 });
     await this.batches.createIndex({ claimToken: 1 });
     await this.batches.createIndex({ leaseOwner: 1 });

@@ -2,6 +2,7 @@ import type { Collection } from "mongodb";
 import type { Message, Messages } from "../ports.js";
 import type { DeliveryDoc } from "./deliveries.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
+import { ensureWalkIndex } from "./walk-index.js";
 
 /**
  * The port's Message, field for field; in the FerretDB layout, while its Trigger's first deliveries
@@ -34,7 +35,7 @@ export class MessageStore implements Messages {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.col.createIndex({ tenant: 1, _id: 1 });
+    await ensureWalkIndex(this.col, ["tenant"]);
   }
 
   /**

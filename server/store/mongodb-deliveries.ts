@@ -10,6 +10,7 @@ import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery,
 import type { MessageStore } from "./messages.js";
 import { logFilter } from "./log-query.js";
 import type { SendSecretStore } from "./send-secrets.js";
+import { ensureWalkIndex } from "./walk-index.js";
 
 export interface MongoDeliveryDoc extends Delivery {
   /** The process holding the delivery until holdUntil ("" when none renews it). */
@@ -37,9 +38,9 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     await this.col.createIndex({ status: 1, nextAttemptAt: 1, holdUntil: 1 });
     await this.col.createIndex({ holder: 1 });
     await this.col.createIndex({ takeToken: 1 });
-    await this.col.createIndex({ tenant: 1, messageId: 1, _id: 1 });
-    await this.col.createIndex({ tenant: 1, subscriptionId: 1, _id: 1 });
-    await this.col.createIndex({ tenant: 1, subscriptionId: 1, status: 1, _id: 1 });
+    await ensureWalkIndex(this.col, ["tenant", "messageId"]);
+    await ensureWalkIndex(this.col, ["tenant", "subscriptionId"]);
+    await ensureWalkIndex(this.col, ["tenant", "subscriptionId", "status"]);
   }
 
   private held(d: Delivery): MongoDeliveryDoc {

@@ -2,6 +2,7 @@ import type { Collection } from "mongodb";
 import { GroupCommit } from "./group-commit.js";
 import type { SecretBox } from "./secret-box.js";
 import type { Subscription, SubscriptionChanges, Subscriptions } from "../ports.js";
+import { ensureWalkIndex } from "./walk-index.js";
 
 /** Stored as the port's Subscription, field for field, its secrets sealed. */
 export type SubscriptionDoc = Subscription;
@@ -39,7 +40,7 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.col.createIndex({ tenant: 1, _id: 1 });
+    await ensureWalkIndex(this.col, ["tenant"]);
   }
 
   /**
