@@ -27,8 +27,12 @@ function ok(req: IncomingMessage, res: ServerResponse): void {
     const id = req.headers["webhook-id"];
     if (typeof id === "string") ids.add(`${id} ${req.url}`);
     byPath.set(req.url ?? "/", (byPath.get(req.url ?? "/") ?? 0) + 1);
-    res.writeHead(200, { "content-length": "2" });
-    res.end("ok");
+    // The peer figure's receiver answers 200 with an empty body, as in the peer's own measurement.
+    if (req.url?.startsWith("/peer")) res.writeHead(200, { "content-length": "0" }).end();
+    else {
+      res.writeHead(200, { "content-length": "2" });
+      res.end("ok");
+    }
   });
 }
 

@@ -2,13 +2,14 @@
 // written to bench/results/latest.json. `--quick` runs tiny sizes (a smoke run, as CI may do).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Agent as HttpAgent } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { sign as octokitSign, verify as octokitVerify } from "@octokit/webhooks-methods";
 import { MongoClient } from "mongodb";
 import { Webhook } from "standardwebhooks";
@@ -39,6 +40,7 @@ const SIZE = {
   isolationEvents: QUICK ? 100 : 1000,
   signIterations: QUICK ? 10_000 : 200_000,
   rpcCalls: QUICK ? 1000 : 10_000,
+  peerEvents: arg("peer-events", QUICK ? 500 : 20_000),
   // 1,000,000 is the target's size; FerretDB answers each claim by scanning the whole queue in Go
   // (about 90 µs a document), so at that size the engine would wait minutes per claim. --pending=N.
   pending: arg("pending", QUICK ? 2000 : 50_000),
@@ -147,6 +149,63 @@ async function endToEnd(raw: number): Promise<void> {
     met: rate >= 5000,
     note: `${SIZE.e2eEvents} triggers x ${SIZE.e2eSubscriptions} subscriptions`,
   });
+}
+
+/**
+ * The peer's workload (issue 10): one tenant, one destination, PEER_EVENTS single events of a small
+ * payload, a closed loop of 32 calls in flight, against a server started as `npm start` starts it (its
+ * own embedded FerretDB). Once over Connect JSON on HTTP/1.1 keep-alive (32 connections), once over gRPC
+ * on one HTTP/2 connection. Hookdeck Outpost 1.2.0's figures on this machine kind, for comparison:
+ * 1,408-1,528 accepted/s, 1,368-1,513 delivered/s, publish p50 19-21 ms, p99 49-56 ms.
+ */
+async function peer(): Promise<void> {
+  for (const protocol of ["connect", "grpc"] as const) {
+    const dataDir = mkdtempSync(join(tmpdir(), "hookwire-peer-"));
+    const { server } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir });
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: SIZE.concurrency });
+    const transport =
+      protocol === "connect"
+        ? createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", nodeOptions: { agent } })
+        : createGrpcTransport({ baseUrl: server.baseUrl });
+    const client = createClient(WebhookService, transport);
+    await client.register({ url: rcv.url(`/peer/${protocol}`), events: ["peer.*"] }, auth);
+    const trigger = (i: number) => client.trigger({ event: "peer.event", payload: json({ i, note: "bench" }) }, auth);
+    await pool(1000, SIZE.concurrency, trigger); // warm-up: pools, JIT, the subscription cache
+    await rcv.waitForCount(1000, 120_000);
+    await rcv.reset();
+    const latencies: number[] = [];
+    const t = performance.now();
+    await pool(SIZE.peerEvents, SIZE.concurrency, async (i) => {
+      const start = performance.now();
+      await trigger(i);
+      latencies.push(performance.now() - start);
+    });
+    const accepted = performance.now();
+    const delivered = await rcv.waitForCount(SIZE.peerEvents, 600_000);
+    latencies.sort((a, b) => a - b);
+    const name = protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight";
+    const acceptedRate = SIZE.peerEvents / ((accepted - t) / 1000);
+    const deliveredRate = SIZE.peerEvents / ((delivered - t) / 1000);
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    record({ figure: `peer workload (${name}): accepted`, value: acceptedRate, unit: "Triggers/s", baseline: 1528, baselineName: "Outpost's best", ratio: acceptedRate / 1528, target: "figure" });
+    record({
+      figure: `peer workload (${name}): delivered`,
+      value: deliveredRate,
+      unit: "deliveries/s",
+      baseline: 1513,
+      baselineName: "Outpost's best",
+      ratio: deliveredRate / 1513,
+      target: ">= 3000/s (2x the peer)",
+      met: deliveredRate >= 3000,
+      note: `${SIZE.peerEvents} events; Outpost 1.2.0 on this machine kind: 1,368-1,513 delivered/s`,
+    });
+    record({ figure: `peer workload (${name}): Trigger p50`, value: p50, unit: "ms", target: "figure", note: "Outpost: 19-21 ms" });
+    record({ figure: `peer workload (${name}): Trigger p99`, value: p99, unit: "ms", target: "<= 40 ms", met: p99 <= 40, note: "Outpost: 49-56 ms" });
+    agent.destroy();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 async function triggerLatency(): Promise<void> {
@@ -267,6 +326,8 @@ async function rpcOverhead(): Promise<void> {
 
 async function memory(): Promise<void> {
   const database = `bench_${++dbNo}`;
+  // Laid out by the server first, so the fill goes into indexed collections as a running store's would.
+  await (await hookwire({ HOOKWIRE_DATABASE: database, HOOKWIRE_STORE: "ferretdb" })).server.stop();
   const client = new MongoClient(db.uri);
   const now = new Date();
   const messageCount = Math.ceil(SIZE.pending / SIZE.pendingPerMessage);
@@ -361,10 +422,12 @@ async function memory(): Promise<void> {
 async function reads(): Promise<void> {
   const n = SIZE.reads;
   const database = `bench_${++dbNo}`;
+  // The server lays the database out first (collections, indexes), so the fill writes what a running
+  // store would: rows into indexed collections.
+  await (await hookwire({ HOOKWIRE_DATABASE: database, HOOKWIRE_STORE: "ferretdb" })).server.stop();
   const mongo = new MongoClient(db.uri);
   const log = mongo.db(database).collection<DeliveryDoc>("delivery_log");
   const messages = mongo.db(database).collection("messages");
-  await mongo.db(database).collection("hookwire_meta").insertOne({ _id: "layout" as never, layout: "ferretdb" });
   const at = new Date();
   const id36 = (prefix: string, i: number) => `${prefix}_${i.toString(36).padStart(12, "0")}`;
   const sub = (i: number) => (i % 5 === 0 ? "sub_all" : id36("sub", i % 100));
@@ -435,6 +498,7 @@ const started = performance.now();
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 let raw = 0;
 const steps: Array<[string, () => Promise<void>]> = [
+  ["peer", peer],
   ["e2e", () => endToEnd(raw)],
   ["latency", triggerLatency],
   ["fanout", fanout],
