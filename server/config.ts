@@ -30,6 +30,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How the store lays deliveries out; "auto" by what the database server is. */
   storeLayout: "auto" | "ferretdb" | "mongodb";
+  /** The embedded FerretDB's debug listener (pprof, metrics), on loopback only; off when unset. */
+  ferretdbDebugAddr: string | undefined;
   /** Timeouts and the cap for connections to the shared port. */
   connections: ConnectionLimits;
   /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
@@ -144,6 +146,16 @@ function storeLayoutVar(env: Env): Config["storeLayout"] {
   throw new ConfigError(`HOOKWIRE_STORE: "${raw}" is not one of auto, ferretdb, mongodb`);
 }
 
+function ferretdbDebugAddrVar(env: Env): string | undefined {
+  const raw = (env.HOOKWIRE_FERRETDB_DEBUG_ADDR ?? "").trim();
+  if (raw === "") return undefined;
+  // Its pprof pages need no authentication: loopback only.
+  if (!/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]):\d{1,5}$/.test(raw) || Number(raw.slice(raw.lastIndexOf(":") + 1)) > 65535) {
+    throw new ConfigError(`HOOKWIRE_FERRETDB_DEBUG_ADDR: "${raw}" is not a loopback address and port such as 127.0.0.1:8089`);
+  }
+  return raw;
+}
+
 function logLevelVar(env: Env): LogLevel {
   const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
@@ -174,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKeys: encryptionKeysVar(env),
     shutdownGraceMs: intVar(env, "HOOKWIRE_SHUTDOWN_GRACE_MS", 5000, 0, 600_000),
     storeLayout: storeLayoutVar(env),
+    ferretdbDebugAddr: ferretdbDebugAddrVar(env),
     connections: connectionsVar(env),
     watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),
     engine: {

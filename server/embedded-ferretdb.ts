@@ -138,6 +138,8 @@ export interface StartOptions {
   port?: number;
   /** How long to wait for the first successful ping. */
   readyTimeoutMs?: number;
+  /** FerretDB's debug listener (pprof, metrics) at this loopback address; off when unset. */
+  debugAddr?: string | undefined;
 }
 
 export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerretDB> {
@@ -175,7 +177,7 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
     `--sqlite-url=file:${dataDir}/`,
     ...listen,
     `--state-dir=${stateDir}`,
-    "--debug-addr=-",
+    `--debug-addr=${options.debugAddr ?? "-"}`,
     "--telemetry=disable",
     "--log-level=warn",
   ]);

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   let mongodbUri = config.mongodbUri;
   if (mongodbUri === undefined) {
     try {
-      embedded = await startFerretDB({ dir: join(config.dataDir, "ferretdb") });
+      embedded = await startFerretDB({ dir: join(config.dataDir, "ferretdb"), debugAddr: config.ferretdbDebugAddr });
     } catch (err) {
       if (err instanceof EmbeddedStoreError) {
         process.stderr.write(`hookwire: ${err.message}\n`);

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandLine, environment, ferretdbPid, isGone, tcpListeners, waitGone } from "./helpers/proc.js";
 import { bearer, grpcClient, KEYS, spawnServer, startServer, type RunningServer } from "./helpers/server.js";
+import { freePort } from "../server/free-port.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 
@@ -146,4 +147,20 @@ describe("the embedded store is private to the server", () => {
     expect(Object.keys(env).filter((k) => !allowed.includes(k))).toEqual([]);
     expect(JSON.stringify(env)).not.toMatch(/acme-key|do-not-pass-on|nor-this/);
   });
+});
+
+it("serves FerretDB's debug listener (pprof) on the loopback address HOOKWIRE_FERRETDB_DEBUG_ADDR names (without it there is none: see the test above)", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookwire-debug-addr-"));
+  const port = await freePort();
+  const server = await startServer({ env: embeddedEnv(dataDir, { HOOKWIRE_FERRETDB_DEBUG_ADDR: `127.0.0.1:${port}` }) });
+  try {
+    const pid = ferretdbPid(dataDir);
+    // /proc/net/tcp spells 127.0.0.1:port as hex.
+    expect(tcpListeners(pid)).toEqual([`0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`]);
+    const res = await fetch(`http://127.0.0.1:${port}/debug/pprof/`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/goroutine/);
+  } finally {
+    await server.stop();
+  }
 });

@@ -30,6 +30,7 @@ it.each([
   [{ HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" }, /HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" is not true or false/],
   [{ MONGODB_URI: "postgres://x" }, /MONGODB_URI: must start with/],
   [{ HOOKWIRE_RETRIES: "-1" }, /HOOKWIRE_RETRIES/],
+  [{ HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" }, /HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" is not a loopback address/],
 ])("exits 2 with one clear line for a bad setting %#", async (env, msg) => {
   const run = spawnServer({ env });
   expect(await run.exited).toBe(2);
