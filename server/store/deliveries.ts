@@ -109,8 +109,6 @@ async function updatesInChunks<T extends Document>(col: Collection<T>, ops: AnyB
 export class DeliveryStore {
   private readonly enqueues: GroupCommit<DeliveryDoc[], undefined>;
   private readonly batchInserts: GroupCommit<BatchDoc, undefined>;
-  /** About how many deliveries the queue holds: counted at start, then kept by this process's own writes. */
-  private queueSize = 0;
 
   constructor(
     private readonly queue: Collection<DeliveryDoc>,
@@ -128,13 +126,11 @@ export class DeliveryStore {
     this.enqueues = new GroupCommit(async (groups) => {
       const docs = groups.flat();
       if (docs.length > 0) await this.queue.insertMany(docs, { ordered: false });
-      this.queueSize += docs.length;
       return groups.map(() => undefined);
     });
   }
 
   async ensureIndexes(): Promise<void> {
-    this.queueSize = await this.queue.estimatedDocumentCount();
     await this.queue.createIndex({ nextAttemptAt: 1, leaseUntil: 1 });
     await this.queue.createIndex({ shard: 1, nextAttemptAt: 1 });
     await this.queue.createIndex({ claimToken: 1 });
@@ -281,7 +277,7 @@ export class DeliveryStore {
    * removed from the queue after, so a crash between the two leaves a duplicate delivery at worst,
    * never a lost one. Batches whose deliveries all have rows now go last.
    */
-  async writeOutcomes(retrying: Outcome[], finished: Outcome[], batchesDone: string[] = []): Promise<void> {
+  async writeOutcomes(owner: string, retrying: Outcome[], finished: Outcome[], batchesDone: string[] = []): Promise<void> {
     const update = (d: DeliveryDoc): AnyBulkWriteOperation<DeliveryDoc> => ({
       updateOne: {
         filter: { _id: d._id },
@@ -306,7 +302,6 @@ export class DeliveryStore {
         // A row written by an earlier try of this write: bring it up to date instead.
         for (const i of duplicateIndexes(err)) updates.push(update(inserts[i]!));
       }
-      this.queueSize += inserts.length;
     }
     await updatesInChunks(this.queue, updates);
     if (finished.length > 0) {
@@ -320,7 +315,7 @@ export class DeliveryStore {
         // Already logged by an earlier try of this same write: the rows are there, which is what counts.
         duplicateIndexes(err);
       }
-      await this.dropIds(finished.filter((o) => o.rowExists).map((o) => o.doc._id));
+      await this.dropIds(owner, finished.filter((o) => o.rowExists).map((o) => o.doc._id));
       await this.sendSecrets.drop(finished.filter((o) => o.doc.subscriptionId === "").map((o) => o.doc._id));
     }
     await this.dropBatches(batchesDone);
@@ -373,18 +368,17 @@ export class DeliveryStore {
   }
 
   /**
-   * Removes deliveries from the queue. On FerretDB one $in filter costs a scan of the whole queue
-   * (about 0.1 ms a document) whatever the batch, and _id-by-_id statements cost about 0.5 ms each
-   * (an index lookup, but a statement's overhead), so the cheaper of the two is chosen by sizes.
+   * Removes deliveries this process holds from the queue, in one command: the owner's equality selects
+   * just its rows (FerretDB reads those through the leaseOwner index, then matches the id list in Go), so
+   * the cost is what the process holds, not what the queue holds. A row whose hold moved on meanwhile
+   * (its lease ran out and another process took it) is removed by id.
    */
-  async dropIds(ids: string[]): Promise<void> {
+  async dropIds(owner: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    if (ids.length * 5 < this.queueSize) {
+    const res = await this.queue.deleteMany({ leaseOwner: owner, _id: { $in: ids } });
+    if (res.deletedCount < ids.length) {
       await this.queue.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
-    } else {
-      await this.queue.deleteMany({ _id: { $in: ids } });
     }
-    this.queueSize = Math.max(0, this.queueSize - ids.length);
   }
 
   /** Drops a deleted subscription's unfinished deliveries. */

@@ -20,6 +20,8 @@ export class OutcomeWriter {
 
   constructor(
     private readonly store: DeliveryStore,
+    /** The queue's holder: whose held rows the writes end. */
+    private readonly owner: string,
     private readonly log: Logger,
     private readonly onWritten: (outcomes: WrittenOutcome[]) => void,
     private readonly maxBatch = 500,
@@ -85,7 +87,7 @@ export class OutcomeWriter {
     this.batchesDone = new Set();
     this.flushing = (async () => {
       try {
-        await this.store.writeOutcomes(retrying, finished, batchesDone);
+        await this.store.writeOutcomes(this.owner, retrying, finished, batchesDone);
         this.failures = 0;
         this.onWritten([...retrying, ...finished]);
         for (const o of [...retrying, ...finished]) for (const done of o.stored) done();

@@ -38,7 +38,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     log: Logger,
     private readonly opts: QueueOptions,
   ) {
-    this.writer = new OutcomeWriter(store, log, (written) => this.written(written));
+    this.writer = new OutcomeWriter(store, this.holder, log, (written) => this.written(written));
   }
 
   private leaseUntil(now = Date.now()): Date {
@@ -150,7 +150,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   async drop(items: HeldDelivery[]): Promise<void> {
     const entries = items as Entry[];
     const batchIds = this.stopWaiting(entries);
-    await this.store.dropIds(entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
+    await this.store.dropIds(this.holder, entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
     await this.store.dropBatches(batchIds);
   }
 
