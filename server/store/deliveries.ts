@@ -185,15 +185,23 @@ export class DeliveryStore {
   }
 
   /**
-   * Ends batches: a row goes, a message document drops its batch fields. By _id statements: a batch
-   * holds a whole array of deliveries, so a scan of them all costs far more.
+   * Ends batches `owner` holds: a row goes, a message document drops its batch fields. One command
+   * each: the owner's equality selects only the batches it holds (FerretDB reads just those through an
+   * index and matches the ids in Go) and all of them change in one commit, where a statement per batch
+   * costs a commit each. A batch whose hold moved on meanwhile is ended by id.
    */
-  async dropBatches(ids: string[]): Promise<void> {
+  async dropBatches(owner: string, ids: string[]): Promise<void> {
     const rows = ids.filter((id) => !isMessageBatch(id));
     const inMessages = ids.filter(isMessageBatch);
-    if (rows.length > 0) await this.batches.bulkWrite(rows.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    if (rows.length > 0) {
+      const res = await this.batches.deleteMany({ leaseOwner: owner, _id: { $in: rows } });
+      if (res.deletedCount < rows.length) await this.batches.bulkWrite(rows.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    }
     if (inMessages.length > 0) {
-      await updatesInChunks(this.messages, inMessages.map((_id) => ({ updateOne: { filter: { _id }, update: { $unset: MESSAGE_BATCH_FIELDS } } })));
+      const res = await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner, _id: { $in: inMessages } }, { $unset: MESSAGE_BATCH_FIELDS });
+      if (res.matchedCount < inMessages.length) {
+        await updatesInChunks(this.messages, inMessages.map((_id) => ({ updateOne: { filter: { _id }, update: { $unset: MESSAGE_BATCH_FIELDS } } })));
+      }
     }
   }
 
@@ -246,22 +254,22 @@ export class DeliveryStore {
   }
 
   /**
-   * Stops holding these queue rows (they are not renewed): any process may take them once their lease
-   * ends. By _id alone, the one filter FerretDB looks up without a scan; the caller holds them.
+   * Stops `owner` holding these queue rows (they are not renewed): any process may take them once
+   * their lease ends. One command, selected by the owner (see dropBatches).
    */
-  async disown(ids: string[]): Promise<void> {
+  async disown(owner: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await updatesInChunks(this.queue, ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { leaseOwner: "" } } } })));
+    await this.queue.updateMany({ leaseOwner: owner, _id: { $in: ids } }, { $set: { leaseOwner: "" } });
   }
 
   /**
-   * Stops holding these message batches (they are no longer renewed): any process may take them once
-   * their lease ends. By _id alone, the one filter FerretDB looks up without a scan.
+   * Stops `owner` holding these message batches (they are no longer renewed): any process may take
+   * them once their lease ends. One command, selected by the owner (see dropBatches).
    */
-  async disownBatches(batchIds: string[]): Promise<void> {
+  async disownBatches(owner: string, batchIds: string[]): Promise<void> {
     const inMessages = batchIds.filter(isMessageBatch);
     if (inMessages.length === 0) return;
-    await updatesInChunks(this.messages, inMessages.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { leaseOwner: "" } } } })));
+    await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner, _id: { $in: inMessages } }, { $set: { leaseOwner: "" } });
   }
 
   /** Hands back every delivery this process holds, for any process to take at once. */
@@ -318,7 +326,7 @@ export class DeliveryStore {
       await this.dropIds(owner, finished.filter((o) => o.rowExists).map((o) => o.doc._id));
       await this.sendSecrets.drop(finished.filter((o) => o.doc.subscriptionId === "").map((o) => o.doc._id));
     }
-    await this.dropBatches(batchesDone);
+    await this.dropBatches(owner, batchesDone);
   }
 
   async get(tenant: string, id: string): Promise<DeliveryDoc | null> {

@@ -14,6 +14,9 @@ export class OutcomeWriter {
   private retrying = new Map<string, WrittenOutcome>();
   private finished = new Map<string, WrittenOutcome>();
   private batchesDone = new Set<string>();
+  /** Ended batches are written on their own, slower beat: each write reads every batch the process holds. */
+  private batchesDue = false;
+  private batchTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
@@ -26,6 +29,7 @@ export class OutcomeWriter {
     private readonly onWritten: (outcomes: WrittenOutcome[]) => void,
     private readonly maxBatch = 500,
     private readonly delayMs = 5,
+    private readonly batchDelayMs = 100,
   ) {}
 
   /** Resolves once this state (or a newer one of the same delivery) is stored. */
@@ -36,10 +40,23 @@ export class OutcomeWriter {
     });
   }
 
-  /** The batch row goes once every delivery in it has a row of its own (written by an earlier flush). */
+  /**
+   * The batch goes once every delivery in it has a row of its own (written by an earlier flush). Not
+   * at once: ended batches are gathered for batchDelayMs (or maxBatch of them) and ended in one
+   * command. Until then a batch is only a stale copy that readers and takeovers skip.
+   */
   batchDone(batchId: string): void {
     this.batchesDone.add(batchId);
-    this.scheduleOrFlush();
+    if (this.batchesDone.size >= this.maxBatch) {
+      this.batchesDue = true;
+      void this.flush();
+    } else if (!this.batchTimer) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = undefined;
+        this.batchesDue = true;
+        void this.flush();
+      }, this.batchDelayMs);
+    }
   }
 
   /**
@@ -67,6 +84,11 @@ export class OutcomeWriter {
     return this.retrying.size + this.finished.size + this.batchesDone.size;
   }
 
+  /** What the next flush writes: outcomes always, ended batches when their beat (or a drain) says so. */
+  private get pendingWork(): number {
+    return this.retrying.size + this.finished.size + (this.batchesDue ? this.batchesDone.size : 0);
+  }
+
   private schedule(ms: number): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
@@ -77,14 +99,15 @@ export class OutcomeWriter {
 
   /** Writes what is buffered; resolves when this batch is stored or has failed (and been kept). */
   async flush(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => (this.size > 0 ? this.flush() : undefined));
-    if (this.size === 0) return;
+    if (this.flushing) return this.flushing.then(() => (this.pendingWork > 0 ? this.flush() : undefined));
+    if (this.pendingWork === 0) return;
     const retrying = [...this.retrying.values()];
     const finished = [...this.finished.values()];
-    const batchesDone = [...this.batchesDone];
+    const batchesDone = this.batchesDue ? [...this.batchesDone] : [];
     this.retrying = new Map();
     this.finished = new Map();
-    this.batchesDone = new Set();
+    if (this.batchesDue) this.batchesDone = new Set();
+    this.batchesDue = false;
     this.flushing = (async () => {
       try {
         await this.store.writeOutcomes(this.owner, retrying, finished, batchesDone);
@@ -100,6 +123,7 @@ export class OutcomeWriter {
         this.finished = new Map();
         for (const o of [...retrying, ...finished, ...newer]) this.merge(o);
         for (const b of batchesDone) this.batchesDone.add(b);
+        if (batchesDone.length > 0) this.batchesDue = true;
         this.schedule(Math.min(200 * 2 ** this.failures, 5000));
       } finally {
         this.flushing = undefined;
@@ -111,11 +135,14 @@ export class OutcomeWriter {
   /** Flushes until empty or the deadline passes; answers whether everything was written. */
   async drain(deadline: number): Promise<boolean> {
     while (this.size > 0 && Date.now() < deadline) {
+      this.batchesDue = true;
       await this.flush();
       if (this.size > 0) await new Promise((r) => setTimeout(r, 200));
     }
     if (this.timer) clearTimeout(this.timer);
+    if (this.batchTimer) clearTimeout(this.batchTimer);
     this.timer = undefined;
+    this.batchTimer = undefined;
     return this.size === 0;
   }
 }

@@ -73,7 +73,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
       first.length > 0 ? { ...message, batchHeld: "held", batch: first, shard: randomShard(), leaseOwner: this.holder, leaseUntil } : message;
     // The message insert is the commit point: batch rows whose message is missing are dropped as never accepted.
     if (!(await this.messages.insert(doc))) {
-      await this.store.dropBatches(rows.map((b) => b._id));
+      await this.store.dropBatches(this.holder, rows.map((b) => b._id));
       return { earlier: await this.messages.byId(message._id) };
     }
     const held: Entry[] = [];
@@ -142,8 +142,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   async release(items: HeldDelivery[]): Promise<void> {
     const entries = items as Entry[];
     const batchIds = this.stopWaiting(entries);
-    await this.store.disown(entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
-    await this.store.disownBatches(batchIds);
+    await this.store.disown(this.holder, entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
+    await this.store.disownBatches(this.holder, batchIds);
   }
 
   /** Orphans come whole: a batch holds one message's deliveries, so all of a batch goes with it. */
@@ -151,7 +151,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     const entries = items as Entry[];
     const batchIds = this.stopWaiting(entries);
     await this.store.dropIds(this.holder, entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
-    await this.store.dropBatches(batchIds);
+    await this.store.dropBatches(this.holder, batchIds);
   }
 
   /**
