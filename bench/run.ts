@@ -386,19 +386,31 @@ async function memory(): Promise<void> {
   const idle = await hookwire();
   const idleRss = rssMb(idle.server.child.pid!);
   const { server } = await hookwire({ HOOKWIRE_DATABASE: database, HOOKWIRE_LOG_LEVEL: "debug" });
-  // Sample until the engine holds as much as it will (its claims stop growing) or the time is up.
+  // Sample until the engine holds its cap (or all there is), or its claims stopped growing for 30 s
+  // after the first one, or the time is up. A figure without anything held would measure nothing.
+  const cap = Math.min(20_000, SIZE.pending);
   let peak = 0;
   let held = 0;
-  const deadline = performance.now() + (QUICK ? 10_000 : 150_000);
-  let lastGrowth = performance.now();
-  while (performance.now() < deadline && performance.now() - lastGrowth < 30_000 && held < 20_000) {
+  const started = performance.now();
+  const deadline = started + (QUICK ? 20_000 : 600_000);
+  let lastGrowth = Infinity;
+  let firstClaim = NaN;
+  while (performance.now() < deadline && held < cap && performance.now() - lastGrowth < 30_000) {
     await sleep(1000);
     peak = Math.max(peak, rssMb(server.child.pid!));
     const claims = [...server.output().matchAll(/"held":(\d+)/g)];
     if (process.env.BENCH_DEBUG) process.stderr.write(server.output().split("\n").filter((l) => !l.includes('"msg":"rpc"')).slice(-3).join("\n") + "\n");
     const now = Number(claims.at(-1)?.[1] ?? 0);
-    if (now > held) lastGrowth = performance.now();
+    if (now > held) {
+      lastGrowth = performance.now();
+      if (Number.isNaN(firstClaim)) firstClaim = lastGrowth;
+    }
     held = now;
+  }
+  // A few more samples at the cap: what the held deliveries' attempts and bodies cost settles.
+  for (let i = 0; i < 10 && held > 0; i++) {
+    await sleep(1000);
+    peak = Math.max(peak, rssMb(server.child.pid!));
   }
   record({
     figure: `server RSS, ${SIZE.pending} pending deliveries of ${SIZE.payloadKb} KB messages`,
@@ -408,8 +420,8 @@ async function memory(): Promise<void> {
     baselineName: "an idle server",
     ratio: peak / idleRss,
     target: "<= 300 MB (1,000,000 pending, 64 KB payloads)",
-    met: peak <= 300,
-    note: `${held} deliveries held in memory at the end (the engine's cap is 20,000); FerretDB's own RSS ${rssMb(db.process.pid!).toFixed(0)} MB`,
+    met: peak <= 300 && held > 0,
+    note: `${held} deliveries held in memory at the end (the engine's cap is 20,000), the first claim after ${((firstClaim - started) / 1000).toFixed(1)} s; FerretDB's own RSS ${rssMb(db.process.pid!).toFixed(0)} MB`,
   });
 }
 

@@ -70,11 +70,13 @@ interface MetaDoc {
 
 
 /**
- * Leases rows matching `due`, about `limit` of them: with no more due than that, all of them; with a
- * larger backlog, the due ones of one shard. The lease is set by one guarded update and read back by
- * its token. Neither step lists ids: FerretDB matches $in element by element for every document it
- * scans, which grows with backlog times batch. On MongoDB the guarded update is atomic; on FerretDB
- * two processes may both win a row: a duplicate delivery, never a lost one.
+ * Leases up to `limit` rows matching `due`: with no more due than that, all of them in one guarded
+ * update; with a larger backlog, the first `limit` found, each by its _id (an index lookup) guarded by
+ * `due`, in commands of UPDATES_PER_COMMAND. So a claim costs what it takes, not what the backlog holds:
+ * a filter on anything but _id is matched in Go over every row FerretDB reads (a claim of one shard of a
+ * 1,000,000-row queue read every row: minutes), and an $in list is matched element by element. The
+ * lease is read back by its token. On FerretDB two processes may both win a row (updates are not
+ * atomic there): a duplicate delivery, never a lost one.
  */
 async function claim<T extends { _id: string; shard: number; claimToken?: string }>(
   col: Collection<T>,
@@ -85,11 +87,12 @@ async function claim<T extends { _id: string; shard: number; claimToken?: string
   limit: number,
 ): Promise<T[]> {
   // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
-  const sample = await col.find(due, { projection: { _id: 1, shard: 1 } }).limit(limit + 1).toArray();
+  const sample = await col.find(due, { projection: { _id: 1 } }).limit(limit + 1).toArray();
   if (sample.length === 0) return [];
-  const filter = (sample.length <= limit ? due : { ...due, shard: sample[0]!.shard }) as Filter<T>;
   const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
-  await col.updateMany(filter, { $set: { leaseOwner: owner, leaseUntil, claimToken } } as never);
+  const lease = { $set: { leaseOwner: owner, leaseUntil, claimToken } } as never;
+  if (sample.length <= limit) await col.updateMany(due, lease);
+  else await updatesInChunks(col, sample.slice(0, limit).map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: lease } })));
   return (await col.find({ claimToken } as Filter<T>).toArray()) as T[];
 }
 
