@@ -375,7 +375,6 @@ async function memory(): Promise<void> {
         createdAt: now,
         updatedAt: now,
         nextAttemptAt: now,
-        shard: i % 64,
         leaseOwner: "",
         leaseUntil: new Date(0),
       });
@@ -465,7 +464,6 @@ async function reads(): Promise<void> {
         createdAt: at,
         updatedAt: at,
         nextAttemptAt: at,
-        shard: 0,
         leaseOwner: "",
         leaseUntil: new Date(0),
       });

@@ -14,8 +14,6 @@ import type { SendSecretStore } from "./send-secrets.js";
 
 /** A delivery as stored: with the fields that let a process hold it and others take it over. */
 export interface DeliveryDoc extends Delivery {
-  /** A random number below SHARDS: lets a claim take a part of a large backlog without listing ids. */
-  shard: number;
   /** Process that holds the delivery until leaseUntil; an expired lease lets any process take it. */
   leaseOwner: string;
   leaseUntil: Date;
@@ -32,10 +30,8 @@ export const BATCH_DELIVERIES = 500;
 export const isMessageBatch = (batchId: string) => batchId.startsWith("msg_");
 
 /** What a message document no longer needs once its batch is done. */
-const MESSAGE_BATCH_FIELDS = { batchHeld: "", batch: "", shard: "", leaseOwner: "", leaseUntil: "", claimToken: "" } as const;
+const MESSAGE_BATCH_FIELDS = { batchHeld: "", batch: "", leaseOwner: "", leaseUntil: "", claimToken: "" } as const;
 
-export const SHARDS = 64;
-export const randomShard = () => Math.floor(Math.random() * SHARDS);
 
 /**
  * The fast path's record of a Trigger's deliveries: one small-collection row however many
@@ -48,7 +44,6 @@ export interface BatchDoc {
   _id: string;
   tenant: string;
   messageId: string;
-  shard: number;
   leaseOwner: string;
   leaseUntil: Date;
   claimToken?: string;
@@ -78,7 +73,7 @@ interface MetaDoc {
  * lease is read back by its token. On FerretDB two processes may both win a row (updates are not
  * atomic there): a duplicate delivery, never a lost one.
  */
-async function claim<T extends { _id: string; shard: number; claimToken?: string }>(
+async function claim<T extends { _id: string; claimToken?: string }>(
   col: Collection<T>,
   due: Filter<T>,
   owner: string,
@@ -135,7 +130,6 @@ export class DeliveryStore {
 
   async ensureIndexes(): Promise<void> {
     await this.queue.createIndex({ nextAttemptAt: 1, leaseUntil: 1 });
-    await this.queue.createIndex({ shard: 1, nextAttemptAt: 1 });
     await this.queue.createIndex({ claimToken: 1 });
     await this.queue.createIndex({ leaseOwner: 1 });
     // A list page reads only its own rows through these (see walk-index.ts), in the queue as in the log.
@@ -182,7 +176,7 @@ export class DeliveryStore {
 
   /** Leases batches whose dispatching process stopped renewing them (see claim). */
   async claimBatches(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<BatchDoc[]> {
-    const inMessages = await claim(this.messages as unknown as Collection<MessageDoc & { shard: number }>, { batchHeld: "held", leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
+    const inMessages = await claim(this.messages, { batchHeld: "held", leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
     const rows = await claim(this.batches, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
     return [...inMessages.map(messageBatch), ...rows];
   }
@@ -404,7 +398,6 @@ function messageBatch(m: MessageDoc): BatchDoc {
     _id: m._id,
     tenant: m.tenant,
     messageId: m._id,
-    shard: m.shard ?? 0,
     leaseOwner: m.leaseOwner ?? "",
     leaseUntil: m.leaseUntil ?? UNLEASED,
     createdAt: m.createdAt,

@@ -13,7 +13,6 @@ export interface MessageDoc extends Message {
   /** "held" while the document holds a batch: an indexed string equality FerretDB answers from its index. */
   batchHeld?: "held";
   batch?: DeliveryDoc[];
-  shard?: number;
   leaseOwner?: string;
   leaseUntil?: Date;
   claimToken?: string;

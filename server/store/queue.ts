@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
 import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
-import { BATCH_DELIVERIES, randomShard, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore } from "./deliveries.js";
+import { BATCH_DELIVERIES, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore } from "./deliveries.js";
 import type { MessageDoc, MessageStore } from "./messages.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 
@@ -46,7 +46,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   private stored(d: Delivery, now: Date): DeliveryDoc {
-    return { ...d, shard: randomShard(), leaseOwner: this.holder, leaseUntil: this.leaseUntil(now.getTime()) };
+    return { ...d, leaseOwner: this.holder, leaseUntil: this.leaseUntil(now.getTime()) };
   }
 
   async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
@@ -61,7 +61,6 @@ export class StoredDeliveryQueue implements DeliveryQueue {
         _id: newId("bat"),
         tenant: message.tenant,
         messageId: message._id,
-        shard: randomShard(),
         leaseOwner: this.holder,
         leaseUntil,
         createdAt: now,
@@ -70,7 +69,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     }
     await Promise.all(rows.map((b) => this.store.enqueueBatch(b)));
     const doc: MessageDoc =
-      first.length > 0 ? { ...message, batchHeld: "held", batch: first, shard: randomShard(), leaseOwner: this.holder, leaseUntil } : message;
+      first.length > 0 ? { ...message, batchHeld: "held", batch: first, leaseOwner: this.holder, leaseUntil } : message;
     // The message insert is the commit point: batch rows whose message is missing are dropped as never accepted.
     if (!(await this.messages.insert(doc))) {
       await this.store.dropBatches(this.holder, rows.map((b) => b._id));
@@ -119,7 +118,6 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     const entry = item as Entry;
     const doc: DeliveryDoc = {
       ...next,
-      shard: entry.delivery.shard,
       leaseOwner: keep ? this.holder : "",
       leaseUntil: keep ? new Date(next.nextAttemptAt.getTime() + this.opts.leaseMs) : UNLEASED,
     };
