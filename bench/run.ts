@@ -159,9 +159,12 @@ async function endToEnd(raw: number): Promise<void> {
  * 1,408-1,528 accepted/s, 1,368-1,513 delivered/s, publish p50 19-21 ms, p99 49-56 ms.
  */
 async function peer(): Promise<void> {
-  for (const protocol of ["connect", "grpc"] as const) {
+  // --peer-protocols=grpc runs one; --ferretdb-debug-addr=127.0.0.1:PORT opens the embedded FerretDB's pprof.
+  const protocols = (process.argv.find((a) => a.startsWith("--peer-protocols="))?.slice(17) ?? "connect,grpc").split(",");
+  const debugAddr = process.argv.find((a) => a.startsWith("--ferretdb-debug-addr="))?.slice(22);
+  for (const protocol of (["connect", "grpc"] as const).filter((p) => protocols.includes(p))) {
     const dataDir = mkdtempSync(join(tmpdir(), "hookwire-peer-"));
-    const { server } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir });
+    const { server } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir, ...(debugAddr ? { HOOKWIRE_FERRETDB_DEBUG_ADDR: debugAddr } : {}) });
     const agent = new HttpAgent({ keepAlive: true, maxSockets: SIZE.concurrency });
     const transport =
       protocol === "connect"
