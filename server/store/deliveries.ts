@@ -1,18 +1,23 @@
-// Deliveries live in three collections, kept apart because FerretDB scans whole collections: batches
-// hold a Trigger's deliveries until each has its first outcome, the queue holds deliveries waiting for a
-// retry (what the engine claims from), the log holds finished deliveries for the log RPCs. A Trigger's
-// first batch (up to BATCH_DELIVERIES) is held in its message document, so a Trigger is one write; a
-// larger fan-out's further batches are rows of delivery_batches. Either is a batch here, told apart by
-// its id (a message's id, or a bat_ id).
+// Deliveries live in four collections, kept apart because FerretDB scans whole collections and
+// rewrites a whole document to change it (about half a millisecond a document: too much per Trigger).
+// A Trigger's deliveries are written once, with its message: the message document holds the first
+// BATCH_DELIVERIES of them, rows of delivery_batches hold a larger fan-out's others, and neither is
+// written again. Each names the lot it was accepted into: a row of delivery_lots that the accepting
+// process holds (leases) for all the messages it accepted in about a second, and removes once each of
+// their deliveries has its first outcome stored. A delivery's later states are rows: the queue holds
+// those waiting for a retry (what claims take from), the log those finished (what the log RPCs read).
+// A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
+// no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 import { byIdOrder, logFilter } from "./log-query.js";
 import { ensureWalkIndex } from "./walk-index.js";
+import { newId } from "../ids.js";
 import type { MessageDoc } from "./messages.js";
 import type { SendSecretStore } from "./send-secrets.js";
 
-/** A delivery as stored: with the fields that let a process hold it and others take it over. */
+/** A delivery as stored: with the fields that let a process hold its row and others take it over. */
 export interface DeliveryDoc extends Delivery {
   /** Process that holds the delivery until leaseUntil; an expired lease lets any process take it. */
   leaseOwner: string;
@@ -26,28 +31,33 @@ export const UNLEASED = new Date(0);
 /** A batch stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
 export const BATCH_DELIVERIES = 500;
 
-/** A batch held in its message document rather than in a row of its own. */
-export const isMessageBatch = (batchId: string) => batchId.startsWith("msg_");
-
-/** What a message document no longer needs once its batch is done. */
-const MESSAGE_BATCH_FIELDS = { batchHeld: "", batch: "", leaseOwner: "", leaseUntil: "", claimToken: "" } as const;
-
-
-/**
- * The fast path's record of a Trigger's deliveries: one small-collection row however many
- * subscribers, leased to the process that dispatches them. A delivery gets a queue row only when
- * its first attempt needs a retry, and a log row when it finishes; once every delivery of the batch
- * has one or the other, the batch row goes. A process that takes over an expired batch skips the
- * deliveries that already have a row.
- */
+/** A larger fan-out's further deliveries, beyond the message document's first batch; written once. */
 export interface BatchDoc {
   _id: string;
   tenant: string;
   messageId: string;
+  lot: string;
+  createdAt: Date;
+  deliveries: DeliveryDoc[];
+}
+
+/**
+ * The messages one process accepted in about a second: held (leased) by it until each of their
+ * deliveries has its first outcome stored, then removed. Its messages and batch rows name it.
+ */
+export interface LotDoc {
+  _id: string;
   leaseOwner: string;
   leaseUntil: Date;
   claimToken?: string;
   createdAt: Date;
+}
+
+/** A lot's deliveries that may still lack a row: a message's first batch or a batch row. */
+export interface LotBatch {
+  /** The message id for a message's first batch, else the batch row's id. */
+  _id: string;
+  messageId: string;
   deliveries: DeliveryDoc[];
 }
 
@@ -57,12 +67,11 @@ export interface Outcome {
   rowExists: boolean;
 }
 
-/** Marks done the one-time removal of secrets that rows written by earlier versions carried. */
+/** Marks done the one-time migrations (secrets out of rows; held batches into a lot). */
 interface MetaDoc {
   _id: string;
   at: Date;
 }
-
 
 /**
  * Leases up to `limit` rows matching `due`: with no more due than that, all of them in one guarded
@@ -113,6 +122,7 @@ export class DeliveryStore {
     private readonly log: Collection<DeliveryDoc>,
     private readonly batches: Collection<BatchDoc>,
     private readonly messages: Collection<MessageDoc>,
+    private readonly lots: Collection<LotDoc>,
     private readonly meta: Collection<MetaDoc>,
     /** Finished Sends' secrets go once their delivery is logged. */
     private readonly sendSecrets: SendSecretStore,
@@ -138,15 +148,14 @@ export class DeliveryStore {
       await ensureWalkIndex(col, ["tenant", "subscriptionId"]);
       await ensureWalkIndex(col, ["tenant", "subscriptionId", "status"]);
     }
-    await this.batches.createIndex({ leaseUntil: 1 });
-    await this.batches.createIndex({ claimToken: 1 });
-    await this.batches.createIndex({ leaseOwner: 1 });
+    await this.batches.createIndex({ lot: 1 });
     await this.batches.createIndex({ tenant: 1, messageId: 1 });
-    // Led by the string equality every batch read of messages has, so FerretDB reads only held ones.
-    await this.messages.createIndex({ batchHeld: 1, leaseOwner: 1 });
-    await this.messages.createIndex({ batchHeld: 1, tenant: 1 });
-    await this.messages.createIndex({ claimToken: 1 });
+    // A takeover walks a lot's messages page by page.
+    await ensureWalkIndex(this.messages, ["lot"]);
+    await this.lots.createIndex({ leaseOwner: 1 });
+    await this.lots.createIndex({ claimToken: 1 });
     await this.forgetLegacySecrets();
+    await this.lotLegacyBatches();
   }
 
   /**
@@ -169,46 +178,88 @@ export class DeliveryStore {
     await this.meta.updateOne({ _id: marker }, { $set: { at: new Date() } }, { upsert: true });
   }
 
-  /** One row for a Trigger's deliveries, its insert shared with concurrent callers. */
-  async enqueueBatch(batch: BatchDoc): Promise<void> {
-    await this.batchInserts.add(batch);
+  /**
+   * Earlier versions leased each held batch in its message document (`batchHeld`) or batch row. Once,
+   * those go into one lot that nobody holds, so the first process to look takes them over.
+   */
+  private async lotLegacyBatches(): Promise<void> {
+    const marker = "held-batches-in-lots";
+    if (await this.meta.findOne({ _id: marker })) return;
+    const legacy = { batchHeld: "held" } as Filter<MessageDoc>;
+    const hasRows = (await this.batches.find({ lot: { $exists: false } } as Filter<BatchDoc>).limit(1).toArray()).length > 0;
+    if (hasRows || (await this.messages.find(legacy).limit(1).toArray()).length > 0) {
+      const lot = newId("lot");
+      await this.lots.insertOne({ _id: lot, leaseOwner: "", leaseUntil: UNLEASED, createdAt: new Date() });
+      await this.messages.updateMany(legacy, { $set: { lot }, $unset: { batchHeld: "", leaseOwner: "", leaseUntil: "", shard: "", claimToken: "" } } as never);
+      await this.batches.updateMany({ lot: { $exists: false } } as Filter<BatchDoc>, { $set: { lot }, $unset: { leaseOwner: "", leaseUntil: "", shard: "", claimToken: "" } } as never);
+    }
+    await this.meta.updateOne({ _id: marker }, { $set: { at: new Date() } }, { upsert: true });
   }
 
-  /** Leases batches whose dispatching process stopped renewing them (see claim). */
-  async claimBatches(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<BatchDoc[]> {
-    const inMessages = await claim(this.messages, { batchHeld: "held", leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
-    const rows = await claim(this.batches, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
-    return [...inMessages.map(messageBatch), ...rows];
+  /** A lot's row, stored before any message names it. */
+  async openLot(lot: LotDoc): Promise<void> {
+    await this.lots.insertOne(lot);
+  }
+
+  /** A lot whose deliveries all have their first outcome stored: its batch rows and then its row go. */
+  async endLot(id: string, hasBatchRows: boolean): Promise<void> {
+    if (hasBatchRows) await this.batches.deleteMany({ lot: id });
+    await this.lots.deleteOne({ _id: id });
+  }
+
+  /** Hands a lot back unheld, for any process to take over at once (its deliveries without a row get sent). */
+  async handBackLot(owner: string, id: string): Promise<void> {
+    await this.lots.updateOne({ _id: id, leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
+  }
+
+  /** Leases a lot whose holder stopped renewing it (or handed it back). */
+  async claimLot(owner: string, now: Date, leaseUntil: Date): Promise<LotDoc | undefined> {
+    return (await claim(this.lots, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, 1))[0];
+  }
+
+  /** The first batches of a lot's messages after `afterMessageId`, in id order, through the walk index. */
+  async lotMessages(lot: string, afterMessageId: string | undefined, limit: number): Promise<LotBatch[]> {
+    const filter: Filter<MessageDoc> = afterMessageId ? { lot, _id: { $gt: afterMessageId } } : { lot };
+    const docs = await this.messages.find(filter, { projection: { body: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map((m) => ({ _id: m._id, messageId: m._id, deliveries: m.batch ?? [] }));
+  }
+
+  /** A lot's batch rows (only larger fan-outs have any). */
+  async lotRows(lot: string): Promise<LotBatch[]> {
+    return (await this.batches.find({ lot }).toArray()).map((b) => ({ _id: b._id, messageId: b.messageId, deliveries: b.deliveries }));
   }
 
   /**
-   * Ends batches `owner` holds: a row goes, a message document drops its batch fields. One command
-   * each: the owner's equality selects only the batches it holds (FerretDB reads just those through an
-   * index and matches the ids in Go) and all of them change in one commit, where a statement per batch
-   * costs a commit each. A batch whose hold moved on meanwhile is ended by id.
+   * Removes batches whose deliveries can never be sent, or must not be: batch rows go, a message
+   * document loses its batch. Rare (orphans, a repeated idempotency key), so by _id statements.
    */
-  async dropBatches(owner: string, ids: string[]): Promise<void> {
-    const rows = ids.filter((id) => !isMessageBatch(id));
-    const inMessages = ids.filter(isMessageBatch);
-    if (rows.length > 0) {
-      const res = await this.batches.deleteMany({ leaseOwner: owner, _id: { $in: rows } });
-      if (res.deletedCount < rows.length) await this.batches.bulkWrite(rows.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
-    }
-    if (inMessages.length > 0) {
-      const res = await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner, _id: { $in: inMessages } }, { $unset: MESSAGE_BATCH_FIELDS });
-      if (res.matchedCount < inMessages.length) {
-        await updatesInChunks(this.messages, inMessages.map((_id) => ({ updateOne: { filter: { _id }, update: { $unset: MESSAGE_BATCH_FIELDS } } })));
-      }
-    }
+  async dropBatches(ids: string[], rows: boolean): Promise<void> {
+    if (ids.length === 0) return;
+    if (rows) await this.batches.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    else await updatesInChunks(this.messages, ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $unset: { batch: "" } } } })));
   }
 
-  /** The batches held in this tenant's message documents and rows (only those, in flight: a small set). */
-  private async batchesOf(tenant: string, messageId?: string): Promise<BatchDoc[]> {
-    const inMessages = messageId
-      ? [await this.messages.findOne({ _id: messageId })].filter((m): m is MessageDoc => m !== null && m.tenant === tenant && m.batchHeld === "held")
-      : await this.messages.find({ batchHeld: "held", tenant }).toArray();
-    const rows = await this.batches.find(messageId ? { tenant, messageId } : { tenant }).toArray();
-    return [...inMessages.map(messageBatch), ...rows];
+  /** The live lots' batches, for reads: deliveries accepted but not attempted yet live only there. */
+  private async batchesOf(tenant: string, messageId?: string): Promise<LotBatch[]> {
+    const live = new Set((await this.lots.find({}, { projection: { _id: 1 } }).toArray()).map((l) => l._id));
+    if (live.size === 0) return [];
+    if (messageId) {
+      const m = await this.messages.findOne({ _id: messageId });
+      if (!m || m.tenant !== tenant || !m.lot || !live.has(m.lot)) return [];
+      const rows = await this.batches.find({ tenant, messageId }).toArray();
+      return [{ _id: m._id, messageId: m._id, deliveries: m.batch ?? [] }, ...rows.filter((b) => live.has(b.lot)).map((b) => ({ _id: b._id, messageId, deliveries: b.deliveries }))];
+    }
+    const out: LotBatch[] = [];
+    for (const lot of live) {
+      for (const m of await this.messages.find({ lot, tenant }, { projection: { body: 0 } }).toArray()) out.push({ _id: m._id, messageId: m._id, deliveries: m.batch ?? [] });
+      for (const b of await this.batches.find({ lot, tenant }).toArray()) out.push({ _id: b._id, messageId: b.messageId, deliveries: b.deliveries });
+    }
+    return out;
+  }
+
+  /** One row for a fan-out's further deliveries, its insert shared with concurrent callers. */
+  async enqueueBatch(batch: BatchDoc): Promise<void> {
+    await this.batchInserts.add(batch);
   }
 
   /** Which of these deliveries already have a queue or log row (by _id, one index lookup each). */
@@ -234,55 +285,35 @@ export class DeliveryStore {
     return claim(this.queue, { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
   }
 
-  /**
-   * Extends this process's leases: every queue row it holds, and the batch rows it is working
-   * through by id (the batches collection is small; a batch left behind by a Trigger that failed
-   * half-way must expire, so it is not renewed).
-   */
-  async renew(owner: string, batchIds: string[], leaseUntil: Date): Promise<void> {
+  /** Extends this process's leases: every queue row and lot it holds (each selected by its owner). */
+  async renew(owner: string, leaseUntil: Date): Promise<void> {
     await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
-    const rows = batchIds.filter((id) => !isMessageBatch(id));
-    const inMessages = batchIds.filter(isMessageBatch);
-    if (rows.length > 0) await this.batches.updateMany({ _id: { $in: rows }, leaseOwner: owner }, { $set: { leaseUntil } });
-    // One update led by indexed string equalities (FerretDB reads only this process's held batches). Not
-    // an update per id: FerretDB 1.24 keeps every statement's cursor of a multi-statement update open
-    // until the command ends, and a few hundred of them used up its SQLite connections (a deadlock).
-    if (inMessages.length > 0) await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner }, { $set: { leaseUntil } });
+    await this.lots.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
   }
 
   /**
    * Stops `owner` holding these queue rows (they are not renewed): any process may take them once
-   * their lease ends. One command, selected by the owner (see dropBatches).
+   * their lease ends. One command: the owner's equality selects only its rows (FerretDB reads those
+   * through an index and matches the ids in Go).
    */
   async disown(owner: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.queue.updateMany({ leaseOwner: owner, _id: { $in: ids } }, { $set: { leaseOwner: "" } });
   }
 
-  /**
-   * Stops `owner` holding these message batches (they are no longer renewed): any process may take
-   * them once their lease ends. One command, selected by the owner (see dropBatches).
-   */
-  async disownBatches(owner: string, batchIds: string[]): Promise<void> {
-    const inMessages = batchIds.filter(isMessageBatch);
-    if (inMessages.length === 0) return;
-    await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner, _id: { $in: inMessages } }, { $set: { leaseOwner: "" } });
-  }
-
-  /** Hands back every delivery this process holds, for any process to take at once. */
+  /** Hands back every delivery and lot this process holds, for any process to take at once. */
   async releaseAll(owner: string): Promise<void> {
     await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
-    await this.batches.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
-    await this.messages.updateMany({ batchHeld: "held", leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
+    await this.lots.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
   }
 
   /**
    * Writes a batch of outcomes. A retry updates the delivery's queue row, or inserts it when the
-   * delivery so far had only its batch row. A finished delivery is written to the log first and
+   * delivery so far lived only in its batch. A finished delivery is written to the log first and
    * removed from the queue after, so a crash between the two leaves a duplicate delivery at worst,
-   * never a lost one. Batches whose deliveries all have rows now go last.
+   * never a lost one.
    */
-  async writeOutcomes(owner: string, retrying: Outcome[], finished: Outcome[], batchesDone: string[] = []): Promise<void> {
+  async writeOutcomes(owner: string, retrying: Outcome[], finished: Outcome[]): Promise<void> {
     const update = (d: DeliveryDoc): AnyBulkWriteOperation<DeliveryDoc> => ({
       updateOne: {
         filter: { _id: d._id },
@@ -323,7 +354,6 @@ export class DeliveryStore {
       await this.dropIds(owner, finished.filter((o) => o.rowExists).map((o) => o.doc._id));
       await this.sendSecrets.drop(finished.filter((o) => o.doc.subscriptionId === "").map((o) => o.doc._id));
     }
-    await this.dropBatches(owner, batchesDone);
   }
 
   async get(tenant: string, id: string): Promise<DeliveryDoc | null> {
@@ -373,10 +403,9 @@ export class DeliveryStore {
   }
 
   /**
-   * Removes deliveries this process holds from the queue, in one command: the owner's equality selects
-   * just its rows (FerretDB reads those through the leaseOwner index, then matches the id list in Go), so
-   * the cost is what the process holds, not what the queue holds. A row whose hold moved on meanwhile
-   * (its lease ran out and another process took it) is removed by id.
+   * Removes deliveries this process holds from the queue, in one command selected by the owner (see
+   * disown). A row whose hold moved on meanwhile (its lease ran out and another process took it) is
+   * removed by id.
    */
   async dropIds(owner: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -390,17 +419,4 @@ export class DeliveryStore {
   async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
     await this.queue.deleteMany({ tenant, subscriptionId });
   }
-}
-
-/** A message document's batch, as a batch. */
-function messageBatch(m: MessageDoc): BatchDoc {
-  return {
-    _id: m._id,
-    tenant: m.tenant,
-    messageId: m._id,
-    leaseOwner: m.leaseOwner ?? "",
-    leaseUntil: m.leaseUntil ?? UNLEASED,
-    createdAt: m.createdAt,
-    deliveries: m.batch ?? [],
-  };
 }

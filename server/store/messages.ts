@@ -5,17 +5,13 @@ import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 import { ensureWalkIndex } from "./walk-index.js";
 
 /**
- * The port's Message, field for field; in the FerretDB layout, while its Trigger's first deliveries
- * wait for their first outcomes, the message document also holds them as its batch (see deliveries.ts),
- * so a Trigger is one write.
+ * The port's Message, field for field; in the FerretDB layout the message document also holds its
+ * Trigger's first deliveries as its batch, and the lot it was accepted into (see deliveries.ts), so a
+ * Trigger is one write.
  */
 export interface MessageDoc extends Message {
-  /** "held" while the document holds a batch: an indexed string equality FerretDB answers from its index. */
-  batchHeld?: "held";
+  lot?: string;
   batch?: DeliveryDoc[];
-  leaseOwner?: string;
-  leaseUntil?: Date;
-  claimToken?: string;
 }
 
 export class MessageStore implements Messages {

@@ -82,6 +82,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
       db.collection("delivery_log"),
       db.collection("delivery_batches"),
       db.collection("messages"),
+      db.collection("delivery_lots"),
       db.collection("hookwire_meta"),
       sendSecrets,
     );

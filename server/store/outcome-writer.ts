@@ -4,19 +4,15 @@ import type { Logger } from "../log.js";
 import { errorFields } from "../log.js";
 import type { DeliveryDoc, DeliveryStore, Outcome } from "./deliveries.js";
 
-/** An outcome, the batch row it was waiting in until this first outcome (if it was), and who waits for it to be stored. */
+/** An outcome, the lot it was accepted into if this is its first (it had no row until now), and who waits for it to be stored. */
 export interface WrittenOutcome extends Outcome {
-  batchId?: string | undefined;
+  lotId?: string | undefined;
   stored: Array<() => void>;
 }
 
 export class OutcomeWriter {
   private retrying = new Map<string, WrittenOutcome>();
   private finished = new Map<string, WrittenOutcome>();
-  private batchesDone = new Set<string>();
-  /** Ended batches are written on their own, slower beat: each write reads every batch the process holds. */
-  private batchesDue = false;
-  private batchTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
@@ -29,44 +25,24 @@ export class OutcomeWriter {
     private readonly onWritten: (outcomes: WrittenOutcome[]) => void,
     private readonly maxBatch = 500,
     private readonly delayMs = 5,
-    private readonly batchDelayMs = 100,
   ) {}
 
   /** Resolves once this state (or a newer one of the same delivery) is stored. */
-  add(doc: DeliveryDoc, rowExists: boolean, batchId?: string): Promise<void> {
+  add(doc: DeliveryDoc, rowExists: boolean, lotId?: string): Promise<void> {
     return new Promise((resolve) => {
-      this.merge({ doc, rowExists, batchId, stored: [resolve] });
+      this.merge({ doc, rowExists, lotId, stored: [resolve] });
       this.scheduleOrFlush();
     });
   }
 
   /**
-   * The batch goes once every delivery in it has a row of its own (written by an earlier flush). Not
-   * at once: ended batches are gathered for batchDelayMs (or maxBatch of them) and ended in one
-   * command. Until then a batch is only a stale copy that readers and takeovers skip.
-   */
-  batchDone(batchId: string): void {
-    this.batchesDone.add(batchId);
-    if (this.batchesDone.size >= this.maxBatch) {
-      this.batchesDue = true;
-      void this.flush();
-    } else if (!this.batchTimer) {
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = undefined;
-        this.batchesDue = true;
-        void this.flush();
-      }, this.batchDelayMs);
-    }
-  }
-
-  /**
    * A newer state replaces an unwritten older one; if the older one was to insert the queue row,
-   * the newer one must insert it too, and keeps the older one's batch.
+   * the newer one must insert it too, and keeps the older one's lot.
    */
   private merge(o: WrittenOutcome): void {
     const prev = this.retrying.get(o.doc._id) ?? this.finished.get(o.doc._id);
     const merged: WrittenOutcome = prev
-      ? { doc: o.doc, rowExists: o.rowExists && prev.rowExists, batchId: prev.batchId ?? o.batchId, stored: [...prev.stored, ...o.stored] }
+      ? { doc: o.doc, rowExists: o.rowExists && prev.rowExists, lotId: prev.lotId ?? o.lotId, stored: [...prev.stored, ...o.stored] }
       : o;
     if (o.doc.status === "pending") this.retrying.set(o.doc._id, merged);
     else {
@@ -81,12 +57,7 @@ export class OutcomeWriter {
   }
 
   get size(): number {
-    return this.retrying.size + this.finished.size + this.batchesDone.size;
-  }
-
-  /** What the next flush writes: outcomes always, ended batches when their beat (or a drain) says so. */
-  private get pendingWork(): number {
-    return this.retrying.size + this.finished.size + (this.batchesDue ? this.batchesDone.size : 0);
+    return this.retrying.size + this.finished.size;
   }
 
   private schedule(ms: number): void {
@@ -99,18 +70,15 @@ export class OutcomeWriter {
 
   /** Writes what is buffered; resolves when this batch is stored or has failed (and been kept). */
   async flush(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => (this.pendingWork > 0 ? this.flush() : undefined));
-    if (this.pendingWork === 0) return;
+    if (this.flushing) return this.flushing.then(() => (this.size > 0 ? this.flush() : undefined));
+    if (this.size === 0) return;
     const retrying = [...this.retrying.values()];
     const finished = [...this.finished.values()];
-    const batchesDone = this.batchesDue ? [...this.batchesDone] : [];
     this.retrying = new Map();
     this.finished = new Map();
-    if (this.batchesDue) this.batchesDone = new Set();
-    this.batchesDue = false;
     this.flushing = (async () => {
       try {
-        await this.store.writeOutcomes(this.owner, retrying, finished, batchesDone);
+        await this.store.writeOutcomes(this.owner, retrying, finished);
         this.failures = 0;
         this.onWritten([...retrying, ...finished]);
         for (const o of [...retrying, ...finished]) for (const done of o.stored) done();
@@ -122,8 +90,6 @@ export class OutcomeWriter {
         this.retrying = new Map();
         this.finished = new Map();
         for (const o of [...retrying, ...finished, ...newer]) this.merge(o);
-        for (const b of batchesDone) this.batchesDone.add(b);
-        if (batchesDone.length > 0) this.batchesDue = true;
         this.schedule(Math.min(200 * 2 ** this.failures, 5000));
       } finally {
         this.flushing = undefined;
@@ -135,14 +101,11 @@ export class OutcomeWriter {
   /** Flushes until empty or the deadline passes; answers whether everything was written. */
   async drain(deadline: number): Promise<boolean> {
     while (this.size > 0 && Date.now() < deadline) {
-      this.batchesDue = true;
       await this.flush();
       if (this.size > 0) await new Promise((r) => setTimeout(r, 200));
     }
     if (this.timer) clearTimeout(this.timer);
-    if (this.batchTimer) clearTimeout(this.batchTimer);
     this.timer = undefined;
-    this.batchTimer = undefined;
     return this.size === 0;
   }
 }

@@ -1,22 +1,38 @@
-// The delivery queue port on the collections of deliveries.ts. A Trigger's deliveries are accepted
-// into batch rows (one write however many subscribers) leased to the accepting process; a delivery
-// gets a queue row only when it needs a retry and a log row when it finishes, and the batch row goes
-// once each of its deliveries has one or the other. All of that bookkeeping lives here.
+// The delivery queue port on the collections of deliveries.ts. A Trigger's deliveries are stored with
+// its message (one write), in the lot this process holds at the time; a delivery gets a queue row when
+// it needs a retry and a log row when it finishes, and a lot goes once each of its deliveries has one
+// or the other. Nothing written at accept is written again on the way. All of that bookkeeping lives
+// here.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { newId } from "../ids.js";
-import type { Logger } from "../log.js";
+import { errorFields, type Logger } from "../log.js";
 import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
-import { BATCH_DELIVERIES, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore } from "./deliveries.js";
+import { BATCH_DELIVERIES, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore, type LotBatch } from "./deliveries.js";
 import type { MessageDoc, MessageStore } from "./messages.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 
+/** A lot this process holds, as it keeps count of it. */
+interface Lot {
+  id: string;
+  /** New messages go into it (the current lot). */
+  open: boolean;
+  /** Held deliveries of it whose first outcome is not stored yet, plus accepts and walk steps in progress. */
+  waiting: number;
+  /** Some of its deliveries were given up unattempted (or an accept failed half-way): at its end it is handed back, for any process to walk, instead of removed. */
+  handBack: boolean;
+  hasBatchRows: boolean;
+  /** A lot taken over from another process: how far its walk has come. */
+  walk?: { after: string | undefined; messagesDone: boolean; rowsDone: boolean };
+}
 
 /** What the queue keeps beside a held delivery: where its latest state is stored. */
 interface Entry extends HeldDelivery {
   delivery: DeliveryDoc;
-  /** The delivery has a queue row (else it lives in its batch row until its first outcome). */
+  /** The delivery has a queue row (else it lives in its batch until its first outcome). */
   rowExists: boolean;
+  /** Until its first outcome is stored: its lot, and its batch (a message's id, or a batch row's). */
+  lot: Lot | undefined;
   batchId: string | undefined;
 }
 
@@ -25,20 +41,32 @@ export interface QueueOptions {
   leaseMs: number;
 }
 
+/** Messages a lot's walk reads at a time. */
+const WALK_PAGE = 200;
+
 export class StoredDeliveryQueue implements DeliveryQueue {
   readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private readonly writer: OutcomeWriter;
-  /** Per batch row this process works through: how many of its deliveries still wait for a stored first outcome. */
-  private readonly batchWaiting = new Map<string, number>();
-  private lastBatchClaim = 0;
+  private readonly lots = new Map<string, Lot>();
+  /** Lots whose end could not be written yet: tried again at the next renewal. */
+  private readonly ending = new Set<Lot>();
+  private current: Lot | undefined;
+  private opening: Promise<Lot> | undefined;
+  private lastLotClaim = 0;
+  /**
+   * How long a lot takes new messages: well within its first lease, so a lot that still takes messages
+   * can never have been taken over, whether or not its renewals get through.
+   */
+  private readonly lotMs: number;
 
   constructor(
     private readonly store: DeliveryStore,
     private readonly messages: MessageStore,
-    log: Logger,
+    private readonly log: Logger,
     private readonly opts: QueueOptions,
   ) {
     this.writer = new OutcomeWriter(store, this.holder, log, (written) => this.written(written));
+    this.lotMs = Math.min(1000, Math.floor(opts.leaseMs / 4));
   }
 
   private leaseUntil(now = Date.now()): Date {
@@ -49,69 +77,141 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     return { ...d, leaseOwner: this.holder, leaseUntil: this.leaseUntil(now.getTime()) };
   }
 
-  async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
-    const now = new Date();
-    const docs = deliveries.map((d) => this.stored(d, now));
-    const leaseUntil = this.leaseUntil(now.getTime());
-    // The first batch goes in the message document: for up to BATCH_DELIVERIES subscribers a Trigger is one write.
-    const first = docs.slice(0, BATCH_DELIVERIES);
-    const rows: BatchDoc[] = [];
-    for (let i = BATCH_DELIVERIES; i < docs.length; i += BATCH_DELIVERIES) {
-      rows.push({
-        _id: newId("bat"),
-        tenant: message.tenant,
-        messageId: message._id,
-        leaseOwner: this.holder,
-        leaseUntil,
-        createdAt: now,
-        deliveries: docs.slice(i, i + BATCH_DELIVERIES),
-      });
+  /** The lot new messages go into: the current one, or a new one once it has taken messages for lotMs. */
+  private currentLot(): Promise<Lot> {
+    if (this.current) return Promise.resolve(this.current);
+    this.opening ??= (async () => {
+      const lot: Lot = { id: newId("lot"), open: true, waiting: 0, handBack: false, hasBatchRows: false };
+      await this.store.openLot({ _id: lot.id, leaseOwner: this.holder, leaseUntil: this.leaseUntil(), createdAt: new Date() });
+      this.lots.set(lot.id, lot);
+      this.current = lot;
+      setTimeout(() => {
+        if (this.current === lot) this.current = undefined;
+        lot.open = false;
+        this.maybeEnd(lot);
+      }, this.lotMs).unref();
+      return lot;
+    })().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** A lot with nothing left to wait for goes: removed, or handed back when some of it was given up. */
+  private maybeEnd(lot: Lot): void {
+    if (lot.open || lot.waiting > 0 || (lot.walk && !(lot.walk.messagesDone && lot.walk.rowsDone))) return;
+    if (!this.lots.delete(lot.id)) return;
+    this.ending.add(lot);
+    void this.endLots();
+  }
+
+  private async endLots(): Promise<void> {
+    for (const lot of [...this.ending]) {
+      try {
+        if (lot.handBack) await this.store.handBackLot(this.holder, lot.id);
+        else await this.store.endLot(lot.id, lot.hasBatchRows);
+        this.ending.delete(lot);
+      } catch (err) {
+        this.log.warn("ending a delivery lot failed; will retry", { lot: lot.id, ...errorFields(err) });
+      }
     }
-    await Promise.all(rows.map((b) => this.store.enqueueBatch(b)));
-    const doc: MessageDoc =
-      first.length > 0 ? { ...message, batchHeld: "held", batch: first, leaseOwner: this.holder, leaseUntil } : message;
-    // The message insert is the commit point: batch rows whose message is missing are dropped as never accepted.
-    if (!(await this.messages.insert(doc))) {
-      await this.store.dropBatches(this.holder, rows.map((b) => b._id));
+  }
+
+  async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
+    if (deliveries.length === 0) {
+      if (await this.messages.insert(message)) return { held: [] };
       return { earlier: await this.messages.byId(message._id) };
     }
-    const held: Entry[] = [];
-    const batches = [{ _id: message._id, deliveries: first }, ...rows].filter((b) => b.deliveries.length > 0);
-    for (const b of batches) {
-      this.batchWaiting.set(b._id, b.deliveries.length);
-      for (const d of b.deliveries) held.push({ delivery: d, rowExists: false, batchId: b._id });
+    const lot = await this.currentLot();
+    lot.waiting++; // an accept in progress keeps its lot from ending
+    let stored = false;
+    try {
+      const now = new Date();
+      const docs = deliveries.map((d) => this.stored(d, now));
+      // The first batch goes in the message document: for up to BATCH_DELIVERIES subscribers a Trigger is one write.
+      const first = docs.slice(0, BATCH_DELIVERIES);
+      const rows: BatchDoc[] = [];
+      for (let i = BATCH_DELIVERIES; i < docs.length; i += BATCH_DELIVERIES) {
+        rows.push({ _id: newId("bat"), tenant: message.tenant, messageId: message._id, lot: lot.id, createdAt: now, deliveries: docs.slice(i, i + BATCH_DELIVERIES) });
+      }
+      if (rows.length > 0) lot.hasBatchRows = true;
+      await Promise.all(rows.map((b) => this.store.enqueueBatch(b)));
+      // The message insert is the commit point: batch rows whose message is missing are never sent.
+      const doc: MessageDoc = { ...message, lot: lot.id, batch: first };
+      if (!(await this.messages.insert(doc))) {
+        await this.store.dropBatches(rows.map((b) => b._id), true);
+        stored = true;
+        return { earlier: await this.messages.byId(message._id) };
+      }
+      stored = true;
+      const held: Entry[] = [];
+      for (const b of [{ _id: message._id, deliveries: first }, ...rows]) {
+        for (const d of b.deliveries) held.push({ delivery: d, rowExists: false, lot, batchId: b._id });
+      }
+      lot.waiting += held.length;
+      return { held };
+    } finally {
+      // A failed insert may still have been stored: the lot is then walked by whoever takes it, not removed.
+      if (!stored) lot.handBack = true;
+      lot.waiting--;
+      this.maybeEnd(lot);
     }
-    return { held };
   }
 
   async add(deliveries: Delivery[]): Promise<HeldDelivery[]> {
     const now = new Date();
     const docs = deliveries.map((d) => this.stored(d, now));
     await this.store.enqueue(docs);
-    return docs.map((d): Entry => ({ delivery: d, rowExists: true, batchId: undefined }));
+    return docs.map((d): Entry => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
   }
 
   async takeDue(now: Date, limit: number): Promise<HeldDelivery[]> {
     const rows = await this.store.claimDue(this.holder, now, this.leaseUntil(now.getTime()), limit);
-    const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, batchId: undefined }));
-    // Batches are taken over only once their lease expired, so they are looked at less often than
-    // retries: each look reads every batch row in flight.
-    if (now.getTime() - this.lastBatchClaim >= this.opts.leaseMs / 4) {
-      this.lastBatchClaim = now.getTime();
-      const room = Math.max(1, Math.floor((limit - rows.length) / 10));
-      for (const batch of await this.store.claimBatches(this.holder, now, this.leaseUntil(now.getTime()), room)) {
-        if (this.batchWaiting.has(batch._id)) continue; // ours already: its lease lapsed while we worked through it
-        const done = await this.store.existing(batch.deliveries.map((d) => d._id));
-        const rest = batch.deliveries.filter((d) => !done.has(d._id));
-        if (rest.length === 0) {
-          this.writer.batchDone(batch._id);
-          continue;
-        }
-        this.batchWaiting.set(batch._id, rest.length);
-        for (const d of rest) taken.push({ delivery: { ...d, leaseOwner: this.holder, leaseUntil: batch.leaseUntil }, rowExists: false, batchId: batch._id });
+    const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
+    // Lots are taken over only once their lease ran out, so they are looked for less often than retries.
+    let walking = [...this.lots.values()].find((l) => l.walk && !(l.walk.messagesDone && l.walk.rowsDone));
+    if (!walking && now.getTime() - this.lastLotClaim >= this.opts.leaseMs / 4) {
+      this.lastLotClaim = now.getTime();
+      const doc = await this.store.claimLot(this.holder, now, this.leaseUntil(now.getTime()));
+      if (doc && !this.lots.has(doc._id)) {
+        // Whether it has batch rows is not known: its end removes any.
+        walking = { id: doc._id, open: false, waiting: 0, handBack: false, hasBatchRows: true, walk: { after: undefined, messagesDone: false, rowsDone: false } };
+        this.lots.set(walking.id, walking);
       }
     }
+    if (walking) taken.push(...(await this.walk(walking, Math.max(1, limit - rows.length), now)));
     return taken;
+  }
+
+  /** Takes on about `room` of a taken-over lot's deliveries that have no row yet, from where its walk stands. */
+  private async walk(lot: Lot, room: number, now: Date): Promise<Entry[]> {
+    const walk = lot.walk!;
+    const out: Entry[] = [];
+    const leaseUntil = this.leaseUntil(now.getTime());
+    const take = async (batches: LotBatch[], rows: boolean) => {
+      for (const b of batches) {
+        const done = await this.store.existing(b.deliveries.map((d) => d._id));
+        for (const d of b.deliveries) {
+          if (!done.has(d._id)) out.push({ delivery: { ...d, leaseOwner: this.holder, leaseUntil }, rowExists: false, lot, batchId: rows ? b._id : b.messageId });
+        }
+      }
+    };
+    lot.waiting++;
+    try {
+      while (out.length < room && !walk.messagesDone) {
+        const page = await this.store.lotMessages(lot.id, walk.after, WALK_PAGE);
+        await take(page, false);
+        walk.after = page.at(-1)?._id ?? walk.after;
+        walk.messagesDone = page.length < WALK_PAGE;
+      }
+      if (out.length < room && walk.messagesDone && !walk.rowsDone) {
+        await take(await this.store.lotRows(lot.id), true);
+        walk.rowsDone = true;
+      }
+      lot.waiting += out.length;
+      return out;
+    } finally {
+      lot.waiting--;
+      this.maybeEnd(lot);
+    }
   }
 
   record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
@@ -121,47 +221,56 @@ export class StoredDeliveryQueue implements DeliveryQueue {
       leaseOwner: keep ? this.holder : "",
       leaseUntil: keep ? new Date(next.nextAttemptAt.getTime() + this.opts.leaseMs) : UNLEASED,
     };
-    const stored = this.writer.add(doc, entry.rowExists, entry.batchId);
-    // From its first outcome on, the delivery has a row of its own (queue or log); its batch can go.
+    const stored = this.writer.add(doc, entry.rowExists, entry.lot?.id);
+    // From its first outcome on, the delivery has a row of its own (queue or log); its lot counts it done once that is stored.
     entry.delivery = doc;
     entry.rowExists = true;
+    entry.lot = undefined;
     entry.batchId = undefined;
     return stored;
   }
 
-  /** The batches these entries still wait in, no longer worked through (nor renewed) by this process. */
-  private stopWaiting(entries: Entry[]): string[] {
-    const batchIds = [...new Set(entries.flatMap((e) => (e.batchId ? [e.batchId] : [])))];
-    for (const id of batchIds) this.batchWaiting.delete(id);
-    return batchIds;
+  /** Lot entries no longer waited for by this process (their lots are told), and the rest. */
+  private leave(entries: Entry[], handBack: boolean): Entry[] {
+    for (const e of entries) {
+      if (!e.lot) continue;
+      e.lot.waiting--;
+      if (handBack) e.lot.handBack = true;
+      this.maybeEnd(e.lot);
+    }
+    return entries.filter((e) => e.rowExists);
   }
 
-  /** No longer renewed: their hold runs out as it stands, and then any process may take them. */
+  /** No longer attempted here: rows' holds run out as they stand; a lot with such deliveries is handed back at its end. */
   async release(items: HeldDelivery[]): Promise<void> {
     const entries = items as Entry[];
-    const batchIds = this.stopWaiting(entries);
-    await this.store.disown(this.holder, entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
-    await this.store.disownBatches(this.holder, batchIds);
+    const inLots = entries.filter((e) => e.lot);
+    const rows = this.leave(entries, true);
+    for (const e of inLots) e.lot = undefined;
+    await this.store.disown(this.holder, rows.map((e) => e.delivery._id));
   }
 
-  /** Orphans come whole: a batch holds one message's deliveries, so all of a batch goes with it. */
+  /** Orphans (their message was never stored) and deliveries that must not be sent: their batches go whole. */
   async drop(items: HeldDelivery[]): Promise<void> {
     const entries = items as Entry[];
-    const batchIds = this.stopWaiting(entries);
-    await this.store.dropIds(this.holder, entries.filter((e) => e.rowExists).map((e) => e.delivery._id));
-    await this.store.dropBatches(this.holder, batchIds);
+    const batchRows = new Set<string>();
+    const messageBatches = new Set<string>();
+    for (const e of entries) if (e.lot && e.batchId) (e.batchId === e.delivery.messageId ? messageBatches : batchRows).add(e.batchId);
+    await this.store.dropBatches([...batchRows], true);
+    await this.store.dropBatches([...messageBatches], false);
+    const rows = this.leave(entries, false);
+    await this.store.dropIds(this.holder, rows.map((e) => e.delivery._id));
   }
 
-  /**
-   * Every queue row this process holds, and the batch rows it is working through by id (a batch left
-   * behind by a Trigger that failed half-way must expire, so it is not renewed).
-   */
-  renew(): Promise<void> {
-    return this.store.renew(this.holder, [...this.batchWaiting.keys()], this.leaseUntil());
+  async renew(): Promise<void> {
+    await this.store.renew(this.holder, this.leaseUntil());
+    if (this.ending.size > 0) await this.endLots();
   }
 
-  releaseAll(): Promise<void> {
-    return this.store.releaseAll(this.holder);
+  async releaseAll(): Promise<void> {
+    await this.store.releaseAll(this.holder);
+    this.lots.clear();
+    this.current = undefined;
   }
 
   dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
@@ -178,13 +287,10 @@ export class StoredDeliveryQueue implements DeliveryQueue {
 
   private written(outcomes: WrittenOutcome[]): void {
     for (const o of outcomes) {
-      if (!o.batchId) continue;
-      const left = (this.batchWaiting.get(o.batchId) ?? 1) - 1;
-      if (left > 0) this.batchWaiting.set(o.batchId, left);
-      else {
-        this.batchWaiting.delete(o.batchId);
-        this.writer.batchDone(o.batchId);
-      }
+      const lot = o.lotId ? this.lots.get(o.lotId) : undefined;
+      if (!lot) continue;
+      lot.waiting--;
+      this.maybeEnd(lot);
     }
   }
 }
