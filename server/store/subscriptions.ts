@@ -22,6 +22,8 @@ const sealContext = (doc: { tenant: string; _id: string }) => `subscription:${do
 export class SubscriptionStore implements Subscriptions {
   /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
   private readonly cache = new Map<string, { version: number; checkedAt: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
+  /** Bumped by this process's own changes: a list loaded across one is not kept. */
+  private readonly localChanges = new Map<string, number>();
 
   /** Concurrent Triggers share one read of the tenants' versions; each read starts after its callers arrived. */
   private readonly versions: GroupCommit<string, number>;
@@ -82,6 +84,9 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   private async bump(tenant: string): Promise<void> {
+    // This process's own change applies at once to its next read, whatever the cache's age.
+    this.cache.delete(tenant);
+    this.localChanges.set(tenant, (this.localChanges.get(tenant) ?? 0) + 1);
     const inc = () => this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1 } }, { upsert: true });
     try {
       await inc();
@@ -115,11 +120,16 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   /**
-   * The tenant's subscriptions that are not disabled; event matching happens in the caller.
-   * One read by _id when nothing changed (FerretDB answers other filters by scanning the collection);
-   * the version is read before the list, so a change racing the reload makes the next call reload again.
+   * The tenant's subscriptions that are not disabled; event matching happens in the caller. A list
+   * checked against the tenant's version within ACTIVE_FRESH_MS serves without a read (a change made
+   * through this process drops it at once; one made by another process is seen within that time);
+   * else one read by _id when nothing changed (FerretDB answers other filters by scanning the
+   * collection). The version is read before the list, so a change racing the reload makes the next
+   * call reload again.
    */
   async active(tenant: string): Promise<SubscriptionDoc[]> {
+    const cached = this.cache.get(tenant);
+    if (cached && Date.now() - cached.checkedAt < ACTIVE_FRESH_MS) return cached.subs;
     return (await this.activeSet(tenant)).subs;
   }
 
@@ -137,6 +147,7 @@ export class SubscriptionStore implements Subscriptions {
 
   private async activeSet(tenant: string): Promise<{ subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }> {
     const checkedAt = Date.now();
+    const changes = this.localChanges.get(tenant) ?? 0;
     const version = await this.versions.add(tenant);
     const cached = this.cache.get(tenant);
     if (cached && cached.version === version) {
@@ -145,7 +156,8 @@ export class SubscriptionStore implements Subscriptions {
     }
     const subs = (await this.col.find({ tenant, disabled: false }).toArray()).map((d) => this.open(d));
     const entry = { version, checkedAt, subs, byId: new Map(subs.map((s) => [s._id, s])) };
-    this.cache.set(tenant, entry);
+    // A list read across a change of this process's own may predate it: answered, not kept.
+    if ((this.localChanges.get(tenant) ?? 0) === changes) this.cache.set(tenant, entry);
     return entry;
   }
 
