@@ -11,6 +11,8 @@ import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { sign as octokitSign, verify as octokitVerify } from "@octokit/webhooks-methods";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
 import { MongoClient } from "mongodb";
 import { Webhook } from "standardwebhooks";
 import { Pool } from "undici";
@@ -152,6 +154,39 @@ async function endToEnd(raw: number): Promise<void> {
 }
 
 /**
+ * The peer figure's callers: `--peer-client=plain` (the default) calls as a plain publisher would,
+ * Connect JSON with undici POSTs (HTTP/1.1, keep-alive) and gRPC with @grpc/grpc-js from the .proto
+ * files; `--peer-client=connect-node` uses our SDK's transports (heavier callers, on the same 2 cores).
+ */
+const PEER_CLIENT = process.argv.find((a) => a.startsWith("--peer-client="))?.slice(14) ?? "plain";
+
+function plainPeerClient(protocol: "connect" | "grpc", port: number): ((i: number) => Promise<void>) & { close(): Promise<void> } {
+  if (protocol === "connect") {
+    const http = new Pool(`http://127.0.0.1:${port}`, { connections: SIZE.concurrency, pipelining: 1 });
+    const headers = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
+    const call = async (i: number) => {
+      const res = await http.request({ path: "/hookwire.v1.WebhookService/Trigger", method: "POST", headers, body: JSON.stringify({ event: "peer.event", payload: { i, note: "bench" } }) });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`Trigger answered ${res.statusCode}: ${text}`);
+    };
+    return Object.assign(call, { close: () => http.close() });
+  }
+  const def = protoLoader.loadSync("hookwire/v1/webhook_service.proto", { includeDirs: [fileURLToPath(new URL("../proto", import.meta.url))] });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    hookwire: { v1: { WebhookService: new (addr: string, creds: grpc.ChannelCredentials) => grpc.Client & Record<string, Function> } };
+  };
+  const stub = new pkg.hookwire.v1.WebhookService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const md = new grpc.Metadata();
+  md.set("authorization", `Bearer ${KEY}`);
+  const call = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const payload = { structValue: { fields: { i: { numberValue: i }, note: { stringValue: "bench" } } } };
+      stub.Trigger!({ event: "peer.event", payload }, md, (err: Error | null) => (err ? reject(err) : resolve()));
+    });
+  return Object.assign(call, { close: async () => stub.close() });
+}
+
+/**
  * The peer's workload (issue 10): one tenant, one destination, PEER_EVENTS single events of a small
  * payload, a closed loop of 32 calls in flight, against a server started as `npm start` starts it (its
  * own embedded FerretDB). Once over Connect JSON on HTTP/1.1 keep-alive (32 connections), once over gRPC
@@ -172,7 +207,8 @@ async function peer(): Promise<void> {
         : createGrpcTransport({ baseUrl: server.baseUrl });
     const client = createClient(WebhookService, transport);
     await client.register({ url: rcv.url(`/peer/${protocol}`), events: ["peer.*"] }, auth);
-    const trigger = (i: number) => client.trigger({ event: "peer.event", payload: json({ i, note: "bench" }) }, auth);
+    const plain = PEER_CLIENT === "plain" ? plainPeerClient(protocol, server.port) : undefined;
+    const trigger = plain ?? ((i: number) => client.trigger({ event: "peer.event", payload: json({ i, note: "bench" }) }, auth));
     await pool(1000, SIZE.concurrency, trigger); // warm-up: pools, JIT, the subscription cache
     await rcv.waitForCount(1000, 120_000);
     await rcv.reset();
@@ -186,7 +222,7 @@ async function peer(): Promise<void> {
     const accepted = performance.now();
     const delivered = await rcv.waitForCount(SIZE.peerEvents, 600_000);
     latencies.sort((a, b) => a - b);
-    const name = protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight";
+    const name = `${protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight"}; ${PEER_CLIENT === "plain" ? (protocol === "connect" ? "undici" : "grpc-js") : "connect-node"} client`;
     const acceptedRate = SIZE.peerEvents / ((accepted - t) / 1000);
     const deliveredRate = SIZE.peerEvents / ((delivered - t) / 1000);
     const p50 = percentile(latencies, 50);
@@ -206,6 +242,7 @@ async function peer(): Promise<void> {
     record({ figure: `peer workload (${name}): Trigger p50`, value: p50, unit: "ms", target: "figure", note: "Outpost: 19-21 ms" });
     record({ figure: `peer workload (${name}): Trigger p99`, value: p99, unit: "ms", target: "<= 40 ms", met: p99 <= 40, note: "Outpost: 49-56 ms" });
     agent.destroy();
+    await plain?.close();
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
