@@ -2,7 +2,6 @@ import type { Collection } from "mongodb";
 import type { Message, Messages } from "../ports.js";
 import type { DeliveryDoc } from "./deliveries.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
-import { ensureWalkIndex } from "./walk-index.js";
 
 /**
  * The port's Message, field for field; in the FerretDB layout the message document also holds its
@@ -27,10 +26,6 @@ export class MessageStore implements Messages {
         return docs.map((_, i) => !dup.has(i));
       }
     });
-  }
-
-  async ensureIndexes(): Promise<void> {
-    await ensureWalkIndex(this.col, ["tenant"]);
   }
 
   /**

@@ -88,7 +88,8 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     );
     deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, ensureIndexes: () => store.ensureIndexes() };
   }
-  await Promise.all([subscriptions.ensureIndexes(), messages.ensureIndexes(), deliveries.ensureIndexes()]);
+  // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout adds its lot index).
+  await Promise.all([subscriptions.ensureIndexes(), deliveries.ensureIndexes()]);
   const resealed = await subscriptions.resealAll();
   const resealedSends = await sendSecrets.resealAll();
   if (resealed + resealedSends > 0) {
