@@ -40,7 +40,11 @@ export const USER_AGENT = "Hookwire/0.1 (+webhook delivery)";
 
 export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
   const engineOptions: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...config.engine };
-  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), { leaseMs: engineOptions.leaseMs, layout: config.storeLayout });
+  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), {
+    leaseMs: engineOptions.leaseMs,
+    layout: config.storeLayout,
+    subscriptionCacheMs: config.subscriptionCacheMs,
+  });
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
     connectionsPerOrigin: engineOptions.maxInFlightPerEndpoint,

@@ -30,6 +30,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How the store lays deliveries out; "auto" by what the database server is. */
   storeLayout: "auto" | "ferretdb" | "mongodb";
+  /** How stale another process's subscription changes may be when a Trigger matches (0: read for every Trigger group). */
+  subscriptionCacheMs: number;
   /** The embedded FerretDB's debug listener (pprof, metrics), on loopback only; off when unset. */
   ferretdbDebugAddr: string | undefined;
   /** Timeouts and the cap for connections to the shared port. */
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKeys: encryptionKeysVar(env),
     shutdownGraceMs: intVar(env, "HOOKWIRE_SHUTDOWN_GRACE_MS", 5000, 0, 600_000),
     storeLayout: storeLayoutVar(env),
+    subscriptionCacheMs: intVar(env, "HOOKWIRE_SUBSCRIPTION_CACHE_MS", 0, 0, 10_000),
     ferretdbDebugAddr: ferretdbDebugAddrVar(env),
     connections: connectionsVar(env),
     watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),

@@ -151,3 +151,17 @@ it("two servers share a database: each sees the other's subscription changes at 
   expect(distinctIds(rcv, "/s2")).toEqual(new Set([two.messageId, three.messageId]));
   expect(rcv.requests().every((r) => r.verified)).toBe(true);
 });
+
+it("with HOOKWIRE_SUBSCRIPTION_CACHE_MS, a Trigger may miss another process's change for that long, never its own process's", async () => {
+  const database = uniqueDatabase("cached");
+  const env = { HOOKWIRE_SUBSCRIPTION_CACHE_MS: "10000" };
+  const a = grpcClient(await serve(database, env));
+  const b = grpcClient(await serve(database, env));
+  await a.register({ url: "https://example.com/c1", events: ["cached.*"] }, acme);
+  expect((await b.trigger({ event: "cached.one" }, acme)).deliveries).toBe(1); // b caches the list here
+  await a.register({ url: "https://example.com/c2", events: ["cached.*"] }, acme);
+  expect((await a.trigger({ event: "cached.two" }, acme)).deliveries).toBe(2); // a's own change: at once
+  expect((await b.trigger({ event: "cached.two" }, acme)).deliveries).toBe(1); // within b's window: its list
+  await b.register({ url: "https://example.com/c3", events: ["cached.*"] }, acme);
+  expect((await b.trigger({ event: "cached.three" }, acme)).deliveries).toBe(3); // b's own change reloads it
+});

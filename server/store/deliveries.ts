@@ -13,6 +13,7 @@ import type { Delivery, DeliveryQuery } from "../ports.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 import { byIdOrder, logFilter } from "./log-query.js";
 import { ensureWalkIndex } from "./walk-index.js";
+import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
 import { newId } from "../ids.js";
 import type { MessageDoc } from "./messages.js";
 import type { SendSecretStore } from "./send-secrets.js";
@@ -38,7 +39,8 @@ export interface BatchDoc {
   messageId: string;
   lot: string;
   createdAt: Date;
-  deliveries: DeliveryDoc[];
+  /** Packed (packed.ts); an array in rows written before packing. */
+  deliveries: string | DeliveryDoc[];
 }
 
 /**
@@ -119,7 +121,7 @@ export class DeliveryStore {
 
   constructor(
     private readonly queue: Collection<DeliveryDoc>,
-    private readonly log: Collection<DeliveryDoc>,
+    private readonly log: Collection<LogRow | DeliveryDoc>,
     private readonly batches: Collection<BatchDoc>,
     private readonly messages: Collection<MessageDoc>,
     private readonly lots: Collection<LotDoc>,
@@ -169,6 +171,7 @@ export class DeliveryStore {
     await this.queue.updateMany({ secret: { $exists: true } }, unset);
     await this.log.updateMany({ secret: { $exists: true } }, unset);
     for await (const batch of this.batches.find({})) {
+      if (typeof batch.deliveries === "string") continue; // packed: written without secrets
       const deliveries = batch.deliveries.map((d) => {
         const { secret: _s, previousSecrets: _p, ...rest } = d as DeliveryDoc & { secret?: string; previousSecrets?: unknown };
         return rest;
@@ -221,12 +224,12 @@ export class DeliveryStore {
   async lotMessages(lot: string, afterMessageId: string | undefined, limit: number): Promise<LotBatch[]> {
     const filter: Filter<MessageDoc> = afterMessageId ? { lot, _id: { $gt: afterMessageId } } : { lot };
     const docs = await this.messages.find(filter, { projection: { body: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
-    return docs.map((m) => ({ _id: m._id, messageId: m._id, deliveries: m.batch ?? [] }));
+    return docs.map((m) => ({ _id: m._id, messageId: m._id, deliveries: unpackDeliveries(m.batch) }));
   }
 
   /** A lot's batch rows (only larger fan-outs have any). */
   async lotRows(lot: string): Promise<LotBatch[]> {
-    return (await this.batches.find({ lot }).toArray()).map((b) => ({ _id: b._id, messageId: b.messageId, deliveries: b.deliveries }));
+    return (await this.batches.find({ lot }).toArray()).map((b) => ({ _id: b._id, messageId: b.messageId, deliveries: unpackDeliveries(b.deliveries) }));
   }
 
   /**
@@ -247,12 +250,13 @@ export class DeliveryStore {
       const m = await this.messages.findOne({ _id: messageId });
       if (!m || m.tenant !== tenant || !m.lot || !live.has(m.lot)) return [];
       const rows = await this.batches.find({ tenant, messageId }).toArray();
-      return [{ _id: m._id, messageId: m._id, deliveries: m.batch ?? [] }, ...rows.filter((b) => live.has(b.lot)).map((b) => ({ _id: b._id, messageId, deliveries: b.deliveries }))];
+      const inRows = rows.filter((b) => live.has(b.lot)).map((b) => ({ _id: b._id, messageId, deliveries: unpackDeliveries(b.deliveries) }));
+      return [{ _id: m._id, messageId: m._id, deliveries: unpackDeliveries(m.batch) }, ...inRows];
     }
     const out: LotBatch[] = [];
     for (const lot of live) {
-      for (const m of await this.messages.find({ lot, tenant }, { projection: { body: 0 } }).toArray()) out.push({ _id: m._id, messageId: m._id, deliveries: m.batch ?? [] });
-      for (const b of await this.batches.find({ lot, tenant }).toArray()) out.push({ _id: b._id, messageId: b.messageId, deliveries: b.deliveries });
+      for (const m of await this.messages.find({ lot, tenant }, { projection: { body: 0 } }).toArray()) out.push({ _id: m._id, messageId: m._id, deliveries: unpackDeliveries(m.batch) });
+      for (const b of await this.batches.find({ lot, tenant }).toArray()) out.push({ _id: b._id, messageId: b.messageId, deliveries: unpackDeliveries(b.deliveries) });
     }
     return out;
   }
@@ -343,10 +347,7 @@ export class DeliveryStore {
     if (finished.length > 0) {
       // Plain inserts: an upsert would look each id up first.
       try {
-        await this.log.insertMany(
-          finished.map(({ doc: { claimToken: _claimed, ...d } }) => ({ ...d, leaseOwner: "" })),
-          { ordered: false },
-        );
+        await this.log.insertMany(finished.map((o) => toLogRow(o.doc)), { ordered: false });
       } catch (err) {
         // Already logged by an earlier try of this same write: the rows are there, which is what counts.
         duplicateIndexes(err);
@@ -357,9 +358,10 @@ export class DeliveryStore {
   }
 
   async get(tenant: string, id: string): Promise<DeliveryDoc | null> {
+    const logged = await this.log.findOne({ _id: id });
     const doc =
       (await this.queue.findOne({ _id: id })) ??
-      (await this.log.findOne({ _id: id })) ??
+      (logged && fromLogRow(logged)) ??
       (await this.batchesOf(tenant)).flatMap((b) => b.deliveries).find((d) => d._id === id) ??
       null;
     return doc && doc.tenant === tenant ? doc : null;
@@ -383,9 +385,10 @@ export class DeliveryStore {
   /** Pending and finished deliveries together, in id (creation) order. */
   async list(q: DeliveryQuery): Promise<DeliveryDoc[]> {
     const filter = logFilter<DeliveryDoc>(q);
-    const [pending, done] = await Promise.all(
-      [this.queue, this.log].map((c) => c.find(filter).sort({ _id: 1 }).limit(q.limit).toArray()),
-    );
+    const [pending, done] = await Promise.all([
+      this.queue.find(filter).sort({ _id: 1 }).limit(q.limit).toArray(),
+      this.log.find(filter as Filter<LogRow | DeliveryDoc>).sort({ _id: 1 }).limit(q.limit).toArray().then((rows) => rows.map(fromLogRow)),
+    ]);
     // Deliveries still waiting for their first outcome live only in their batch.
     const inBatches =
       q.status && q.status !== "pending"

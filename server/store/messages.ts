@@ -10,7 +10,8 @@ import { duplicateIndexes, GroupCommit } from "./group-commit.js";
  */
 export interface MessageDoc extends Message {
   lot?: string;
-  batch?: DeliveryDoc[];
+  /** Packed (packed.ts); an array in documents written before packing. */
+  batch?: string | DeliveryDoc[];
 }
 
 export class MessageStore implements Messages {

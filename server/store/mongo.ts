@@ -36,6 +36,8 @@ export class StoreLayoutError extends Error {
 
 export interface StoreOptions extends QueueOptions {
   layout: StoreLayout;
+  /** HOOKWIRE_SUBSCRIPTION_CACHE_MS: how stale another process's subscription changes may be for a Trigger (0: not at all). */
+  subscriptionCacheMs?: number;
 }
 
 /** The layout a database was first opened with stays its layout: the other would not see its deliveries. */
@@ -69,7 +71,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     await client.close();
     throw err;
   });
-  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box);
+  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, options.subscriptionCacheMs ?? 0);
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
   let deliveries: { queue: DeliveryQueue; log: DeliveryLog; ensureIndexes(): Promise<void> };

@@ -10,6 +10,7 @@ import { errorFields, type Logger } from "../log.js";
 import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
 import { BATCH_DELIVERIES, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore, type LotBatch } from "./deliveries.js";
 import type { MessageDoc, MessageStore } from "./messages.js";
+import { packDeliveries } from "./packed.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 
 /** A lot this process holds, as it keeps count of it. */
@@ -130,12 +131,12 @@ export class StoredDeliveryQueue implements DeliveryQueue {
       const first = docs.slice(0, BATCH_DELIVERIES);
       const rows: BatchDoc[] = [];
       for (let i = BATCH_DELIVERIES; i < docs.length; i += BATCH_DELIVERIES) {
-        rows.push({ _id: newId("bat"), tenant: message.tenant, messageId: message._id, lot: lot.id, createdAt: now, deliveries: docs.slice(i, i + BATCH_DELIVERIES) });
+        rows.push({ _id: newId("bat"), tenant: message.tenant, messageId: message._id, lot: lot.id, createdAt: now, deliveries: packDeliveries(docs.slice(i, i + BATCH_DELIVERIES)) });
       }
       if (rows.length > 0) lot.hasBatchRows = true;
       await Promise.all(rows.map((b) => this.store.enqueueBatch(b)));
       // The message insert is the commit point: batch rows whose message is missing are never sent.
-      const doc: MessageDoc = { ...message, lot: lot.id, batch: first };
+      const doc: MessageDoc = { ...message, lot: lot.id, batch: packDeliveries(first) };
       if (!(await this.messages.insert(doc))) {
         await this.store.dropBatches(rows.map((b) => b._id), true);
         stored = true;
@@ -143,8 +144,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
       }
       stored = true;
       const held: Entry[] = [];
-      for (const b of [{ _id: message._id, deliveries: first }, ...rows]) {
-        for (const d of b.deliveries) held.push({ delivery: d, rowExists: false, lot, batchId: b._id });
+      for (let i = 0; i < docs.length; i++) {
+        held.push({ delivery: docs[i]!, rowExists: false, lot, batchId: i < BATCH_DELIVERIES ? message._id : rows[Math.floor(i / BATCH_DELIVERIES) - 1]!._id });
       }
       lot.waiting += held.length;
       return { held };

@@ -32,6 +32,8 @@ export class SubscriptionStore implements Subscriptions {
     private readonly col: Collection<SubscriptionDoc>,
     private readonly tenants: Collection<TenantDoc>,
     private readonly box: SecretBox,
+    /** How long a Trigger may match against a list without reading the tenant's version (0: every Trigger group reads it). */
+    private readonly triggerFreshMs = 0,
   ) {
     this.versions = new GroupCommit(async (ids) => {
       const unique = [...new Set(ids)];
@@ -121,15 +123,15 @@ export class SubscriptionStore implements Subscriptions {
 
   /**
    * The tenant's subscriptions that are not disabled; event matching happens in the caller. A list
-   * checked against the tenant's version within ACTIVE_FRESH_MS serves without a read (a change made
-   * through this process drops it at once; one made by another process is seen within that time);
-   * else one read by _id when nothing changed (FerretDB answers other filters by scanning the
+   * checked against the tenant's version within triggerFreshMs (HOOKWIRE_SUBSCRIPTION_CACHE_MS, 0 by
+   * default: never) serves without a read (a change made through this process drops it at once; one
+   * made by another process is seen within that time); else one read by _id when nothing changed (FerretDB answers other filters by scanning the
    * collection). The version is read before the list, so a change racing the reload makes the next
    * call reload again.
    */
   async active(tenant: string): Promise<SubscriptionDoc[]> {
     const cached = this.cache.get(tenant);
-    if (cached && Date.now() - cached.checkedAt < ACTIVE_FRESH_MS) return cached.subs;
+    if (cached && Date.now() - cached.checkedAt < this.triggerFreshMs) return cached.subs;
     return (await this.activeSet(tenant)).subs;
   }
 

@@ -8,10 +8,13 @@
 // walks any such index; the name means nothing to it.
 import type { Collection, Document } from "mongodb";
 
+/** What the index needs of a collection, whatever its documents. */
+type Indexed = Pick<Collection<Document>, "listIndexes" | "dropIndex" | "createIndex">;
+
 export const WALK_INDEX_PREFIX = "hookwire_strings_";
 
 /** Creates the walkable index on `fields` then _id; an index of the same keys made by an earlier version under another name is replaced. */
-export async function ensureWalkIndex<T extends Document>(col: Collection<T>, fields: string[]): Promise<void> {
+export async function ensureWalkIndex(col: Indexed, fields: string[]): Promise<void> {
   const key: Record<string, 1> = {};
   for (const f of fields) key[f] = 1;
   key._id = 1;
