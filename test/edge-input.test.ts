@@ -116,13 +116,17 @@ function h1EndlessUpload(head: string): Promise<Cutoff> {
     socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
     socket.on("error", () => finish(true));
     socket.on("close", () => finish(true));
-    socket.on("connect", () => socket.write(head));
-    const pump = setInterval(() => {
-      if (!done && socket.writable && socket.writableLength < 1 << 20) {
-        socket.write(chunk);
-        sent += chunk.length;
-      }
-    }, 2);
+    let pump: NodeJS.Timeout | undefined;
+    // The body only after the head: chunks queued before the connection opened would go first.
+    socket.on("connect", () => {
+      socket.write(head);
+      pump = setInterval(() => {
+        if (!done && socket.writable && socket.writableLength < 1 << 20) {
+          socket.write(chunk);
+          sent += chunk.length;
+        }
+      }, 2);
+    });
     const timer = setTimeout(() => finish(false), 4000);
   });
 }
