@@ -121,6 +121,8 @@ export interface Messages {
   /** Regardless of tenant: for the engine, which holds only ids it stored itself. */
   byId(id: string): Promise<Message | null>;
   get(tenant: string, id: string): Promise<Message | null>;
+  /** Which of these messages are stored, without their bodies. */
+  existing(ids: string[]): Promise<Set<string>>;
 }
 
 /** A Send's secret, kept (sealed) only until its delivery ends. */

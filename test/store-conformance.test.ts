@@ -325,6 +325,9 @@ describe.each(implementations)("$name", (impl) => {
       await accepted(a.queue, m, []);
       expect(await b.messages.get("globex", m._id)).toBeNull();
       expect((await b.messages.byId(m._id))?.tenant).toBe("acme");
+      const other = message("acme");
+      await accepted(a.queue, other, ["sub_1"]);
+      expect(await b.messages.existing([m._id, "msg_never_stored", other._id, m._id])).toEqual(new Set([m._id, other._id]));
       await a.sendSecrets.keep("acme", "dlv_1", "plain secret");
       expect(await b.sendSecrets.get("acme", "dlv_1")).toBe("plain secret");
       expect(await b.sendSecrets.get("globex", "dlv_1")).toBeUndefined();

@@ -93,7 +93,9 @@ export class DeliveryEngine {
         log: deps.log,
         room: () => this.opts.maxHeld - this.held.size,
         heldCount: () => this.held.size,
-        existingMessages: (ids) => this.existingMessages(ids),
+        // Without bodies: an attempt reads its body when it starts, so what taken work costs in memory is
+        // bounded by the attempts in flight and the body cache, not by how many distinct messages it names.
+        existingMessages: (ids) => deps.messages.existing(ids),
         hold: (item) => this.hold(item),
       },
       opts,
@@ -144,17 +146,6 @@ export class DeliveryEngine {
     this.scheduler.after(held, doc.nextAttemptAt.getTime() - this.clock.now());
   }
 
-  /** Which of these messages exist (their bodies read into the cache on the way, a few at a time). */
-  private async existingMessages(messageIds: string[]): Promise<Set<string>> {
-    const unique = [...new Set(messageIds)];
-    const found = new Set<string>();
-    for (let i = 0; i < unique.length; i += 32) {
-      const chunk = unique.slice(i, i + 32);
-      const bodies = await Promise.all(chunk.map((id) => this.bodies.get(id)));
-      chunk.forEach((id, j) => bodies[j] !== undefined && found.add(id));
-    }
-    return found;
-  }
 
   private async run(held: Held): Promise<void> {
     const outcome = await this.worker.attempt(held.doc);

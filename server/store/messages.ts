@@ -42,6 +42,17 @@ export class MessageStore implements Messages {
     return this.col.findOne({ _id: id }, { projection: { batch: 0 } });
   }
 
+  /** By _id lookups, a few at a time; only the ids come back (FerretDB answers a list of ids by scanning). */
+  async existing(ids: string[]): Promise<Set<string>> {
+    const unique = [...new Set(ids)];
+    const found = new Set<string>();
+    for (let i = 0; i < unique.length; i += 32) {
+      const docs = await Promise.all(unique.slice(i, i + 32).map((_id) => this.col.findOne({ _id }, { projection: { _id: 1 } })));
+      for (const d of docs) if (d) found.add(d._id);
+    }
+    return found;
+  }
+
   async get(tenant: string, id: string): Promise<MessageDoc | null> {
     const doc = await this.byId(id);
     return doc && doc.tenant === tenant ? doc : null;

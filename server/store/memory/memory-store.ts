@@ -157,6 +157,10 @@ class MemoryMessages implements Messages {
     const m = this.db.messages.get(id);
     return m && m.tenant === tenant ? copy(m) : null;
   }
+
+  async existing(ids: string[]): Promise<Set<string>> {
+    return new Set(ids.filter((id) => this.db.messages.has(id)));
+  }
 }
 
 class MemorySendSecrets implements SendSecrets {
