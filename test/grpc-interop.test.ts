@@ -84,3 +84,33 @@ it("answers gRPC status codes to grpc-js", async () => {
   });
   await expect(call("GetSubscription", { id: "sub_0000000000000000000000000000a" })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
 });
+
+it("answers the same whether a call takes the plain gRPC path or goes through Connect (a deadline, a compressed message)", async () => {
+  // Plain calls are answered by server/api/grpc-unary.ts; a deadline (grpc-timeout) or gzip sends them through Connect.
+  const md = new grpc.Metadata();
+  md.set("authorization", `Bearer ${KEYS.acme}`);
+  const req = { body: Buffer.from("Hello, World!"), secret: "It's a Secret to Everybody" };
+  const expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+  const signWithOptions = stub.Sign as unknown as (req: object, md: grpc.Metadata, options: grpc.CallOptions, cb: Callback<Record<string, unknown>>) => void;
+  const withDeadline = await new Promise<Record<string, unknown>>((ok, fail) =>
+    signWithOptions.call(stub, req, md, { deadline: Date.now() + 5000 }, (err, res) => (err ? fail(err) : ok(res))),
+  );
+  expect(withDeadline.signature).toBe(expected);
+  const def = protoLoader.loadSync("hookwire/v1/webhook_service.proto", { includeDirs: [fileURLToPath(new URL("../proto", import.meta.url))], keepCase: true });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    hookwire: { v1: { WebhookService: new (addr: string, creds: grpc.ChannelCredentials, options: object) => typeof stub } };
+  };
+  const gzipped = new pkg.hookwire.v1.WebhookService(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure(), { "grpc.default_compression_algorithm": 2 });
+  try {
+    const viaGzip = await new Promise<Record<string, unknown>>((ok, fail) => gzipped.Sign!.call(gzipped, req, md, (err, res) => (err ? fail(err) : ok(res))));
+    expect(viaGzip.signature).toBe(expected);
+    // Errors on both paths: the message names the field, percent-encoded as the gRPC spec says.
+    for (const client of [stub, gzipped]) {
+      const err = await new Promise<grpc.ServiceError>((ok) => client.Register!.call(client, { url: "gopher://x", events: ["a"] }, md, (e) => ok(e!)));
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.details).toMatch(/^url: /);
+    }
+  } finally {
+    gzipped.close();
+  }
+});

@@ -16,12 +16,14 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import type { DescService } from "@bufbuild/protobuf";
 import type { DualHandler } from "../listener.js";
 import { errorFields, type Logger } from "../log.js";
 import { tenantKey } from "../rpc/context.js";
 import type { Authenticate } from "./auth.js";
 import { bodyShape, checkedBody } from "./request-body.js";
+import { answerPlainUnary, plainGrpcUnary, type UnaryRoute } from "./grpc-unary.js";
 
 export interface RpcAdapterOptions {
   /** The largest request message, in bytes (after decompression). */
@@ -44,14 +46,31 @@ const noop = () => undefined;
 export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
   const compressions = [compressionGzip, compressionBrotli];
   const router = createConnectRouter({ readMaxBytes: opts.readMaxBytes, interceptors: opts.interceptors, acceptCompression: compressions });
-  opts.routes(router);
+  // The unary methods' implementations, for plain gRPC calls answered without Connect's gRPC pipeline.
+  const unary = new Map<string, UnaryRoute>();
+  const recording = new Proxy(router, {
+    get(target, prop, receiver) {
+      if (prop !== "service") return Reflect.get(target, prop, receiver) as unknown;
+      return (service: DescService, impl: Record<string, unknown>, options?: unknown) => {
+        for (const method of service.methods) {
+          const fn = impl[method.localName];
+          if (method.methodKind === "unary" && typeof fn === "function") {
+            unary.set(`/${service.typeName}/${method.name}`, { service, method, impl: fn.bind(impl) as UnaryRoute["impl"] });
+          }
+        }
+        return target.service(service as never, impl as never, options as never);
+      };
+    },
+  });
+  opts.routes(recording);
   const paths = new Map<string, UniversalHandler>();
   for (const h of router.handlers) paths.set(h.requestPath, h);
   const fallback = opts.fallback ?? ((_req: Req, res: Res) => plainAnswer(res, 404, "not found"));
   const { log } = opts;
 
   function serve(req: Req, res: Res): void {
-    const uHandler = paths.get((req.url ?? "").split("?", 1)[0] ?? "");
+    const path = (req.url ?? "").split("?", 1)[0] ?? "";
+    const uHandler = paths.get(path);
     if (!uHandler) return fallback(req, res);
     const authority = "authority" in req ? req.authority : req.headers.host;
     if (!authority) return plainAnswer(res, 400, "the request names no host (Host or :authority header)");
@@ -80,14 +99,36 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
             contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
           })
         : raw;
-    const checked: UniversalServerRequest = { ...uReq, body: reported(body, log, procedure) };
     stopUnreadBodyWhenDone(req, res);
-    uHandler(checked)
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
-      .catch((reason: unknown) => {
-        if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
-        abandon(req, res);
-      });
+    const viaConnect = (requestBody: AsyncIterable<Uint8Array>) =>
+      uHandler({ ...uReq, body: reported(requestBody, log, procedure) })
+        .then((uRes) => universalResponseToNodeResponse(uRes, res))
+        .catch((reason: unknown) => {
+          if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
+          abandon(req, res);
+        });
+    const route = unary.get(path);
+    if (route && !refusal && "stream" in req && plainGrpcUnary(req)) {
+      // Read first: a call that is not the plain case goes on to Connect with what was read, then the rest.
+      const rawIt = raw[Symbol.asyncIterator]();
+      const read: Uint8Array[] = [];
+      const call = { route, req, res: res as Http2ServerResponse, url: uReq.url, header: uReq.header, signal: uReq.signal, contextValues, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes };
+      answerPlainUnary(call, rawIt, read).then(
+        (answered) => {
+          if (answered) return;
+          const rest = { [Symbol.asyncIterator]: () => rawIt };
+          return viaConnect(
+            shape ? checkedBody(prefixed(read, rest), { shape, input: uHandler.method.input, readMaxBytes: opts.readMaxBytes, compressions, contentLength: undefined }) : prefixed(read, rest),
+          );
+        },
+        (reason: unknown) => {
+          log.warn("rpc response failed", { procedure, ...errorFields(reason) });
+          abandon(req, res);
+        },
+      );
+      return;
+    }
+    void viaConnect(body);
   }
 
   return (req, res) => {
@@ -103,6 +144,11 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
       else plainAnswer(res, 400, "bad request");
     }
   };
+}
+
+async function* prefixed(first: Uint8Array[], rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* first;
+  yield* rest;
 }
 
 async function* refused(err: unknown): AsyncGenerator<Uint8Array> {
