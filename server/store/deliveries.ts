@@ -10,6 +10,7 @@
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
+import { foundById } from "./found-by-id.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 import { byIdOrder, logFilter } from "./log-query.js";
 import { ensureWalkIndex } from "./walk-index.js";
@@ -224,12 +225,12 @@ export class DeliveryStore {
   async lotMessages(lot: string, afterMessageId: string | undefined, limit: number): Promise<LotBatch[]> {
     const filter: Filter<MessageDoc> = afterMessageId ? { lot, _id: { $gt: afterMessageId } } : { lot };
     const docs = await this.messages.find(filter, { projection: { body: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
-    return docs.map((m) => ({ _id: m._id, messageId: m._id, deliveries: unpackDeliveries(m.batch) }));
+    return docs.map(messageBatch);
   }
 
   /** A lot's batch rows (only larger fan-outs have any). */
   async lotRows(lot: string): Promise<LotBatch[]> {
-    return (await this.batches.find({ lot }).toArray()).map((b) => ({ _id: b._id, messageId: b.messageId, deliveries: unpackDeliveries(b.deliveries) }));
+    return (await this.batches.find({ lot }).toArray()).map(rowBatch);
   }
 
   /**
@@ -250,13 +251,12 @@ export class DeliveryStore {
       const m = await this.messages.findOne({ _id: messageId });
       if (!m || m.tenant !== tenant || !m.lot || !live.has(m.lot)) return [];
       const rows = await this.batches.find({ tenant, messageId }).toArray();
-      const inRows = rows.filter((b) => live.has(b.lot)).map((b) => ({ _id: b._id, messageId, deliveries: unpackDeliveries(b.deliveries) }));
-      return [{ _id: m._id, messageId: m._id, deliveries: unpackDeliveries(m.batch) }, ...inRows];
+      return [messageBatch(m), ...rows.filter((b) => live.has(b.lot)).map(rowBatch)];
     }
     const out: LotBatch[] = [];
     for (const lot of live) {
-      for (const m of await this.messages.find({ lot, tenant }, { projection: { body: 0 } }).toArray()) out.push({ _id: m._id, messageId: m._id, deliveries: unpackDeliveries(m.batch) });
-      for (const b of await this.batches.find({ lot, tenant }).toArray()) out.push({ _id: b._id, messageId: b.messageId, deliveries: unpackDeliveries(b.deliveries) });
+      out.push(...(await this.messages.find({ lot, tenant }, { projection: { body: 0 } }).toArray()).map(messageBatch));
+      out.push(...(await this.batches.find({ lot, tenant }).toArray()).map(rowBatch));
     }
     return out;
   }
@@ -266,17 +266,9 @@ export class DeliveryStore {
     await this.batchInserts.add(batch);
   }
 
-  /** Which of these deliveries already have a queue or log row (by _id, one index lookup each). */
-  async existing(ids: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      const rows = await Promise.all(
-        chunk.flatMap((id) => [this.queue.findOne({ _id: id }, { projection: { _id: 1 } }), this.log.findOne({ _id: id }, { projection: { _id: 1 } })]),
-      );
-      for (const r of rows) if (r) found.add(r._id);
-    }
-    return found;
+  /** Which of these deliveries already have a queue or log row. */
+  existing(ids: string[]): Promise<Set<string>> {
+    return foundById([this.queue, this.log], ids, 100);
   }
 
   /** One insert for any number of deliveries, shared with concurrent callers. */
@@ -358,10 +350,9 @@ export class DeliveryStore {
   }
 
   async get(tenant: string, id: string): Promise<DeliveryDoc | null> {
-    const logged = await this.log.findOne({ _id: id });
     const doc =
       (await this.queue.findOne({ _id: id })) ??
-      (logged && fromLogRow(logged)) ??
+      (await this.log.findOne({ _id: id }).then((row) => row && fromLogRow(row))) ??
       (await this.batchesOf(tenant)).flatMap((b) => b.deliveries).find((d) => d._id === id) ??
       null;
     return doc && doc.tenant === tenant ? doc : null;
@@ -422,4 +413,14 @@ export class DeliveryStore {
   async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
     await this.queue.deleteMany({ tenant, subscriptionId });
   }
+}
+
+/** A message document's first batch, as a lot's batch. */
+function messageBatch(m: MessageDoc): LotBatch {
+  return { _id: m._id, messageId: m._id, deliveries: unpackDeliveries(m.batch) };
+}
+
+/** A batch row, as a lot's batch. */
+function rowBatch(b: BatchDoc): LotBatch {
+  return { _id: b._id, messageId: b.messageId, deliveries: unpackDeliveries(b.deliveries) };
 }

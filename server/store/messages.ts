@@ -1,6 +1,7 @@
 import type { Collection } from "mongodb";
 import type { Message, Messages } from "../ports.js";
 import type { DeliveryDoc } from "./deliveries.js";
+import { foundById } from "./found-by-id.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
 
 /**
@@ -42,15 +43,9 @@ export class MessageStore implements Messages {
     return this.col.findOne({ _id: id }, { projection: { batch: 0 } });
   }
 
-  /** By _id lookups, a few at a time; only the ids come back (FerretDB answers a list of ids by scanning). */
-  async existing(ids: string[]): Promise<Set<string>> {
-    const unique = [...new Set(ids)];
-    const found = new Set<string>();
-    for (let i = 0; i < unique.length; i += 32) {
-      const docs = await Promise.all(unique.slice(i, i + 32).map((_id) => this.col.findOne({ _id }, { projection: { _id: 1 } })));
-      for (const d of docs) if (d) found.add(d._id);
-    }
-    return found;
+  /** Only the ids come back, not the bodies. */
+  existing(ids: string[]): Promise<Set<string>> {
+    return foundById([this.col], [...new Set(ids)], 32);
   }
 
   async get(tenant: string, id: string): Promise<MessageDoc | null> {

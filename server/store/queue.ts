@@ -27,6 +27,9 @@ interface Lot {
   walk?: { after: string | undefined; messagesDone: boolean; rowsDone: boolean };
 }
 
+/** A lot taken over whose messages or batch rows are not all read yet. */
+const walkUnfinished = (lot: Lot) => lot.walk !== undefined && !(lot.walk.messagesDone && lot.walk.rowsDone);
+
 /** What the queue keeps beside a held delivery: where its latest state is stored. */
 interface Entry extends HeldDelivery {
   delivery: DeliveryDoc;
@@ -98,7 +101,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
 
   /** A lot with nothing left to wait for goes: removed, or handed back when some of it was given up. */
   private maybeEnd(lot: Lot): void {
-    if (lot.open || lot.waiting > 0 || (lot.walk && !(lot.walk.messagesDone && lot.walk.rowsDone))) return;
+    if (lot.open || lot.waiting > 0 || walkUnfinished(lot)) return;
     if (!this.lots.delete(lot.id)) return;
     this.ending.add(lot);
     void this.endLots();
@@ -168,7 +171,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     const rows = await this.store.claimDue(this.holder, now, this.leaseUntil(now.getTime()), limit);
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
     // Lots are taken over only once their lease ran out, so they are looked for less often than retries.
-    let walking = [...this.lots.values()].find((l) => l.walk && !(l.walk.messagesDone && l.walk.rowsDone));
+    let walking = [...this.lots.values()].find(walkUnfinished);
     if (!walking && now.getTime() - this.lastLotClaim >= this.opts.leaseMs / 4) {
       this.lastLotClaim = now.getTime();
       const doc = await this.store.claimLot(this.holder, now, this.leaseUntil(now.getTime()));
