@@ -2,18 +2,11 @@
 // an index's leading keys is answered from SQLite's index, and still matches exactly what FerretDB matches
 // without it. Each query runs on an indexed collection (pushed down) and on an unindexed copy (matched in Go
 // only, as upstream does), and the two answers must be the same.
-import { MongoClient, ObjectId, type Collection, type Filter } from "mongodb";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { inject } from "vitest";
+import { ObjectId, type Collection, type Filter } from "mongodb";
+import { expect, it } from "vitest";
+import { fileMongoClient } from "./helpers/mongo-client.js";
 
-let client: MongoClient;
-beforeAll(async () => {
-  client = new MongoClient(inject("mongodbUri"));
-  await client.connect();
-});
-afterAll(async () => {
-  await client.close();
-});
+const client = fileMongoClient();
 
 /** Any document: _id of any type, which the driver's default Document type does not allow in filters. */
 type Document = { _id: string | number | ObjectId; [field: string]: unknown };

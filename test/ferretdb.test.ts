@@ -1,16 +1,8 @@
 // Facts about the embedded FerretDB that Hookwire's data model relies on, checked against the real server.
-import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { inject } from "vitest";
+import { expect, it } from "vitest";
+import { fileMongoClient } from "./helpers/mongo-client.js";
 
-let client: MongoClient;
-beforeAll(async () => {
-  client = new MongoClient(inject("mongodbUri"));
-  await client.connect();
-});
-afterAll(async () => {
-  await client.close();
-});
+const client = fileMongoClient();
 
 it("looks documents up by _id through SQLite's index (the patched build), not by scanning", async () => {
   const col = client.db("facts").collection<{ _id: string; n: number }>("by_id");

@@ -1,21 +1,20 @@
 // A database the earlier FerretDB layout wrote (held batches leased in message documents and batch rows,
 // unpacked log rows) opened by this version: nothing accepted is lost, everything stored reads back.
 import { randomBytes } from "node:crypto";
-import { MongoClient } from "mongodb";
 import { afterAll, expect, inject, it } from "vitest";
 import { newId } from "../server/ids.js";
 import { createLogger } from "../server/log.js";
 import type { Delivery, StorePorts } from "../server/ports.js";
 import { openStore } from "../server/store/mongo.js";
 import { SecretBox } from "../server/store/secret-box.js";
+import { fileMongoClient } from "./helpers/mongo-client.js";
 import { uniqueDatabase } from "./helpers/server.js";
 
 const quiet = createLogger("error", () => undefined);
 const opened: StorePorts[] = [];
-const client = new MongoClient(inject("mongodbUri"));
+const client = fileMongoClient();
 afterAll(async () => {
   for (const s of opened) await s.close().catch(() => undefined);
-  await client.close();
 });
 
 function delivery(messageId: string, subscriptionId: string, status: Delivery["status"] = "pending") {

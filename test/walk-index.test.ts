@@ -1,17 +1,10 @@
 // The store's walkable indexes (server/store/walk-index.ts): created under the name our FerretDB build
 // walks, replacing an index of the same keys that an earlier version made under its default name.
-import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { expect, it } from "vitest";
+import { fileMongoClient } from "./helpers/mongo-client.js";
 import { ensureWalkIndex } from "../server/store/walk-index.js";
 
-let client: MongoClient;
-beforeAll(async () => {
-  client = new MongoClient(inject("mongodbUri"));
-  await client.connect();
-});
-afterAll(async () => {
-  await client.close();
-});
+const client = fileMongoClient();
 
 it("replaces an earlier version's index of the same keys, keeps others, and runs again without change", async () => {
   const col = client.db("walk_index").collection<{ _id: string; tenant: string; subscriptionId: string }>("log");
