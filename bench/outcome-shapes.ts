@@ -1,7 +1,9 @@
-// What a finished delivery's log record costs FerretDB in two shapes: a row per delivery (inserted
-// 500 a command, with the log's indexes: what the store writes, so that every list page is an index
-// walk) and 500 outcomes in one document (what a bucketed log would write). Both on the embedded
-// FerretDB build, interleaved rounds, medians printed. Figures, not checks.
+// What FerretDB's cost is made of, by the shape of what is written, on the embedded FerretDB build,
+// interleaved rounds, medians printed (figures, not checks):
+// - a finished delivery's log record: a row per delivery as nested fields (500 a command, with the
+//   log's indexes), the same row packed as the store writes it (server/store/packed.ts: filtered
+//   fields top-level, the rest JSON text), and 500 outcomes in one document (a bucketed log);
+// - a Trigger's message document with its batch of one delivery, nested or packed.
 //
 //   node --import tsx bench/outcome-shapes.ts [--rounds=7] [--per-write=500]
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { startFerretDB } from "../server/embedded-ferretdb.js";
+import type { DeliveryDoc } from "../server/store/deliveries.js";
+import { packDeliveries, toLogRow } from "../server/store/packed.js";
 import { ensureWalkIndex } from "../server/store/walk-index.js";
 import { percentile } from "./lib.js";
 
@@ -23,7 +27,13 @@ const client = new MongoClient(db.uri);
 const database = client.db("shapes");
 const rows = database.collection<{ _id: string }>("rows");
 const buckets = database.collection<{ _id: string; tenant: string; outcomes: unknown[] }>("buckets");
-for (const fields of [["tenant", "messageId"], ["tenant", "subscriptionId"], ["tenant", "subscriptionId", "status"]]) await ensureWalkIndex(rows, fields);
+const packedRows = database.collection<{ _id: string }>("packed_rows");
+const messagesNested = database.collection<{ _id: string }>("messages_nested");
+const messagesPacked = database.collection<{ _id: string }>("messages_packed");
+for (const col of [rows, packedRows]) {
+  for (const fields of [["tenant", "messageId"], ["tenant", "subscriptionId"], ["tenant", "subscriptionId", "status"]]) await ensureWalkIndex(col, fields);
+}
+for (const col of [messagesNested, messagesPacked]) await ensureWalkIndex(col, ["lot"]);
 await ensureWalkIndex(buckets, ["tenant"]);
 
 let seq = 0;
@@ -54,16 +64,23 @@ async function timed(write: (ds: ReturnType<typeof delivery>[]) => Promise<unkno
   return (WRITES * PER_WRITE) / ((performance.now() - t) / 1000);
 }
 
-const perRow: number[] = [];
-const perBucket: number[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  perRow.push(await timed((ds) => rows.insertMany(ds, { ordered: false })));
-  perBucket.push(await timed((ds) => buckets.insertOne({ _id: `bkt_${ds[0]!._id}`, tenant: "bench", outcomes: ds })));
-}
+const body = JSON.stringify({ event: "order.created", payload: { i: 1, note: "bench" }, timestamp: at.toISOString() });
+const message = (d: ReturnType<typeof delivery>, packed: boolean) => {
+  const batch = [{ ...d, status: "pending", attempts: [], leaseOwner: "host:1:ab", leaseUntil: at }] as unknown as DeliveryDoc[];
+  return { _id: d.messageId, tenant: "bench", event: "order.created", body, idempotencyKey: "", deliveries: 1, createdAt: at, lot: "lot_1", batch: packed ? packDeliveries(batch) : batch };
+};
+const shapes: Array<[string, (ds: ReturnType<typeof delivery>[]) => Promise<unknown>]> = [
+  [`log rows, nested fields (${PER_WRITE} a command, 3 walk indexes)`, (ds) => rows.insertMany(ds, { ordered: false })],
+  [`log rows, packed as the store writes them`, (ds) => packedRows.insertMany(ds.map((d) => toLogRow(d as unknown as DeliveryDoc)), { ordered: false })],
+  [`${PER_WRITE} outcomes in one document`, (ds) => buckets.insertOne({ _id: `bkt_${ds[0]!._id}`, tenant: "bench", outcomes: ds })],
+  [`message documents with a batch of one, nested`, (ds) => messagesNested.insertMany(ds.map((d) => message(d, false)), { ordered: false })],
+  [`message documents with a batch of one, packed`, (ds) => messagesPacked.insertMany(ds.map((d) => message(d, true)), { ordered: false })],
+];
+const rates = shapes.map((): number[] => []);
+for (let r = 0; r < ROUNDS; r++) for (const [i, [, write]] of shapes.entries()) rates[i]!.push(await timed(write));
 const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-console.log(`a row per delivery (${PER_WRITE} a command, 3 walk indexes): ${Math.round(med(perRow))} deliveries/s`);
-console.log(`${PER_WRITE} outcomes in one document:                  ${Math.round(med(perBucket))} deliveries/s`);
-console.log(`ratio: ${(med(perBucket) / med(perRow)).toFixed(1)}x (medians of ${ROUNDS} interleaved rounds of ${WRITES * PER_WRITE} each)`);
+for (const [i, [name]] of shapes.entries()) console.log(`${name.padEnd(58)} ${Math.round(med(rates[i]!))} deliveries/s`);
+console.log(`(medians of ${ROUNDS} interleaved rounds of ${WRITES * PER_WRITE} each)`);
 await client.close();
 await db.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Deliveries in the shape FerretDB stores cheaply: JSON text in one string field rather than nested
 // documents. FerretDB writes a type schema beside every field and SQLite re-reads a document for each
-// of its indexes, so a nested delivery costs about twice what its text does (bench/README.md: message
-// documents 2.3x and log rows 1.9x as many a second, packed). Only the fields a filter or an index
+// of its indexes, so a nested delivery costs more than its text does (bench/outcome-shapes.ts: message
+// documents 1.9x and log rows 1.4x as many a second, packed). Only the fields a filter or an index
 // names stay top-level. Documents written before packing are read as they are.
 import type { Attempt } from "../ports.js";
 import { UNLEASED, type DeliveryDoc } from "./deliveries.js";
