@@ -74,6 +74,27 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // The command may hold spaces and parentheses: the fields start after the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ, 100 on Linux)
+  } catch {
+    return 0;
+  }
+}
+
+/** The pids of a process's children, from /proc (Linux). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** Operations per second of a synchronous function, after a warm-up. */
 export function opsPerSecond(fn: () => unknown, iterations: number): number {
   for (let i = 0; i < Math.min(iterations / 10, 5000); i++) fn();

@@ -24,7 +24,7 @@ import { startFerretDB } from "../server/embedded-ferretdb.js";
 import { signBody } from "../server/signatures.js";
 import type { DeliveryDoc } from "../server/store/deliveries.js";
 import { startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
-import { compareOps, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, type ReceiverProcess } from "./lib.js";
+import { childPids, compareOps, cpuSeconds, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -217,6 +217,10 @@ async function peer(): Promise<void> {
     await rcv.waitForCount(1000, 120_000);
     await rcv.reset();
     const latencies: number[] = [];
+    // CPU per Trigger of each process, to the last delivery: a figure this machine's noise moves little.
+    const serverPid = server.child.pid!;
+    const processes = { server: serverPid, "its FerretDB": childPids(serverPid)[0] ?? 0, receiver: rcv.child.pid!, callers: process.pid };
+    const cpuBefore = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuSeconds(pid)]));
     const t = performance.now();
     await pool(SIZE.peerEvents, SIZE.concurrency, async (i) => {
       const start = performance.now();
@@ -225,6 +229,7 @@ async function peer(): Promise<void> {
     });
     const accepted = performance.now();
     const delivered = await rcv.waitForCount(SIZE.peerEvents, 600_000);
+    const cpuPerTrigger = Object.entries(processes).map(([k, pid]) => `${k} ${((1000 * (cpuSeconds(pid) - cpuBefore[k]!)) / SIZE.peerEvents).toFixed(3)}`);
     latencies.sort((a, b) => a - b);
     const name = `${protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight"}; ${PEER_CLIENT === "plain" ? (protocol === "connect" ? "undici" : "grpc-js") : "connect-node"} client`;
     const acceptedRate = SIZE.peerEvents / ((accepted - t) / 1000);
@@ -241,7 +246,7 @@ async function peer(): Promise<void> {
       ratio: deliveredRate / 1513,
       target: ">= 3000/s (2x the peer)",
       met: deliveredRate >= 3000,
-      note: `${SIZE.peerEvents} events; Outpost 1.2.0 on this machine kind: 1,368-1,513 delivered/s`,
+      note: `${SIZE.peerEvents} events; Outpost 1.2.0 on this machine kind: 1,368-1,513 delivered/s; CPU ms per Trigger: ${cpuPerTrigger.join(", ")}`,
     });
     record({ figure: `peer workload (${name}): Trigger p50`, value: p50, unit: "ms", target: "figure", note: "Outpost: 19-21 ms" });
     record({ figure: `peer workload (${name}): Trigger p99`, value: p99, unit: "ms", target: "<= 40 ms", met: p99 <= 40, note: "Outpost: 49-56 ms" });
