@@ -13,6 +13,7 @@ import {
   createConnectRouter,
   createContextValues,
   type ConnectRouter,
+  type ContextValues,
   type Interceptor,
 } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
@@ -23,7 +24,10 @@ import { errorFields, type Logger } from "../log.js";
 import { tenantKey } from "../rpc/context.js";
 import type { Authenticate } from "./auth.js";
 import { bodyShape, checkedBody } from "./request-body.js";
-import { answerPlainUnary, plainGrpcUnary, type UnaryRoute } from "./grpc-unary.js";
+import { answerPlainGrpc, plainGrpcUnary } from "./grpc-unary.js";
+import { answerPlainConnect, plainConnectUnary } from "./connect-unary.js";
+import { bodyAfter, readBody, type ReadBody } from "./read-body.js";
+import type { UnaryRoute } from "./unary-call.js";
 
 export interface RpcAdapterOptions {
   /** The largest request message, in bytes (after decompression). */
@@ -84,51 +88,51 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
         refusal = err;
       }
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-    const raw = uReq.body as AsyncIterable<Uint8Array>;
-    const shape = bodyShape(uReq.method, (name) => uReq.header.get(name) ?? undefined);
-    const contentLength = Number(uReq.header.get("content-length") ?? Number.NaN);
-    const body = refusal
-      ? refused(refusal)
-      : shape
-        ? checkedBody(raw, {
-            shape,
-            input: uHandler.method.input,
-            readMaxBytes: opts.readMaxBytes,
-            compressions,
-            contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
-          })
-        : raw;
     stopUnreadBodyWhenDone(req, res);
-    const viaConnect = (requestBody: AsyncIterable<Uint8Array>) =>
-      uHandler({ ...uReq, body: reported(requestBody, log, procedure) })
+    const viaConnect = (read?: ReadBody) => {
+      const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+      const raw = read ? bodyAfter(read, req) : (uReq.body as AsyncIterable<Uint8Array>);
+      const shape = bodyShape(uReq.method, (name) => uReq.header.get(name) ?? undefined);
+      const contentLength = Number(uReq.header.get("content-length") ?? Number.NaN);
+      const body = refusal
+        ? refused(refusal)
+        : shape
+          ? checkedBody(raw, {
+              shape,
+              input: uHandler.method.input,
+              readMaxBytes: opts.readMaxBytes,
+              compressions,
+              contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
+            })
+          : raw;
+      return uHandler({ ...uReq, body: reported(body, log, procedure) })
         .then((uRes) => universalResponseToNodeResponse(uRes, res))
         .catch((reason: unknown) => {
           if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
           abandon(req, res);
         });
+    };
     const route = unary.get(path);
-    if (route && !refusal && "stream" in req && plainGrpcUnary(req)) {
-      // Read first: a call that is not the plain case goes on to Connect with what was read, then the rest.
-      const rawIt = raw[Symbol.asyncIterator]();
-      const read: Uint8Array[] = [];
-      const call = { route, req, res: res as Http2ServerResponse, url: uReq.url, header: uReq.header, signal: uReq.signal, contextValues, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes };
-      answerPlainUnary(call, rawIt, read).then(
-        (answered) => {
-          if (answered) return;
-          const rest = { [Symbol.asyncIterator]: () => rawIt };
-          return viaConnect(
-            shape ? checkedBody(prefixed(read, rest), { shape, input: uHandler.method.input, readMaxBytes: opts.readMaxBytes, compressions, contentLength: undefined }) : prefixed(read, rest),
-          );
-        },
-        (reason: unknown) => {
-          log.warn("rpc response failed", { procedure, ...errorFields(reason) });
-          abandon(req, res);
-        },
-      );
-      return;
+    const plain = route && !refusal && !declaredTooLarge(req, opts.readMaxBytes) ? plainCall(route, req, res, authority, contextValues) : undefined;
+    if (!plain) return void viaConnect();
+    // Read first: a call that is not the plain case goes on to Connect with what was read, then the rest.
+    readBody(req, opts.readMaxBytes + 5)
+      .then(async (read) => ((await plain(read)) ? undefined : viaConnect(read)))
+      .catch((reason: unknown) => {
+        log.debug("rpc request failed", { procedure, ...errorFields(reason) });
+        abandon(req, res);
+      });
+  }
+
+  /** The plain path for this call, if it may take one (grpc-unary.ts, connect-unary.ts). */
+  function plainCall(route: UnaryRoute, req: Req, res: Res, authority: string, contextValues: ContextValues): ((read: ReadBody) => Promise<boolean>) | undefined {
+    const common = { route, url: `http://${authority}${req.url ?? ""}`, contextValues, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes };
+    if ("stream" in req && plainGrpcUnary(req)) {
+      return (read) => answerPlainGrpc({ ...common, req, res: res as Http2ServerResponse }, read);
     }
-    void viaConnect(body);
+    const connect = plainConnectUnary(req);
+    if (connect) return (read) => answerPlainConnect({ ...common, req, res, json: connect.json, compressions }, read);
+    return undefined;
   }
 
   return (req, res) => {
@@ -146,9 +150,10 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
   };
 }
 
-async function* prefixed(first: Uint8Array[], rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  yield* first;
-  yield* rest;
+/** A body whose declared length is over the limit is refused by checkedBody before it is read. */
+function declaredTooLarge(req: Req, readMaxBytes: number): boolean {
+  const declared = Number(req.headers["content-length"] ?? Number.NaN);
+  return Number.isSafeInteger(declared) && declared > readMaxBytes;
 }
 
 async function* refused(err: unknown): AsyncGenerator<Uint8Array> {
