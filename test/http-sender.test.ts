@@ -39,3 +39,35 @@ describe("private addresses at connect time", () => {
     await sender.close();
   });
 });
+
+describe("one attempt's answer", () => {
+  it("keeps the status and a 1 KiB excerpt of a long answer, and the Retry-After header", async () => {
+    const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: 2, userAgent: "test" });
+    rcv.route("/long", { respond: () => ({ status: 503, headers: { "retry-after": "7" }, body: "é".repeat(100_000) }) });
+    const res = await sender.send(rcv.url("/long"), {}, "{}", 5000);
+    expect(res.statusCode).toBe(503);
+    expect(res.retryAfter).toBe("7");
+    expect(Buffer.byteLength(res.excerpt.replace(/\uFFFD$/, ""))).toBeLessThanOrEqual(1024);
+    expect(res.excerpt.startsWith("é".repeat(500))).toBe(true);
+    expect(res.error).toBe("");
+    await sender.close();
+  });
+
+  it("times out at its deadline, also while it waits for a connection, and an interrupted attempt says so at once", async () => {
+    const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: 1, userAgent: "test" });
+    rcv.route("/hang", { respond: () => ({ status: 200, hang: true }) });
+    const first = sender.send(rcv.url("/hang"), {}, "{}", 600);
+    const started = performance.now();
+    const queued = await sender.send(rcv.url("/hang"), {}, "{}", 300); // the one connection is busy with the first
+    expect(queued).toMatchObject({ statusCode: 0, error: "timed out after 300 ms", interrupted: false });
+    expect(performance.now() - started).toBeLessThan(550);
+    expect((await first).error).toBe("timed out after 600 ms");
+    const interrupt = new AbortController();
+    const pending = sender.send(rcv.url("/hang"), {}, "{}", 5000, interrupt.signal);
+    setTimeout(() => interrupt.abort(), 100);
+    const interrupted = await pending;
+    expect(interrupted).toMatchObject({ statusCode: 0, interrupted: true });
+    expect(interrupted.durationMs).toBeLessThan(1000);
+    await sender.destroy();
+  });
+});

@@ -2,7 +2,7 @@
 // no redirects, a deadline per attempt, and the private-address rule enforced when connecting.
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
-import { Agent, request } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { isPrivateAddress } from "../validation.js";
 
 export interface AttemptResult {
@@ -18,6 +18,8 @@ export interface AttemptResult {
 }
 
 export const EXCERPT_BYTES = 1024;
+/** Why we abort a request (its result was settled already). */
+const ABORTED = new Error("the attempt ended");
 /** A response body longer than this is not read to the end; the connection is dropped instead. */
 const DRAIN_BYTES = 64 * 1024;
 
@@ -85,48 +87,90 @@ export class HttpSender {
       const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
       if (isIP(host) !== 0 && isPrivateAddress(host)) return finish(0, "", `${host} is a private address; refused`);
     }
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const onInterrupt = () => controller.abort();
-    if (signal?.aborted) controller.abort();
-    signal?.addEventListener("abort", onInterrupt, { once: true });
-    try {
-      const res = await request(url, {
-        method: "POST",
-        headers: { ...headers, "user-agent": this.opts.userAgent, "content-type": "application/json" },
-        body,
-        dispatcher: this.agent,
-        signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+    // undici's dispatch with our own handler: no response stream, async iterator or abort signal per attempt
+    // (request() costs about 40 µs of CPU more an attempt on this machine). The attempt settles at the timeout
+    // or interruption even while it still waits for a connection; the request is aborted once it has one.
+    return new Promise<AttemptResult>((resolve) => {
+      let settled = false;
+      let timedOut = false;
+      let controller: Dispatcher.DispatchController | undefined;
+      let statusCode = 0;
+      let retryAfter: string | undefined;
       const chunks: Buffer[] = [];
       let read = 0;
+      const excerpt = () => Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
+      const settle = (result: AttemptResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onInterrupt);
+        resolve(result);
+      };
+      const stop = (reason: Error) => {
+        if (controller && !controller.aborted) controller.abort(reason);
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        settle(finish(0, "", describe(undefined, true, timeoutMs)));
+        stop(ABORTED);
+      }, timeoutMs);
+      const onInterrupt = () => {
+        settle(finish(0, "", "interrupted"));
+        stop(ABORTED);
+      };
+      signal?.addEventListener("abort", onInterrupt, { once: true });
+      if (signal?.aborted) return onInterrupt();
+      let target: URL;
       try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        target = new URL(url);
+      } catch (err) {
+        return settle(finish(0, "", describe(err, false, timeoutMs)));
+      }
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c;
+          if (settled) c.abort(ABORTED);
+        },
+        onResponseStart(_c, status, headers) {
+          statusCode = status;
+          const ra = headers["retry-after"];
+          retryAfter = Array.isArray(ra) ? ra[0] : ra;
+        },
+        onResponseData(c, chunk) {
           if (read < EXCERPT_BYTES) chunks.push(chunk);
           read += chunk.length;
+          // The status is what counts: a long body is not read to its end, the connection is dropped instead.
           if (read > DRAIN_BYTES) {
-            res.body.destroy();
-            break;
+            settle(finish(statusCode, excerpt(), "", retryAfter));
+            c.abort(ABORTED);
           }
-        }
-      } catch {
-        // The status is what counts; a body cut short only shortens the excerpt.
+        },
+        onResponseEnd() {
+          settle(finish(statusCode, excerpt(), "", retryAfter));
+        },
+        onResponseError(_c, err) {
+          // A body cut short after the status only shortens the excerpt.
+          if (statusCode !== 0) settle(finish(statusCode, excerpt(), "", retryAfter));
+          else settle(finish(0, "", describe(err, timedOut, timeoutMs)));
+        },
+      };
+      try {
+        this.agent.dispatch(
+          {
+            origin: target.origin,
+            path: target.pathname + target.search,
+            method: "POST",
+            headers: { ...headers, "user-agent": this.opts.userAgent, "content-type": "application/json" },
+            body,
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
+          },
+          handler,
+        );
+      } catch (err) {
+        settle(finish(0, "", describe(err, false, timeoutMs)));
       }
-      const excerpt = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
-      const ra = res.headers["retry-after"];
-      return finish(res.statusCode, excerpt, "", Array.isArray(ra) ? ra[0] : ra);
-    } catch (err) {
-      return finish(0, "", describe(err, timedOut, timeoutMs));
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onInterrupt);
-    }
+    });
   }
 
   close(): Promise<void> {
