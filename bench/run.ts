@@ -257,6 +257,69 @@ async function peer(): Promise<void> {
   }
 }
 
+/**
+ * Server CPU per call by stage, over Connect JSON (undici, 32 connections) to a server started as `npm start`
+ * starts it: `Sign` is the RPC alone, a Trigger no subscription matches adds the store's accept, a Trigger to
+ * one subscription adds the delivery. From /proc, so the machine's speed moves it less than a rate; the
+ * baseline is the receiver's CPU per POST it answers (a bare node:http server) in the same run.
+ */
+async function cpuPerCall(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookwire-cost-"));
+  const { server, client } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir });
+  const n = QUICK ? 500 : 10_000;
+  const pid = server.child.pid!;
+  const ferretdb = childPids(pid)[0] ?? 0;
+  const sign = plainCall(server.port, "Sign");
+  const trigger = plainTrigger(server.port, (i: number) => ({ i, note: "bench" }), "cost.event");
+  let expected = 0;
+  const measure = async (fn: (i: number) => Promise<void>, settle?: () => Promise<unknown>) => {
+    await pool(Math.min(n, 1000), SIZE.concurrency, fn);
+    await settle?.();
+    const s0 = cpuSeconds(pid);
+    const f0 = cpuSeconds(ferretdb);
+    await pool(n, SIZE.concurrency, fn);
+    await settle?.();
+    return { server: (1e6 * (cpuSeconds(pid) - s0)) / n, ferretdb: (1e6 * (cpuSeconds(ferretdb) - f0)) / n };
+  };
+  const rawPost = plainCall(rcv.port, "raw");
+  const r0 = cpuSeconds(rcv.child.pid!);
+  await pool(n, SIZE.concurrency, () => rawPost({}));
+  const bare = (1e6 * (cpuSeconds(rcv.child.pid!) - r0)) / n;
+  const stages: Array<[string, (i: number) => Promise<void>, (() => Promise<unknown>)?]> = [
+    ["Sign (the RPC alone)", () => sign({ body: "aGVsbG8=", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })],
+    ["Trigger, no subscription (+ the store's accept)", (i) => trigger(i)],
+  ];
+  for (const [name, fn] of stages) {
+    const cost = await measure(fn);
+    record({ figure: `server CPU per call: ${name}`, value: cost.server, unit: "µs", baseline: bare, baselineName: "a bare node:http answer", ratio: cost.server / bare, target: "figure", note: `its FerretDB ${cost.ferretdb.toFixed(0)} µs` });
+  }
+  await client.register({ url: rcv.url("/cost"), events: ["cost.*"] }, auth);
+  await rcv.reset();
+  const delivered = await measure(
+    (i) => (expected++, trigger(i)),
+    () => rcv.waitForCount(expected, 120_000),
+  );
+  record({ figure: "server CPU per call: Trigger, one subscription (+ the delivery)", value: delivered.server, unit: "µs", baseline: bare, baselineName: "a bare node:http answer", ratio: delivered.server / bare, target: "figure", note: `its FerretDB ${delivered.ferretdb.toFixed(0)} µs` });
+  await sign.close();
+  await trigger.close();
+  await rawPost.close();
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** Connect JSON POSTs of one method over HTTP/1.1 keep-alive (undici); `method` "raw" posts to the receiver's /raw. */
+function plainCall(port: number, method: string): ((body: unknown) => Promise<void>) & { close(): Promise<void> } {
+  const http = new Pool(`http://127.0.0.1:${port}`, { connections: SIZE.concurrency, pipelining: 1 });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
+  const path = method === "raw" ? "/raw" : `/hookwire.v1.WebhookService/${method}`;
+  const call = async (body: unknown) => {
+    const res = await http.request({ path, method: "POST", headers, body: JSON.stringify(body) });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${method} answered ${res.statusCode}: ${text}`);
+  };
+  return Object.assign(call, { close: () => http.close() });
+}
+
 async function triggerLatency(): Promise<void> {
   const { client, server } = await hookwire();
   await client.register({ url: rcv.url("/latency"), events: ["order.*"] }, auth);
@@ -564,6 +627,7 @@ const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split("
 let raw = 0;
 const steps: Array<[string, () => Promise<void>]> = [
   ["peer", peer],
+  ["cost", cpuPerCall],
   ["e2e", () => endToEnd(raw)],
   ["latency", triggerLatency],
   ["fanout", fanout],
