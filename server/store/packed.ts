@@ -64,25 +64,34 @@ function iso(d: Date): string | null {
  * to the disk). A single delivery is written as a one-element array, as before.
  */
 export function packDeliveries(docs: DeliveryDoc[]): string {
-  const plain = docs.map(withDatesAsText) as unknown as Array<Record<string, unknown>>;
-  if (plain.length < 2) return JSON.stringify(plain);
+  if (docs.length < 2) return JSON.stringify(docs.map(withDatesAsText));
+  const rows = docs as unknown as Array<Record<string, unknown>>;
+  const first = rows[0]!;
   const shared: Record<string, unknown> = {};
-  const first = plain[0]!;
   for (const key of Object.keys(first)) {
-    const v = first[key];
-    const same =
-      v !== null && typeof v === "object"
-        ? ((text) => plain.every((d) => d[key] === v || JSON.stringify(d[key]) === text))(JSON.stringify(v))
-        : plain.every((d) => d[key] === v);
-    if (same) shared[key] = v;
+    if (sameInAll(rows, key, first[key])) shared[key] = first[key];
   }
-  const keys = Object.keys(shared);
-  const each = plain.map((d) => {
-    const own = { ...d };
-    for (const k of keys) delete own[k];
-    return own;
+  const each = rows.map((d) => {
+    const own: Record<string, unknown> = {};
+    for (const k in d) if (!(k in shared)) own[k] = d[k];
+    return withDatesAsText(own);
   });
-  return JSON.stringify({ shared, each });
+  return JSON.stringify({ shared: withDatesAsText(shared), each });
+}
+
+function sameInAll(rows: Array<Record<string, unknown>>, key: string, v: unknown): boolean {
+  if (v instanceof Date) {
+    const t = v.getTime();
+    return rows.every((d) => {
+      const x = d[key];
+      return x === v || (x instanceof Date && x.getTime() === t);
+    });
+  }
+  if (v !== null && typeof v === "object") {
+    const text = JSON.stringify(v);
+    return rows.every((d) => d[key] === v || JSON.stringify(d[key]) === text);
+  }
+  return rows.every((d) => d[key] === v);
 }
 
 /** A batch as stored: packed text (shared fields and each delivery's own, or an array), or the array an earlier version wrote. */

@@ -77,8 +77,9 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     return new Date(now + this.opts.leaseMs);
   }
 
-  private stored(d: Delivery, now: Date): DeliveryDoc {
-    return { ...d, leaseOwner: this.holder, leaseUntil: this.leaseUntil(now.getTime()) };
+  /** `leaseUntil` is shared by the deliveries stored together (Dates here are replaced, never changed). */
+  private stored(d: Delivery, leaseUntil: Date): DeliveryDoc {
+    return { ...d, leaseOwner: this.holder, leaseUntil };
   }
 
   /** The lot new messages go into: the current one, or a new one once it has taken messages for lotMs. */
@@ -129,7 +130,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     let stored = false;
     try {
       const now = new Date();
-      const docs = deliveries.map((d) => this.stored(d, now));
+      const until = this.leaseUntil(now.getTime());
+      const docs = deliveries.map((d) => this.stored(d, until));
       // The first batch goes in the message document: for up to BATCH_DELIVERIES subscribers a Trigger is one write.
       const first = docs.slice(0, BATCH_DELIVERIES);
       const rows: BatchDoc[] = [];
@@ -161,8 +163,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   async add(deliveries: Delivery[]): Promise<HeldDelivery[]> {
-    const now = new Date();
-    const docs = deliveries.map((d) => this.stored(d, now));
+    const until = this.leaseUntil(Date.now());
+    const docs = deliveries.map((d) => this.stored(d, until));
     await this.store.enqueue(docs);
     return docs.map((d): Entry => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
   }
