@@ -71,106 +71,13 @@ export class HttpSender {
   }
 
   /** `signal` interrupts the attempt (shutdown): the result then says interrupted. */
-  async send(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<AttemptResult> {
-    const at = new Date();
-    const started = performance.now();
-    const finish = (statusCode: number, excerpt: string, error: string, retryAfter?: string): AttemptResult => ({
-      at,
-      durationMs: Math.round(performance.now() - started),
-      statusCode,
-      excerpt,
-      error,
-      retryAfter,
-      interrupted: signal?.aborted ?? false,
-    });
+  send(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<AttemptResult> {
+    const attempt = new Attempt(timeoutMs, signal);
     if (!this.opts.allowPrivateUrls) {
       const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-      if (isIP(host) !== 0 && isPrivateAddress(host)) return finish(0, "", `${host} is a private address; refused`);
+      if (isIP(host) !== 0 && isPrivateAddress(host)) return Promise.resolve(attempt.result(0, "", `${host} is a private address; refused`));
     }
-    // undici's dispatch with our own handler: no response stream, async iterator or abort signal per attempt
-    // (request() costs about 40 µs of CPU more an attempt on this machine). The attempt settles at the timeout
-    // or interruption even while it still waits for a connection; the request is aborted once it has one.
-    return new Promise<AttemptResult>((resolve) => {
-      let settled = false;
-      let timedOut = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      let statusCode = 0;
-      let retryAfter: string | undefined;
-      const chunks: Buffer[] = [];
-      let read = 0;
-      const excerpt = () => Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
-      const settle = (result: AttemptResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onInterrupt);
-        resolve(result);
-      };
-      const stop = (reason: Error) => {
-        if (controller && !controller.aborted) controller.abort(reason);
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        settle(finish(0, "", describe(undefined, true, timeoutMs)));
-        stop(ABORTED);
-      }, timeoutMs);
-      const onInterrupt = () => {
-        settle(finish(0, "", "interrupted"));
-        stop(ABORTED);
-      };
-      signal?.addEventListener("abort", onInterrupt, { once: true });
-      if (signal?.aborted) return onInterrupt();
-      let target: URL;
-      try {
-        target = new URL(url);
-      } catch (err) {
-        return settle(finish(0, "", describe(err, false, timeoutMs)));
-      }
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c;
-          if (settled) c.abort(ABORTED);
-        },
-        onResponseStart(_c, status, headers) {
-          statusCode = status;
-          const ra = headers["retry-after"];
-          retryAfter = Array.isArray(ra) ? ra[0] : ra;
-        },
-        onResponseData(c, chunk) {
-          if (read < EXCERPT_BYTES) chunks.push(chunk);
-          read += chunk.length;
-          // The status is what counts: a long body is not read to its end, the connection is dropped instead.
-          if (read > DRAIN_BYTES) {
-            settle(finish(statusCode, excerpt(), "", retryAfter));
-            c.abort(ABORTED);
-          }
-        },
-        onResponseEnd() {
-          settle(finish(statusCode, excerpt(), "", retryAfter));
-        },
-        onResponseError(_c, err) {
-          // A body cut short after the status only shortens the excerpt.
-          if (statusCode !== 0) settle(finish(statusCode, excerpt(), "", retryAfter));
-          else settle(finish(0, "", describe(err, timedOut, timeoutMs)));
-        },
-      };
-      try {
-        this.agent.dispatch(
-          {
-            origin: target.origin,
-            path: target.pathname + target.search,
-            method: "POST",
-            headers: { ...headers, "user-agent": this.opts.userAgent, "content-type": "application/json" },
-            body,
-            headersTimeout: timeoutMs,
-            bodyTimeout: timeoutMs,
-          },
-          handler,
-        );
-      } catch (err) {
-        settle(finish(0, "", describe(err, false, timeoutMs)));
-      }
-    });
+    return attempt.run(this.agent, url, { ...headers, "user-agent": this.opts.userAgent, "content-type": "application/json" }, body);
   }
 
   close(): Promise<void> {
@@ -181,4 +88,118 @@ export class HttpSender {
   destroy(): Promise<void> {
     return this.agent.destroy();
   }
+}
+
+/**
+ * One attempt, as undici's dispatch handler: no response stream, async iterator or abort signal per attempt
+ * (request() cost about 40 µs of CPU more an attempt on this machine), and its handler's methods are made once,
+ * not as closures per attempt. The attempt settles at its deadline or interruption even while it still waits
+ * for a connection; the request is aborted once it has one.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  private readonly at = new Date();
+  private readonly started = performance.now();
+  private settled = false;
+  private timedOut = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private statusCode = 0;
+  private retryAfter: string | undefined;
+  private readonly chunks: Buffer[] = [];
+  private read = 0;
+  private resolve: ((r: AttemptResult) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onInterrupt = () => this.stop(this.result(0, "", "interrupted"));
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  result(statusCode: number, excerpt: string, error: string, retryAfter?: string): AttemptResult {
+    return {
+      at: this.at,
+      durationMs: Math.round(performance.now() - this.started),
+      statusCode,
+      excerpt,
+      error,
+      retryAfter,
+      interrupted: this.signal?.aborted ?? false,
+    };
+  }
+
+  run(agent: Agent, url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
+    const done = new Promise<AttemptResult>((resolve) => (this.resolve = resolve));
+    this.timer = setTimeout(onTimeout, this.timeoutMs, this);
+    this.signal?.addEventListener("abort", this.onInterrupt, { once: true });
+    if (this.signal?.aborted) {
+      this.onInterrupt();
+      return done;
+    }
+    let target: URL;
+    try {
+      target = new URL(url);
+      agent.dispatch({ origin: target.origin, path: target.pathname + target.search, method: "POST", headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, this);
+    } catch (err) {
+      this.settle(this.result(0, "", describe(err, false, this.timeoutMs)));
+    }
+    return done;
+  }
+
+  timeOut(): void {
+    this.timedOut = true;
+    this.stop(this.result(0, "", describe(undefined, true, this.timeoutMs)));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(ABORTED);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.statusCode = statusCode;
+    const ra = headers["retry-after"];
+    this.retryAfter = Array.isArray(ra) ? ra[0] : ra;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.read < EXCERPT_BYTES) this.chunks.push(chunk);
+    this.read += chunk.length;
+    // The status is what counts: a long body is not read to its end, the connection is dropped instead.
+    if (this.read > DRAIN_BYTES) {
+      this.settle(this.answered());
+      controller.abort(ABORTED);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.settle(this.answered());
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    // A body cut short after the status only shortens the excerpt.
+    this.settle(this.statusCode !== 0 ? this.answered() : this.result(0, "", describe(err, this.timedOut, this.timeoutMs)));
+  }
+
+  private answered(): AttemptResult {
+    const excerpt = Buffer.concat(this.chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
+    return this.result(this.statusCode, excerpt, "", this.retryAfter);
+  }
+
+  /** Settles with `r` and aborts the request if it has started. */
+  private stop(r: AttemptResult): void {
+    this.settle(r);
+    if (this.controller && !this.controller.aborted) this.controller.abort(ABORTED);
+  }
+
+  private settle(r: AttemptResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onInterrupt);
+    this.resolve?.(r);
+  }
+}
+
+function onTimeout(attempt: Attempt): void {
+  attempt.timeOut();
 }
