@@ -74,7 +74,12 @@ export class HttpSender {
   send(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<AttemptResult> {
     const attempt = new Attempt(timeoutMs, signal);
     if (!this.opts.allowPrivateUrls) {
-      const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+      let host: string;
+      try {
+        host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+      } catch (err) {
+        return Promise.resolve(attempt.result(0, "", describe(err, false, timeoutMs)));
+      }
       if (isIP(host) !== 0 && isPrivateAddress(host)) return Promise.resolve(attempt.result(0, "", `${host} is a private address; refused`));
     }
     return attempt.run(this.agent, url, { ...headers, "user-agent": this.opts.userAgent, "content-type": "application/json" }, body);
