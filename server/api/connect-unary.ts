@@ -5,18 +5,17 @@
 // compressed as Connect would. Anything else (a compressed request, a deadline, GET, a body that does not
 // decode or is over the limit) goes on to Connect with the bytes read, so its answers stay Connect's.
 import type { ServerResponse } from "node:http";
-import { fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { toBinary, toJsonString } from "@bufbuild/protobuf";
 import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { ContextValues, Interceptor } from "@connectrpc/connect";
 import { joined, type ReadBody } from "./read-body.js";
+import { parseRequestMessage } from "./request-body.js";
 import { runUnary, UnaryFailure, type NodeReq, type NodeRes, type UnaryRoute } from "./unary-call.js";
 
 const UNARY = /^application\/(?:(json)(?:; ?charset=utf-?8)?|proto)$/i;
 /** Connect's default: smaller answers are sent uncompressed. */
 const COMPRESS_MIN_BYTES = 1024;
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-const jsonRead = { ignoreUnknownFields: true }; // as Connect reads JSON (getJsonOptions)
 
 /** Whether the request may take the plain path: JSON or binary, uncompressed, no deadline. Undefined if not. */
 export function plainConnectUnary(req: NodeReq): { json: boolean } | undefined {
@@ -49,7 +48,7 @@ export async function answerPlainConnect(call: PlainConnectCall, body: ReadBody)
   const { method } = call.route;
   let message;
   try {
-    message = call.json ? fromJsonString(method.input, strictUtf8.decode(bytes), jsonRead) : fromBinary(method.input, bytes);
+    message = parseRequestMessage(method.input, bytes, call.json);
   } catch {
     return false;
   }

@@ -5,10 +5,11 @@
 // else, and any message that does not decode, goes on to Connect with the bytes read so far, so its
 // answers (and the front door's checks in request-body.ts) stay the ones callers get.
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { toBinary } from "@bufbuild/protobuf";
 import type { ContextValues, Interceptor } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { joined, type ReadBody } from "./read-body.js";
+import { parseRequestMessage } from "./request-body.js";
 import { runUnary, UnaryFailure, type UnaryRoute } from "./unary-call.js";
 
 const GRPC_PROTO = /^application\/grpc(\+proto)?$/i;
@@ -40,7 +41,7 @@ export async function answerPlainGrpc(call: PlainCall, body: ReadBody): Promise<
   const { method } = call.route;
   let message;
   try {
-    message = fromBinary(method.input, bytes.subarray(5));
+    message = parseRequestMessage(method.input, bytes.subarray(5), false);
   } catch {
     return false;
   }

@@ -4,7 +4,7 @@
 // before Connect sees it, so undecodable input is refused as INVALID_ARGUMENT, an oversized message as
 // RESOURCE_EXHAUSTED before it is read, and Connect only ever parses messages known to decode. An error
 // thrown from the body reaches the caller through Connect, in the caller's protocol.
-import { fromBinary, fromJsonString, type DescMessage } from "@bufbuild/protobuf";
+import { fromBinary, fromJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Compression } from "@connectrpc/connect/protocol";
 
@@ -112,10 +112,14 @@ async function decompress(data: Uint8Array, check: BodyCheck): Promise<Uint8Arra
   }
 }
 
+/** A request message decoded as Connect reads it (unknown JSON fields ignored), but refusing invalid UTF-8; throws protobuf-es's errors. */
+export function parseRequestMessage<Desc extends DescMessage>(input: Desc, data: Uint8Array, json: boolean): MessageShape<Desc> {
+  return json ? fromJsonString(input, strictUtf8.decode(data), { ignoreUnknownFields: true }) : fromBinary(input, data);
+}
+
 function decode(data: Uint8Array, check: BodyCheck): void {
   try {
-    if (check.shape.json) fromJsonString(check.input, strictUtf8.decode(data), { ignoreUnknownFields: true });
-    else fromBinary(check.input, data);
+    parseRequestMessage(check.input, data, check.shape.json);
   } catch (err) {
     throw decodeError(err, check.shape.json);
   }
