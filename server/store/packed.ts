@@ -32,7 +32,11 @@ const DATE_FIELDS = ["createdAt", "updatedAt", "nextAttemptAt", "leaseUntil"] as
  * machine), and the deliveries of one Trigger share their dates, so each is formatted once.
  */
 function withDatesAsText<T extends object>(doc: T): T {
-  const out = { ...doc } as Record<string, unknown>;
+  return datesAsText({ ...doc } as Record<string, unknown>) as T;
+}
+
+/** The same, on an object of our own making (changed in place). */
+function datesAsText(out: Record<string, unknown>): Record<string, unknown> {
   for (const f of DATE_FIELDS) {
     const v = out[f];
     if (v instanceof Date) out[f] = iso(v);
@@ -41,7 +45,7 @@ function withDatesAsText<T extends object>(doc: T): T {
   if (Array.isArray(attempts) && attempts.length > 0) {
     out.attempts = attempts.map((a: Attempt) => (a.at instanceof Date ? { ...a, at: iso(a.at) } : a));
   }
-  return out as T;
+  return out;
 }
 
 /** Date → JSON text as toJSON writes it (null for an invalid date), remembering the last few. */
@@ -74,9 +78,9 @@ export function packDeliveries(docs: DeliveryDoc[]): string {
   const each = rows.map((d) => {
     const own: Record<string, unknown> = {};
     for (const k in d) if (!(k in shared)) own[k] = d[k];
-    return withDatesAsText(own);
+    return datesAsText(own);
   });
-  return JSON.stringify({ shared: withDatesAsText(shared), each });
+  return JSON.stringify({ shared: datesAsText(shared), each });
 }
 
 function sameInAll(rows: Array<Record<string, unknown>>, key: string, v: unknown): boolean {
@@ -113,7 +117,7 @@ export function unpackDeliveries(stored: string | DeliveryDoc[] | undefined): De
 
 export function toLogRow(doc: DeliveryDoc): LogRow {
   const { _id, tenant, messageId, subscriptionId, status, claimToken: _c, leaseOwner: _o, leaseUntil: _u, ...rest } = doc;
-  return { _id, tenant, messageId, subscriptionId, status, d: JSON.stringify(withDatesAsText(rest)) };
+  return { _id, tenant, messageId, subscriptionId, status, d: JSON.stringify(datesAsText(rest)) };
 }
 
 /** A log row as a delivery (finished: nobody holds it); a row an earlier version wrote unpacked is one already. */
