@@ -165,15 +165,9 @@ const PEER_CLIENT = process.argv.find((a) => a.startsWith("--peer-client="))?.sl
 
 /** Triggers as Connect JSON POSTs over HTTP/1.1 keep-alive (undici), the payload made per call by `payload`. */
 function plainTrigger(port: number, payload: unknown | ((i: number) => unknown), event = "order.created"): ((i?: number) => Promise<void>) & { close(): Promise<void> } {
-  const http = new Pool(`http://127.0.0.1:${port}`, { connections: SIZE.concurrency, pipelining: 1 });
-  const headers = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
-  const call = async (i = 0) => {
-    const body = JSON.stringify({ event, payload: typeof payload === "function" ? (payload as (i: number) => unknown)(i) : payload });
-    const res = await http.request({ path: "/hookwire.v1.WebhookService/Trigger", method: "POST", headers, body });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`Trigger answered ${res.statusCode}: ${text}`);
-  };
-  return Object.assign(call, { close: () => http.close() });
+  const post = plainCall(port, "Trigger");
+  const call = (i = 0) => post({ event, payload: typeof payload === "function" ? (payload as (i: number) => unknown)(i) : payload });
+  return Object.assign(call, { close: post.close });
 }
 
 function plainPeerClient(protocol: "connect" | "grpc", port: number): ((i: number) => Promise<void>) & { close(): Promise<void> } {
