@@ -86,6 +86,15 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU of some processes from now on: `perUnit(n)` is each one's µs of CPU since, per unit of `n` done. */
+export function cpuMeter<K extends string>(pids: Record<K, number>): { perUnit(n: number): Record<K, number> } {
+  const names = Object.keys(pids) as K[];
+  const start = new Map(names.map((k) => [k, cpuSeconds(pids[k])]));
+  return {
+    perUnit: (n) => Object.fromEntries(names.map((k) => [k, (1e6 * (cpuSeconds(pids[k]) - start.get(k)!)) / n])) as Record<K, number>,
+  };
+}
+
 /** The pids of a process's children, from /proc (Linux). */
 export function childPids(pid: number): number[] {
   try {

@@ -24,7 +24,7 @@ import { startFerretDB } from "../server/embedded-ferretdb.js";
 import { signBody } from "../server/signatures.js";
 import type { DeliveryDoc } from "../server/store/deliveries.js";
 import { startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
-import { childPids, compareOps, cpuSeconds, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, type ReceiverProcess } from "./lib.js";
+import { childPids, compareOps, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -137,12 +137,12 @@ async function endToEnd(raw: number): Promise<void> {
   await rcv.reset();
   const total = SIZE.e2eEvents * SIZE.e2eSubscriptions;
   // CPU per delivery of the server and of the run's FerretDB (which only this server uses meanwhile).
-  const cpu0 = [cpuSeconds(server.child.pid!), cpuSeconds(db.process.pid!)];
+  const cpu = cpuMeter({ server: server.child.pid!, ferretdb: db.process.pid! });
   const t = performance.now();
   await pool(SIZE.e2eEvents, 16, trigger);
   const done = await rcv.waitForCount(total, 300_000);
   const rate = total / ((done - t) / 1000);
-  const perDelivery = [cpuSeconds(server.child.pid!), cpuSeconds(db.process.pid!)].map((c, i) => ((1e6 * (c - cpu0[i]!)) / total).toFixed(0));
+  const perDelivery = cpu.perUnit(total);
   record({
     figure: "end-to-end deliveries/s",
     value: rate,
@@ -152,7 +152,7 @@ async function endToEnd(raw: number): Promise<void> {
     ratio: rate / raw,
     target: ">= 10000/s",
     met: rate >= 10_000,
-    note: `${SIZE.e2eEvents} triggers x ${SIZE.e2eSubscriptions} subscriptions; CPU per delivery: server ${perDelivery[0]} µs, FerretDB ${perDelivery[1]} µs`,
+    note: `${SIZE.e2eEvents} triggers x ${SIZE.e2eSubscriptions} subscriptions; CPU per delivery: server ${perDelivery.server.toFixed(0)} µs, FerretDB ${perDelivery.ferretdb.toFixed(0)} µs`,
   });
 }
 
@@ -216,8 +216,7 @@ async function peer(): Promise<void> {
     const latencies: number[] = [];
     // CPU per Trigger of each process, to the last delivery: a figure this machine's noise moves little.
     const serverPid = server.child.pid!;
-    const processes = { server: serverPid, "its FerretDB": childPids(serverPid)[0] ?? 0, receiver: rcv.child.pid!, callers: process.pid };
-    const cpuBefore = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const cpu = cpuMeter({ server: serverPid, "its FerretDB": childPids(serverPid)[0] ?? 0, receiver: rcv.child.pid!, callers: process.pid });
     const t = performance.now();
     await pool(SIZE.peerEvents, SIZE.concurrency, async (i) => {
       const start = performance.now();
@@ -226,7 +225,7 @@ async function peer(): Promise<void> {
     });
     const accepted = performance.now();
     const delivered = await rcv.waitForCount(SIZE.peerEvents, 600_000);
-    const cpuPerTrigger = Object.entries(processes).map(([k, pid]) => `${k} ${((1000 * (cpuSeconds(pid) - cpuBefore[k]!)) / SIZE.peerEvents).toFixed(3)}`);
+    const cpuPerTrigger = Object.entries(cpu.perUnit(SIZE.peerEvents)).map(([k, us]) => `${k} ${(us / 1000).toFixed(3)}`);
     latencies.sort((a, b) => a - b);
     const name = `${protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight"}; ${PEER_CLIENT === "plain" ? (protocol === "connect" ? "undici" : "grpc-js") : "connect-node"} client`;
     const acceptedRate = SIZE.peerEvents / ((accepted - t) / 1000);
@@ -272,16 +271,15 @@ async function cpuPerCall(): Promise<void> {
   const measure = async (fn: (i: number) => Promise<void>, settle?: () => Promise<unknown>) => {
     await pool(Math.min(n, 1000), SIZE.concurrency, fn);
     await settle?.();
-    const s0 = cpuSeconds(pid);
-    const f0 = cpuSeconds(ferretdb);
+    const cpu = cpuMeter({ server: pid, ferretdb });
     await pool(n, SIZE.concurrency, fn);
     await settle?.();
-    return { server: (1e6 * (cpuSeconds(pid) - s0)) / n, ferretdb: (1e6 * (cpuSeconds(ferretdb) - f0)) / n };
+    return cpu.perUnit(n);
   };
   const rawPost = plainCall(rcv.port, "raw");
-  const r0 = cpuSeconds(rcv.child.pid!);
+  const receiver = cpuMeter({ receiver: rcv.child.pid! });
   await pool(n, SIZE.concurrency, () => rawPost({}));
-  const bare = (1e6 * (cpuSeconds(rcv.child.pid!) - r0)) / n;
+  const bare = receiver.perUnit(n).receiver;
   const stages: Array<[string, (i: number) => Promise<void>, (() => Promise<unknown>)?]> = [
     ["Sign (the RPC alone)", () => sign({ body: "aGVsbG8=", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })],
     ["Trigger, no subscription (+ the store's accept)", (i) => trigger(i)],
