@@ -3,7 +3,7 @@ module github.com/hookwire/hookwire/examples/go
 go 1.26.0
 
 require (
-	google.golang.org/grpc v1.85.0
+	github.com/hookwire/hookwire/go v0.0.0
 	google.golang.org/protobuf v1.36.12
 )
 
@@ -12,4 +12,8 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
 )
+
+// Until the module is published, point it at a clone of the repository (here: this one).
+replace github.com/hookwire/hookwire/go => ../../go

@@ -1,22 +1,26 @@
-// Calls Hookwire over gRPC from Go: registers a subscription, triggers an event, and signs and
-// verifies every shared test vector. Prints one JSON line at the end; exits 1 on any mismatch.
+// Calls Hookwire over gRPC from Go with the module github.com/hookwire/hookwire/go: registers a
+// subscription, triggers an event, and signs and verifies every shared test vector. Prints one
+// JSON line at the end; exits 1 on any mismatch.
 //
 //	HOOKWIRE_API_KEY=... go run .
+//
+// go.mod points the module at this clone with a replace directive; an app outside the repo
+// does the same with the path to its clone until the module is published.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
+	"strconv"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	hookwirev1 "github.com/hookwire/hookwire/examples/go/gen/hookwire/v1"
+	"github.com/hookwire/hookwire/go/hookwire"
+	hookwirev1 "github.com/hookwire/hookwire/go/hookwire/v1"
 )
 
 type vector struct {
@@ -68,18 +72,17 @@ func run() error {
 		return fmt.Errorf("reading vectors: %w", err)
 	}
 
-	// Hookwire speaks gRPC over cleartext HTTP/2 (h2c); put TLS in front of it for remote callers.
-	conn, err := grpc.NewClient(env("HOOKWIRE_ADDR", "127.0.0.1:8080"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// Hookwire speaks gRPC over cleartext HTTP/2 (h2c), which Dial uses unless given TLS
+	// credentials; put TLS in front of it for remote callers. The key goes with every call.
+	client, err := hookwire.Dial(env("HOOKWIRE_ADDR", "127.0.0.1:8080"), key)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	client := hookwirev1.NewWebhookServiceClient(conn)
+	defer client.Close()
 
 	// One deadline for the whole run, so an unreachable server fails instead of hanging.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key)
 
 	reg, err := client.Register(ctx, &hookwirev1.RegisterRequest{
 		Url:    env("WEBHOOK_URL", "https://example.com/hooks"),
@@ -132,7 +135,8 @@ func run() error {
 }
 
 // signAndVerify signs a vector, checks the signature is the vector's, and checks that Verify
-// accepts it for the body and refuses it for a changed body.
+// accepts it for the body and refuses it for a changed body, and that a receiver's
+// hookwire.VerifyDelivery accepts it in delivery headers.
 func signAndVerify(ctx context.Context, client hookwirev1.WebhookServiceClient, v vector, req *hookwirev1.SignRequest, tolerance int64) (string, error) {
 	signed, err := client.Sign(ctx, req)
 	if err != nil {
@@ -155,6 +159,20 @@ func signAndVerify(ctx context.Context, client hookwirev1.WebhookServiceClient, 
 		if res.GetValid() != check.want {
 			return "", fmt.Errorf("Verify %q of %q: valid=%t (%s), want %t", v.Name, check.body, res.GetValid(), res.GetReason(), check.want)
 		}
+	}
+
+	header := http.Header{}
+	opts := &hookwire.VerifyOptions{Scheme: hookwire.SchemeGitHub}
+	if req.Scheme == hookwirev1.SignatureScheme_SIGNATURE_SCHEME_STANDARD_WEBHOOKS {
+		header.Set("webhook-id", req.WebhookId)
+		header.Set("webhook-timestamp", strconv.FormatInt(req.Timestamp, 10))
+		header.Set("webhook-signature", signed.GetSignature())
+		opts = &hookwire.VerifyOptions{Scheme: hookwire.SchemeStandardWebhooks, Now: time.Unix(req.Timestamp, 0)}
+	} else {
+		header.Set("x-hub-signature-256", signed.GetSignature())
+	}
+	if _, err := hookwire.VerifyDelivery(header, req.Body, req.Secret, opts); err != nil {
+		return "", fmt.Errorf("VerifyDelivery %q: %w", v.Name, err)
 	}
 	return signed.GetSignature(), nil
 }

@@ -1,8 +1,9 @@
-"""Calls Hookwire over gRPC from Python: registers a subscription, triggers an event, and signs and
-verifies every shared test vector. Prints one JSON line at the end; exits 1 on any mismatch.
+"""Calls Hookwire over gRPC from Python with the hookwire package: registers a subscription,
+triggers an event, and signs and verifies every shared test vector. Prints one JSON line at the
+end; exits 1 on any mismatch.
 
-    PY=$(bash scripts/setup-polyglot.sh)   # a venv with requirements.txt, outside the repo
-    HOOKWIRE_API_KEY=... "$PY" examples/python/example.py
+    python3 -m venv /tmp/venv && /tmp/venv/bin/pip install ./python   # the package, from a clone
+    HOOKWIRE_API_KEY=... /tmp/venv/bin/python examples/python/example.py
 """
 
 import json
@@ -14,7 +15,8 @@ from pathlib import Path
 import grpc
 from google.protobuf import struct_pb2
 
-from hookwire.v1 import signature_pb2, webhook_service_pb2 as pb, webhook_service_pb2_grpc
+import hookwire
+from hookwire.v1 import signature_pb2, webhook_service_pb2 as pb
 
 DEFAULT_VECTORS = Path(__file__).resolve().parent.parent.parent / "test" / "vectors" / "signatures.json"
 TIMEOUT = 10  # seconds per call, so an unreachable server fails instead of hanging
@@ -24,11 +26,12 @@ class Mismatch(Exception):
     pass
 
 
-def sign_and_verify(client, metadata, vector, request, tolerance=0):
-    """Signs a vector, checks the signature is the vector's, and checks that Verify accepts it
-    for the body and refuses it for a changed body."""
+def sign_and_verify(client, vector, request, tolerance=0):
+    """Signs a vector, checks the signature is the vector's, checks that Verify accepts it for the
+    body and refuses it for a changed body, and that a receiver's hookwire.verify_delivery accepts
+    it in delivery headers."""
     name = vector["name"]
-    signature = client.Sign(request, metadata=metadata, timeout=TIMEOUT).signature
+    signature = client.Sign(request, timeout=TIMEOUT).signature
     if signature != vector["signature"]:
         raise Mismatch(f"Sign {name!r}: got {signature}, want {vector['signature']}")
     for body, want in ((request.body, True), (request.body + b"!", False)):
@@ -42,11 +45,20 @@ def sign_and_verify(client, metadata, vector, request, tolerance=0):
                 timestamp=request.timestamp,
                 tolerance_seconds=tolerance,
             ),
-            metadata=metadata,
             timeout=TIMEOUT,
         )
         if result.valid != want:
             raise Mismatch(f"Verify {name!r} of {body!r}: valid={result.valid} ({result.reason}), want {want}")
+
+    if request.scheme == signature_pb2.SIGNATURE_SCHEME_STANDARD_WEBHOOKS:
+        headers = {"Webhook-Id": request.webhook_id, "Webhook-Timestamp": str(request.timestamp), "Webhook-Signature": signature}
+        options = {"scheme": hookwire.SCHEME_STANDARD_WEBHOOKS, "now": request.timestamp}
+    else:
+        headers, options = {"X-Hub-Signature-256": signature}, {"scheme": hookwire.SCHEME_GITHUB}
+    try:
+        hookwire.verify_delivery(headers, request.body, request.secret, **options)
+    except hookwire.VerificationError as e:
+        raise Mismatch(f"verify_delivery {name!r}: {e}") from e
     return signature
 
 
@@ -55,15 +67,12 @@ def main():
     if not key:
         raise Mismatch("HOOKWIRE_API_KEY is required")
     vectors = json.loads(Path(os.environ.get("VECTORS") or DEFAULT_VECTORS).read_text(encoding="utf-8"))
-    metadata = (("authorization", f"Bearer {key}"),)
 
-    # Hookwire speaks gRPC over cleartext HTTP/2 (h2c); put TLS in front of it for remote callers.
-    with grpc.insecure_channel(os.environ.get("HOOKWIRE_ADDR") or "127.0.0.1:8080") as channel:
-        client = webhook_service_pb2_grpc.WebhookServiceStub(channel)
-
+    # Hookwire speaks gRPC over cleartext HTTP/2 (h2c), which connect uses unless given
+    # credentials; put TLS in front of it for remote callers. The key goes with every call.
+    with hookwire.connect(os.environ.get("HOOKWIRE_ADDR") or "127.0.0.1:8080", key) as client:
         registered = client.Register(
             pb.RegisterRequest(url=os.environ.get("WEBHOOK_URL") or "https://example.com/hooks", events=["example.*"]),
-            metadata=metadata,
             timeout=TIMEOUT,
         )
         subscription_id = registered.subscription.id
@@ -71,9 +80,7 @@ def main():
 
         payload = struct_pb2.Value()
         payload.struct_value.update({"from": "python"})
-        triggered = client.Trigger(
-            pb.TriggerRequest(event="example.created", payload=payload), metadata=metadata, timeout=TIMEOUT
-        )
+        triggered = client.Trigger(pb.TriggerRequest(event="example.created", payload=payload), timeout=TIMEOUT)
         print("message:", triggered.message_id, "deliveries:", triggered.deliveries)
 
         signatures = []
@@ -81,7 +88,7 @@ def main():
             request = pb.SignRequest(
                 body=v["body"].encode(), secret=v["secret"], scheme=signature_pb2.SIGNATURE_SCHEME_GITHUB
             )
-            signatures.append(sign_and_verify(client, metadata, v, request))
+            signatures.append(sign_and_verify(client, v, request))
         for v in vectors["standard_webhooks"]:
             request = pb.SignRequest(
                 body=v["body"].encode(),
@@ -92,7 +99,7 @@ def main():
             )
             # The vectors' timestamps are old; the tolerance must reach back to them.
             tolerance = int(time.time()) - v["timestamp"] + 60
-            signatures.append(sign_and_verify(client, metadata, v, request, tolerance))
+            signatures.append(sign_and_verify(client, v, request, tolerance))
 
     print(json.dumps({
         "language": "python",

@@ -1853,8 +1853,7 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"GetMessage\x12\x1e.hookwire.v1.GetMessageRequest\x1a\x1f.hookwire.v1.GetMessageResponse\x12Y\n" +
 	"\x0eListDeliveries\x12\".hookwire.v1.ListDeliveriesRequest\x1a#.hookwire.v1.ListDeliveriesResponse\x12J\n" +
 	"\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12^\n" +
-	"\x0fWatchDeliveries\x12#.hookwire.v1.WatchDeliveriesRequest\x1a$.hookwire.v1.WatchDeliveriesResponse0\x01B\xb8\x01\n" +
-	"\x0fcom.hookwire.v1B\x13WebhookServiceProtoP\x01ZCgithub.com/hookwire/hookwire/examples/go/gen/hookwire/v1;hookwirev1\xa2\x02\x03HXX\xaa\x02\vHookwire.V1\xca\x02\vHookwire\\V1\xe2\x02\x17Hookwire\\V1\\GPBMetadata\xea\x02\fHookwire::V1b\x06proto3"
+	"\x0fWatchDeliveries\x12#.hookwire.v1.WatchDeliveriesRequest\x1a$.hookwire.v1.WatchDeliveriesResponse0\x01B8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_webhook_service_proto_rawDescOnce sync.Once

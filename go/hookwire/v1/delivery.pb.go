@@ -427,8 +427,7 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\x1bDELIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17DELIVERY_STATUS_PENDING\x10\x01\x12\x1d\n" +
 	"\x19DELIVERY_STATUS_DELIVERED\x10\x02\x12\x1a\n" +
-	"\x16DELIVERY_STATUS_FAILED\x10\x03B\xb2\x01\n" +
-	"\x0fcom.hookwire.v1B\rDeliveryProtoP\x01ZCgithub.com/hookwire/hookwire/examples/go/gen/hookwire/v1;hookwirev1\xa2\x02\x03HXX\xaa\x02\vHookwire.V1\xca\x02\vHookwire\\V1\xe2\x02\x17Hookwire\\V1\\GPBMetadata\xea\x02\fHookwire::V1b\x06proto3"
+	"\x16DELIVERY_STATUS_FAILED\x10\x03B8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_delivery_proto_rawDescOnce sync.Once

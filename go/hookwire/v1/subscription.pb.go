@@ -176,8 +176,7 @@ const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\x0eretry_delay_ms\x18\n" +
 	" \x01(\x05R\fretryDelayMs\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\v \x01(\x05R\ttimeoutMsB\xb6\x01\n" +
-	"\x0fcom.hookwire.v1B\x11SubscriptionProtoP\x01ZCgithub.com/hookwire/hookwire/examples/go/gen/hookwire/v1;hookwirev1\xa2\x02\x03HXX\xaa\x02\vHookwire.V1\xca\x02\vHookwire\\V1\xe2\x02\x17Hookwire\\V1\\GPBMetadata\xea\x02\fHookwire::V1b\x06proto3"
+	"timeout_ms\x18\v \x01(\x05R\ttimeoutMsB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_subscription_proto_rawDescOnce sync.Once

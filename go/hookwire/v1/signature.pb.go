@@ -84,8 +84,7 @@ const file_hookwire_v1_signature_proto_rawDesc = "" +
 	"\x0fSignatureScheme\x12 \n" +
 	"\x1cSIGNATURE_SCHEME_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"SIGNATURE_SCHEME_STANDARD_WEBHOOKS\x10\x01\x12\x1b\n" +
-	"\x17SIGNATURE_SCHEME_GITHUB\x10\x02B\xb3\x01\n" +
-	"\x0fcom.hookwire.v1B\x0eSignatureProtoP\x01ZCgithub.com/hookwire/hookwire/examples/go/gen/hookwire/v1;hookwirev1\xa2\x02\x03HXX\xaa\x02\vHookwire.V1\xca\x02\vHookwire\\V1\xe2\x02\x17Hookwire\\V1\\GPBMetadata\xea\x02\fHookwire::V1b\x06proto3"
+	"\x17SIGNATURE_SCHEME_GITHUB\x10\x02B8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_signature_proto_rawDescOnce sync.Once

@@ -24,13 +24,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhookwire/v1/signature.proto\x12\x0bhookwire.v1*x\n\x0fSignatureScheme\x12 \n\x1cSIGNATURE_SCHEME_UNSPECIFIED\x10\x00\x12&\n\"SIGNATURE_SCHEME_STANDARD_WEBHOOKS\x10\x01\x12\x1b\n\x17SIGNATURE_SCHEME_GITHUB\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhookwire/v1/signature.proto\x12\x0bhookwire.v1*x\n\x0fSignatureScheme\x12 \n\x1cSIGNATURE_SCHEME_UNSPECIFIED\x10\x00\x12&\n\"SIGNATURE_SCHEME_STANDARD_WEBHOOKS\x10\x01\x12\x1b\n\x17SIGNATURE_SCHEME_GITHUB\x10\x02\x42\x38Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hookwire.v1.signature_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1'
   _globals['_SIGNATURESCHEME']._serialized_start=44
   _globals['_SIGNATURESCHEME']._serialized_end=164
 # @@protoc_insertion_point(module_scope)

@@ -1,1 +1,0 @@
-# Code generated from proto/hookwire by scripts/gen-examples.sh.
