@@ -36,7 +36,7 @@ export interface ReceiverProcess {
 
 export async function startReceiverProcess(): Promise<ReceiverProcess> {
   const script = fileURLToPath(new URL("./receiver.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--conditions=hookwire-source", "--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
   const first = await new Promise<string>((res) => child.stdout!.once("data", (c: Buffer) => res(c.toString())));
   const { port, port2, hangPort } = JSON.parse(first) as { port: number; port2: number; hangPort: number };
   const base = `http://127.0.0.1:${port}`;

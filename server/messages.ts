@@ -6,7 +6,7 @@ import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, SendSecrets, Subscription, Subscriptions } from "./ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "./domain/policy.js";
-import { SECRET_PREFIX } from "../sdk/signature.js";
+import { SECRET_PREFIX } from "@hookwire/sdk/signature";
 import {
   eventMatches,
   LIMITS,

@@ -1,6 +1,6 @@
 // The Sign and Verify use cases: the SDK's signature module, with the RPC's input rules.
-import { SignatureScheme } from "../sdk/gen/hookwire/v1/signature_pb.js";
-import { checkGithub, checkStandard, SignatureInputError, signGithub, signStandard } from "../sdk/signature.js";
+import { SignatureScheme } from "@hookwire/sdk/proto";
+import { checkGithub, checkStandard, SignatureInputError, signGithub, signStandard } from "@hookwire/sdk/signature";
 import { invalid } from "./errors.js";
 
 export interface SignInput {

@@ -1,5 +1,5 @@
 // Subscription use cases: validation rules applied, then one store call each.
-import { generateSecret } from "../sdk/signature.js";
+import { generateSecret } from "@hookwire/sdk/signature";
 import { invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import type { DeliveryQueue, PreviousSecret, Subscription, SubscriptionChanges, Subscriptions } from "./ports.js";

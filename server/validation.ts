@@ -1,7 +1,7 @@
 // Input rules shared by every RPC that accepts subscriptions and events; each failure names its field.
 import { isIP } from "node:net";
 import { isPrivateAddress } from "./addresses.js";
-import { SECRET_PREFIX, standardWebhooksKey } from "../sdk/signature.js";
+import { SECRET_PREFIX, standardWebhooksKey } from "@hookwire/sdk/signature";
 import { invalid } from "./errors.js";
 
 export const LIMITS = {

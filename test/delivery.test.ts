@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { fromJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeliveryStatus } from "../sdk/gen/hookwire/v1/delivery_pb.js";
+import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

@@ -4,7 +4,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, expect, it } from "vitest";
-import { WebhookService } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { WebhookService } from "@hookwire/sdk/proto";
 import { h2Session, holdSocket, type HeldSocket } from "./helpers/raw.js";
 import { bearer, connectClient, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

@@ -5,7 +5,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { TriggerRequestSchema } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { TriggerRequestSchema } from "@hookwire/sdk/proto";
 import { envelope, grpcMessage, grpcStatus, h2Request, h2Session } from "./helpers/raw.js";
 import { bearer, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

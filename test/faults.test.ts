@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, expect, it } from "vitest";
-import { DeliveryStatus } from "../sdk/gen/hookwire/v1/delivery_pb.js";
+import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startFerretDB } from "../server/embedded-ferretdb.js";
 import { freePort } from "../server/free-port.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";

@@ -3,7 +3,8 @@
 // treat "__proto__" specially) with what arrives at a real receiver and what GetMessage returns.
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWebhookManager, valueFromJsonText, valueToJsonText, type HookwireManager } from "../sdk/index.js";
+import { createWebhookManager, type HookwireManager } from "@hookwire/sdk";
+import { valueFromJsonText, valueToJsonText } from "@hookwire/sdk/payload";
 import { LIMITS, validateTimestamp } from "../server/validation.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
@@ -117,7 +118,7 @@ describe("one nesting limit for every protocol", () => {
     const id = (JSON.parse(res.text) as { messageId: string }).messageId;
     const message = (await grpc.getMessage({ id }, acme)).message!;
     expect(valueToJsonText(message.payload)).toBe(text);
-    expect(canonical(valueToJsonText((await hw.getMessage(id)).payload))).toBe(canonical(text));
+    expect(canonical(JSON.stringify((await hw.getMessage(id)).payload))).toBe(canonical(text));
   });
 
   it("one level more is refused over Connect JSON and over binary gRPC, for Trigger and Send", async () => {

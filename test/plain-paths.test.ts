@@ -6,7 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { request } from "undici";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SignRequestSchema } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { SignRequestSchema } from "@hookwire/sdk/proto";
 import { KEYS, startServer, type RunningServer } from "./helpers/server.js";
 
 let server: RunningServer;

@@ -22,7 +22,7 @@ import {
   UpdateSubscriptionRequestSchema,
   VerifyRequestSchema,
   WatchDeliveriesRequestSchema,
-} from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+} from "@hookwire/sdk/proto";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, connectClient, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

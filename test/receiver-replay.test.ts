@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSecret, verifyDelivery, verifyFetchRequest, verifyNodeRequest, type ReceiverOptions, type VerifiedDelivery } from "../sdk/index.js";
+import { generateSecret, verifyDelivery, verifyFetchRequest, verifyNodeRequest, type ReceiverOptions, type VerifiedDelivery } from "@hookwire/sdk";
 import { startReceiver, type Received, type Receiver } from "./helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

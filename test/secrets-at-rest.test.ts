@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { MongoClient } from "mongodb";
 import { afterEach, expect, inject, it } from "vitest";
-import { DeliveryStatus } from "../sdk/gen/hookwire/v1/delivery_pb.js";
+import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver } from "./helpers/receiver.js";
 import { bearer, connectClient, failure, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "./helpers/server.js";
 

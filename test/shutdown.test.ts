@@ -1,6 +1,6 @@
 // Shutdown is bounded: attempts in flight get a grace period, then are cut off and handed back uncounted.
 import { afterEach, expect, it } from "vitest";
-import { DeliveryStatus } from "../sdk/gen/hookwire/v1/delivery_pb.js";
+import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "./helpers/server.js";
 

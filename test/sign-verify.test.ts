@@ -2,8 +2,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SignatureScheme } from "../sdk/gen/hookwire/v1/signature_pb.js";
-import { generateSecret } from "../sdk/signature.js";
+import { SignatureScheme } from "@hookwire/sdk/proto";
+import { generateSecret } from "@hookwire/sdk/signature";
 import { bearer, connectClient, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 import { vectors } from "./vectors/index.js";
 

@@ -11,7 +11,7 @@ import {
   standardWebhooksKey,
   verifyGithub,
   verifyStandard,
-} from "../sdk/signature.js";
+} from "@hookwire/sdk/signature";
 import { vectors } from "./vectors/index.js";
 
 describe("GitHub style", () => {

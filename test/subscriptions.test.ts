@@ -1,7 +1,7 @@
 // Subscription RPCs against the real server and a real FerretDB.
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { GetSubscriptionResponseSchema } from "../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { GetSubscriptionResponseSchema } from "@hookwire/sdk/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, connectClient, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

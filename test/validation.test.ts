@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../server/errors.js";
 import { eventMatches, isPrivateAddress, pageSize, validateEventFilters, validateSecret, validateUrl } from "../server/validation.js";
-import { generateSecret } from "../sdk/signature.js";
+import { generateSecret } from "@hookwire/sdk/signature";
 
 function fieldOf(fn: () => unknown): string {
   try {

@@ -1,12 +1,12 @@
 // Domain documents as protobuf messages.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
-import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery as DeliveryProto, type Message as MessageProto } from "../../sdk/gen/hookwire/v1/delivery_pb.js";
-import { PayloadError, valueFromJson, valueToJsonText } from "../../sdk/payload.js";
+import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery as DeliveryProto, type Message as MessageProto } from "@hookwire/sdk/proto";
+import { PayloadError, valueFromJson, valueToJsonText } from "@hookwire/sdk/payload";
 import { invalid } from "../errors.js";
 import { LIMITS } from "../validation.js";
 import type { Delivery, DeliveryState, Message } from "../ports.js";
-import { SubscriptionSchema, type Subscription } from "../../sdk/gen/hookwire/v1/subscription_pb.js";
+import { SubscriptionSchema, type Subscription } from "@hookwire/sdk/proto";
 import type { DeliveryDefaults } from "../config.js";
 import type { Subscription as SubscriptionDoc } from "../ports.js";
 import { withDefaults } from "../domain/policy.js";

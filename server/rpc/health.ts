@@ -1,7 +1,7 @@
 // grpc.health.v1.Health: SERVING only while MongoDB answers, so probes take a server without its store out of rotation.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Health, HealthCheckResponse_ServingStatus as Status } from "../../sdk/gen/grpc/health/v1/health_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
 
 const CACHE_MS = 1000;
 const WATCH_EVERY_MS = 2000;

@@ -2,9 +2,9 @@
 import { toBinary, type DescFile, type DescMessage } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ServerReflection as ReflectionV1 } from "../../sdk/gen/grpc/reflection/v1/reflection_pb.js";
-import type { ServerReflectionRequest, ServerReflectionResponse } from "../../sdk/gen/grpc/reflection/v1/reflection_pb.js";
-import { ServerReflection as ReflectionV1alpha } from "../../sdk/gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import type { ServerReflectionRequest, ServerReflectionResponse } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
 /** Index of the served files: by file name and by every symbol they define, dependencies included. */
 class DescriptorIndex {

@@ -1,7 +1,7 @@
 // Thin handlers: read the request, call one domain function, map the result.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { WebhookService } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
-import type { WatchDeliveriesResponse } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { WebhookService } from "@hookwire/sdk/proto";
+import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
 import type { DeliveryEngine } from "../engine/engine.js";
 import { DomainError, invalid } from "../errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../messages.js";

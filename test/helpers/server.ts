@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { inject } from "vitest";
-import { WebhookService } from "../../sdk/gen/hookwire/v1/webhook_service_pb.js";
+import { WebhookService } from "@hookwire/sdk/proto";
 import { spawnHookwire, startHookwire, type Env, type RunningServer } from "./hookwire-process.js";
 
 export const KEYS = {

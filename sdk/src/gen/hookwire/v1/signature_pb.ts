@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file hookwire/v1/signature.proto.
  */
 export const file_hookwire_v1_signature: GenFile = /*@__PURE__*/
-  fileDesc("Chtob29rd2lyZS92MS9zaWduYXR1cmUucHJvdG8SC2hvb2t3aXJlLnYxKngKD1NpZ25hdHVyZVNjaGVtZRIgChxTSUdOQVRVUkVfU0NIRU1FX1VOU1BFQ0lGSUVEEAASJgoiU0lHTkFUVVJFX1NDSEVNRV9TVEFOREFSRF9XRUJIT09LUxABEhsKF1NJR05BVFVSRV9TQ0hFTUVfR0lUSFVCEAJiBnByb3RvMw");
+  fileDesc("Chtob29rd2lyZS92MS9zaWduYXR1cmUucHJvdG8SC2hvb2t3aXJlLnYxKngKD1NpZ25hdHVyZVNjaGVtZRIgChxTSUdOQVRVUkVfU0NIRU1FX1VOU1BFQ0lGSUVEEAASJgoiU0lHTkFUVVJFX1NDSEVNRV9TVEFOREFSRF9XRUJIT09LUxABEhsKF1NJR05BVFVSRV9TQ0hFTUVfR0lUSFVCEAJCOFo2Z2l0aHViLmNvbS9ob29rd2lyZS9ob29rd2lyZS9nby9ob29rd2lyZS92MTtob29rd2lyZXYxYgZwcm90bzM");
 
 /**
  * How a signature is computed.

@@ -1,0 +1,298 @@
+// createWebhookManager: the seed WebhookManager interface (send, sign, verify) backed by Hookwire,
+// plus a typed call for every other RPC, answering the plain types of results.ts.
+import { randomUUID } from "node:crypto";
+import type { Value } from "@bufbuild/protobuf/wkt";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { SignatureScheme } from "./gen/hookwire/v1/signature_pb.js";
+import { WebhookService } from "./gen/hookwire/v1/webhook_service_pb.js";
+import { DeliveryFailedError, HookwireError, InvalidArgumentError, UnavailableError } from "./errors.js";
+import { PayloadError, valueFromJson } from "./payload.js";
+import {
+  deliveryFrom,
+  messageFrom,
+  statusToProto,
+  subscriptionFrom,
+  type Delivery,
+  type DeliveryPage,
+  type DeliveryStatus,
+  type Message,
+  type Registered,
+  type Rotated,
+  type Subscription,
+  type SubscriptionPage,
+  type Triggered,
+  type Verified,
+} from "./results.js";
+import { signGithub, verifyGithub, type Body } from "./signature.js";
+import { createHookwireTransport, type TransportOptions } from "./transport.js";
+
+export interface WebhookPayload {
+  event: string;
+  payload: unknown;
+  timestamp: string;
+}
+
+/** The interface Hookwire started from. */
+export interface WebhookManager {
+  send(url: string, payload: WebhookPayload, secret?: string): Promise<void>;
+  verify(body: string, signature: string, secret: string): boolean;
+  sign(body: string, secret: string): string;
+}
+
+export interface WebhookManagerOptions extends TransportOptions {
+  /** Default secret for send(). */
+  secret?: string;
+  /** Delivery retries after the first attempt, for send() (server default 3). */
+  retries?: number;
+  /** First delivery retry delay in ms, for send() (server default 1000); later ones back off exponentially. */
+  retryDelay?: number;
+  /** Per-attempt delivery timeout in ms, for send() (server default 10 000). */
+  timeout?: number;
+  /**
+   * How often a call that cannot change anything twice is tried again when Hookwire is unavailable
+   * (default 2): reads, Sign, Verify and Trigger, which carries an idempotency key for it.
+   */
+  rpcRetries?: number;
+  /** Talk over this transport instead of one made from baseUrl, apiKey and protocol. */
+  transport?: Transport;
+}
+
+export type SchemeName = "github" | "standard-webhooks";
+
+export interface RegisterInput {
+  url: string;
+  /** Event patterns; "*" or none for every event. */
+  events?: string[];
+  /** Generated ("whsec_" + 32 random bytes) when unset. */
+  secret?: string;
+  description?: string;
+  retries?: number;
+  retryDelayMs?: number;
+  timeoutMs?: number;
+}
+
+export interface UpdateInput {
+  id: string;
+  url?: string;
+  /** Replaces the patterns when non-empty. */
+  events?: string[];
+  description?: string;
+  /** false re-enables a disabled subscription. */
+  disabled?: boolean;
+  retries?: number;
+  retryDelayMs?: number;
+  timeoutMs?: number;
+}
+
+export interface ListDeliveriesInput {
+  /** Exactly one of messageId and subscriptionId. */
+  messageId?: string;
+  subscriptionId?: string;
+  status?: DeliveryStatus;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface SignInput {
+  body: Body;
+  secret: string;
+  /** Default "github". */
+  scheme?: SchemeName;
+  /** Standard Webhooks only. */
+  webhookId?: string;
+  /** Standard Webhooks only: Unix seconds. */
+  timestamp?: number;
+}
+
+export interface VerifyInput extends SignInput {
+  signature: string;
+  /** Standard Webhooks only (default 300). */
+  toleranceSeconds?: number;
+}
+
+/**
+ * What send() resolves to: the delivery. Typed as `void &` so that a HookwireManager still is the seed's
+ * WebhookManager, whose send() resolves to void; it reads as a Delivery.
+ */
+export type SentDelivery = void & Delivery;
+
+export interface HookwireManager extends WebhookManager {
+  /** Delivers one request to `url` now, with retries; resolves to the delivered delivery, else throws DeliveryFailedError. */
+  send(url: string, payload: WebhookPayload, secret?: string): Promise<SentDelivery>;
+  register(input: RegisterInput): Promise<Registered>;
+  getSubscription(id: string): Promise<Subscription>;
+  listSubscriptions(input?: { pageSize?: number; pageToken?: string }): Promise<SubscriptionPage>;
+  updateSubscription(input: UpdateInput): Promise<Subscription>;
+  deleteSubscription(id: string): Promise<void>;
+  /** A new secret (generated unless given); the old one keeps signing beside it for previousSecretTtlSeconds (default a day). */
+  rotateSecret(id: string, options?: { secret?: string; previousSecretTtlSeconds?: number }): Promise<Rotated>;
+  /**
+   * Stores the event for every matching subscription; delivery happens after. Without a key, one is
+   * made per call, so the SDK's own retries never store it twice.
+   */
+  trigger(event: string, payload?: unknown, idempotencyKey?: string): Promise<Triggered>;
+  getMessage(id: string): Promise<Message>;
+  listDeliveries(input: ListDeliveriesInput): Promise<DeliveryPage>;
+  /** Delivers a finished delivery's message again, as a new delivery. */
+  redeliver(deliveryId: string): Promise<Delivery>;
+  /** Delivery outcomes as they happen, until the signal aborts. */
+  watchDeliveries(options?: { subscriptionId?: string; signal?: AbortSignal }): AsyncIterable<Delivery>;
+  /** The Sign RPC (the local sign() gives the same for the GitHub style). */
+  signRemote(input: SignInput): Promise<string>;
+  verifyRemote(input: VerifyInput): Promise<Verified>;
+  /** The generated client on the same authenticated transport, for anything else. */
+  readonly client: Client<typeof WebhookService>;
+  readonly transport: Transport;
+}
+
+/**
+ * Any JSON-serialisable value as a google.protobuf.Value (Dates become strings, undefined fields drop,
+ * as in JSON; a "__proto__" key from JSON.parse is kept).
+ */
+function toValue(payload: unknown): Value {
+  const json = payload === undefined ? null : (JSON.parse(JSON.stringify(payload)) as unknown);
+  try {
+    return valueFromJson(json);
+  } catch (err) {
+    if (err instanceof PayloadError) throw new InvalidArgumentError(`payload: ${err.message}`);
+    throw err;
+  }
+}
+
+const SCHEMES: Record<SchemeName, SignatureScheme> = {
+  github: SignatureScheme.GITHUB,
+  "standard-webhooks": SignatureScheme.STANDARD_WEBHOOKS,
+};
+
+function schemeOf(name: SchemeName | undefined): SignatureScheme {
+  if (name === undefined) return SignatureScheme.UNSPECIFIED;
+  const scheme = SCHEMES[name];
+  if (scheme === undefined) throw new InvalidArgumentError(`scheme: must be "github" or "standard-webhooks", not ${JSON.stringify(name)}`);
+  return scheme;
+}
+
+/** An int64 field from a number, refused by name unless it is a whole number. */
+function int64(value: number | undefined, field: string): bigint {
+  if (value === undefined) return 0n;
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`${field}: must be a whole number, not ${value}`);
+  return BigInt(value);
+}
+
+const bytes = (body: Body): Uint8Array => (typeof body === "string" ? new TextEncoder().encode(body) : body);
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw HookwireError.from(err);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createWebhookManager(options: WebhookManagerOptions = {}): HookwireManager {
+  const transport = options.transport ?? createHookwireTransport(options);
+  const client = createClient(WebhookService, transport);
+  const rpcRetries = options.rpcRetries ?? 2;
+
+  /** For calls that change nothing when repeated: tries again while Hookwire is unavailable. */
+  async function retried<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call(fn);
+      } catch (err) {
+        if (!(err instanceof UnavailableError) || attempt >= rpcRetries) throw err;
+        await sleep(250 * 2 ** attempt);
+      }
+    }
+  }
+
+  return {
+    client,
+    transport,
+    sign: (body, secret) => signGithub(body, secret),
+    verify: (body, signature, secret) => {
+      try {
+        return verifyGithub(body, signature, secret);
+      } catch {
+        return false;
+      }
+    },
+    async send(url, payload, secret) {
+      const key = secret ?? options.secret;
+      if (!key) throw new InvalidArgumentError("secret: pass one to send() or to createWebhookManager()");
+      const res = await call(() =>
+        client.send({
+          url,
+          secret: key,
+          payload: { event: payload.event, payload: toValue(payload.payload), timestamp: payload.timestamp ?? "" },
+          retries: options.retries,
+          retryDelayMs: options.retryDelay,
+          timeoutMs: options.timeout,
+        }),
+      );
+      const delivery = deliveryFrom(res.delivery);
+      if (delivery.status !== "delivered") {
+        const last = delivery.attempts.at(-1);
+        const why = last ? (last.statusCode ? `HTTP ${last.statusCode}` : last.error) : "no attempt";
+        throw new DeliveryFailedError(`delivery to ${url} failed after ${delivery.attempts.length} attempt(s): ${why}`, delivery);
+      }
+      return delivery as SentDelivery;
+    },
+    async register(input) {
+      const res = await call(() => client.register(input));
+      return { subscription: subscriptionFrom(res.subscription), secret: res.secret };
+    },
+    getSubscription: async (id) => subscriptionFrom((await retried(() => client.getSubscription({ id }))).subscription),
+    async listSubscriptions(input = {}) {
+      const res = await retried(() => client.listSubscriptions(input));
+      return { subscriptions: res.subscriptions.map(subscriptionFrom), nextPageToken: res.nextPageToken };
+    },
+    updateSubscription: async (input) => subscriptionFrom((await call(() => client.updateSubscription(input))).subscription),
+    async deleteSubscription(id) {
+      await call(() => client.deleteSubscription({ id }));
+    },
+    async rotateSecret(id, { secret = "", previousSecretTtlSeconds = 0 } = {}) {
+      const res = await call(() => client.rotateSecret({ id, secret, previousSecretTtlSeconds: int64(previousSecretTtlSeconds, "previousSecretTtlSeconds") }));
+      return { subscription: subscriptionFrom(res.subscription), secret: res.secret };
+    },
+    async trigger(event, payload, idempotencyKey = randomUUID()) {
+      const req = { event, payload: toValue(payload), idempotencyKey };
+      const res = await retried(() => client.trigger(req));
+      return { messageId: res.messageId, deliveries: res.deliveries };
+    },
+    getMessage: async (id) => messageFrom((await retried(() => client.getMessage({ id }))).message),
+    async listDeliveries(input) {
+      const req = { ...input, status: statusToProto(input.status) };
+      const res = await retried(() => client.listDeliveries(req));
+      return { deliveries: res.deliveries.map(deliveryFrom), nextPageToken: res.nextPageToken };
+    },
+    redeliver: async (deliveryId) => deliveryFrom((await call(() => client.redeliver({ deliveryId }))).delivery),
+    async *watchDeliveries({ subscriptionId = "", signal } = {}) {
+      try {
+        for await (const res of client.watchDeliveries({ subscriptionId }, { signal })) {
+          if (res.delivery) yield deliveryFrom(res.delivery);
+        }
+      } catch (err) {
+        if (signal?.aborted) return;
+        throw HookwireError.from(err);
+      }
+    },
+    async signRemote(input) {
+      const req = { ...input, body: bytes(input.body), scheme: schemeOf(input.scheme), timestamp: int64(input.timestamp, "timestamp") };
+      return (await retried(() => client.sign(req))).signature;
+    },
+    async verifyRemote(input) {
+      const req = {
+        ...input,
+        body: bytes(input.body),
+        scheme: schemeOf(input.scheme),
+        timestamp: int64(input.timestamp, "timestamp"),
+        toleranceSeconds: int64(input.toleranceSeconds, "toleranceSeconds"),
+      };
+      const res = await retried(() => client.verify(req));
+      return { valid: res.valid, reason: res.reason };
+    },
+  };
+}
+

@@ -1,0 +1,145 @@
+// The rules of Hookwire's two signature schemes, with no crypto and no node: import, so that the Node
+// signer (signature.ts) and the Web Crypto verifier (web-signature.ts) apply exactly the same ones.
+// Each check is planned here (inputs validated, what to MAC, which given MACs to compare) and finished
+// by the caller's HMAC; `matchReason` then says whether one of the given MACs is the expected one.
+
+export type Body = string | Uint8Array;
+
+export const SECRET_PREFIX = "whsec_";
+export const GITHUB_PREFIX = "sha256=";
+export const STANDARD_PREFIX = "v1,";
+/** How far a Standard Webhooks timestamp may be from now unless told otherwise (the spec's five minutes). */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+export class SignatureInputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = "SignatureInputError";
+  }
+}
+
+export interface StandardVerifyInput {
+  webhookId: string;
+  timestamp: number;
+  body: Body;
+  /** One or more space-separated "v1,<base64>" entries, as in the webhook-signature header. */
+  signature: string;
+  secret: string;
+  toleranceSeconds?: number;
+  /** Unix seconds; defaults to the clock. */
+  now?: number;
+}
+
+/** An HMAC-SHA256 to compute, over `prefix` then `body`, and the MACs it may equal. */
+export interface MacCheck {
+  /** The GitHub style keys with the secret's UTF-8 bytes; Standard Webhooks with its decoded key. */
+  key: string | Uint8Array;
+  prefix: string;
+  body: Body;
+  given: Uint8Array[];
+}
+
+/** Either why the check fails before any MAC is computed, or the MAC to compute. */
+export type CheckPlan = { reason: string } | MacCheck;
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const HEX_MAC = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * The base64 text of a secret's Standard Webhooks key: the part after an optional "whsec_". Throws
+ * SignatureInputError when it is not strict base64, since a lenient decode would sign with a key no
+ * receiver library derives.
+ */
+export function standardKeyBase64(secret: string): string {
+  const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
+  if (encoded.length === 0 || !STRICT_BASE64.test(encoded)) {
+    throw new SignatureInputError("secret", 'for the Standard Webhooks scheme it must be "whsec_" followed by base64');
+  }
+  return encoded;
+}
+
+export function requireSecret(secret: string): void {
+  if (secret.length === 0) throw new SignatureInputError("secret", "must not be empty");
+}
+
+export function requireStandardInputs(webhookId: string, timestamp: number): void {
+  if (webhookId.length === 0) throw new SignatureInputError("webhook_id", "must not be empty");
+  if (!Number.isSafeInteger(timestamp) || timestamp <= 0) {
+    throw new SignatureInputError("timestamp", "must be positive Unix seconds");
+  }
+}
+
+/** What Standard Webhooks signs before the body. */
+export function standardPrefix(webhookId: string, timestamp: number): string {
+  return `${webhookId}.${timestamp}.`;
+}
+
+export function base64ToBytes(b64: string): Uint8Array | undefined {
+  if (!STRICT_BASE64.test(b64)) return undefined;
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** The GitHub-style check of `signature` ("sha256=" + 64 hex digits) over `body`. */
+export function planGithub(body: Body, signature: string, secret: string): CheckPlan {
+  requireSecret(secret);
+  if (!signature.startsWith(GITHUB_PREFIX)) return { reason: 'signature does not start with "sha256="' };
+  const hex = signature.slice(GITHUB_PREFIX.length);
+  if (!HEX_MAC.test(hex)) return { reason: "signature is not 64 hex digits" };
+  return { key: secret, prefix: "", body, given: [hexToBytes(hex)] };
+}
+
+/** The Standard Webhooks check: the timestamp within tolerance, then one of the "v1," entries. */
+export function planStandard(input: StandardVerifyInput, key: Uint8Array): CheckPlan {
+  requireStandardInputs(input.webhookId, input.timestamp);
+  const tolerance = input.toleranceSeconds && input.toleranceSeconds > 0 ? input.toleranceSeconds : DEFAULT_TOLERANCE_SECONDS;
+  const now = input.now ?? Math.floor(Date.now() / 1000);
+  if (input.timestamp < now - tolerance) return { reason: "timestamp is too old" };
+  if (input.timestamp > now + tolerance) return { reason: "timestamp is too far in the future" };
+  const entries = input.signature.split(" ").filter((e) => e.startsWith(STANDARD_PREFIX));
+  if (entries.length === 0) return { reason: 'signature has no "v1," entry' };
+  const given: Uint8Array[] = [];
+  for (const entry of entries) {
+    const mac = base64ToBytes(entry.slice(STANDARD_PREFIX.length));
+    if (mac) given.push(mac);
+  }
+  return { key, prefix: standardPrefix(input.webhookId, input.timestamp), body: input.body, given };
+}
+
+/** Compares in time independent of where the bytes differ (only their lengths show). */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Empty when one of the given MACs is the expected one, else why not. */
+export function matchReason(check: MacCheck, expected: Uint8Array, equal: (a: Uint8Array, b: Uint8Array) => boolean): string {
+  let matched = false;
+  for (const mac of check.given) if (mac.length === expected.length && equal(mac, expected)) matched = true;
+  return matched ? "" : "signature does not match";
+}
