@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE_DIR="${HOOKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hookwire}"
 VENV="$CACHE_DIR/py-venv"
 
-command -v python3 >/dev/null 2>&1 || { echo "hookwire: the Python package needs python3 (3.9+, with venv)" >&2; exit 3; }
+command -v python3 >/dev/null 2>&1 || { echo "hookwire: the Python package needs python3 (3.10+, with venv)" >&2; exit 3; }
 
 # A copy of the requirements file marks a complete install.
 REQS="$ROOT/python/requirements-dev.txt"
