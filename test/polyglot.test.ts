@@ -1,6 +1,11 @@
-// The Go and Python example callers (examples/), generated from the same .proto files, against a real
-// server: they sign every vector exactly as the TypeScript client and the signature module do.
+// The Go module (go/) and the Python package (python/) as users install them, against a real server:
+// a fresh Go module and a fresh venv in temporary folders outside the repo, each running the example
+// caller (examples/go/main.go, examples/python/example.py), which signs every vector exactly as the
+// TypeScript client and the signature module do.
 import { execFile } from "node:child_process";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
@@ -28,11 +33,32 @@ interface CallerResult {
 let server: RunningServer | undefined;
 let go: CallerResult;
 let python: CallerResult;
+let work: string | undefined;
+
+/** Runs a setup step; on failure the error carries its output. */
+async function step(cmd: string, args: string[], cwd: string, timeout = 300_000): Promise<string> {
+  try {
+    return (await run(cmd, args, { cwd, timeout, env: cleanEnv() })).stdout;
+  } catch (e) {
+    const err = e as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) failed: ${err.message}\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+  }
+}
+
+/** The environment without anything that would let a caller find the repo's code other than by installing it. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.PYTHONPATH;
+  delete env.VIRTUAL_ENV;
+  delete env.GOWORK;
+  delete env.GOFLAGS;
+  return { ...env, GOFLAGS: "-buildvcs=false", GOWORK: "off", PIP_DISABLE_PIP_VERSION_CHECK: "1" };
+}
 
 /** Runs one example program against the server and parses the JSON line it ends with. */
 async function runCaller(cmd: string, args: string[], cwd: string, port: number): Promise<CallerResult> {
   const env = {
-    ...process.env,
+    ...cleanEnv(),
     HOOKWIRE_ADDR: `127.0.0.1:${port}`,
     HOOKWIRE_API_KEY: KEYS.acme,
     WEBHOOK_URL: "http://127.0.0.1:9/hook",
@@ -47,31 +73,42 @@ async function runCaller(cmd: string, args: string[], cwd: string, port: number)
   }
 }
 
+/** A fresh venv outside the repo with `pip install <repo>/python`, as a user installs the package; its python. */
+async function installPython(dir: string): Promise<string> {
+  await step("python3", ["-m", "venv", join(dir, "venv")], dir);
+  const py = join(dir, "venv", "bin", "python");
+  await step(py, ["-m", "pip", "install", "--quiet", "--no-input", join(ROOT, "python")], dir);
+  return py;
+}
+
+/** A fresh Go module outside the repo that depends on github.com/hookwire/hookwire/go through a replace. */
+async function prepareGo(dir: string): Promise<void> {
+  await step("go", ["mod", "init", "example.com/app"], dir);
+  await step("go", ["mod", "edit", "-require=github.com/hookwire/hookwire/go@v0.0.0", `-replace=github.com/hookwire/hookwire/go=${join(ROOT, "go")}`], dir);
+  await copyFile(path("../examples/go/main.go"), join(dir, "main.go"));
+  await step("go", ["mod", "tidy"], dir);
+  // Compiled before the server starts, so the run itself is quick (the first build of grpc-go takes a minute or two).
+  await step("go", ["build", "-o", "app", "."], dir);
+}
+
 beforeAll(async () => {
-  // Installs the pinned Python packages into a cache venv (first run only) and names its python.
-  let venvPython: string;
-  try {
-    const { stdout } = await run("bash", [path("../scripts/setup-polyglot.sh")], { cwd: ROOT, timeout: 300_000 });
-    venvPython = stdout.trim().split("\n").at(-1) ?? "";
-  } catch (e) {
-    const err = e as Error & { stderr?: string };
-    throw new Error(
-      `scripts/setup-polyglot.sh failed, so the Go and Python examples cannot run; they need Go and python3 with venv:\n${err.stderr ?? err.message}`,
-    );
-  }
+  work = await mkdtemp(join(tmpdir(), "hookwire-polyglot-"));
+  const goDir = await mkdtemp(join(work, "go-"));
+  const pyDir = await mkdtemp(join(work, "py-"));
+  const [, venvPython] = await Promise.all([prepareGo(goDir), installPython(pyDir)]);
   server = await startServer({ env: { HOOKWIRE_ALLOW_PRIVATE_URLS: "true" } });
-  // The first `go run` compiles grpc-go, which takes a minute or two on a small machine.
   [go, python] = await Promise.all([
-    runCaller("go", ["run", "."], path("../examples/go"), server.port),
-    runCaller(venvPython, ["example.py"], path("../examples/python"), server.port),
+    runCaller(join(goDir, "app"), [], goDir, server.port),
+    runCaller(venvPython, [path("../examples/python/example.py")], pyDir, server.port),
   ]);
 }, 480_000);
 
 afterAll(async () => {
   await server?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe("the Go and Python example callers", () => {
+describe("the Go module and the Python package, installed outside the repo", () => {
   it("give every vector's signature, as the TypeScript client and the signature module do", async () => {
     const client = grpcClient(server!);
     const viaRpc: string[] = [];
