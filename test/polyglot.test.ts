@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SignatureScheme } from "../sdk/gen/hookwire/v1/signature_pb.js";
-import { signGithub, signStandard } from "../sdk/signature.js";
+import { SignatureScheme } from "@hookwire/sdk/proto";
+import { signGithub, signStandard } from "@hookwire/sdk/signature";
 import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 import { vectors } from "./vectors/index.js";
 
