@@ -1,6 +1,6 @@
-// A plain JavaScript app written against the seed WebhookManager interface, importing the built SDK.
-// HOOKWIRE_URL and HOOKWIRE_API_KEY say where Hookwire is; TARGET_URL is the receiver.
-import { createWebhookManager } from "hookwire";
+// A plain JavaScript (ESM) app written against the seed WebhookManager interface, importing the SDK
+// package. HOOKWIRE_URL and HOOKWIRE_API_KEY say where Hookwire is; TARGET_URL is the receiver.
+import { createWebhookManager } from "@hookwire/sdk";
 
 const webhooks = createWebhookManager({ secret: process.env.WEBHOOK_SECRET ?? "seed-secret", retries: 3, retryDelay: 1000, timeout: 10_000 });
 
@@ -14,4 +14,4 @@ await webhooks.send(process.env.TARGET_URL ?? "http://127.0.0.1:9/", {
   payload: { hello: "world" },
   timestamp: new Date().toISOString(),
 });
-console.log(JSON.stringify({ sent: true, signature }));
+console.log(JSON.stringify({ language: "esm", sent: true, signature }));
