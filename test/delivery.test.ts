@@ -91,9 +91,17 @@ describe("Trigger", () => {
     expect(again).toEqual(first);
     const otherTenant = await client.trigger({ event: "idem.test", payload: json({ n: 3 }), idempotencyKey: "key-1" }, globex);
     expect(otherTenant.messageId).not.toBe(first.messageId);
+    // A repeat after a new subscription matches: the first answer still, and nothing for the newcomer.
+    const later = freshPath();
+    const r2 = await client.register({ url: rcv.url(later), events: ["idem.*"] }, acme);
+    rcv.route(later, { secret: r2.secret });
+    expect(await client.trigger({ event: "idem.test", payload: json({ n: 4 }), idempotencyKey: "key-1" }, acme)).toEqual(first);
     await settled(first.messageId);
     await new Promise((r) => setTimeout(r, 300));
     expect(rcv.requests(path)).toHaveLength(1);
+    expect(rcv.requests(later)).toHaveLength(0);
+    expect((await client.listDeliveries({ messageId: first.messageId }, acme)).deliveries).toHaveLength(1);
+    await client.deleteSubscription({ id: r2.subscription!.id }, acme);
     expect(JSON.parse(rcv.requests(path)[0]!.body).payload).toEqual({ n: 1 });
   });
 
