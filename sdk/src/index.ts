@@ -26,6 +26,7 @@ export type {
   Registered,
   Rotated,
   Subscription,
+  SubscriptionHealth,
   SubscriptionPage,
   Triggered,
   Verified,

@@ -24,6 +24,21 @@ export interface Subscription {
   retries: number;
   retryDelayMs: number;
   timeoutMs: number;
+  /** How its endpoint has been answering, counted per attempt. */
+  health: SubscriptionHealth;
+}
+
+export interface SubscriptionHealth {
+  attemptsSucceeded: number;
+  attemptsFailed: number;
+  lastSuccessAt: Date | null;
+  lastFailureAt: Date | null;
+  /** What the last failed attempt got, e.g. "HTTP 503". */
+  lastError: string;
+  /** The first failed attempt since the last success; null while the latest attempt succeeded. */
+  failingSince: Date | null;
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number;
 }
 
 export interface DeliveryAttempt {
@@ -138,6 +153,21 @@ export function subscriptionFrom(s: spb.Subscription | undefined): Subscription 
     retries: sub.retries,
     retryDelayMs: sub.retryDelayMs,
     timeoutMs: sub.timeoutMs,
+    health: healthFrom(sub.health),
+  };
+}
+
+const optionalDate = (ts: Timestamp | undefined): Date | null => (ts ? timestampDate(ts) : null);
+
+function healthFrom(h: spb.SubscriptionHealth | undefined): SubscriptionHealth {
+  return {
+    attemptsSucceeded: Number(h?.attemptsSucceeded ?? 0),
+    attemptsFailed: Number(h?.attemptsFailed ?? 0),
+    lastSuccessAt: optionalDate(h?.lastSuccessAt),
+    lastFailureAt: optionalDate(h?.lastFailureAt),
+    lastError: h?.lastError ?? "",
+    failingSince: optionalDate(h?.failingSince),
+    consecutiveFailures: Number(h?.consecutiveFailures ?? 0),
   };
 }
 
@@ -159,7 +189,7 @@ export function deliveryFrom(d: pb.Delivery | undefined): Delivery {
     })),
     createdAt: date(del.createdAt, "delivery.created_at"),
     updatedAt: date(del.updatedAt, "delivery.updated_at"),
-    nextAttemptAt: del.nextAttemptAt ? timestampDate(del.nextAttemptAt) : null,
+    nextAttemptAt: optionalDate(del.nextAttemptAt),
     redeliveryOf: del.redeliveryOf,
   };
 }

@@ -1,5 +1,5 @@
 // Thin handlers: read the request, call one domain function, map the result.
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "@hookwire/sdk/proto";
 import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
 import type { DeliveryEngine } from "../engine/engine.js";
@@ -132,6 +132,10 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     },
     async redeliver(req, ctx) {
       return { delivery: deliveryToProto(await redeliver(msgs, tenantOf(ctx), req.deliveryId)) };
+    },
+    recoverDeliveries() {
+      // The contract is in place so that clients can be written against it; the use case lands next.
+      throw new ConnectError("RecoverDeliveries is not implemented yet", Code.Unimplemented);
     },
     async *watchDeliveries(req, ctx) {
       // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.

@@ -42,9 +42,11 @@ type Subscription struct {
 	DisabledReason string `protobuf:"bytes,8,opt,name=disabled_reason,json=disabledReason,proto3" json:"disabled_reason,omitempty"`
 	// Delivery policy: retries after the first attempt, the first retry's
 	// delay (later ones back off exponentially) and the per-attempt timeout.
-	Retries       int32 `protobuf:"varint,9,opt,name=retries,proto3" json:"retries,omitempty"`
-	RetryDelayMs  int32 `protobuf:"varint,10,opt,name=retry_delay_ms,json=retryDelayMs,proto3" json:"retry_delay_ms,omitempty"`
-	TimeoutMs     int32 `protobuf:"varint,11,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	Retries      int32 `protobuf:"varint,9,opt,name=retries,proto3" json:"retries,omitempty"`
+	RetryDelayMs int32 `protobuf:"varint,10,opt,name=retry_delay_ms,json=retryDelayMs,proto3" json:"retry_delay_ms,omitempty"`
+	TimeoutMs    int32 `protobuf:"varint,11,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// How its endpoint has been answering, from the outcomes of its attempts.
+	Health        *SubscriptionHealth `protobuf:"bytes,12,opt,name=health,proto3" json:"health,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -156,11 +158,119 @@ func (x *Subscription) GetTimeoutMs() int32 {
 	return 0
 }
 
+func (x *Subscription) GetHealth() *SubscriptionHealth {
+	if x != nil {
+		return x.Health
+	}
+	return nil
+}
+
+// An endpoint's record, counted per attempt. Hookwire disables a subscription
+// whose attempts have all failed for a configured period (with at least a
+// minimum number of failures), saying why in disabled_reason; re-enabling it
+// starts its failing streak anew.
+type SubscriptionHealth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Attempts that were answered 2xx, and attempts that were not.
+	AttemptsSucceeded int64                  `protobuf:"varint,1,opt,name=attempts_succeeded,json=attemptsSucceeded,proto3" json:"attempts_succeeded,omitempty"`
+	AttemptsFailed    int64                  `protobuf:"varint,2,opt,name=attempts_failed,json=attemptsFailed,proto3" json:"attempts_failed,omitempty"`
+	LastSuccessAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_success_at,json=lastSuccessAt,proto3" json:"last_success_at,omitempty"`
+	LastFailureAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_failure_at,json=lastFailureAt,proto3" json:"last_failure_at,omitempty"`
+	// What the last failed attempt got, e.g. "HTTP 503" or "timeout after 10000 ms".
+	LastError string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// The first failed attempt since the last success; unset while the latest
+	// attempt succeeded (or there was none).
+	FailingSince *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=failing_since,json=failingSince,proto3" json:"failing_since,omitempty"`
+	// Failed attempts since the last success.
+	ConsecutiveFailures int64 `protobuf:"varint,7,opt,name=consecutive_failures,json=consecutiveFailures,proto3" json:"consecutive_failures,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *SubscriptionHealth) Reset() {
+	*x = SubscriptionHealth{}
+	mi := &file_hookwire_v1_subscription_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscriptionHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscriptionHealth) ProtoMessage() {}
+
+func (x *SubscriptionHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_subscription_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscriptionHealth.ProtoReflect.Descriptor instead.
+func (*SubscriptionHealth) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_subscription_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SubscriptionHealth) GetAttemptsSucceeded() int64 {
+	if x != nil {
+		return x.AttemptsSucceeded
+	}
+	return 0
+}
+
+func (x *SubscriptionHealth) GetAttemptsFailed() int64 {
+	if x != nil {
+		return x.AttemptsFailed
+	}
+	return 0
+}
+
+func (x *SubscriptionHealth) GetLastSuccessAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSuccessAt
+	}
+	return nil
+}
+
+func (x *SubscriptionHealth) GetLastFailureAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastFailureAt
+	}
+	return nil
+}
+
+func (x *SubscriptionHealth) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *SubscriptionHealth) GetFailingSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FailingSince
+	}
+	return nil
+}
+
+func (x *SubscriptionHealth) GetConsecutiveFailures() int64 {
+	if x != nil {
+		return x.ConsecutiveFailures
+	}
+	return 0
+}
+
 var File_hookwire_v1_subscription_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehookwire/v1/subscription.proto\x12\vhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x03\n" +
+	"\x1ehookwire/v1/subscription.proto\x12\vhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x03\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
@@ -176,7 +286,17 @@ const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\x0eretry_delay_ms\x18\n" +
 	" \x01(\x05R\fretryDelayMs\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\v \x01(\x05R\ttimeoutMsB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
+	"timeout_ms\x18\v \x01(\x05R\ttimeoutMs\x127\n" +
+	"\x06health\x18\f \x01(\v2\x1f.hookwire.v1.SubscriptionHealthR\x06health\"\x87\x03\n" +
+	"\x12SubscriptionHealth\x12-\n" +
+	"\x12attempts_succeeded\x18\x01 \x01(\x03R\x11attemptsSucceeded\x12'\n" +
+	"\x0fattempts_failed\x18\x02 \x01(\x03R\x0eattemptsFailed\x12B\n" +
+	"\x0flast_success_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\rlastSuccessAt\x12B\n" +
+	"\x0flast_failure_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\rlastFailureAt\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\x12?\n" +
+	"\rfailing_since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ffailingSince\x121\n" +
+	"\x14consecutive_failures\x18\a \x01(\x03R\x13consecutiveFailuresB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_subscription_proto_rawDescOnce sync.Once
@@ -190,19 +310,24 @@ func file_hookwire_v1_subscription_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_subscription_proto_rawDescData
 }
 
-var file_hookwire_v1_subscription_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_hookwire_v1_subscription_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_hookwire_v1_subscription_proto_goTypes = []any{
 	(*Subscription)(nil),          // 0: hookwire.v1.Subscription
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
+	(*SubscriptionHealth)(nil),    // 1: hookwire.v1.SubscriptionHealth
+	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
 }
 var file_hookwire_v1_subscription_proto_depIdxs = []int32{
-	1, // 0: hookwire.v1.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	1, // 1: hookwire.v1.Subscription.updated_at:type_name -> google.protobuf.Timestamp
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	2, // 0: hookwire.v1.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	2, // 1: hookwire.v1.Subscription.updated_at:type_name -> google.protobuf.Timestamp
+	1, // 2: hookwire.v1.Subscription.health:type_name -> hookwire.v1.SubscriptionHealth
+	2, // 3: hookwire.v1.SubscriptionHealth.last_success_at:type_name -> google.protobuf.Timestamp
+	2, // 4: hookwire.v1.SubscriptionHealth.last_failure_at:type_name -> google.protobuf.Timestamp
+	2, // 5: hookwire.v1.SubscriptionHealth.failing_since:type_name -> google.protobuf.Timestamp
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_subscription_proto_init() }
@@ -216,7 +341,7 @@ func file_hookwire_v1_subscription_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_subscription_proto_rawDesc), len(file_hookwire_v1_subscription_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -10,6 +10,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1393,7 +1394,9 @@ func (x *GetMessageResponse) GetMessage() *Message {
 
 type ListDeliveriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Exactly one of message_id and subscription_id.
+	// At most one of message_id and subscription_id; with neither, every
+	// delivery of the caller's tenant (a status filter is then the usual use:
+	// every failed delivery across subscriptions).
 	MessageId      string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	SubscriptionId string `protobuf:"bytes,2,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	// Only deliveries in this status; all when unspecified.
@@ -1609,6 +1612,131 @@ func (x *RedeliverResponse) GetDelivery() *Delivery {
 	return nil
 }
 
+type RecoverDeliveriesRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SubscriptionId string                 `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	// Failed deliveries created at or after this time.
+	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
+	// Most deliveries redelivered by this call (default 100, at most 1000).
+	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Where the previous call stopped; empty to start at `since`.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoverDeliveriesRequest) Reset() {
+	*x = RecoverDeliveriesRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverDeliveriesRequest) ProtoMessage() {}
+
+func (x *RecoverDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*RecoverDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RecoverDeliveriesRequest) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *RecoverDeliveriesRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *RecoverDeliveriesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *RecoverDeliveriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type RecoverDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new deliveries this call made.
+	Deliveries []*Delivery `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// Empty once every failed delivery in the range has been recovered.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoverDeliveriesResponse) Reset() {
+	*x = RecoverDeliveriesResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverDeliveriesResponse) ProtoMessage() {}
+
+func (x *RecoverDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*RecoverDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RecoverDeliveriesResponse) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *RecoverDeliveriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type WatchDeliveriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only outcomes of this subscription when set.
@@ -1619,7 +1747,7 @@ type WatchDeliveriesRequest struct {
 
 func (x *WatchDeliveriesRequest) Reset() {
 	*x = WatchDeliveriesRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1631,7 +1759,7 @@ func (x *WatchDeliveriesRequest) String() string {
 func (*WatchDeliveriesRequest) ProtoMessage() {}
 
 func (x *WatchDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1644,7 +1772,7 @@ func (x *WatchDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*WatchDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{27}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchDeliveriesRequest) GetSubscriptionId() string {
@@ -1664,7 +1792,7 @@ type WatchDeliveriesResponse struct {
 
 func (x *WatchDeliveriesResponse) Reset() {
 	*x = WatchDeliveriesResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1676,7 +1804,7 @@ func (x *WatchDeliveriesResponse) String() string {
 func (*WatchDeliveriesResponse) ProtoMessage() {}
 
 func (x *WatchDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +1817,7 @@ func (x *WatchDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*WatchDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{28}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WatchDeliveriesResponse) GetDelivery() *Delivery {
@@ -1703,7 +1831,7 @@ var File_hookwire_v1_webhook_service_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
-	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\x91\x02\n" +
+	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\x91\x02\n" +
 	"\x0fRegisterRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06events\x18\x02 \x03(\tR\x06events\x12\x16\n" +
@@ -1833,11 +1961,22 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\vdelivery_id\x18\x01 \x01(\tR\n" +
 	"deliveryId\"F\n" +
 	"\x11RedeliverResponse\x121\n" +
-	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery\"A\n" +
+	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery\"\xaa\x01\n" +
+	"\x18RecoverDeliveriesRequest\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"z\n" +
+	"\x19RecoverDeliveriesResponse\x125\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x15.hookwire.v1.DeliveryR\n" +
+	"deliveries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"A\n" +
 	"\x16WatchDeliveriesRequest\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\"L\n" +
 	"\x17WatchDeliveriesResponse\x121\n" +
-	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery2\x97\t\n" +
+	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery2\xfb\t\n" +
 	"\x0eWebhookService\x12G\n" +
 	"\bRegister\x12\x1c.hookwire.v1.RegisterRequest\x1a\x1d.hookwire.v1.RegisterResponse\x12\\\n" +
 	"\x0fGetSubscription\x12#.hookwire.v1.GetSubscriptionRequest\x1a$.hookwire.v1.GetSubscriptionResponse\x12b\n" +
@@ -1852,7 +1991,8 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
 	"GetMessage\x12\x1e.hookwire.v1.GetMessageRequest\x1a\x1f.hookwire.v1.GetMessageResponse\x12Y\n" +
 	"\x0eListDeliveries\x12\".hookwire.v1.ListDeliveriesRequest\x1a#.hookwire.v1.ListDeliveriesResponse\x12J\n" +
-	"\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12^\n" +
+	"\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12b\n" +
+	"\x11RecoverDeliveries\x12%.hookwire.v1.RecoverDeliveriesRequest\x1a&.hookwire.v1.RecoverDeliveriesResponse\x12^\n" +
 	"\x0fWatchDeliveries\x12#.hookwire.v1.WatchDeliveriesRequest\x1a$.hookwire.v1.WatchDeliveriesResponse0\x01B8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
@@ -1867,7 +2007,7 @@ func file_hookwire_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_webhook_service_proto_rawDescData
 }
 
-var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*RegisterRequest)(nil),            // 0: hookwire.v1.RegisterRequest
 	(*RegisterResponse)(nil),           // 1: hookwire.v1.RegisterResponse
@@ -1896,65 +2036,72 @@ var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*ListDeliveriesResponse)(nil),     // 24: hookwire.v1.ListDeliveriesResponse
 	(*RedeliverRequest)(nil),           // 25: hookwire.v1.RedeliverRequest
 	(*RedeliverResponse)(nil),          // 26: hookwire.v1.RedeliverResponse
-	(*WatchDeliveriesRequest)(nil),     // 27: hookwire.v1.WatchDeliveriesRequest
-	(*WatchDeliveriesResponse)(nil),    // 28: hookwire.v1.WatchDeliveriesResponse
-	(*Subscription)(nil),               // 29: hookwire.v1.Subscription
-	(SignatureScheme)(0),               // 30: hookwire.v1.SignatureScheme
-	(*structpb.Value)(nil),             // 31: google.protobuf.Value
-	(*Delivery)(nil),                   // 32: hookwire.v1.Delivery
-	(*Message)(nil),                    // 33: hookwire.v1.Message
-	(DeliveryStatus)(0),                // 34: hookwire.v1.DeliveryStatus
+	(*RecoverDeliveriesRequest)(nil),   // 27: hookwire.v1.RecoverDeliveriesRequest
+	(*RecoverDeliveriesResponse)(nil),  // 28: hookwire.v1.RecoverDeliveriesResponse
+	(*WatchDeliveriesRequest)(nil),     // 29: hookwire.v1.WatchDeliveriesRequest
+	(*WatchDeliveriesResponse)(nil),    // 30: hookwire.v1.WatchDeliveriesResponse
+	(*Subscription)(nil),               // 31: hookwire.v1.Subscription
+	(SignatureScheme)(0),               // 32: hookwire.v1.SignatureScheme
+	(*structpb.Value)(nil),             // 33: google.protobuf.Value
+	(*Delivery)(nil),                   // 34: hookwire.v1.Delivery
+	(*Message)(nil),                    // 35: hookwire.v1.Message
+	(DeliveryStatus)(0),                // 36: hookwire.v1.DeliveryStatus
+	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
 }
 var file_hookwire_v1_webhook_service_proto_depIdxs = []int32{
-	29, // 0: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
-	29, // 1: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	29, // 2: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
-	29, // 3: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	29, // 4: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
-	30, // 5: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	30, // 6: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	31, // 7: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
-	31, // 8: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
+	31, // 0: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
+	31, // 1: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	31, // 2: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
+	31, // 3: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	31, // 4: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
+	32, // 5: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	32, // 6: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	33, // 7: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
+	33, // 8: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
 	18, // 9: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
-	32, // 10: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
-	33, // 11: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
-	34, // 12: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
-	32, // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	32, // 14: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	32, // 15: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
-	0,  // 16: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
-	2,  // 17: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
-	4,  // 18: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
-	6,  // 19: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
-	8,  // 20: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
-	10, // 21: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
-	12, // 22: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
-	14, // 23: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
-	16, // 24: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
-	19, // 25: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
-	21, // 26: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
-	23, // 27: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	25, // 28: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	27, // 29: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
-	1,  // 30: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
-	3,  // 31: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
-	5,  // 32: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
-	7,  // 33: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
-	9,  // 34: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
-	11, // 35: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
-	13, // 36: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
-	15, // 37: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
-	17, // 38: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
-	20, // 39: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
-	22, // 40: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
-	24, // 41: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	26, // 42: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	28, // 43: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
-	30, // [30:44] is the sub-list for method output_type
-	16, // [16:30] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	34, // 10: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
+	35, // 11: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
+	36, // 12: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
+	34, // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	34, // 14: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
+	37, // 15: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	34, // 16: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	34, // 17: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
+	0,  // 18: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
+	2,  // 19: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
+	4,  // 20: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
+	6,  // 21: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
+	8,  // 22: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
+	10, // 23: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
+	12, // 24: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
+	14, // 25: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
+	16, // 26: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
+	19, // 27: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
+	21, // 28: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
+	23, // 29: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	25, // 30: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	27, // 31: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
+	29, // 32: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
+	1,  // 33: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
+	3,  // 34: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
+	5,  // 35: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
+	7,  // 36: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
+	9,  // 37: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
+	11, // 38: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
+	13, // 39: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
+	15, // 40: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
+	17, // 41: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
+	20, // 42: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
+	22, // 43: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
+	24, // 44: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	26, // 45: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	28, // 46: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
+	30, // 47: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
+	33, // [33:48] is the sub-list for method output_type
+	18, // [18:33] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_webhook_service_proto_init() }
@@ -1974,7 +2121,7 @@ func file_hookwire_v1_webhook_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_webhook_service_proto_rawDesc), len(file_hookwire_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

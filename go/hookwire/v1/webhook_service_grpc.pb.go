@@ -32,6 +32,7 @@ const (
 	WebhookService_GetMessage_FullMethodName         = "/hookwire.v1.WebhookService/GetMessage"
 	WebhookService_ListDeliveries_FullMethodName     = "/hookwire.v1.WebhookService/ListDeliveries"
 	WebhookService_Redeliver_FullMethodName          = "/hookwire.v1.WebhookService/Redeliver"
+	WebhookService_RecoverDeliveries_FullMethodName  = "/hookwire.v1.WebhookService/RecoverDeliveries"
 	WebhookService_WatchDeliveries_FullMethodName    = "/hookwire.v1.WebhookService/WatchDeliveries"
 )
 
@@ -68,10 +69,16 @@ type WebhookServiceClient interface {
 	// and answers with the final outcome.
 	Send(ctx context.Context, in *SendRequest, opts ...grpc.CallOption) (*SendResponse, error)
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*GetMessageResponse, error)
-	// Deliveries of a message or of a subscription, oldest first, each with its attempts.
+	// Deliveries of a message, of a subscription, or (with neither) of the
+	// caller's whole tenant, oldest first, each with its attempts.
 	ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error)
 	// Delivers a finished delivery's message again, as a new delivery.
 	Redeliver(ctx context.Context, in *RedeliverRequest, opts ...grpc.CallOption) (*RedeliverResponse, error)
+	// Redelivers every failed delivery of a subscription created since a time,
+	// at most `limit` per call; call again with next_page_token until it is
+	// empty. Each failed delivery is redelivered once, however often the same
+	// range is recovered.
+	RecoverDeliveries(ctx context.Context, in *RecoverDeliveriesRequest, opts ...grpc.CallOption) (*RecoverDeliveriesResponse, error)
 	// Streams the caller's delivery outcomes as this server makes them.
 	WatchDeliveries(ctx context.Context, in *WatchDeliveriesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchDeliveriesResponse], error)
 }
@@ -214,6 +221,16 @@ func (c *webhookServiceClient) Redeliver(ctx context.Context, in *RedeliverReque
 	return out, nil
 }
 
+func (c *webhookServiceClient) RecoverDeliveries(ctx context.Context, in *RecoverDeliveriesRequest, opts ...grpc.CallOption) (*RecoverDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecoverDeliveriesResponse)
+	err := c.cc.Invoke(ctx, WebhookService_RecoverDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *webhookServiceClient) WatchDeliveries(ctx context.Context, in *WatchDeliveriesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchDeliveriesResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &WebhookService_ServiceDesc.Streams[0], WebhookService_WatchDeliveries_FullMethodName, cOpts...)
@@ -266,10 +283,16 @@ type WebhookServiceServer interface {
 	// and answers with the final outcome.
 	Send(context.Context, *SendRequest) (*SendResponse, error)
 	GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error)
-	// Deliveries of a message or of a subscription, oldest first, each with its attempts.
+	// Deliveries of a message, of a subscription, or (with neither) of the
+	// caller's whole tenant, oldest first, each with its attempts.
 	ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error)
 	// Delivers a finished delivery's message again, as a new delivery.
 	Redeliver(context.Context, *RedeliverRequest) (*RedeliverResponse, error)
+	// Redelivers every failed delivery of a subscription created since a time,
+	// at most `limit` per call; call again with next_page_token until it is
+	// empty. Each failed delivery is redelivered once, however often the same
+	// range is recovered.
+	RecoverDeliveries(context.Context, *RecoverDeliveriesRequest) (*RecoverDeliveriesResponse, error)
 	// Streams the caller's delivery outcomes as this server makes them.
 	WatchDeliveries(*WatchDeliveriesRequest, grpc.ServerStreamingServer[WatchDeliveriesResponse]) error
 	mustEmbedUnimplementedWebhookServiceServer()
@@ -320,6 +343,9 @@ func (UnimplementedWebhookServiceServer) ListDeliveries(context.Context, *ListDe
 }
 func (UnimplementedWebhookServiceServer) Redeliver(context.Context, *RedeliverRequest) (*RedeliverResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Redeliver not implemented")
+}
+func (UnimplementedWebhookServiceServer) RecoverDeliveries(context.Context, *RecoverDeliveriesRequest) (*RecoverDeliveriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecoverDeliveries not implemented")
 }
 func (UnimplementedWebhookServiceServer) WatchDeliveries(*WatchDeliveriesRequest, grpc.ServerStreamingServer[WatchDeliveriesResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchDeliveries not implemented")
@@ -579,6 +605,24 @@ func _WebhookService_Redeliver_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WebhookService_RecoverDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecoverDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).RecoverDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_RecoverDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).RecoverDeliveries(ctx, req.(*RecoverDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _WebhookService_WatchDeliveries_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(WatchDeliveriesRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -648,6 +692,10 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Redeliver",
 			Handler:    _WebhookService_Redeliver_Handler,
+		},
+		{
+			MethodName: "RecoverDeliveries",
+			Handler:    _WebhookService_RecoverDeliveries_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

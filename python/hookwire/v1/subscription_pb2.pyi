@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Subscription(_message.Message):
-    __slots__ = ("id", "url", "events", "description", "created_at", "updated_at", "disabled", "disabled_reason", "retries", "retry_delay_ms", "timeout_ms")
+    __slots__ = ("id", "url", "events", "description", "created_at", "updated_at", "disabled", "disabled_reason", "retries", "retry_delay_ms", "timeout_ms", "health")
     ID_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,7 @@ class Subscription(_message.Message):
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     RETRY_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
     id: str
     url: str
     events: _containers.RepeatedScalarFieldContainer[str]
@@ -33,4 +34,23 @@ class Subscription(_message.Message):
     retries: int
     retry_delay_ms: int
     timeout_ms: int
-    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    health: SubscriptionHealth
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., health: _Optional[_Union[SubscriptionHealth, _Mapping]] = ...) -> None: ...
+
+class SubscriptionHealth(_message.Message):
+    __slots__ = ("attempts_succeeded", "attempts_failed", "last_success_at", "last_failure_at", "last_error", "failing_since", "consecutive_failures")
+    ATTEMPTS_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    LAST_SUCCESS_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_FAILURE_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    FAILING_SINCE_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    attempts_succeeded: int
+    attempts_failed: int
+    last_success_at: _timestamp_pb2.Timestamp
+    last_failure_at: _timestamp_pb2.Timestamp
+    last_error: str
+    failing_since: _timestamp_pb2.Timestamp
+    consecutive_failures: int
+    def __init__(self, attempts_succeeded: _Optional[int] = ..., attempts_failed: _Optional[int] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., failing_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consecutive_failures: _Optional[int] = ...) -> None: ...

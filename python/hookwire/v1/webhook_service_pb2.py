@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from hookwire.v1 import delivery_pb2 as hookwire_dot_v1_dot_delivery__pb2
 from hookwire.v1 import signature_pb2 as hookwire_dot_v1_dot_signature__pb2
 from hookwire.v1 import subscription_pb2 as hookwire_dot_v1_dot_subscription__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hookwire/v1/webhook_service.proto\x12\x0bhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xcd\x01\n\x0fRegisterRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x14\n\x07retries\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x1b\n\x0eretry_delay_ms\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x07 \x01(\x05H\x02\x88\x01\x01\x42\n\n\x08_retriesB\x11\n\x0f_retry_delay_msB\r\n\x0b_timeout_ms\"S\n\x10RegisterResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\x12\x0e\n\x06secret\x18\x02 \x01(\t\"$\n\x16GetSubscriptionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"J\n\x17GetSubscriptionResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\"A\n\x18ListSubscriptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"f\n\x19ListSubscriptionsResponse\x12\x30\n\rsubscriptions\x18\x01 \x03(\x0b\x32\x19.hookwire.v1.Subscription\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x02\n\x19UpdateSubscriptionRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x03url\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08\x64isabled\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x14\n\x07retries\x18\x06 \x01(\x05H\x03\x88\x01\x01\x12\x1b\n\x0eretry_delay_ms\x18\x07 \x01(\x05H\x04\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x08 \x01(\x05H\x05\x88\x01\x01\x42\x06\n\x04_urlB\x0e\n\x0c_descriptionB\x0b\n\t_disabledB\n\n\x08_retriesB\x11\n\x0f_retry_delay_msB\r\n\x0b_timeout_ms\"M\n\x1aUpdateSubscriptionResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\"\'\n\x19\x44\x65leteSubscriptionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1c\n\x1a\x44\x65leteSubscriptionResponse\"V\n\x13RotateSecretRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12#\n\x1bprevious_secret_ttl_seconds\x18\x03 \x01(\x03\"W\n\x14RotateSecretResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\x12\x0e\n\x06secret\x18\x02 \x01(\t\"\x80\x01\n\x0bSignRequest\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12,\n\x06scheme\x18\x03 \x01(\x0e\x32\x1c.hookwire.v1.SignatureScheme\x12\x12\n\nwebhook_id\x18\x04 \x01(\t\x12\x11\n\ttimestamp\x18\x05 \x01(\x03\"!\n\x0cSignResponse\x12\x11\n\tsignature\x18\x01 \x01(\t\"\xb0\x01\n\rVerifyRequest\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12,\n\x06scheme\x18\x04 \x01(\x0e\x32\x1c.hookwire.v1.SignatureScheme\x12\x12\n\nwebhook_id\x18\x05 \x01(\t\x12\x11\n\ttimestamp\x18\x06 \x01(\x03\x12\x19\n\x11tolerance_seconds\x18\x07 \x01(\x03\"/\n\x0eVerifyResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\"a\n\x0eTriggerRequest\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\'\n\x07payload\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"9\n\x0fTriggerResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x12\n\ndeliveries\x18\x02 \x01(\x05\"[\n\x0eWebhookPayload\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\'\n\x07payload\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\ttimestamp\x18\x03 \x01(\t\"\xeb\x01\n\x0bSendRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12,\n\x07payload\x18\x02 \x01(\x0b\x32\x1b.hookwire.v1.WebhookPayload\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x14\n\x07retries\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x1b\n\x0eretry_delay_ms\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x06 \x01(\x05H\x02\x88\x01\x01\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\tB\n\n\x08_retriesB\x11\n\x0f_retry_delay_msB\r\n\x0b_timeout_ms\"K\n\x0cSendResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\'\n\x08\x64\x65livery\x18\x02 \x01(\x0b\x32\x15.hookwire.v1.Delivery\"\x1f\n\x11GetMessageRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12GetMessageResponse\x12%\n\x07message\x18\x01 \x01(\x0b\x32\x14.hookwire.v1.Message\"\x98\x01\n\x15ListDeliveriesRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.hookwire.v1.DeliveryStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\\\n\x16ListDeliveriesResponse\x12)\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.hookwire.v1.Delivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x10RedeliverRequest\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\"<\n\x11RedeliverResponse\x12\'\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x15.hookwire.v1.Delivery\"1\n\x16WatchDeliveriesRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\"B\n\x17WatchDeliveriesResponse\x12\'\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x15.hookwire.v1.Delivery2\x97\t\n\x0eWebhookService\x12G\n\x08Register\x12\x1c.hookwire.v1.RegisterRequest\x1a\x1d.hookwire.v1.RegisterResponse\x12\\\n\x0fGetSubscription\x12#.hookwire.v1.GetSubscriptionRequest\x1a$.hookwire.v1.GetSubscriptionResponse\x12\x62\n\x11ListSubscriptions\x12%.hookwire.v1.ListSubscriptionsRequest\x1a&.hookwire.v1.ListSubscriptionsResponse\x12\x65\n\x12UpdateSubscription\x12&.hookwire.v1.UpdateSubscriptionRequest\x1a\'.hookwire.v1.UpdateSubscriptionResponse\x12\x65\n\x12\x44\x65leteSubscription\x12&.hookwire.v1.DeleteSubscriptionRequest\x1a\'.hookwire.v1.DeleteSubscriptionResponse\x12S\n\x0cRotateSecret\x12 .hookwire.v1.RotateSecretRequest\x1a!.hookwire.v1.RotateSecretResponse\x12;\n\x04Sign\x12\x18.hookwire.v1.SignRequest\x1a\x19.hookwire.v1.SignResponse\x12\x41\n\x06Verify\x12\x1a.hookwire.v1.VerifyRequest\x1a\x1b.hookwire.v1.VerifyResponse\x12\x44\n\x07Trigger\x12\x1b.hookwire.v1.TriggerRequest\x1a\x1c.hookwire.v1.TriggerResponse\x12;\n\x04Send\x12\x18.hookwire.v1.SendRequest\x1a\x19.hookwire.v1.SendResponse\x12M\n\nGetMessage\x12\x1e.hookwire.v1.GetMessageRequest\x1a\x1f.hookwire.v1.GetMessageResponse\x12Y\n\x0eListDeliveries\x12\".hookwire.v1.ListDeliveriesRequest\x1a#.hookwire.v1.ListDeliveriesResponse\x12J\n\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12^\n\x0fWatchDeliveries\x12#.hookwire.v1.WatchDeliveriesRequest\x1a$.hookwire.v1.WatchDeliveriesResponse0\x01\x42\x38Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hookwire/v1/webhook_service.proto\x12\x0bhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xcd\x01\n\x0fRegisterRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x14\n\x07retries\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x1b\n\x0eretry_delay_ms\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x07 \x01(\x05H\x02\x88\x01\x01\x42\n\n\x08_retriesB\x11\n\x0f_retry_delay_msB\r\n\x0b_timeout_ms\"S\n\x10RegisterResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\x12\x0e\n\x06secret\x18\x02 \x01(\t\"$\n\x16GetSubscriptionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"J\n\x17GetSubscriptionResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\"A\n\x18ListSubscriptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"f\n\x19ListSubscriptionsResponse\x12\x30\n\rsubscriptions\x18\x01 \x03(\x0b\x32\x19.hookwire.v1.Subscription\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x02\n\x19UpdateSubscriptionRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x03url\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08\x64isabled\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x14\n\x07retries\x18\x06 \x01(\x05H\x03\x88\x01\x01\x12\x1b\n\x0eretry_delay_ms\x18\x07 \x01(\x05H\x04\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x08 \x01(\x05H\x05\x88\x01\x01\x42\x06\n\x04_urlB\x0e\n\x0c_descriptionB\x0b\n\t_disabledB\n\n\x08_retriesB\x11\n\x0f_retry_delay_msB\r\n\x0b_timeout_ms\"M\n\x1aUpdateSubscriptionResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\"\'\n\x19\x44\x65leteSubscriptionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1c\n\x1a\x44\x65leteSubscriptionResponse\"V\n\x13RotateSecretRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12#\n\x1bprevious_secret_ttl_seconds\x18\x03 \x01(\x03\"W\n\x14RotateSecretResponse\x12/\n\x0csubscription\x18\x01 \x01(\x0b\x32\x19.hookwire.v1.Subscription\x12\x0e\n\x06secret\x18\x02 \x01(\t\"\x80\x01\n\x0bSignRequest\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12,\n\x06scheme\x18\x03 \x01(\x0e\x32\x1c.hookwire.v1.SignatureScheme\x12\x12\n\nwebhook_id\x18\x04 \x01(\t\x12\x11\n\ttimestamp\x18\x05 \x01(\x03\"!\n\x0cSignResponse\x12\x11\n\tsignature\x18\x01 \x01(\t\"\xb0\x01\n\rVerifyRequest\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12,\n\x06scheme\x18\x04 \x01(\x0e\x32\x1c.hookwire.v1.SignatureScheme\x12\x12\n\nwebhook_id\x18\x05 \x01(\t\x12\x11\n\ttimestamp\x18\x06 \x01(\x03\x12\x19\n\x11tolerance_seconds\x18\x07 \x01(\x03\"/\n\x0eVerifyResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\"a\n\x0eTriggerRequest\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\'\n\x07payload\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"9\n\x0fTriggerResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x12\n\ndeliveries\x18\x02 \x01(\x05\"[\n\x0eWebhookPayload\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\'\n\x07payload\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\ttimestamp\x18\x03 \x01(\t\"\xeb\x01\n\x0bSendRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12,\n\x07payload\x18\x02 \x01(\x0b\x32\x1b.hookwire.v1.WebhookPayload\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x14\n\x07retries\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x1b\n\x0eretry_delay_ms\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x06 \x01(\x05H\x02\x88\x01\x01\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\tB\n\n\x08_retriesB\x11\n\x0f_retry_delay_msB\r\n\x0b_timeout_ms\"K\n\x0cSendResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\'\n\x08\x64\x65livery\x18\x02 \x01(\x0b\x32\x15.hookwire.v1.Delivery\"\x1f\n\x11GetMessageRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12GetMessageResponse\x12%\n\x07message\x18\x01 \x01(\x0b\x32\x14.hookwire.v1.Message\"\x98\x01\n\x15ListDeliveriesRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.hookwire.v1.DeliveryStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\\\n\x16ListDeliveriesResponse\x12)\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.hookwire.v1.Delivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x10RedeliverRequest\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\"<\n\x11RedeliverResponse\x12\'\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x15.hookwire.v1.Delivery\"\x81\x01\n\x18RecoverDeliveriesRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"_\n\x19RecoverDeliveriesResponse\x12)\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.hookwire.v1.Delivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x16WatchDeliveriesRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\"B\n\x17WatchDeliveriesResponse\x12\'\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x15.hookwire.v1.Delivery2\xfb\t\n\x0eWebhookService\x12G\n\x08Register\x12\x1c.hookwire.v1.RegisterRequest\x1a\x1d.hookwire.v1.RegisterResponse\x12\\\n\x0fGetSubscription\x12#.hookwire.v1.GetSubscriptionRequest\x1a$.hookwire.v1.GetSubscriptionResponse\x12\x62\n\x11ListSubscriptions\x12%.hookwire.v1.ListSubscriptionsRequest\x1a&.hookwire.v1.ListSubscriptionsResponse\x12\x65\n\x12UpdateSubscription\x12&.hookwire.v1.UpdateSubscriptionRequest\x1a\'.hookwire.v1.UpdateSubscriptionResponse\x12\x65\n\x12\x44\x65leteSubscription\x12&.hookwire.v1.DeleteSubscriptionRequest\x1a\'.hookwire.v1.DeleteSubscriptionResponse\x12S\n\x0cRotateSecret\x12 .hookwire.v1.RotateSecretRequest\x1a!.hookwire.v1.RotateSecretResponse\x12;\n\x04Sign\x12\x18.hookwire.v1.SignRequest\x1a\x19.hookwire.v1.SignResponse\x12\x41\n\x06Verify\x12\x1a.hookwire.v1.VerifyRequest\x1a\x1b.hookwire.v1.VerifyResponse\x12\x44\n\x07Trigger\x12\x1b.hookwire.v1.TriggerRequest\x1a\x1c.hookwire.v1.TriggerResponse\x12;\n\x04Send\x12\x18.hookwire.v1.SendRequest\x1a\x19.hookwire.v1.SendResponse\x12M\n\nGetMessage\x12\x1e.hookwire.v1.GetMessageRequest\x1a\x1f.hookwire.v1.GetMessageResponse\x12Y\n\x0eListDeliveries\x12\".hookwire.v1.ListDeliveriesRequest\x1a#.hookwire.v1.ListDeliveriesResponse\x12J\n\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12\x62\n\x11RecoverDeliveries\x12%.hookwire.v1.RecoverDeliveriesRequest\x1a&.hookwire.v1.RecoverDeliveriesResponse\x12^\n\x0fWatchDeliveries\x12#.hookwire.v1.WatchDeliveriesRequest\x1a$.hookwire.v1.WatchDeliveriesResponse0\x01\x42\x38Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,64 +37,68 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hookwire.v1.webhook_service
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1'
-  _globals['_REGISTERREQUEST']._serialized_start=170
-  _globals['_REGISTERREQUEST']._serialized_end=375
-  _globals['_REGISTERRESPONSE']._serialized_start=377
-  _globals['_REGISTERRESPONSE']._serialized_end=460
-  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_start=462
-  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_end=498
-  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_start=500
-  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_end=574
-  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_start=576
-  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_end=641
-  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_start=643
-  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_end=745
-  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_start=748
-  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_end=1029
-  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_start=1031
-  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_end=1108
-  _globals['_DELETESUBSCRIPTIONREQUEST']._serialized_start=1110
-  _globals['_DELETESUBSCRIPTIONREQUEST']._serialized_end=1149
-  _globals['_DELETESUBSCRIPTIONRESPONSE']._serialized_start=1151
-  _globals['_DELETESUBSCRIPTIONRESPONSE']._serialized_end=1179
-  _globals['_ROTATESECRETREQUEST']._serialized_start=1181
-  _globals['_ROTATESECRETREQUEST']._serialized_end=1267
-  _globals['_ROTATESECRETRESPONSE']._serialized_start=1269
-  _globals['_ROTATESECRETRESPONSE']._serialized_end=1356
-  _globals['_SIGNREQUEST']._serialized_start=1359
-  _globals['_SIGNREQUEST']._serialized_end=1487
-  _globals['_SIGNRESPONSE']._serialized_start=1489
-  _globals['_SIGNRESPONSE']._serialized_end=1522
-  _globals['_VERIFYREQUEST']._serialized_start=1525
-  _globals['_VERIFYREQUEST']._serialized_end=1701
-  _globals['_VERIFYRESPONSE']._serialized_start=1703
-  _globals['_VERIFYRESPONSE']._serialized_end=1750
-  _globals['_TRIGGERREQUEST']._serialized_start=1752
-  _globals['_TRIGGERREQUEST']._serialized_end=1849
-  _globals['_TRIGGERRESPONSE']._serialized_start=1851
-  _globals['_TRIGGERRESPONSE']._serialized_end=1908
-  _globals['_WEBHOOKPAYLOAD']._serialized_start=1910
-  _globals['_WEBHOOKPAYLOAD']._serialized_end=2001
-  _globals['_SENDREQUEST']._serialized_start=2004
-  _globals['_SENDREQUEST']._serialized_end=2239
-  _globals['_SENDRESPONSE']._serialized_start=2241
-  _globals['_SENDRESPONSE']._serialized_end=2316
-  _globals['_GETMESSAGEREQUEST']._serialized_start=2318
-  _globals['_GETMESSAGEREQUEST']._serialized_end=2349
-  _globals['_GETMESSAGERESPONSE']._serialized_start=2351
-  _globals['_GETMESSAGERESPONSE']._serialized_end=2410
-  _globals['_LISTDELIVERIESREQUEST']._serialized_start=2413
-  _globals['_LISTDELIVERIESREQUEST']._serialized_end=2565
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=2567
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=2659
-  _globals['_REDELIVERREQUEST']._serialized_start=2661
-  _globals['_REDELIVERREQUEST']._serialized_end=2700
-  _globals['_REDELIVERRESPONSE']._serialized_start=2702
-  _globals['_REDELIVERRESPONSE']._serialized_end=2762
-  _globals['_WATCHDELIVERIESREQUEST']._serialized_start=2764
-  _globals['_WATCHDELIVERIESREQUEST']._serialized_end=2813
-  _globals['_WATCHDELIVERIESRESPONSE']._serialized_start=2815
-  _globals['_WATCHDELIVERIESRESPONSE']._serialized_end=2881
-  _globals['_WEBHOOKSERVICE']._serialized_start=2884
-  _globals['_WEBHOOKSERVICE']._serialized_end=4059
+  _globals['_REGISTERREQUEST']._serialized_start=203
+  _globals['_REGISTERREQUEST']._serialized_end=408
+  _globals['_REGISTERRESPONSE']._serialized_start=410
+  _globals['_REGISTERRESPONSE']._serialized_end=493
+  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_start=495
+  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_end=531
+  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_start=533
+  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_end=607
+  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_start=609
+  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_end=674
+  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_start=676
+  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_end=778
+  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_start=781
+  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_end=1062
+  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_start=1064
+  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_end=1141
+  _globals['_DELETESUBSCRIPTIONREQUEST']._serialized_start=1143
+  _globals['_DELETESUBSCRIPTIONREQUEST']._serialized_end=1182
+  _globals['_DELETESUBSCRIPTIONRESPONSE']._serialized_start=1184
+  _globals['_DELETESUBSCRIPTIONRESPONSE']._serialized_end=1212
+  _globals['_ROTATESECRETREQUEST']._serialized_start=1214
+  _globals['_ROTATESECRETREQUEST']._serialized_end=1300
+  _globals['_ROTATESECRETRESPONSE']._serialized_start=1302
+  _globals['_ROTATESECRETRESPONSE']._serialized_end=1389
+  _globals['_SIGNREQUEST']._serialized_start=1392
+  _globals['_SIGNREQUEST']._serialized_end=1520
+  _globals['_SIGNRESPONSE']._serialized_start=1522
+  _globals['_SIGNRESPONSE']._serialized_end=1555
+  _globals['_VERIFYREQUEST']._serialized_start=1558
+  _globals['_VERIFYREQUEST']._serialized_end=1734
+  _globals['_VERIFYRESPONSE']._serialized_start=1736
+  _globals['_VERIFYRESPONSE']._serialized_end=1783
+  _globals['_TRIGGERREQUEST']._serialized_start=1785
+  _globals['_TRIGGERREQUEST']._serialized_end=1882
+  _globals['_TRIGGERRESPONSE']._serialized_start=1884
+  _globals['_TRIGGERRESPONSE']._serialized_end=1941
+  _globals['_WEBHOOKPAYLOAD']._serialized_start=1943
+  _globals['_WEBHOOKPAYLOAD']._serialized_end=2034
+  _globals['_SENDREQUEST']._serialized_start=2037
+  _globals['_SENDREQUEST']._serialized_end=2272
+  _globals['_SENDRESPONSE']._serialized_start=2274
+  _globals['_SENDRESPONSE']._serialized_end=2349
+  _globals['_GETMESSAGEREQUEST']._serialized_start=2351
+  _globals['_GETMESSAGEREQUEST']._serialized_end=2382
+  _globals['_GETMESSAGERESPONSE']._serialized_start=2384
+  _globals['_GETMESSAGERESPONSE']._serialized_end=2443
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=2446
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=2598
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=2600
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=2692
+  _globals['_REDELIVERREQUEST']._serialized_start=2694
+  _globals['_REDELIVERREQUEST']._serialized_end=2733
+  _globals['_REDELIVERRESPONSE']._serialized_start=2735
+  _globals['_REDELIVERRESPONSE']._serialized_end=2795
+  _globals['_RECOVERDELIVERIESREQUEST']._serialized_start=2798
+  _globals['_RECOVERDELIVERIESREQUEST']._serialized_end=2927
+  _globals['_RECOVERDELIVERIESRESPONSE']._serialized_start=2929
+  _globals['_RECOVERDELIVERIESRESPONSE']._serialized_end=3024
+  _globals['_WATCHDELIVERIESREQUEST']._serialized_start=3026
+  _globals['_WATCHDELIVERIESREQUEST']._serialized_end=3075
+  _globals['_WATCHDELIVERIESRESPONSE']._serialized_start=3077
+  _globals['_WATCHDELIVERIESRESPONSE']._serialized_end=3143
+  _globals['_WEBHOOKSERVICE']._serialized_start=3146
+  _globals['_WEBHOOKSERVICE']._serialized_end=4421
 # @@protoc_insertion_point(module_scope)

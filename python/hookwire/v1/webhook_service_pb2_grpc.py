@@ -102,6 +102,11 @@ class WebhookServiceStub:
                 request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.RedeliverRequest.SerializeToString,
                 response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.RedeliverResponse.FromString,
                 _registered_method=True)
+        self.RecoverDeliveries = channel.unary_unary(
+                '/hookwire.v1.WebhookService/RecoverDeliveries',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.RecoverDeliveriesRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.RecoverDeliveriesResponse.FromString,
+                _registered_method=True)
         self.WatchDeliveries = channel.unary_stream(
                 '/hookwire.v1.WebhookService/WatchDeliveries',
                 request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.WatchDeliveriesRequest.SerializeToString,
@@ -196,7 +201,8 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListDeliveries(self, request, context):
-        """Deliveries of a message or of a subscription, oldest first, each with its attempts.
+        """Deliveries of a message, of a subscription, or (with neither) of the
+        caller's whole tenant, oldest first, each with its attempts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -204,6 +210,16 @@ class WebhookServiceServicer:
 
     def Redeliver(self, request, context):
         """Delivers a finished delivery's message again, as a new delivery.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecoverDeliveries(self, request, context):
+        """Redelivers every failed delivery of a subscription created since a time,
+        at most `limit` per call; call again with next_page_token until it is
+        empty. Each failed delivery is redelivered once, however often the same
+        range is recovered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -283,6 +299,11 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.Redeliver,
                     request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.RedeliverRequest.FromString,
                     response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.RedeliverResponse.SerializeToString,
+            ),
+            'RecoverDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecoverDeliveries,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.RecoverDeliveriesRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.RecoverDeliveriesResponse.SerializeToString,
             ),
             'WatchDeliveries': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchDeliveries,
@@ -644,6 +665,33 @@ class WebhookService:
             '/hookwire.v1.WebhookService/Redeliver',
             hookwire_dot_v1_dot_webhook__service__pb2.RedeliverRequest.SerializeToString,
             hookwire_dot_v1_dot_webhook__service__pb2.RedeliverResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecoverDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/RecoverDeliveries',
+            hookwire_dot_v1_dot_webhook__service__pb2.RecoverDeliveriesRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.RecoverDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/subscription.proto.
  */
 export const file_hookwire_v1_subscription: GenFile = /*@__PURE__*/
-  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxIpQCCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFQjhaNmdpdGh1Yi5jb20vaG9va3dpcmUvaG9va3dpcmUvZ28vaG9va3dpcmUvdjE7aG9va3dpcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxIsUCCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFEi8KBmhlYWx0aBgMIAEoCzIfLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbkhlYWx0aCKYAgoSU3Vic2NyaXB0aW9uSGVhbHRoEhoKEmF0dGVtcHRzX3N1Y2NlZWRlZBgBIAEoAxIXCg9hdHRlbXB0c19mYWlsZWQYAiABKAMSMwoPbGFzdF9zdWNjZXNzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9sYXN0X2ZhaWx1cmVfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBSABKAkSMQoNZmFpbGluZ19zaW5jZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYByABKANCOFo2Z2l0aHViLmNvbS9ob29rd2lyZS9ob29rd2lyZS9nby9ob29rd2lyZS92MTtob29rd2lyZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A subscriber endpoint: where deliveries for matching events go.
@@ -89,6 +89,13 @@ export type Subscription = Message<"hookwire.v1.Subscription"> & {
    * @generated from field: int32 timeout_ms = 11;
    */
   timeoutMs: number;
+
+  /**
+   * How its endpoint has been answering, from the outcomes of its attempts.
+   *
+   * @generated from field: hookwire.v1.SubscriptionHealth health = 12;
+   */
+  health?: SubscriptionHealth | undefined;
 };
 
 /**
@@ -97,4 +104,65 @@ export type Subscription = Message<"hookwire.v1.Subscription"> & {
  */
 export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
   messageDesc(file_hookwire_v1_subscription, 0);
+
+/**
+ * An endpoint's record, counted per attempt. Hookwire disables a subscription
+ * whose attempts have all failed for a configured period (with at least a
+ * minimum number of failures), saying why in disabled_reason; re-enabling it
+ * starts its failing streak anew.
+ *
+ * @generated from message hookwire.v1.SubscriptionHealth
+ */
+export type SubscriptionHealth = Message<"hookwire.v1.SubscriptionHealth"> & {
+  /**
+   * Attempts that were answered 2xx, and attempts that were not.
+   *
+   * @generated from field: int64 attempts_succeeded = 1;
+   */
+  attemptsSucceeded: bigint;
+
+  /**
+   * @generated from field: int64 attempts_failed = 2;
+   */
+  attemptsFailed: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_success_at = 3;
+   */
+  lastSuccessAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_failure_at = 4;
+   */
+  lastFailureAt?: Timestamp | undefined;
+
+  /**
+   * What the last failed attempt got, e.g. "HTTP 503" or "timeout after 10000 ms".
+   *
+   * @generated from field: string last_error = 5;
+   */
+  lastError: string;
+
+  /**
+   * The first failed attempt since the last success; unset while the latest
+   * attempt succeeded (or there was none).
+   *
+   * @generated from field: google.protobuf.Timestamp failing_since = 6;
+   */
+  failingSince?: Timestamp | undefined;
+
+  /**
+   * Failed attempts since the last success.
+   *
+   * @generated from field: int64 consecutive_failures = 7;
+   */
+  consecutiveFailures: bigint;
+};
+
+/**
+ * Describes the message hookwire.v1.SubscriptionHealth.
+ * Use `create(SubscriptionHealthSchema)` to create a new message.
+ */
+export const SubscriptionHealthSchema: GenMessage<SubscriptionHealth> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_subscription, 1);
 
