@@ -1,5 +1,6 @@
 // Wires config, store, delivery engine and RPC handlers into a listening server.
 import { apiKeyAuthenticator } from "./api/auth.js";
+import { metricsRoute } from "./api/metrics-route.js";
 import { rpcAdapter } from "./api/rpc-adapter.js";
 import type { ApiKey, Config } from "./config.js";
 import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./engine/engine.js";
@@ -7,9 +8,10 @@ import { HttpSender } from "./engine/http-sender.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { listen } from "./listener.js";
 import type { Logger } from "./log.js";
+import { metrics } from "./metrics.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { healthService } from "./rpc/health.js";
-import { errorInterceptor, PUBLIC_SERVICES } from "./rpc/interceptors.js";
+import { errorInterceptor, PUBLIC_SERVICES, rpcMetricsInterceptor } from "./rpc/interceptors.js";
 import { reflectionServices } from "./rpc/reflection.js";
 import { webhookService } from "./rpc/webhook-service.js";
 import { file_hookwire_v1_webhook_service, WebhookService } from "@hookwire/sdk/proto";
@@ -59,12 +61,15 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       log,
       async onGone(doc) {
         await store.subscriptions.update(doc.tenant, doc.subscriptionId, { disabled: true, disabledReason: "endpoint answered 410 Gone" }, new Date());
-        log.info("subscription disabled: endpoint answered 410 Gone", { subscription: doc.subscriptionId, tenant: doc.tenant });
+        metrics.endpointDisabled("gone");
+        log.info("subscription disabled: endpoint answered 410 Gone", { subscriptionId: doc.subscriptionId, tenant: doc.tenant });
       },
     },
     engineOptions,
   );
   engine.start();
+  metrics.setTenants(apiKeys.map((k) => k.tenant));
+  metrics.watchEngine(() => engine.stats);
   const stopping = new AbortController();
   const served = [WebhookService.typeName, Health.typeName];
   const reflection = reflectionServices([file_hookwire_v1_webhook_service, file_grpc_health_v1_health], [
@@ -80,7 +85,10 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     publicServices: PUBLIC_SERVICES,
     log,
     // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
-    interceptors: [errorInterceptor(log)],
+    // Off, nothing is measured per call: the metrics interceptor is not there at all.
+    interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log)] : [errorInterceptor(log)],
+    metrics: config.metrics ? metrics : undefined,
+    fallback: config.metrics ? metricsRoute(metrics) : undefined,
     routes(router) {
       router.service(Health, healthService(() => store.ping(), [WebhookService.typeName], stopping.signal));
       for (const [svc, impl] of reflection) router.service(svc, impl as never);

@@ -38,6 +38,8 @@ export interface Config {
   connections: ConnectionLimits;
   /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
   watchBuffer: number;
+  /** Serve Prometheus metrics at GET /metrics (and measure RPCs for it). */
+  metrics: boolean;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {
     leaseMs?: number;
@@ -192,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     ferretdbDebugAddr: ferretdbDebugAddrVar(env),
     connections: connectionsVar(env),
     watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),
+    metrics: boolVar(env, "HOOKWIRE_METRICS", true),
     engine: {
       leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

@@ -4,6 +4,7 @@ import type { DeliveryDefaults } from "./config.js";
 import type { DeliveryEngine } from "./engine/engine.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
+import { metrics } from "./metrics.js";
 import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, SendSecrets, Subscription, Subscriptions } from "./ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "./domain/policy.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/signature";
@@ -110,7 +111,19 @@ export interface TriggerInput {
   idempotencyKey: string;
 }
 
+/** Counts each Trigger by its outcome: accepted, a repeated idempotency key, or refused (it threw). */
 export async function trigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number }> {
+  try {
+    const answer = await storeTrigger(deps, tenant, input);
+    metrics.trigger(tenant, answer.repeated ? "repeated" : "accepted");
+    return answer;
+  } catch (err) {
+    metrics.trigger(tenant, "refused");
+    throw err;
+  }
+}
+
+async function storeTrigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number; repeated: boolean }> {
   const event = validateEventName(input.event);
   validateIdempotencyKey(input.idempotencyKey);
   const payload = payloadJson(input.payload, deps.maxPayloadBytes);
@@ -135,7 +148,7 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
     createdAt: new Date(),
   };
   const earlier = await store(deps, message, docs);
-  return earlier ? { messageId, deliveries: earlier.deliveries } : { messageId, deliveries: docs.length };
+  return earlier ? { messageId, deliveries: earlier.deliveries, repeated: true } : { messageId, deliveries: docs.length, repeated: false };
 }
 
 export interface SendInput extends PolicyOverrides {

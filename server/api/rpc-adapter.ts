@@ -28,6 +28,7 @@ import { answerPlainGrpc, plainGrpcUnary } from "./grpc-unary.js";
 import { answerPlainConnect, plainConnectUnary } from "./connect-unary.js";
 import { bodyAfter, readBody, type ReadBody } from "./read-body.js";
 import type { UnaryRoute } from "./unary-call.js";
+import type { HookwireMetrics } from "../metrics.js";
 
 export interface RpcAdapterOptions {
   /** The largest request message, in bytes (after decompression). */
@@ -40,6 +41,8 @@ export interface RpcAdapterOptions {
   log: Logger;
   /** Paths that are not RPCs; 404 when absent. */
   fallback?: DualHandler;
+  /** Counts calls refused here, before any interceptor runs (the interceptors count the rest). */
+  metrics?: Pick<HookwireMetrics, "rpc"> | undefined;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -78,6 +81,7 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     if (!uHandler) return fallback(req, res);
     const authority = "authority" in req ? req.authority : req.headers.host;
     if (!authority) return plainAnswer(res, 400, "the request names no host (Host or :authority header)");
+    const started = opts.metrics ? performance.now() : 0;
     const procedure = `${uHandler.service.typeName}/${uHandler.method.name}`;
     const contextValues = createContextValues();
     let refusal: unknown;
@@ -105,7 +109,8 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
               contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
             })
           : raw;
-      return uHandler({ ...uReq, body: reported(body, log, procedure) })
+      const onRefused = opts.metrics ? (code: Code) => opts.metrics!.rpc(uHandler.method, code, started) : undefined;
+      return uHandler({ ...uReq, body: reported(body, log, procedure, onRefused) })
         .then((uRes) => universalResponseToNodeResponse(uRes, res))
         .catch((reason: unknown) => {
           if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
@@ -160,12 +165,15 @@ async function* refused(err: unknown): AsyncGenerator<Uint8Array> {
   throw err;
 }
 
-/** Requests refused at the door never reach the interceptors: log them as the error interceptor does. */
-async function* reported(body: AsyncIterable<Uint8Array>, log: Logger, procedure: string): AsyncGenerator<Uint8Array> {
+/** Requests refused at the door never reach the interceptors: log (and count) them as the interceptors do. */
+async function* reported(body: AsyncIterable<Uint8Array>, log: Logger, procedure: string, onRefused: ((code: Code) => void) | undefined): AsyncGenerator<Uint8Array> {
   try {
     yield* body;
   } catch (err) {
-    if (err instanceof ConnectError) log.debug("rpc failed", { procedure, code: Code[err.code], message: err.rawMessage });
+    if (err instanceof ConnectError) {
+      log.debug("rpc failed", { procedure, code: Code[err.code], message: err.rawMessage });
+      onRefused?.(err.code);
+    }
     throw err;
   }
 }

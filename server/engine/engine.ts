@@ -5,6 +5,7 @@
 import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../log.js";
 import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HeldDelivery, type Messages } from "../ports.js";
+import { reportAttempt } from "./attempt-report.js";
 import { BodyCache } from "./body-cache.js";
 import type { HttpSender } from "./http-sender.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -149,6 +150,7 @@ export class DeliveryEngine {
 
   private async run(held: Held): Promise<void> {
     const outcome = await this.worker.attempt(held.doc);
+    if (outcome.kind !== "interrupted") reportAttempt(this.deps.log, outcome);
     switch (outcome.kind) {
       case "interrupted": {
         // Handed back uncounted, due now, for any process to take at once.

@@ -2,6 +2,7 @@
 // released to the store, the work of a process that died, its own after a restart), renews its
 // hold while it works, and drops work whose message was never stored.
 import { errorFields, type Logger } from "../log.js";
+import { metrics } from "../metrics.js";
 import type { Clock, DeliveryQueue, HeldDelivery } from "../ports.js";
 
 /** A message still missing after this long means its Trigger failed half-way and was never answered. */
@@ -81,6 +82,7 @@ export class LeaseKeeper {
       full = taken.length >= room;
       if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.deps.heldCount() });
     } catch (err) {
+      metrics.storeError("claim");
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
     } finally {
       this.taking = false;
@@ -118,6 +120,7 @@ export class LeaseKeeper {
     try {
       await this.deps.queue.renew();
     } catch (err) {
+      metrics.storeError("renew");
       this.deps.log.warn("renewing delivery leases failed", errorFields(err));
     }
   }

@@ -2,6 +2,7 @@
 // classify (the one retry policy). Recording the outcome is the engine's; nothing here writes.
 import { errorFields } from "../log.js";
 import { classify } from "../domain/policy.js";
+import { metrics } from "../metrics.js";
 import type { Attempt, Clock, Delivery } from "../ports.js";
 import type { BodyCache } from "./body-cache.js";
 import { deliveryHeaders } from "./headers.js";
@@ -11,8 +12,8 @@ import type { PrepareAttempt } from "./prepare.js";
 export type AttemptOutcome =
   /** Cut off by shutdown: not the receiver's failure, so nothing is counted. */
   | { kind: "interrupted" }
-  /** `gone`: the endpoint answered 410 Gone. */
-  | { kind: "final"; next: Delivery; gone: boolean }
+  /** `gone`: the endpoint answered 410 Gone; `exhausted`: failed with no retry left (else it could not be retried at all). */
+  | { kind: "final"; next: Delivery; gone: boolean; exhausted: boolean }
   | { kind: "retry"; next: Delivery; afterMs: number };
 
 export interface WorkerDeps {
@@ -28,10 +29,10 @@ export class Worker {
   constructor(private readonly deps: WorkerDeps) {}
 
   async attempt(doc: Delivery): Promise<AttemptOutcome> {
-    const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(() => undefined)]);
+    const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(storeFailed)]);
     if (prepared.ok === false) {
       // Nothing to send to (the subscription is gone or disabled, the secret cannot be read): the delivery ends.
-      return { kind: "final", next: this.after(doc, doc.url, notSent(prepared.reason), "failed"), gone: false };
+      return { kind: "final", next: this.after(doc, doc.url, notSent(prepared.reason), "failed"), gone: false, exhausted: false };
     }
     let result: AttemptResult;
     let url = doc.url;
@@ -44,7 +45,7 @@ export class Worker {
       url = prepared.attempt.url;
       const headers = this.sign(doc, body, prepared.attempt.secret, prepared.attempt.previousSecrets);
       // A secret that cannot sign will not sign on a retry either: the delivery ends, saying why.
-      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(headers), "failed"), gone: false };
+      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(headers), "failed"), gone: false, exhausted: false };
       result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
       if (result.interrupted) return { kind: "interrupted" };
     }
@@ -53,7 +54,8 @@ export class Worker {
       const next = this.after(doc, url, result, "pending");
       return { kind: "retry", next: { ...next, nextAttemptAt: new Date(next.updatedAt.getTime() + verdict.afterMs) }, afterMs: verdict.afterMs };
     }
-    return { kind: "final", next: this.after(doc, url, result, verdict.outcome), gone: verdict.outcome === "failed" && verdict.gone };
+    const gone = verdict.outcome === "failed" && verdict.gone;
+    return { kind: "final", next: this.after(doc, url, result, verdict.outcome), gone, exhausted: verdict.outcome === "failed" && !gone };
   }
 
   /** A store error counts as a failed attempt (retried), not as a reason to give up. */
@@ -61,6 +63,7 @@ export class Worker {
     try {
       return await this.deps.prepare(doc);
     } catch (err) {
+      metrics.storeError("prepare");
       return { ok: "error" as const, error: `preparing the attempt failed: ${errorFields(err).error as string}` };
     }
   }
@@ -77,6 +80,12 @@ export class Worker {
   private after(doc: Delivery, url: string, result: AttemptResult, status: Delivery["status"]): Delivery {
     return { ...doc, url, attempts: [...doc.attempts, attemptOf(result)], updatedAt: new Date(this.deps.clock.now()), status };
   }
+}
+
+/** The message body could not be read: the attempt fails (and is retried), counted as the store's failure. */
+function storeFailed(): undefined {
+  metrics.storeError("prepare");
+  return undefined;
 }
 
 /** The result of an attempt that never reached the network. */

@@ -1,6 +1,8 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DomainError, isStoreUnavailable, type ErrorKind } from "../errors.js";
 import { errorFields, type Logger } from "../log.js";
+import { metrics as processMetrics, type HookwireMetrics } from "../metrics.js";
 
 const CODES: Record<ErrorKind, Code> = {
   invalid: Code.InvalidArgument,
@@ -16,6 +18,7 @@ export function toConnectError(err: unknown, log: Logger, procedure: string): Co
   if (err instanceof ConnectError) return err;
   if (err instanceof DomainError) return new ConnectError(err.message, CODES[err.kind]);
   if (isStoreUnavailable(err)) {
+    processMetrics.storeError("rpc");
     log.warn("store unavailable", { procedure, ...errorFields(err) });
     return new ConnectError("the database cannot be reached; nothing was stored, try again", Code.Unavailable);
   }
@@ -53,5 +56,47 @@ async function* mappedStream<T>(messages: AsyncIterable<T>, log: Logger, procedu
     const refusal = err instanceof DomainError || (err instanceof ConnectError && err.code !== Code.Canceled && err.code !== Code.Aborted);
     if (refusal) log.warn("rpc stream failed", { procedure, code: Code[ce.code], message: ce.rawMessage });
     throw ce;
+  }
+}
+
+/**
+ * Counts and times every RPC that reaches the handlers: Connect's handlers and the plain unary paths
+ * (api/unary-call.ts) run the same interceptor list, so this one place sees every protocol. Placed
+ * before the error interceptor, it sees the codes callers get. Calls refused at the door, before any
+ * interceptor, are counted by the adapter (api/rpc-adapter.ts) through the same metrics.rpc.
+ */
+export function rpcMetricsInterceptor(metrics: Pick<HookwireMetrics, "rpc">): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      metrics.rpc(req.method, ConnectError.from(err).code, started);
+      throw err;
+    }
+    if (res.stream) return { ...res, message: measuredStream(res.message, metrics, req.method, req.signal, started) };
+    metrics.rpc(req.method, 0, started);
+    return res;
+  };
+}
+
+/** A server stream is counted when it ends: OK, its error's code, or CANCELLED when the caller went away (our streams then end quietly). */
+async function* measuredStream<T>(
+  messages: AsyncIterable<T>,
+  metrics: Pick<HookwireMetrics, "rpc">,
+  method: DescMethod,
+  signal: AbortSignal,
+  started: number,
+): AsyncGenerator<T> {
+  let code: number = Code.Canceled;
+  try {
+    yield* messages;
+    if (!signal.aborted) code = 0;
+  } catch (err) {
+    code = ConnectError.from(err).code;
+    throw err;
+  } finally {
+    metrics.rpc(method, code, started);
   }
 }

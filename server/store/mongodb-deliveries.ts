@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Collection, Filter } from "mongodb";
 import { errorFields, type Logger } from "../log.js";
+import { metrics } from "../metrics.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
 import type { MessageStore } from "./messages.js";
 import { logFilter } from "./log-query.js";
@@ -101,6 +102,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
       try {
         return await write();
       } catch (err) {
+        metrics.storeError("record");
         this.log.warn("writing a delivery state failed; will retry", errorFields(err));
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
       }

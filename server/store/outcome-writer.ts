@@ -2,6 +2,7 @@
 // A failed write keeps its batch and tries again, so no outcome is dropped while the process lives.
 import type { Logger } from "../log.js";
 import { errorFields } from "../log.js";
+import { metrics } from "../metrics.js";
 import type { DeliveryDoc, DeliveryStore, Outcome } from "./deliveries.js";
 
 /** An outcome, the lot it was accepted into if this is its first (it had no row until now), and who waits for it to be stored. */
@@ -84,6 +85,7 @@ export class OutcomeWriter {
         for (const o of [...retrying, ...finished]) for (const done of o.stored) done();
       } catch (err) {
         this.failures++;
+        metrics.storeError("record");
         this.log.warn("writing delivery outcomes failed; will retry", { count: retrying.length + finished.length, ...errorFields(err) });
         // Put the batch back under any newer state of the same delivery that arrived meanwhile.
         const newer = [...this.retrying.values(), ...this.finished.values()];

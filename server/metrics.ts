@@ -1,0 +1,231 @@
+// The process's Prometheus metrics, served at GET /metrics (api/metrics-route.ts). One set per
+// process, as Prometheus scrapes a process: code that has something to count imports `metrics` and
+// calls the method named for it (e.g. metrics.endpointDisabled("failing") when disabling an endpoint).
+//
+// Cardinality stays bounded: tenants come from the configured API keys (any other tenant, such as
+// one whose key was removed while its deliveries remain, counts as "other"); RPC methods are the
+// routed ones; every other label has a fixed set of values. No subscription, message or URL is ever
+// a label: their number has no bound.
+//
+// The hot paths (every RPC, every attempt) touch label children made once and cached here, never a
+// labels object built per call.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { DescMethod } from "@bufbuild/protobuf";
+
+export type TriggerOutcome = "accepted" | "repeated" | "refused";
+export type FinalOutcome = "delivered" | "failed";
+/** "gone": the endpoint answered 410 Gone; "failing": it failed for too long (endpoint health). */
+export type DisableReason = "gone" | "failing";
+/** Where the store failed: an RPC answered UNAVAILABLE, or the engine's background work. */
+export type StoreOperation = "rpc" | "claim" | "renew" | "record" | "prepare";
+/** An attempt by its answer's status class; "no_response" covers timeouts, connection errors and attempts never sent. */
+export type AttemptClass = "2xx" | "3xx" | "4xx" | "5xx" | "no_response";
+
+/** What the engine holds in memory, read at each scrape (never by counting the store). */
+export interface EngineGauges {
+  held: number;
+  inFlight: number;
+  unwritten: number;
+}
+
+interface Inc {
+  inc(): void;
+}
+interface Observe {
+  observe(v: number): void;
+}
+
+interface TenantChildren {
+  triggers: Record<TriggerOutcome, Inc>;
+  deliveries: Record<FinalOutcome, Inc>;
+}
+
+interface MethodChildren {
+  duration: Observe;
+  /** By gRPC code number, made on first use. */
+  codes: Array<Inc | undefined>;
+  service: string;
+  method: string;
+}
+
+const OTHER_TENANT = "other";
+const TRIGGER_OUTCOMES: TriggerOutcome[] = ["accepted", "repeated", "refused"];
+const FINAL_OUTCOMES: FinalOutcome[] = ["delivered", "failed"];
+
+export class HookwireMetrics {
+  readonly registry = new Registry();
+  private readonly triggersTotal = new Counter({
+    name: "hookwire_triggers_total",
+    help: "Trigger calls that reached the use case, by tenant and outcome (accepted, repeated idempotency key, refused).",
+    labelNames: ["tenant", "outcome"],
+    registers: [this.registry],
+  });
+  private readonly deliveriesTotal = new Counter({
+    name: "hookwire_deliveries_total",
+    help: "Deliveries that reached a final outcome in this process, by tenant and outcome (delivered, failed).",
+    labelNames: ["tenant", "outcome"],
+    registers: [this.registry],
+  });
+  private readonly attemptSeconds = new Histogram({
+    name: "hookwire_attempt_duration_seconds",
+    help: "Delivery attempts by the class of their answer (2xx, 3xx, 4xx, 5xx, no_response): connect to the last byte of the answer.",
+    labelNames: ["outcome"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly retriesTotal = new Counter({
+    name: "hookwire_retries_scheduled_total",
+    help: "Failed attempts that scheduled a retry.",
+    registers: [this.registry],
+  });
+  private readonly disabledTotal = new Counter({
+    name: "hookwire_endpoints_disabled_total",
+    help: "Subscriptions disabled by this process, by reason (gone: 410 Gone; failing: failed for too long).",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+  private readonly storeErrorsTotal = new Counter({
+    name: "hookwire_store_errors_total",
+    help: "Store operations that failed, by operation (rpc, claim, renew, record, prepare).",
+    labelNames: ["operation"],
+    registers: [this.registry],
+  });
+  private readonly rpcTotal = new Counter({
+    name: "hookwire_rpc_requests_total",
+    help: "RPCs answered, by service, method and gRPC code (every protocol and path, refusals at the door included).",
+    labelNames: ["service", "method", "code"],
+    registers: [this.registry],
+  });
+  private readonly rpcSeconds = new Histogram({
+    name: "hookwire_rpc_duration_seconds",
+    help: "RPC handling time, by service and method (a server stream: until it ends).",
+    labelNames: ["service", "method"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private engine: (() => EngineGauges) | undefined;
+  private readonly tenants = new Map<string, TenantChildren>();
+  private readonly other: TenantChildren;
+  private readonly methods = new Map<DescMethod, MethodChildren>();
+  private readonly attempts: Record<AttemptClass, Observe>;
+  private readonly disabled: Record<DisableReason, Inc> = { gone: this.disabledTotal.labels("gone"), failing: this.disabledTotal.labels("failing") };
+  private readonly storeErrors = new Map<StoreOperation, Inc>();
+
+  constructor() {
+    this.other = this.childrenOf(OTHER_TENANT);
+    const h = this.attemptSeconds;
+    this.attempts = { "2xx": h.labels("2xx"), "3xx": h.labels("3xx"), "4xx": h.labels("4xx"), "5xx": h.labels("5xx"), no_response: h.labels("no_response") };
+    for (const op of ["rpc", "claim", "renew", "record", "prepare"] as const) this.storeErrors.set(op, this.storeErrorsTotal.labels(op));
+    // Read at scrape time only: what the engine holds in memory, not a count of the store (on FerretDB a count reads every row).
+    const self = this;
+    new Gauge({
+      name: "hookwire_deliveries_pending",
+      help: "Deliveries this process holds in memory that are waiting for their time or a free slot.",
+      registers: [this.registry],
+      collect() {
+        const g = self.engine?.();
+        this.set(g ? Math.max(0, g.held - g.inFlight) : 0);
+      },
+    });
+    new Gauge({
+      name: "hookwire_deliveries_in_flight",
+      help: "Delivery attempts this process has in flight.",
+      registers: [this.registry],
+      collect() {
+        this.set(self.engine?.().inFlight ?? 0);
+      },
+    });
+    new Gauge({
+      name: "hookwire_outcomes_unwritten",
+      help: "Attempt outcomes recorded but not yet stored (grows while the store cannot be written).",
+      registers: [this.registry],
+      collect() {
+        this.set(self.engine?.().unwritten ?? 0);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The tenants that get labels of their own: those of the configured API keys. */
+  setTenants(tenants: Iterable<string>): void {
+    for (const t of tenants) if (!this.tenants.has(t)) this.tenants.set(t, this.childrenOf(t));
+  }
+
+  /** Where the in-memory gauges are read from at scrape time. */
+  watchEngine(read: () => EngineGauges): void {
+    this.engine = read;
+  }
+
+  trigger(tenant: string, outcome: TriggerOutcome): void {
+    (this.tenants.get(tenant) ?? this.other).triggers[outcome].inc();
+  }
+
+  deliveryFinished(tenant: string, outcome: FinalOutcome): void {
+    (this.tenants.get(tenant) ?? this.other).deliveries[outcome].inc();
+  }
+
+  attempt(statusCode: number, durationMs: number): void {
+    this.attempts[attemptClass(statusCode)].observe(durationMs / 1000);
+  }
+
+  retryScheduled(): void {
+    this.retriesTotal.inc();
+  }
+
+  /** The hook for any code that disables a subscription. */
+  endpointDisabled(reason: DisableReason): void {
+    this.disabled[reason].inc();
+  }
+
+  storeError(operation: StoreOperation): void {
+    this.storeErrors.get(operation)!.inc();
+  }
+
+  /** One RPC answered: its method, gRPC code (0 for OK) and when it started (performance.now()). */
+  rpc(method: DescMethod, code: number, startedAt: number): void {
+    let m = this.methods.get(method);
+    if (!m) {
+      m = { service: method.parent.typeName, method: method.name, duration: this.rpcSeconds.labels(method.parent.typeName, method.name), codes: [] };
+      this.methods.set(method, m);
+    }
+    m.duration.observe((performance.now() - startedAt) / 1000);
+    (m.codes[code] ??= this.rpcTotal.labels(m.service, m.method, codeName(code))).inc();
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private childrenOf(tenant: string): TenantChildren {
+    return {
+      triggers: Object.fromEntries(TRIGGER_OUTCOMES.map((o) => [o, this.triggersTotal.labels(tenant, o)])) as TenantChildren["triggers"],
+      deliveries: Object.fromEntries(FINAL_OUTCOMES.map((o) => [o, this.deliveriesTotal.labels(tenant, o)])) as TenantChildren["deliveries"],
+    };
+  }
+}
+
+export function attemptClass(statusCode: number): AttemptClass {
+  if (statusCode >= 200 && statusCode < 300) return "2xx";
+  if (statusCode >= 300 && statusCode < 400) return "3xx";
+  if (statusCode >= 400 && statusCode < 500) return "4xx";
+  if (statusCode >= 500 && statusCode < 600) return "5xx";
+  return "no_response";
+}
+
+/** gRPC's names for its codes, by number, as other gRPC servers label them. */
+const GRPC_CODES = [
+  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+];
+
+function codeName(code: number): string {
+  return GRPC_CODES[code] ?? "UNKNOWN";
+}
+
+export const metrics = new HookwireMetrics();
