@@ -7,9 +7,10 @@
 // routed ones; every other label has a fixed set of values. No subscription, message or URL is ever
 // a label: their number has no bound.
 //
-// The hot paths (every RPC, every attempt) touch label children made once and cached here, never a
-// labels object built per call.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+// The hot paths (every RPC, every attempt) bump label children made once and cached here, never a
+// labels object built per call; hot-metrics.ts makes a bump a number increment.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { HotCounter, HotHistogram, type Inc, type Observe } from "./hot-metrics.js";
 import type { DescMethod } from "@bufbuild/protobuf";
 
 export type TriggerOutcome = "accepted" | "repeated" | "refused";
@@ -28,13 +29,6 @@ export interface EngineGauges {
   unwritten: number;
 }
 
-interface Inc {
-  inc(): void;
-}
-interface Observe {
-  observe(v: number): void;
-}
-
 interface TenantChildren {
   triggers: Record<TriggerOutcome, Inc>;
   deliveries: Record<FinalOutcome, Inc>;
@@ -49,35 +43,38 @@ interface MethodChildren {
 }
 
 const OTHER_TENANT = "other";
-const TRIGGER_OUTCOMES: TriggerOutcome[] = ["accepted", "repeated", "refused"];
-const FINAL_OUTCOMES: FinalOutcome[] = ["delivered", "failed"];
+const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const RPC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class HookwireMetrics {
   readonly registry = new Registry();
-  private readonly triggersTotal = new Counter({
-    name: "hookwire_triggers_total",
-    help: "Trigger calls that reached the use case, by tenant and outcome (accepted, repeated idempotency key, refused).",
-    labelNames: ["tenant", "outcome"],
-    registers: [this.registry],
-  });
-  private readonly deliveriesTotal = new Counter({
-    name: "hookwire_deliveries_total",
-    help: "Deliveries that reached a final outcome in this process, by tenant and outcome (delivered, failed).",
-    labelNames: ["tenant", "outcome"],
-    registers: [this.registry],
-  });
-  private readonly attemptSeconds = new Histogram({
-    name: "hookwire_attempt_duration_seconds",
-    help: "Delivery attempts by the class of their answer (2xx, 3xx, 4xx, 5xx, no_response): connect to the last byte of the answer.",
-    labelNames: ["outcome"],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [this.registry],
-  });
-  private readonly retriesTotal = new Counter({
-    name: "hookwire_retries_scheduled_total",
-    help: "Failed attempts that scheduled a retry.",
-    registers: [this.registry],
-  });
+  private readonly triggersTotal = new HotCounter(
+    this.registry,
+    "hookwire_triggers_total",
+    "Trigger calls that reached the use case, by tenant and outcome (accepted, repeated idempotency key, refused).",
+    ["tenant", "outcome"],
+  );
+  private readonly deliveriesTotal = new HotCounter(
+    this.registry,
+    "hookwire_deliveries_total",
+    "Deliveries that reached a final outcome in this process, by tenant and outcome (delivered, failed).",
+    ["tenant", "outcome"],
+  );
+  private readonly attemptSeconds = new HotHistogram(
+    this.registry,
+    "hookwire_attempt_duration_seconds",
+    "Delivery attempts by the class of their answer (2xx, 3xx, 4xx, 5xx, no_response): connect to the last byte of the answer.",
+    ATTEMPT_BUCKETS,
+  );
+  private readonly rpcTotal = new HotCounter(
+    this.registry,
+    "hookwire_rpc_requests_total",
+    "RPCs answered, by service, method and gRPC code (every protocol and path, refusals at the door included).",
+    ["service", "method", "code"],
+  );
+  private readonly rpcSeconds = new HotHistogram(this.registry, "hookwire_rpc_duration_seconds", "RPC handling time, by service and method (a server stream: until it ends).", RPC_BUCKETS);
+  private readonly retries = new HotCounter(this.registry, "hookwire_retries_scheduled_total", "Failed attempts that scheduled a retry.", []).child({});
+  // Rare events: prom-client's own counters.
   private readonly disabledTotal = new Counter({
     name: "hookwire_endpoints_disabled_total",
     help: "Subscriptions disabled by this process, by reason (gone: 410 Gone; failing: failed for too long).",
@@ -90,35 +87,27 @@ export class HookwireMetrics {
     labelNames: ["operation"],
     registers: [this.registry],
   });
-  private readonly rpcTotal = new Counter({
-    name: "hookwire_rpc_requests_total",
-    help: "RPCs answered, by service, method and gRPC code (every protocol and path, refusals at the door included).",
-    labelNames: ["service", "method", "code"],
-    registers: [this.registry],
-  });
-  private readonly rpcSeconds = new Histogram({
-    name: "hookwire_rpc_duration_seconds",
-    help: "RPC handling time, by service and method (a server stream: until it ends).",
-    labelNames: ["service", "method"],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
 
   private engine: (() => EngineGauges) | undefined;
   private readonly tenants = new Map<string, TenantChildren>();
   private readonly other: TenantChildren;
   private readonly methods = new Map<DescMethod, MethodChildren>();
   private readonly attempts: Record<AttemptClass, Observe>;
-  private readonly disabled: Record<DisableReason, Inc> = { gone: this.disabledTotal.labels("gone"), failing: this.disabledTotal.labels("failing") };
-  private readonly storeErrors = new Map<StoreOperation, Inc>();
 
   constructor() {
     this.other = this.childrenOf(OTHER_TENANT);
     const h = this.attemptSeconds;
-    this.attempts = { "2xx": h.labels("2xx"), "3xx": h.labels("3xx"), "4xx": h.labels("4xx"), "5xx": h.labels("5xx"), no_response: h.labels("no_response") };
-    for (const op of ["rpc", "claim", "renew", "record", "prepare"] as const) this.storeErrors.set(op, this.storeErrorsTotal.labels(op));
-    // Read at scrape time only: what the engine holds in memory, not a count of the store (on FerretDB a count reads every row).
+    this.attempts = {
+      "2xx": h.child({ outcome: "2xx" }),
+      "3xx": h.child({ outcome: "3xx" }),
+      "4xx": h.child({ outcome: "4xx" }),
+      "5xx": h.child({ outcome: "5xx" }),
+      no_response: h.child({ outcome: "no_response" }),
+    };
+    for (const reason of ["gone", "failing"] satisfies DisableReason[]) this.disabledTotal.inc({ reason }, 0);
+    for (const operation of ["rpc", "claim", "renew", "record", "prepare"] satisfies StoreOperation[]) this.storeErrorsTotal.inc({ operation }, 0);
     const self = this;
+    // Read at scrape time only: what the engine holds in memory, not a count of the store (on FerretDB a count reads every row).
     new Gauge({
       name: "hookwire_deliveries_pending",
       help: "Deliveries this process holds in memory that are waiting for their time or a free slot.",
@@ -170,27 +159,28 @@ export class HookwireMetrics {
   }
 
   retryScheduled(): void {
-    this.retriesTotal.inc();
+    this.retries.inc();
   }
 
   /** The hook for any code that disables a subscription. */
   endpointDisabled(reason: DisableReason): void {
-    this.disabled[reason].inc();
+    this.disabledTotal.inc({ reason });
   }
 
   storeError(operation: StoreOperation): void {
-    this.storeErrors.get(operation)!.inc();
+    this.storeErrorsTotal.inc({ operation });
   }
 
   /** One RPC answered: its method, gRPC code (0 for OK) and when it started (performance.now()). */
   rpc(method: DescMethod, code: number, startedAt: number): void {
     let m = this.methods.get(method);
     if (!m) {
-      m = { service: method.parent.typeName, method: method.name, duration: this.rpcSeconds.labels(method.parent.typeName, method.name), codes: [] };
+      const labels = { service: method.parent.typeName, method: method.name };
+      m = { ...labels, duration: this.rpcSeconds.child(labels), codes: [] };
       this.methods.set(method, m);
     }
     m.duration.observe((performance.now() - startedAt) / 1000);
-    (m.codes[code] ??= this.rpcTotal.labels(m.service, m.method, codeName(code))).inc();
+    (m.codes[code] ??= this.rpcTotal.child({ service: m.service, method: m.method, code: codeName(code) })).inc();
   }
 
   /** The Prometheus text exposition of every metric. */
@@ -203,9 +193,11 @@ export class HookwireMetrics {
   }
 
   private childrenOf(tenant: string): TenantChildren {
+    const t = (outcome: TriggerOutcome) => this.triggersTotal.child({ tenant, outcome });
+    const d = (outcome: FinalOutcome) => this.deliveriesTotal.child({ tenant, outcome });
     return {
-      triggers: Object.fromEntries(TRIGGER_OUTCOMES.map((o) => [o, this.triggersTotal.labels(tenant, o)])) as TenantChildren["triggers"],
-      deliveries: Object.fromEntries(FINAL_OUTCOMES.map((o) => [o, this.deliveriesTotal.labels(tenant, o)])) as TenantChildren["deliveries"],
+      triggers: { accepted: t("accepted"), repeated: t("repeated"), refused: t("refused") },
+      deliveries: { delivered: d("delivered"), failed: d("failed") },
     };
   }
 }
