@@ -102,6 +102,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
             log: store.log,
             sendSecrets: store.sendSecrets,
             subscriptions: store.subscriptions,
+            recoveries: store.recoveries,
             engine,
             defaults: config.delivery,
             maxPayloadBytes: config.maxPayloadBytes,

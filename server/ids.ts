@@ -18,6 +18,11 @@ export function newId(prefix: string): string {
   return `${prefix}_${Date.now().toString(36).padStart(9, "0")}${randomHex(10)}`;
 }
 
+/** The lowest id `newId(prefix)` can make at `ms` and later, and above every id made before: a bound for a range of creation times. */
+export function idFloor(prefix: string, ms: number): string {
+  return `${prefix}_${Math.max(0, Math.floor(ms)).toString(36).padStart(9, "0")}`;
+}
+
 /** Page tokens are opaque to callers: the last id of the previous page, base64url-encoded. */
 export function encodePageToken(lastId: string): string {
   return Buffer.from(lastId, "utf8").toString("base64url");

@@ -5,7 +5,7 @@ import type { DeliveryEngine } from "./engine/engine.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { metrics } from "./metrics.js";
-import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, SendSecrets, Subscription, Subscriptions } from "./ports.js";
+import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "./ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "./domain/policy.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/signature";
 import {
@@ -25,6 +25,7 @@ export interface MessageDeps {
   log: DeliveryLog;
   sendSecrets: SendSecrets;
   subscriptions: Subscriptions;
+  recoveries: Recoveries;
   engine: DeliveryEngine;
   defaults: DeliveryDefaults;
   maxPayloadBytes: number;
@@ -218,8 +219,9 @@ export async function listDeliveries(
   tenant: string,
   input: ListDeliveriesInput,
 ): Promise<{ deliveries: Delivery[]; nextPageToken: string }> {
-  if ((input.messageId === "") === (input.subscriptionId === "")) {
-    throw invalid("message_id", "set exactly one of message_id and subscription_id");
+  // With neither, every delivery of the tenant (its failed ones across subscriptions, usually).
+  if (input.messageId !== "" && input.subscriptionId !== "") {
+    throw invalid("message_id", "set at most one of message_id and subscription_id");
   }
   if (input.messageId) validateId(input.messageId, "msg", "message_id");
   if (input.subscriptionId) validateId(input.subscriptionId, "sub", "subscription_id");
@@ -253,7 +255,24 @@ export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: s
   }
   const sub: Subscription | null = await deps.subscriptions.get(tenant, old.subscriptionId);
   if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
-  const docs = newDeliveries(tenant, message._id, message.event, [targetOf(sub, deps.defaults)], old._id);
-  deps.engine.submit(await deps.queue.add(docs), message.body);
+  const docs = redeliveriesOf(deps, sub, [old]);
+  await startRedeliveries(deps, docs, message.body);
   return docs[0]!;
+}
+
+/**
+ * The redeliveries of finished deliveries of `sub` (Redeliver's one, RecoverDeliveries' many): each a
+ * new delivery of the same message to the subscription as it is now, naming the delivery it redelivers.
+ */
+export function redeliveriesOf(deps: MessageDeps, sub: Subscription, olds: Delivery[]): Delivery[] {
+  const target = targetOf(sub, deps.defaults);
+  return olds.flatMap((old) => newDeliveries(sub.tenant, old.messageId, old.event, [target], old._id));
+}
+
+/**
+ * Stores redeliveries and starts them here. `body` is their message's when they share one the caller
+ * has at hand; without it each attempt reads its message's body when it starts, as for any taken work.
+ */
+export async function startRedeliveries(deps: MessageDeps, docs: Delivery[], body?: string): Promise<void> {
+  deps.engine.submit(await deps.queue.add(docs), body);
 }

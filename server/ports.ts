@@ -106,7 +106,10 @@ export interface DeliveryQuery {
   messageId?: string | undefined;
   subscriptionId?: string | undefined;
   status?: DeliveryState | undefined;
+  /** Only ids after this one (exclusive). */
   afterId?: string | undefined;
+  /** Only ids before this one (exclusive): with afterId, a range of creation times, since ids start with theirs. */
+  beforeId?: string | undefined;
   limit: number;
 }
 
@@ -123,6 +126,21 @@ export interface Messages {
   get(tenant: string, id: string): Promise<Message | null>;
   /** Which of these messages are stored, without their bodies. */
   existing(ids: string[]): Promise<Set<string>>;
+}
+
+/**
+ * Which failed deliveries a recovery has redelivered, so that recovering the same range again (a caller
+ * that lost an answer and calls again) redelivers each at most once.
+ */
+export interface Recoveries {
+  /**
+   * Marks each original as redelivered by its paired new delivery, unless it was marked before (by an
+   * earlier call or one running at the same time): answers the originals marked by this call, which
+   * alone get their redelivery made.
+   */
+  mark(tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>>;
+  /** Takes marks back (their redeliveries could not be stored), so a later recovery makes them. */
+  unmark(originals: string[]): Promise<void>;
 }
 
 /** A Send's secret, kept (sealed) only until its delivery ends. */
@@ -186,5 +204,6 @@ export interface StorePorts {
   queue: DeliveryQueue;
   log: DeliveryLog;
   sendSecrets: SendSecrets;
+  recoveries: Recoveries;
   close(): Promise<void>;
 }

@@ -274,8 +274,7 @@ describe("the delivery log", () => {
   });
 
   it("refuses bad log queries", async () => {
-    expect((await failure(client.listDeliveries({}, acme))).rawMessage).toMatch(/^message_id: set exactly one/);
-    expect((await failure(client.listDeliveries({ messageId: "msg_1", subscriptionId: "sub_1" }, acme))).code).toBe(Code.InvalidArgument);
+    expect((await failure(client.listDeliveries({ messageId: "msg_1", subscriptionId: "sub_1" }, acme))).rawMessage).toMatch(/^message_id: set at most one/);
     expect((await failure(client.redeliver({ deliveryId: "dlv_000000000000000000000000000000" }, acme))).code).toBe(Code.NotFound);
     expect((await failure(client.redeliver({ deliveryId: "nope" }, acme))).rawMessage).toMatch(/^delivery_id: /);
   });

@@ -282,6 +282,42 @@ describe.each(implementations)("$name", (impl) => {
       expect(await a.log.get("globex", h1[0]!.delivery._id)).toBeNull();
       expect(await a.log.list({ tenant: "globex", subscriptionId: "sub_b", limit: 10 })).toEqual([]);
     });
+    it("lists a whole tenant (no message or subscription), by status, within an id range, pending and finished together", async () => {
+      const [a] = await twoProcesses();
+      const h1 = await accepted(a.queue, message("acme", 1), ["sub_a", "sub_b"]);
+      const h2 = await accepted(a.queue, message("acme", 2), ["sub_c"]);
+      await accepted(a.queue, message("globex"), ["sub_a"]);
+      const failed = [h1[1]!, h2[0]!];
+      for (const h of failed) await a.queue.record(h, { ...h.delivery, attempts: [attempt(500)], status: "failed", updatedAt: new Date() }, false);
+      // One waits for a retry: pending, in whatever place the store keeps retries.
+      await a.queue.record(h1[0]!, { ...h1[0]!.delivery, attempts: [attempt(503)], nextAttemptAt: new Date(Date.now() + 60_000), updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      const all = [...h1, ...h2].map((h) => h.delivery._id).sort();
+      expect((await a.log.list({ tenant: "acme", limit: 10 })).map((d) => d._id)).toEqual(all);
+      expect((await a.log.list({ tenant: "acme", status: "failed", limit: 10 })).map((d) => d._id)).toEqual(ids(failed));
+      expect((await a.log.list({ tenant: "acme", status: "pending", limit: 10 })).map((d) => d._id)).toEqual([h1[0]!.delivery._id]);
+      const first = await a.log.list({ tenant: "acme", status: "failed", limit: 1 });
+      const rest = await a.log.list({ tenant: "acme", status: "failed", afterId: first[0]!._id, limit: 10 });
+      expect([...first, ...rest].map((d) => d._id)).toEqual(ids(failed));
+      // A range: after the first, before the last.
+      expect((await a.log.list({ tenant: "acme", afterId: all[0], beforeId: all[2], limit: 10 })).map((d) => d._id)).toEqual([all[1]]);
+      expect((await a.log.list({ tenant: "acme", beforeId: all[0], limit: 10 })).map((d) => d._id)).toEqual([]);
+      expect((await a.log.list({ tenant: "globex", status: "failed", limit: 10 })).map((d) => d._id)).toEqual([]);
+    });
+  });
+
+  describe("Recoveries", () => {
+    it("marks each original once, whichever process asks, and gives marks back", async () => {
+      const [a, b] = await twoProcesses();
+      const pairs = [1, 2, 3].map(() => ({ original: newId("dlv"), redelivery: newId("dlv") }));
+      expect([...(await a.recoveries.mark("acme", pairs.slice(0, 2)))].sort()).toEqual(pairs.slice(0, 2).map((p) => p.original).sort());
+      // Asked again (or by another process), only the one not marked yet is answered.
+      const again = pairs.map((p) => ({ original: p.original, redelivery: newId("dlv") }));
+      expect([...(await b.recoveries.mark("acme", again))]).toEqual([pairs[2]!.original]);
+      expect(await a.recoveries.mark("acme", [])).toEqual(new Set());
+      await a.recoveries.unmark([pairs[0]!.original]);
+      expect([...(await b.recoveries.mark("acme", again))]).toEqual([pairs[0]!.original]);
+    });
   });
 
   describe("Subscriptions, Messages and SendSecrets", () => {

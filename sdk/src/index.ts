@@ -5,6 +5,7 @@ export { createWebhookManager } from "./manager.js";
 export type {
   HookwireManager,
   ListDeliveriesInput,
+  RecoverDeliveriesInput,
   RegisterInput,
   SchemeName,
   SentDelivery,

@@ -1,7 +1,7 @@
 // createWebhookManager: the seed WebhookManager interface (send, sign, verify) backed by Hookwire,
 // plus a typed call for every other RPC, answering the plain types of results.ts.
 import { randomUUID } from "node:crypto";
-import type { Value } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { SignatureScheme } from "./gen/hookwire/v1/signature_pb.js";
 import { WebhookService } from "./gen/hookwire/v1/webhook_service_pb.js";
@@ -85,11 +85,21 @@ export interface UpdateInput {
 }
 
 export interface ListDeliveriesInput {
-  /** Exactly one of messageId and subscriptionId. */
+  /** At most one of messageId and subscriptionId; with neither, every delivery of the tenant (with `status: "failed"`, its failed ones across subscriptions). */
   messageId?: string;
   subscriptionId?: string;
   status?: DeliveryStatus;
   pageSize?: number;
+  pageToken?: string;
+}
+
+export interface RecoverDeliveriesInput {
+  subscriptionId: string;
+  /** Failed deliveries created at or after this time are redelivered. */
+  since: Date;
+  /** Most redelivered by one call (default 100, at most 1000). */
+  limit?: number;
+  /** The previous call's `nextPageToken`, to go on where it stopped. */
   pageToken?: string;
 }
 
@@ -135,6 +145,12 @@ export interface HookwireManager extends WebhookManager {
   listDeliveries(input: ListDeliveriesInput): Promise<DeliveryPage>;
   /** Delivers a finished delivery's message again, as a new delivery. */
   redeliver(deliveryId: string): Promise<Delivery>;
+  /**
+   * Redelivers a subscription's failed deliveries created since a time, at most `limit` a call: the
+   * answer holds the new deliveries, and `nextPageToken` is empty once the range is done. Each failed
+   * delivery is redelivered once however often the range is recovered, so a call is safe to repeat.
+   */
+  recoverDeliveries(input: RecoverDeliveriesInput): Promise<DeliveryPage>;
   /** Delivery outcomes as they happen, until the signal aborts. */
   watchDeliveries(options?: { subscriptionId?: string; signal?: AbortSignal }): AsyncIterable<Delivery>;
   /** The Sign RPC (the local sign() gives the same for the GitHub style). */
@@ -268,6 +284,13 @@ export function createWebhookManager(options: WebhookManagerOptions = {}): Hookw
       return { deliveries: res.deliveries.map(deliveryFrom), nextPageToken: res.nextPageToken };
     },
     redeliver: async (deliveryId) => deliveryFrom((await call(() => client.redeliver({ deliveryId }))).delivery),
+    async recoverDeliveries(input) {
+      if (!(input.since instanceof Date) || Number.isNaN(input.since.getTime())) throw new InvalidArgumentError("since: must be a valid Date");
+      const req = { subscriptionId: input.subscriptionId, since: timestampFromDate(input.since), limit: input.limit ?? 0, pageToken: input.pageToken ?? "" };
+      // Safe to repeat (the server redelivers each failed delivery once), so retried like a read.
+      const res = await retried(() => client.recoverDeliveries(req));
+      return { deliveries: res.deliveries.map(deliveryFrom), nextPageToken: res.nextPageToken };
+    },
     async *watchDeliveries({ subscriptionId = "", signal } = {}) {
       try {
         for await (const res of client.watchDeliveries({ subscriptionId }, { signal })) {

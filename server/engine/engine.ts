@@ -115,13 +115,14 @@ export class DeliveryEngine {
   /**
    * Fast path: deliveries just accepted, held by this process, start now. A process that holds as
    * many as it may (maxHeld) releases them: their hold runs out and they are taken like any other work.
+   * `body`, the first item's message's, goes into the body cache; without it attempts read it themselves.
    */
-  submit(items: HeldDelivery[], body: string): void {
+  submit(items: HeldDelivery[], body?: string): void {
     if (this.stopped || this.held.size >= this.opts.maxHeld) {
       this.deps.queue.release(items).catch((err: unknown) => this.deps.log.warn("releasing deliveries failed; their hold runs out", errorFields(err)));
       return;
     }
-    if (items[0]) this.bodies.put(items[0].delivery.messageId, body);
+    if (items[0] && body !== undefined) this.bodies.put(items[0].delivery.messageId, body);
     for (const item of items) this.hold(item);
   }
 

@@ -1,6 +1,6 @@
 // Domain documents as protobuf messages.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, type Timestamp, type Value } from "@bufbuild/protobuf/wkt";
 import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery as DeliveryProto, type Message as MessageProto } from "@hookwire/sdk/proto";
 import { PayloadError, valueFromJson, valueToJsonText } from "@hookwire/sdk/payload";
 import { invalid } from "../errors.js";
@@ -96,4 +96,13 @@ export function payloadFromProto(value: Value | undefined): string {
     if (err instanceof PayloadError) throw invalid("payload", err.message);
     throw err;
   }
+}
+
+/** A request's Timestamp as a Date; undefined when unset, refused (naming the field) when out of range. */
+export function dateFromProto(ts: Timestamp | undefined, field: string): Date | undefined {
+  if (!ts) return undefined;
+  const ms = Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6);
+  const date = new Date(ms);
+  if (ts.nanos < 0 || ts.nanos > 999_999_999 || Number.isNaN(date.getTime())) throw invalid(field, "is not a valid time");
+  return date;
 }

@@ -1,10 +1,11 @@
 // Thin handlers: read the request, call one domain function, map the result.
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "@hookwire/sdk/proto";
 import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
 import type { DeliveryEngine } from "../engine/engine.js";
 import { DomainError, invalid } from "../errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../messages.js";
+import { recoverDeliveries } from "../recovery.js";
 import { signBody, verifyBody } from "../signatures.js";
 import type { Delivery } from "../ports.js";
 import {
@@ -17,7 +18,7 @@ import {
   type SubscriptionDeps,
 } from "../subscriptions.js";
 import { tenantKey } from "./context.js";
-import { deliveryStateFromProto, deliveryToProto, messageToProto, payloadFromProto, subscriptionToProto } from "./convert.js";
+import { dateFromProto, deliveryStateFromProto, deliveryToProto, messageToProto, payloadFromProto, subscriptionToProto } from "./convert.js";
 
 const tenantOf = (ctx: HandlerContext) => ctx.values.get(tenantKey);
 
@@ -133,9 +134,14 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     async redeliver(req, ctx) {
       return { delivery: deliveryToProto(await redeliver(msgs, tenantOf(ctx), req.deliveryId)) };
     },
-    recoverDeliveries() {
-      // The contract is in place so that clients can be written against it; the use case lands next.
-      throw new ConnectError("RecoverDeliveries is not implemented yet", Code.Unimplemented);
+    async recoverDeliveries(req, ctx) {
+      const page = await recoverDeliveries(msgs, tenantOf(ctx), {
+        subscriptionId: req.subscriptionId,
+        since: dateFromProto(req.since, "since"),
+        limit: req.limit,
+        pageToken: req.pageToken,
+      });
+      return { deliveries: page.deliveries.map(deliveryToProto), nextPageToken: page.nextPageToken };
     },
     async *watchDeliveries(req, ctx) {
       // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.

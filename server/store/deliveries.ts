@@ -12,7 +12,7 @@ import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongod
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { foundById } from "./found-by-id.js";
 import { duplicateIndexes, GroupCommit } from "./group-commit.js";
-import { byIdOrder, logFilter } from "./log-query.js";
+import { byIdOrder, inIdRange, logFilter } from "./log-query.js";
 import { ensureWalkIndex } from "./walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
 import { newId } from "../ids.js";
@@ -145,8 +145,11 @@ export class DeliveryStore {
     await this.queue.createIndex({ nextAttemptAt: 1, leaseUntil: 1 });
     await this.queue.createIndex({ claimToken: 1 });
     await this.queue.createIndex({ leaseOwner: 1 });
-    // A list page reads only its own rows through these (see walk-index.ts), in the queue as in the log.
+    // A list page reads only its own rows through these (see walk-index.ts), in the queue as in the log;
+    // the tenant's own two serve listing across subscriptions (the failed list).
     for (const col of [this.queue, this.log]) {
+      await ensureWalkIndex(col, ["tenant"]);
+      await ensureWalkIndex(col, ["tenant", "status"]);
       await ensureWalkIndex(col, ["tenant", "messageId"]);
       await ensureWalkIndex(col, ["tenant", "subscriptionId"]);
       await ensureWalkIndex(col, ["tenant", "subscriptionId", "status"]);
@@ -387,7 +390,7 @@ export class DeliveryStore {
         : await this.firstWithoutRow(
             (await this.batchesOf(q.tenant, q.messageId))
               .flatMap((b) => b.deliveries)
-              .filter((d) => (!q.subscriptionId || d.subscriptionId === q.subscriptionId) && (!q.afterId || d._id > q.afterId)),
+              .filter((d) => (!q.subscriptionId || d.subscriptionId === q.subscriptionId) && inIdRange(q, d._id)),
             q.limit,
           );
     // A delivery in two places appears once: its log row wins over its queue row over its batch entry.

@@ -9,8 +9,14 @@ export function logFilter<T extends Delivery>(q: DeliveryQuery): Filter<T> {
   if (q.messageId) filter.messageId = q.messageId;
   if (q.subscriptionId) filter.subscriptionId = q.subscriptionId;
   if (q.status) filter.status = q.status;
-  if (q.afterId) filter._id = { $gt: q.afterId };
+  // Both bounds in one range on _id: the index walk (walk-index.ts) takes at most one.
+  if (q.afterId || q.beforeId) filter._id = { ...(q.afterId ? { $gt: q.afterId } : {}), ...(q.beforeId ? { $lt: q.beforeId } : {}) };
   return filter as Filter<T>;
+}
+
+/** Whether an id falls in the query's range (for deliveries read from elsewhere than a filtered find). */
+export function inIdRange(q: DeliveryQuery, id: string): boolean {
+  return (!q.afterId || id > q.afterId) && (!q.beforeId || id < q.beforeId);
 }
 
 /** Id order, which is creation order (ids start with their creation time). */

@@ -1,7 +1,7 @@
 // The only module that opens MongoDB: the ports of server/ports.ts on its collections.
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../log.js";
-import type { DeliveryLog, DeliveryQueue, Messages, SendSecrets, StorePorts } from "../ports.js";
+import type { DeliveryLog, DeliveryQueue, Messages, Recoveries, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
 import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
@@ -9,6 +9,7 @@ import type { SecretBox } from "./secret-box.js";
 import { SendSecretStore } from "./send-secrets.js";
 import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";
+import { RecoveryStore } from "./recoveries.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;
@@ -18,6 +19,7 @@ export interface Store extends StorePorts {
   queue: DeliveryQueue;
   log: DeliveryLog;
   sendSecrets: SendSecrets;
+  recoveries: Recoveries;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -106,6 +108,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     queue: deliveries.queue,
     log: deliveries.log,
     sendSecrets,
+    recoveries: new RecoveryStore(db.collection("recoveries")),
     async ping() {
       // Bounded here too: while the server cannot be reached, the driver may wait out its whole
       // server selection time (5 s) before timeoutMS applies, and health probes give up first.

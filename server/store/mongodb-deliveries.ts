@@ -39,6 +39,8 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     await this.col.createIndex({ status: 1, nextAttemptAt: 1, holdUntil: 1 });
     await this.col.createIndex({ holder: 1 });
     await this.col.createIndex({ takeToken: 1 });
+    await ensureWalkIndex(this.col, ["tenant"]);
+    await ensureWalkIndex(this.col, ["tenant", "status"]);
     await ensureWalkIndex(this.col, ["tenant", "messageId"]);
     await ensureWalkIndex(this.col, ["tenant", "subscriptionId"]);
     await ensureWalkIndex(this.col, ["tenant", "subscriptionId", "status"]);

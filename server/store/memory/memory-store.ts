@@ -12,13 +12,14 @@ import {
   type HeldDelivery,
   type Message,
   type Messages,
+  type Recoveries,
   type SendSecrets,
   type StorePorts,
   type Subscription,
   type SubscriptionChanges,
   type Subscriptions,
 } from "../../ports.js";
-import { byIdOrder } from "../log-query.js";
+import { byIdOrder, inIdRange } from "../log-query.js";
 
 interface StoredDelivery {
   doc: Delivery;
@@ -34,6 +35,8 @@ export class MemoryDatabase {
   readonly messages = new Map<string, Message>();
   readonly subscriptions = new Map<string, Subscription>();
   readonly sendSecrets = new Map<string, { tenant: string; secret: string }>();
+  /** Recovered delivery id → its redelivery's. */
+  readonly recovered = new Map<string, string>();
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -137,7 +140,7 @@ class MemoryLog implements DeliveryLog {
           (!q.messageId || d.messageId === q.messageId) &&
           (!q.subscriptionId || d.subscriptionId === q.subscriptionId) &&
           (!q.status || d.status === q.status) &&
-          (!q.afterId || d._id > q.afterId),
+          inIdRange(q, d._id),
       )
       .sort(byIdOrder)
       .slice(0, q.limit)
@@ -177,6 +180,24 @@ class MemorySendSecrets implements SendSecrets {
 
   async drop(deliveryIds: string[]): Promise<void> {
     for (const id of deliveryIds) this.db.sendSecrets.delete(id);
+  }
+}
+
+class MemoryRecoveries implements Recoveries {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  async mark(_tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>> {
+    const marked = new Set<string>();
+    for (const p of pairs) {
+      if (this.db.recovered.has(p.original)) continue;
+      this.db.recovered.set(p.original, p.redelivery);
+      marked.add(p.original);
+    }
+    return marked;
+  }
+
+  async unmark(originals: string[]): Promise<void> {
+    for (const id of originals) this.db.recovered.delete(id);
   }
 }
 
@@ -238,6 +259,7 @@ export function openMemoryStore(db: MemoryDatabase, opts: { leaseMs: number; clo
     messages: new MemoryMessages(db),
     sendSecrets: new MemorySendSecrets(db),
     subscriptions: new MemorySubscriptions(db),
+    recoveries: new MemoryRecoveries(db),
     close: async () => undefined,
   };
 }

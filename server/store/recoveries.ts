@@ -1,0 +1,41 @@
+// Recovery's marks, the same in both layouts: a document per recovered delivery, whose _id is the
+// original delivery's id, so the store's duplicate-key answer on one insert says which were marked
+// before. That is exact even for calls running at once (the _id index is unique in SQLite as in
+// MongoDB), costs one insert per page whatever the log holds, and leaves the log rows alone: marking
+// the originals instead would rewrite each log row, which FerretDB does document by document (read,
+// change in Go, write back with every index), and a redelivery id derived from its original's would
+// sort beside the original rather than at its own creation time, which list order and ranges rely on.
+import type { Collection } from "mongodb";
+import type { Recoveries } from "../ports.js";
+import { duplicateIndexes } from "./group-commit.js";
+
+export interface RecoveryDoc {
+  /** The failed delivery that was redelivered. */
+  _id: string;
+  tenant: string;
+  /** The delivery made for it. */
+  redelivery: string;
+  at: Date;
+}
+
+export class RecoveryStore implements Recoveries {
+  constructor(private readonly col: Collection<RecoveryDoc>) {}
+
+  async mark(tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>> {
+    if (pairs.length === 0) return new Set();
+    const at = new Date();
+    const docs = pairs.map((p) => ({ _id: p.original, tenant, redelivery: p.redelivery, at }));
+    let earlier = new Set<number>();
+    try {
+      await this.col.insertMany(docs, { ordered: false });
+    } catch (err) {
+      earlier = duplicateIndexes(err);
+    }
+    return new Set(pairs.filter((_, i) => !earlier.has(i)).map((p) => p.original));
+  }
+
+  async unmark(originals: string[]): Promise<void> {
+    // By _id statements: an $in list is matched against every row FerretDB reads.
+    if (originals.length > 0) await this.col.bulkWrite(originals.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+  }
+}
