@@ -11,7 +11,7 @@ import {
   eventMatches,
   LIMITS,
   pageSize,
-  validateEventName,
+  validateCallerEvent,
   validateId,
   validateSecret,
   validateTimestamp,
@@ -111,13 +111,33 @@ export interface TriggerInput {
 }
 
 export async function trigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number }> {
-  const event = validateEventName(input.event);
+  const event = validateCallerEvent(input.event);
   validateIdempotencyKey(input.idempotencyKey);
-  const payload = payloadJson(input.payload, deps.maxPayloadBytes);
+  return triggerChecked(deps, tenant, event, payloadJson(input.payload, deps.maxPayloadBytes), input.idempotencyKey);
+}
+
+/**
+ * One of Hookwire's own operational events (server/domain/operational-events.ts), triggered in the
+ * tenant like any message: stored, then delivered, signed and retried to the subscriptions naming it.
+ * `skip`: a subscription not to tell (the one the event is about).
+ */
+export function triggerOperational(deps: MessageDeps, tenant: string, event: string, payload: object, skip = ""): Promise<{ messageId: string; deliveries: number }> {
+  return triggerChecked(deps, tenant, event, JSON.stringify(payload), "", skip);
+}
+
+async function triggerChecked(
+  deps: MessageDeps,
+  tenant: string,
+  event: string,
+  payload: string,
+  idempotencyKey: string,
+  skip = "",
+): Promise<{ messageId: string; deliveries: number }> {
+  const input = { idempotencyKey };
   // A repeated key is found by the message insert itself (the store answers the earlier message), not
   // by a read first: the SDK sends a key with every Trigger, and a read each would cost more than repeats save.
   const messageId = messageIdFor(tenant, input.idempotencyKey);
-  const subs = (await deps.subscriptions.active(tenant)).filter((s) => eventMatches(s.events, event));
+  const subs = (await deps.subscriptions.active(tenant)).filter((s) => s._id !== skip && eventMatches(s.events, event));
   const body = envelope(event, payload, new Date().toISOString());
   const docs = newDeliveries(
     tenant,
@@ -156,7 +176,7 @@ export async function send(
   signal: AbortSignal,
 ): Promise<{ messageId: string; delivery: Delivery }> {
   const url = validateUrl(input.url, deps.allowPrivateUrls);
-  const event = validateEventName(input.event, "payload.event");
+  const event = validateCallerEvent(input.event, "payload.event");
   if (input.secret === "") throw invalid("secret", "is required to sign the request");
   if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");
   // A whsec_ secret signs webhook-signature too, so it must be one a receiver library can decode.

@@ -9,6 +9,7 @@ import type { SecretBox } from "./secret-box.js";
 import { SendSecretStore } from "./send-secrets.js";
 import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";
+import { HealthStore } from "./health.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;
@@ -18,6 +19,7 @@ export interface Store extends StorePorts {
   queue: DeliveryQueue;
   log: DeliveryLog;
   sendSecrets: SendSecrets;
+  health: HealthStore;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -74,6 +76,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, options.subscriptionCacheMs ?? 0);
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
+  const health = new HealthStore(db.collection("subscription_health"));
   let deliveries: { queue: DeliveryQueue; log: DeliveryLog; ensureIndexes(): Promise<void> };
   if (layout === "mongodb") {
     const both = new MongoDeliveries(db.collection("deliveries"), messages, sendSecrets, log, options);
@@ -106,6 +109,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     queue: deliveries.queue,
     log: deliveries.log,
     sendSecrets,
+    health,
     async ping() {
       // Bounded here too: while the server cannot be reached, the driver may wait out its whole
       // server selection time (5 s) before timeoutMS applies, and health probes give up first.
