@@ -122,7 +122,7 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
  * `skip`: a subscription not to tell (the one the event is about).
  */
 export function triggerOperational(deps: MessageDeps, tenant: string, event: string, payload: object, skip = ""): Promise<{ messageId: string; deliveries: number }> {
-  return triggerChecked(deps, tenant, event, JSON.stringify(payload), "", skip);
+  return triggerChecked(deps, tenant, event, JSON.stringify(payload), "", true, skip);
 }
 
 async function triggerChecked(
@@ -131,13 +131,15 @@ async function triggerChecked(
   event: string,
   payload: string,
   idempotencyKey: string,
+  operational = false,
   skip = "",
 ): Promise<{ messageId: string; deliveries: number }> {
-  const input = { idempotencyKey };
   // A repeated key is found by the message insert itself (the store answers the earlier message), not
   // by a read first: the SDK sends a key with every Trigger, and a read each would cost more than repeats save.
-  const messageId = messageIdFor(tenant, input.idempotencyKey);
+  const messageId = messageIdFor(tenant, idempotencyKey);
   const subs = (await deps.subscriptions.active(tenant)).filter((s) => s._id !== skip && eventMatches(s.events, event));
+  // An operational event nobody subscribed to is not stored: a storm of failures costs no writes for it.
+  if (operational && subs.length === 0) return { messageId: "", deliveries: 0 };
   const body = envelope(event, payload, new Date().toISOString());
   const docs = newDeliveries(
     tenant,
@@ -150,7 +152,7 @@ async function triggerChecked(
     tenant,
     event,
     body,
-    idempotencyKey: input.idempotencyKey,
+    idempotencyKey,
     deliveries: docs.length,
     createdAt: new Date(),
   };
