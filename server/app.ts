@@ -19,6 +19,8 @@ import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
 import { openStore } from "./store/mongo.js";
 import { SecretBox } from "./store/secret-box.js";
 import { attemptPreparer } from "./engine/prepare.js";
+import { announceExhausted, disableGone, judgeFailing, type EndpointDeps } from "./endpoints.js";
+import type { MessageDeps } from "./messages.js";
 
 export interface Hookwire {
   port: number;
@@ -52,6 +54,15 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     connectionsPerOrigin: engineOptions.maxInFlightPerEndpoint,
     userAgent: USER_AGENT,
   });
+  // The engine reports endpoints' outcomes to their use cases, which trigger through the engine: bound once both exist.
+  let messageDeps: MessageDeps | undefined;
+  const endpoints: EndpointDeps = {
+    subscriptions: store.subscriptions,
+    health: store.health,
+    messages: () => messageDeps!,
+    rule: config.disable,
+    log,
+  };
   const engine = new DeliveryEngine(
     {
       queue: store.queue,
@@ -59,14 +70,27 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       sender,
       prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
       log,
-      async onGone(doc) {
-        await store.subscriptions.update(doc.tenant, doc.subscriptionId, { disabled: true, disabledReason: "endpoint answered 410 Gone" }, new Date());
-        metrics.endpointDisabled("gone");
-        log.info("subscription disabled: endpoint answered 410 Gone", { subscriptionId: doc.subscriptionId, tenant: doc.tenant });
+      onGone: (doc) => disableGone(endpoints, doc),
+      health: store.health,
+      endpoints: {
+        failing: (tenant, id, health) => judgeFailing(endpoints, tenant, id, health),
+        exhausted: (doc) => announceExhausted(endpoints, doc),
       },
     },
     engineOptions,
   );
+  messageDeps = {
+    messages: store.messages,
+    queue: store.queue,
+    log: store.log,
+    sendSecrets: store.sendSecrets,
+    subscriptions: store.subscriptions,
+    recoveries: store.recoveries,
+    engine,
+    defaults: config.delivery,
+    maxPayloadBytes: config.maxPayloadBytes,
+    allowPrivateUrls: config.allowPrivateUrls,
+  };
   engine.start();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
   metrics.watchEngine(() => engine.stats);
@@ -95,19 +119,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       router.service(
         WebhookService,
         webhookService({
-          subscriptions: { store: store.subscriptions, queue: store.queue, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery },
-          messages: {
-            messages: store.messages,
-            queue: store.queue,
-            log: store.log,
-            sendSecrets: store.sendSecrets,
-            subscriptions: store.subscriptions,
-            recoveries: store.recoveries,
-            engine,
-            defaults: config.delivery,
-            maxPayloadBytes: config.maxPayloadBytes,
-            allowPrivateUrls: config.allowPrivateUrls,
-          },
+          subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery },
+          messages: messageDeps,
           watchBuffer: config.watchBuffer,
         }),
       );

@@ -1,6 +1,6 @@
 // Configuration from the environment, validated once at start.
 import { resolve } from "node:path";
-import { POLICY_DEFAULTS, POLICY_LIMITS, type RetryPolicy } from "./domain/policy.js";
+import { DISABLE_DEFAULTS, DISABLE_LIMITS, POLICY_DEFAULTS, POLICY_LIMITS, type DisableRule, type RetryPolicy } from "./domain/policy.js";
 import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./listener.js";
 
 export interface ApiKey {
@@ -22,6 +22,8 @@ export interface Config {
   allowPrivateUrls: boolean;
   dataDir: string;
   delivery: DeliveryDefaults;
+  /** When a subscription whose attempts keep failing is disabled (HOOKWIRE_DISABLE_AFTER_MS, HOOKWIRE_DISABLE_MIN_FAILURES). */
+  disable: DisableRule;
   maxPayloadBytes: number;
   logLevel: LogLevel;
   /** Seal secrets at rest: the first seals, all open. Undefined: a key kept in the data folder. */
@@ -184,6 +186,10 @@ export function loadConfig(env: Env = process.env): Config {
       retries: intVar(env, "HOOKWIRE_RETRIES", POLICY_DEFAULTS.retries, ...POLICY_LIMITS.retries),
       retryDelayMs: intVar(env, "HOOKWIRE_RETRY_DELAY_MS", POLICY_DEFAULTS.retryDelayMs, ...POLICY_LIMITS.retryDelayMs),
       timeoutMs: intVar(env, "HOOKWIRE_TIMEOUT_MS", POLICY_DEFAULTS.timeoutMs, ...POLICY_LIMITS.timeoutMs),
+    },
+    disable: {
+      failingForMs: intVar(env, "HOOKWIRE_DISABLE_AFTER_MS", DISABLE_DEFAULTS.failingForMs, ...DISABLE_LIMITS.failingForMs),
+      minFailures: intVar(env, "HOOKWIRE_DISABLE_MIN_FAILURES", DISABLE_DEFAULTS.minFailures, ...DISABLE_LIMITS.minFailures),
     },
     maxPayloadBytes: intVar(env, "HOOKWIRE_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
     logLevel: logLevelVar(env),

@@ -12,7 +12,7 @@ import {
   eventMatches,
   LIMITS,
   pageSize,
-  validateEventName,
+  validateCallerEvent,
   validateId,
   validateSecret,
   validateTimestamp,
@@ -125,13 +125,35 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
 }
 
 async function storeTrigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number; repeated: boolean }> {
-  const event = validateEventName(input.event);
+  const event = validateCallerEvent(input.event);
   validateIdempotencyKey(input.idempotencyKey);
-  const payload = payloadJson(input.payload, deps.maxPayloadBytes);
+  return triggerChecked(deps, tenant, event, payloadJson(input.payload, deps.maxPayloadBytes), input.idempotencyKey);
+}
+
+/**
+ * One of Hookwire's own operational events (server/domain/operational-events.ts), triggered in the
+ * tenant like any message: stored, then delivered, signed and retried to the subscriptions naming it.
+ * `skip`: a subscription not to tell (the one the event is about).
+ */
+export function triggerOperational(deps: MessageDeps, tenant: string, event: string, payload: object, skip = ""): Promise<{ messageId: string; deliveries: number }> {
+  return triggerChecked(deps, tenant, event, JSON.stringify(payload), "", true, skip);
+}
+
+async function triggerChecked(
+  deps: MessageDeps,
+  tenant: string,
+  event: string,
+  payload: string,
+  idempotencyKey: string,
+  operational = false,
+  skip = "",
+): Promise<{ messageId: string; deliveries: number; repeated: boolean }> {
   // A repeated key is found by the message insert itself (the store answers the earlier message), not
   // by a read first: the SDK sends a key with every Trigger, and a read each would cost more than repeats save.
-  const messageId = messageIdFor(tenant, input.idempotencyKey);
-  const subs = (await deps.subscriptions.active(tenant)).filter((s) => eventMatches(s.events, event));
+  const messageId = messageIdFor(tenant, idempotencyKey);
+  const subs = (await deps.subscriptions.active(tenant)).filter((s) => s._id !== skip && eventMatches(s.events, event));
+  // An operational event nobody subscribed to is not stored: a storm of failures costs no writes for it.
+  if (operational && subs.length === 0) return { messageId: "", deliveries: 0, repeated: false };
   const body = envelope(event, payload, new Date().toISOString());
   const docs = newDeliveries(
     tenant,
@@ -144,7 +166,7 @@ async function storeTrigger(deps: MessageDeps, tenant: string, input: TriggerInp
     tenant,
     event,
     body,
-    idempotencyKey: input.idempotencyKey,
+    idempotencyKey,
     deliveries: docs.length,
     createdAt: new Date(),
   };
@@ -170,7 +192,7 @@ export async function send(
   signal: AbortSignal,
 ): Promise<{ messageId: string; delivery: Delivery }> {
   const url = validateUrl(input.url, deps.allowPrivateUrls);
-  const event = validateEventName(input.event, "payload.event");
+  const event = validateCallerEvent(input.event, "payload.event");
   if (input.secret === "") throw invalid("secret", "is required to sign the request");
   if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");
   // A whsec_ secret signs webhook-signature too, so it must be one a receiver library can decode.

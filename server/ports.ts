@@ -190,6 +190,65 @@ export interface Subscriptions {
    * disabled or gone. May be up to a quarter of a second behind a change made elsewhere.
    */
   activeById(tenant: string, id: string): Promise<Subscription | undefined>;
+  /**
+   * Disables an active subscription, saying why; answers it as disabled, or null when it was already
+   * disabled or is gone (so whoever disabled it announces it, once on MongoDB proper).
+   */
+  disable(tenant: string, id: string, reason: string, now: Date): Promise<Subscription | null>;
+}
+
+/** How a subscription's endpoint has been answering, counted per attempt that was sent. */
+export interface SubscriptionHealth {
+  attemptsSucceeded: number;
+  attemptsFailed: number;
+  lastSuccessAt?: Date | undefined;
+  lastFailureAt?: Date | undefined;
+  /** What the last failed attempt got ("HTTP 503", "timed out after 10000 ms"). */
+  lastError: string;
+  /** The first failed attempt since the last success; unset while the latest attempt succeeded. */
+  failingSince?: Date | undefined;
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number;
+}
+
+export const NO_HEALTH: SubscriptionHealth = Object.freeze({ attemptsSucceeded: 0, attemptsFailed: 0, lastError: "", consecutiveFailures: 0 });
+
+/** A subscription as the API answers it: with its health. */
+export type SubscriptionView = Subscription & { health: SubscriptionHealth };
+
+/**
+ * The outcomes of one subscription's attempts gathered since its last write, in the order they came.
+ * Counts add up across processes; a success in it restarts the failing streak from what followed it.
+ */
+export interface HealthChange {
+  tenant: string;
+  subscriptionId: string;
+  succeeded: number;
+  failed: number;
+  lastSuccessAt?: Date | undefined;
+  lastFailureAt?: Date | undefined;
+  lastError: string;
+  /** A success came in: the stored streak is replaced by the failures after the last one. */
+  cleared: boolean;
+  /** Failures after the last success (all of them when none came). */
+  streakFailures: number;
+  /** The first of those failures. */
+  streakSince?: Date | undefined;
+}
+
+/** Per-subscription health, written in gathered changes (never once per attempt). */
+export interface HealthLog {
+  /**
+   * Adds the changes; answers, for each subscription they leave failing, its health as stored after
+   * the change (what the disabling rule is judged on), keyed by subscription id.
+   */
+  add(changes: HealthChange[]): Promise<Map<string, SubscriptionHealth>>;
+  /** The health of these subscriptions of the tenant; those with none recorded are absent. */
+  get(tenant: string, ids: string[]): Promise<Map<string, SubscriptionHealth>>;
+  /** Starts the failing streak anew (re-enabling): counts and last times stay. */
+  restartStreak(tenant: string, id: string): Promise<void>;
+  /** Forgets a deleted subscription's health. */
+  drop(tenant: string, id: string): Promise<void>;
 }
 
 /** A stored secret that cannot be opened with the configured keys (altered, or sealed by a key no longer configured). */
@@ -205,5 +264,6 @@ export interface StorePorts {
   log: DeliveryLog;
   sendSecrets: SendSecrets;
   recoveries: Recoveries;
+  health: HealthLog;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 import { generateSecret } from "@hookwire/sdk/signature";
 import { invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import type { DeliveryQueue, PreviousSecret, Subscription, SubscriptionChanges, Subscriptions } from "./ports.js";
+import { NO_HEALTH, type DeliveryQueue, type HealthLog, type PreviousSecret, type Subscription, type SubscriptionChanges, type Subscriptions, type SubscriptionView } from "./ports.js";
 import type { DeliveryDefaults } from "./config.js";
 import { validatePolicy, type PolicyOverrides } from "./domain/policy.js";
 import {
@@ -17,6 +17,7 @@ import {
 export interface SubscriptionDeps {
   store: Subscriptions;
   queue: DeliveryQueue;
+  health: HealthLog;
   allowPrivateUrls: boolean;
   delivery: DeliveryDefaults;
 }
@@ -32,7 +33,7 @@ export async function registerSubscription(
   deps: SubscriptionDeps,
   tenant: string,
   input: RegisterInput,
-): Promise<{ subscription: Subscription; secret: string }> {
+): Promise<{ subscription: SubscriptionView; secret: string }> {
   const url = validateUrl(input.url, deps.allowPrivateUrls);
   const events = validateEventFilters(input.events);
   const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
@@ -53,15 +54,27 @@ export async function registerSubscription(
     policy,
   };
   await deps.store.insert(doc);
-  return { subscription: doc, secret };
+  return { subscription: { ...doc, health: NO_HEALTH }, secret };
 }
 
-/** `field` names the request field that carried the id, for the error message. */
-export async function getSubscription(deps: SubscriptionDeps, tenant: string, id: string, field = "id"): Promise<Subscription> {
+/** Subscriptions as answered: each with its health (none recorded yet: all zero). */
+async function withHealth(deps: SubscriptionDeps, tenant: string, docs: Subscription[]): Promise<SubscriptionView[]> {
+  const health = docs.length === 0 ? new Map() : await deps.health.get(tenant, docs.map((d) => d._id));
+  return docs.map((d) => ({ ...d, health: health.get(d._id) ?? NO_HEALTH }));
+}
+
+/** Without its health, for checks. `field` names the request field that carried the id, for the error message. */
+export async function findSubscription(deps: SubscriptionDeps, tenant: string, id: string, field = "id"): Promise<Subscription> {
   validateId(id, "sub", field);
   const doc = await deps.store.get(tenant, id);
   if (!doc) throw notFound(field, "subscription", id);
   return doc;
+}
+
+/** `field` names the request field that carried the id, for the error message. */
+export async function getSubscription(deps: SubscriptionDeps, tenant: string, id: string, field = "id"): Promise<SubscriptionView> {
+  const [view] = await withHealth(deps, tenant, [await findSubscription(deps, tenant, id, field)]);
+  return view!;
 }
 
 export async function listSubscriptions(
@@ -69,14 +82,14 @@ export async function listSubscriptions(
   tenant: string,
   requestedPageSize: number,
   pageToken: string,
-): Promise<{ subscriptions: Subscription[]; nextPageToken: string }> {
+): Promise<{ subscriptions: SubscriptionView[]; nextPageToken: string }> {
   const size = pageSize(requestedPageSize);
   const after = decodePageToken(pageToken, "sub");
   // One extra subscription tells whether another page exists without a count query.
   const fetched = await deps.store.list(tenant, after, size + 1);
   const page = fetched.slice(0, size);
   const last = page[page.length - 1];
-  return { subscriptions: page, nextPageToken: fetched.length > size && last ? encodePageToken(last._id) : "" };
+  return { subscriptions: await withHealth(deps, tenant, page), nextPageToken: fetched.length > size && last ? encodePageToken(last._id) : "" };
 }
 
 export interface UpdateInput extends PolicyOverrides {
@@ -91,7 +104,7 @@ export async function updateSubscription(
   tenant: string,
   id: string,
   input: UpdateInput,
-): Promise<Subscription> {
+): Promise<SubscriptionView> {
   validateId(id, "sub");
   const changes: SubscriptionChanges = {};
   if (input.url !== undefined) changes.url = validateUrl(input.url, deps.allowPrivateUrls);
@@ -99,7 +112,7 @@ export async function updateSubscription(
   if (input.description !== undefined) changes.description = validateDescription(input.description);
   const policy = validatePolicy(input);
   if (Object.keys(policy).length > 0) {
-    const current = await getSubscription(deps, tenant, id);
+    const current = await findSubscription(deps, tenant, id);
     changes.policy = { ...current.policy, ...policy };
   }
   if (input.disabled !== undefined) {
@@ -108,7 +121,9 @@ export async function updateSubscription(
   }
   const doc = await deps.store.update(tenant, id, changes, new Date());
   if (!doc) throw notFound("id", "subscription", id);
-  return doc;
+  // Re-enabling starts the failing streak anew, so the disabling rule gives the endpoint its full period again.
+  if (input.disabled === false) await deps.health.restartStreak(tenant, id);
+  return (await withHealth(deps, tenant, [doc]))[0]!;
 }
 
 export const PREVIOUS_SECRET_TTL = { defaultSeconds: 86_400, maxSeconds: 604_800 } as const;
@@ -119,20 +134,20 @@ export async function rotateSecret(
   tenant: string,
   id: string,
   input: { secret: string; previousSecretTtlSeconds: bigint },
-): Promise<{ subscription: Subscription; secret: string }> {
+): Promise<{ subscription: SubscriptionView; secret: string }> {
   validateId(id, "sub");
   const ttl = input.previousSecretTtlSeconds;
   if (ttl < 0n || ttl > BigInt(PREVIOUS_SECRET_TTL.maxSeconds)) {
     throw invalid("previous_secret_ttl_seconds", `${ttl} is outside 0..${PREVIOUS_SECRET_TTL.maxSeconds}`);
   }
   const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
-  const current = await getSubscription(deps, tenant, id);
+  const current = await findSubscription(deps, tenant, id);
   const now = new Date();
   const expiresAt = new Date(now.getTime() + Number(ttl === 0n ? BigInt(PREVIOUS_SECRET_TTL.defaultSeconds) : ttl) * 1000);
   const previousSecrets = [{ secret: current.secret, expiresAt }, ...activePreviousSecrets(current, now)];
   const doc = await deps.store.update(tenant, id, { secret, previousSecrets }, now);
   if (!doc) throw notFound("id", "subscription", id);
-  return { subscription: doc, secret };
+  return { subscription: (await withHealth(deps, tenant, [doc]))[0]!, secret };
 }
 
 /** The previous secrets that have not expired yet. */
@@ -143,5 +158,5 @@ export function activePreviousSecrets(doc: { previousSecrets?: PreviousSecret[] 
 export async function deleteSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<void> {
   validateId(id, "sub");
   if (!(await deps.store.delete(tenant, id))) throw notFound("id", "subscription", id);
-  await deps.queue.dropForSubscription(tenant, id);
+  await Promise.all([deps.queue.dropForSubscription(tenant, id), deps.health.drop(tenant, id)]);
 }

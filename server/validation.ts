@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { isPrivateAddress } from "./addresses.js";
 import { SECRET_PREFIX, standardWebhooksKey } from "@hookwire/sdk/signature";
 import { invalid } from "./errors.js";
+import { isOperational, OPERATIONAL_PREFIX } from "./domain/operational-events.js";
 
 export const LIMITS = {
   urlLength: 2048,
@@ -86,10 +87,21 @@ export function validateEventName(event: string, field = "event"): string {
   return event;
 }
 
-/** True when a subscription's filters match a concrete event type. */
+/** An event type a caller triggers or sends: not one of Hookwire's own. */
+export function validateCallerEvent(event: string, field = "event"): string {
+  validateEventName(event, field);
+  if (isOperational(event)) throw invalid(field, `"${event.slice(0, 140)}": event types starting with "${OPERATIONAL_PREFIX}" are Hookwire's own operational events and cannot be triggered or sent`);
+  return event;
+}
+
+/** True when a subscription's filters match a concrete event type; "*" matches all but Hookwire's own operational events. */
 export function eventMatches(filters: readonly string[], event: string): boolean {
   for (const f of filters) {
-    if (f === "*" || f === event) return true;
+    if (f === "*") {
+      if (!event.startsWith(OPERATIONAL_PREFIX)) return true;
+      continue;
+    }
+    if (f === event) return true;
     if (f.endsWith(".*") && event.startsWith(f.slice(0, -1))) return true;
   }
   return false;

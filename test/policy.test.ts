@@ -1,7 +1,21 @@
 // The one retry policy (server/domain/policy.ts): limits, defaults, backoff and what a result means.
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../server/config.js";
-import { backoffMs, classify, nextDelayMs, POLICY_DEFAULTS, POLICY_LIMITS, retryAfterMs, validatePolicy, withDefaults } from "../server/domain/policy.js";
+import {
+  attemptError,
+  backoffMs,
+  classify,
+  DISABLE_DEFAULTS,
+  failingReason,
+  nextDelayMs,
+  POLICY_DEFAULTS,
+  POLICY_LIMITS,
+  retryAfterMs,
+  validatePolicy,
+  withDefaults,
+} from "../server/domain/policy.js";
+import { DELIVERY_EXHAUSTED, ENDPOINT_DISABLED } from "../server/domain/operational-events.js";
+import { eventMatches, validateCallerEvent } from "../server/validation.js";
 
 describe("retry policy", () => {
   const policy = { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 };
@@ -56,5 +70,46 @@ describe("limits and defaults", () => {
     expect(withDefaults({ retries: 0 }, POLICY_DEFAULTS)).toEqual({ ...POLICY_DEFAULTS, retries: 0 });
     expect(withDefaults(undefined, POLICY_DEFAULTS)).toEqual(POLICY_DEFAULTS);
     expect(validatePolicy({ retries: undefined, timeoutMs: 500 })).toEqual({ timeoutMs: 500 });
+  });
+});
+
+describe("the disabling rule", () => {
+  const rule = { failingForMs: 60_000, minFailures: 3 };
+  const since = new Date("2026-01-01T00:00:00Z");
+  const at = (ms: number) => since.getTime() + ms;
+  const failing = (consecutiveFailures: number) => ({ failingSince: since, consecutiveFailures, lastError: "HTTP 500" });
+
+  it("disables only when every attempt failed for the whole period and at least the minimum of them", () => {
+    expect(failingReason(failing(3), at(59_999), rule)).toBeUndefined();
+    expect(failingReason(failing(2), at(600_000), rule)).toBeUndefined();
+    expect(failingReason({ consecutiveFailures: 50, lastError: "HTTP 500" }, at(600_000), rule)).toBeUndefined();
+    expect(failingReason(failing(3), at(60_000), rule)).toBe("every attempt failed since 2026-01-01T00:00:00.000Z (3 failed attempts); last error: HTTP 500");
+    expect(failingReason(failing(99), at(10 ** 9), { ...rule, failingForMs: 0 })).toBeUndefined(); // 0: never
+  });
+
+  it("defaults to five days and ten failures, configured within bounds (a bad value names the variable)", () => {
+    expect(DISABLE_DEFAULTS).toEqual({ failingForMs: 432_000_000, minFailures: 10 });
+    expect(loadConfig({}).disable).toEqual(DISABLE_DEFAULTS);
+    expect(loadConfig({ HOOKWIRE_DISABLE_AFTER_MS: "0", HOOKWIRE_DISABLE_MIN_FAILURES: "1" }).disable).toEqual({ failingForMs: 0, minFailures: 1 });
+    expect(() => loadConfig({ HOOKWIRE_DISABLE_MIN_FAILURES: "0" })).toThrow(/^HOOKWIRE_DISABLE_MIN_FAILURES: 0 is outside 1\.\.1000000$/);
+    expect(() => loadConfig({ HOOKWIRE_DISABLE_AFTER_MS: "5d" })).toThrow(/^HOOKWIRE_DISABLE_AFTER_MS: "5d" is not a whole number$/);
+  });
+
+  it("names what a failed attempt got", () => {
+    expect(attemptError({ statusCode: 503, error: "" })).toBe("HTTP 503");
+    expect(attemptError({ statusCode: 0, error: "timed out after 100 ms" })).toBe("timed out after 100 ms");
+  });
+});
+
+describe("operational events", () => {
+  it("are Hookwire's own: '*' does not match them, 'hookwire.*' and their names do", () => {
+    expect(eventMatches(["*"], "order.created")).toBe(true);
+    expect(eventMatches(["*"], ENDPOINT_DISABLED)).toBe(false);
+    expect(eventMatches(["*", "hookwire.*"], DELIVERY_EXHAUSTED)).toBe(true);
+    expect(eventMatches(["hookwire.endpoint.disabled"], ENDPOINT_DISABLED)).toBe(true);
+    expect(eventMatches(["hookwire.endpoint.disabled"], DELIVERY_EXHAUSTED)).toBe(false);
+    expect(() => validateCallerEvent("hookwire.x")).toThrow(/^event: /);
+    expect(() => validateCallerEvent("HookWire.x", "payload.event")).toThrow(/^payload\.event: /);
+    expect(validateCallerEvent("hookwires.x")).toBe("hookwires.x");
   });
 });

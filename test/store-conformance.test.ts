@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { newId } from "../server/ids.js";
 import { createLogger } from "../server/log.js";
-import type { Delivery, DeliveryQueue, HeldDelivery, Message, StorePorts } from "../server/ports.js";
+import type { Delivery, DeliveryQueue, HealthChange, HeldDelivery, Message, StorePorts } from "../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../server/store/memory/memory-store.js";
 import { openStore } from "../server/store/mongo.js";
 import { SecretBox } from "../server/store/secret-box.js";
@@ -355,6 +355,68 @@ describe.each(implementations)("$name", (impl) => {
       expect(await b.subscriptions.get("acme", sub._id)).toBeNull();
     });
 
+    it("disable only an active subscription: the first call answers it, a second finds it disabled", async () => {
+      const [a, b] = await twoProcesses();
+      const now = new Date();
+      const sub = { _id: newId("sub"), tenant: "acme", url: "https://example.com/d", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
+      await a.subscriptions.insert(sub);
+      expect(await b.subscriptions.disable("globex", sub._id, "no", new Date())).toBeNull();
+      const disabled = await b.subscriptions.disable("acme", sub._id, "failing for days", new Date());
+      expect(disabled).toMatchObject({ _id: sub._id, disabled: true, disabledReason: "failing for days", secret: "s" });
+      expect(await a.subscriptions.disable("acme", sub._id, "again", new Date())).toBeNull();
+      expect(await a.subscriptions.get("acme", sub._id)).toMatchObject({ disabled: true, disabledReason: "failing for days" });
+      expect(await a.subscriptions.active("acme")).toEqual([]);
+    });
+  });
+
+  describe("HealthLog", () => {
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const change = (tenant: string, subscriptionId: string, fields: Partial<HealthChange>): HealthChange => ({
+      tenant, subscriptionId, succeeded: 0, failed: 0, lastError: "", cleared: false, streakFailures: 0, ...fields,
+    });
+
+    it("adds changes from two processes up; a success restarts the streak; answers the failing ones as stored", async () => {
+      const [a, b] = await twoProcesses();
+      const id = newId("sub");
+      const ok = await a.health.add([change("acme", id, { succeeded: 2, lastSuccessAt: t(1), cleared: true })]);
+      expect(ok.size).toBe(0); // not failing: nothing to judge
+      const f1 = await a.health.add([change("acme", id, { failed: 3, lastFailureAt: t(5), lastError: "HTTP 500", streakFailures: 3, streakSince: t(3) })]);
+      expect(f1.get(id)).toMatchObject({ attemptsSucceeded: 2, attemptsFailed: 3, consecutiveFailures: 3, failingSince: t(3), lastError: "HTTP 500", lastSuccessAt: t(1), lastFailureAt: t(5) });
+      // Another process's later failures add to the streak; its start stays the earliest.
+      const f2 = await b.health.add([change("acme", id, { failed: 2, lastFailureAt: t(4), lastError: "timed out after 100 ms", streakFailures: 2, streakSince: t(2) })]);
+      expect(f2.get(id)).toMatchObject({ attemptsFailed: 5, consecutiveFailures: 5, failingSince: t(2), lastFailureAt: t(5), lastError: "timed out after 100 ms" });
+      // A success followed by one failure: the streak is that one failure, from its time.
+      const f3 = await b.health.add([change("acme", id, { succeeded: 1, failed: 1, lastSuccessAt: t(6), lastFailureAt: t(7), lastError: "HTTP 502", cleared: true, streakFailures: 1, streakSince: t(7) })]);
+      expect(f3.get(id)).toMatchObject({ attemptsSucceeded: 3, attemptsFailed: 6, consecutiveFailures: 1, failingSince: t(7), lastSuccessAt: t(6) });
+      await a.health.add([change("acme", id, { succeeded: 1, lastSuccessAt: t(8), cleared: true })]);
+      const healed = (await b.health.get("acme", [id])).get(id)!;
+      expect(healed).toMatchObject({ attemptsSucceeded: 4, attemptsFailed: 6, consecutiveFailures: 0, lastError: "HTTP 502", lastFailureAt: t(7), lastSuccessAt: t(8) });
+      expect(healed.failingSince).toBeUndefined();
+    });
+
+    it("gives a tenant its own only, restarts a streak on request and forgets a dropped subscription", async () => {
+      const [a, b] = await twoProcesses();
+      const [x, y] = [newId("sub"), newId("sub")];
+      await a.health.add([
+        change("acme", x, { failed: 4, lastFailureAt: t(4), lastError: "HTTP 500", streakFailures: 4, streakSince: t(1) }),
+        change("globex", y, { succeeded: 1, lastSuccessAt: t(1), cleared: true }),
+      ]);
+      expect([...(await b.health.get("acme", [x, y, "sub_never"])).keys()]).toEqual([x]);
+      expect(await b.health.get("globex", [x])).toEqual(new Map());
+      await b.health.restartStreak("globex", x); // another tenant's: no effect
+      expect((await a.health.get("acme", [x])).get(x)).toMatchObject({ consecutiveFailures: 4, failingSince: t(1) });
+      await b.health.restartStreak("acme", x);
+      const restarted = (await a.health.get("acme", [x])).get(x)!;
+      expect(restarted).toMatchObject({ consecutiveFailures: 0, attemptsFailed: 4, lastError: "HTTP 500" });
+      expect(restarted.failingSince).toBeUndefined();
+      await a.health.drop("globex", x);
+      expect((await a.health.get("acme", [x])).size).toBe(1);
+      await a.health.drop("acme", x);
+      expect((await b.health.get("acme", [x])).size).toBe(0);
+    });
+  });
+
+  describe("Messages and SendSecrets", () => {
     it("give a message to its tenant only, and a Send's secret until it is dropped", async () => {
       const [a, b] = await twoProcesses();
       const m = message("acme");

@@ -113,3 +113,40 @@ export function classify(
   const afterMs = nextDelayMs(policy, attemptsMade, result.statusCode, result.retryAfter, random);
   return afterMs === undefined ? { outcome: "failed", gone: false } : { outcome: "retry", afterMs };
 }
+
+/**
+ * When Hookwire stops an endpoint that keeps failing: every attempt failed for `failingForMs` (0:
+ * never) and at least `minFailures` of them, so a burst of failures right after a success, or an
+ * endpoint tried only once in days, is not enough. Like Svix's five days.
+ */
+export interface DisableRule {
+  failingForMs: number;
+  minFailures: number;
+}
+
+export const DISABLE_DEFAULTS: DisableRule = { failingForMs: 5 * 24 * 60 * 60 * 1000, minFailures: 10 };
+
+/** Inclusive bounds for HOOKWIRE_DISABLE_AFTER_MS and HOOKWIRE_DISABLE_MIN_FAILURES. */
+export const DISABLE_LIMITS = {
+  failingForMs: [0, 365 * 24 * 60 * 60 * 1000],
+  minFailures: [1, 1_000_000],
+} as const satisfies Record<keyof DisableRule, readonly [number, number]>;
+
+/** The disabled_reason of an endpoint that answered 410 Gone. */
+export const GONE_REASON = "endpoint answered 410 Gone";
+
+/** What a failed attempt got, as health and the operational events show it. */
+export function attemptError(attempt: { statusCode: number; error: string }): string {
+  return attempt.statusCode > 0 ? `HTTP ${attempt.statusCode}` : attempt.error || "no response";
+}
+
+/** The disabled_reason when the endpoint's failing streak meets the rule, else undefined. */
+export function failingReason(
+  health: { failingSince?: Date | undefined; consecutiveFailures: number; lastError: string },
+  now: number,
+  rule: DisableRule,
+): string | undefined {
+  if (rule.failingForMs === 0 || !health.failingSince) return undefined;
+  if (health.consecutiveFailures < rule.minFailures || now - health.failingSince.getTime() < rule.failingForMs) return undefined;
+  return `every attempt failed since ${health.failingSince.toISOString()} (${health.consecutiveFailures} failed attempts); last error: ${health.lastError}`;
+}

@@ -4,8 +4,10 @@
 // notifier tells who waits once it is stored.
 import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../log.js";
-import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HeldDelivery, type Messages } from "../ports.js";
+import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
+import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
+import { HealthRecorder } from "./health-recorder.js";
 import { BodyCache } from "./body-cache.js";
 import type { HttpSender } from "./http-sender.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -27,6 +29,8 @@ export interface EngineOptions {
   holdRetriesUnderMs: number;
   /** Message bodies kept in memory for attempts to come (the rest are read again when an attempt starts). */
   bodyCacheBytes: number;
+  /** How often the gathered health of the subscriptions attempted is written (each at most once per flush). */
+  healthFlushMs: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -39,7 +43,16 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxInFlightPerEndpoint: 32,
   holdRetriesUnderMs: 10_000,
   bodyCacheBytes: 64 * 1024 * 1024,
+  healthFlushMs: 1000,
 };
+
+/** What endpoints' outcomes mean beyond their deliveries: decided by the use cases, not the engine. */
+export interface EndpointEvents {
+  /** A subscription's health was stored and leaves it failing (judged against the disabling rule). */
+  failing(tenant: string, subscriptionId: string, health: SubscriptionHealth): Promise<void>;
+  /** A delivery that went to its subscription's endpoint failed for good (retries spent, or 410 Gone). */
+  exhausted(doc: Delivery): Promise<void>;
+}
 
 export interface EngineDeps {
   queue: DeliveryQueue;
@@ -50,6 +63,9 @@ export interface EngineDeps {
   log: Logger;
   /** Called once an endpoint answers 410 Gone. */
   onGone(doc: Delivery): Promise<void>;
+  /** Where subscription health is kept; unset, none is recorded. */
+  health?: HealthLog;
+  endpoints?: EndpointEvents;
   clock?: Clock;
 }
 
@@ -69,6 +85,7 @@ export class DeliveryEngine {
   private readonly scheduler: Scheduler<Held>;
   private readonly leases: LeaseKeeper;
   private readonly worker: Worker;
+  private readonly health: HealthRecorder | undefined;
   /** Aborts the attempts still in flight when the shutdown grace runs out. */
   private readonly interrupt = new AbortController();
   private stopped = false;
@@ -83,6 +100,19 @@ export class DeliveryEngine {
     const clock = deps.clock ?? systemClock;
     this.clock = clock;
     this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);
+    const endpoints = deps.endpoints;
+    this.health =
+      deps.health &&
+      new HealthRecorder(
+        {
+          store: deps.health,
+          clock,
+          log: deps.log,
+          onFailing: (tenant, id, health) =>
+            void endpoints?.failing(tenant, id, health).catch((err: unknown) => deps.log.warn("judging a failing endpoint failed", { subscription: id, ...errorFields(err) })),
+        },
+        opts.healthFlushMs,
+      );
     this.worker = new Worker({ prepare: deps.prepare, sender: deps.sender, bodies: this.bodies, interrupt: this.interrupt.signal, clock });
     this.scheduler = new Scheduler<Held>(opts, clock, (h) =>
       this.run(h).catch((err: unknown) => deps.log.error("delivery attempt crashed", { delivery: h.doc._id, ...errorFields(err) })),
@@ -152,6 +182,7 @@ export class DeliveryEngine {
   private async run(held: Held): Promise<void> {
     const outcome = await this.worker.attempt(held.doc);
     if (outcome.kind !== "interrupted") reportAttempt(this.deps.log, outcome);
+    if (outcome.kind !== "interrupted" && outcome.sent && held.doc.subscriptionId) this.noteHealth(outcome.next);
     switch (outcome.kind) {
       case "interrupted": {
         // Handed back uncounted, due now, for any process to take at once.
@@ -161,6 +192,10 @@ export class DeliveryEngine {
       case "final":
         if (outcome.gone && held.doc.subscriptionId) {
           await this.deps.onGone(held.doc).catch((err: unknown) => this.deps.log.warn("disabling a gone subscription failed", errorFields(err)));
+        }
+        if (outcome.sent && outcome.next.status === "failed" && held.doc.subscriptionId && this.deps.endpoints) {
+          const doc = outcome.next;
+          this.deps.endpoints.exhausted(doc).catch((err: unknown) => this.deps.log.warn("announcing an exhausted delivery failed", { delivery: doc._id, ...errorFields(err) }));
         }
         return this.record(held, outcome.next, false);
       case "retry": {
@@ -172,6 +207,14 @@ export class DeliveryEngine {
         } else this.leases.wake(outcome.afterMs);
       }
     }
+  }
+
+  /** The attempt just made counts towards its subscription's health (written about once a second). */
+  private noteHealth(next: Delivery): void {
+    const attempt = next.attempts[next.attempts.length - 1];
+    if (!attempt || !this.health) return;
+    const ok = next.status === "delivered";
+    this.health.note(next.tenant, next.subscriptionId, attempt.at, ok, ok ? "" : attemptError(attempt));
   }
 
   /** Stores a new state (announced once stored); what is not kept leaves memory. */
@@ -198,7 +241,7 @@ export class DeliveryEngine {
       this.interrupt.abort();
       await Promise.all(this.scheduler.running);
     }
-    await this.deps.queue.flush(Date.now() + 5000);
+    await Promise.all([this.deps.queue.flush(Date.now() + 5000), this.health?.drain(Date.now() + 5000)]);
     await this.deps.queue.releaseAll().catch(() => undefined);
     await this.deps.sender.destroy();
   }

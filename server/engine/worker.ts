@@ -12,9 +12,13 @@ import type { PrepareAttempt } from "./prepare.js";
 export type AttemptOutcome =
   /** Cut off by shutdown: not the receiver's failure, so nothing is counted. */
   | { kind: "interrupted" }
-  /** `gone`: the endpoint answered 410 Gone; `exhausted`: failed with no retry left (else it could not be retried at all). */
-  | { kind: "final"; next: Delivery; gone: boolean; exhausted: boolean }
-  | { kind: "retry"; next: Delivery; afterMs: number };
+  /**
+   * `gone`: the endpoint answered 410 Gone. `exhausted`: failed with no retry left (else it could not be
+   * retried at all). `sent`: the attempt went to the endpoint (its outcome is the endpoint's health);
+   * false when Hookwire could not send it at all.
+   */
+  | { kind: "final"; next: Delivery; gone: boolean; exhausted: boolean; sent: boolean }
+  | { kind: "retry"; next: Delivery; afterMs: number; sent: boolean };
 
 export interface WorkerDeps {
   prepare: PrepareAttempt;
@@ -32,10 +36,11 @@ export class Worker {
     const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(storeFailed)]);
     if (prepared.ok === false) {
       // Nothing to send to (the subscription is gone or disabled, the secret cannot be read): the delivery ends.
-      return { kind: "final", next: this.after(doc, doc.url, notSent(prepared.reason), "failed"), gone: false, exhausted: false };
+      return { kind: "final", next: this.after(doc, doc.url, notSent(prepared.reason), "failed"), gone: false, exhausted: false, sent: false };
     }
     let result: AttemptResult;
     let url = doc.url;
+    let sent = false;
     if (body === undefined) {
       // The store could not be read (the message exists: it was checked when the work was taken on).
       result = notSent("not sent: the message body could not be read; will retry");
@@ -45,17 +50,18 @@ export class Worker {
       url = prepared.attempt.url;
       const headers = this.sign(doc, body, prepared.attempt.secret, prepared.attempt.previousSecrets);
       // A secret that cannot sign will not sign on a retry either: the delivery ends, saying why.
-      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(headers), "failed"), gone: false, exhausted: false };
+      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(headers), "failed"), gone: false, exhausted: false, sent: false };
       result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
       if (result.interrupted) return { kind: "interrupted" };
+      sent = true;
     }
     const verdict = classify(doc.policy, doc.attempts.length + 1, result);
     if (verdict.outcome === "retry") {
       const next = this.after(doc, url, result, "pending");
-      return { kind: "retry", next: { ...next, nextAttemptAt: new Date(next.updatedAt.getTime() + verdict.afterMs) }, afterMs: verdict.afterMs };
+      return { kind: "retry", next: { ...next, nextAttemptAt: new Date(next.updatedAt.getTime() + verdict.afterMs) }, afterMs: verdict.afterMs, sent };
     }
     const gone = verdict.outcome === "failed" && verdict.gone;
-    return { kind: "final", next: this.after(doc, url, result, verdict.outcome), gone, exhausted: verdict.outcome === "failed" && !gone };
+    return { kind: "final", next: this.after(doc, url, result, verdict.outcome), gone, exhausted: verdict.outcome === "failed" && !gone, sent };
   }
 
   /** A store error counts as a failed attempt (retried), not as a reason to give up. */

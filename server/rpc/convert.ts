@@ -8,10 +8,10 @@ import { LIMITS } from "../validation.js";
 import type { Delivery, DeliveryState, Message } from "../ports.js";
 import { SubscriptionSchema, type Subscription } from "@hookwire/sdk/proto";
 import type { DeliveryDefaults } from "../config.js";
-import type { Subscription as SubscriptionDoc } from "../ports.js";
+import type { SubscriptionHealth, SubscriptionView } from "../ports.js";
 import { withDefaults } from "../domain/policy.js";
 
-export function subscriptionToProto(doc: SubscriptionDoc, defaults: DeliveryDefaults): Subscription {
+export function subscriptionToProto(doc: SubscriptionView, defaults: DeliveryDefaults): Subscription {
   const policy = withDefaults(doc.policy, defaults);
   return create(SubscriptionSchema, {
     id: doc._id,
@@ -25,7 +25,21 @@ export function subscriptionToProto(doc: SubscriptionDoc, defaults: DeliveryDefa
     retries: policy.retries,
     retryDelayMs: policy.retryDelayMs,
     timeoutMs: policy.timeoutMs,
+    health: healthToProto(doc.health),
   });
+}
+
+function healthToProto(h: SubscriptionHealth) {
+  const at = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
+  return {
+    attemptsSucceeded: BigInt(h.attemptsSucceeded),
+    attemptsFailed: BigInt(h.attemptsFailed),
+    lastSuccessAt: at(h.lastSuccessAt),
+    lastFailureAt: at(h.lastFailureAt),
+    lastError: h.lastError,
+    failingSince: at(h.failingSince),
+    consecutiveFailures: BigInt(h.consecutiveFailures),
+  };
 }
 
 const STATUS_TO_PROTO: Record<DeliveryState, DeliveryStatus> = {

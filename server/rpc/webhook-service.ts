@@ -10,6 +10,7 @@ import { signBody, verifyBody } from "../signatures.js";
 import type { Delivery } from "../ports.js";
 import {
   deleteSubscription,
+  findSubscription,
   getSubscription,
   listSubscriptions,
   registerSubscription,
@@ -145,7 +146,7 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     },
     async *watchDeliveries(req, ctx) {
       // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
-      if (req.subscriptionId) await getSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
+      if (req.subscriptionId) await findSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
       yield* watchStream(msgs.engine, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000);
     },
   };

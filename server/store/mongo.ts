@@ -10,6 +10,7 @@ import { SendSecretStore } from "./send-secrets.js";
 import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";
 import { RecoveryStore } from "./recoveries.js";
+import { HealthStore } from "./health.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;
@@ -20,6 +21,7 @@ export interface Store extends StorePorts {
   log: DeliveryLog;
   sendSecrets: SendSecrets;
   recoveries: Recoveries;
+  health: HealthStore;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, options.subscriptionCacheMs ?? 0);
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
+  const health = new HealthStore(db.collection("subscription_health"));
   let deliveries: { queue: DeliveryQueue; log: DeliveryLog; ensureIndexes(): Promise<void> };
   if (layout === "mongodb") {
     const both = new MongoDeliveries(db.collection("deliveries"), messages, sendSecrets, log, options);
@@ -109,6 +112,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     log: deliveries.log,
     sendSecrets,
     recoveries: new RecoveryStore(db.collection("recoveries")),
+    health,
     async ping() {
       // Bounded here too: while the server cannot be reached, the driver may wait out its whole
       // server selection time (5 s) before timeoutMS applies, and health probes give up first.

@@ -122,6 +122,20 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   /**
+   * Only an active subscription: on MongoDB proper one process wins; on FerretDB (whose updates are not
+   * atomic) two racing could both answer it, and the disabling is announced twice, never not at all.
+   */
+  async disable(tenant: string, id: string, reason: string, now: Date): Promise<SubscriptionDoc | null> {
+    const doc = await this.col.findOneAndUpdate(
+      { _id: id, tenant, disabled: false },
+      { $set: { disabled: true, disabledReason: reason, updatedAt: now } },
+      { returnDocument: "after" },
+    );
+    if (doc) await this.bump(tenant);
+    return doc && this.open(doc);
+  }
+
+  /**
    * The tenant's subscriptions that are not disabled; event matching happens in the caller. A list
    * checked against the tenant's version within triggerFreshMs (HOOKWIRE_SUBSCRIPTION_CACHE_MS, 0 by
    * default: never) serves without a read (a change made through this process drops it at once; one

@@ -13,11 +13,14 @@ import {
   type Message,
   type Messages,
   type Recoveries,
+  type HealthChange,
+  type HealthLog,
   type SendSecrets,
   type StorePorts,
   type Subscription,
   type SubscriptionChanges,
   type Subscriptions,
+  type SubscriptionHealth,
 } from "../../ports.js";
 import { byIdOrder, inIdRange } from "../log-query.js";
 
@@ -37,6 +40,7 @@ export class MemoryDatabase {
   readonly sendSecrets = new Map<string, { tenant: string; secret: string }>();
   /** Recovered delivery id → its redelivery's. */
   readonly recovered = new Map<string, string>();
+  readonly health = new Map<string, { tenant: string; health: SubscriptionHealth }>();
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -249,6 +253,61 @@ class MemorySubscriptions implements Subscriptions {
     const s = this.mine(tenant, id);
     return s && !s.disabled ? copy(s) : undefined;
   }
+
+  async disable(tenant: string, id: string, reason: string, now: Date): Promise<Subscription | null> {
+    const s = this.mine(tenant, id);
+    if (!s || s.disabled) return null;
+    return this.update(tenant, id, { disabled: true, disabledReason: reason }, now);
+  }
+}
+
+const later = (a: Date | undefined, b: Date | undefined) => (a && b ? (a > b ? a : b) : (a ?? b));
+
+class MemoryHealth implements HealthLog {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  async add(changes: HealthChange[]): Promise<Map<string, SubscriptionHealth>> {
+    const failing = new Map<string, SubscriptionHealth>();
+    for (const c of changes) {
+      const stored = this.db.health.get(c.subscriptionId);
+      const h: SubscriptionHealth = stored ? stored.health : { attemptsSucceeded: 0, attemptsFailed: 0, lastError: "", consecutiveFailures: 0 };
+      h.attemptsSucceeded += c.succeeded;
+      h.attemptsFailed += c.failed;
+      h.lastSuccessAt = later(h.lastSuccessAt, c.lastSuccessAt);
+      h.lastFailureAt = later(h.lastFailureAt, c.lastFailureAt);
+      if (c.failed > 0) h.lastError = c.lastError;
+      if (c.cleared) {
+        h.consecutiveFailures = c.streakFailures;
+        h.failingSince = c.streakSince;
+      } else {
+        h.consecutiveFailures += c.streakFailures;
+        if (c.streakSince && (!h.failingSince || c.streakSince < h.failingSince)) h.failingSince = c.streakSince;
+      }
+      this.db.health.set(c.subscriptionId, { tenant: stored?.tenant ?? c.tenant, health: h });
+      if (c.streakFailures > 0 && (stored?.tenant ?? c.tenant) === c.tenant) failing.set(c.subscriptionId, copy(h));
+    }
+    return failing;
+  }
+
+  async get(tenant: string, ids: string[]): Promise<Map<string, SubscriptionHealth>> {
+    const out = new Map<string, SubscriptionHealth>();
+    for (const id of ids) {
+      const s = this.db.health.get(id);
+      if (s && s.tenant === tenant) out.set(id, copy(s.health));
+    }
+    return out;
+  }
+
+  async restartStreak(tenant: string, id: string): Promise<void> {
+    const s = this.db.health.get(id);
+    if (!s || s.tenant !== tenant) return;
+    s.health.consecutiveFailures = 0;
+    delete s.health.failingSince;
+  }
+
+  async drop(tenant: string, id: string): Promise<void> {
+    if (this.db.health.get(id)?.tenant === tenant) this.db.health.delete(id);
+  }
 }
 
 /** The ports on a shared in-memory database, as one process opens them. */
@@ -260,6 +319,7 @@ export function openMemoryStore(db: MemoryDatabase, opts: { leaseMs: number; clo
     sendSecrets: new MemorySendSecrets(db),
     subscriptions: new MemorySubscriptions(db),
     recoveries: new MemoryRecoveries(db),
+    health: new MemoryHealth(db),
     close: async () => undefined,
   };
 }

@@ -1,0 +1,63 @@
+// Endpoints that heal or stop: what an endpoint's outcomes mean for its subscription. A failing streak
+// that meets the disabling rule (server/domain/policy.ts) or a 410 Gone disables it; whoever disabled it
+// announces that to the tenant's operators, and a delivery that failed for good is announced too, as
+// operational events (server/domain/operational-events.ts) delivered like any message.
+import type { Logger } from "./log.js";
+import { attemptError, failingReason, GONE_REASON, type DisableRule } from "./domain/policy.js";
+import {
+  DELIVERY_EXHAUSTED,
+  deliveryExhaustedPayload,
+  ENDPOINT_DISABLED,
+  endpointDisabledPayload,
+  isOperational,
+  type DisableCause,
+} from "./domain/operational-events.js";
+import { NO_HEALTH, type Delivery, type HealthLog, type SubscriptionHealth, type Subscriptions } from "./ports.js";
+import { triggerOperational, type MessageDeps } from "./messages.js";
+import { metrics } from "./metrics.js";
+
+export interface EndpointDeps {
+  subscriptions: Subscriptions;
+  health: HealthLog;
+  /** Late-bound: triggering needs the engine, which reports to these use cases. */
+  messages(): MessageDeps;
+  rule: DisableRule;
+  log: Logger;
+}
+
+/** Judges a failing endpoint's stored health against the rule; disables it when the rule is met. */
+export async function judgeFailing(deps: EndpointDeps, tenant: string, subscriptionId: string, health: SubscriptionHealth): Promise<void> {
+  const reason = failingReason(health, Date.now(), deps.rule);
+  if (reason !== undefined) await disableEndpoint(deps, tenant, subscriptionId, "failing", reason, health);
+}
+
+/** The endpoint answered 410 Gone: it asked not to be called again. */
+export async function disableGone(deps: EndpointDeps, doc: Delivery): Promise<void> {
+  const health = (await deps.health.get(doc.tenant, [doc.subscriptionId]).catch(() => undefined))?.get(doc.subscriptionId) ?? NO_HEALTH;
+  const last = doc.attempts[doc.attempts.length - 1];
+  await disableEndpoint(deps, doc.tenant, doc.subscriptionId, "gone", GONE_REASON, { ...health, lastError: last ? attemptError(last) : "HTTP 410" });
+}
+
+async function disableEndpoint(
+  deps: EndpointDeps,
+  tenant: string,
+  subscriptionId: string,
+  cause: DisableCause,
+  reason: string,
+  health: SubscriptionHealth,
+): Promise<void> {
+  const now = new Date();
+  // Only the call that disabled it announces it: one that finds it disabled already stays quiet.
+  const sub = await deps.subscriptions.disable(tenant, subscriptionId, reason, now);
+  if (!sub) return;
+  metrics.endpointDisabled(cause);
+  deps.log.warn("subscription disabled", { tenant, subscription: subscriptionId, cause, reason });
+  // Not to itself: a disabled operations endpoint gets nothing anyway, and this says so explicitly.
+  await triggerOperational(deps.messages(), tenant, ENDPOINT_DISABLED, endpointDisabledPayload(subscriptionId, cause, reason, now, health), subscriptionId);
+}
+
+/** A delivery failed for good. Hookwire's own events are not announced when they fail: no loops. */
+export async function announceExhausted(deps: EndpointDeps, doc: Delivery): Promise<void> {
+  if (isOperational(doc.event)) return;
+  await triggerOperational(deps.messages(), doc.tenant, DELIVERY_EXHAUSTED, deliveryExhaustedPayload(doc));
+}

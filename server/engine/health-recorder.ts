@@ -1,0 +1,107 @@
+// Subscription health, gathered per subscription in memory as attempts finish and written in one go
+// about once a second: the store takes a few hundred updates a second, so nothing here writes once per
+// attempt. Each touched subscription costs one write per flush, however many attempts it made; a flush
+// waits for the one before, so a backlog of touched subscriptions slows the flushes, never the attempts.
+import { errorFields, type Logger } from "../log.js";
+import type { Clock, HealthChange, HealthLog, SubscriptionHealth } from "../ports.js";
+
+export interface HealthRecorderDeps {
+  store: HealthLog;
+  clock: Clock;
+  log: Logger;
+  /** Called after a flush for each subscription it left failing, with its health as stored. */
+  onFailing(tenant: string, subscriptionId: string, health: SubscriptionHealth): void;
+}
+
+export class HealthRecorder {
+  private pending = new Map<string, HealthChange>();
+  private timer: unknown;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: HealthRecorderDeps,
+    private readonly flushMs = 1000,
+  ) {}
+
+  /** One attempt that reached for the endpoint (not one Hookwire could not send): a few field updates. */
+  note(tenant: string, subscriptionId: string, at: Date, ok: boolean, error: string): void {
+    let c = this.pending.get(subscriptionId);
+    if (!c) {
+      c = { tenant, subscriptionId, succeeded: 0, failed: 0, lastError: "", cleared: false, streakFailures: 0 };
+      this.pending.set(subscriptionId, c);
+    }
+    if (ok) {
+      c.succeeded++;
+      c.lastSuccessAt = at;
+      c.cleared = true;
+      c.streakFailures = 0;
+      c.streakSince = undefined;
+    } else {
+      c.failed++;
+      c.lastFailureAt = at;
+      c.lastError = error;
+      if (c.streakFailures++ === 0) c.streakSince = at;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.flushing) return;
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.flushMs);
+  }
+
+  /** Writes what is gathered; a failed write keeps it, merged under what came meanwhile, for the next flush. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.pending.size === 0) return Promise.resolve();
+    const batch = this.pending;
+    this.pending = new Map();
+    this.flushing = (async () => {
+      try {
+        const failing = await this.deps.store.add([...batch.values()]);
+        for (const [id, health] of failing) this.deps.onFailing(batch.get(id)!.tenant, id, health);
+      } catch (err) {
+        this.deps.log.warn("writing subscription health failed; will retry", { subscriptions: batch.size, ...errorFields(err) });
+        for (const [id, older] of batch) {
+          const newer = this.pending.get(id);
+          this.pending.set(id, newer ? merged(older, newer) : older);
+        }
+      } finally {
+        this.flushing = undefined;
+        if (this.pending.size > 0) this.schedule();
+      }
+    })();
+    return this.flushing;
+  }
+
+  /** At shutdown: what is gathered is written, within the deadline. */
+  async drain(deadline: number): Promise<void> {
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    while ((this.pending.size > 0 || this.flushing) && Date.now() < deadline) {
+      await this.flush();
+      if (this.pending.size > 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** An unwritten change followed by a newer one of the same subscription, as one. */
+function merged(a: HealthChange, b: HealthChange): HealthChange {
+  return {
+    tenant: a.tenant,
+    subscriptionId: a.subscriptionId,
+    succeeded: a.succeeded + b.succeeded,
+    failed: a.failed + b.failed,
+    lastSuccessAt: b.lastSuccessAt ?? a.lastSuccessAt,
+    lastFailureAt: b.lastFailureAt ?? a.lastFailureAt,
+    lastError: b.failed > 0 ? b.lastError : a.lastError,
+    cleared: a.cleared || b.cleared,
+    streakFailures: b.cleared ? b.streakFailures : a.streakFailures + b.streakFailures,
+    streakSince: b.cleared ? b.streakSince : (a.streakSince ?? b.streakSince),
+  };
+}
