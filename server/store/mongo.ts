@@ -1,7 +1,7 @@
 // The only module that opens MongoDB: the ports of server/ports.ts on its collections.
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../log.js";
-import type { DeliveryLog, DeliveryQueue, Messages, SendSecrets, StorePorts } from "../ports.js";
+import type { DeliveryLog, DeliveryQueue, Messages, Retention, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
 import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
@@ -9,6 +9,8 @@ import type { SecretBox } from "./secret-box.js";
 import { SendSecretStore } from "./send-secrets.js";
 import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";
+import { ferretdbRetention } from "./ferretdb-retention.js";
+import { MongoRetention } from "./mongodb-retention.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;
@@ -18,6 +20,7 @@ export interface Store extends StorePorts {
   queue: DeliveryQueue;
   log: DeliveryLog;
   sendSecrets: SendSecrets;
+  retention: Retention;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -74,10 +77,11 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, options.subscriptionCacheMs ?? 0);
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
-  let deliveries: { queue: DeliveryQueue; log: DeliveryLog; ensureIndexes(): Promise<void> };
+  let deliveries: { queue: DeliveryQueue; log: DeliveryLog; retention: Retention; ensureIndexes(): Promise<void> };
   if (layout === "mongodb") {
     const both = new MongoDeliveries(db.collection("deliveries"), messages, sendSecrets, log, options);
-    deliveries = { queue: both, log: both, ensureIndexes: () => both.ensureIndexes() };
+    const retention = new MongoRetention(db.collection("messages"), db.collection("deliveries"));
+    deliveries = { queue: both, log: both, retention, ensureIndexes: async () => void (await Promise.all([both.ensureIndexes(), retention.ensureIndexes()])) };
   } else {
     const store = new DeliveryStore(
       db.collection("delivery_queue"),
@@ -88,9 +92,16 @@ export async function openStore(uri: string, database: string, log: Logger, box:
       db.collection("hookwire_meta"),
       sendSecrets,
     );
-    deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, ensureIndexes: () => store.ensureIndexes() };
+    const retention = ferretdbRetention({
+      messages: db.collection("messages"),
+      lots: db.collection("delivery_lots"),
+      queue: db.collection("delivery_queue"),
+      log: db.collection("delivery_log"),
+    });
+    deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, retention, ensureIndexes: () => store.ensureIndexes() };
   }
-  // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout adds its lot index).
+  // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout
+  // adds its lot index, the MongoDB layout one on createdAt for retention).
   await Promise.all([subscriptions.ensureIndexes(), deliveries.ensureIndexes()]);
   const resealed = await subscriptions.resealAll();
   const resealedSends = await sendSecrets.resealAll();
@@ -106,6 +117,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     queue: deliveries.queue,
     log: deliveries.log,
     sendSecrets,
+    retention: deliveries.retention,
     async ping() {
       // Bounded here too: while the server cannot be reached, the driver may wait out its whole
       // server selection time (5 s) before timeoutMS applies, and health probes give up first.
