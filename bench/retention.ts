@@ -2,7 +2,7 @@
 // sweep (server/store/ferretdb-retention.ts) on databases of 10,000 and 100,000 messages with a log
 // row each (plus a queue of pending retries), 1,000 of the messages past the cutoff. Printed beside
 // the same run's baseline: the time to write those 1,000 messages and log rows.
-//   node --import tsx bench/retention.ts [--sizes=10000,100000] [--old=1000]
+//   node --conditions=hookwire-source --import tsx bench/retention.ts [--sizes=10000,100000] [--old=1000]
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
