@@ -21,6 +21,8 @@ import { SecretBox } from "./store/secret-box.js";
 import { attemptPreparer } from "./engine/prepare.js";
 import { announceExhausted, disableGone, judgeFailing, type EndpointDeps } from "./endpoints.js";
 import type { MessageDeps } from "./messages.js";
+import { DEFAULT_RETENTION, RetentionSweeper } from "./engine/retention-sweeper.js";
+import { systemClock } from "./ports.js";
 
 export interface Hookwire {
   port: number;
@@ -94,6 +96,12 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   engine.start();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
   metrics.watchEngine(() => engine.stats);
+  const retention = new RetentionSweeper(store.retention, systemClock, log, {
+    ...DEFAULT_RETENTION,
+    retentionMs: config.retentionMs,
+    intervalMs: config.retentionSweepMs,
+  });
+  retention.start();
   const stopping = new AbortController();
   const served = [WebhookService.typeName, Health.typeName];
   const reflection = reflectionServices([file_hookwire_v1_webhook_service, file_grpc_health_v1_health], [
@@ -134,7 +142,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     async close() {
       stopping.abort();
       // One grace for both: calls in flight finish while attempts in flight do.
-      await Promise.all([listener.close(config.shutdownGraceMs), engine.stop(config.shutdownGraceMs)]);
+      await Promise.all([listener.close(config.shutdownGraceMs), engine.stop(config.shutdownGraceMs), retention.stop()]);
       await store.close();
     },
   };

@@ -42,6 +42,10 @@ export interface Config {
   watchBuffer: number;
   /** Serve Prometheus metrics at GET /metrics (and measure RPCs for it). */
   metrics: boolean;
+  /** Finished messages (with their deliveries) older than this are removed; 0 keeps them for ever. */
+  retentionMs: number;
+  /** How often retention sweeps. */
+  retentionSweepMs: number;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {
     leaseMs?: number;
@@ -162,6 +166,17 @@ function ferretdbDebugAddrVar(env: Env): string | undefined {
   return raw;
 }
 
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** HOOKWIRE_RETENTION: a whole number and a unit (30d, 12h, 90m, 45s), or 0 to keep everything. */
+function retentionVar(env: Env): number {
+  const raw = (env.HOOKWIRE_RETENTION ?? "").trim() || "30d";
+  if (raw === "0") return 0;
+  const m = /^(\d{1,6})([smhd])$/.exec(raw);
+  if (!m || Number(m[1]) === 0) throw new ConfigError(`HOOKWIRE_RETENTION: "${raw}" is not a duration such as 30d, 12h, 90m or 45s (or 0 to keep everything)`);
+  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
+}
+
 function logLevelVar(env: Env): LogLevel {
   const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
@@ -201,6 +216,8 @@ export function loadConfig(env: Env = process.env): Config {
     connections: connectionsVar(env),
     watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),
     metrics: boolVar(env, "HOOKWIRE_METRICS", true),
+    retentionMs: retentionVar(env),
+    retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
     engine: {
       leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

@@ -256,6 +256,25 @@ export class SecretUnreadableError extends Error {
   override name = "SecretUnreadableError";
 }
 
+/** What one call of Retention.sweep removed. */
+export interface SweepResult {
+  /** Messages removed, each with every delivery of it. */
+  messages: number;
+  /** The call stopped at its limit: more may be due now. */
+  more: boolean;
+}
+
+/**
+ * Removes finished messages: a message created before the cutoff none of whose deliveries is still
+ * pending (waiting for a first attempt or a retry, however old) goes, with every delivery of it
+ * (their attempt log). Each call does work in proportion to what it removes (plus the old messages it
+ * keeps because they are still pending), not to what is stored, and several processes may sweep the
+ * same database at once.
+ */
+export interface Retention {
+  sweep(before: Date, limit: number): Promise<SweepResult>;
+}
+
 /** Everything the engine and the use cases need of a store. */
 export interface StorePorts {
   subscriptions: Subscriptions;
@@ -265,5 +284,6 @@ export interface StorePorts {
   sendSecrets: SendSecrets;
   recoveries: Recoveries;
   health: HealthLog;
+  retention: Retention;
   close(): Promise<void>;
 }

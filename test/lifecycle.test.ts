@@ -30,6 +30,9 @@ it.each([
   [{ HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" }, /HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" is not true or false/],
   [{ MONGODB_URI: "postgres://x" }, /MONGODB_URI: must start with/],
   [{ HOOKWIRE_RETRIES: "-1" }, /HOOKWIRE_RETRIES/],
+  [{ HOOKWIRE_RETENTION: "30" }, /HOOKWIRE_RETENTION: "30" is not a duration such as 30d/],
+  [{ HOOKWIRE_RETENTION: "0d" }, /HOOKWIRE_RETENTION: "0d" is not a duration/],
+  [{ HOOKWIRE_RETENTION_SWEEP_MS: "10" }, /HOOKWIRE_RETENTION_SWEEP_MS: 10 is outside 100\.\.86400000/],
   [{ HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" }, /HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" is not a loopback address/],
 ])("exits 2 with one clear line for a bad setting %#", async (env, msg) => {
   const run = spawnServer({ env });

@@ -320,6 +320,87 @@ describe.each(implementations)("$name", (impl) => {
     });
   });
 
+  describe("Retention", () => {
+    const HOUR = 3_600_000;
+    /** Written through the store as if accepted an hour (or `ms`) ago: retention goes by createdAt. */
+    const aged = (m: Message, ms = HOUR): Message => ({ ...m, createdAt: new Date(Date.now() - ms) });
+    const finish = (queue: DeliveryQueue, item: HeldDelivery) =>
+      queue.record(item, { ...item.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
+    const stored = async (s: StorePorts, m: Message) => (await s.messages.byId(m._id)) !== null;
+
+    it("removes old finished messages with their deliveries; keeps recent ones and old ones still pending", async () => {
+      const [a, b] = await twoProcesses();
+      const done = aged(message("acme"));
+      const [doneItem] = await accepted(a.queue, done, ["sub_1"]);
+      await finish(a.queue, doneItem!);
+      const empty = aged(message("acme")); // no subscription matched
+      await accepted(a.queue, empty, []);
+      const retrying = aged(message("acme"));
+      const [retryItem] = await accepted(a.queue, retrying, ["sub_1"]);
+      await a.queue.record(retryItem!, { ...retryItem!.delivery, attempts: [attempt(500)], updatedAt: new Date(), nextAttemptAt: new Date(Date.now() + HOUR) }, false);
+      const unattempted = aged(message("acme")); // held, no outcome yet
+      // Alone in what it was accepted with (the FerretDB layout's lot, about 100 ms here), which stays while it waits.
+      await sleep(150);
+      const waiting = await accepted(a.queue, unattempted, ["sub_1", "sub_2"]);
+      await sleep(150);
+      const redelivered = aged(message("globex"));
+      const [first] = await accepted(a.queue, redelivered, ["sub_9"]);
+      await finish(a.queue, first!);
+      const [again] = await a.queue.add(deliveriesOf(redelivered, ["sub_9"]));
+      const recent = message("acme");
+      const [recentItem] = await accepted(a.queue, recent, ["sub_1"]);
+      await finish(a.queue, recentItem!);
+      await sleep(300); // lots whose deliveries all have an outcome end
+
+      const res = await b.retention.sweep(new Date(Date.now() - HOUR / 2), 100);
+      expect(res).toEqual({ messages: 2, more: false });
+      expect(await stored(a, done)).toBe(false);
+      expect(await a.log.get("acme", doneItem!.delivery._id)).toBeNull();
+      expect(await stored(a, empty)).toBe(false);
+      for (const kept of [retrying, unattempted, redelivered, recent]) expect(await stored(a, kept)).toBe(true);
+      expect((await a.log.list({ tenant: "acme", messageId: retrying._id, limit: 10 })).map((d) => d.status)).toEqual(["pending"]);
+      expect(await a.log.list({ tenant: "acme", messageId: unattempted._id, limit: 10 })).toHaveLength(2);
+      expect(await a.log.list({ tenant: "globex", messageId: redelivered._id, limit: 10 })).toHaveLength(2);
+      expect(await a.log.get("acme", recentItem!.delivery._id)).not.toBeNull();
+
+      // Once they finish, the old ones go too; the recent one stays.
+      await finish(a.queue, retryItem!);
+      await finish(a.queue, waiting[0]!);
+      await sleep(300);
+      expect((await b.retention.sweep(new Date(Date.now() - HOUR / 2), 100)).messages).toBe(1); // the retried one
+      expect(await stored(a, unattempted)).toBe(true); // one of its two deliveries still waits
+      expect(await stored(a, redelivered)).toBe(true);
+      await finish(a.queue, waiting[1]!);
+      await finish(a.queue, again!);
+      await sleep(300);
+      expect((await b.retention.sweep(new Date(Date.now() - HOUR / 2), 100)).messages).toBe(2);
+      for (const gone of [retrying, unattempted, redelivered]) expect(await stored(a, gone)).toBe(false);
+      expect(await a.log.list({ tenant: "globex", messageId: redelivered._id, limit: 10 })).toEqual([]);
+      expect(await a.log.list({ tenant: "acme", messageId: unattempted._id, limit: 10 })).toEqual([]);
+      expect(await stored(a, recent)).toBe(true);
+    });
+
+    it("works in bounded chunks, and sweeps of two processes at once remove each message once", async () => {
+      const [a, b] = await twoProcesses();
+      const old: Message[] = [];
+      for (let i = 0; i < 7; i++) {
+        const m = aged(message("acme", i));
+        const [item] = await accepted(a.queue, m, ["sub_1"]);
+        await finish(a.queue, item!);
+        old.push(m);
+      }
+      await sleep(300);
+      const before = new Date(Date.now() - HOUR / 2);
+      expect(await a.retention.sweep(before, 3)).toEqual({ messages: 3, more: true });
+      const [x, y] = await Promise.all([a.retention.sweep(before, 100), b.retention.sweep(before, 100)]);
+      expect(x.messages + y.messages).toBeGreaterThanOrEqual(4);
+      expect(x.more || y.more).toBe(false);
+      for (const m of old) expect(await stored(a, m)).toBe(false);
+      expect(await a.log.list({ tenant: "acme", limit: 100 })).toEqual([]);
+      expect(await b.retention.sweep(before, 100)).toEqual({ messages: 0, more: false });
+    });
+  });
+
   describe("Subscriptions, Messages and SendSecrets", () => {
     it("keep subscriptions per tenant, secrets given back in plain text, the active set current", async () => {
       const [a, b] = await twoProcesses();

@@ -1,7 +1,7 @@
 // The only module that opens MongoDB: the ports of server/ports.ts on its collections.
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../log.js";
-import type { DeliveryLog, DeliveryQueue, Messages, Recoveries, SendSecrets, StorePorts } from "../ports.js";
+import type { DeliveryLog, DeliveryQueue, Messages, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
 import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
@@ -11,6 +11,8 @@ import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";
 import { RecoveryStore } from "./recoveries.js";
 import { HealthStore } from "./health.js";
+import { ferretdbRetention } from "./ferretdb-retention.js";
+import { MongoRetention } from "./mongodb-retention.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;
@@ -22,6 +24,7 @@ export interface Store extends StorePorts {
   sendSecrets: SendSecrets;
   recoveries: Recoveries;
   health: HealthStore;
+  retention: Retention;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -79,10 +82,11 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
   const health = new HealthStore(db.collection("subscription_health"));
-  let deliveries: { queue: DeliveryQueue; log: DeliveryLog; ensureIndexes(): Promise<void> };
+  let deliveries: { queue: DeliveryQueue; log: DeliveryLog; retention: Retention; ensureIndexes(): Promise<void> };
   if (layout === "mongodb") {
     const both = new MongoDeliveries(db.collection("deliveries"), messages, sendSecrets, log, options);
-    deliveries = { queue: both, log: both, ensureIndexes: () => both.ensureIndexes() };
+    const retention = new MongoRetention(db.collection("messages"), db.collection("deliveries"));
+    deliveries = { queue: both, log: both, retention, ensureIndexes: async () => void (await Promise.all([both.ensureIndexes(), retention.ensureIndexes()])) };
   } else {
     const store = new DeliveryStore(
       db.collection("delivery_queue"),
@@ -93,9 +97,16 @@ export async function openStore(uri: string, database: string, log: Logger, box:
       db.collection("hookwire_meta"),
       sendSecrets,
     );
-    deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, ensureIndexes: () => store.ensureIndexes() };
+    const retention = ferretdbRetention({
+      messages: db.collection("messages"),
+      lots: db.collection("delivery_lots"),
+      queue: db.collection("delivery_queue"),
+      log: db.collection("delivery_log"),
+    });
+    deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, retention, ensureIndexes: () => store.ensureIndexes() };
   }
-  // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout adds its lot index).
+  // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout
+  // adds its lot index, the MongoDB layout one on createdAt for retention).
   await Promise.all([subscriptions.ensureIndexes(), deliveries.ensureIndexes()]);
   const resealed = await subscriptions.resealAll();
   const resealedSends = await sendSecrets.resealAll();
@@ -113,6 +124,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     sendSecrets,
     recoveries: new RecoveryStore(db.collection("recoveries")),
     health,
+    retention: deliveries.retention,
     async ping() {
       // Bounded here too: while the server cannot be reached, the driver may wait out its whole
       // server selection time (5 s) before timeoutMS applies, and health probes give up first.

@@ -23,6 +23,7 @@ import {
   type SubscriptionHealth,
 } from "../../ports.js";
 import { byIdOrder, inIdRange } from "../log-query.js";
+import { MessageSweeper } from "../retention.js";
 
 interface StoredDelivery {
   doc: Delivery;
@@ -310,6 +311,26 @@ class MemoryHealth implements HealthLog {
   }
 }
 
+/** Messages in the order they were stored (a Map keeps insertion order), as the FerretDB layout reads them. */
+function memoryRetention(db: MemoryDatabase): MessageSweeper {
+  return new MessageSweeper({
+    async oldest(_before, skip, limit) {
+      return [...db.messages.values()].slice(skip, skip + limit).map((m) => ({ _id: m._id, tenant: m.tenant, createdAt: m.createdAt }));
+    },
+    async pending(candidates) {
+      const ids = new Set(candidates.map((c) => c._id));
+      const pending = new Set<string>();
+      for (const s of db.deliveries.values()) if (s.doc.status === "pending" && ids.has(s.doc.messageId)) pending.add(s.doc.messageId);
+      return pending;
+    },
+    async remove(candidates) {
+      const ids = new Set(candidates.map((c) => c._id));
+      for (const [id, s] of db.deliveries) if (ids.has(s.doc.messageId)) db.deliveries.delete(id);
+      for (const id of ids) db.messages.delete(id);
+    },
+  });
+}
+
 /** The ports on a shared in-memory database, as one process opens them. */
 export function openMemoryStore(db: MemoryDatabase, opts: { leaseMs: number; clock?: Clock }): StorePorts {
   return {
@@ -320,6 +341,7 @@ export function openMemoryStore(db: MemoryDatabase, opts: { leaseMs: number; clo
     subscriptions: new MemorySubscriptions(db),
     recoveries: new MemoryRecoveries(db),
     health: new MemoryHealth(db),
+    retention: memoryRetention(db),
     close: async () => undefined,
   };
 }

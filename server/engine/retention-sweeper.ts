@@ -1,0 +1,72 @@
+// Removes finished messages past the retention age in the background: a sweep every interval, in
+// chunks of a bounded size with a pause between them, so a large backlog (retention just turned on,
+// or a store that was down) is worked off without holding the store for long at a time. The store
+// decides what is finished and keeps the rest (Retention in ports.ts); several processes may sweep
+// one database at once.
+import { errorFields, type Logger } from "../log.js";
+import type { Clock, Retention } from "../ports.js";
+
+export interface RetentionOptions {
+  /** Messages older than this go once finished; 0 keeps everything. */
+  retentionMs: number;
+  /** Time between sweeps. */
+  intervalMs: number;
+  /** Most messages one chunk removes. */
+  chunk: number;
+  /** Pause between the chunks of one sweep. */
+  pauseMs: number;
+}
+
+export const DEFAULT_RETENTION: Omit<RetentionOptions, "retentionMs" | "intervalMs"> = { chunk: 500, pauseMs: 200 };
+
+export class RetentionSweeper {
+  private timer: unknown;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly retention: Retention,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: RetentionOptions,
+  ) {}
+
+  start(): void {
+    if (this.opts.retentionMs > 0) this.schedule(this.opts.intervalMs);
+  }
+
+  /** No sweep starts after this; resolves once the chunk in progress (if any) is done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.sweep().finally(() => {
+        this.running = undefined;
+        this.schedule(this.opts.intervalMs);
+      });
+    }, ms);
+  }
+
+  private async sweep(): Promise<void> {
+    let removed = 0;
+    try {
+      for (;;) {
+        const before = new Date(this.clock.now() - this.opts.retentionMs);
+        const res = await this.retention.sweep(before, this.opts.chunk);
+        removed += res.messages;
+        if (!res.more || this.stopped) break;
+        await new Promise<void>((r) => this.clock.setTimeout(r, this.opts.pauseMs));
+        if (this.stopped) break;
+      }
+    } catch (err) {
+      this.log.warn("retention sweep failed; will retry at the next one", errorFields(err));
+    }
+    if (removed > 0) this.log.info("retention: removed finished messages", { messages: removed });
+  }
+}
