@@ -2,6 +2,7 @@
 // talks to (for error lines), and whether to print JSON.
 import type { HookwireManager, Protocol } from "@hookwire/sdk";
 import type { Command } from "commander";
+import { UsageError } from "./exit-codes.js";
 
 export interface GlobalOptions {
   apiKey?: string;
@@ -29,6 +30,9 @@ export async function contextOf(command: Command): Promise<Context> {
   const { createWebhookManager } = await import("@hookwire/sdk");
   const options = command.optsWithGlobals<GlobalOptions>();
   const baseUrl = baseUrlOf(options);
+  if (!/^https?:\/\/[^/\s]+/i.test(baseUrl)) {
+    throw new UsageError(`${options.url !== undefined ? "--url" : "HOOKWIRE_URL"}: "${baseUrl}" is not an http:// or https:// address`);
+  }
   // No apiKey when no flag: the SDK then reads HOOKWIRE_API_KEY, else a local npm start's dev key.
   const manager = createWebhookManager({ baseUrl, apiKey: options.apiKey, protocol: options.protocol });
   return { manager, baseUrl, json: options.json === true };

@@ -38,10 +38,10 @@ export function describeFailure(err: unknown, baseUrl: string): Failure {
       return { exitCode: EXIT.unauthenticated, line: `unauthenticated: ${message} (pass --api-key or set HOOKWIRE_API_KEY)` };
     case Code.Unavailable: {
       const net = networkCode(err);
-      if (net || /ECONNREFUSED|connect|socket|closed|reset/i.test(message) && !/store|mongo/i.test(message)) {
-        return { exitCode: EXIT.unavailable, line: `cannot reach Hookwire at ${baseUrl}${net ? ` (${net})` : `: ${message}`}` };
-      }
-      return { exitCode: EXIT.unavailable, line: `Hookwire at ${baseUrl} is unavailable: ${message}` };
+      if (net) return { exitCode: EXIT.unavailable, line: `cannot reach Hookwire at ${baseUrl} (${net})` };
+      // Hookwire answered, but cannot reach its database ("the database cannot be reached; …").
+      if (/database/i.test(message)) return { exitCode: EXIT.unavailable, line: `Hookwire at ${baseUrl} is unavailable: ${message}` };
+      return { exitCode: EXIT.unavailable, line: `cannot reach Hookwire at ${baseUrl}: ${message}` };
     }
     case Code.ResourceExhausted:
       return { exitCode: EXIT.limit, line: `limit: ${message}` };

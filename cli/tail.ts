@@ -2,6 +2,7 @@
 import type { Delivery } from "@hookwire/sdk";
 import { Command } from "commander";
 import { contextOf } from "./context.js";
+import { EXIT } from "./exit-codes.js";
 import { integer } from "./input.js";
 import { attemptSummary, colourFor, deliveryState, iso, printJsonLine, printLine, type Colour } from "./output.js";
 
@@ -28,7 +29,7 @@ export function tailCommand(): Command {
     .option("--subscription <id>", "only this subscription's outcomes")
     .option("--count <n>", "stop after this many outcomes", integer("--count", 1))
     .action(async (opts: { subscription?: string; count?: number }, cmd: Command) => {
-      const { manager, json } = await contextOf(cmd);
+      const { manager, json, baseUrl } = await contextOf(cmd);
       const stop = new AbortController();
       // Ctrl-C ends the stream and the command cleanly, with exit code 0.
       const onSignal = () => stop.abort();
@@ -42,6 +43,11 @@ export function tailCommand(): Command {
           if (json) printJsonLine(d);
           else printLine(outcomeLine(d, colour));
           if (opts.count !== undefined && ++seen >= opts.count) break;
+        }
+        // The stream ended without Ctrl-C or --count: the server closed it (it stops, or restarts).
+        if (!stop.signal.aborted && (opts.count === undefined || seen < opts.count)) {
+          process.stderr.write(`hookwire: Hookwire at ${baseUrl} ended the stream\n`);
+          process.exitCode = EXIT.unavailable;
         }
       } finally {
         stop.abort();
