@@ -51,7 +51,7 @@ export function recoverCommand(): Command {
           }
           pageToken = res.nextPageToken;
           // Shown only once a second call is needed: a run that fits in one call has nothing to watch.
-          if (pageToken) progress.update(`recovering: ${recovered.length} redelivered in ${calls} calls, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          if (pageToken) progress.update(`recovering: ${recovered.length} redelivered in ${calls} ${calls === 1 ? "call" : "calls"}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
         } while (pageToken);
       } catch (err) {
         progress.done();

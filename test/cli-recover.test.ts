@@ -4,7 +4,7 @@
 // INVALID_ARGUMENT, and these tests fail.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createWebhookManager, type DeliveryStatus, type HookwireManager } from "@hookwire/sdk";
-import { runCli, runCliJson, type CliOptions } from "./helpers/cli.js";
+import { runCli, runCliJson, runCliOnTerminal, type CliOptions } from "./helpers/cli.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { KEYS, startServer, type RunningServer } from "./helpers/server.js";
 
@@ -79,6 +79,18 @@ describe("recover", () => {
     expect(missing.stderr).toMatch(/^hookwire: not found: /);
     const noSince = await runCli(["recover", "--subscription", subscription.id], as);
     expect(noSince.code).toBe(2);
+  });
+});
+
+describe("recover on a terminal", () => {
+  it("shows a progress line while more calls follow, then clears it for the result", async () => {
+    const { subscription } = await failedDeliveries("/recover-tty", "rec.tty", 3);
+    rcv.route("/recover-tty", { respond: () => ({ status: 200 }) });
+    const r = await runCliOnTerminal(["recover", "--subscription", subscription.id, "--since", "1h", "--batch", "1"], as);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/recovering: 1 redelivered in 1 call, /);
+    expect(r.stdout).toContain("\x1b[2K");
+    expect(r.stdout).toMatch(new RegExp(`recovered 3 failed deliveries of ${subscription.id} since`));
   });
 });
 
