@@ -1,0 +1,39 @@
+// What every command gets from the global flags and the environment: the SDK manager, the address it
+// talks to (for error lines), and whether to print JSON.
+import type { HookwireManager, Protocol } from "@hookwire/sdk";
+import type { Command } from "commander";
+import { UsageError } from "./exit-codes.js";
+
+export interface GlobalOptions {
+  apiKey?: string;
+  url?: string;
+  protocol?: Protocol;
+  json?: boolean;
+}
+
+export interface Context {
+  manager: HookwireManager;
+  baseUrl: string;
+  json: boolean;
+}
+
+/** The SDK's DEFAULT_BASE_URL, written here so that naming the address does not load the SDK. */
+const DEFAULT_BASE_URL = "http://127.0.0.1:8080";
+
+/** The address calls go to: --url, else HOOKWIRE_URL, else the SDK's default (as the SDK resolves it). */
+export function baseUrlOf(options: GlobalOptions): string {
+  return options.url ?? (process.env.HOOKWIRE_URL || DEFAULT_BASE_URL);
+}
+
+/** Loads the SDK on first use: `--help` and the local commands (sign, verify) start without it. */
+export async function contextOf(command: Command): Promise<Context> {
+  const { createWebhookManager } = await import("@hookwire/sdk");
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const baseUrl = baseUrlOf(options);
+  if (!/^https?:\/\/[^/\s]+/i.test(baseUrl)) {
+    throw new UsageError(`${options.url !== undefined ? "--url" : "HOOKWIRE_URL"}: "${baseUrl}" is not an http:// or https:// address`);
+  }
+  // No apiKey when no flag: the SDK then reads HOOKWIRE_API_KEY, else a local npm start's dev key.
+  const manager = createWebhookManager({ baseUrl, apiKey: options.apiKey, protocol: options.protocol });
+  return { manager, baseUrl, json: options.json === true };
+}

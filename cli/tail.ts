@@ -1,0 +1,58 @@
+// `hookwire tail`: delivery outcomes as they happen (WatchDeliveries), one line each, until Ctrl-C.
+import type { Delivery } from "@hookwire/sdk";
+import { Command } from "commander";
+import { contextOf } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { integer } from "./input.js";
+import { attemptSummary, colourFor, deliveryState, iso, printJsonLine, printLine, type Colour } from "./output.js";
+
+const STATE_COLOUR: Record<string, Colour> = { delivered: "green", failed: "red", retrying: "yellow", pending: "yellow" };
+
+/** One outcome: when, what became of it, which delivery, the event, what the endpoint answered. */
+export function outcomeLine(d: Delivery, colour: (text: string, c: Colour) => string): string {
+  const last = d.attempts.at(-1);
+  const state = deliveryState(d);
+  const next = state === "retrying" && d.nextAttemptAt ? `, next attempt at ${iso(d.nextAttemptAt)}` : "";
+  return [
+    colour(iso(last?.attemptedAt ?? d.updatedAt), "dim"),
+    colour(state.padEnd(9), STATE_COLOUR[state] ?? "dim"),
+    d.id,
+    d.event,
+    d.url,
+    `${attemptSummary(last)} (attempt ${d.attempts.length}${next})`,
+  ].join("  ");
+}
+
+export function tailCommand(): Command {
+  return new Command("tail")
+    .description("print delivery outcomes as they happen, one line each (Ctrl-C stops)")
+    .option("--subscription <id>", "only this subscription's outcomes")
+    .option("--count <n>", "stop after this many outcomes", integer("--count", 1))
+    .action(async (opts: { subscription?: string; count?: number }, cmd: Command) => {
+      const { manager, json, baseUrl } = await contextOf(cmd);
+      const stop = new AbortController();
+      // Ctrl-C ends the stream and the command cleanly, with exit code 0.
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      const colour = colourFor(process.stdout);
+      if (!json && process.stderr.isTTY) process.stderr.write(`watching deliveries${opts.subscription ? ` of ${opts.subscription}` : ""} (Ctrl-C to stop)\n`);
+      let seen = 0;
+      try {
+        for await (const d of manager.watchDeliveries({ subscriptionId: opts.subscription, signal: stop.signal })) {
+          if (json) printJsonLine(d);
+          else printLine(outcomeLine(d, colour));
+          if (opts.count !== undefined && ++seen >= opts.count) break;
+        }
+        // The stream ended without Ctrl-C or --count: the server closed it (it stops, or restarts).
+        if (!stop.signal.aborted && (opts.count === undefined || seen < opts.count)) {
+          process.stderr.write(`hookwire: Hookwire at ${baseUrl} ended the stream\n`);
+          process.exitCode = EXIT.unavailable;
+        }
+      } finally {
+        stop.abort();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}
