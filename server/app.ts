@@ -1,5 +1,7 @@
 // Wires config, store, delivery engine and RPC handlers into a listening server.
 import { apiKeyAuthenticator } from "./api/auth.js";
+import { consoleRoute } from "./api/console-route.js";
+import { plainRoutes } from "./api/plain-routes.js";
 import { rpcAdapter } from "./api/rpc-adapter.js";
 import type { ApiKey, Config } from "./config.js";
 import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./engine/engine.js";
@@ -79,6 +81,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     authenticate: apiKeyAuthenticator(apiKeys),
     publicServices: PUBLIC_SERVICES,
     log,
+    // Plain HTTP GETs on the same port, no key: the web console's files (its calls carry the operator's key).
+    fallback: plainRoutes(consoleRoute()),
     // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
     interceptors: [errorInterceptor(log)],
     routes(router) {
