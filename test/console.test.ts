@@ -161,6 +161,21 @@ describe("the /console route", () => {
   });
 });
 
+describe("the console's health summary (server/console/format.js, as the pages use it)", () => {
+  it("a rate from the attempt counts, and no rate at all before any attempt", async () => {
+    // @ts-expect-error: a plain browser module (JSDoc-typed, checked by its own tsconfig), imported here for its pure helpers.
+    const { health } = (await import("../server/console/format.js")) as { health: (s: unknown) => Record<string, unknown> };
+    expect(health({})).toMatchObject({ total: 0, rateText: "no attempts recorded", level: "none" });
+    expect(health({ health: { attemptsSucceeded: "0", attemptsFailed: "0" } })).toMatchObject({ total: 0, rateText: "no attempts recorded" });
+    // int64 counts arrive as strings in protobuf JSON; absent fields are zero.
+    expect(health({ health: { attemptsSucceeded: "39", attemptsFailed: "1" } })).toMatchObject({ total: 40, rateText: "97.5 % (39 of 40)", level: "fair" });
+    expect(health({ health: { attemptsSucceeded: "500" } })).toMatchObject({ rateText: "100 % (500 of 500)", level: "good" });
+    expect(
+      health({ health: { attemptsFailed: "7", lastError: "HTTP 503", failingSince: "2026-01-01T00:00:00Z", consecutiveFailures: "7" } }),
+    ).toMatchObject({ rateText: "0 % (0 of 7)", level: "poor", lastError: "HTTP 503", consecutiveFailures: 7 });
+  });
+});
+
 describe("the console in Chromium", () => {
   it("refuses a wrong key at sign-in, saying why", async () => {
     await signIn("not-a-key-000000");
@@ -249,6 +264,30 @@ describe("the console in Chromium", () => {
     expect(cells[2]).toBe("503");
     expect(cells[4]).toBe("maintenance");
     await shot("06-subscription-failing");
+  });
+
+  it("shows a subscription's health as the server records it", async () => {
+    // Health comes from the server (zeros until it records attempts: branch endpoint-health); the page must say
+    // what the server says. Read it before and after the page loads, so a late write cannot make this flaky.
+    const read = async () => (await client.getSubscription({ id: subs.down }, acme)).subscription!.health;
+    let health = await read();
+    for (let i = 0; i < 5; i++) {
+      await page.goto(url(`/console#/subscriptions/${subs.down}`));
+      await page.waitForSelector("section.health-panel");
+      const again = await read();
+      if (JSON.stringify(again) === JSON.stringify(health)) break;
+      health = again;
+    }
+    const ok = Number(health?.attemptsSucceeded ?? 0);
+    const total = ok + Number(health?.attemptsFailed ?? 0);
+    const rate = await text("section.health-panel dd.rate");
+    if (total === 0) {
+      expect(rate).toBe("no attempts recorded");
+    } else {
+      expect(rate).toMatch(new RegExp(`^\\d+(\\.\\d)? % \\(${ok} of ${total}\\)$`));
+      if (health?.lastError) expect(await text("section.health-panel")).toContain(health.lastError);
+      if (health?.failingSince) expect(await text("section.health-panel")).toContain(`${health.consecutiveFailures} failed in a row`);
+    }
   });
 
   // Needs the server's tenant-wide ListDeliveries (neither id, status FAILED): branch `recovery`.
