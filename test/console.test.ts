@@ -88,6 +88,9 @@ async function signIn(key: string) {
   await page.click("form.signin button[type=submit]");
 }
 
+/** Equal as data (int64 fields are bigints, which JSON.stringify refuses). */
+const same = (a: unknown, b: unknown) => JSON.stringify(a, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) === JSON.stringify(b, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+
 async function failedDeliveryOf(subscriptionId: string) {
   for (let i = 0; i < 100; i++) {
     const res = await client.listDeliveries({ subscriptionId, status: DeliveryStatus.FAILED }, acme);
@@ -267,15 +270,19 @@ describe("the console in Chromium", () => {
   });
 
   it("shows a subscription's health as the server records it", async () => {
-    // Health comes from the server (zeros until it records attempts: branch endpoint-health); the page must say
-    // what the server says. Read it before and after the page loads, so a late write cannot make this flaky.
+    // Health comes from the server (zeros until it records attempts: branch endpoint-health, which writes it about
+    // once a second); the page must say what the server says. Give the server's record a few seconds to show the
+    // failed attempt, then load the page afresh and compare it with a read made after it rendered.
     const read = async () => (await client.getSubscription({ id: subs.down }, acme)).subscription!.health;
+    const attempts = (h: Awaited<ReturnType<typeof read>>) => Number(h?.attemptsSucceeded ?? 0) + Number(h?.attemptsFailed ?? 0);
+    for (let waited = 0; waited < 3000 && attempts(await read()) === 0; waited += 100) await new Promise((r) => setTimeout(r, 100));
     let health = await read();
     for (let i = 0; i < 5; i++) {
       await page.goto(url(`/console#/subscriptions/${subs.down}`));
+      await page.reload(); // the same URL with a hash is not loaded again by goto
       await page.waitForSelector("section.health-panel");
       const again = await read();
-      if (JSON.stringify(again) === JSON.stringify(health)) break;
+      if (same(again, health)) break;
       health = again;
     }
     const ok = Number(health?.attemptsSucceeded ?? 0);
@@ -288,6 +295,7 @@ describe("the console in Chromium", () => {
       if (health?.lastError) expect(await text("section.health-panel")).toContain(health.lastError);
       if (health?.failingSince) expect(await text("section.health-panel")).toContain(`${health.consecutiveFailures} failed in a row`);
     }
+    await shot("07-health");
   });
 
   // Needs the server's tenant-wide ListDeliveries (neither id, status FAILED): branch `recovery`.
@@ -295,7 +303,7 @@ describe("the console in Chromium", () => {
     const failed = await failedDeliveryOf(subs.down);
     await page.click('nav a[data-nav="failed"]');
     await page.waitForSelector(`details.delivery[data-delivery-id="${failed.id}"], .error`, { timeout: 10_000 });
-    await shot("07-failed");
+    await shot("08-failed");
     expect(await page.$(".error"), await page.$eval(".error", (e) => e.textContent).catch(() => "")).toBeNull();
     const statuses = await page.$$eval("details.delivery", (ds) => ds.map((d) => d.getAttribute("data-status")));
     expect(statuses.length).toBeGreaterThan(0);
@@ -309,7 +317,7 @@ describe("the console in Chromium", () => {
     await page.waitForSelector("form.recover button[type=submit]");
     await page.click("form.recover button[type=submit]");
     await page.waitForSelector(".recover-progress .done, .recover-progress .error", { timeout: 15_000 });
-    await shot("08-recovered");
+    await shot("09-recovered");
     expect(await page.$(".recover-progress .error"), await text(".recover-progress")).toBeNull();
     expect(await page.$eval(".recover-progress .done", (e) => e.getAttribute("data-recovered"))).toBe("1");
     await rcv.waitFor(() => rcv.requests("/invoices").length > before);
