@@ -1,6 +1,8 @@
 // Wires config, store, delivery engine and RPC handlers into a listening server.
 import { apiKeyAuthenticator } from "./api/auth.js";
 import { metricsRoute } from "./api/metrics-route.js";
+import { consoleRoute } from "./api/console-route.js";
+import { plainRoutes } from "./api/plain-routes.js";
 import { rpcAdapter } from "./api/rpc-adapter.js";
 import type { ApiKey, Config } from "./config.js";
 import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./engine/engine.js";
@@ -116,11 +118,13 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     authenticate: apiKeyAuthenticator(apiKeys),
     publicServices: PUBLIC_SERVICES,
     log,
+    // Plain HTTP GETs on the same port, no key: /metrics (unless off) and the web console's files (its calls
+    // carry the operator's key).
+    fallback: config.metrics ? plainRoutes(metricsRoute(metrics), consoleRoute()) : plainRoutes(consoleRoute()),
     // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.
     interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log)] : [errorInterceptor(log)],
     metrics: config.metrics ? metrics : undefined,
-    fallback: config.metrics ? metricsRoute(metrics) : undefined,
     routes(router) {
       router.service(Health, healthService(() => store.ping(), [WebhookService.typeName], stopping.signal));
       for (const [svc, impl] of reflection) router.service(svc, impl as never);

@@ -1,32 +1,28 @@
 // GET /metrics on the service port: the Prometheus text exposition, without a key (like health
 // checks: what it tells is counts, never tenant data beyond the configured tenant names).
 import type { ServerResponse } from "node:http";
-import type { DualHandler } from "../listener.js";
 import type { HookwireMetrics } from "../metrics.js";
+import { answer, type PlainRoute } from "./plain-routes.js";
 
 export const METRICS_PATH = "/metrics";
 
-/** Answers /metrics; every other path goes to `next` (404 when none). */
-export function metricsRoute(metrics: HookwireMetrics, next?: DualHandler): DualHandler {
-  return (req, res) => {
-    const r = res as ServerResponse;
-    if ((req.url ?? "").split("?", 1)[0] !== METRICS_PATH) {
-      if (next) return next(req, res);
-      return answer(r, 404, "text/plain; charset=utf-8", "not found\n");
-    }
+/** Takes /metrics and nothing else. */
+export function metricsRoute(metrics: HookwireMetrics): PlainRoute {
+  return (req, res, path) => {
+    if (path !== METRICS_PATH) return false;
     if (req.method !== "GET" && req.method !== "HEAD") {
-      r.setHeader("allow", "GET, HEAD");
-      return answer(r, 405, "text/plain; charset=utf-8", "method not allowed\n");
+      answer(req, res, 405, "method not allowed", { allow: "GET, HEAD" });
+      return true;
     }
+    const r = res as ServerResponse;
     metrics.text().then(
-      (text) => answer(r, 200, metrics.contentType, req.method === "HEAD" ? "" : text),
-      () => answer(r, 500, "text/plain; charset=utf-8", "metrics could not be collected\n"),
+      (text) => {
+        if (r.headersSent || r.destroyed) return;
+        r.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" });
+        r.end(req.method === "HEAD" ? "" : text);
+      },
+      () => answer(req, res, 500, "metrics could not be collected", { "cache-control": "no-store" }),
     );
+    return true;
   };
-}
-
-function answer(res: ServerResponse, status: number, contentType: string, body: string): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
-  res.end(body);
 }

@@ -21,7 +21,7 @@ import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { DescService } from "@bufbuild/protobuf";
 import type { DualHandler } from "../listener.js";
 import { errorFields, type Logger } from "../log.js";
-import { tenantKey } from "../rpc/context.js";
+import { streamReadyKey, tenantKey } from "../rpc/context.js";
 import type { Authenticate } from "./auth.js";
 import { bodyShape, checkedBody } from "./request-body.js";
 import { answerPlainGrpc, plainGrpcUnary } from "./grpc-unary.js";
@@ -84,6 +84,7 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     const started = opts.metrics ? performance.now() : 0;
     const procedure = `${uHandler.service.typeName}/${uHandler.method.name}`;
     const contextValues = createContextValues();
+    if (uHandler.method.methodKind === "server_streaming") contextValues.set(streamReadyKey, (header) => sendHeadersNow(res, header));
     let refusal: unknown;
     if (!opts.publicServices.has(uHandler.service.typeName)) {
       try {
@@ -111,7 +112,7 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
           : raw;
       const onRefused = opts.metrics ? (code: Code) => opts.metrics!.rpc(uHandler.method, code, started) : undefined;
       return uHandler({ ...uReq, body: reported(body, log, procedure, onRefused) })
-        .then((uRes) => universalResponseToNodeResponse(uRes, res))
+        .then((uRes) => universalResponseToNodeResponse(uRes, res.headersSent ? headersAlreadySent(res) : res))
         .catch((reason: unknown) => {
           if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
           abandon(req, res);
@@ -159,6 +160,27 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
 function declaredTooLarge(req: Req, readMaxBytes: number): boolean {
   const declared = Number(req.headers["content-length"] ?? Number.NaN);
   return Number.isSafeInteger(declared) && declared > readMaxBytes;
+}
+
+/** Connect's handlers hold a stream's response headers until its first message, which for a watch may be long
+ * off; a handler that is listening has them sent at once (an OK stream answers 200 in every protocol). */
+function sendHeadersNow(res: Res, header: Headers): void {
+  if (res.headersSent || res.writableEnded) return;
+  const r = res as ServerResponse;
+  r.writeHead(200, Object.fromEntries(header));
+  r.flushHeaders();
+}
+
+/** The response for Connect's Node glue once sendHeadersNow has sent the headers: its own writeHead is then a
+ * no-op (the headers it would write are those already sent; Node would throw on a second writeHead). */
+function headersAlreadySent(res: Res): Res {
+  return new Proxy(res, {
+    get(target, prop) {
+      if (prop === "writeHead") return () => target;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 async function* refused(err: unknown): AsyncGenerator<Uint8Array> {

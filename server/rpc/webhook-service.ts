@@ -18,7 +18,7 @@ import {
   updateSubscription,
   type SubscriptionDeps,
 } from "../subscriptions.js";
-import { tenantKey } from "./context.js";
+import { streamReadyKey, tenantKey } from "./context.js";
 import { dateFromProto, deliveryStateFromProto, deliveryToProto, messageToProto, payloadFromProto, subscriptionToProto } from "./convert.js";
 
 const tenantOf = (ctx: HandlerContext) => ctx.values.get(tenantKey);
@@ -37,6 +37,7 @@ async function* watchStream(
   subscriptionId: string,
   signal: AbortSignal,
   maxBuffered: number,
+  ready: () => void,
 ): AsyncGenerator<WatchDeliveriesResponse> {
   const buffer: Delivery[] = [];
   let wake: (() => void) | undefined;
@@ -47,6 +48,7 @@ async function* watchStream(
     else buffer.push(doc);
     wake?.();
   });
+  ready();
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
   try {
@@ -147,7 +149,9 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     async *watchDeliveries(req, ctx) {
       // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
       if (req.subscriptionId) await findSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
-      yield* watchStream(msgs.engine, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000);
+      yield* watchStream(msgs.engine, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000, () =>
+        ctx.values.get(streamReadyKey)(ctx.responseHeader),
+      );
     },
   };
 }

@@ -1,0 +1,146 @@
+// The tenant's subscriptions with their health, and one subscription's page: its health, its deliveries
+// (filtered by status, refreshed as its outcomes stream in) and recovery of its failed deliveries.
+import { h, replace, route, timeEl } from "./dom.js";
+import { health, stateBadge } from "./format.js";
+import { deliveryList } from "./deliveries.js";
+import { errorBox } from "./errors.js";
+import { recoverForm } from "./recover.js";
+
+/** @typedef {import("./app.js").Ctx} Ctx */
+
+/** @param {Ctx} ctx @param {HTMLElement} view */
+export function subscriptionsPage(ctx, view) {
+  const body = h("tbody", {});
+  const status = h("div", {});
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
+  let token = "";
+  replace(
+    view,
+    h("h1", {}, "Subscriptions"),
+    status,
+    h(
+      "table",
+      { class: "subscriptions" },
+      h("thead", {}, h("tr", {}, ["Endpoint", "Events", "State", "Success rate", "Last failure", "Failing since"].map((t) => h("th", {}, t)))),
+      body,
+    ),
+    more,
+  );
+  async function load() {
+    more.disabled = true;
+    try {
+      const res = await ctx.call("ListSubscriptions", { pageSize: 50, pageToken: token });
+      for (const s of res.subscriptions ?? []) body.append(subscriptionRow(s));
+      token = res.nextPageToken ?? "";
+      more.hidden = !token;
+      replace(status, body.childElementCount ? "" : h("p", { class: "muted empty" }, "No subscriptions yet: Register one with the SDK or the CLI."));
+    } catch (err) {
+      replace(status, errorBox(err));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener("click", () => void load());
+  void load();
+  return () => undefined;
+}
+
+/** @param {any} s */
+function subscriptionRow(s) {
+  const hl = health(s);
+  return h(
+    "tr",
+    { "data-subscription-id": s.id },
+    h("td", {}, h("a", { href: route("subscriptions", s.id), class: "url" }, s.url), s.description && h("div", { class: "muted" }, s.description)),
+    h("td", {}, (s.events ?? []).map((/** @type {string} */ e) => h("code", { class: "event-pattern" }, e))),
+    h("td", {}, stateBadge(s), s.disabled && s.disabledReason && h("div", { class: "reason" }, s.disabledReason)),
+    h("td", { class: `health ${hl.level}`, "data-health": hl.level }, hl.rateText),
+    h("td", {}, hl.lastFailureAt ? [timeEl(hl.lastFailureAt), hl.lastError && h("div", { class: "error-text" }, hl.lastError)] : h("span", { class: "muted" }, "—")),
+    h("td", {}, hl.failingSince ? [timeEl(hl.failingSince), h("div", { class: "muted" }, `${hl.consecutiveFailures} failed in a row`)] : h("span", { class: "muted" }, "—")),
+  );
+}
+
+const FILTERS = [
+  ["", "All"],
+  ["DELIVERY_STATUS_PENDING", "Pending"],
+  ["DELIVERY_STATUS_DELIVERED", "Delivered"],
+  ["DELIVERY_STATUS_FAILED", "Failed"],
+];
+
+/** @param {Ctx} ctx @param {HTMLElement} view @param {string} id */
+export function subscriptionPage(ctx, view, id) {
+  const head = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const filter = h("select", { "aria-label": "Status", name: "status" }, FILTERS.map(([v, t]) => h("option", { value: v }, t)));
+  const listSlot = h("div", {});
+  replace(view, head, h("h2", {}, "Deliveries ", filter), listSlot);
+  /** @type {{reload: () => Promise<void>} | undefined} */
+  let list;
+  const showList = () => {
+    const status = filter.value;
+    const dl = deliveryList(ctx, {
+      load: (pageToken) => ctx.call("ListDeliveries", { subscriptionId: id, pageSize: 25, pageToken, ...(status ? { status } : {}) }),
+      empty: status ? "No deliveries in that state." : "No deliveries yet.",
+      show: { subscription: false },
+    });
+    list = dl;
+    replace(listSlot, dl.el);
+  };
+  filter.addEventListener("change", showList);
+
+  ctx
+    .call("GetSubscription", { id })
+    .then((res) => {
+      const s = res.subscription ?? {};
+      const hl = health(s);
+      replace(
+        head,
+        h("h1", {}, h("span", { class: "url" }, s.url), " ", stateBadge(s)),
+        h(
+          "dl",
+          { class: "facts" },
+          [
+            ["Id", h("code", {}, s.id)],
+            ["Events", (s.events ?? []).join(", ")],
+            ["Description", s.description || "—"],
+            ["Policy", `${s.retries ?? 0} retries, first after ${s.retryDelayMs ?? 0} ms, timeout ${s.timeoutMs ?? 0} ms`],
+            ["Created", timeEl(s.createdAt)],
+            s.disabled ? ["Disabled because", s.disabledReason || "disabled by a caller"] : undefined,
+          ]
+            .filter((x) => x !== undefined)
+            .map(([t, v]) => [h("dt", {}, t), h("dd", {}, v)]),
+        ),
+        h(
+          "section",
+          { class: `health-panel ${hl.level}`, "data-health": hl.level },
+          h("h2", {}, "Health"),
+          h(
+            "dl",
+            { class: "facts" },
+            h("dt", {}, "Success rate"),
+            h("dd", { class: "rate" }, hl.rateText),
+            h("dt", {}, "Last success"),
+            h("dd", {}, timeEl(hl.lastSuccessAt)),
+            h("dt", {}, "Last failure"),
+            h("dd", {}, timeEl(hl.lastFailureAt), hl.lastError && h("span", { class: "error-text" }, ` ${hl.lastError}`)),
+            h("dt", {}, "Failing since"),
+            h("dd", {}, timeEl(hl.failingSince), hl.failingSince ? ` (${hl.consecutiveFailures} failed in a row)` : ""),
+          ),
+        ),
+        recoverForm(ctx, id, () => list?.reload()),
+      );
+    })
+    .catch((err) => replace(head, errorBox(err)));
+  showList();
+
+  // Outcomes of this subscription refresh the list, a burst of them once.
+  let timer = 0;
+  const off = ctx.live.onDelivery((d) => {
+    if (d.subscriptionId !== id) return;
+    clearTimeout(timer);
+    timer = window.setTimeout(() => void list?.reload(), 300);
+  });
+  return () => {
+    off();
+    clearTimeout(timer);
+  };
+}
