@@ -29,3 +29,18 @@ if (process.argv.includes("--ferretdb") && !process.env.HOOKWIRE_TEST_MONGODB_UR
   }
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
+
+// The console's browser test drives Debian's chromium; as root the tests install it, else they say how.
+if (process.argv.includes("--ferretdb") && !process.env.HOOKWIRE_CHROMIUM && !existsSync("/usr/bin/chromium")) {
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  if (root && spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status === 0) {
+    process.stderr.write("hookwire: installing chromium for the console's browser test (apt-get)\n");
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    for (const args of [["update", "-qq"], ["install", "-y", "-qq", "chromium"]]) {
+      const res = spawnSync("apt-get", args, { stdio: ["ignore", "ignore", "inherit"], env });
+      if (res.status !== 0) process.stderr.write(`hookwire: "apt-get ${args.join(" ")}" failed; the console test will say what is missing\n`);
+    }
+  } else {
+    process.stderr.write("hookwire: the console's browser test needs Chromium: sudo apt-get install chromium (or set HOOKWIRE_CHROMIUM)\n");
+  }
+}

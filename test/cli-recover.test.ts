@@ -67,10 +67,11 @@ describe("recover", () => {
     expect(again.stderr).toBe("");
   });
 
-  it("a time in the future recovers nothing; a bad --since is a usage error; an unknown subscription exits 4", async () => {
+  it("a time in the future is refused by the server; a bad --since is a usage error; an unknown subscription exits 4", async () => {
     const { subscription } = await failedDeliveries("/recover-later", "rec.later", 1);
-    const future = await runCliJson(["recover", "--subscription", subscription.id, "--since", new Date(Date.now() + 3_600_000).toISOString()], as);
-    expect(future.recovered).toBe(0);
+    const future = await runCli(["recover", "--subscription", subscription.id, "--since", new Date(Date.now() + 3_600_000).toISOString()], as);
+    expect(future.code).toBe(3);
+    expect(future.stderr).toMatch(/^hookwire: invalid argument: since: is in the future/);
     const bad = await runCli(["recover", "--subscription", subscription.id, "--since", "yesterday"], as);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^hookwire: --since: "yesterday" is not a date-time/);
