@@ -98,7 +98,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   engine.start();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
   metrics.watchEngine(() => engine.stats);
-  const retention = new RetentionSweeper(store.retention, systemClock, log, {
+  const retention = new RetentionSweeper(store.retention, store.recoveries, systemClock, log, {
     ...DEFAULT_RETENTION,
     retentionMs: config.retentionMs,
     intervalMs: config.retentionSweepMs,

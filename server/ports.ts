@@ -141,6 +141,11 @@ export interface Recoveries {
   mark(tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>>;
   /** Takes marks back (their redeliveries could not be stored), so a later recovery makes them. */
   unmark(originals: string[]): Promise<void>;
+  /**
+   * Retention's part: removes up to `limit` marks of deliveries created before `before` (their log
+   * rows go with their messages); answers how many went.
+   */
+  forget(before: Date, limit: number): Promise<number>;
 }
 
 /** A Send's secret, kept (sealed) only until its delivery ends. */

@@ -3,7 +3,7 @@
 // database stand for two server processes.
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { newId } from "../server/ids.js";
+import { idFloor, newId } from "../server/ids.js";
 import { createLogger } from "../server/log.js";
 import type { Delivery, DeliveryQueue, HealthChange, HeldDelivery, Message, StorePorts } from "../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../server/store/memory/memory-store.js";
@@ -317,6 +317,22 @@ describe.each(implementations)("$name", (impl) => {
       expect(await a.recoveries.mark("acme", [])).toEqual(new Set());
       await a.recoveries.unmark([pairs[0]!.original]);
       expect([...(await b.recoveries.mark("acme", again))]).toEqual([pairs[0]!.original]);
+    });
+
+    it("forgets the marks of deliveries older than retention's age, a bounded number at a time", async () => {
+      const [a] = await twoProcesses();
+      const now = Date.now();
+      // Delivery ids begin with their creation time: these three were made 40 days ago, this one now.
+      const old = [3, 2, 1].map((n) => `${idFloor("dlv", now - 40 * 86_400_000 - n)}${"0".repeat(20)}`);
+      const young = newId("dlv");
+      await a.recoveries.mark("acme", [...old, young].map((original) => ({ original, redelivery: newId("dlv") })));
+      const cutoff = new Date(now - 30 * 86_400_000);
+      expect(await a.recoveries.forget(cutoff, 2)).toBe(2);
+      expect(await a.recoveries.forget(cutoff, 2)).toBe(1);
+      expect(await a.recoveries.forget(cutoff, 2)).toBe(0);
+      // Forgotten marks can be made again; the young one is still there.
+      const again = [...old, young].map((original) => ({ original, redelivery: newId("dlv") }));
+      expect([...(await a.recoveries.mark("acme", again))].sort()).toEqual([...old].sort());
     });
   });
 

@@ -4,7 +4,7 @@
 // decides what is finished and keeps the rest (Retention in ports.ts); several processes may sweep
 // one database at once.
 import { errorFields, type Logger } from "../log.js";
-import type { Clock, Retention } from "../ports.js";
+import type { Clock, Recoveries, Retention } from "../ports.js";
 
 export interface RetentionOptions {
   /** Messages older than this go once finished; 0 keeps everything. */
@@ -26,6 +26,8 @@ export class RetentionSweeper {
 
   constructor(
     private readonly retention: Retention,
+    /** Recovery's marks of deliveries past the age go too: nothing is left to recover twice. */
+    private readonly recoveries: Pick<Recoveries, "forget">,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly opts: RetentionOptions,
@@ -63,6 +65,11 @@ export class RetentionSweeper {
         if (!res.more || this.stopped) break;
         await new Promise<void>((r) => this.clock.setTimeout(r, this.opts.pauseMs));
         if (this.stopped) break;
+      }
+      while (!this.stopped) {
+        const before = new Date(this.clock.now() - this.opts.retentionMs);
+        if ((await this.recoveries.forget(before, this.opts.chunk)) < this.opts.chunk) break;
+        await new Promise<void>((r) => this.clock.setTimeout(r, this.opts.pauseMs));
       }
     } catch (err) {
       this.log.warn("retention sweep failed; will retry at the next one", errorFields(err));

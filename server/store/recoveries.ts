@@ -6,8 +6,12 @@
 // change in Go, write back with every index), and a redelivery id derived from its original's would
 // sort beside the original rather than at its own creation time, which list order and ranges rely on.
 import type { Collection } from "mongodb";
+import { idFloor } from "../ids.js";
 import type { Recoveries } from "../ports.js";
 import { duplicateIndexes } from "./group-commit.js";
+
+/** Deliveries' ids, which marks are keyed by (server/messages.ts makes them). */
+const DELIVERY_PREFIX = "dlv";
 
 export interface RecoveryDoc {
   /** The failed delivery that was redelivered. */
@@ -37,5 +41,14 @@ export class RecoveryStore implements Recoveries {
   async unmark(originals: string[]): Promise<void> {
     // By _id statements: an $in list is matched against every row FerretDB reads.
     if (originals.length > 0) await this.col.bulkWrite(originals.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+  }
+
+  async forget(before: Date, limit: number): Promise<number> {
+    // A mark's _id is its delivery's id, which begins with the delivery's creation time. On FerretDB the
+    // range is matched in Go, but with no sort the read stops at the limit, and marks are few (one per
+    // recovered delivery, and retention keeps them from growing).
+    const old = await this.col.find({ _id: { $lt: idFloor(DELIVERY_PREFIX, before.getTime()) } }, { projection: { _id: 1 } }).limit(limit).toArray();
+    await this.unmark(old.map((d) => d._id));
+    return old.length;
   }
 }

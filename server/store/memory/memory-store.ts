@@ -22,6 +22,7 @@ import {
   type Subscriptions,
   type SubscriptionHealth,
 } from "../../ports.js";
+import { idFloor } from "../../ids.js";
 import { byIdOrder, inIdRange } from "../log-query.js";
 import { MessageSweeper } from "../retention.js";
 
@@ -203,6 +204,13 @@ class MemoryRecoveries implements Recoveries {
 
   async unmark(originals: string[]): Promise<void> {
     for (const id of originals) this.db.recovered.delete(id);
+  }
+
+  async forget(before: Date, limit: number): Promise<number> {
+    const floor = idFloor("dlv", before.getTime());
+    const old = [...this.db.recovered.keys()].filter((id) => id < floor).slice(0, limit);
+    await this.unmark(old);
+    return old.length;
   }
 }
 
