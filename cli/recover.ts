@@ -1,25 +1,12 @@
 // `hookwire recover`: redeliver every failed delivery of a subscription since a time. It calls the
-// RecoverDeliveries RPC through the SDK's generated client (manager.client), page after page, until the
-// server says the range is done; each call is bounded by --batch, and a failed run can be resumed with
-// the token it printed.
+// SDK's recoverDeliveries (the RecoverDeliveries RPC) page after page, until the server says the range is
+// done; each call is bounded by --batch, and a failed run can be resumed with the token it printed.
 import { Command } from "commander";
+import type { Delivery } from "@hookwire/sdk";
 import { contextOf } from "./context.js";
 import { integer, parseSince } from "./input.js";
 import { printJson, printLine } from "./output.js";
 import { progressOn } from "./progress.js";
-
-/** DeliveryStatus's names, as the SDK's plain types spell them. */
-async function statusNames(): Promise<Record<number, string>> {
-  const { DeliveryStatus } = await import("@hookwire/sdk/proto");
-  return { [DeliveryStatus.PENDING]: "pending", [DeliveryStatus.DELIVERED]: "delivered", [DeliveryStatus.FAILED]: "failed" };
-}
-
-interface Recovered {
-  id: string;
-  messageId: string;
-  redeliveryOf: string;
-  status: string;
-}
 
 export function recoverCommand(): Command {
   return new Command("recover")
@@ -31,25 +18,17 @@ export function recoverCommand(): Command {
     .action(async (opts: { subscription: string; since: string; batch?: number; pageToken?: string }, cmd: Command) => {
       const { manager, json } = await contextOf(cmd);
       const since = parseSince(opts.since);
-      const [{ timestampFromDate }, { HookwireError }, STATUS_NAME] = await Promise.all([import("@bufbuild/protobuf/wkt"), import("@hookwire/sdk"), statusNames()]);
       const progress = progressOn(process.stderr, !json);
-      const recovered: Recovered[] = [];
+      const recovered: Delivery[] = [];
       let pageToken = opts.pageToken ?? "";
       let calls = 0;
       const started = Date.now();
       try {
         do {
-          const res = await manager.client.recoverDeliveries({
-            subscriptionId: opts.subscription,
-            since: timestampFromDate(since),
-            limit: opts.batch ?? 0,
-            pageToken,
-          });
+          const page = await manager.recoverDeliveries({ subscriptionId: opts.subscription, since, limit: opts.batch, pageToken });
           calls++;
-          for (const d of res.deliveries) {
-            recovered.push({ id: d.id, messageId: d.messageId, redeliveryOf: d.redeliveryOf, status: STATUS_NAME[d.status] ?? "unknown" });
-          }
-          pageToken = res.nextPageToken;
+          recovered.push(...page.deliveries);
+          pageToken = page.nextPageToken;
           // Shown only once a second call is needed: a run that fits in one call has nothing to watch.
           if (pageToken) progress.update(`recovering: ${recovered.length} redelivered in ${calls} ${calls === 1 ? "call" : "calls"}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
         } while (pageToken);
@@ -57,7 +36,7 @@ export function recoverCommand(): Command {
         progress.done();
         // Where to pick up: the deliveries so far are made, and a repeat never redelivers them twice.
         if (recovered.length && pageToken) process.stderr.write(`stopped after ${recovered.length} redelivered; resume with --page-token ${pageToken}\n`);
-        throw HookwireError.from(err);
+        throw err;
       }
       progress.done();
       if (json) return printJson({ subscriptionId: opts.subscription, since: since.toISOString(), recovered: recovered.length, calls, deliveries: recovered });

@@ -51,7 +51,7 @@ async function disableEndpoint(
   const sub = await deps.subscriptions.disable(tenant, subscriptionId, reason, now);
   if (!sub) return;
   metrics.endpointDisabled(cause);
-  deps.log.warn("subscription disabled", { tenant, subscription: subscriptionId, cause, reason });
+  deps.log.warn("subscription disabled", { tenant, subscriptionId, cause, reason });
   // Not to itself: a disabled operations endpoint gets nothing anyway, and this says so explicitly.
   await triggerOperational(deps.messages(), tenant, ENDPOINT_DISABLED, endpointDisabledPayload(subscriptionId, cause, reason, now, health), subscriptionId);
 }

@@ -132,7 +132,7 @@ export function statusToProto(status: DeliveryStatus | undefined): pb.DeliverySt
 }
 
 /** A field every answer has; its absence means the server broke the contract. */
-export function required<T>(value: T | undefined, what: string): T {
+function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new HookwireError(Code.Internal, `Hookwire's answer has no ${what}`);
   return value;
 }

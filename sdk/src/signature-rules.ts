@@ -85,22 +85,10 @@ export function base64ToBytes(b64: string): Uint8Array | undefined {
   return out;
 }
 
-export function bytesToBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
-}
-
 function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
-}
-
-export function bytesToHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return hex;
 }
 
 /** The GitHub-style check of `signature` ("sha256=" + 64 hex digits) over `body`. */
@@ -112,9 +100,13 @@ export function planGithub(body: Body, signature: string, secret: string): Check
   return { key: secret, prefix: "", body, given: [hexToBytes(hex)] };
 }
 
-/** The Standard Webhooks check: the timestamp within tolerance, then one of the "v1," entries. */
-export function planStandard(input: StandardVerifyInput, key: Uint8Array): CheckPlan {
+/**
+ * The Standard Webhooks check: the timestamp within tolerance, then one of the "v1," entries. `keyOf`
+ * derives the secret's key the caller's way, once the id and timestamp are known to be well-formed.
+ */
+export function planStandard(input: StandardVerifyInput, keyOf: (secret: string) => Uint8Array): CheckPlan {
   requireStandardInputs(input.webhookId, input.timestamp);
+  const key = keyOf(input.secret);
   const tolerance = input.toleranceSeconds && input.toleranceSeconds > 0 ? input.toleranceSeconds : DEFAULT_TOLERANCE_SECONDS;
   const now = input.now ?? Math.floor(Date.now() / 1000);
   if (input.timestamp < now - tolerance) return { reason: "timestamp is too old" };

@@ -83,8 +83,7 @@ export function signStandard(webhookId: string, timestamp: number, body: Body, s
 
 /** Empty when one of the signatures matches and the timestamp is within tolerance, else why not. */
 export function checkStandard(input: StandardVerifyInput): string {
-  requireStandardInputs(input.webhookId, input.timestamp);
-  return finish(planStandard(input, standardWebhooksKey(input.secret)));
+  return finish(planStandard(input, standardWebhooksKey));
 }
 
 export function verifyStandard(input: StandardVerifyInput): boolean {

@@ -6,7 +6,6 @@ import {
   matchReason,
   planGithub,
   planStandard,
-  requireStandardInputs,
   standardKeyBase64,
   type Body,
   type CheckPlan,
@@ -38,6 +37,5 @@ export function checkGithubWeb(body: Body, signature: string, secret: string): P
 
 /** Empty when one of the signatures matches and the timestamp is within tolerance, else why not. */
 export function checkStandardWeb(input: StandardVerifyInput): Promise<string> {
-  requireStandardInputs(input.webhookId, input.timestamp);
-  return finish(planStandard(input, base64ToBytes(standardKeyBase64(input.secret))!));
+  return finish(planStandard(input, (secret) => base64ToBytes(standardKeyBase64(secret))!));
 }

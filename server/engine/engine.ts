@@ -109,7 +109,7 @@ export class DeliveryEngine {
           clock,
           log: deps.log,
           onFailing: (tenant, id, health) =>
-            void endpoints?.failing(tenant, id, health).catch((err: unknown) => deps.log.warn("judging a failing endpoint failed", { subscription: id, ...errorFields(err) })),
+            void endpoints?.failing(tenant, id, health).catch((err: unknown) => deps.log.warn("judging a failing endpoint failed", { subscriptionId: id, ...errorFields(err) })),
         },
         opts.healthFlushMs,
       );
@@ -181,8 +181,10 @@ export class DeliveryEngine {
 
   private async run(held: Held): Promise<void> {
     const outcome = await this.worker.attempt(held.doc);
-    if (outcome.kind !== "interrupted") reportAttempt(this.deps.log, outcome);
-    if (outcome.kind !== "interrupted" && outcome.sent && held.doc.subscriptionId) this.noteHealth(outcome.next);
+    if (outcome.kind !== "interrupted") {
+      reportAttempt(this.deps.log, outcome);
+      if (outcome.sent && held.doc.subscriptionId) this.noteHealth(outcome.next);
+    }
     switch (outcome.kind) {
       case "interrupted": {
         // Handed back uncounted, due now, for any process to take at once.

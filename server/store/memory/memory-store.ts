@@ -3,6 +3,7 @@
 // instances opened on one MemoryDatabase stand for several processes sharing a database.
 import { randomBytes } from "node:crypto";
 import {
+  NO_HEALTH,
   systemClock,
   type Clock,
   type Delivery,
@@ -279,7 +280,7 @@ class MemoryHealth implements HealthLog {
     const failing = new Map<string, SubscriptionHealth>();
     for (const c of changes) {
       const stored = this.db.health.get(c.subscriptionId);
-      const h: SubscriptionHealth = stored ? stored.health : { attemptsSucceeded: 0, attemptsFailed: 0, lastError: "", consecutiveFailures: 0 };
+      const h: SubscriptionHealth = stored ? stored.health : { ...NO_HEALTH };
       h.attemptsSucceeded += c.succeeded;
       h.attemptsFailed += c.failed;
       h.lastSuccessAt = later(h.lastSuccessAt, c.lastSuccessAt);
