@@ -9,6 +9,7 @@ import type { SecretBox } from "./secret-box.js";
 import { SendSecretStore } from "./send-secrets.js";
 import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";
+import { SubscriptionView } from "./subscription-view.js";
 import { RecoveryStore } from "./recoveries.js";
 import { HealthStore } from "./health.js";
 import { ferretdbRetention } from "./ferretdb-retention.js";
@@ -78,7 +79,8 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     await client.close();
     throw err;
   });
-  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, options.subscriptionCacheMs ?? 0);
+  const view = new SubscriptionView(db.collection("subscription_epochs"), db.collection("subscription_views"), log);
+  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, options.subscriptionCacheMs ?? 0, view);
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
   const health = new HealthStore(db.collection("subscription_health"));
@@ -113,6 +115,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   if (resealed + resealedSends > 0) {
     log.info("subscription secrets sealed with the current encryption key", { subscriptions: resealed, sends: resealedSends, key: box.currentKeyId });
   }
+  view.start();
   log.info("store ready", { database, layout });
   return {
     client,
@@ -140,6 +143,9 @@ export async function openStore(uri: string, database: string, log: Logger, box:
         clearTimeout(timer);
       }
     },
-    close: () => client.close(),
+    async close() {
+      await view.stop();
+      await client.close();
+    },
   };
 }

@@ -3,6 +3,7 @@ import { GroupCommit } from "./group-commit.js";
 import type { SecretBox } from "./secret-box.js";
 import type { Subscription, SubscriptionChanges, Subscriptions } from "../ports.js";
 import { ensureWalkIndex } from "./walk-index.js";
+import type { SubscriptionView } from "./subscription-view.js";
 
 /** Stored as the port's Subscription, field for field, its secrets sealed. */
 export type SubscriptionDoc = Subscription;
@@ -21,7 +22,7 @@ const sealContext = (doc: { tenant: string; _id: string }) => `subscription:${do
 
 export class SubscriptionStore implements Subscriptions {
   /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
-  private readonly cache = new Map<string, { version: number; checkedAt: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
+  private readonly cache = new Map<string, { version: number; checkedAt: number; generation: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
   /** Bumped by this process's own changes: a list loaded across one is not kept. */
   private readonly localChanges = new Map<string, number>();
 
@@ -34,6 +35,8 @@ export class SubscriptionStore implements Subscriptions {
     private readonly box: SecretBox,
     /** How long a Trigger may match against a list without reading the tenant's version (0: every Trigger group reads it). */
     private readonly triggerFreshMs = 0,
+    /** Tells when cached lists are current without a read (every change is confirmed by every process); unset, they never are. */
+    private readonly view?: SubscriptionView,
   ) {
     this.versions = new GroupCommit(async (ids) => {
       const unique = [...new Set(ids)];
@@ -97,6 +100,14 @@ export class SubscriptionStore implements Subscriptions {
       if ((err as { code?: number }).code !== 11000) throw err;
       await inc();
     }
+    // Answered once every other process has seen it: their cached lists then serve no Trigger.
+    await this.view?.changed();
+  }
+
+  /** A cached list every process's changes are known to have reached (subscription-view.ts). */
+  private viewed(tenant: string) {
+    const cached = this.cache.get(tenant);
+    return cached && this.view?.current && cached.generation === this.view.generation ? cached : undefined;
   }
 
   /** By _id alone, the tenant checked after: the one filter FerretDB's SQLite backend answers without a scan. */
@@ -136,16 +147,20 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   /**
-   * The tenant's subscriptions that are not disabled; event matching happens in the caller. A list
-   * checked against the tenant's version within triggerFreshMs (HOOKWIRE_SUBSCRIPTION_CACHE_MS, 0 by
-   * default: never) serves without a read (a change made through this process drops it at once; one
-   * made by another process is seen within that time); else one read by _id when nothing changed (FerretDB answers other filters by scanning the
-   * collection). The version is read before the list, so a change racing the reload makes the next
-   * call reload again.
+   * The tenant's subscriptions that are not disabled; event matching happens in the caller. While this
+   * process's view is current (subscription-view.ts: every change, in any process, is answered only once
+   * every live process has seen it), its cached list serves without a read. Otherwise one read of the
+   * tenant's version by _id, and of the list when it moved; a list checked within triggerFreshMs
+   * (HOOKWIRE_SUBSCRIPTION_CACHE_MS, 0 by default) serves without that read, so a change made by
+   * another process is then seen within that time (one made through this process drops it at once).
+   * The version is read before the list, so a change racing the reload makes the next call reload again.
    */
   async active(tenant: string): Promise<SubscriptionDoc[]> {
+    const viewed = this.viewed(tenant);
+    if (viewed) return viewed.subs;
     const cached = this.cache.get(tenant);
-    if (cached && Date.now() - cached.checkedAt < this.triggerFreshMs) return cached.subs;
+    // The window is for when this process cannot confirm its view; while it can, changes are seen at once.
+    if (cached && !this.view?.current && Date.now() - cached.checkedAt < this.triggerFreshMs) return cached.subs;
     return (await this.activeSet(tenant)).subs;
   }
 
@@ -156,6 +171,8 @@ export class SubscriptionStore implements Subscriptions {
    * thousands of attempts do not each wait for a version read.
    */
   async activeById(tenant: string, id: string): Promise<SubscriptionDoc | undefined> {
+    const viewed = this.viewed(tenant);
+    if (viewed) return viewed.byId.get(id);
     const cached = this.cache.get(tenant);
     if (cached && Date.now() - cached.checkedAt < ACTIVE_FRESH_MS) return cached.byId.get(id);
     return (await this.activeSet(tenant)).byId.get(id);
@@ -163,15 +180,18 @@ export class SubscriptionStore implements Subscriptions {
 
   private async activeSet(tenant: string): Promise<{ subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }> {
     const checkedAt = Date.now();
+    // Taken before the read: a change seen meanwhile leaves the entry of an older generation.
+    const generation = this.view?.generation ?? 0;
     const changes = this.localChanges.get(tenant) ?? 0;
     const version = await this.versions.add(tenant);
     const cached = this.cache.get(tenant);
     if (cached && cached.version === version) {
       cached.checkedAt = checkedAt;
+      cached.generation = generation;
       return cached;
     }
     const subs = (await this.col.find({ tenant, disabled: false }).toArray()).map((d) => this.open(d));
-    const entry = { version, checkedAt, subs, byId: new Map(subs.map((s) => [s._id, s])) };
+    const entry = { version, checkedAt, generation, subs, byId: new Map(subs.map((s) => [s._id, s])) };
     // A list read across a change of this process's own may predate it: answered, not kept.
     if ((this.localChanges.get(tenant) ?? 0) === changes) this.cache.set(tenant, entry);
     return entry;
