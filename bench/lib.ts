@@ -95,6 +95,24 @@ export function cpuMeter<K extends string>(pids: Record<K, number>): { perUnit(n
   };
 }
 
+/**
+ * The share of the machine's CPU time its hypervisor gave to others (steal, from /proc/stat) from now
+ * until `share()` is called: on a shared host it moves every wall-clock figure, so figures print it.
+ */
+export function stealMeter(): { share(): number } {
+  const read = () => {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const start = read();
+  return {
+    share() {
+      const end = read();
+      return end.total > start.total ? (end.steal - start.steal) / (end.total - start.total) : 0;
+    },
+  };
+}
+
 /** The pids of a process's children, from /proc (Linux). */
 export function childPids(pid: number): number[] {
   try {

@@ -24,7 +24,7 @@ import { startFerretDB } from "../server/embedded-ferretdb.js";
 import { signBody } from "../server/signatures.js";
 import type { DeliveryDoc } from "../server/store/deliveries.js";
 import { startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
-import { childPids, compareOps, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, type ReceiverProcess } from "./lib.js";
+import { childPids, compareOps, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -219,6 +219,7 @@ async function peer(): Promise<void> {
     // CPU per Trigger of each process, to the last delivery: a figure this machine's noise moves little.
     const serverPid = server.child.pid!;
     const cpu = cpuMeter({ server: serverPid, "its FerretDB": childPids(serverPid)[0] ?? 0, receiver: rcv.child.pid!, callers: process.pid });
+    const steal = stealMeter();
     const t = performance.now();
     await pool(SIZE.peerEvents, SIZE.concurrency, async (i) => {
       const start = performance.now();
@@ -244,7 +245,7 @@ async function peer(): Promise<void> {
       ratio: deliveredRate / 1513,
       target: ">= 3000/s (2x the peer)",
       met: deliveredRate >= 3000,
-      note: `${SIZE.peerEvents} events; Outpost 1.2.0 on this machine kind: 1,368-1,513 delivered/s; CPU ms per Trigger: ${cpuPerTrigger.join(", ")}`,
+      note: `${SIZE.peerEvents} events; Outpost 1.2.0 on this machine kind: 1,368-1,513 delivered/s; CPU ms per Trigger: ${cpuPerTrigger.join(", ")}; steal ${(100 * steal.share()).toFixed(0)} % of the machine's CPU time (taken by its host)`,
     });
     record({ figure: `peer workload (${name}): Trigger p50`, value: p50, unit: "ms", target: "figure", note: "Outpost: 19-21 ms" });
     record({ figure: `peer workload (${name}): Trigger p99`, value: p99, unit: "ms", target: "<= 40 ms", met: p99 <= 40, note: "Outpost: 49-56 ms" });

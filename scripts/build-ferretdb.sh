@@ -21,6 +21,13 @@
 # limits what the backend returns in Go, so the clause only has to hold every true match (every
 # true match of the page, for the walk); that file's comments give the argument.
 #
+# Third, writes queue in Go instead of in SQLite's busy handler. SQLite takes one writer at a time per
+# database file; a second one gets SQLITE_BUSY and its busy handler sleeps 1, 2, 5, 10 ms and more before
+# trying again, so two write commands at once (a Trigger group's message insert beside the engine's
+# outcome writes) left the CPU idle while latency grew. scripts/ferretdb/hookwire-writelock.patch and
+# hookwire_writelock.go make inserts, updates and deletes of a database take a Go mutex around their
+# SQLite transaction (documents are encoded before it), so the next writer starts as the last commits.
+#
 # `PATCH=0 bash scripts/build-ferretdb.sh` builds it unpatched, `PATCH=id` with the _id patch only.
 set -euo pipefail
 VERSION=v1.24.2
@@ -31,7 +38,7 @@ case "$PATCH" in
   0) SUFFIX="" ;;
   id) SUFFIX="-idindex" ;;
   # Named by the patches' content, so a changed patch builds anew instead of reusing a cached binary.
-  1) SUFFIX="-idindex-hw$(cat "$PATCHES_DIR/hookwire-pushdown.patch" "$PATCHES_DIR/hookwire_pushdown.go" | sha256sum | cut -c1-10)" ;;
+  1) SUFFIX="-idindex-hw$(cat "$PATCHES_DIR/hookwire-pushdown.patch" "$PATCHES_DIR/hookwire_pushdown.go" "$PATCHES_DIR/hookwire-writelock.patch" "$PATCHES_DIR/hookwire_writelock.go" | sha256sum | cut -c1-10)" ;;
   *) echo "hookwire: PATCH must be 0, id or 1" >&2; exit 1 ;;
 esac
 BIN="$CACHE_DIR/ferretdb-$VERSION$SUFFIX/ferretdb"
@@ -59,6 +66,10 @@ if [ "$PATCH" = "1" ]; then
     || { echo "hookwire: FerretDB source changed; cannot apply the pushdown patch" >&2; exit 1; }
   patch --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-pushdown.patch" >&2
   cp "$PATCHES_DIR/hookwire_pushdown.go" "$WORK/internal/backends/sqlite/"
+  patch --dry-run --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-writelock.patch" >/dev/null \
+    || { echo "hookwire: FerretDB source changed; cannot apply the write lock patch" >&2; exit 1; }
+  patch --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-writelock.patch" >&2
+  cp "$PATCHES_DIR/hookwire_writelock.go" "$WORK/internal/backends/sqlite/"
 fi
 (cd "$WORK" && CGO_ENABLED=0 go build -trimpath -o "$WORK/ferretdb.out" ./cmd/ferretdb) >&2
 mkdir -p "$(dirname "$BIN")"
