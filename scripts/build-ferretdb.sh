@@ -25,8 +25,11 @@
 # database file; a second one gets SQLITE_BUSY and its busy handler sleeps 1, 2, 5, 10 ms and more before
 # trying again, so two write commands at once (a Trigger group's message insert beside the engine's
 # outcome writes) left the CPU idle while latency grew. scripts/ferretdb/hookwire-writelock.patch and
-# hookwire_writelock.go make inserts, updates and deletes of a database take a Go mutex around their
-# SQLite transaction (documents are encoded before it), so the next writer starts as the last commits.
+# hookwire_writelock.go make inserts, updates and deletes of a database take a Go mutex inside their
+# SQLite transaction, once it has its connection, and release it after the commit (documents are
+# encoded before), so the next writer starts as the last commits. Taken before the transaction, the
+# lock deadlocked: a command of many update statements keeps a connection per statement, and the
+# holder then waited for a connection that the lock's waiters held (test/store-conformance.test.ts).
 #
 # Fourth, memcmp and memcpy of modernc.org/libc (the C library the pure-Go SQLite is transpiled
 # against) become Go's vectorised bytes.Compare and copy (scripts/ferretdb/hookwire_libc_mem.go; the
