@@ -39,8 +39,10 @@ export interface ViewTiming {
 
 export const DEFAULT_VIEW_TIMING: ViewTiming = { pollMs: 100, viewMs: 3000, marginMs: 1000 };
 
-/** Epochs kept behind the newest. */
+/** Epochs kept behind the newest (pruned every PRUNE_EVERY), and how often the hint of the newest is written. */
 const PRUNE_BEHIND = 1000;
+const PRUNE_EVERY = 256;
+const HINT_EVERY = 16;
 
 const epochId = (n: number) => `e${n}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -138,10 +140,15 @@ export class SubscriptionView {
         next++;
       }
     }
-    // A hint only: it may lag the sequence, which readers follow from it. Epochs far behind it are no
-    // longer read: a live process reads every new one within a poll, and a new or lapsed one starts here.
-    await this.epochs.updateOne({ _id: "latest" }, { $max: { epoch: next }, $set: { at: new Date() } }, { upsert: true }).catch(() => undefined);
-    if (next > PRUNE_BEHIND) await this.epochs.deleteOne({ _id: epochId(next - PRUNE_BEHIND) }).catch(() => undefined);
+    // A hint only, written every HINT_EVERY epochs: it may lag the sequence, which readers follow from it.
+    // Epochs far behind it are no longer read: a live process reads every new one within a poll, and a
+    // new or lapsed one starts from the hint.
+    if (next % HINT_EVERY === 0) {
+      await this.epochs.updateOne({ _id: "latest" }, { $max: { epoch: next }, $set: { at: new Date() } }, { upsert: true }).catch(() => undefined);
+    }
+    if (next % PRUNE_EVERY === 0 && next > PRUNE_BEHIND) {
+      await this.epochs.deleteMany({ _id: { $ne: "latest" }, epoch: { $lt: next - PRUNE_BEHIND } }).catch(() => undefined);
+    }
     const giveUpAt = performance.now() + this.timing.viewMs + this.timing.marginMs;
     for (;;) {
       const now = Date.now();
