@@ -15,6 +15,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Collection } from "mongodb";
 import { errorFields, type Logger } from "../log.js";
+import { GroupCommit } from "./group-commit.js";
 
 export interface EpochDoc {
   /** `e<number>` for an epoch; `latest` for a hint of the newest (where a new process starts reading). */
@@ -60,6 +61,12 @@ export class SubscriptionView {
   private polling: Promise<void> | undefined;
   private stopped = true;
   private warned = false;
+  /** The newest epoch this process took: its next one follows it even before its poll reads it. */
+  private taken = 0;
+  private readonly confirmations = new GroupCommit<undefined, undefined>(async (changes) => {
+    await this.confirm();
+    return changes.map(() => undefined);
+  });
 
   constructor(
     private readonly epochs: Collection<EpochDoc>,
@@ -128,12 +135,18 @@ export class SubscriptionView {
   /**
    * After a subscription change is stored: takes the next epoch and waits until every other live
    * process has seen it (or its view ran out; a process gone without a word holds changes up to VIEW_MS).
+   * Changes stored while one epoch is being taken share the next: one epoch per group, not per change.
    */
-  async changed(): Promise<void> {
-    let next = (this.latest ?? (await this.epochs.findOne({ _id: "latest" }))?.epoch ?? 0) + 1;
+  changed(): Promise<void> {
+    return this.confirmations.add(undefined);
+  }
+
+  private async confirm(): Promise<void> {
+    let next = Math.max(this.latest ?? (await this.epochs.findOne({ _id: "latest" }))?.epoch ?? 0, this.taken) + 1;
     for (;;) {
       try {
         await this.epochs.insertOne({ _id: epochId(next), epoch: next, at: new Date() });
+        this.taken = next;
         break;
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
