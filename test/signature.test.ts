@@ -68,6 +68,10 @@ describe("Standard Webhooks", () => {
     expect(verifyStandard({ ...input, signature: `${other} ${v.signature}` })).toBe(true);
     expect(checkStandard({ ...input, signature: other })).toBe("signature does not match");
     expect(checkStandard({ ...input, signature: "v2,abc" })).toBe('signature has no "v1," entry');
+    // Extra spaces, an empty entry and one that is not strict base64 are passed over, not matched.
+    expect(verifyStandard({ ...input, signature: `  v1, v1,${v.signature.slice(3)}!  ${v.signature} ` })).toBe(true);
+    expect(checkStandard({ ...input, signature: `v1,${v.signature.slice(3)}! v1,` })).toBe("signature does not match");
+    expect(checkStandard({ ...input, signature: "" })).toBe('signature has no "v1," entry');
   });
 
   it("enforces the timestamp tolerance", () => {

@@ -13,6 +13,7 @@ import {
   matchReason,
   type Body,
   type CheckPlan,
+  type MacDecoders,
   type StandardVerifyInput,
 } from "./signature-rules.js";
 
@@ -54,6 +55,8 @@ function hmac(key: string | Uint8Array, prefix: string, body: Body) {
   return prefix ? h.update(prefix).update(body) : h.update(body);
 }
 
+const NODE_DECODERS: MacDecoders = { hex: (t) => Buffer.from(t, "hex"), base64: (t) => Buffer.from(t, "base64") };
+
 function finish(plan: CheckPlan): string {
   if ("reason" in plan) return plan.reason;
   return matchReason(plan, hmac(plan.key, plan.prefix, plan.body).digest(), timingSafeEqual);
@@ -71,7 +74,7 @@ export function verifyGithub(body: Body, signature: string, secret: string): boo
 
 /** Empty when the GitHub-style signature matches, else why not. */
 export function checkGithub(body: Body, signature: string, secret: string): string {
-  return finish(planGithub(body, signature, secret));
+  return finish(planGithub(body, signature, secret, NODE_DECODERS));
 }
 
 /** Standard Webhooks: "v1," + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")). */
@@ -83,7 +86,7 @@ export function signStandard(webhookId: string, timestamp: number, body: Body, s
 
 /** Empty when one of the signatures matches and the timestamp is within tolerance, else why not. */
 export function checkStandard(input: StandardVerifyInput): string {
-  return finish(planStandard(input, standardWebhooksKey));
+  return finish(planStandard(input, standardWebhooksKey, NODE_DECODERS));
 }
 
 export function verifyStandard(input: StandardVerifyInput): boolean {
