@@ -21,17 +21,7 @@
 # limits what the backend returns in Go, so the clause only has to hold every true match (every
 # true match of the page, for the walk); that file's comments give the argument.
 #
-# Third, writes queue in Go instead of in SQLite's busy handler. SQLite takes one writer at a time per
-# database file; a second one gets SQLITE_BUSY and its busy handler sleeps 1, 2, 5, 10 ms and more before
-# trying again, so two write commands at once (a Trigger group's message insert beside the engine's
-# outcome writes) left the CPU idle while latency grew. scripts/ferretdb/hookwire-writelock.patch and
-# hookwire_writelock.go make inserts, updates and deletes of a database take a Go mutex inside their
-# SQLite transaction, once it has its connection, and release it after the commit (documents are
-# encoded before), so the next writer starts as the last commits. Taken before the transaction, the
-# lock deadlocked: a command of many update statements keeps a connection per statement, and the
-# holder then waited for a connection that the lock's waiters held (test/store-conformance.test.ts).
-#
-# Fourth, memcmp and memcpy of modernc.org/libc (the C library the pure-Go SQLite is transpiled
+# Third, memcmp and memcpy of modernc.org/libc (the C library the pure-Go SQLite is transpiled
 # against) become Go's vectorised bytes.Compare and copy (scripts/ferretdb/hookwire_libc_mem.go; the
 # module is copied into the build and replaced there). SQLite's JSON cache compares whole document texts
 # with memcmp on every index expression it evaluates, and the transpiled byte loop was 14 % of FerretDB's
@@ -47,7 +37,7 @@ case "$PATCH" in
   0) SUFFIX="" ;;
   id) SUFFIX="-idindex" ;;
   # Named by the patches' content, so a changed patch builds anew instead of reusing a cached binary.
-  1) SUFFIX="-idindex-hw$(cat "$PATCHES_DIR/hookwire-pushdown.patch" "$PATCHES_DIR/hookwire_pushdown.go" "$PATCHES_DIR/hookwire-writelock.patch" "$PATCHES_DIR/hookwire_writelock.go" "$PATCHES_DIR/hookwire_libc_mem.go" | sha256sum | cut -c1-10)" ;;
+  1) SUFFIX="-idindex-hw$(cat "$PATCHES_DIR/hookwire-pushdown.patch" "$PATCHES_DIR/hookwire_pushdown.go" "$PATCHES_DIR/hookwire_libc_mem.go" | sha256sum | cut -c1-10)" ;;
   *) echo "hookwire: PATCH must be 0, id or 1" >&2; exit 1 ;;
 esac
 BIN="$CACHE_DIR/ferretdb-$VERSION$SUFFIX/ferretdb"
@@ -75,10 +65,6 @@ if [ "$PATCH" = "1" ]; then
     || { echo "hookwire: FerretDB source changed; cannot apply the pushdown patch" >&2; exit 1; }
   patch --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-pushdown.patch" >&2
   cp "$PATCHES_DIR/hookwire_pushdown.go" "$WORK/internal/backends/sqlite/"
-  patch --dry-run --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-writelock.patch" >/dev/null \
-    || { echo "hookwire: FerretDB source changed; cannot apply the write lock patch" >&2; exit 1; }
-  patch --quiet -p1 -d "$WORK" < "$PATCHES_DIR/hookwire-writelock.patch" >&2
-  cp "$PATCHES_DIR/hookwire_writelock.go" "$WORK/internal/backends/sqlite/"
   LIBC_VERSION=v1.55.3
   grep -q "modernc.org/libc $LIBC_VERSION" "$WORK/go.mod" || { echo "hookwire: FerretDB no longer uses modernc.org/libc $LIBC_VERSION; cannot apply the memcmp patch" >&2; exit 1; }
   LIBC_DIR=$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "modernc.org/libc@$LIBC_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')

@@ -53,6 +53,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     layout: config.storeLayout,
     subscriptionCacheMs: config.subscriptionCacheMs,
   });
+  store.watchSubscriptionChanges();
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
     connectionsPerOrigin: engineOptions.maxInFlightPerEndpoint,

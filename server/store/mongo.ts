@@ -26,6 +26,11 @@ export interface Store extends StorePorts {
   recoveries: Recoveries;
   health: HealthStore;
   retention: Retention;
+  /**
+   * Starts following other processes' subscription changes (subscription-view.ts), so Triggers match
+   * against cached lists without a read. A server does; a store opened without it reads each time.
+   */
+  watchSubscriptionChanges(): void;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -115,7 +120,6 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   if (resealed + resealedSends > 0) {
     log.info("subscription secrets sealed with the current encryption key", { subscriptions: resealed, sends: resealedSends, key: box.currentKeyId });
   }
-  view.start();
   log.info("store ready", { database, layout });
   return {
     client,
@@ -128,6 +132,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     recoveries: new RecoveryStore(db.collection("recoveries")),
     health,
     retention: deliveries.retention,
+    watchSubscriptionChanges: () => view.start(),
     async ping() {
       // Bounded here too: while the server cannot be reached, the driver may wait out its whole
       // server selection time (5 s) before timeoutMS applies, and health probes give up first.
