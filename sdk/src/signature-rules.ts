@@ -78,7 +78,11 @@ export function standardPrefix(webhookId: string, timestamp: number): string {
 }
 
 export function base64ToBytes(b64: string): Uint8Array | undefined {
-  if (!STRICT_BASE64.test(b64)) return undefined;
+  return STRICT_BASE64.test(b64) ? decodeBase64(b64) : undefined;
+}
+
+/** Base64 text already checked as strict, decoded. */
+function decodeBase64(b64: string): Uint8Array {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -100,7 +104,7 @@ export interface MacDecoders {
   base64(text: string): Uint8Array;
 }
 
-const PORTABLE_DECODERS: MacDecoders = { hex: hexToBytes, base64: (b64) => base64ToBytes(b64)! };
+const PORTABLE_DECODERS: MacDecoders = { hex: hexToBytes, base64: decodeBase64 };
 
 /** The GitHub-style check of `signature` ("sha256=" + 64 hex digits) over `body`. */
 export function planGithub(body: Body, signature: string, secret: string, decode: MacDecoders = PORTABLE_DECODERS): CheckPlan {

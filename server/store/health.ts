@@ -7,6 +7,7 @@
 // count (its updates read, change and rewrite); on MongoDB proper each is atomic.
 import type { Collection, UpdateFilter } from "mongodb";
 import type { HealthChange, HealthLog, SubscriptionHealth } from "../ports.js";
+import { upserting } from "./duplicate-key.js";
 
 interface HealthDoc {
   _id: string;
@@ -56,16 +57,6 @@ function updateOf(c: HealthChange): UpdateFilter<HealthDoc> {
   if (Object.keys(set).length > 0) update.$set = set;
   if (Object.keys(max).length > 0) update.$max = max;
   return update;
-}
-
-/** Two first-ever upserts of one document can both try to insert it; the loser's retry updates. */
-async function upserting<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
-    return write();
-  }
 }
 
 async function inChunks<T>(items: T[], each: (item: T) => Promise<void>): Promise<void> {

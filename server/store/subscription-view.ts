@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import type { Collection } from "mongodb";
 import { errorFields, type Logger } from "../log.js";
 import { GroupCommit } from "./group-commit.js";
+import { isDuplicateKey } from "./duplicate-key.js";
 
 export interface EpochDoc {
   /** `e<number>` for an epoch; `latest` for a hint of the newest (where a new process starts reading). */
@@ -86,6 +87,7 @@ export class SubscriptionView {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return; // never started, or stopped already: no view document to remove
     this.stopped = true;
     clearTimeout(this.timer);
     await this.polling;
@@ -107,12 +109,17 @@ export class SubscriptionView {
     this.timer.unref();
   }
 
+  /** Where a process without a newest epoch of its own starts reading: the hint (it may lag). */
+  private async hinted(): Promise<number> {
+    return (await this.epochs.findOne({ _id: "latest" }))?.epoch ?? 0;
+  }
+
   /** One read of the next epoch (more while there are more), then the view; answers whether to poll again at once. */
   private async poll(): Promise<boolean> {
     const startedAt = performance.now();
     const wallStart = Date.now();
     let latest = this.latest;
-    if (latest === undefined) latest = (await this.epochs.findOne({ _id: "latest" }))?.epoch ?? 0;
+    latest ??= await this.hinted();
     while (await this.epochs.findOne({ _id: epochId(latest + 1) }, { projection: { _id: 1 } })) latest++;
     if (latest !== this.latest) {
       this.generation++;
@@ -142,14 +149,14 @@ export class SubscriptionView {
   }
 
   private async confirm(): Promise<void> {
-    let next = Math.max(this.latest ?? (await this.epochs.findOne({ _id: "latest" }))?.epoch ?? 0, this.taken) + 1;
+    let next = Math.max(this.latest ?? (await this.hinted()), this.taken) + 1;
     for (;;) {
       try {
         await this.epochs.insertOne({ _id: epochId(next), epoch: next, at: new Date() });
         this.taken = next;
         break;
       } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
         next++;
       }
     }

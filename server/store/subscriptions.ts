@@ -1,5 +1,6 @@
 import type { Collection } from "mongodb";
 import { GroupCommit } from "./group-commit.js";
+import { upserting } from "./duplicate-key.js";
 import type { SecretBox } from "./secret-box.js";
 import type { Subscription, SubscriptionChanges, Subscriptions } from "../ports.js";
 import { ensureWalkIndex } from "./walk-index.js";
@@ -92,14 +93,7 @@ export class SubscriptionStore implements Subscriptions {
     // This process's own change applies at once to its next read, whatever the cache's age.
     this.cache.delete(tenant);
     this.localChanges.set(tenant, (this.localChanges.get(tenant) ?? 0) + 1);
-    const inc = () => this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1 } }, { upsert: true });
-    try {
-      await inc();
-    } catch (err) {
-      // Two first-ever bumps of a tenant can both try to insert its document; the loser just increments.
-      if ((err as { code?: number }).code !== 11000) throw err;
-      await inc();
-    }
+    await upserting(() => this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1 } }, { upsert: true }));
     // Answered once every other process has seen it: their cached lists then serve no Trigger.
     await this.view?.changed();
   }
