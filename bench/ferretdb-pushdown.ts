@@ -5,13 +5,13 @@
 //   node --import tsx bench/ferretdb-pushdown.ts [--sizes=100000,1000000] [--runs=5] [--before-runs=1]
 //
 // The builds go into HOOKWIRE_CACHE_DIR (default /tmp/hookwire-bench-ferretdb), not the shared cache.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient, type Filter } from "mongodb";
-import { freePort } from "../server/free-port.js";
+import { startFerretDBBinary as start, stopFerretDBBinary as stop } from "./lib.js";
 
 const arg = (name: string, dflt: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
@@ -35,44 +35,6 @@ function build(patch: string): string {
   return out.stdout.trim().split("\n").pop()!;
 }
 
-async function start(binary: string, dir: string): Promise<{ uri: string; child: ChildProcess }> {
-  const port = await freePort();
-  mkdirSync(join(dir, "data"), { recursive: true });
-  mkdirSync(join(dir, "state"), { recursive: true });
-  const child = spawn(
-    binary,
-    [
-      "--handler=sqlite",
-      `--sqlite-url=file:${dir}/data/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      `--state-dir=${dir}/state`,
-      "--debug-addr=-",
-      "--telemetry=disable",
-      "--log-level=error",
-    ],
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
-  const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
-  for (let i = 0; ; i++) {
-    const c = new MongoClient(uri, { serverSelectionTimeoutMS: 300 });
-    try {
-      await c.db("admin").command({ ping: 1 });
-      return { uri, child };
-    } catch (err) {
-      if (i > 100 || child.exitCode !== null) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      await c.close().catch(() => {});
-    }
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 type Document = { _id: string; [field: string]: unknown };
 

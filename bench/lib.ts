@@ -1,8 +1,11 @@
 // Small helpers for the benchmark runner.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MongoClient } from "mongodb";
 import { request } from "undici";
+import { freePort } from "../server/free-port.js";
 
 /** Runs fn for i in [0, n) with at most `concurrency` in flight. */
 export async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
@@ -150,4 +153,44 @@ export function compareOps(baseline: () => unknown, candidate: () => unknown, it
   }
   const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   return { baseline: median(b), candidate: median(c) };
+}
+
+/** A FerretDB binary of the caller's choice on a free port of 127.0.0.1, its files in `dir` (for A/B runs of builds). */
+export async function startFerretDBBinary(binary: string, dir: string): Promise<{ uri: string; child: ChildProcess }> {
+  const port = await freePort();
+  mkdirSync(join(dir, "data"), { recursive: true });
+  mkdirSync(join(dir, "state"), { recursive: true });
+  const child = spawn(
+    binary,
+    [
+      "--handler=sqlite",
+      `--sqlite-url=file:${dir}/data/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      `--state-dir=${dir}/state`,
+      "--debug-addr=-",
+      "--telemetry=disable",
+      "--log-level=error",
+    ],
+    { stdio: ["ignore", "ignore", "ignore"] },
+  );
+  const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
+  for (let i = 0; ; i++) {
+    const c = new MongoClient(uri, { serverSelectionTimeoutMS: 300 });
+    try {
+      await c.db("admin").command({ ping: 1 });
+      return { uri, child };
+    } catch (err) {
+      if (i > 100 || child.exitCode !== null) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await c.close().catch(() => {});
+    }
+  }
+}
+
+export async function stopFerretDBBinary(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
 }

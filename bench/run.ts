@@ -1,10 +1,12 @@
 // `npm run bench`: every figure beside a baseline measured in the same run, printed as one table and
 // written to bench/results/latest.json. `--quick` runs tiny sizes (a smoke run, as CI may do).
+import { spawn, spawnSync } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { fromJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
@@ -160,8 +162,10 @@ async function endToEnd(raw: number): Promise<void> {
 
 /**
  * The peer figure's callers: `--peer-client=plain` (the default) calls as a plain publisher would,
- * Connect JSON with undici POSTs (HTTP/1.1, keep-alive) and gRPC with @grpc/grpc-js from the .proto
- * files; `--peer-client=connect-node` uses our SDK's transports (heavier callers, on the same 2 cores).
+ * Connect JSON with undici POSTs (HTTP/1.1, keep-alive) and gRPC with grpc-go (bench/grpc-caller, its
+ * own process); `--peer-client=grpc-js` makes the gRPC calls with @grpc/grpc-js from the .proto files in
+ * this process (it takes 0.37-0.42 ms of the shared cores a Trigger, more than Hookwire's store);
+ * `--peer-client=connect-node` uses our SDK's transports (heavier callers, on the same 2 cores).
  */
 const PEER_CLIENT = process.argv.find((a) => a.startsWith("--peer-client="))?.slice(14) ?? "plain";
 
@@ -172,8 +176,7 @@ function plainTrigger(port: number, payload: unknown | ((i: number) => unknown),
   return Object.assign(call, { close: post.close });
 }
 
-function plainPeerClient(protocol: "connect" | "grpc", port: number): ((i: number) => Promise<void>) & { close(): Promise<void> } {
-  if (protocol === "connect") return plainTrigger(port, (i: number) => ({ i, note: "bench" }), "peer.event");
+function grpcJsTrigger(port: number): ((i: number) => Promise<void>) & { close(): Promise<void> } {
   const def = protoLoader.loadSync("hookwire/v1/webhook_service.proto", { includeDirs: [fileURLToPath(new URL("../proto", import.meta.url))] });
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     hookwire: { v1: { WebhookService: new (addr: string, creds: grpc.ChannelCredentials) => grpc.Client & Record<string, Function> } };
@@ -187,6 +190,30 @@ function plainPeerClient(protocol: "connect" | "grpc", port: number): ((i: numbe
       stub.Trigger!({ event: "peer.event", payload }, md, (err: Error | null) => (err ? reject(err) : resolve()));
     });
   return Object.assign(call, { close: async () => stub.close() });
+}
+
+/**
+ * The Go gRPC caller (bench/grpc-caller), built with the machine's Go toolchain and started for one
+ * figure: it makes `warmup` calls as it starts, then `calls` measured ones when `run` is called.
+ */
+async function goPeerCaller(port: number, calls: number, warmup: number): Promise<{ pid: number; run(): Promise<{ elapsedMs: number; latencies: { p50: number; p99: number } }> }> {
+  const binary = join(dir, "grpc-caller");
+  const src = fileURLToPath(new URL("./grpc-caller", import.meta.url));
+  const build = spawnSync("go", ["build", "-o", binary, "."], { cwd: src, stdio: ["ignore", "inherit", "inherit"] });
+  if (build.status !== 0) throw new Error(`building bench/grpc-caller failed (go build: ${build.error?.message ?? `status ${build.status}`})`);
+  const child = spawn(binary, [`-addr=127.0.0.1:${port}`, `-key=${KEY}`, `-n=${calls}`, `-warmup=${warmup}`, `-c=${SIZE.concurrency}`], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`bench/grpc-caller exited (${code}) before its figures`))));
+  const next = async () => (await Promise.race([lines.next(), exited])).value as string;
+  if ((await next()) !== "ready") throw new Error("bench/grpc-caller did not say ready");
+  return {
+    pid: child.pid!,
+    async run() {
+      child.stdin!.write("go\n");
+      const r = JSON.parse(await next()) as { elapsedMs: number; p50Ms: number; p99Ms: number };
+      return { elapsedMs: r.elapsedMs, latencies: { p50: r.p50Ms, p99: r.p99Ms } };
+    },
+  };
 }
 
 /**
@@ -210,31 +237,43 @@ async function peer(): Promise<void> {
         : createGrpcTransport({ baseUrl: server.baseUrl });
     const client = createClient(WebhookService, transport);
     await client.register({ url: rcv.url(`/peer/${protocol}`), events: ["peer.*"] }, auth);
-    const plain = PEER_CLIENT === "plain" ? plainPeerClient(protocol, server.port) : undefined;
-    const trigger = plain ?? ((i: number) => client.trigger({ event: "peer.event", payload: json({ i, note: "bench" }) }, auth));
-    await pool(1000, SIZE.concurrency, trigger); // warm-up: pools, JIT, the subscription cache
+    const caller = protocol === "grpc" && PEER_CLIENT === "plain" ? "grpc-go" : protocol === "grpc" && PEER_CLIENT === "grpc-js" ? "grpc-js" : PEER_CLIENT === "connect-node" ? "connect-node" : "undici";
+    const plain = caller === "undici" ? plainTrigger(server.port, (i: number) => ({ i, note: "bench" }), "peer.event") : caller === "grpc-js" ? grpcJsTrigger(server.port) : undefined;
+    const trigger = plain ?? ((i: number) => client.trigger({ event: "peer.event", payload: json({ i, note: "bench" }) }, auth).then(() => undefined));
+    // The Go caller warms up by itself; the others here: pools, JIT, the subscription cache.
+    const go = caller === "grpc-go" ? await goPeerCaller(server.port, SIZE.peerEvents, 1000) : undefined;
+    if (!go) await pool(1000, SIZE.concurrency, trigger);
     await rcv.waitForCount(1000, 120_000);
     await rcv.reset();
-    const latencies: number[] = [];
     // CPU per Trigger of each process, to the last delivery: a figure this machine's noise moves little.
     const serverPid = server.child.pid!;
-    const cpu = cpuMeter({ server: serverPid, "its FerretDB": childPids(serverPid)[0] ?? 0, receiver: rcv.child.pid!, callers: process.pid });
+    const cpu = cpuMeter({ server: serverPid, "its FerretDB": childPids(serverPid)[0] ?? 0, receiver: rcv.child.pid!, callers: go?.pid ?? process.pid });
     const steal = stealMeter();
     const t = performance.now();
-    await pool(SIZE.peerEvents, SIZE.concurrency, async (i) => {
-      const start = performance.now();
-      await trigger(i);
-      latencies.push(performance.now() - start);
-    });
-    const accepted = performance.now();
+    let acceptedMs: number;
+    let p50: number;
+    let p99: number;
+    if (go) {
+      const r = await go.run();
+      ({ p50, p99 } = r.latencies);
+      acceptedMs = r.elapsedMs;
+    } else {
+      const latencies: number[] = [];
+      await pool(SIZE.peerEvents, SIZE.concurrency, async (i) => {
+        const start = performance.now();
+        await trigger(i);
+        latencies.push(performance.now() - start);
+      });
+      acceptedMs = performance.now() - t;
+      latencies.sort((a, b) => a - b);
+      p50 = percentile(latencies, 50);
+      p99 = percentile(latencies, 99);
+    }
     const delivered = await rcv.waitForCount(SIZE.peerEvents, 600_000);
     const cpuPerTrigger = Object.entries(cpu.perUnit(SIZE.peerEvents)).map(([k, us]) => `${k} ${(us / 1000).toFixed(3)}`);
-    latencies.sort((a, b) => a - b);
-    const name = `${protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight"}; ${PEER_CLIENT === "plain" ? (protocol === "connect" ? "undici" : "grpc-js") : "connect-node"} client`;
-    const acceptedRate = SIZE.peerEvents / ((accepted - t) / 1000);
+    const name = `${protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight"}; ${caller} client`;
+    const acceptedRate = SIZE.peerEvents / (acceptedMs / 1000);
     const deliveredRate = SIZE.peerEvents / ((delivered - t) / 1000);
-    const p50 = percentile(latencies, 50);
-    const p99 = percentile(latencies, 99);
     record({ figure: `peer workload (${name}): accepted`, value: acceptedRate, unit: "Triggers/s", baseline: 1528, baselineName: "Outpost's best", ratio: acceptedRate / 1528, target: "figure" });
     record({
       figure: `peer workload (${name}): delivered`,
