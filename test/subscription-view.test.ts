@@ -14,7 +14,7 @@ import { uniqueDatabase } from "./helpers/server.js";
 
 const quiet = createLogger("error", () => undefined);
 const box = new SecretBox([randomBytes(32)]);
-const TIMING: ViewTiming = { pollMs: 20, viewMs: 600, marginMs: 200 };
+const TIMING: ViewTiming = { pollMs: 20, viewMs: 600, marginMs: 200, refreshMs: 150 };
 const opened: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const close of opened.reverse()) await close();
@@ -72,6 +72,29 @@ it("serves Triggers from the cache while the view is current, and a change in on
   }
   const views = await a.db.collection<ViewDoc>("subscription_views").find({}).toArray();
   expect(views.map((v) => v._id).sort()).toEqual([a.view.id, b.view.id].sort());
+});
+
+it("an unchanged view is written again every refreshMs, not at every poll, and stays current in between", async () => {
+  const database = uniqueDatabase("view");
+  const a = await processOn(database);
+  await until(() => a.view.current);
+  const viewWrites = () => a.commands.filter((c) => c.commandName === "update" && c.command.update === "subscription_views").length;
+  const epochReads = () => a.commands.filter((c) => c.commandName === "find" && c.command.find === "subscription_epochs").length;
+  const [writes, reads] = [viewWrites(), epochReads()];
+  const end = performance.now() + 600;
+  let lapsed = 0;
+  while (performance.now() < end) {
+    if (!a.view.current) lapsed++;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // About 30 polls (each reading the next epoch) in 600 ms, and about 4 renewals of the view.
+  expect(epochReads() - reads).toBeGreaterThanOrEqual(10);
+  expect(viewWrites() - writes).toBeGreaterThanOrEqual(2);
+  expect(viewWrites() - writes).toBeLessThanOrEqual(8);
+  expect(lapsed).toBe(0);
+  // Its until moves on with the renewals: others keep waiting for it while it lives.
+  const view = await a.db.collection<ViewDoc>("subscription_views").findOne({ _id: a.view.id });
+  expect(view!.until.getTime()).toBeGreaterThan(Date.now() + TIMING.viewMs - TIMING.refreshMs - 200);
 });
 
 it("a change waits for a process that has not seen it until that process's view runs out, and not for views already out", async () => {

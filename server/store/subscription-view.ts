@@ -9,6 +9,9 @@
 //
 // A process uses its cache only for VIEW_MS - MARGIN_MS after the start of the poll its view was last
 // written from, a margin for clock skew between hosts (the others judge its view by their own clocks).
+// The view is written when what it has seen changes and otherwise every REFRESH_MS, not at every poll:
+// a write per poll was ten SQLite writes a second per process, each one more writer for a Trigger's
+// insert to wait behind. A change waits only for `seen`, which is written as soon as it is read.
 // A view written after the one before it ran out may have been passed over by a change meanwhile, so
 // it counts as a new start: the cache is dropped and the next poll follows at once.
 import { hostname } from "node:os";
@@ -37,9 +40,11 @@ export interface ViewTiming {
   pollMs: number;
   viewMs: number;
   marginMs: number;
+  /** How often an unchanged view is written again; with pollMs, well within viewMs - marginMs. */
+  refreshMs: number;
 }
 
-export const DEFAULT_VIEW_TIMING: ViewTiming = { pollMs: 100, viewMs: 3000, marginMs: 1000 };
+export const DEFAULT_VIEW_TIMING: ViewTiming = { pollMs: 100, viewMs: 3000, marginMs: 1000, refreshMs: 1000 };
 
 /** Epochs kept behind the newest (pruned every PRUNE_EVERY), and how often the hint of the newest is written. */
 const PRUNE_BEHIND = 1000;
@@ -58,6 +63,9 @@ export class SubscriptionView {
   private currentUntil = 0;
   /** performance.now() until which the view last written covers this process. */
   private coveredUntil = 0;
+  /** What the view last written says this process has seen, and the start of the poll that wrote it. */
+  private seenWritten: number | undefined;
+  private writtenAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private stopped = true;
@@ -92,6 +100,7 @@ export class SubscriptionView {
     clearTimeout(this.timer);
     await this.polling;
     this.currentUntil = 0;
+    this.seenWritten = undefined; // the view document goes: a start writes it anew
     await this.views.deleteOne({ _id: this.id }).catch(() => undefined);
   }
 
@@ -125,8 +134,17 @@ export class SubscriptionView {
       this.generation++;
       this.latest = latest;
     }
+    const unchanged = latest === this.seenWritten && startedAt - this.writtenAt < this.timing.refreshMs && startedAt < this.coveredUntil;
+    if (unchanged) {
+      // Nothing new since the view was written, and it still covers this process: so do its cached lists.
+      this.warned = false;
+      this.currentUntil = this.coveredUntil;
+      return false;
+    }
     await this.views.updateOne({ _id: this.id }, { $set: { seen: latest, until: new Date(wallStart + this.timing.viewMs) } }, { upsert: true });
     this.warned = false;
+    this.seenWritten = latest;
+    this.writtenAt = startedAt;
     const fresh = performance.now() >= this.coveredUntil;
     this.coveredUntil = startedAt + this.timing.viewMs - this.timing.marginMs;
     if (fresh) {
