@@ -11,7 +11,8 @@
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
 import { foundById } from "./found-by-id.js";
-import { duplicateIndexes, GroupCommit } from "./group-commit.js";
+import { duplicateIndexes } from "./duplicate-key.js";
+import { GroupCommit } from "./group-commit.js";
 import { byIdOrder, inIdRange, logFilter } from "./log-query.js";
 import { ensureWalkIndex } from "./walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";

@@ -35,11 +35,3 @@ export class GroupCommit<T, R> {
     }
   }
 }
-
-/** Indexes of a bulk insert's items that failed as duplicate keys; throws for any other failure. */
-export function duplicateIndexes(err: unknown): Set<number> {
-  const e = err as { code?: number; writeErrors?: Array<{ code?: number; index?: number }> | { code?: number; index?: number } };
-  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-  if (list.length === 0 || !list.every((w) => w.code === 11000 && typeof w.index === "number")) throw err;
-  return new Set(list.map((w) => w.index!));
-}

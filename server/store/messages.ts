@@ -2,7 +2,8 @@ import type { Collection } from "mongodb";
 import type { Message, Messages } from "../ports.js";
 import type { DeliveryDoc } from "./deliveries.js";
 import { foundById } from "./found-by-id.js";
-import { duplicateIndexes, GroupCommit } from "./group-commit.js";
+import { duplicateIndexes } from "./duplicate-key.js";
+import { GroupCommit } from "./group-commit.js";
 
 /**
  * The port's Message, field for field; in the FerretDB layout the message document also holds its

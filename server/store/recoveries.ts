@@ -8,7 +8,7 @@
 import type { Collection } from "mongodb";
 import { idFloor } from "../ids.js";
 import type { Recoveries } from "../ports.js";
-import { duplicateIndexes } from "./group-commit.js";
+import { duplicateIndexes } from "./duplicate-key.js";
 
 /** Deliveries' ids, which marks are keyed by (server/messages.ts makes them). */
 const DELIVERY_PREFIX = "dlv";
