@@ -30,6 +30,11 @@ describe("GitHub style", () => {
     expect(verifyGithub(v.body, "sha256=zz", v.secret)).toBe(false);
   });
 
+  it("accepts the MAC's hex digits in either case", () => {
+    const v = vectors.github[0]!;
+    expect(verifyGithub(v.body, "sha256=" + v.signature.slice(7).toUpperCase(), v.secret)).toBe(true);
+  });
+
   it("agrees with @octokit/webhooks-methods on random inputs", async () => {
     for (let i = 0; i < 50; i++) {
       const secret = randomBytes(1 + (i % 40)).toString("base64");
@@ -72,6 +77,24 @@ describe("Standard Webhooks", () => {
     expect(verifyStandard({ ...input, signature: `  v1, v1,${v.signature.slice(3)}!  ${v.signature} ` })).toBe(true);
     expect(checkStandard({ ...input, signature: `v1,${v.signature.slice(3)}! v1,` })).toBe("signature does not match");
     expect(checkStandard({ ...input, signature: "" })).toBe('signature has no "v1," entry');
+  });
+
+  it("takes an entry only as the MAC's canonical base64, as the standardwebhooks library does", () => {
+    const secret = generateSecret();
+    const now = Math.floor(Date.now() / 1000);
+    const body = '{"event":"order.created"}';
+    const b64 = signStandard("msg_1", now, body, secret).slice(3);
+    // 32 bytes in 43 characters leave the last one's two low bits unused: set, they decode to the same MAC.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const loose = b64.slice(0, 42) + alphabet[alphabet.indexOf(b64[42]!) ^ 1] + "=";
+    expect(Buffer.from(loose, "base64").equals(Buffer.from(b64, "base64"))).toBe(true);
+    const lib = new Webhook(secret);
+    const headers = (sig: string) => ({ "webhook-id": "msg_1", "webhook-timestamp": String(now), "webhook-signature": `v1,${sig}` });
+    expect(lib.verify(body, headers(b64))).toEqual(JSON.parse(body));
+    expect(() => lib.verify(body, headers(loose))).toThrow(/no matching signature/i);
+    const input = { webhookId: "msg_1", timestamp: now, body, secret, now };
+    expect(checkStandard({ ...input, signature: `v1,${loose}` })).toBe("signature does not match");
+    expect(checkStandard({ ...input, signature: `v1,${b64}` })).toBe("");
   });
 
   it("enforces the timestamp tolerance", () => {

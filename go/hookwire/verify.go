@@ -185,7 +185,9 @@ func checkStandard(id string, sec int64, body []byte, sig, secret string, o Veri
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(id + "." + strconv.FormatInt(sec, 10) + "."))
 	mac.Write(body)
-	expected := mac.Sum(nil)
+	// Compared as text with the MAC's canonical base64, as the standardwebhooks libraries compare (and
+	// Hookwire's TypeScript verifier): a text that decodes to the MAC but is not its encoding is refused.
+	expected := []byte(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	// The header may carry several space-separated signatures (during key rotation); any may match.
 	sawV1 := false
 	for _, entry := range strings.Fields(sig) {
@@ -193,8 +195,7 @@ func checkStandard(id string, sec int64, body []byte, sig, secret string, o Veri
 			continue
 		}
 		sawV1 = true
-		given, err := base64.StdEncoding.DecodeString(entry[len(standardPrefix):])
-		if err == nil && hmac.Equal(given, expected) {
+		if hmac.Equal([]byte(entry[len(standardPrefix):]), expected) {
 			return ""
 		}
 	}

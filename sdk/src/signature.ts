@@ -1,6 +1,6 @@
 // The one implementation of Hookwire's signatures on Node, used by the server and the SDK alike.
 // Synchronous (node:crypto), as the WebhookManager interface wants; the rules live in signature-rules.ts.
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import {
   GITHUB_PREFIX,
   planGithub,
@@ -13,7 +13,6 @@ import {
   matchReason,
   type Body,
   type CheckPlan,
-  type MacDecoders,
   type StandardVerifyInput,
 } from "./signature-rules.js";
 
@@ -55,11 +54,9 @@ function hmac(key: string | Uint8Array, prefix: string, body: Body) {
   return prefix ? h.update(prefix).update(body) : h.update(body);
 }
 
-const NODE_DECODERS: MacDecoders = { hex: (t) => Buffer.from(t, "hex"), base64: (t) => Buffer.from(t, "base64") };
-
 function finish(plan: CheckPlan): string {
   if ("reason" in plan) return plan.reason;
-  return matchReason(plan, hmac(plan.key, plan.prefix, plan.body).digest(), timingSafeEqual);
+  return matchReason(plan, hmac(plan.key, plan.prefix, plan.body).digest(plan.encoding));
 }
 
 /** GitHub style: "sha256=" + hex(HMAC-SHA256(secret as written, body)). */
@@ -74,7 +71,7 @@ export function verifyGithub(body: Body, signature: string, secret: string): boo
 
 /** Empty when the GitHub-style signature matches, else why not. */
 export function checkGithub(body: Body, signature: string, secret: string): string {
-  return finish(planGithub(body, signature, secret, NODE_DECODERS));
+  return finish(planGithub(body, signature, secret));
 }
 
 /** Standard Webhooks: "v1," + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")). */
@@ -86,7 +83,7 @@ export function signStandard(webhookId: string, timestamp: number, body: Body, s
 
 /** Empty when one of the signatures matches and the timestamp is within tolerance, else why not. */
 export function checkStandard(input: StandardVerifyInput): string {
-  return finish(planStandard(input, standardWebhooksKey, NODE_DECODERS));
+  return finish(planStandard(input, standardWebhooksKey));
 }
 
 export function verifyStandard(input: StandardVerifyInput): boolean {

@@ -2,7 +2,7 @@
 // browsers). The rules are signature-rules.ts's, the same the Node implementation applies.
 import {
   base64ToBytes,
-  constantTimeEqual,
+  encodeMac,
   matchReason,
   planGithub,
   planStandard,
@@ -27,7 +27,7 @@ async function hmac(key: string | Uint8Array, prefix: string, body: Body): Promi
 
 async function finish(plan: CheckPlan): Promise<string> {
   if ("reason" in plan) return plan.reason;
-  return matchReason(plan, await hmac(plan.key, plan.prefix, plan.body), constantTimeEqual);
+  return matchReason(plan, encodeMac(await hmac(plan.key, plan.prefix, plan.body), plan.encoding));
 }
 
 /** Empty when the GitHub-style signature matches, else why not. */
