@@ -58,7 +58,8 @@ export async function answerPlainConnect(call: PlainConnectCall, body: ReadBody)
   let header: Record<string, string>;
   let payload: Uint8Array;
   try {
-    const answer = await runUnary({ ...call, protocolName: "connect", responseHeader: { "content-type": contentType } }, message);
+    const { route, req, res, url, contextValues, interceptors } = call;
+    const answer = await runUnary({ route, req, res, url, contextValues, interceptors, protocolName: "connect", responseHeader: { "content-type": contentType } }, message);
     payload = call.json ? Buffer.from(toJsonString(method.output, answer.output as never)) : toBinary(method.output, answer.output as never);
     header = withTrailers(answer.header, answer.trailer);
   } catch (err) {

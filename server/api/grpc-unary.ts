@@ -45,8 +45,8 @@ export async function answerPlainGrpc(call: PlainCall, body: ReadBody): Promise<
   } catch {
     return false;
   }
-  const { res } = call;
-  const init = { ...call, protocolName: "grpc" as const, responseHeader: { "content-type": "application/grpc+proto" }, responseTrailer: { "grpc-status": "0" } };
+  const { route, req, res, url, contextValues, interceptors } = call;
+  const init = { route, req, res, url, contextValues, interceptors, protocolName: "grpc" as const, responseHeader: { "content-type": "application/grpc+proto" }, responseTrailer: { "grpc-status": "0" } };
   try {
     const answer = await runUnary(init, message);
     const payload = toBinary(method.output, answer.output as never);
