@@ -195,9 +195,10 @@ function grpcJsTrigger(port: number): ((i: number) => Promise<void>) & { close()
 
 /**
  * The Go gRPC caller (bench/grpc-caller), built with the machine's Go toolchain and started for one
- * figure: it makes `warmup` calls as it starts, then `calls` measured ones when `run` is called.
+ * figure: it makes `warmup` calls as it starts, then `calls` measured ones when `run` is called, and exits
+ * at `end`.
  */
-async function goPeerCaller(port: number, calls: number, warmup: number): Promise<{ pid: number; run(): Promise<{ elapsedMs: number; latencies: { p50: number; p99: number } }> }> {
+async function goPeerCaller(port: number, calls: number, warmup: number): Promise<{ pid: number; run(): Promise<{ elapsedMs: number; latencies: { p50: number; p99: number } }>; end(): void }> {
   const binary = join(dir, "grpc-caller");
   const src = fileURLToPath(new URL("./grpc-caller", import.meta.url));
   const build = spawnSync("go", ["build", "-o", binary, "."], { cwd: src, stdio: ["ignore", "inherit", "inherit"] });
@@ -214,6 +215,8 @@ async function goPeerCaller(port: number, calls: number, warmup: number): Promis
       const r = JSON.parse(await next()) as { elapsedMs: number; p50Ms: number; p99Ms: number };
       return { elapsedMs: r.elapsedMs, latencies: { p50: r.p50Ms, p99: r.p99Ms } };
     },
+    // It stays until then, so that its CPU time can be read to the last delivery.
+    end: () => void child.stdin!.end(),
   };
 }
 
@@ -310,6 +313,7 @@ async function peerRun(protocol: "connect" | "grpc"): Promise<PeerRun> {
   }
   const delivered = await rcv.waitForCount(SIZE.peerEvents, 600_000);
   const cpuPerTrigger = Object.entries(cpu.perUnit(SIZE.peerEvents)).map(([k, us]) => `${k} ${(us / 1000).toFixed(3)}`).join(", ");
+  go?.end();
   const run: PeerRun = {
     caller,
     accepted: SIZE.peerEvents / (acceptedMs / 1000),

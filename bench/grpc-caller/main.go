@@ -1,7 +1,8 @@
 // The peer figure's gRPC caller (bench/run.ts): a closed loop of Triggers over one HTTP/2 connection,
 // in Go, so that the caller's own CPU on the machine's shared cores is a grpc-go client's rather than
 // grpc-js's (0.37-0.42 ms a Trigger, more than Hookwire's store). It warms up, says "ready", waits for
-// a line on stdin, runs the measured calls and prints their figures as one JSON line.
+// a line on stdin, runs the measured calls, prints their figures as one JSON line, and exits when
+// stdin closes.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"sync"
@@ -55,7 +57,8 @@ func main() {
 		fail(err)
 	}
 	fmt.Println("ready")
-	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+	stdin := bufio.NewReader(os.Stdin)
+	if _, err := stdin.ReadString('\n'); err != nil {
 		fail(err)
 	}
 	start := time.Now()
@@ -67,6 +70,8 @@ func main() {
 	sort.Float64s(latencies)
 	out, _ := json.Marshal(result{Calls: *calls, ElapsedMs: float64(elapsed.Microseconds()) / 1000, P50Ms: percentile(latencies, 50), P99Ms: percentile(latencies, 99)})
 	fmt.Println(string(out))
+	// Alive until stdin closes, so that the bench can still read this process's CPU time.
+	_, _ = io.Copy(io.Discard, stdin)
 }
 
 // run makes n calls, c at a time, and returns each call's latency in ms; the first error stops it.
