@@ -193,17 +193,23 @@ function grpcJsTrigger(port: number): ((i: number) => Promise<void>) & { close()
   return Object.assign(call, { close: async () => stub.close() });
 }
 
-/**
- * The Go gRPC caller (bench/grpc-caller), built with the machine's Go toolchain and started for one
- * figure: it makes `warmup` calls as it starts, then `calls` measured ones when `run` is called, and exits
- * at `end`.
- */
-async function goPeerCaller(port: number, calls: number, warmup: number): Promise<{ pid: number; run(): Promise<{ elapsedMs: number; latencies: { p50: number; p99: number } }>; end(): void }> {
+/** bench/grpc-caller built once per bench run, with the machine's Go toolchain. */
+let grpcCaller: string | undefined;
+function grpcCallerBinary(): string {
+  if (grpcCaller) return grpcCaller;
   const binary = join(dir, "grpc-caller");
   const src = fileURLToPath(new URL("./grpc-caller", import.meta.url));
   const build = spawnSync("go", ["build", "-o", binary, "."], { cwd: src, stdio: ["ignore", "inherit", "inherit"] });
   if (build.status !== 0) throw new Error(`building bench/grpc-caller failed (go build: ${build.error?.message ?? `status ${build.status}`})`);
-  const child = spawn(binary, [`-addr=127.0.0.1:${port}`, `-key=${KEY}`, `-n=${calls}`, `-warmup=${warmup}`, `-c=${SIZE.concurrency}`], { stdio: ["pipe", "pipe", "inherit"] });
+  return (grpcCaller = binary);
+}
+
+/**
+ * The Go gRPC caller (bench/grpc-caller), started for one run: it makes `warmup` calls as it starts,
+ * then `calls` measured ones when `run` is called, and exits at `end`.
+ */
+async function goPeerCaller(port: number, calls: number, warmup: number): Promise<{ pid: number; run(): Promise<{ elapsedMs: number; latencies: { p50: number; p99: number } }>; end(): void }> {
+  const child = spawn(grpcCallerBinary(), [`-addr=127.0.0.1:${port}`, `-key=${KEY}`, `-n=${calls}`, `-warmup=${warmup}`, `-c=${SIZE.concurrency}`], { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`bench/grpc-caller exited (${code}) before its figures`))));
   const next = async () => (await Promise.race([lines.next(), exited])).value as string;

@@ -83,11 +83,7 @@ export function standardPrefix(webhookId: string, timestamp: number): string {
 }
 
 export function base64ToBytes(b64: string): Uint8Array | undefined {
-  return STRICT_BASE64.test(b64) ? decodeBase64(b64) : undefined;
-}
-
-/** Base64 text already checked as strict, decoded. */
-function decodeBase64(b64: string): Uint8Array {
+  if (!STRICT_BASE64.test(b64)) return undefined;
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
