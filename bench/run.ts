@@ -40,6 +40,7 @@ const SIZE = {
   e2eSubscriptions: QUICK ? 5 : 10,
   latencyRate: arg("latency-rate", 500),
   latencySeconds: QUICK ? 1 : 5,
+  latencyWarmSeconds: QUICK ? 1 : 5,
   fanout: arg("fanout", QUICK ? 300 : 10_000),
   isolationEvents: QUICK ? 100 : 1000,
   signIterations: QUICK ? 10_000 : 200_000,
@@ -399,29 +400,39 @@ function plainCall(port: number, method: string): ((body: unknown) => Promise<vo
   return Object.assign(call, { close: () => http.close() });
 }
 
+/**
+ * The offered rate for `seconds`, open loop: each call's latency counts from when it was due, so a stalled
+ * server cannot hide its queueing. Answers the sorted latencies.
+ */
+async function openLoop(call: () => Promise<void>, rate: number, seconds: number): Promise<number[]> {
+  const n = rate * seconds;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    calls.push(call().then(() => void latencies.push(performance.now() - due)));
+  }
+  await Promise.all(calls);
+  return latencies.sort((a, b) => a - b);
+}
+
 async function triggerLatency(): Promise<void> {
   const { client, server } = await hookwire();
   await client.register({ url: rcv.url("/latency"), events: ["order.*"] }, auth);
   const sdk = () => client.trigger({ event: "order.created", payload: json(samplePayload) }, auth).then(() => undefined);
   const plain = plainTrigger(server.port, samplePayload);
   // The figure as it always ran (the SDK's gRPC transport), then the same load as Connect JSON from plain POSTs.
+  // Each is the steady state: the first seconds at the offered rate (a server whose code V8 has not yet
+  // optimised answers them several times slower) are a warm-up, their p99 in the note.
   for (const [label, call] of [["", sdk], [" (Connect JSON, undici)", plain]] as const) {
-    await pool(200, 8, call); // warm-up
-    const n = SIZE.latencyRate * SIZE.latencySeconds;
-    const latencies: number[] = [];
-    const t0 = performance.now();
-    const calls: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
-      const due = t0 + (i * 1000) / SIZE.latencyRate;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      // Open loop: the start time is when the call was due, so a stalled server cannot hide its queueing.
-      calls.push(call().then(() => void latencies.push(performance.now() - due)));
-    }
-    await Promise.all(calls);
-    latencies.sort((a, b) => a - b);
+    const warm = await openLoop(call, SIZE.latencyRate, SIZE.latencyWarmSeconds);
+    const latencies = await openLoop(call, SIZE.latencyRate, SIZE.latencySeconds);
     const p99 = percentile(latencies, 99);
-    record({ figure: `Trigger latency p50${label}`, value: percentile(latencies, 50), unit: "ms", target: "-", note: `${SIZE.latencyRate}/s offered for ${SIZE.latencySeconds} s` });
+    const note = `${SIZE.latencyRate}/s offered for ${SIZE.latencySeconds} s after ${SIZE.latencyWarmSeconds} s of warm-up at that rate (its p50 ${percentile(warm, 50).toFixed(1)} ms, p99 ${percentile(warm, 99).toFixed(1)} ms)`;
+    record({ figure: `Trigger latency p50${label}`, value: percentile(latencies, 50), unit: "ms", target: "-", note });
     record({ figure: `Trigger latency p99${label}`, value: p99, unit: "ms", target: "<= 25 ms at 500/s", met: p99 <= 25 });
   }
   await plain.close();
