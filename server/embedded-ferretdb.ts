@@ -78,8 +78,15 @@ function isOurSocketDir(dir: string): boolean {
  */
 const INHERITED_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "GOMAXPROCS", "GOMEMLIMIT", "GOGC"];
 
+/**
+ * Go's collector at its default (GOGC=100) ran 8 % of FerretDB's profile on the peer workload; at 400 FerretDB
+ * took 14-23 % less CPU a Trigger for about 12 MB more resident memory (41 → 53 MB; 1000 saved little more
+ * for 24 MB). A GOGC of the caller's own still wins.
+ */
+const DEFAULT_GOGC = "400";
+
 function childEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { DO_NOT_TRACK: "1" };
+  const env: NodeJS.ProcessEnv = { DO_NOT_TRACK: "1", GOGC: DEFAULT_GOGC };
   for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
   return env;
 }
