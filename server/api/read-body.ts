@@ -13,34 +13,42 @@ export function readBody(req: NodeReq, maxBytes: number): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
-    const done = (complete: boolean) => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-      resolve({ chunks, complete });
+    // The listeners are one object's methods: under tsx (esbuild's keepNames) every arrow function a variable
+    // holds is wrapped in a __name call that redefines its name, per call; methods keep theirs without one.
+    const on = {
+      data(chunk: Buffer) {
+        chunks.push(chunk);
+        total += chunk.length;
+        if (total > maxBytes) {
+          req.pause();
+          on.done(false);
+        }
+      },
+      end() {
+        on.done(true);
+      },
+      error(err: Error) {
+        req.off("data", on.data);
+        req.off("end", on.end);
+        req.off("close", on.close);
+        reject(err);
+      },
+      // A stream closed before its end (the caller reset it) never says "end".
+      close() {
+        on.error(new Error("the request was closed before its end"));
+      },
+      done(complete: boolean) {
+        req.off("data", on.data);
+        req.off("end", on.end);
+        req.off("error", on.error);
+        req.off("close", on.close);
+        resolve({ chunks, complete });
+      },
     };
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total > maxBytes) {
-        req.pause();
-        done(false);
-      }
-    };
-    const onEnd = () => done(true);
-    const onError = (err: Error) => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("close", onClose);
-      reject(err);
-    };
-    // A stream closed before its end (the caller reset it) never says "end".
-    const onClose = () => onError(new Error("the request was closed before its end"));
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("error", onError);
-    req.once("close", onClose);
+    req.on("data", on.data);
+    req.once("end", on.end);
+    req.once("error", on.error);
+    req.once("close", on.close);
   });
 }
 

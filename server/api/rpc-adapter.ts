@@ -94,38 +94,42 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
       }
     }
     stopUnreadBodyWhenDone(req, res);
-    const viaConnect = (read?: ReadBody) => {
-      const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-      const raw = read ? bodyAfter(read, req) : (uReq.body as AsyncIterable<Uint8Array>);
-      const shape = bodyShape(uReq.method, (name) => uReq.header.get(name) ?? undefined);
-      const contentLength = Number(uReq.header.get("content-length") ?? Number.NaN);
-      const body = refusal
-        ? refused(refusal)
-        : shape
-          ? checkedBody(raw, {
-              shape,
-              input: uHandler.method.input,
-              readMaxBytes: opts.readMaxBytes,
-              compressions,
-              contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
-            })
-          : raw;
-      const onRefused = opts.metrics ? (code: Code) => opts.metrics!.rpc(uHandler.method, code, started) : undefined;
-      return uHandler({ ...uReq, body: reported(body, log, procedure, onRefused) })
-        .then((uRes) => universalResponseToNodeResponse(uRes, res.headersSent ? headersAlreadySent(res) : res))
-        .catch((reason: unknown) => {
-          if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
-          abandon(req, res);
-        });
-    };
+    const call: ConnectCall = { req, res, uHandler, contextValues, refusal, procedure, started };
     const route = unary.get(path);
     const plain = route && !refusal && !declaredTooLarge(req, opts.readMaxBytes) ? plainCall(route, req, res, authority, contextValues) : undefined;
-    if (!plain) return void viaConnect();
+    if (!plain) return void viaConnect(call);
     // Read first: a call that is not the plain case goes on to Connect with what was read, then the rest.
     readBody(req, opts.readMaxBytes + 5)
-      .then(async (read) => ((await plain(read)) ? undefined : viaConnect(read)))
+      .then(async (read) => ((await plain(read)) ? undefined : viaConnect(call, read)))
       .catch((reason: unknown) => {
         log.debug("rpc request failed", { procedure, ...errorFields(reason) });
+        abandon(req, res);
+      });
+  }
+
+  /** The call through Connect's handler, the body checked at the door; `read` is what the plain path read of it. */
+  function viaConnect(call: ConnectCall, read?: ReadBody): Promise<void> {
+    const { req, res, uHandler, contextValues, refusal, procedure, started } = call;
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+    const raw = read ? bodyAfter(read, req) : (uReq.body as AsyncIterable<Uint8Array>);
+    const shape = bodyShape(uReq.method, (name) => uReq.header.get(name) ?? undefined);
+    const contentLength = Number(uReq.header.get("content-length") ?? Number.NaN);
+    const body = refusal
+      ? refused(refusal)
+      : shape
+        ? checkedBody(raw, {
+            shape,
+            input: uHandler.method.input,
+            readMaxBytes: opts.readMaxBytes,
+            compressions,
+            contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
+          })
+        : raw;
+    const onRefused = opts.metrics ? (code: Code) => opts.metrics!.rpc(uHandler.method, code, started) : undefined;
+    return uHandler({ ...uReq, body: reported(body, log, procedure, onRefused) })
+      .then((uRes) => universalResponseToNodeResponse(uRes, res.headersSent ? headersAlreadySent(res) : res))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
         abandon(req, res);
       });
   }
@@ -156,6 +160,17 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
       else plainAnswer(res, 400, "bad request");
     }
   };
+}
+
+/** What a call taken through Connect's handler needs; one object, not a closure per call (see readBody). */
+interface ConnectCall {
+  req: Req;
+  res: Res;
+  uHandler: UniversalHandler;
+  contextValues: ContextValues;
+  refusal: unknown;
+  procedure: string;
+  started: number;
 }
 
 /** A body whose declared length is over the limit is refused by checkedBody before it is read. */
@@ -226,11 +241,7 @@ function stopUnreadBodyWhenDone(req: Req, res: Res): void {
   if ("stream" in req) {
     // Http2ServerResponse says "finish" only once the stream has closed, so this watches the stream itself: its
     // trailers are sent in the compat layer's "wantTrailers" listener; the reset must come after them.
-    const stream = req.stream;
-    const resetIfUnread = () => {
-      if (!requestEnded(req)) stream.close(h2.NGHTTP2_NO_ERROR);
-    };
-    stream.once("wantTrailers", () => setImmediate(resetIfUnread));
+    req.stream.once("wantTrailers", () => setImmediate(resetIfUnread, req));
     return;
   }
   // Node detaches the socket from the request once the answer is out.
@@ -242,6 +253,10 @@ function stopUnreadBodyWhenDone(req: Req, res: Res): void {
     socket.end();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   });
+}
+
+function resetIfUnread(req: Http2ServerRequest): void {
+  if (!requestEnded(req)) req.stream.close(h2.NGHTTP2_NO_ERROR);
 }
 
 function abandon(req: Req, res: Res): void {

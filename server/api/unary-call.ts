@@ -47,7 +47,7 @@ function leanContext(init: UnaryCallInit): LeanContext {
   let responseHeader: Headers | undefined;
   let responseTrailer: Headers | undefined;
   let ended = false;
-  const onClose = () => controller?.abort(CLOSED);
+  let onClose: (() => void) | undefined;
   const { route, res } = init;
   return {
     service: route.service,
@@ -56,12 +56,16 @@ function leanContext(init: UnaryCallInit): LeanContext {
     requestMethod: "POST",
     url: init.url,
     values: init.contextValues,
-    timeoutMs: () => undefined, // the plain paths take no call with a deadline
+    // Methods and getters, not arrow functions: see readBody.
+    timeoutMs() {
+      return undefined; // the plain paths take no call with a deadline
+    },
     get signal() {
       if (!controller) {
-        controller = new AbortController();
-        if (ended) controller.abort(ENDED);
-        else res.once("close", onClose);
+        const made = new AbortController();
+        controller = made;
+        if (ended) made.abort(ENDED);
+        else res.once("close", (onClose = () => made.abort(CLOSED)));
       }
       return controller.signal;
     },
@@ -77,7 +81,7 @@ function leanContext(init: UnaryCallInit): LeanContext {
     end() {
       ended = true;
       if (!controller) return;
-      res.off("close", onClose);
+      if (onClose) res.off("close", onClose);
       controller.abort(ENDED);
     },
     written() {

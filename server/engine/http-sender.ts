@@ -114,12 +114,16 @@ class Attempt implements Dispatcher.DispatchHandler {
   private read = 0;
   private resolve: ((r: AttemptResult) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly onInterrupt = () => this.stop(this.result(0, "", "interrupted"));
 
   constructor(
     private readonly timeoutMs: number,
     private readonly signal: AbortSignal | undefined,
   ) {}
+
+  /** The signal's abort. */
+  handleEvent(): void {
+    this.stop(this.result(0, "", "interrupted"));
+  }
 
   result(statusCode: number, excerpt: string, error: string, retryAfter?: string): AttemptResult {
     return {
@@ -136,9 +140,10 @@ class Attempt implements Dispatcher.DispatchHandler {
   run(agent: Agent, url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
     const done = new Promise<AttemptResult>((resolve) => (this.resolve = resolve));
     this.timer = setTimeout(onTimeout, this.timeoutMs, this);
-    this.signal?.addEventListener("abort", this.onInterrupt, { once: true });
+    // The attempt is its own abort listener (handleEvent): no closure per attempt.
+    this.signal?.addEventListener("abort", this, { once: true });
     if (this.signal?.aborted) {
-      this.onInterrupt();
+      this.handleEvent();
       return done;
     }
     let target: URL;
@@ -201,7 +206,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
-    this.signal?.removeEventListener("abort", this.onInterrupt);
+    this.signal?.removeEventListener("abort", this);
     this.resolve?.(r);
   }
 }
