@@ -112,24 +112,28 @@ export class UnaryFailure {
 export async function runUnary(init: UnaryCallInit, message: unknown): Promise<UnaryAnswer> {
   const { service, method, impl } = init.route;
   const ctx = leanContext(init);
-  const last = async (r: UnaryRequest): Promise<UnaryResponse> => {
-    const out = await impl(r.message, ctx);
-    const shaped = isMessage(out, method.output) ? out : create(method.output, out as never);
-    return {
-      stream: false,
-      service,
-      method: method as never,
-      get header() {
-        return ctx.responseHeader;
-      },
-      get trailer() {
-        return ctx.responseTrailer;
-      },
-      message: shaped,
-      contextValues: init.contextValues,
-    } as UnaryResponse;
-  };
-  const run = init.interceptors.reduceRight<(r: UnaryRequest) => Promise<UnaryResponse>>((next, i) => i(next as never) as never, last);
+  // The implementation as the chain's last step, an inline argument: a variable holding it would be
+  // renamed per call under tsx (see readBody).
+  const run = init.interceptors.reduceRight<(r: UnaryRequest) => Promise<UnaryResponse>>(
+    (next, i) => i(next as never) as never,
+    async (r: UnaryRequest): Promise<UnaryResponse> => {
+      const out = await impl(r.message, ctx);
+      const shaped = isMessage(out, method.output) ? out : create(method.output, out as never);
+      return {
+        stream: false,
+        service,
+        method: method as never,
+        get header() {
+          return ctx.responseHeader;
+        },
+        get trailer() {
+          return ctx.responseTrailer;
+        },
+        message: shaped,
+        contextValues: init.contextValues,
+      } as UnaryResponse;
+    },
+  );
   const request = {
     stream: false,
     service,
