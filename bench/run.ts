@@ -209,8 +209,8 @@ function grpcCallerBinary(): string {
  * The Go gRPC caller (bench/grpc-caller), started for one run: it makes `warmup` calls as it starts,
  * then `calls` measured ones when `run` is called, and exits at `end`.
  */
-async function goPeerCaller(port: number, calls: number, warmup: number): Promise<{ pid: number; run(): Promise<{ elapsedMs: number; latencies: { p50: number; p99: number } }>; end(): void }> {
-  const child = spawn(grpcCallerBinary(), [`-addr=127.0.0.1:${port}`, `-key=${KEY}`, `-n=${calls}`, `-warmup=${warmup}`, `-c=${SIZE.concurrency}`], { stdio: ["pipe", "pipe", "inherit"] });
+async function goPeerCaller(port: number, calls: number, warmup: number, extra: string[] = []): Promise<{ pid: number; run(): Promise<{ elapsedMs: number; latencies: { p50: number; p99: number } }>; end(): void }> {
+  const child = spawn(grpcCallerBinary(), [`-addr=127.0.0.1:${port}`, `-key=${KEY}`, `-n=${calls}`, `-warmup=${warmup}`, `-c=${SIZE.concurrency}`, ...extra], { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`bench/grpc-caller exited (${code}) before its figures`))));
   const next = async () => (await Promise.race([lines.next(), exited])).value as string;
@@ -437,6 +437,16 @@ async function triggerLatency(): Promise<void> {
     record({ figure: `Trigger latency p99${label}`, value: p99, unit: "ms", target: "<= 25 ms at 500/s", met: p99 <= 25 });
   }
   await plain.close();
+  // The same over gRPC from grpc-go in its own process (the peer figure's caller, open loop here), so that
+  // the row is the server's gRPC latency rather than the SDK transport's CPU in this process.
+  const rate = SIZE.latencyRate;
+  const go = await goPeerCaller(server.port, rate * SIZE.latencySeconds, rate * SIZE.latencyWarmSeconds, [`-rate=${rate}`, "-event=order.created"]);
+  const steal = stealMeter();
+  const { latencies } = await go.run();
+  go.end();
+  const label = " (gRPC, grpc-go)";
+  record({ figure: `Trigger latency p50${label}`, value: latencies.p50, unit: "ms", target: "-", note: `${rate}/s offered for ${SIZE.latencySeconds} s at ${(100 * steal.share()).toFixed(0)} % steal, after ${SIZE.latencyWarmSeconds} s of warm-up at that rate; payload {"i": n, "note": "bench"}` });
+  record({ figure: `Trigger latency p99${label}`, value: latencies.p99, unit: "ms", target: "<= 25 ms at 500/s", met: latencies.p99 <= 25 });
 }
 
 async function fanout(): Promise<void> {

@@ -2,7 +2,8 @@
 // in Go, so that the caller's own CPU on the machine's shared cores is a grpc-go client's rather than
 // grpc-js's (0.37-0.42 ms a Trigger, more than Hookwire's store). It warms up, says "ready", waits for
 // a line on stdin, runs the measured calls, prints their figures as one JSON line, and exits when
-// stdin closes.
+// stdin closes. With -rate it is the latency figure's open loop instead: calls start at that rate
+// whatever the answers do, and each latency counts from when its call was due.
 package main
 
 import (
@@ -38,6 +39,7 @@ func main() {
 	calls := flag.Int("n", 20000, "measured calls")
 	warmup := flag.Int("warmup", 1000, "calls before the measured ones")
 	inFlight := flag.Int("c", 32, "calls in flight")
+	rate := flag.Float64("rate", 0, "calls a second, open loop (0: the closed loop of -c)")
 	flag.Parse()
 
 	client, err := hookwire.Dial(*addr, *key)
@@ -53,7 +55,13 @@ func main() {
 		_, err = client.Trigger(context.Background(), &hookwirev1.TriggerRequest{Event: *event, Payload: payload})
 		return err
 	}
-	if _, err := run(*warmup, *inFlight, trigger); err != nil {
+	load := func(n int) ([]float64, error) {
+		if *rate > 0 {
+			return openLoop(n, *rate, trigger)
+		}
+		return run(n, *inFlight, trigger)
+	}
+	if _, err := load(*warmup); err != nil {
 		fail(err)
 	}
 	fmt.Println("ready")
@@ -62,7 +70,7 @@ func main() {
 		fail(err)
 	}
 	start := time.Now()
-	latencies, err := run(*calls, *inFlight, trigger)
+	latencies, err := load(*calls)
 	if err != nil {
 		fail(err)
 	}
@@ -99,6 +107,32 @@ func run(n, c int, call func(i int) error) ([]float64, error) {
 				latencies[i] = float64(time.Since(t).Microseconds()) / 1000
 			}
 		}()
+	}
+	wg.Wait()
+	return latencies, first
+}
+
+// openLoop starts n calls at rate a second and returns each one's latency in ms from when it was due,
+// so that a server that stalls cannot hide its queue; the first error is returned once all have ended.
+func openLoop(n int, rate float64, call func(i int) error) ([]float64, error) {
+	latencies := make([]float64, n)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		if wait := time.Until(due); wait > 0 {
+			time.Sleep(wait)
+		}
+		wg.Add(1)
+		go func(i int, due time.Time) {
+			defer wg.Done()
+			if err := call(i); err != nil {
+				once.Do(func() { first = err })
+			}
+			latencies[i] = float64(time.Since(due).Microseconds()) / 1000
+		}(i, due)
 	}
 	wg.Wait()
 	return latencies, first
