@@ -100,7 +100,22 @@ it("with FerretDB stopped, Trigger answers UNAVAILABLE; once it is back the engi
   expect(err?.rawMessage).toMatch(/database cannot be reached/);
 
   db = await startFerretDB({ dir, port });
-  accepted.push((await client.trigger({ event: "outage.after" }, acme)).messageId);
+  // UNAVAILABLE promises that nothing was stored, so callers try again (the SDK does, twice, 250 then
+  // 500 ms later). The driver can still be reconnecting for the first call after the restart: the
+  // same two tries are allowed here, and a failure shows what the server logged.
+  let after: string | undefined;
+  for (let attempt = 0; after === undefined; attempt++) {
+    try {
+      after = (await client.trigger({ event: "outage.after" }, acme)).messageId;
+    } catch (e) {
+      if (ConnectError.from(e).code !== Code.Unavailable || attempt >= 2) {
+        const warnings = server.output().split("\n").filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes("delivery attempt failed"));
+        throw new Error(`Trigger after the restart: ${String(e)}\nthe server's warnings:\n${warnings.slice(-20).join("\n")}`);
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+  accepted.push(after);
   // Delivered means a second request with the id, which the receiver answers 200.
   const answered200 = (id: string) => rcv.requests("/o").filter((r) => r.headers["webhook-id"] === id).length >= 2;
   await rcv.waitFor(() => accepted.every(answered200), 30_000);
