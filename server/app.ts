@@ -46,8 +46,20 @@ const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 
 export const USER_AGENT = "Hookwire/0.1 (+webhook delivery)";
 
+/**
+ * The engine's settings: each tenant's shares as configured, and totals that are what the shares add up to
+ * (unless HOOKWIRE_MAX_IN_FLIGHT is set), so that every tenant's full share fits beside the others'.
+ */
+export function engineOptionsFor(config: Config, tenants: number): EngineOptions {
+  const { maxInFlight, ...rest } = config.engine;
+  const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...rest };
+  opts.maxInFlight = maxInFlight ?? opts.maxInFlightPerTenant * Math.max(1, tenants);
+  opts.maxHeld = opts.maxHeldPerTenant * Math.max(1, tenants);
+  return opts;
+}
+
 export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
-  const engineOptions: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...config.engine };
+  const engineOptions = engineOptionsFor(config, apiKeys.length);
   const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), {
     leaseMs: engineOptions.leaseMs,
     layout: config.storeLayout,
@@ -56,7 +68,9 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   store.watchSubscriptionChanges();
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
-    connectionsPerOrigin: engineOptions.maxInFlightPerEndpoint,
+    // Lines are per tenant and subscription, not per origin: two tenants (or subscriptions) on one origin must not
+    // wait for each other's connections, so the pool is bounded only by what the scheduler lets be in flight.
+    connectionsPerOrigin: engineOptions.maxInFlight,
     userAgent: USER_AGENT,
   });
   // The engine reports endpoints' outcomes to their use cases, which trigger through the engine: bound once both exist.

@@ -50,8 +50,12 @@ export interface Config {
   engine: {
     leaseMs?: number;
     pollMs?: number;
+    /** Unset: what the tenants' shares add up to (app.ts), so no tenant's full share leaves another without room. */
     maxInFlight?: number;
+    maxInFlightPerTenant?: number;
     maxInFlightPerEndpoint?: number;
+    maxHeldPerTenant?: number;
+    maxHeldPerEndpoint?: number;
   };
 }
 
@@ -70,6 +74,11 @@ function intVar(env: Env, name: string, fallback: number, min: number, max: numb
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name}: ${value} is outside ${min}..${max}`);
   return value;
+}
+
+function optionalIntVar(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === "" ? undefined : intVar(env, name, 0, min, max);
 }
 
 function boolVar(env: Env, name: string, fallback: boolean): boolean {
@@ -221,8 +230,11 @@ export function loadConfig(env: Env = process.env): Config {
     engine: {
       leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),
-      maxInFlight: intVar(env, "HOOKWIRE_MAX_IN_FLIGHT", 512, 1, 100_000),
+      maxInFlight: optionalIntVar(env, "HOOKWIRE_MAX_IN_FLIGHT", 1, 1_000_000),
+      maxInFlightPerTenant: intVar(env, "HOOKWIRE_MAX_IN_FLIGHT_PER_TENANT", 512, 1, 100_000),
       maxInFlightPerEndpoint: intVar(env, "HOOKWIRE_MAX_IN_FLIGHT_PER_ENDPOINT", 32, 1, 10_000),
+      maxHeldPerTenant: intVar(env, "HOOKWIRE_MAX_HELD_PER_TENANT", 20_000, 1, 10_000_000),
+      maxHeldPerEndpoint: intVar(env, "HOOKWIRE_MAX_HELD_PER_ENDPOINT", 5_000, 1, 10_000_000),
     },
   };
 }

@@ -74,6 +74,12 @@ export class HookwireMetrics {
   );
   private readonly rpcSeconds = new HotHistogram(this.registry, "hookwire_rpc_duration_seconds", "RPC handling time, by service and method (a server stream: until it ends).", RPC_BUCKETS);
   private readonly retries = new HotCounter(this.registry, "hookwire_retries_scheduled_total", "Failed attempts that scheduled a retry.", []).child({});
+  private readonly parked = new HotCounter(
+    this.registry,
+    "hookwire_deliveries_parked_total",
+    "Deliveries left in the store instead of memory because their endpoint or tenant held its share (taken again once it has room).",
+    [],
+  ).child({});
   // Rare events: prom-client's own counters.
   private readonly disabledTotal = new Counter({
     name: "hookwire_endpoints_disabled_total",
@@ -160,6 +166,10 @@ export class HookwireMetrics {
 
   retryScheduled(): void {
     this.retries.inc();
+  }
+
+  deliveryParked(): void {
+    this.parked.inc();
   }
 
   /** The hook for any code that disables a subscription. */

@@ -62,8 +62,12 @@ export interface DeliveryQueue {
   accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }>;
   /** Stores new deliveries of a stored message (Redeliver), held by this process. */
   add(deliveries: Delivery[]): Promise<HeldDelivery[]>;
-  /** Takes on about `limit` due deliveries that no live process holds. */
-  takeDue(now: Date, limit: number): Promise<HeldDelivery[]>;
+  /**
+   * Takes on about `limit` due deliveries that no live process holds, leaving those of the subscriptions
+   * in `skip` (whose shares of this process are full) for later. A taken-over lot's deliveries may come
+   * regardless of `skip`.
+   */
+  takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]>;
   /**
    * Stores a delivery's new state, resolving once it is stored (a failed write is tried again for as
    * long as the process lives). A pending state with `keep` stays held: this process attempts it

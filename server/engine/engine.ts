@@ -4,6 +4,7 @@
 // notifier tells who waits once it is stored.
 import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../log.js";
+import { metrics } from "../metrics.js";
 import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
 import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
@@ -14,6 +15,7 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { Notifier, type Listener } from "./notifier.js";
 import type { PrepareAttempt } from "./prepare.js";
 import { Scheduler } from "./scheduler.js";
+import { Shares, type Shared } from "./shares.js";
 import { Worker } from "./worker.js";
 
 export interface EngineOptions {
@@ -21,9 +23,13 @@ export interface EngineOptions {
   pollMs: number;
   /** Most deliveries taken from the store at once. */
   takeAtOnce: number;
-  /** Most deliveries held in memory (waiting for their time or a slot, or in flight). */
+  /** Most deliveries held in memory in all (waiting for their time or a slot, or in flight). */
   maxHeld: number;
+  /** What one tenant, and one endpoint of it, may hold of that: a full share is parked in the store. */
+  maxHeldPerTenant: number;
+  maxHeldPerEndpoint: number;
   maxInFlight: number;
+  maxInFlightPerTenant: number;
   maxInFlightPerEndpoint: number;
   /** Retries due sooner than this wait in memory; later ones are released to the store. */
   holdRetriesUnderMs: number;
@@ -38,8 +44,14 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   pollMs: 1000,
   // FerretDB answers a claim by scanning the whole queue, whatever the limit: fewer, larger claims cost less.
   takeAtOnce: 1000,
+  // One tenant may hold what the whole process held before shares; the total is what the tenants' shares add
+  // up to (app.ts sets it from the number of tenants), so no tenant's full share can leave another without room.
   maxHeld: 20_000,
+  maxHeldPerTenant: 20_000,
+  // A quarter of a tenant's share: a dead endpoint leaves its tenant's other endpoints three quarters.
+  maxHeldPerEndpoint: 5_000,
   maxInFlight: 512,
+  maxInFlightPerTenant: 512,
   maxInFlightPerEndpoint: 32,
   holdRetriesUnderMs: 10_000,
   bodyCacheBytes: 64 * 1024 * 1024,
@@ -70,16 +82,23 @@ export interface EngineDeps {
 }
 
 /** A delivery this process holds: no body (read when its attempt starts), so holding many costs little. */
-interface Held {
+interface Held extends Shared {
   /** The queue's handle, through which every new state is recorded. */
   item: HeldDelivery;
   doc: Delivery;
-  endpoint: string;
+  /** Its line in the scheduler and its share: its subscription, or for a Send its origin, within its tenant. */
+  readonly endpoint: string;
   timer: unknown;
+}
+
+/** The scheduler's line for a delivery: tenants and subscriptions never share one (ids never hold a newline). */
+function lineOf(doc: Delivery): string {
+  return `${doc.tenant}\n${doc.subscriptionId || new URL(doc.url).origin}`;
 }
 
 export class DeliveryEngine {
   private readonly held = new Map<string, Held>();
+  private readonly shares: Shares<Held>;
   private readonly bodies: BodyCache;
   private readonly notifier = new Notifier();
   private readonly scheduler: Scheduler<Held>;
@@ -99,6 +118,7 @@ export class DeliveryEngine {
     setMaxListeners(0, this.interrupt.signal);
     const clock = deps.clock ?? systemClock;
     this.clock = clock;
+    this.shares = new Shares<Held>(opts, opts.takeAtOnce);
     this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);
     const endpoints = deps.endpoints;
     this.health =
@@ -124,6 +144,7 @@ export class DeliveryEngine {
         log: deps.log,
         room: () => this.opts.maxHeld - this.held.size,
         heldCount: () => this.held.size,
+        skip: () => this.shares.skip(),
         // Without bodies: an attempt reads its body when it starts, so what taken work costs in memory is
         // bounded by the attempts in flight and the body cache, not by how many distinct messages it names.
         existingMessages: (ids) => deps.messages.existing(ids),
@@ -143,12 +164,13 @@ export class DeliveryEngine {
   }
 
   /**
-   * Fast path: deliveries just accepted, held by this process, start now. A process that holds as
-   * many as it may (maxHeld) releases them: their hold runs out and they are taken like any other work.
-   * `body`, the first item's message's, goes into the body cache; without it attempts read it themselves.
+   * Fast path: deliveries just accepted, held by this process, start now; those whose endpoint or tenant
+   * holds its share are parked in the store (see hold). A stopping process releases them: their hold
+   * runs out and they are taken like any other work. `body`, the first item's message's, goes into the
+   * body cache; without it attempts read it themselves.
    */
   submit(items: HeldDelivery[], body?: string): void {
-    if (this.stopped || this.held.size >= this.opts.maxHeld) {
+    if (this.stopped) {
       this.deps.queue.release(items).catch((err: unknown) => this.deps.log.warn("releasing deliveries failed; their hold runs out", errorFields(err)));
       return;
     }
@@ -170,16 +192,42 @@ export class DeliveryEngine {
     return { held: this.held.size, inFlight: this.scheduler.inFlight, unwritten: this.deps.queue.unwritten, cachedBodyBytes: this.bodies.size.bytes };
   }
 
+  /** Holds the delivery when its share has room (see shares.ts), making room by parking another if it must; else parks it. */
   private hold(item: HeldDelivery): void {
     const doc = item.delivery;
     if (this.stopped || this.held.has(doc._id)) return;
-    const held: Held = { item, doc, endpoint: new URL(doc.url).origin, timer: undefined };
+    const endpoint = lineOf(doc);
+    const admission = this.held.size < this.opts.maxHeld ? this.shares.admit(doc.tenant, endpoint) : { fits: false as const };
+    if (!admission.fits) return this.park(item, doc);
+    if (admission.evict) {
+      const other = admission.evict;
+      this.scheduler.withdraw(other);
+      this.forget(other);
+      this.park(other.item, other.doc);
+    }
+    const held: Held = { item, doc, endpoint, tenant: doc.tenant, subscriptionId: doc.subscriptionId, running: false, timer: undefined };
     this.held.set(doc._id, held);
+    this.shares.add(held);
     this.scheduler.after(held, doc.nextAttemptAt.getTime() - this.clock.now());
+  }
+
+  /**
+   * Leaves a delivery in the store instead of memory: stored as it stands, due when it was, held by
+   * nobody; takes leave it there while its endpoint's share is full, and take it once there is room.
+   */
+  private park(item: HeldDelivery, doc: Delivery): void {
+    metrics.deliveryParked();
+    void this.deps.queue.record(item, { ...doc, updatedAt: new Date(this.clock.now()) }, false);
+  }
+
+  /** The delivery leaves memory, and its share. */
+  private forget(held: Held): void {
+    if (this.held.delete(held.doc._id)) this.shares.remove(held);
   }
 
 
   private async run(held: Held): Promise<void> {
+    held.running = true;
     const outcome = await this.worker.attempt(held.doc);
     if (outcome.kind !== "interrupted") {
       reportAttempt(this.deps.log, outcome);
@@ -205,6 +253,7 @@ export class DeliveryEngine {
         this.record(held, outcome.next, keep);
         if (keep) {
           held.doc = outcome.next;
+          held.running = false;
           this.scheduler.after(held, outcome.afterMs);
         } else this.leases.wake(outcome.afterMs);
       }
@@ -221,7 +270,7 @@ export class DeliveryEngine {
 
   /** Stores a new state (announced once stored); what is not kept leaves memory. */
   private record(held: Held, next: Delivery, keep: boolean): void {
-    if (!keep) this.held.delete(next._id);
+    if (!keep) this.forget(held);
     void this.deps.queue.record(held.item, next, keep).then(() => this.notifier.announce(next));
   }
 

@@ -23,6 +23,8 @@ export interface LeaseKeeperDeps {
   room(): number;
   /** How many deliveries the engine holds (nothing to renew when none). */
   heldCount(): number;
+  /** The tenants and endpoints whose work is to stay in the store for now (their shares are full). */
+  skip(): string[];
   /** Which of these messages exist. */
   existingMessages(ids: string[]): Promise<Set<string>>;
   /** Hands taken work to the engine. */
@@ -77,7 +79,7 @@ export class LeaseKeeper {
     try {
       const room = Math.min(this.opts.takeAtOnce, this.deps.room());
       if (room <= 0) return;
-      const taken = await this.deps.queue.takeDue(new Date(this.deps.clock.now()), room);
+      const taken = await this.deps.queue.takeDue(new Date(this.deps.clock.now()), room, this.deps.skip());
       const held = await this.adopt(taken);
       full = taken.length >= room;
       if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.deps.heldCount() });

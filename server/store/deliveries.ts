@@ -10,6 +10,7 @@
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../ports.js";
+import { skipFilter } from "./take-skip.js";
 import { foundById } from "./found-by-id.js";
 import { duplicateIndexes } from "./duplicate-key.js";
 import { GroupCommit } from "./group-commit.js";
@@ -281,8 +282,8 @@ export class DeliveryStore {
   }
 
   /** Leases due deliveries whose lease has expired (see claim). */
-  async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<DeliveryDoc[]> {
-    return claim(this.queue, { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } }, owner, now, leaseUntil, limit);
+  async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number, skip?: string[]): Promise<DeliveryDoc[]> {
+    return claim(this.queue, { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now }, ...skipFilter(skip) }, owner, now, leaseUntil, limit);
   }
 
   /** Extends this process's leases: every queue row and lot it holds (each selected by its owner). */

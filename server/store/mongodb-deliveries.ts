@@ -8,6 +8,7 @@ import type { Collection, Filter } from "mongodb";
 import { errorFields, type Logger } from "../log.js";
 import { metrics } from "../metrics.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
+import { skipFilter } from "./take-skip.js";
 import type { MessageStore } from "./messages.js";
 import { logFilter } from "./log-query.js";
 import type { SendSecretStore } from "./send-secrets.js";
@@ -67,8 +68,8 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     return docs.map((delivery) => ({ delivery }));
   }
 
-  async takeDue(now: Date, limit: number): Promise<HeldDelivery[]> {
-    const due: Filter<MongoDeliveryDoc> = { status: "pending", nextAttemptAt: { $lte: now }, holdUntil: { $lte: now } };
+  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
+    const due: Filter<MongoDeliveryDoc> = { status: "pending", nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) };
     const candidates = await this.col.find(due, { projection: { _id: 1 } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
     if (candidates.length === 0) return [];
     const takeToken = `${this.holder}:${now.getTime()}:${randomBytes(4).toString("hex")}`;

@@ -182,8 +182,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     return docs.map((d): Entry => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
   }
 
-  async takeDue(now: Date, limit: number): Promise<HeldDelivery[]> {
-    const rows = await this.store.claimDue(this.holder, now, this.leaseUntil(now.getTime()), limit);
+  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
+    const rows = await this.store.claimDue(this.holder, now, this.leaseUntil(now.getTime()), limit, skip);
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
     // Lots are taken over only once their lease ran out, so they are looked for less often than retries.
     let walking = [...this.lots.values()].find(walkUnfinished);

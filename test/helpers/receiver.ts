@@ -36,6 +36,8 @@ export interface Receiver {
   route(path: string, route: Route): void;
   requests(path?: string): Received[];
   waitFor(pred: (all: Received[]) => boolean, timeoutMs?: number): Promise<Received[]>;
+  /** Answers every request left hanging so far with this status. */
+  releaseHanging(status: number): void;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,10 @@ export async function startReceiver(): Promise<Receiver> {
         waiters.add(check);
         check();
       });
+    },
+    releaseHanging(status) {
+      for (const res of hanging) if (!res.destroyed) res.writeHead(status).end();
+      hanging.clear();
     },
     async close() {
       for (const res of hanging) res.destroy();

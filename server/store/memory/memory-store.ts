@@ -75,11 +75,11 @@ class MemoryQueue implements DeliveryQueue {
     return deliveries.map((d) => this.hold(d));
   }
 
-  async takeDue(now: Date, limit: number): Promise<HeldDelivery[]> {
+  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
     const taken: HeldDelivery[] = [];
     for (const s of this.db.deliveries.values()) {
       if (taken.length >= limit) break;
-      if (s.doc.status !== "pending" || s.doc.nextAttemptAt.getTime() > now.getTime() || s.holdUntil > now.getTime()) continue;
+      if (s.doc.status !== "pending" || s.doc.nextAttemptAt.getTime() > now.getTime() || s.holdUntil > now.getTime() || (skip?.includes(s.doc.subscriptionId) ?? false)) continue;
       s.holder = this.holder;
       s.holdUntil = now.getTime() + this.leaseMs;
       taken.push({ delivery: copy(s.doc) });
