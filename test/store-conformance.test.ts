@@ -120,6 +120,19 @@ describe.each(implementations)("$name", (impl) => {
       expect(await a.log.list({ tenant: "acme", messageId: m._id, limit: 10 })).toHaveLength(1);
     });
 
+    it("a parked delivery (stored as it stands, unheld) is taken at once, except by a take that skips its subscription", async () => {
+      const [a, b] = await twoProcesses();
+      const m = message("acme");
+      const held = await accepted(a.queue, m, ["sub_full", "sub_room"]);
+      for (const item of held) await a.queue.record(item, { ...item.delivery, updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      const first = await b.queue.takeDue(new Date(), 100, ["sub_full"]);
+      expect(first.map((t) => t.delivery.subscriptionId)).toEqual(["sub_room"]);
+      expect(first[0]!.delivery.attempts).toEqual([]);
+      const rest = await b.queue.takeDue(new Date(), 100);
+      expect(rest.map((t) => t.delivery.subscriptionId)).toEqual(["sub_full"]);
+    });
+
     it("records states: a released retry is taken by another process once due, a final state ends it", async () => {
       const [a, b] = await twoProcesses();
       const m = message("acme");
