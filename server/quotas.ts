@@ -56,7 +56,7 @@ export class Quotas {
     const max = this.limits.maxSubscriptions;
     if (current >= max) {
       throw exhausted(
-        `subscriptions: tenant "${tenant}" has ${current} subscriptions, its quota of ${max} (HOOKWIRE_MAX_SUBSCRIPTIONS); delete one before registering another`,
+        `subscriptions: tenant "${tenant}" has ${current} subscriptions and its quota is ${max} (HOOKWIRE_MAX_SUBSCRIPTIONS); delete one before registering another`,
       );
     }
   }
@@ -74,7 +74,7 @@ export class Quotas {
     const open = this.watches.get(tenant) ?? 0;
     const max = this.limits.maxWatchesPerTenant;
     if (open >= max) {
-      throw exhausted(`watches: tenant "${tenant}" has ${open} WatchDeliveries streams open, its quota of ${max} (HOOKWIRE_MAX_WATCHES_PER_TENANT); close one first`);
+      throw exhausted(`watches: tenant "${tenant}" has ${open} WatchDeliveries streams open and its quota is ${max} (HOOKWIRE_MAX_WATCHES_PER_TENANT); close one first`);
     }
     this.watches.set(tenant, open + 1);
     let closed = false;

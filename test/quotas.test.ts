@@ -102,7 +102,7 @@ describe("quotas on the server", () => {
     await client.updateSubscription({ id: second.subscription!.id, disabled: true }, acme);
     const over = await failure(client.register({ url: rcv.url("/s4"), events: ["*"] }, acme));
     expect(over.code).toBe(Code.ResourceExhausted);
-    expect(over.rawMessage).toMatch(/^subscriptions: tenant "acme" has 3 subscriptions, its quota of 3 \(HOOKWIRE_MAX_SUBSCRIPTIONS\)/);
+    expect(over.rawMessage).toMatch(/^subscriptions: tenant "acme" has 3 subscriptions and its quota is 3 \(HOOKWIRE_MAX_SUBSCRIPTIONS\); delete one before registering another$/);
     // A bad request is still told what is wrong with it, not that the quota is full.
     expect((await failure(client.register({ url: "", events: ["*"] }, acme))).code).toBe(Code.InvalidArgument);
     for (let i = 0; i < 3; i++) await client.register({ url: rcv.url(`/g${i}`), events: ["*"] }, globex);
@@ -128,7 +128,7 @@ describe("quotas on the server", () => {
     const third = watch(acme);
     const refused = await failure(third.first);
     expect(refused.code).toBe(Code.ResourceExhausted);
-    expect(refused.rawMessage).toBe('watches: tenant "acme" has 2 WatchDeliveries streams open, its quota of 2 (HOOKWIRE_MAX_WATCHES_PER_TENANT); close one first');
+    expect(refused.rawMessage).toBe('watches: tenant "acme" has 2 WatchDeliveries streams open and its quota is 2 (HOOKWIRE_MAX_WATCHES_PER_TENANT); close one first');
     const theirs = watch(globex);
     await theirs.open;
     one.close();
