@@ -25,6 +25,7 @@ import { announceExhausted, disableGone, judgeFailing, type EndpointDeps } from 
 import type { MessageDeps } from "./messages.js";
 import { DEFAULT_RETENTION, RetentionSweeper } from "./engine/retention-sweeper.js";
 import { systemClock } from "./ports.js";
+import { Quotas } from "./quotas.js";
 
 export interface Hookwire {
   port: number;
@@ -73,6 +74,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     connectionsPerOrigin: engineOptions.maxInFlight,
     userAgent: USER_AGENT,
   });
+  // One per process: the quotas counted in memory (watches, the Trigger rate) are this process's.
+  const quotas = new Quotas(config.quotas);
   // The engine reports endpoints' outcomes to their use cases, which trigger through the engine: bound once both exist.
   let messageDeps: MessageDeps | undefined;
   const endpoints: EndpointDeps = {
@@ -109,6 +112,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     defaults: config.delivery,
     maxPayloadBytes: config.maxPayloadBytes,
     allowPrivateUrls: config.allowPrivateUrls,
+    quotas,
   };
   engine.start();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
@@ -146,7 +150,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       router.service(
         WebhookService,
         webhookService({
-          subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery },
+          subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery, quotas },
           messages: messageDeps,
           watchBuffer: config.watchBuffer,
         }),

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { DISABLE_DEFAULTS, DISABLE_LIMITS, POLICY_DEFAULTS, POLICY_LIMITS, type DisableRule, type RetryPolicy } from "./domain/policy.js";
 import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./listener.js";
+import { QUOTA_DEFAULTS, type QuotaLimits } from "./quotas.js";
 
 export interface ApiKey {
   tenant: string;
@@ -46,6 +47,8 @@ export interface Config {
   retentionMs: number;
   /** How often retention sweeps. */
   retentionSweepMs: number;
+  /** Per-tenant quotas (HOOKWIRE_MAX_SUBSCRIPTIONS, …; server/quotas.ts). */
+  quotas: QuotaLimits;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {
     leaseMs?: number;
@@ -159,6 +162,19 @@ function connectionsVar(env: Env): ConnectionLimits {
   return limits;
 }
 
+function quotasVar(env: Env): QuotaLimits {
+  const triggerRate = intVar(env, "HOOKWIRE_TRIGGER_RATE", QUOTA_DEFAULTS.triggerRate, 0, 10_000_000);
+  return {
+    maxSubscriptions: intVar(env, "HOOKWIRE_MAX_SUBSCRIPTIONS", QUOTA_DEFAULTS.maxSubscriptions, 1, 100_000_000),
+    // Every Trigger matches its event against each active subscription's patterns: this bounds that work.
+    maxEventsPerSubscription: intVar(env, "HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION", QUOTA_DEFAULTS.maxEventsPerSubscription, 1, 1024),
+    maxWatchesPerTenant: intVar(env, "HOOKWIRE_MAX_WATCHES_PER_TENANT", QUOTA_DEFAULTS.maxWatchesPerTenant, 1, 100_000),
+    triggerRate,
+    // Unset, the burst follows the rate: a second's worth may come at once.
+    triggerBurst: intVar(env, "HOOKWIRE_TRIGGER_BURST", Math.max(1, triggerRate), 1, 10_000_000),
+  };
+}
+
 function storeLayoutVar(env: Env): Config["storeLayout"] {
   const raw = (env.HOOKWIRE_STORE ?? "").trim() || "auto";
   if (raw === "auto" || raw === "ferretdb" || raw === "mongodb") return raw;
@@ -227,6 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: boolVar(env, "HOOKWIRE_METRICS", true),
     retentionMs: retentionVar(env),
     retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
+    quotas: quotasVar(env),
     engine: {
       leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

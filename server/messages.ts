@@ -7,6 +7,7 @@ import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { metrics } from "./metrics.js";
 import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "./ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "./domain/policy.js";
+import type { Quotas } from "./quotas.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/signature";
 import {
   eventMatches,
@@ -30,6 +31,7 @@ export interface MessageDeps {
   defaults: DeliveryDefaults;
   maxPayloadBytes: number;
   allowPrivateUrls: boolean;
+  quotas: Quotas;
 }
 
 /**
@@ -125,6 +127,9 @@ export async function trigger(deps: MessageDeps, tenant: string, input: TriggerI
 }
 
 async function storeTrigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number; repeated: boolean }> {
+  // First: a tenant over its rate is refused before any work is done for it. Hookwire's own operational
+  // events (triggerOperational) are not the caller's and take nothing.
+  deps.quotas.takeTrigger(tenant);
   const event = validateCallerEvent(input.event);
   validateIdempotencyKey(input.idempotencyKey);
   return triggerChecked(deps, tenant, event, payloadJson(input.payload, deps.maxPayloadBytes), input.idempotencyKey);
@@ -191,6 +196,8 @@ export async function send(
   input: SendInput,
   signal: AbortSignal,
 ): Promise<{ messageId: string; delivery: Delivery }> {
+  // A Send is a message and a delivery like a Trigger's: the same rate quota.
+  deps.quotas.takeTrigger(tenant);
   const url = validateUrl(input.url, deps.allowPrivateUrls);
   const event = validateCallerEvent(input.event, "payload.event");
   if (input.secret === "") throw invalid("secret", "is required to sign the request");

@@ -192,6 +192,11 @@ export interface Subscriptions {
   list(tenant: string, afterId: string | undefined, limit: number): Promise<Subscription[]>;
   update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null>;
   delete(tenant: string, id: string): Promise<boolean>;
+  /**
+   * How many subscriptions the tenant has, disabled ones included, for its quota: cheap whatever the
+   * number (the stores keep a per-tenant counter beside the subscriptions rather than count rows).
+   */
+  count(tenant: string): Promise<number>;
   /** The tenant's subscriptions that are not disabled, as of now. */
   active(tenant: string): Promise<Subscription[]>;
   /**

@@ -5,6 +5,7 @@ import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { NO_HEALTH, type DeliveryQueue, type HealthLog, type PreviousSecret, type Subscription, type SubscriptionChanges, type Subscriptions, type SubscriptionView } from "./ports.js";
 import type { DeliveryDefaults } from "./config.js";
 import { validatePolicy, type PolicyOverrides } from "./domain/policy.js";
+import type { Quotas } from "./quotas.js";
 import {
   pageSize,
   validateDescription,
@@ -20,6 +21,7 @@ export interface SubscriptionDeps {
   health: HealthLog;
   allowPrivateUrls: boolean;
   delivery: DeliveryDefaults;
+  quotas: Quotas;
 }
 
 export interface RegisterInput extends PolicyOverrides {
@@ -35,10 +37,13 @@ export async function registerSubscription(
   input: RegisterInput,
 ): Promise<{ subscription: SubscriptionView; secret: string }> {
   const url = validateUrl(input.url, deps.allowPrivateUrls);
+  deps.quotas.checkEventPatterns(input.events.length);
   const events = validateEventFilters(input.events);
   const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
   const description = validateDescription(input.description);
   const policy = validatePolicy(input);
+  // Last, once the request is known good: one counter read by id (see Subscriptions.count).
+  deps.quotas.checkSubscriptions(tenant, await deps.store.count(tenant));
   const now = new Date();
   const doc: Subscription = {
     _id: newId("sub"),
@@ -108,7 +113,10 @@ export async function updateSubscription(
   validateId(id, "sub");
   const changes: SubscriptionChanges = {};
   if (input.url !== undefined) changes.url = validateUrl(input.url, deps.allowPrivateUrls);
-  if (input.events.length > 0) changes.events = validateEventFilters(input.events);
+  if (input.events.length > 0) {
+    deps.quotas.checkEventPatterns(input.events.length);
+    changes.events = validateEventFilters(input.events);
+  }
   if (input.description !== undefined) changes.description = validateDescription(input.description);
   const policy = validatePolicy(input);
   if (Object.keys(policy).length > 0) {

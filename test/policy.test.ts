@@ -16,6 +16,7 @@ import {
 } from "../server/domain/policy.js";
 import { DELIVERY_EXHAUSTED, ENDPOINT_DISABLED } from "../server/domain/operational-events.js";
 import { eventMatches, validateCallerEvent } from "../server/validation.js";
+import { QUOTA_DEFAULTS } from "../server/quotas.js";
 
 describe("retry policy", () => {
   const policy = { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 };
@@ -111,5 +112,29 @@ describe("operational events", () => {
     expect(() => validateCallerEvent("hookwire.x")).toThrow(/^event: /);
     expect(() => validateCallerEvent("HookWire.x", "payload.event")).toThrow(/^payload\.event: /);
     expect(validateCallerEvent("hookwires.x")).toBe("hookwires.x");
+  });
+});
+
+// The quotas' settings are read with the rest of the configuration; the rule itself is server/quotas.ts.
+describe("quota settings", () => {
+  it("default generously, follow the rate with the burst unless set, and name the variable of a bad value", () => {
+    expect(loadConfig({}).quotas).toEqual({ maxSubscriptions: 250_000, maxEventsPerSubscription: 64, maxWatchesPerTenant: 32, triggerRate: 10_000, triggerBurst: 10_000 });
+    expect(loadConfig({}).quotas).toEqual(QUOTA_DEFAULTS);
+    expect(loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "3", HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: "2", HOOKWIRE_MAX_WATCHES_PER_TENANT: "1", HOOKWIRE_TRIGGER_RATE: "50" }).quotas).toEqual({
+      maxSubscriptions: 3,
+      maxEventsPerSubscription: 2,
+      maxWatchesPerTenant: 1,
+      triggerRate: 50,
+      triggerBurst: 50,
+    });
+    expect(loadConfig({ HOOKWIRE_TRIGGER_RATE: "5", HOOKWIRE_TRIGGER_BURST: "20" }).quotas).toMatchObject({ triggerRate: 5, triggerBurst: 20 });
+    // 0: no rate limit; the burst then means nothing but stays valid.
+    expect(loadConfig({ HOOKWIRE_TRIGGER_RATE: "0" }).quotas).toMatchObject({ triggerRate: 0, triggerBurst: 1 });
+    expect(() => loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "0" })).toThrow(/^HOOKWIRE_MAX_SUBSCRIPTIONS: 0 is outside 1\.\.100000000$/);
+    expect(() => loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "lots" })).toThrow(/^HOOKWIRE_MAX_SUBSCRIPTIONS: "lots" is not a whole number$/);
+    expect(() => loadConfig({ HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: "1025" })).toThrow(/^HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: 1025 is outside 1\.\.1024$/);
+    expect(() => loadConfig({ HOOKWIRE_MAX_WATCHES_PER_TENANT: "-1" })).toThrow(/^HOOKWIRE_MAX_WATCHES_PER_TENANT: "-1" is not a whole number$/);
+    expect(() => loadConfig({ HOOKWIRE_TRIGGER_RATE: "1.5" })).toThrow(/^HOOKWIRE_TRIGGER_RATE: "1.5" is not a whole number$/);
+    expect(() => loadConfig({ HOOKWIRE_TRIGGER_BURST: "0" })).toThrow(/^HOOKWIRE_TRIGGER_BURST: 0 is outside 1\.\.10000000$/);
   });
 });

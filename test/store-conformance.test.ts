@@ -465,6 +465,27 @@ describe.each(implementations)("$name", (impl) => {
       expect(await b.subscriptions.get("acme", sub._id)).toBeNull();
     });
 
+    it("count a tenant's subscriptions, disabled ones included, across processes, one tenant's only", async () => {
+      const [a, b] = await twoProcesses();
+      const now = new Date();
+      const sub = (tenant: string) => ({ _id: newId("sub"), tenant, url: "http://127.0.0.1:9/q", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} });
+      expect(await a.subscriptions.count("acme")).toBe(0);
+      const mine = [sub("acme"), sub("acme"), sub("acme")];
+      for (const s of mine) await a.subscriptions.insert(s);
+      await b.subscriptions.insert(sub("globex"));
+      expect(await b.subscriptions.count("acme")).toBe(3);
+      await b.subscriptions.disable("acme", mine[0]!._id, "test", new Date());
+      await a.subscriptions.update("acme", mine[1]!._id, { description: "changed" }, new Date());
+      expect(await a.subscriptions.count("acme")).toBe(3);
+      expect(await b.subscriptions.delete("acme", mine[2]!._id)).toBe(true);
+      // Neither a repeated delete nor another tenant's moves the count.
+      expect(await a.subscriptions.delete("acme", mine[2]!._id)).toBe(false);
+      expect(await a.subscriptions.delete("globex", mine[1]!._id)).toBe(false);
+      expect(await a.subscriptions.count("acme")).toBe(2);
+      expect(await a.subscriptions.count("globex")).toBe(1);
+      expect(await b.subscriptions.count("initech")).toBe(0);
+    });
+
     it("disable only an active subscription: the first call answers it, a second finds it disabled", async () => {
       const [a, b] = await twoProcesses();
       const now = new Date();

@@ -73,3 +73,20 @@ it("takes over the earlier layout's held batches and reads its log rows", async 
   expect(await store.queue.takeDue(new Date(), 100)).toEqual([]);
   expect(await db.collection("delivery_lots").countDocuments({})).toBe(0);
 });
+
+it("counts the subscriptions of a database written before the per-tenant counter once, then keeps the counter", async () => {
+  const database = uniqueDatabase("upgc");
+  const db = client.db(database);
+  const now = new Date();
+  // As the earlier version left them: subscriptions, and tenants with a change version but no count.
+  const subs = Array.from({ length: 4 }, (_, i) => ({ _id: newId("sub"), tenant: i < 3 ? "acme" : "globex", url: "http://127.0.0.1:9/u", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: i === 0, disabledReason: "", policy: {} }));
+  await db.collection<{ _id: string }>("subscriptions").insertMany(subs);
+  await db.collection<{ _id: string }>("tenants").insertMany([{ _id: "acme", subscriptionsVersion: 3 }, { _id: "globex", subscriptionsVersion: 1 }] as never);
+  const store = await openStore(inject("mongodbUri"), database, quiet, new SecretBox([randomBytes(32)]), { leaseMs: 400, layout: "ferretdb" });
+  opened.push(store);
+  // A delete before any count makes sure of the counter first, so it moves 3 to 2, not nothing to -1.
+  expect(await store.subscriptions.delete("acme", subs[1]!._id)).toBe(true);
+  expect(await store.subscriptions.count("acme")).toBe(2);
+  expect(await store.subscriptions.count("globex")).toBe(1);
+  expect(await db.collection<{ _id: string }>("tenants").findOne({ _id: "acme" })).toMatchObject({ subscriptionCount: 2, subscriptionsVersion: 4 });
+});

@@ -147,11 +147,18 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
       return { deliveries: page.deliveries.map(deliveryToProto), nextPageToken: page.nextPageToken };
     },
     async *watchDeliveries(req, ctx) {
-      // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
-      if (req.subscriptionId) await findSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
-      yield* watchStream(msgs.engine, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000, () =>
-        ctx.values.get(streamReadyKey)(ctx.responseHeader),
-      );
+      // The slot is taken before anything else, so a stream over the quota is refused at once, and given
+      // back however the stream ends (the client's cancel included).
+      const release = msgs.quotas.openWatch(tenantOf(ctx));
+      try {
+        // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
+        if (req.subscriptionId) await findSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
+        yield* watchStream(msgs.engine, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000, () =>
+          ctx.values.get(streamReadyKey)(ctx.responseHeader),
+        );
+      } finally {
+        release();
+      }
     },
   };
 }

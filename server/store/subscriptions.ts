@@ -13,6 +13,12 @@ interface TenantDoc {
   _id: string;
   /** Bumped by every change to the tenant's subscriptions, so readers can cache them until it moves. */
   subscriptionsVersion: number;
+  /**
+   * How many subscriptions the tenant has, moved by every insert and delete in the same write as the
+   * version, so the quota is one read by _id (FerretDB's count reads every row). Absent in a database
+   * written before it existed, until counted once (countOnce).
+   */
+  subscriptionCount?: number;
 }
 
 /** How long a checked active list serves attempts without another version read. */
@@ -26,6 +32,9 @@ export class SubscriptionStore implements Subscriptions {
   private readonly cache = new Map<string, { version: number; checkedAt: number; generation: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
   /** Bumped by this process's own changes: a list loaded across one is not kept. */
   private readonly localChanges = new Map<string, number>();
+
+  /** Tenants whose stored counter this process has seen, so its own $inc moves a real count, not one from nothing. */
+  private readonly counted = new Set<string>();
 
   /** Concurrent Triggers share one read of the tenants' versions; each read starts after its callers arrived. */
   private readonly versions: GroupCommit<string, number>;
@@ -85,15 +94,47 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   async insert(doc: SubscriptionDoc): Promise<void> {
+    if (!this.counted.has(doc.tenant)) await this.count(doc.tenant);
     await this.col.insertOne({ ...doc, ...this.sealSecrets({ secret: doc.secret, ...(doc.previousSecrets ? { previousSecrets: doc.previousSecrets } : {}) }, doc) });
-    await this.bump(doc.tenant);
+    await this.bump(doc.tenant, 1);
   }
 
-  private async bump(tenant: string): Promise<void> {
+  /**
+   * The tenant's counter. A process that dies between a subscription's write and the counter's leaves
+   * it one off, as it leaves the version one behind; processes of a version before the counter do not
+   * move it. Only the quota relies on it, and a quota that is a few off is still a quota.
+   */
+  async count(tenant: string): Promise<number> {
+    const doc = await this.tenants.findOne({ _id: tenant }, { projection: { subscriptionCount: 1 } });
+    if (typeof doc?.subscriptionCount === "number") {
+      this.counted.add(tenant);
+      return doc.subscriptionCount;
+    }
+    return this.countOnce(tenant, doc !== null);
+  }
+
+  /**
+   * A tenant with no counter yet: its subscriptions walked once (the walk index, ids only) and the
+   * number stored unless another process stored one first. Every insert and delete makes sure of the
+   * counter before its own write, so none can move it from nothing while the walk runs.
+   */
+  private async countOnce(tenant: string, hasDoc: boolean): Promise<number> {
+    let n = 0;
+    for await (const _ of this.col.find({ tenant }, { projection: { _id: 1 } }).sort({ _id: 1 })) n++;
+    if (hasDoc) await this.tenants.updateOne({ _id: tenant, subscriptionCount: { $exists: false } }, { $set: { subscriptionCount: n } });
+    else await upserting(() => this.tenants.updateOne({ _id: tenant }, { $setOnInsert: { subscriptionsVersion: 0, subscriptionCount: n } }, { upsert: true }));
+    const doc = await this.tenants.findOne({ _id: tenant }, { projection: { subscriptionCount: 1 } });
+    this.counted.add(tenant);
+    return doc?.subscriptionCount ?? n;
+  }
+
+  /** `added`: how the tenant's number of subscriptions moved (+1 insert, -1 delete, 0 a change). */
+  private async bump(tenant: string, added = 0): Promise<void> {
     // This process's own change applies at once to its next read, whatever the cache's age.
     this.cache.delete(tenant);
     this.localChanges.set(tenant, (this.localChanges.get(tenant) ?? 0) + 1);
-    await upserting(() => this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1 } }, { upsert: true }));
+    const inc = added === 0 ? { subscriptionsVersion: 1 } : { subscriptionsVersion: 1, subscriptionCount: added };
+    await upserting(() => this.tenants.updateOne({ _id: tenant }, { $inc: inc }, { upsert: true }));
     // Answered once every other process has seen it: their cached lists then serve no Trigger.
     await this.view?.changed();
   }
@@ -192,9 +233,10 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
+    if (!this.counted.has(tenant)) await this.count(tenant);
     const res = await this.col.deleteOne({ _id: id, tenant });
     if (res.deletedCount !== 1) return false;
-    await this.bump(tenant);
+    await this.bump(tenant, -1);
     return true;
   }
 }

@@ -255,6 +255,12 @@ class MemorySubscriptions implements Subscriptions {
     return true;
   }
 
+  async count(tenant: string): Promise<number> {
+    let n = 0;
+    for (const s of this.db.subscriptions.values()) if (s.tenant === tenant) n++;
+    return n;
+  }
+
   async active(tenant: string): Promise<Subscription[]> {
     return [...this.db.subscriptions.values()].filter((s) => s.tenant === tenant && !s.disabled).map(copy);
   }
