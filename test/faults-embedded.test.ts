@@ -1,9 +1,9 @@
 // Faults of the embedded store, for real: its disk fills up (a small tmpfs as the data folder), its FerretDB is
 // killed with -9, and one Ctrl-C reaches `npm start`'s whole process group.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
@@ -12,7 +12,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, expect, it } from "vitest";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../server/gen/grpc/health/v1/health_pb.js";
-import { ferretdbPid, isGone, waitGone } from "./helpers/proc.js";
+import { commandLine, ferretdbPid, isGone, waitGone } from "./helpers/proc.js";
 import { startReceiver } from "./helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 
@@ -122,6 +122,9 @@ it("the embedded FerretDB killed with -9 is restarted; calls meanwhile answer UN
   await rcv.waitFor(() => rcv.requests("/r").length >= 1);
 
   const first = ferretdbPid(dataDir);
+  const socketArg = (pid: number) => commandLine(pid).find((a) => a.startsWith("--listen-unix="));
+  const socket = socketArg(first);
+  expect(socket).toBeTruthy();
   process.kill(first, "SIGKILL");
   expect(await waitGone(first, 5000)).toBe(true);
   // In the gap a call either fails UNAVAILABLE or (the driver waiting for the server) succeeds once it is back.
@@ -136,6 +139,7 @@ it("the embedded FerretDB killed with -9 is restarted; calls meanwhile answer UN
   const second = ferretdbPid(dataDir);
   expect(second).not.toBe(first);
   expect(isGone(second)).toBe(false);
+  expect(socketArg(second)).toBe(socket); // the same address: the driver reconnects by itself
   expect(server.child.exitCode).toBeNull();
 
   // The delivery accepted before the crash is delivered after it, and recorded so.
@@ -172,6 +176,7 @@ it("one Ctrl-C to `npm start`'s process group stops Hookwire gracefully once, an
   await until("listening", async () => out, (o) => o.includes('"msg":"hookwire listening"'), 60_000);
   const port = Number(/"msg":"hookwire listening".*?"port":(\d+)/.exec(out)![1]);
   const ferretdb = ferretdbPid(dataDir);
+  const socket = commandLine(ferretdb).find((a) => a.startsWith("--listen-unix="))!.slice("--listen-unix=".length);
   const server = { baseUrl: `http://127.0.0.1:${port}` } as RunningServer;
   expect((await grpcClient(server).listSubscriptions({}, acme)).subscriptions).toEqual([]);
 
@@ -182,4 +187,5 @@ it("one Ctrl-C to `npm start`'s process group stops Hookwire gracefully once, an
   expect(out).not.toContain("embedded FerretDB exited");
   expect(out).not.toContain("shutdown failed");
   expect(await waitGone(ferretdb, 5000)).toBe(true);
+  expect(existsSync(dirname(socket))).toBe(false); // its private socket folder too
 });
