@@ -142,10 +142,11 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     fallback: config.metrics ? plainRoutes(metricsRoute(metrics), consoleRoute()) : plainRoutes(consoleRoute()),
     // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.
-    interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log)] : [errorInterceptor(log)],
+    interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log, store.writes)] : [errorInterceptor(log, store.writes)],
     metrics: config.metrics ? metrics : undefined,
     routes(router) {
-      router.service(Health, healthService(() => store.ping(), [WebhookService.typeName], stopping.signal));
+      // SERVING needs both: the store answers, and it has not refused a write that a probe has not since made.
+      router.service(Health, healthService(async () => store.writes.writable && (await store.ping()), [WebhookService.typeName], stopping.signal));
       for (const [svc, impl] of reflection) router.service(svc, impl as never);
       router.service(
         WebhookService,

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
+import { errorFields, type Logger } from "./log.js";
 
 const BUILD_SCRIPT = fileURLToPath(new URL("../scripts/build-ferretdb.sh", import.meta.url));
 const SOCKET_DIR_PREFIX = "hookwire-ferretdb-";
@@ -128,14 +129,21 @@ function guardedCommand(binary: string, args: string[]): [string, string[]] {
 }
 
 export interface EmbeddedFerretDB {
-  /** Connection string; for the private socket it names a path: keep it out of logs. */
+  /** Connection string; for the private socket it names a path: keep it out of logs. It stays the same across restarts. */
   uri: string;
   /** The TCP port, only when started with one. */
   port?: number;
   dataDir: string;
-  process: ChildProcess;
+  /** The FerretDB running now: a restart replaces it. */
+  readonly process: ChildProcess;
   stop(): Promise<void>;
 }
+
+/** A FerretDB that dies on its own is started again after 100 ms, then 200, 400, … at most 5 s apart. */
+export const RESTART_FIRST_DELAY_MS = 100;
+export const RESTART_MAX_DELAY_MS = 5000;
+/** One that then ran this long was well again: its next death starts the backoff over. */
+const RESTART_RESET_AFTER_MS = 30_000;
 
 export interface StartOptions {
   /** Folder holding data/ and state/; created (0700) when missing. */
@@ -149,6 +157,19 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** FerretDB's debug listener (pprof, metrics) at this loopback address; off when unset. */
   debugAddr?: string | undefined;
+  /**
+   * Start FerretDB again (at the same address, so the driver reconnects by itself) whenever it exits without
+   * stop() having been called, logging each exit and restart. Without it, a FerretDB that dies stays dead.
+   */
+  restart?: { log: Logger };
+}
+
+/** One FerretDB process: its exit, and the tail of what it wrote to stderr (for the log line that says why it died). */
+interface Run {
+  child: ChildProcess;
+  startedAt: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
 }
 
 export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerretDB> {
@@ -162,6 +183,7 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
   await stopStale(pidFile, stateDir);
 
   let socketDir: string | undefined;
+  let socket: string | undefined;
   let listen: string[];
   let uri: string;
   if (options.port !== undefined) {
@@ -169,7 +191,7 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
     uri = `mongodb://127.0.0.1:${options.port}/?directConnection=true`;
   } else {
     socketDir = mkdtempSync(join(tmpdir(), SOCKET_DIR_PREFIX)); // 0700
-    const socket = join(socketDir, "ferretdb.sock");
+    socket = join(socketDir, "ferretdb.sock");
     if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
       rmSync(socketDir, { recursive: true, force: true });
       throw new EmbeddedStoreError(`the embedded FerretDB's socket path ${socket} is too long: set TMPDIR to a shorter folder`);
@@ -177,6 +199,7 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
     listen = ["--listen-addr=", `--listen-unix=${socket}`]; // an empty TCP address turns TCP off
     uri = `mongodb://${encodeURIComponent(socket)}/?directConnection=true`;
   }
+  // The socket folder lives as long as this handle, not one process: a restarted FerretDB listens at the same path.
   const removeSocketDir = () => {
     if (socketDir) rmSync(socketDir, { recursive: true, force: true });
   };
@@ -190,50 +213,119 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
     "--telemetry=disable",
     "--log-level=warn",
   ]);
-  const child = spawn(command, args, { env: childEnvironment(), stdio: ["ignore", "ignore", "pipe"] });
-  if (child.pid) writeFileSync(pidFile, `${child.pid}\n${socketDir ?? ""}\n`, { mode: 0o600 });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<number | null>((res) =>
-    child.once("exit", (code) => {
-      removeSocketDir();
-      res(code);
-    }),
-  );
   const where = options.port !== undefined ? `on port ${options.port}` : "on its socket";
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-  let ready = false;
-  while (!ready) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new EmbeddedStoreError(`FerretDB exited with ${child.exitCode ?? child.signalCode}: ${stderr.trim()}`);
+
+  const launch = async (): Promise<Run> => {
+    // A FerretDB killed with -9 leaves its socket file behind, and a new one cannot listen where a file is.
+    if (socket) rmSync(socket, { force: true });
+    // detached: its own process group (and session), so a Ctrl-C at the terminal reaches only the server, which
+    // stops FerretDB itself after its graceful stop has written what it holds. The parent-death signal still
+    // takes it down if the server dies.
+    const child = spawn(command, args, { env: childEnvironment(), stdio: ["ignore", "ignore", "pipe"], detached: true });
+    if (child.pid) writeFileSync(pidFile, `${child.pid}\n${socketDir ?? ""}\n`, { mode: 0o600 });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.once("exit", (code, signal) => res({ code, signal })),
+    );
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new EmbeddedStoreError(`FerretDB exited with ${child.exitCode ?? child.signalCode}: ${stderr.trim()}`);
+      }
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        await exited;
+        throw new EmbeddedStoreError(`FerretDB did not answer a ping ${where}: ${stderr.trim()}`);
+      }
+      const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
+      try {
+        await client.db("admin").command({ ping: 1 });
+        return { child, startedAt: Date.now(), exited, stderr: () => stderr };
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await client.close().catch(() => {});
+      }
     }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new EmbeddedStoreError(`FerretDB did not answer a ping ${where}: ${stderr.trim()}`);
-    }
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
-    try {
-      await client.db("admin").command({ ping: 1 });
-      ready = true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      await client.close().catch(() => {});
-    }
+  };
+
+  let current: Run;
+  try {
+    current = await launch();
+  } catch (err) {
+    removeSocketDir();
+    throw err;
   }
+  let stopping = false;
+  let relaunching: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let delay = RESTART_FIRST_DELAY_MS;
+
+  /** Waits out the backoff and starts FerretDB again, as often as it takes, until it runs or stop() is called. */
+  const relaunch = async (log: Logger): Promise<void> => {
+    for (let attempt = 1; !stopping; attempt++) {
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, delay);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      wake = undefined;
+      if (stopping) return;
+      const waited = delay;
+      delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS);
+      try {
+        current = await launch();
+      } catch (err) {
+        log.error("restarting the embedded FerretDB failed; trying again", { attempt, nextInMs: delay, ...errorFields(err) });
+        continue;
+      }
+      if (stopping) {
+        await stopRun(current);
+        return;
+      }
+      log.warn("embedded FerretDB restarted", { pid: current.child.pid, attempt, afterMs: waited });
+      watch(current, log);
+      return;
+    }
+  };
+  const watch = (run: Run, log: Logger) => {
+    void run.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      if (Date.now() - run.startedAt > RESTART_RESET_AFTER_MS) delay = RESTART_FIRST_DELAY_MS;
+      // Until it is back, calls that need the store answer UNAVAILABLE and the engine's writes wait and retry.
+      log.error("embedded FerretDB exited; restarting it", { code, signal, inMs: delay, stderr: run.stderr().trim().slice(-500) || undefined });
+      relaunching = relaunch(log).finally(() => (relaunching = undefined));
+    });
+  };
+  if (options.restart) watch(current, options.restart.log);
+
   return {
     uri,
     ...(options.port !== undefined ? { port: options.port } : {}),
     dataDir: dir,
-    process: child,
+    get process() {
+      return current.child;
+    },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
+      stopping = true;
+      wake?.();
+      await relaunching;
+      await stopRun(current);
+      removeSocketDir();
     },
   };
+}
+
+async function stopRun(run: Run): Promise<void> {
+  const { child } = run;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await run.exited;
+  clearTimeout(timer);
 }

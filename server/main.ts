@@ -26,6 +26,13 @@ function developmentKey(config: Config, log: Logger): ApiKey[] {
   return [{ tenant: "default", key }];
 }
 
+/**
+ * One Ctrl-C under `npm start` reaches the server twice within milliseconds: the terminal signals the whole
+ * foreground process group (npm and the server) and npm forwards what it got to its child. A second signal this
+ * soon after the first is that same one; a person pressing Ctrl-C again to skip the grace comes later.
+ */
+const SAME_SIGNAL_MS = 1000;
+
 async function main(): Promise<void> {
   let config: Config;
   let log: Logger;
@@ -54,7 +61,9 @@ async function main(): Promise<void> {
   let mongodbUri = config.mongodbUri;
   if (mongodbUri === undefined) {
     try {
-      embedded = await startFerretDB({ dir: join(config.dataDir, "ferretdb"), debugAddr: config.ferretdbDebugAddr });
+      // Restarted with backoff whenever it dies: meanwhile calls answer UNAVAILABLE and accepted work waits in memory
+      // (outcomes) or in the store; the server does not exit over it.
+      embedded = await startFerretDB({ dir: join(config.dataDir, "ferretdb"), debugAddr: config.ferretdbDebugAddr, restart: { log } });
     } catch (err) {
       if (err instanceof EmbeddedStoreError) {
         process.stderr.write(`hookwire: ${err.message}\n`);
@@ -64,12 +73,6 @@ async function main(): Promise<void> {
     }
     mongodbUri = embedded.uri;
     log.info("embedded FerretDB started", { dataDir: embedded.dataDir, pid: embedded.process.pid });
-    embedded.process.once("exit", (code) => {
-      if (!stopping) {
-        log.error("embedded FerretDB exited; stopping", { code });
-        process.exit(1);
-      }
-    });
   }
 
   let app: Awaited<ReturnType<typeof startHookwire>>;
@@ -80,7 +83,12 @@ async function main(): Promise<void> {
     await embedded?.stop();
     throw err;
   }
+  let firstSignalAt = 0;
   const stop = async (signal: string) => {
+    if (stopping && Date.now() - firstSignalAt < SAME_SIGNAL_MS) {
+      log.debug("signal repeated at once: the same stop", { signal });
+      return;
+    }
     if (stopping) {
       // A second signal: no more grace. Leases of unfinished work run out and any process takes it over.
       log.warn("second signal: exiting at once", { signal });
@@ -88,8 +96,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    firstSignalAt = Date.now();
     log.info("shutting down", { signal });
     try {
+      // FerretDB, in its own process group, saw no Ctrl-C: it is stopped only after the graceful stop has written
+      // the outcomes and handed back the work the server held.
       await app.close();
       await embedded?.stop();
     } catch (err) {

@@ -1,6 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { DomainError, isStoreUnavailable, type ErrorKind } from "../errors.js";
+import { DomainError, isStoreUnavailable, storeWriteFault, storeWriteFaultMessage, type ErrorKind, type StoreWriteFault } from "../errors.js";
 import { errorFields, type Logger } from "../log.js";
 import { metrics as processMetrics, type HookwireMetrics } from "../metrics.js";
 
@@ -13,14 +13,26 @@ const CODES: Record<ErrorKind, Code> = {
   failed_precondition: Code.FailedPrecondition,
 };
 
+/** Told of every failed call; answers whether the store refused a write on its own account (store/write-health.ts). */
+export interface StoreFaults {
+  failed(err: unknown): StoreWriteFault | undefined;
+}
+
 /** Every failure as a ConnectError: domain errors keep their message, unexpected ones are logged and hidden. */
-export function toConnectError(err: unknown, log: Logger, procedure: string): ConnectError {
+export function toConnectError(err: unknown, log: Logger, procedure: string, faults?: StoreFaults): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof DomainError) return new ConnectError(err.message, CODES[err.kind]);
   if (isStoreUnavailable(err)) {
     processMetrics.storeError("rpc");
     log.warn("store unavailable", { procedure, ...errorFields(err) });
     return new ConnectError("the database cannot be reached; nothing was stored, try again", Code.Unavailable);
+  }
+  // A full disk is not a bug of ours: UNAVAILABLE (try again, elsewhere or later), and health turns NOT_SERVING.
+  const fault = faults ? faults.failed(err) : storeWriteFault(err);
+  if (fault) {
+    processMetrics.storeError("rpc");
+    log.warn("store cannot write", { procedure, fault, ...errorFields(err) });
+    return new ConnectError(storeWriteFaultMessage(fault), Code.Unavailable);
   }
   log.error("internal error", { procedure, ...errorFields(err), stack: err instanceof Error ? err.stack : undefined });
   return new ConnectError("internal error", Code.Internal);
@@ -29,17 +41,17 @@ export function toConnectError(err: unknown, log: Logger, procedure: string): Co
 /** Services callable without a key (health checks, reflection). */
 export const PUBLIC_SERVICES = new Set<string>();
 
-export function errorInterceptor(log: Logger): Interceptor {
+export function errorInterceptor(log: Logger, faults?: StoreFaults): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     const procedure = `${req.service.typeName}/${req.method.name}`;
     try {
       const res = await next(req);
-      if (res.stream) return { ...res, message: mappedStream(res.message, log, procedure) };
+      if (res.stream) return { ...res, message: mappedStream(res.message, log, procedure, faults) };
       log.debug("rpc", { procedure, ms: Math.round(performance.now() - started) });
       return res;
     } catch (err) {
-      const ce = toConnectError(err, log, procedure);
+      const ce = toConnectError(err, log, procedure, faults);
       log.debug("rpc failed", { procedure, code: Code[ce.code], ms: Math.round(performance.now() - started) });
       throw ce;
     }
@@ -47,11 +59,11 @@ export function errorInterceptor(log: Logger): Interceptor {
 }
 
 /** A server stream's messages, with an error raised while it runs mapped (and logged) like a unary call's. */
-async function* mappedStream<T>(messages: AsyncIterable<T>, log: Logger, procedure: string): AsyncGenerator<T> {
+async function* mappedStream<T>(messages: AsyncIterable<T>, log: Logger, procedure: string, faults?: StoreFaults): AsyncGenerator<T> {
   try {
     yield* messages;
   } catch (err) {
-    const ce = toConnectError(err, log, procedure);
+    const ce = toConnectError(err, log, procedure, faults);
     // Unexpected errors were logged by toConnectError; a stream ended by a refusal is worth a line too.
     const refusal = err instanceof DomainError || (err instanceof ConnectError && err.code !== Code.Canceled && err.code !== Code.Aborted);
     if (refusal) log.warn("rpc stream failed", { procedure, code: Code[ce.code], message: ce.rawMessage });

@@ -14,6 +14,7 @@ import { RecoveryStore } from "./recoveries.js";
 import { HealthStore } from "./health.js";
 import { ferretdbRetention } from "./ferretdb-retention.js";
 import { MongoRetention } from "./mongodb-retention.js";
+import { WriteHealth } from "./write-health.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;
@@ -33,6 +34,8 @@ export interface Store extends StorePorts {
   watchSubscriptionChanges(): void;
   /** True when MongoDB answers a ping. */
   ping(): Promise<boolean>;
+  /** Whether the store can write: told of failed calls, probing until writes work again after one it refused. */
+  writes: WriteHealth;
   close(): Promise<void>;
 }
 
@@ -80,6 +83,9 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: "hookwire" });
   await client.connect();
   const db = client.db(database);
+  const writes = new WriteHealth(db.collection("hookwire_meta"), log);
+  // The engine's own writes (outcomes) tell it too: a full disk shows in health even when no call comes in.
+  options = { ...options, writeFailed: (err) => void writes.failed(err) };
   const layout = await chooseLayout(db, options.layout).catch(async (err: unknown) => {
     await client.close();
     throw err;
@@ -133,6 +139,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     health,
     retention: deliveries.retention,
     watchSubscriptionChanges: () => view.start(),
+    writes,
     async ping() {
       // Bounded here too: while the server cannot be reached, the driver may wait out its whole
       // server selection time (5 s) before timeoutMS applies, and health probes give up first.
@@ -149,6 +156,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
       }
     },
     async close() {
+      writes.stop();
       await view.stop();
       await client.close();
     },

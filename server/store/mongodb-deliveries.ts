@@ -33,7 +33,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     private readonly messages: MessageStore,
     private readonly sendSecrets: SendSecretStore,
     private readonly log: Logger,
-    private readonly opts: { leaseMs: number },
+    private readonly opts: { leaseMs: number; writeFailed?: (err: unknown) => void },
   ) {}
 
   async ensureIndexes(): Promise<void> {
@@ -106,6 +106,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
         return await write();
       } catch (err) {
         metrics.storeError("record");
+        this.opts.writeFailed?.(err);
         this.log.warn("writing a delivery state failed; will retry", errorFields(err));
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
       }

@@ -24,6 +24,7 @@ export class OutcomeWriter {
     private readonly owner: string,
     private readonly log: Logger,
     private readonly onWritten: (outcomes: WrittenOutcome[]) => void,
+    private readonly onFailed: (err: unknown) => void = () => {},
     private readonly maxBatch = 500,
     // Outcomes wait this long to gather: nothing answers a Trigger from them, and at 10 deliveries a
     // Trigger 20 ms (against 5) cut the server's CPU per delivery by about a tenth and FerretDB's by
@@ -89,6 +90,7 @@ export class OutcomeWriter {
       } catch (err) {
         this.failures++;
         metrics.storeError("record");
+        this.onFailed(err);
         this.log.warn("writing delivery outcomes failed; will retry", { count: retrying.length + finished.length, ...errorFields(err) });
         // Put the batch back under any newer state of the same delivery that arrived meanwhile.
         const newer = [...this.retrying.values(), ...this.finished.values()];

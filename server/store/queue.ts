@@ -55,6 +55,8 @@ interface Entry extends HeldDelivery {
 export interface QueueOptions {
   /** How long a hold lasts unless renewed; an expired one lets any process take the work. */
   leaseMs: number;
+  /** Told of each failed write of outcomes (store/write-health.ts decides whether the store is at fault). */
+  writeFailed?: (err: unknown) => void;
 }
 
 /** Messages a lot's walk reads at a time. */
@@ -81,7 +83,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     private readonly log: Logger,
     private readonly opts: QueueOptions,
   ) {
-    this.writer = new OutcomeWriter(store, this.holder, log, (written) => this.written(written));
+    this.writer = new OutcomeWriter(store, this.holder, log, (written) => this.written(written), opts.writeFailed);
     this.lotMs = Math.min(1000, Math.floor(opts.leaseMs / 4));
   }
 
