@@ -246,7 +246,8 @@ async function* untilCallerLeft(body: AsyncIterable<Uint8Array>, req: Req): Asyn
     if (callerLeft(req)) throw new ConnectError(CALLER_LEFT, Code.Canceled, undefined, undefined, err);
     throw err;
   }
-  // A reset stream's body simply ends (Node's compat layer): not the end of a complete request.
+  // A reset stream's body may simply end (Node's compat layer). (Node's own client, cancelling mid-request, sends
+  // END_STREAM before its reset: that request reads as complete, and is answered as what it is, truncated.)
   if (callerLeft(req)) throw new ConnectError(CALLER_LEFT, Code.Canceled);
 }
 
