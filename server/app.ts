@@ -4,6 +4,7 @@ import { metricsRoute } from "./api/metrics-route.js";
 import { consoleRoute } from "./api/console-route.js";
 import { plainRoutes } from "./api/plain-routes.js";
 import { rpcAdapter } from "./api/rpc-adapter.js";
+import { PublicStreams } from "./api/public-streams.js";
 import type { ApiKey, Config } from "./config.js";
 import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./engine/engine.js";
 import { HttpSender } from "./engine/http-sender.js";
@@ -137,9 +138,10 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     authenticate: apiKeyAuthenticator(apiKeys),
     publicServices: PUBLIC_SERVICES,
     log,
-    // Plain HTTP GETs on the same port, no key: /metrics (unless off) and the web console's files (its calls
-    // carry the operator's key).
-    fallback: config.metrics ? plainRoutes(metricsRoute(metrics), consoleRoute()) : plainRoutes(consoleRoute()),
+    // Plain HTTP GETs on the same port, no API key: /metrics (unless off; HOOKWIRE_METRICS_TOKEN when set) and the
+    // web console's files (its calls carry the operator's key).
+    fallback: config.metrics ? plainRoutes(metricsRoute(metrics, config.metricsToken), consoleRoute()) : plainRoutes(consoleRoute()),
+    publicStreams: new PublicStreams(config.publicStreams),
     // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.
     interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log, store.writes)] : [errorInterceptor(log, store.writes)],

@@ -43,6 +43,10 @@ export interface Config {
   watchBuffer: number;
   /** Serve Prometheus metrics at GET /metrics (and measure RPCs for it). */
   metrics: boolean;
+  /** When set, GET /metrics answers only "authorization: Bearer <this>" (HOOKWIRE_METRICS_TOKEN). */
+  metricsToken: string | undefined;
+  /** Streams anyone may open without a key (health Watch, reflection): how many at once, and for how long each. */
+  publicStreams: PublicStreamLimits;
   /** Finished messages (with their deliveries) older than this are removed; 0 keeps them for ever. */
   retentionMs: number;
   /** How often retention sweeps. */
@@ -60,6 +64,11 @@ export interface Config {
     maxHeldPerTenant?: number;
     maxHeldPerEndpoint?: number;
   };
+}
+
+export interface PublicStreamLimits {
+  max: number;
+  maxMs: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -154,6 +163,7 @@ function connectionsVar(env: Env): ConnectionLimits {
     requestTimeoutMs: intVar(env, "HOOKWIRE_REQUEST_TIMEOUT_MS", CONN.requestTimeoutMs, 100, 3_600_000),
     idleTimeoutMs: intVar(env, "HOOKWIRE_IDLE_TIMEOUT_MS", CONN.idleTimeoutMs, 100, 3_600_000),
     maxConnections: intVar(env, "HOOKWIRE_MAX_CONNECTIONS", CONN.maxConnections, 1, 1_000_000),
+    maxStreamsPerConnection: intVar(env, "HOOKWIRE_MAX_STREAMS_PER_CONNECTION", CONN.maxStreamsPerConnection, 1, 100_000),
   };
   // Node's HTTP/1.1 server refuses a request timeout shorter than the headers timeout.
   if (limits.requestTimeoutMs < limits.headersTimeoutMs) {
@@ -173,6 +183,28 @@ function quotasVar(env: Env): QuotaLimits {
     // Unset, the burst follows the rate: a second's worth may come at once.
     triggerBurst: intVar(env, "HOOKWIRE_TRIGGER_BURST", Math.max(1, triggerRate), 1, 10_000_000),
   };
+}
+
+/** Public streams (no key) are kept well below the connection cap, so that watchers alone (over HTTP/1.1 each
+ * holds a connection) cannot take every connection: 64, or half the cap when that is smaller. */
+function publicStreamsVar(env: Env, connections: ConnectionLimits): PublicStreamLimits {
+  const fallback = Math.min(64, Math.max(1, Math.floor(connections.maxConnections / 2)));
+  const max = intVar(env, "HOOKWIRE_MAX_PUBLIC_STREAMS", fallback, 0, 1_000_000);
+  if (max >= connections.maxConnections && max > 0) {
+    throw new ConfigError(`HOOKWIRE_MAX_PUBLIC_STREAMS: ${max} is not below HOOKWIRE_MAX_CONNECTIONS (${connections.maxConnections}); unauthenticated streams could take every connection`);
+  }
+  return { max, maxMs: intVar(env, "HOOKWIRE_PUBLIC_STREAM_MAX_MS", 600_000, 1000, 86_400_000) };
+}
+
+/** A scraper's own secret: never one of the tenants' API keys, so a tenant's key does not open every tenant's counts. */
+function metricsTokenVar(env: Env, apiKeys: readonly ApiKey[] | undefined): string | undefined {
+  const raw = env.HOOKWIRE_METRICS_TOKEN;
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const token = raw.trim();
+  if (/\s/.test(token)) throw new ConfigError("HOOKWIRE_METRICS_TOKEN: contains white space");
+  if (token.length < 16) throw new ConfigError(`HOOKWIRE_METRICS_TOKEN: is ${token.length} characters; use at least 16 (e.g. openssl rand -base64 32)`);
+  if (apiKeys?.some((k) => k.key === token)) throw new ConfigError("HOOKWIRE_METRICS_TOKEN: is one of the API keys in HOOKWIRE_API_KEYS; give the scraper a token of its own");
+  return token;
 }
 
 function storeLayoutVar(env: Env): Config["storeLayout"] {
@@ -214,12 +246,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`HOOKWIRE_DATABASE: "${database}" must be 1-63 letters, digits, '_' or '-'`);
   }
   const rawKeys = env.HOOKWIRE_API_KEYS;
+  const apiKeys = rawKeys === undefined || rawKeys.trim() === "" ? undefined : parseApiKeys(rawKeys);
+  const connections = connectionsVar(env);
   return {
     host: hostVar(env),
     port: intVar(env, "HOOKWIRE_PORT", 8080, 0, 65535),
     mongodbUri: mongoUriVar(env),
     database,
-    apiKeys: rawKeys === undefined || rawKeys.trim() === "" ? undefined : parseApiKeys(rawKeys),
+    apiKeys,
     allowPrivateUrls: boolVar(env, "HOOKWIRE_ALLOW_PRIVATE_URLS", false),
     dataDir: resolve((env.HOOKWIRE_DATA_DIR ?? "").trim() || ".hookwire"),
     delivery: {
@@ -238,9 +272,11 @@ export function loadConfig(env: Env = process.env): Config {
     storeLayout: storeLayoutVar(env),
     subscriptionCacheMs: intVar(env, "HOOKWIRE_SUBSCRIPTION_CACHE_MS", 0, 0, 10_000),
     ferretdbDebugAddr: ferretdbDebugAddrVar(env),
-    connections: connectionsVar(env),
+    connections,
     watchBuffer: intVar(env, "HOOKWIRE_WATCH_BUFFER", 10_000, 1, 1_000_000),
     metrics: boolVar(env, "HOOKWIRE_METRICS", true),
+    metricsToken: metricsTokenVar(env, apiKeys),
+    publicStreams: publicStreamsVar(env, connections),
     retentionMs: retentionVar(env),
     retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
     quotas: quotasVar(env),

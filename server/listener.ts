@@ -38,6 +38,8 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
   /** Connections over this many are closed as they arrive. */
   maxConnections: number;
+  /** Streams open at once on one HTTP/2 connection (its SETTINGS_MAX_CONCURRENT_STREAMS). HTTP/1.1 has one. */
+  maxStreamsPerConnection: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -45,6 +47,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   requestTimeoutMs: 60_000,
   idleTimeoutMs: 65_000,
   maxConnections: 4096,
+  maxStreamsPerConnection: 100,
 };
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
@@ -68,7 +71,10 @@ export function listen(handler: DualHandler, host: string, port: number, limits:
     socket.destroySoon();
   });
 
-  const h2 = createHttp2Server({}, handler as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+  // Advertised to the client, which queues what is over it (grpc-js, grpc-go and Node do). nghttp2 refuses a
+  // stream over it with REFUSED_STREAM while the setting is unacknowledged, and ends the connection (GOAWAY)
+  // of a client that acknowledged it and opens more anyway: either way only that client's own connection pays.
+  const h2 = createHttp2Server({ settings: { maxConcurrentStreams: limits.maxStreamsPerConnection } }, handler as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
   h2.on("sessionError", (err) => log.debug("http/2 session error", errorFields(err)));
   const sessions = new Set<Http2Session>();
   h2.on("session", (session) => {

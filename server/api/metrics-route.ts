@@ -1,17 +1,28 @@
-// GET /metrics on the service port: the Prometheus text exposition, without a key (like health
-// checks: what it tells is counts, never tenant data beyond the configured tenant names).
+// GET /metrics on the service port: the Prometheus text exposition. What it tells is counts, but per tenant by
+// name, so it can be closed with a scraper's own token (HOOKWIRE_METRICS_TOKEN): a separate secret, never a
+// tenant's API key, since any tenant would otherwise read every tenant's counts. Unset, it is open, like health
+// checks; the README says to set it, or to keep the port private, wherever the port is reachable by others.
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { HookwireMetrics } from "../metrics.js";
 import { answer, type PlainRoute } from "./plain-routes.js";
 
 export const METRICS_PATH = "/metrics";
 
-/** Takes /metrics and nothing else. */
-export function metricsRoute(metrics: HookwireMetrics): PlainRoute {
+/** Takes /metrics and nothing else; with a token, only requests bearing it. */
+export function metricsRoute(metrics: HookwireMetrics, token?: string): PlainRoute {
+  const allowed = token === undefined ? () => true : bearerCheck(token);
   return (req, res, path) => {
     if (path !== METRICS_PATH) return false;
     if (req.method !== "GET" && req.method !== "HEAD") {
       answer(req, res, 405, "method not allowed", { allow: "GET, HEAD" });
+      return true;
+    }
+    if (!allowed(req.headers.authorization)) {
+      answer(req, res, 401, 'metrics: "authorization: Bearer <HOOKWIRE_METRICS_TOKEN>" is required', {
+        "www-authenticate": 'Bearer realm="metrics"',
+        "cache-control": "no-store",
+      });
       return true;
     }
     const r = res as ServerResponse;
@@ -24,5 +35,15 @@ export function metricsRoute(metrics: HookwireMetrics): PlainRoute {
       () => answer(req, res, 500, "metrics could not be collected", { "cache-control": "no-store" }),
     );
     return true;
+  };
+}
+
+/** Compares digests in constant time, as the API key check does (api/auth.ts). */
+function bearerCheck(token: string): (header: string | undefined) => boolean {
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  const expected = digest(token);
+  return (header) => {
+    const presented = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+    return presented !== undefined && timingSafeEqual(digest(presented), expected);
   };
 }

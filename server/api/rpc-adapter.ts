@@ -4,7 +4,11 @@
 // - the API key is checked before the body is read, and an oversized or undecodable body is refused as it
 //   arrives (see request-body.ts);
 // - a body that will not be read to its end ends its HTTP/1.1 connection or resets its HTTP/2 stream,
-//   instead of being drained for as long as the caller keeps sending.
+//   instead of being drained for as long as the caller keeps sending;
+// - streams without a key are bounded in number and lifetime (public-streams.ts);
+// - a caller that goes away mid-call is a cancelled call (logged at debug, counted CANCELLED), not an internal error;
+// - no RPC answer is cached by anything between the caller and us (cache-control: no-store): answers hold
+//   tenants' data, and the same URL (a POST, or a Connect GET) answers differently each time.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { constants as h2, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import {
@@ -29,6 +33,7 @@ import { answerPlainConnect, plainConnectUnary } from "./connect-unary.js";
 import { bodyAfter, readBody, type ReadBody } from "./read-body.js";
 import type { UnaryRoute } from "./unary-call.js";
 import type { HookwireMetrics } from "../metrics.js";
+import type { PublicStreams } from "./public-streams.js";
 
 export interface RpcAdapterOptions {
   /** The largest request message, in bytes (after decompression). */
@@ -43,6 +48,8 @@ export interface RpcAdapterOptions {
   fallback?: DualHandler;
   /** Counts calls refused here, before any interceptor runs (the interceptors count the rest). */
   metrics?: Pick<HookwireMetrics, "rpc"> | undefined;
+  /** Bounds the streaming methods of the public services; unbounded when absent. */
+  publicStreams?: PublicStreams | undefined;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -79,6 +86,8 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     const path = (req.url ?? "").split("?", 1)[0] ?? "";
     const uHandler = paths.get(path);
     if (!uHandler) return fallback(req, res);
+    // Merged into whatever head the call writes later (every path uses writeHead with its own headers).
+    res.setHeader("cache-control", "no-store");
     const authority = "authority" in req ? req.authority : req.headers.host;
     if (!authority) return plainAnswer(res, 400, "the request names no host (Host or :authority header)");
     const started = opts.metrics ? performance.now() : 0;
@@ -86,15 +95,24 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     const contextValues = createContextValues();
     if (uHandler.method.methodKind === "server_streaming") contextValues.set(streamReadyKey, (header) => sendHeadersNow(res, header));
     let refusal: unknown;
+    let lifetime: AbortSignal | undefined;
     if (!opts.publicServices.has(uHandler.service.typeName)) {
       try {
         contextValues.set(tenantKey, opts.authenticate(req.headers.authorization));
       } catch (err) {
         refusal = err;
       }
+    } else if (uHandler.method.methodKind !== "unary" && opts.publicStreams) {
+      try {
+        const pass = opts.publicStreams.admit(() => closeStream(req, res));
+        res.once("close", pass.release);
+        lifetime = pass.signal;
+      } catch (err) {
+        refusal = err;
+      }
     }
     stopUnreadBodyWhenDone(req, res);
-    const call: ConnectCall = { req, res, uHandler, contextValues, refusal, procedure, started };
+    const call: ConnectCall = { req, res, uHandler, contextValues, refusal, procedure, started, lifetime };
     const route = unary.get(path);
     const plain = route && !refusal && !declaredTooLarge(req, opts.readMaxBytes) ? plainCall(route, req, res, authority, contextValues) : undefined;
     if (!plain) return void viaConnect(call);
@@ -103,15 +121,17 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
       .then(async (read) => ((await plain(read)) ? undefined : viaConnect(call, read)))
       .catch((reason: unknown) => {
         log.debug("rpc request failed", { procedure, ...errorFields(reason) });
+        // The plain path reads before any interceptor runs: a caller that left is counted here.
+        if (callerLeft(req)) opts.metrics?.rpc(uHandler.method, Code.Canceled, started);
         abandon(req, res);
       });
   }
 
   /** The call through Connect's handler, the body checked at the door; `read` is what the plain path read of it. */
   function viaConnect(call: ConnectCall, read?: ReadBody): Promise<void> {
-    const { req, res, uHandler, contextValues, refusal, procedure, started } = call;
+    const { req, res, uHandler, contextValues, refusal, procedure, started, lifetime } = call;
     const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-    const raw = read ? bodyAfter(read, req) : (uReq.body as AsyncIterable<Uint8Array>);
+    const raw = untilCallerLeft(read ? bodyAfter(read, req) : (uReq.body as AsyncIterable<Uint8Array>), req);
     const shape = bodyShape(uReq.method, (name) => uReq.header.get(name) ?? undefined);
     const contentLength = Number(uReq.header.get("content-length") ?? Number.NaN);
     const body = refusal
@@ -125,11 +145,16 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
             contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
           })
         : raw;
-    const onRefused = opts.metrics ? (code: Code) => opts.metrics!.rpc(uHandler.method, code, started) : undefined;
-    return uHandler({ ...uReq, body: reported(body, log, procedure, onRefused) })
+    // A streaming method reads its body inside the interceptors, which count its failures; counting them here too
+    // would count the call twice.
+    const onRefused = opts.metrics && uHandler.method.methodKind === "unary" ? (code: Code) => opts.metrics!.rpc(uHandler.method, code, started) : undefined;
+    const signal = lifetime ? AbortSignal.any([uReq.signal, lifetime]) : uReq.signal;
+    return uHandler({ ...uReq, signal, body: reported(body, log, procedure, onRefused) })
       .then((uRes) => universalResponseToNodeResponse(uRes, res.headersSent ? headersAlreadySent(res) : res))
       .catch((reason: unknown) => {
-        if (ConnectError.from(reason).code !== Code.Aborted) log.warn("rpc response failed", { procedure, ...errorFields(reason) });
+        // Writing to a caller that has gone fails; that is the caller's doing, not ours.
+        const quiet = ConnectError.from(reason).code === Code.Aborted || callerLeft(req);
+        (quiet ? log.debug : log.warn)("rpc response failed", { procedure, ...errorFields(reason) });
         abandon(req, res);
       });
   }
@@ -171,6 +196,8 @@ interface ConnectCall {
   refusal: unknown;
   procedure: string;
   started: number;
+  /** A public stream's lifetime (public-streams.ts). */
+  lifetime: AbortSignal | undefined;
 }
 
 /** A body whose declared length is over the limit is refused by checkedBody before it is read. */
@@ -198,6 +225,30 @@ function headersAlreadySent(res: Res): Res {
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+const CALLER_LEFT = "the caller closed the call";
+
+/** Whether the caller went away before the call was over: it reset its HTTP/2 stream (CANCEL, as gRPC clients
+ * cancel; also how Node closes the streams of a connection that dropped) or dropped its HTTP/1.1 connection. The
+ * door's own request timeout also cancels a stream whose body is late: that caller has left in all but name. */
+function callerLeft(req: Req): boolean {
+  if ("stream" in req) return req.stream.rstCode === h2.NGHTTP2_CANCEL || Boolean(req.stream.session?.destroyed);
+  return Boolean(req.socket?.destroyed) || (req.destroyed && !req.complete);
+}
+
+/** The request body, as CANCELLED once the caller has left: whatever reading it then raised (Node's "Premature
+ * close" or "aborted", Connect's missing or truncated message) says nothing about the call but that. */
+async function* untilCallerLeft(body: AsyncIterable<Uint8Array>, req: Req): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (err) {
+    if (callerLeft(req)) throw new ConnectError(CALLER_LEFT, Code.Canceled, undefined, undefined, err);
+    throw err;
+  }
+  // A reset stream's body may simply end (Node's compat layer). (Node's own client, cancelling mid-request, sends
+  // END_STREAM before its reset: that request reads as complete, and is answered as what it is, truncated.)
+  if (callerLeft(req)) throw new ConnectError(CALLER_LEFT, Code.Canceled);
 }
 
 async function* refused(err: unknown): AsyncGenerator<Uint8Array> {
@@ -257,6 +308,15 @@ function stopUnreadBodyWhenDone(req: Req, res: Res): void {
 
 function resetIfUnread(req: Http2ServerRequest): void {
   if (!requestEnded(req)) req.stream.close(h2.NGHTTP2_NO_ERROR);
+}
+
+/** Ends a call whose stream outlived its welcome (a public stream past its lifetime and grace). */
+function closeStream(req: Req, res: Res): void {
+  if ("stream" in req) {
+    if (!req.stream.destroyed) req.stream.close(h2.NGHTTP2_CANCEL);
+  } else {
+    (res as ServerResponse).destroy();
+  }
 }
 
 function abandon(req: Req, res: Res): void {

@@ -20,14 +20,30 @@ export function healthService(ping: () => Promise<boolean>, services: string[], 
       if (!known.has(req.service)) throw new ConnectError(`service "${req.service}" is not served here`, Code.NotFound);
       return { status: await status(req.service) };
     },
+    // Ends (OK) when the caller leaves, the server stops, or the front door ends the stream's lifetime
+    // (api/public-streams.ts): all of them abort the signal, so the wait between looks follows it.
     async *watch(req, ctx) {
+      const signal = AbortSignal.any([ctx.signal, signalStop]);
       let previous: Status | undefined;
-      while (!ctx.signal.aborted && !signalStop.aborted) {
+      while (!signal.aborted) {
         const now = await status(req.service);
+        if (signal.aborted) return;
         if (now !== previous) yield { status: now };
         previous = now;
-        await new Promise((r) => setTimeout(r, WATCH_EVERY_MS));
+        await sleep(WATCH_EVERY_MS, signal);
       }
     },
   };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -3,6 +3,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DomainError, isStoreUnavailable, storeWriteFault, storeWriteFaultMessage, type ErrorKind, type StoreWriteFault } from "../errors.js";
 import { errorFields, type Logger } from "../log.js";
 import { metrics as processMetrics, type HookwireMetrics } from "../metrics.js";
+import { StreamLifetimeOver } from "./context.js";
 
 const CODES: Record<ErrorKind, Code> = {
   invalid: Code.InvalidArgument,
@@ -93,7 +94,8 @@ export function rpcMetricsInterceptor(metrics: Pick<HookwireMetrics, "rpc">): In
   };
 }
 
-/** A server stream is counted when it ends: OK, its error's code, or CANCELLED when the caller went away (our streams then end quietly). */
+/** A server stream is counted when it ends: OK, its error's code, or CANCELLED when the caller went away (our
+ * streams then end quietly); one the front door ended on schedule (StreamLifetimeOver) is OK. */
 async function* measuredStream<T>(
   messages: AsyncIterable<T>,
   metrics: Pick<HookwireMetrics, "rpc">,
@@ -104,7 +106,7 @@ async function* measuredStream<T>(
   let code: number = Code.Canceled;
   try {
     yield* messages;
-    if (!signal.aborted) code = 0;
+    if (!signal.aborted || signal.reason instanceof StreamLifetimeOver) code = 0;
   } catch (err) {
     code = ConnectError.from(err).code;
     throw err;
