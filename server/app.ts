@@ -56,6 +56,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   store.watchSubscriptionChanges();
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
+    egressAllow: config.egressAllow,
     connectionsPerOrigin: engineOptions.maxInFlightPerEndpoint,
     userAgent: USER_AGENT,
   });
@@ -95,6 +96,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     defaults: config.delivery,
     maxPayloadBytes: config.maxPayloadBytes,
     allowPrivateUrls: config.allowPrivateUrls,
+    egressAllow: config.egressAllow,
   };
   engine.start();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
@@ -132,7 +134,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       router.service(
         WebhookService,
         webhookService({
-          subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery },
+          subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, egressAllow: config.egressAllow, delivery: config.delivery },
           messages: messageDeps,
           watchBuffer: config.watchBuffer,
         }),

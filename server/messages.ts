@@ -1,6 +1,7 @@
 // Message use cases: Trigger and Send store first and answer after; the engine delivers.
 import { createHash } from "node:crypto";
 import type { DeliveryDefaults } from "./config.js";
+import type { EgressAllowList } from "./egress.js";
 import type { DeliveryEngine } from "./engine/engine.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
@@ -30,6 +31,8 @@ export interface MessageDeps {
   defaults: DeliveryDefaults;
   maxPayloadBytes: number;
   allowPrivateUrls: boolean;
+  /** HOOKWIRE_EGRESS_ALLOW (egress.ts). */
+  egressAllow?: EgressAllowList;
 }
 
 /**
@@ -191,7 +194,7 @@ export async function send(
   input: SendInput,
   signal: AbortSignal,
 ): Promise<{ messageId: string; delivery: Delivery }> {
-  const url = validateUrl(input.url, deps.allowPrivateUrls);
+  const url = validateUrl(input.url, deps.allowPrivateUrls, "url", deps.egressAllow);
   const event = validateCallerEvent(input.event, "payload.event");
   if (input.secret === "") throw invalid("secret", "is required to sign the request");
   if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");
