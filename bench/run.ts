@@ -684,7 +684,7 @@ async function reads(): Promise<void> {
         tenant: "bench",
         messageId,
         subscriptionId: sub(k),
-        url: "https://example.com/hook",
+        url: "http://127.0.0.1:9/hook",
         event: "order.created",
         policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
         status: failed ? "failed" : "delivered",
