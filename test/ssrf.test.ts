@@ -150,4 +150,18 @@ describe("at connect time", () => {
       await sender.close();
     }
   });
+  it("a connection error names the URL's host, not the address it resolved to", async () => {
+    const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: 1, userAgent: "test" });
+    try {
+      // Port 9 of loopback: nothing listens, so the connection is refused.
+      const named = await sender.send("http://localhost:9/hook", {}, "{}", 2000);
+      expect(named.error).toMatch(/ECONNREFUSED/);
+      expect(named.error).toContain("localhost:9");
+      expect(named.error).not.toMatch(/127\.0\.0\.1|::1/);
+      // A literal is the tenant's own address: said as it is.
+      expect((await sender.send("http://127.0.0.1:9/hook", {}, "{}", 2000)).error).toContain("127.0.0.1:9");
+    } finally {
+      await sender.close();
+    }
+  });
 });

@@ -64,11 +64,15 @@ export interface SenderOptions {
   userAgent: string;
 }
 
-function describe(err: unknown, timedOut: boolean, timeoutMs: number): string {
+function describe(err: unknown, timedOut: boolean, timeoutMs: number, host?: string): string {
   if (timedOut) return `timed out after ${timeoutMs} ms`;
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { code?: string; message?: string; address?: string; cause?: { code?: string; message?: string; address?: string } };
   const code = e.cause?.code ?? e.code;
-  const message = e.cause?.message ?? e.message ?? String(err);
+  let message = e.cause?.message ?? e.message ?? String(err);
+  // A connection error names the address it tried ("connect ECONNREFUSED 10.1.2.7:80"): for a URL with a
+  // host name, the name stands in for it, so attempts never tell a tenant what a name resolves to.
+  const address = e.cause?.address ?? e.address;
+  if (host && address && isIP(host) === 0) message = message.split(address).join(host);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
@@ -136,6 +140,8 @@ class Attempt implements Dispatcher.DispatchHandler {
   private read = 0;
   private resolve: ((r: AttemptResult) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The URL's host, for describing connection errors without the address it resolved to. */
+  private host: string | undefined;
 
   constructor(
     private readonly timeoutMs: number,
@@ -171,6 +177,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     let target: URL;
     try {
       target = new URL(url);
+      this.host = normalHost(target.hostname);
       agent.dispatch({ origin: target.origin, path: target.pathname + target.search, method: "POST", headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, this);
     } catch (err) {
       this.settle(this.result(0, "", describe(err, false, this.timeoutMs)));
@@ -210,7 +217,7 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     // A body cut short after the status only shortens the excerpt.
-    this.settle(this.statusCode !== 0 ? this.answered() : this.result(0, "", describe(err, this.timedOut, this.timeoutMs)));
+    this.settle(this.statusCode !== 0 ? this.answered() : this.result(0, "", describe(err, this.timedOut, this.timeoutMs, this.host)));
   }
 
   private answered(): AttemptResult {
