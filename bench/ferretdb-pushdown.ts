@@ -55,7 +55,7 @@ function delivery(i: number): Document {
     attempts: 1 + (i % 3),
     lastAttemptAt: 1_760_000_000_000 + i,
     responseStatus: i % 97 === 0 ? 500 : 200,
-    url: "https://example.com/hooks/endpoint",
+    url: "http://127.0.0.1:9/hooks/endpoint",
   };
 }
 

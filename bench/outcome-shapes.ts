@@ -45,7 +45,7 @@ const delivery = () => {
     tenant: "bench",
     messageId: `msg_${n.toString(36).padStart(12, "0")}`,
     subscriptionId: `sub_${(n % 100).toString(36)}`,
-    url: "https://example.com/hook",
+    url: "http://127.0.0.1:9/hook",
     event: "order.created",
     policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
     status: "delivered",

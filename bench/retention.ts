@@ -35,7 +35,7 @@ function triggered(at: Date, status: "delivered" | "pending") {
     tenant: "bench",
     messageId,
     subscriptionId: "sub_1",
-    url: "https://example.com/hook",
+    url: "http://127.0.0.1:9/hook",
     event: "order.created",
     policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
     status,

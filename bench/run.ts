@@ -25,7 +25,7 @@ import { generateSecret, signGithub, signStandard, verifyGithub, verifyStandard 
 import { startFerretDB } from "../server/embedded-ferretdb.js";
 import { signBody } from "../server/signatures.js";
 import type { DeliveryDoc } from "../server/store/deliveries.js";
-import { startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
+import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { childPids, compareOps, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
@@ -97,6 +97,8 @@ async function hookwire(env: Record<string, string> = {}): Promise<{ server: Run
     HOOKWIRE_DATABASE: `bench_${++dbNo}`,
     HOOKWIRE_API_KEYS: `bench:${KEY}`,
     HOOKWIRE_ALLOW_PRIVATE_URLS: "true",
+    // Benches deliver to receivers on this machine only (startHookwire sets it too; here it is in sight).
+    HOOKWIRE_EGRESS_ALLOW: LOOPBACK_ONLY,
     HOOKWIRE_LOG_LEVEL: "info", // the port is read from the "listening" line
     ...env,
   }, execArgv);
@@ -682,7 +684,7 @@ async function reads(): Promise<void> {
         tenant: "bench",
         messageId,
         subscriptionId: sub(k),
-        url: "https://example.com/hook",
+        url: "http://127.0.0.1:9/hook",
         event: "order.created",
         policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
         status: failed ? "failed" : "delivered",

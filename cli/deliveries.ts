@@ -4,7 +4,7 @@ import { Command, Option } from "commander";
 import { contextOf } from "./context.js";
 import { UsageError } from "./exit-codes.js";
 import { integer } from "./input.js";
-import { attemptSummary, deliveryState, iso, printJson, printLine, printTable } from "./output.js";
+import { attemptSummary, deliveryState, iso, printJson, printLine, printNote, printTable } from "./output.js";
 
 interface ListOptions {
   failed?: boolean;
@@ -55,7 +55,7 @@ export function deliveriesCommand(): Command {
       if (json) return printJson({ deliveries, nextPageToken: pageToken ?? "" });
       if (deliveries.length === 0) printLine("no deliveries");
       else printTable(DELIVERY_HEADER, deliveries.map(deliveriesRow));
-      if (pageToken) process.stderr.write(`more: add --page-token ${pageToken} (or --all)\n`);
+      if (pageToken) printNote(`more: add --page-token ${pageToken} (or --all)`);
     });
   return group;
 }

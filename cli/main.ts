@@ -5,6 +5,7 @@ import { baseUrlOf, type GlobalOptions } from "./context.js";
 import { deliveriesCommand, redeliverCommand } from "./deliveries.js";
 import { EXIT } from "./exit-codes.js";
 import { messagesCommand, triggerCommand } from "./messages.js";
+import { printNote } from "./output.js";
 import { recoverCommand } from "./recover.js";
 import { signCommand, verifyCommand } from "./signatures.js";
 import { subscriptionsCommand } from "./subscriptions.js";
@@ -57,7 +58,8 @@ try {
   } else {
     const { describeFailure } = await import("./failure.js");
     const failure = describeFailure(err, baseUrlOf(program.opts<GlobalOptions>()));
-    process.stderr.write(`hookwire: ${failure.line}\n`);
+    // The line may quote what the server said (a field's value, an error): made safe for a terminal.
+    printNote(`hookwire: ${failure.line}`);
     process.exitCode = failure.exitCode;
   }
 }

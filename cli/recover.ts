@@ -5,7 +5,7 @@ import { Command } from "commander";
 import type { Delivery } from "@hookwire/sdk";
 import { contextOf } from "./context.js";
 import { integer, parseSince } from "./input.js";
-import { printJson, printLine } from "./output.js";
+import { printJson, printLine, printNote } from "./output.js";
 import { progressOn } from "./progress.js";
 
 export function recoverCommand(): Command {
@@ -35,7 +35,7 @@ export function recoverCommand(): Command {
       } catch (err) {
         progress.done();
         // Where to pick up: the deliveries so far are made, and a repeat never redelivers them twice.
-        if (recovered.length && pageToken) process.stderr.write(`stopped after ${recovered.length} redelivered; resume with --page-token ${pageToken}\n`);
+        if (recovered.length && pageToken) printNote(`stopped after ${recovered.length} redelivered; resume with --page-token ${pageToken}`);
         throw err;
       }
       progress.done();

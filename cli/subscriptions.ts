@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { contextOf } from "./context.js";
 import { UsageError } from "./exit-codes.js";
 import { integer } from "./input.js";
-import { iso, printFields, printJson, printLine, printTable } from "./output.js";
+import { iso, printFields, printJson, printLine, printNote, printTable } from "./output.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -68,7 +68,7 @@ export function subscriptionsCommand(): Command {
       if (json) return printJson({ subscriptions, nextPageToken: pageToken ?? "" });
       if (subscriptions.length === 0) printLine("no subscriptions");
       else printTable(["ID", "EVENTS", "URL", "HEALTH"], subscriptions.map((s) => [s.id, s.events.join(","), s.url, healthSummary(s)]));
-      if (pageToken) process.stderr.write(`more: add --page-token ${pageToken} (or --all)\n`);
+      if (pageToken) printNote(`more: add --page-token ${pageToken} (or --all)`);
     });
 
   group

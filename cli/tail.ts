@@ -4,11 +4,11 @@ import { Command } from "commander";
 import { contextOf } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { integer } from "./input.js";
-import { attemptSummary, colourFor, deliveryState, iso, printJsonLine, printLine, type Colour } from "./output.js";
+import { attemptSummary, colourFor, deliveryState, iso, printColouredLine, printJsonLine, printNote, terminalSafe, type Colour } from "./output.js";
 
 const STATE_COLOUR: Record<string, Colour> = { delivered: "green", failed: "red", retrying: "yellow", pending: "yellow" };
 
-/** One outcome: when, what became of it, which delivery, the event, what the endpoint answered. */
+/** One outcome: when, what became of it, which delivery, the event, what the endpoint answered; each piece made safe for a terminal. */
 export function outcomeLine(d: Delivery, colour: (text: string, c: Colour) => string): string {
   const last = d.attempts.at(-1);
   const state = deliveryState(d);
@@ -16,10 +16,10 @@ export function outcomeLine(d: Delivery, colour: (text: string, c: Colour) => st
   return [
     colour(iso(last?.attemptedAt ?? d.updatedAt), "dim"),
     colour(state.padEnd(9), STATE_COLOUR[state] ?? "dim"),
-    d.id,
-    d.event,
-    d.url,
-    `${attemptSummary(last)} (attempt ${d.attempts.length}${next})`,
+    terminalSafe(d.id),
+    terminalSafe(d.event),
+    terminalSafe(d.url),
+    terminalSafe(`${attemptSummary(last)} (attempt ${d.attempts.length}${next})`),
   ].join("  ");
 }
 
@@ -36,17 +36,17 @@ export function tailCommand(): Command {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       const colour = colourFor(process.stdout);
-      if (!json && process.stderr.isTTY) process.stderr.write(`watching deliveries${opts.subscription ? ` of ${opts.subscription}` : ""} (Ctrl-C to stop)\n`);
+      if (!json && process.stderr.isTTY) printNote(`watching deliveries${opts.subscription ? ` of ${opts.subscription}` : ""} (Ctrl-C to stop)`);
       let seen = 0;
       try {
         for await (const d of manager.watchDeliveries({ subscriptionId: opts.subscription, signal: stop.signal })) {
           if (json) printJsonLine(d);
-          else printLine(outcomeLine(d, colour));
+          else printColouredLine(outcomeLine(d, colour));
           if (opts.count !== undefined && ++seen >= opts.count) break;
         }
         // The stream ended without Ctrl-C or --count: the server closed it (it stops, or restarts).
         if (!stop.signal.aborted && (opts.count === undefined || seen < opts.count)) {
-          process.stderr.write(`hookwire: Hookwire at ${baseUrl} ended the stream\n`);
+          printNote(`hookwire: Hookwire at ${baseUrl} ended the stream`);
           process.exitCode = EXIT.unavailable;
         }
       } finally {

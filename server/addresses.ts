@@ -2,8 +2,8 @@
 // and IPv6 addresses that carry such an IPv4 address inside them (transition mechanisms).
 import { BlockList, isIP } from "node:net";
 
-const blockedV4 = new BlockList();
-for (const [net, prefix] of [
+/** The refused IPv4 networks, [network, prefix]; egress.ts lets an allow-list name a network inside one of them. */
+export const REFUSED_V4: readonly (readonly [string, number])[] = [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
   ["100.64.0.0", 10],
@@ -15,12 +15,10 @@ for (const [net, prefix] of [
   ["198.18.0.0", 15],
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
-] as const) {
-  blockedV4.addSubnet(net, prefix, "ipv4");
-}
+];
 
-const blockedV6 = new BlockList();
-for (const [net, prefix] of [
+/** The refused IPv6 networks; those that embed an IPv4 address are judged by embeddedIPv4 instead. */
+export const REFUSED_V6: readonly (readonly [string, number])[] = [
   ["::", 128],
   ["::1", 128],
   // NAT64 local-use (RFC 8215): not globally reachable, and its operators choose where the IPv4 sits.
@@ -31,9 +29,12 @@ for (const [net, prefix] of [
   ["fe80::", 10],
   ["fec0::", 10],
   ["ff00::", 8],
-] as const) {
-  blockedV6.addSubnet(net, prefix, "ipv6");
-}
+];
+
+const blockedV4 = new BlockList();
+for (const [net, prefix] of REFUSED_V4) blockedV4.addSubnet(net, prefix, "ipv4");
+const blockedV6 = new BlockList();
+for (const [net, prefix] of REFUSED_V6) blockedV6.addSubnet(net, prefix, "ipv6");
 
 /**
  * The eight 16-bit groups of an IPv6 address in any text form ("::" compression, a trailing dotted

@@ -70,6 +70,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   store.watchSubscriptionChanges();
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
+    egressAllow: config.egressAllow,
     // Lines are per tenant and subscription, not per origin: two tenants (or subscriptions) on one origin must not
     // wait for each other's connections, so the pool is bounded only by what the scheduler lets be in flight.
     connectionsPerOrigin: engineOptions.maxInFlight,
@@ -114,6 +115,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     maxPayloadBytes: config.maxPayloadBytes,
     allowPrivateUrls: config.allowPrivateUrls,
     quotas,
+    egressAllow: config.egressAllow,
   };
   engine.start();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
@@ -153,7 +155,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       router.service(
         WebhookService,
         webhookService({
-          subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, delivery: config.delivery, quotas },
+          subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, egressAllow: config.egressAllow, delivery: config.delivery, quotas },
           messages: messageDeps,
           watchBuffer: config.watchBuffer,
         }),

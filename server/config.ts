@@ -1,6 +1,7 @@
 // Configuration from the environment, validated once at start.
 import { resolve } from "node:path";
 import { DISABLE_DEFAULTS, DISABLE_LIMITS, POLICY_DEFAULTS, POLICY_LIMITS, type DisableRule, type RetryPolicy } from "./domain/policy.js";
+import { parseEgressAllow, type EgressAllowList } from "./egress.js";
 import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./listener.js";
 import { QUOTA_DEFAULTS, type QuotaLimits } from "./quotas.js";
 
@@ -21,6 +22,8 @@ export interface Config {
   /** Undefined means: none configured, so a development key is generated and kept in the data folder. */
   apiKeys: ApiKey[] | undefined;
   allowPrivateUrls: boolean;
+  /** HOOKWIRE_EGRESS_ALLOW: the only networks and hosts deliveries may go to; undefined, no such limit. */
+  egressAllow: EgressAllowList | undefined;
   dataDir: string;
   delivery: DeliveryDefaults;
   /** When a subscription whose attempts keep failing is disabled (HOOKWIRE_DISABLE_AFTER_MS, HOOKWIRE_DISABLE_MIN_FAILURES). */
@@ -234,6 +237,14 @@ function retentionVar(env: Env): number {
   return Number(m[1]) * DURATION_UNITS[m[2]!]!;
 }
 
+function egressAllowVar(env: Env): EgressAllowList | undefined {
+  try {
+    return parseEgressAllow(env.HOOKWIRE_EGRESS_ALLOW ?? "");
+  } catch (err) {
+    throw new ConfigError(`HOOKWIRE_EGRESS_ALLOW: ${(err as Error).message}`);
+  }
+}
+
 function logLevelVar(env: Env): LogLevel {
   const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
@@ -255,6 +266,7 @@ export function loadConfig(env: Env = process.env): Config {
     database,
     apiKeys,
     allowPrivateUrls: boolVar(env, "HOOKWIRE_ALLOW_PRIVATE_URLS", false),
+    egressAllow: egressAllowVar(env),
     dataDir: resolve((env.HOOKWIRE_DATA_DIR ?? "").trim() || ".hookwire"),
     delivery: {
       retries: intVar(env, "HOOKWIRE_RETRIES", POLICY_DEFAULTS.retries, ...POLICY_LIMITS.retries),

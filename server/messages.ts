@@ -1,6 +1,7 @@
 // Message use cases: Trigger and Send store first and answer after; the engine delivers.
 import { createHash } from "node:crypto";
 import type { DeliveryDefaults } from "./config.js";
+import type { EgressAllowList } from "./egress.js";
 import type { DeliveryEngine } from "./engine/engine.js";
 import { DomainError, invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
@@ -32,6 +33,8 @@ export interface MessageDeps {
   maxPayloadBytes: number;
   allowPrivateUrls: boolean;
   quotas: Quotas;
+  /** HOOKWIRE_EGRESS_ALLOW (egress.ts). */
+  egressAllow?: EgressAllowList;
 }
 
 /**
@@ -198,7 +201,7 @@ export async function send(
 ): Promise<{ messageId: string; delivery: Delivery }> {
   // A Send is a message and a delivery like a Trigger's: the same rate quota.
   deps.quotas.takeTrigger(tenant);
-  const url = validateUrl(input.url, deps.allowPrivateUrls);
+  const url = validateUrl(input.url, deps.allowPrivateUrls, "url", deps.egressAllow);
   const event = validateCallerEvent(input.event, "payload.event");
   if (input.secret === "") throw invalid("secret", "is required to sign the request");
   if (input.secret.length > 512) throw invalid("secret", "is longer than 512 characters");

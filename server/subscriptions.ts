@@ -4,6 +4,7 @@ import { invalid, notFound } from "./errors.js";
 import { decodePageToken, encodePageToken, newId } from "./ids.js";
 import { NO_HEALTH, type DeliveryQueue, type HealthLog, type PreviousSecret, type Subscription, type SubscriptionChanges, type Subscriptions, type SubscriptionView } from "./ports.js";
 import type { DeliveryDefaults } from "./config.js";
+import type { EgressAllowList } from "./egress.js";
 import { validatePolicy, type PolicyOverrides } from "./domain/policy.js";
 import type { Quotas } from "./quotas.js";
 import {
@@ -20,6 +21,8 @@ export interface SubscriptionDeps {
   queue: DeliveryQueue;
   health: HealthLog;
   allowPrivateUrls: boolean;
+  /** HOOKWIRE_EGRESS_ALLOW (egress.ts). */
+  egressAllow?: EgressAllowList;
   delivery: DeliveryDefaults;
   quotas: Quotas;
 }
@@ -36,7 +39,7 @@ export async function registerSubscription(
   tenant: string,
   input: RegisterInput,
 ): Promise<{ subscription: SubscriptionView; secret: string }> {
-  const url = validateUrl(input.url, deps.allowPrivateUrls);
+  const url = validateUrl(input.url, deps.allowPrivateUrls, "url", deps.egressAllow);
   deps.quotas.checkEventPatterns(input.events.length);
   const events = validateEventFilters(input.events);
   const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
@@ -112,7 +115,7 @@ export async function updateSubscription(
 ): Promise<SubscriptionView> {
   validateId(id, "sub");
   const changes: SubscriptionChanges = {};
-  if (input.url !== undefined) changes.url = validateUrl(input.url, deps.allowPrivateUrls);
+  if (input.url !== undefined) changes.url = validateUrl(input.url, deps.allowPrivateUrls, "url", deps.egressAllow);
   if (input.events.length > 0) {
     deps.quotas.checkEventPatterns(input.events.length);
     changes.events = validateEventFilters(input.events);

@@ -1,6 +1,5 @@
 // Input rules shared by every RPC that accepts subscriptions and events; each failure names its field.
-import { isIP } from "node:net";
-import { isPrivateAddress } from "./addresses.js";
+import { hostRefusal, normalHost, type EgressAllowList } from "./egress.js";
 import { SECRET_PREFIX, standardWebhooksKey } from "@hookwire/sdk/signature";
 import { invalid } from "./errors.js";
 import { isOperational, OPERATIONAL_PREFIX } from "./domain/operational-events.js";
@@ -27,7 +26,11 @@ export const EVENT_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 export { isPrivateAddress } from "./addresses.js";
 
-export function validateUrl(raw: string, allowPrivate: boolean, field = "url"): string {
+/**
+ * A subscriber URL: absolute http(s), no credentials, and a host the private rule and the egress
+ * allow-list (egress.ts) do not refuse where that is decidable before connecting.
+ */
+export function validateUrl(raw: string, allowPrivate: boolean, field = "url", egress?: EgressAllowList): string {
   if (raw === "") throw invalid(field, "is required");
   if (raw.length > LIMITS.urlLength) throw invalid(field, `is longer than ${LIMITS.urlLength} characters`);
   let url: URL;
@@ -40,13 +43,15 @@ export function validateUrl(raw: string, allowPrivate: boolean, field = "url"): 
     throw invalid(field, `scheme "${url.protocol.slice(0, -1)}" is not allowed; use http or https`);
   }
   if (url.username || url.password) throw invalid(field, "must not contain credentials");
-  if (!allowPrivate) {
-    const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
-    const local = host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal");
-    if (local || (isIP(host) !== 0 && isPrivateAddress(host))) {
-      throw invalid(field, `host "${host}" is a loopback, private or link-local address (set HOOKWIRE_ALLOW_PRIVATE_URLS=true to allow)`);
-    }
+  const refusal = hostRefusal(url.hostname, allowPrivate, egress);
+  const host = normalHost(url.hostname);
+  if (refusal === "private") {
+    throw invalid(
+      field,
+      `host "${host}" is a loopback, private or link-local address (set HOOKWIRE_ALLOW_PRIVATE_URLS=true, or name its network in HOOKWIRE_EGRESS_ALLOW, to allow)`,
+    );
   }
+  if (refusal === "outside") throw invalid(field, `host "${host}" is outside the networks and hosts this server delivers to (HOOKWIRE_EGRESS_ALLOW)`);
   return raw;
 }
 

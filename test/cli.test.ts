@@ -141,7 +141,7 @@ describe("subscriptions", () => {
   });
 
   it("a field Hookwire refuses exits 3 with its line naming the field", async () => {
-    const bad = await runCli(["subscriptions", "create", "--endpoint", "ftp://example.com/x"], as);
+    const bad = await runCli(["subscriptions", "create", "--endpoint", "ftp://127.0.0.1/x"], as);
     expect(bad.code).toBe(3);
     expectOneErrorLine(bad.stderr, /^hookwire: invalid argument: url: /);
     const events = await runCli(["subscriptions", "create", "--endpoint", rcv.url("/x"), "--event", "bad event!"], as);

@@ -50,7 +50,7 @@ describe("one server per data folder", () => {
         `hookwire: the data folder ${dataDir} is in use by process ${first.child.pid}: stop that server first, or set HOOKWIRE_DATA_DIR to another folder`,
       );
       expect(isGone(firstFerretdb)).toBe(false);
-      const res = await grpcClient(first).register({ url: "https://example.com/first", events: ["*"] }, acme);
+      const res = await grpcClient(first).register({ url: "http://127.0.0.1:9/first", events: ["*"] }, acme);
       expect(res.subscription!.id).toMatch(/^sub_/);
       expect(first.child.exitCode).toBeNull();
     } finally {
@@ -111,7 +111,7 @@ describe("the embedded store is private to the server", () => {
       env: embeddedEnv(dataDir, { HOOKWIRE_TEST_SECRET: "do-not-pass-on", AWS_SECRET_ACCESS_KEY: "nor-this" }),
     });
     pid = ferretdbPid(dataDir);
-    await grpcClient(server).register({ url: "https://example.com/stored", events: ["*"] }, acme);
+    await grpcClient(server).register({ url: "http://127.0.0.1:9/stored", events: ["*"] }, acme);
   });
   afterAll(async () => {
     await server?.stop();

@@ -173,12 +173,12 @@ it("with HOOKWIRE_SUBSCRIPTION_CACHE_MS, another process's changes are still see
   const env = { HOOKWIRE_SUBSCRIPTION_CACHE_MS: "10000" };
   const a = grpcClient(await serve(database, env));
   const b = grpcClient(await serve(database, env));
-  await a.register({ url: "https://example.com/c1", events: ["cached.*"] }, acme);
+  await a.register({ url: "http://127.0.0.1:9/c1", events: ["cached.*"] }, acme);
   expect((await b.trigger({ event: "cached.one" }, acme)).deliveries).toBe(1); // b caches the list here
-  await a.register({ url: "https://example.com/c2", events: ["cached.*"] }, acme);
+  await a.register({ url: "http://127.0.0.1:9/c2", events: ["cached.*"] }, acme);
   expect((await a.trigger({ event: "cached.two" }, acme)).deliveries).toBe(2); // a's own change: at once
   expect((await b.trigger({ event: "cached.two" }, acme)).deliveries).toBe(2); // confirmed by b before a answered
-  await b.register({ url: "https://example.com/c3", events: ["cached.*"] }, acme);
+  await b.register({ url: "http://127.0.0.1:9/c3", events: ["cached.*"] }, acme);
   expect((await b.trigger({ event: "cached.three" }, acme)).deliveries).toBe(3); // b's own change reloads it
   expect((await a.trigger({ event: "cached.three" }, acme)).deliveries).toBe(3);
 });

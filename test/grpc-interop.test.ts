@@ -41,10 +41,10 @@ function call(method: string, req: object, key: string = KEYS.acme): Promise<Rec
 }
 
 it("registers, reads back, signs and verifies with a grpc-js client", async () => {
-  const reg = await call("Register", { url: "https://example.com/grpc", events: ["order.*"] });
+  const reg = await call("Register", { url: "http://127.0.0.1:9/grpc", events: ["order.*"] });
   expect(reg.secret).toMatch(/^whsec_/);
   const sub = reg.subscription as { id: string; url: string; events: string[]; created_at: { seconds: string } };
-  expect(sub.url).toBe("https://example.com/grpc");
+  expect(sub.url).toBe("http://127.0.0.1:9/grpc");
   expect(sub.events).toEqual(["order.*"]);
   expect(Number(sub.created_at.seconds)).toBeGreaterThan(1_700_000_000);
   const got = await call("GetSubscription", { id: sub.id });

@@ -10,7 +10,7 @@ import { bearer, grpcClient, KEYS, spawnServer, startServer, uniqueDatabase } fr
 it("keeps a subscription across a restart on the same database", async () => {
   const database = uniqueDatabase("restart");
   const first = await startServer({ database });
-  const { subscription } = await grpcClient(first).register({ url: "https://example.com/persist", events: ["a.*"] }, { headers: bearer(KEYS.acme) });
+  const { subscription } = await grpcClient(first).register({ url: "http://127.0.0.1:9/persist", events: ["a.*"] }, { headers: bearer(KEYS.acme) });
   expect(await first.stop("SIGTERM")).toBe(0);
   expect(first.output()).toContain('"msg":"shutting down"');
 
@@ -51,7 +51,7 @@ it("starts the embedded FerretDB when MONGODB_URI is unset, and stops it on SIGT
   const pid = Number(started![2]);
   expect(pid).toBe(ferretdbPid(dataDir));
   const socket = commandLine(pid).find((a) => a.startsWith("--listen-unix="))!.slice("--listen-unix=".length);
-  const res = await grpcClient(server).register({ url: "https://example.com/e", events: ["*"] }, { headers: bearer(KEYS.acme) });
+  const res = await grpcClient(server).register({ url: "http://127.0.0.1:9/e", events: ["*"] }, { headers: bearer(KEYS.acme) });
   expect(res.subscription!.id).toMatch(/^sub_/);
   expect(await server.stop()).toBe(0);
   // The FerretDB child is gone with the server, and so is its socket's private folder.

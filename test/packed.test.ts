@@ -11,7 +11,7 @@ const doc = (i: number, extra: Partial<DeliveryDoc> = {}): DeliveryDoc =>
     tenant: "acme",
     messageId: "msg_1",
     subscriptionId: `sub_${i}`,
-    url: `https://example.com/hook/${i}?q="x"`,
+    url: `http://127.0.0.1:9/hook/${i}?q="x"`,
     event: "order.created",
     policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
     status: "pending",

@@ -105,8 +105,10 @@ describe("through the real server", () => {
       expect(err?.code, address).toBe(Code.InvalidArgument);
       expect(err?.rawMessage).toMatch(/^url: host /);
     }
-    const ok = await client.register({ url: "https://[64:ff9b::808:808]/hook", events: ["*"] }, { headers: bearer(KEYS.acme) });
-    expect(ok.subscription?.url).toBe("https://[64:ff9b::808:808]/hook");
+    // The harness's loopback-only HOOKWIRE_EGRESS_ALLOW (127.0.0.0/8, ::1) lets loopback itself through, never
+    // the transition forms above: an exception to the private rule covers only the addresses it names.
+    const ok = await client.register({ url: "http://[::1]:9/hook", events: ["*"] }, { headers: bearer(KEYS.acme) });
+    expect(ok.subscription?.url).toBe("http://[::1]:9/hook");
   });
 });
 
@@ -132,5 +134,34 @@ describe("at connect time", () => {
       expect(err?.code, address).toBe("EHOOKWIREPRIVATE");
     }
     expect(await looked("2606:4700::1111")).toBeNull();
+  });
+
+  it("a name refused at connect time is named without the address it resolved to (no DNS oracle)", async () => {
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => publicOnlyLookup("localhost", { all: true }, (e) => resolve(e)));
+    expect(err?.code).toBe("EHOOKWIREPRIVATE");
+    expect(err?.message).toBe("localhost resolves to a loopback, private or link-local address; refused");
+    const sender = new HttpSender({ allowPrivateUrls: false, connectionsPerOrigin: 1, userAgent: "test" });
+    try {
+      const res = await sender.send("http://localhost:9/hook", {}, "{}", 2000);
+      expect(res.statusCode).toBe(0);
+      expect(res.error).toMatch(/localhost resolves to a loopback, private or link-local address; refused/);
+      expect(res.error).not.toMatch(/127\.0\.0\.1|::1|::ffff/);
+    } finally {
+      await sender.close();
+    }
+  });
+  it("a connection error names the URL's host, not the address it resolved to", async () => {
+    const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: 1, userAgent: "test" });
+    try {
+      // Port 9 of loopback: nothing listens, so the connection is refused.
+      const named = await sender.send("http://localhost:9/hook", {}, "{}", 2000);
+      expect(named.error).toMatch(/ECONNREFUSED/);
+      expect(named.error).toContain("localhost:9");
+      expect(named.error).not.toMatch(/127\.0\.0\.1|::1/);
+      // A literal is the tenant's own address: said as it is.
+      expect((await sender.send("http://127.0.0.1:9/hook", {}, "{}", 2000)).error).toContain("127.0.0.1:9");
+    } finally {
+      await sender.close();
+    }
   });
 });

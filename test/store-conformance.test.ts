@@ -58,7 +58,7 @@ function deliveriesOf(m: Message, subscriptionIds: string[]): Delivery[] {
     tenant: m.tenant,
     messageId: m._id,
     subscriptionId,
-    url: "https://example.com/hook",
+    url: "http://127.0.0.1:9/hook",
     event: m.event,
     policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
     status: "pending",
@@ -437,7 +437,7 @@ describe.each(implementations)("$name", (impl) => {
       const sub = {
         _id: newId("sub"),
         tenant: "acme",
-        url: "https://example.com/a",
+        url: "http://127.0.0.1:9/a",
         events: ["order.*"],
         secret: "whsec_" + randomBytes(32).toString("base64"),
         description: "",
@@ -489,7 +489,7 @@ describe.each(implementations)("$name", (impl) => {
     it("disable only an active subscription: the first call answers it, a second finds it disabled", async () => {
       const [a, b] = await twoProcesses();
       const now = new Date();
-      const sub = { _id: newId("sub"), tenant: "acme", url: "https://example.com/d", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
+      const sub = { _id: newId("sub"), tenant: "acme", url: "http://127.0.0.1:9/d", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
       await a.subscriptions.insert(sub);
       expect(await b.subscriptions.disable("globex", sub._id, "no", new Date())).toBeNull();
       const disabled = await b.subscriptions.disable("acme", sub._id, "failing for days", new Date());

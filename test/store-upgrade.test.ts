@@ -24,7 +24,7 @@ function delivery(messageId: string, subscriptionId: string, status: Delivery["s
     tenant: "acme",
     messageId,
     subscriptionId,
-    url: "https://example.com/hook",
+    url: "http://127.0.0.1:9/hook",
     event: "order.created",
     policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
     status,

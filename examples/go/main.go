@@ -84,8 +84,9 @@ func run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
+	// By default loopback where nothing listens: the delivery this run triggers never leaves the machine.
 	reg, err := client.Register(ctx, &hookwirev1.RegisterRequest{
-		Url:    env("WEBHOOK_URL", "https://example.com/hooks"),
+		Url:    env("WEBHOOK_URL", "http://127.0.0.1:9/hooks"),
 		Events: []string{"example.*"},
 	})
 	if err != nil {

@@ -71,8 +71,9 @@ def main():
     # Hookwire speaks gRPC over cleartext HTTP/2 (h2c), which connect uses unless given
     # credentials; put TLS in front of it for remote callers. The key goes with every call.
     with hookwire.connect(os.environ.get("HOOKWIRE_ADDR") or "127.0.0.1:8080", key) as client:
+        # By default loopback where nothing listens: the delivery this run triggers never leaves the machine.
         registered = client.Register(
-            pb.RegisterRequest(url=os.environ.get("WEBHOOK_URL") or "https://example.com/hooks", events=["example.*"]),
+            pb.RegisterRequest(url=os.environ.get("WEBHOOK_URL") or "http://127.0.0.1:9/hooks", events=["example.*"]),
             timeout=TIMEOUT,
         )
         subscription_id = registered.subscription.id

@@ -1,9 +1,10 @@
 // The only code that sends HTTP requests to subscribers: undici with keep-alive pools per origin,
-// no redirects, a deadline per attempt, and the private-address rule enforced when connecting.
+// no redirects, a deadline per attempt, and the private-address rule and egress allow-list enforced when
+// connecting.
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import { Agent, type Dispatcher } from "undici";
-import { isPrivateAddress } from "../validation.js";
+import { addressRefusal, hostListed, normalHost, type EgressAllowList, type Refusal } from "../egress.js";
 
 export interface AttemptResult {
   at: Date;
@@ -25,35 +26,53 @@ const DRAIN_BYTES = 64 * 1024;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-/** dns.lookup that refuses names resolving to loopback, private or link-local addresses: the check holds at connect time, so DNS rebinding cannot get around it. */
-export function publicOnlyLookup(hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, []);
-    const blocked = addresses.find((a) => isPrivateAddress(a.address));
-    if (blocked) {
-      const e: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${blocked.address}, a private address; refused`);
-      e.code = "EHOOKWIREPRIVATE";
-      return callback(e, []);
-    }
-    if (options.all) return callback(null, addresses);
-    const first = addresses[0];
-    if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), []);
-    callback(null, first.address, first.family);
-  });
+/**
+ * dns.lookup that refuses a name when any address it resolves to is refused (egress.ts): the check holds at
+ * connect time, so DNS rebinding cannot get around it. The error names the host, never the address: a
+ * tenant must not learn what an internal name resolves to (a DNS oracle).
+ */
+export function destinationLookup(allowPrivate: boolean, egress: EgressAllowList | undefined) {
+  return function lookup(hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const listed = egress !== undefined && hostListed(egress, hostname);
+      let refusal: Refusal | undefined;
+      for (const a of addresses) if ((refusal = addressRefusal(a.address, listed, allowPrivate, egress))) break;
+      if (refusal) {
+        const what = refusal === "private" ? "a loopback, private or link-local address" : "an address outside HOOKWIRE_EGRESS_ALLOW";
+        const e: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${what}; refused`);
+        e.code = refusal === "private" ? "EHOOKWIREPRIVATE" : "EHOOKWIREEGRESS";
+        return callback(e, []);
+      }
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), []);
+      callback(null, first.address, first.family);
+    });
+  };
 }
+
+/** The lookup with the private rule alone (no allow-list, private addresses refused). */
+export const publicOnlyLookup = destinationLookup(false, undefined);
 
 export interface SenderOptions {
   allowPrivateUrls: boolean;
+  /** HOOKWIRE_EGRESS_ALLOW: where deliveries may go; undefined, anywhere the private rule allows. */
+  egressAllow?: EgressAllowList;
   /** Connections per origin: how many attempts one endpoint can have in flight. */
   connectionsPerOrigin: number;
   userAgent: string;
 }
 
-function describe(err: unknown, timedOut: boolean, timeoutMs: number): string {
+function describe(err: unknown, timedOut: boolean, timeoutMs: number, host?: string): string {
   if (timedOut) return `timed out after ${timeoutMs} ms`;
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { code?: string; message?: string; address?: string; cause?: { code?: string; message?: string; address?: string } };
   const code = e.cause?.code ?? e.code;
-  const message = e.cause?.message ?? e.message ?? String(err);
+  let message = e.cause?.message ?? e.message ?? String(err);
+  // A connection error names the address it tried ("connect ECONNREFUSED 10.1.2.7:80"): for a URL with a
+  // host name, the name stands in for it, so attempts never tell a tenant what a name resolves to.
+  const address = e.cause?.address ?? e.address;
+  if (host && address && isIP(host) === 0) message = message.split(address).join(host);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
@@ -66,21 +85,24 @@ export class HttpSender {
       pipelining: 1,
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
-      connect: opts.allowPrivateUrls ? {} : { lookup: publicOnlyLookup as never },
+      connect: opts.allowPrivateUrls && !opts.egressAllow ? {} : { lookup: destinationLookup(opts.allowPrivateUrls, opts.egressAllow) as never },
     });
   }
 
   /** `signal` interrupts the attempt (shutdown): the result then says interrupted. */
   send(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<AttemptResult> {
     const attempt = new Attempt(timeoutMs, signal);
-    if (!this.opts.allowPrivateUrls) {
+    // An IP literal is connected to without a lookup: judged here instead.
+    if (!this.opts.allowPrivateUrls || this.opts.egressAllow) {
       let host: string;
       try {
-        host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+        host = normalHost(new URL(url).hostname);
       } catch (err) {
         return Promise.resolve(attempt.result(0, "", describe(err, false, timeoutMs)));
       }
-      if (isIP(host) !== 0 && isPrivateAddress(host)) return Promise.resolve(attempt.result(0, "", `${host} is a private address; refused`));
+      const refusal = isIP(host.replace(/%.*$/, "")) !== 0 ? addressRefusal(host, false, this.opts.allowPrivateUrls, this.opts.egressAllow) : undefined;
+      if (refusal === "private") return Promise.resolve(attempt.result(0, "", `${host} is a private address; refused`));
+      if (refusal === "outside") return Promise.resolve(attempt.result(0, "", `${host} is outside HOOKWIRE_EGRESS_ALLOW; refused`));
     }
     // Ours written first, then the signed ones, then ours set again so that they win as before: a spread
     // followed by new keys is slow on V8 (see leased() in store/queue.ts).
@@ -118,6 +140,8 @@ class Attempt implements Dispatcher.DispatchHandler {
   private read = 0;
   private resolve: ((r: AttemptResult) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The URL's host, for describing connection errors without the address it resolved to. */
+  private host: string | undefined;
 
   constructor(
     private readonly timeoutMs: number,
@@ -153,6 +177,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     let target: URL;
     try {
       target = new URL(url);
+      this.host = normalHost(target.hostname);
       agent.dispatch({ origin: target.origin, path: target.pathname + target.search, method: "POST", headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, this);
     } catch (err) {
       this.settle(this.result(0, "", describe(err, false, this.timeoutMs)));
@@ -192,7 +217,7 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     // A body cut short after the status only shortens the excerpt.
-    this.settle(this.statusCode !== 0 ? this.answered() : this.result(0, "", describe(err, this.timedOut, this.timeoutMs)));
+    this.settle(this.statusCode !== 0 ? this.answered() : this.result(0, "", describe(err, this.timedOut, this.timeoutMs, this.host)));
   }
 
   private answered(): AttemptResult {

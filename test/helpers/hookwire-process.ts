@@ -18,8 +18,14 @@ export interface RunningServer {
 
 export type Env = Record<string, string | undefined>;
 
+/**
+ * Every server a test or bench starts delivers to this machine only: after the caller's own environment
+ * (so a stray HOOKWIRE_EGRESS_ALLOW there cannot widen it), before the test's (egress tests narrow it).
+ */
+export const LOOPBACK_ONLY = "127.0.0.0/8,::1/128";
+
 export function spawnHookwire(env: Env, execArgv: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const full: Env = { ...process.env, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
+  const full: Env = { ...process.env, HOOKWIRE_EGRESS_ALLOW: LOOPBACK_ONLY, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
   const child = spawn(process.execPath, [...execArgv, "--conditions=hookwire-source", "--import", "tsx", MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
