@@ -43,6 +43,11 @@ const SIZE = {
   latencyWarmSeconds: QUICK ? 1 : 5,
   fanout: arg("fanout", QUICK ? 300 : 10_000),
   isolationEvents: QUICK ? 100 : 1000,
+  // The issue's reproduction: one tenant's endpoint that never answers gets this many Triggers (20,500 filled
+  // the one hold budget of 20,000 that every tenant shared); quick runs use shares of a fiftieth.
+  stuckTriggers: QUICK ? 410 : 20_500,
+  stuckShares: QUICK ? { HOOKWIRE_MAX_HELD_PER_TENANT: "400", HOOKWIRE_MAX_HELD_PER_ENDPOINT: "100" } : ({} as Record<string, string>),
+  isolationProbes: QUICK ? 20 : 100,
   signIterations: QUICK ? 10_000 : 200_000,
   rpcCalls: QUICK ? 1000 : 10_000,
   peerEvents: arg("peer-events", QUICK ? 500 : 20_000),
@@ -508,6 +513,56 @@ async function isolation(): Promise<void> {
   });
 }
 
+/**
+ * The stall of the isolation issue: tenant `stuck` sends stuckTriggers to one endpoint that accepts
+ * connections and never answers (5 minutes' timeout, 20 retries); before and after, tenant `bench`'s
+ * Triggers to a healthy endpoint on another origin are timed one at a time, from the Trigger's answer
+ * to the receiver counting the delivery (polled every millisecond).
+ */
+async function stuckNeighbour(): Promise<void> {
+  const STUCK_KEY = "stuck-key-0123456789";
+  const { server, client } = await hookwire({ HOOKWIRE_API_KEYS: `bench:${KEY},stuck:${STUCK_KEY}`, ...SIZE.stuckShares });
+  const stuck = { headers: { authorization: `Bearer ${STUCK_KEY}` } };
+  await client.register({ url: rcv.url("/tenant-healthy"), events: ["probe.*"] }, auth);
+  await client.register({ url: `http://127.0.0.1:${rcv.hangPort}/stuck`, events: ["flood.*"], timeoutMs: 300_000, retries: 20 }, stuck);
+  const probe = async (): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < SIZE.isolationProbes; i++) {
+      const before = (await rcv.stats()).byPath["/tenant-healthy"] ?? 0;
+      await client.trigger({ event: "probe.sent", payload: json(samplePayload) }, auth);
+      const answered = performance.now();
+      for (let polls = 0; ((await rcv.stats()).byPath["/tenant-healthy"] ?? 0) <= before; polls++) {
+        if (polls > 60_000) throw new Error("isolation: a healthy tenant's delivery did not arrive within a minute");
+        await sleep(1);
+      }
+      out.push(performance.now() - answered);
+    }
+    return out.sort((a, b) => a - b);
+  };
+  await probe(); // warm-up
+  const calm = await probe();
+  const t = performance.now();
+  await pool(SIZE.stuckTriggers, 32, () => client.trigger({ event: "flood.sent", payload: json(samplePayload) }, stuck));
+  const floodSeconds = (performance.now() - t) / 1000;
+  await sleep(1000); // the lease keeper's next take sees the share full
+  const during = await probe();
+  const metricsText = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  const parked = /^hookwire_deliveries_parked_total (\S+)$/m.exec(metricsText)?.[1] ?? "?";
+  const p99 = percentile(during, 99);
+  const calm99 = percentile(calm, 99);
+  record({
+    figure: "a healthy tenant's delivery while another's stuck endpoint holds its share: p99",
+    value: p99,
+    unit: "ms",
+    baseline: calm99,
+    baselineName: "p99 before the flood",
+    ratio: p99 / calm99,
+    target: "<= 1000 ms",
+    met: p99 <= 1000,
+    note: `${SIZE.stuckTriggers} Triggers (${floodSeconds.toFixed(1)} s) of tenant stuck to one endpoint that never answers${QUICK ? " (shares of 400/100)" : " (default shares)"}, then ${SIZE.isolationProbes} Triggers of tenant bench one at a time: p50 ${percentile(during, 50).toFixed(1)} ms (before: ${percentile(calm, 50).toFixed(1)} ms); ${parked} deliveries parked in the store`,
+  });
+}
+
 async function signVerify(): Promise<void> {
   const secret = generateSecret();
   const n = SIZE.signIterations / 7;
@@ -747,7 +802,10 @@ const steps: Array<[string, () => Promise<void>]> = [
   ["e2e", () => endToEnd(raw)],
   ["latency", triggerLatency],
   ["fanout", fanout],
-  ["isolation", isolation],
+  ["isolation", async () => {
+    await isolation();
+    await stuckNeighbour();
+  }],
   ["sign", signVerify],
   ["rpc", rpcOverhead],
   ["memory", memory],
