@@ -197,6 +197,8 @@ function report(o: SoakOptions, r: Run): void {
     return { tenant: h.tenant, expected: exp.length, received: exp.length - lost, lost, dup, notGenuine: h.notGenuine };
   });
   const lost = perEndpoint.reduce((s, e) => s + e.lost, 0);
+  // When the lost ones were accepted (seconds into the run), to set them beside the fault times.
+  const lostAt = pub.accepted.filter((a) => !healthyOf(r.receivers, a).firstSeen.has(a.messageId)).map((a) => ((a.at - r.t0) / 1000).toFixed(1));
   const dup = perEndpoint.reduce((s, e) => s + e.dup, 0);
   const received = perEndpoint.reduce((s, e) => s + e.received, 0);
   const notGenuine = perEndpoint.reduce((s, e) => s + e.notGenuine, 0);
@@ -223,7 +225,7 @@ function report(o: SoakOptions, r: Run): void {
     baselineName: "expected",
     target: "0",
     met: lost === 0,
-    note: `per endpoint (expected/received/lost/duplicates): ${perEndpoint.map((e) => `${e.tenant} ${e.expected}/${e.received}/${e.lost}/${e.dup}`).join(", ")}; drain ${r.drained.toFixed(1)} s (bound ${drainBoundMs(o) / 1000} s); ${notGenuine} requests without a valid webhook-id and signature (not counted)`,
+    note: `per endpoint (expected/received/lost/duplicates): ${perEndpoint.map((e) => `${e.tenant} ${e.expected}/${e.received}/${e.lost}/${e.dup}`).join(", ")}; drain ${r.drained.toFixed(1)} s (bound ${drainBoundMs(o) / 1000} s); ${notGenuine} requests without a valid webhook-id and signature (not counted)${lostAt.length > 0 ? `; the lost were accepted at ${lostAt.slice(0, 20).join(", ")} s` : ""}`,
   });
   o.record({
     figure: `${label}: healthy duplicates`,
