@@ -102,7 +102,9 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
       keyPrefix: `soak-${o.seed}-${Date.now()}`,
       giveUpMs: 60_000,
       maxInFlight: 5000,
-      random,
+      // Its own generator: the publisher draws as many numbers as the faults make it retry, which would
+      // move the fault schedule's draws if they shared one.
+      random: seeded(o.seed ^ 0x9e3779b9),
     });
     // Peak memory of the calm part: the baseline of the run's peak.
     await sleep(calmEnd - performance.now());
