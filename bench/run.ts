@@ -26,6 +26,7 @@ import { startFerretDB } from "../server/embedded-ferretdb.js";
 import { signBody } from "../server/signatures.js";
 import type { DeliveryDoc } from "../server/store/deliveries.js";
 import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
+import { soak } from "./soak.js";
 import { childPids, compareOps, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
@@ -61,6 +62,10 @@ const SIZE = {
   pendingPerMessage: arg("per-message", QUICK ? 10 : 5),
   // Finished deliveries stored for the read figures; --reads=1000000 is the target's size (a long fill).
   reads: arg("reads", QUICK ? 5000 : 100_000),
+  // The soak figure's length in seconds (--soak-seconds=N, or HOOKWIRE_SOAK_SECONDS), its offered rate, seed.
+  soakSeconds: arg("soak-seconds", Number(process.env.HOOKWIRE_SOAK_SECONDS) || (QUICK ? 25 : 180)),
+  soakRate: arg("soak-rate", 90),
+  soakSeed: arg("soak-seed", 1),
 };
 // The store layout the read figures fill and read: --reads-layout=ferretdb (default) or mongodb (on the same FerretDB).
 const READS_LAYOUT = process.argv.find((a) => a.startsWith("--reads-layout="))?.slice(15) === "mongodb" ? "mongodb" : "ferretdb";
@@ -792,6 +797,24 @@ async function reads(): Promise<void> {
   }
 }
 
+/** Failures that make the run exit non-zero (a lost delivery); other misses only show in the table. */
+const failures: string[] = [];
+
+async function soakFigure(): Promise<void> {
+  const leaseMs = arg("soak-lease-ms", NaN);
+  const { lost } = await soak({
+    seconds: SIZE.soakSeconds,
+    rate: SIZE.soakRate,
+    seed: SIZE.soakSeed,
+    calmShare: 0.2,
+    // Short runs fault more often, so the quick one still kills each process a few times.
+    faultGapS: SIZE.soakSeconds < 60 ? [3, 7] : [10, 30],
+    leaseMs: Number.isNaN(leaseMs) ? undefined : leaseMs,
+    record,
+  });
+  if (lost > 0) failures.push(`soak: ${lost} accepted Triggers never reached their healthy endpoint`);
+}
+
 const started = performance.now();
 // `--only=sign,memory` runs some figures; the end-to-end one needs the raw ceiling, which always runs.
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -810,6 +833,7 @@ const steps: Array<[string, () => Promise<void>]> = [
   ["rpc", rpcOverhead],
   ["memory", memory],
   ["reads", reads],
+  ["soak", soakFigure],
 ];
 try {
   process.stderr.write("raw HTTP ceiling\n");
@@ -849,4 +873,5 @@ console.log(`\n${cpus().length} cores, Node ${process.version}, ${seconds.toFixe
 const outDir = fileURLToPath(new URL("./results/", import.meta.url));
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, QUICK ? "quick.json" : "latest.json"), JSON.stringify({ date: new Date().toISOString(), quick: QUICK, cores: cpus().length, node: process.version, seconds, sizes: SIZE, figures }, null, 2) + "\n");
-process.exit(0);
+for (const f of failures) console.error(`FAILED: ${f}`);
+process.exit(failures.length > 0 ? 1 : 0);
