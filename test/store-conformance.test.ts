@@ -203,6 +203,20 @@ describe.each(implementations)("$name", (impl) => {
       expect((await b.log.list({ tenant: "acme", messageId: m._id, status: "delivered", limit: 2000 }))).toHaveLength(1203);
     });
 
+    it("a dead process's work from several seconds of Triggers is taken over in consecutive takes, not one part per wait", async () => {
+      const [a, b] = await twoProcesses();
+      const held: HeldDelivery[] = [];
+      // Spread over more than one lot of the FerretDB layout (a lot takes a process's Triggers for leaseMs/4).
+      for (let i = 0; i < 3; i++) {
+        held.push(...(await accepted(a.queue, message("acme", i), ["sub_1"])));
+        await sleep(LEASE_MS / 4 + 50);
+      }
+      await sleep(LEASE_MS + 100); // a dies: nothing renews its hold
+      const taken: HeldDelivery[] = [];
+      for (let i = 0; i < 4 && taken.length < held.length; i++) taken.push(...(await b.queue.takeDue(new Date(), 100)));
+      expect(ids(taken)).toEqual(ids(held));
+    });
+
     it("hundreds of states recorded at once are all stored, retries of held work included", async () => {
       const [a, b] = await twoProcesses();
       const held = await a.queue.add(deliveriesOf(message("acme"), Array.from({ length: 300 }, (_, i) => `sub_${i}`)));

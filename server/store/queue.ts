@@ -71,6 +71,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   private current: Lot | undefined;
   private opening: Promise<Lot> | undefined;
   private lastLotClaim = 0;
+  /** The last look for a lot found one: look again without waiting. */
+  private lotFound = false;
   /**
    * How long a lot takes new messages: well within its first lease, so a lot that still takes messages
    * can never have been taken over, whether or not its renewals get through.
@@ -187,11 +189,14 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
     const rows = await this.store.claimDue(this.holder, now, this.leaseUntil(now.getTime()), limit, skip);
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
-    // Lots are taken over only once their lease ran out, so they are looked for less often than retries.
+    // Lots are taken over only once their lease ran out, so they are looked for less often than retries;
+    // but once one is found, the next is looked for as soon as its walk is done: a process killed while
+    // it held several lots (one a second of Triggers) would otherwise have them taken one per leaseMs/4.
     let walking = [...this.lots.values()].find(walkUnfinished);
-    if (!walking && now.getTime() - this.lastLotClaim >= this.opts.leaseMs / 4) {
+    if (!walking && (this.lotFound || now.getTime() - this.lastLotClaim >= this.opts.leaseMs / 4)) {
       this.lastLotClaim = now.getTime();
       const doc = await this.store.claimLot(this.holder, now, this.leaseUntil(now.getTime()));
+      this.lotFound = doc !== undefined;
       if (doc && !this.lots.has(doc._id)) {
         // Whether it has batch rows is not known: its end removes any.
         walking = { id: doc._id, open: false, waiting: 0, handBack: false, hasBatchRows: true, walk: { after: undefined, messagesDone: false, rowsDone: false } };
