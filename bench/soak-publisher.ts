@@ -11,6 +11,8 @@ export interface AcceptedTrigger {
   messageId: string;
   /** performance.now() when the call that was answered OK was sent: the latest moment known to precede the store. */
   at: number;
+  /** performance.now() when its answer came: what the call itself waited (e.g. for a store coming back) ends here. */
+  answeredAt: number;
   /** How many subscriptions the server said matched. */
   deliveries: number;
 }
@@ -74,7 +76,7 @@ export function startPublisher(o: PublisherOptions): { stop(): Promise<Publisher
         const text = await res.body.text();
         if (res.statusCode === 200) {
           const answer = JSON.parse(text) as { messageId: string; deliveries?: number };
-          report.accepted.push({ tenant: t.tenant, event, messageId: answer.messageId, at: sent, deliveries: answer.deliveries ?? 0 });
+          report.accepted.push({ tenant: t.tenant, event, messageId: answer.messageId, at: sent, answeredAt: performance.now(), deliveries: answer.deliveries ?? 0 });
           report.maxTries = Math.max(report.maxTries, tries);
           return;
         }
