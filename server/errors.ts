@@ -1,5 +1,6 @@
 // Domain errors, each meaning one gRPC status; the RPC layer maps them, the domain never imports Connect.
 import {
+  MongoBulkWriteError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerClosedError,
@@ -32,16 +33,27 @@ export function notFound(field: string, what: string, id: string): DomainError {
   return new DomainError("not_found", `${field}: ${what} "${id}" not found`);
 }
 
-/** True when the error means MongoDB cannot be reached (as opposed to refusing a request). */
+/**
+ * True when the error means MongoDB cannot be reached (as opposed to refusing a request). A bulk write
+ * (insertMany, bulkWrite) wraps a connection refused or reset in a MongoBulkWriteError that keeps the
+ * driver's error as its errorResponse (no cause): followed too, with causes, so a store killed in the
+ * middle of a Trigger answers UNAVAILABLE, not INTERNAL.
+ */
 export function isStoreUnavailable(err: unknown): boolean {
-  return (
-    err instanceof MongoNetworkError ||
-    err instanceof MongoServerSelectionError ||
-    err instanceof MongoNotConnectedError ||
-    err instanceof MongoTopologyClosedError ||
-    err instanceof MongoServerClosedError ||
-    err instanceof MongoClientClosedError
-  );
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (
+      e instanceof MongoNetworkError ||
+      e instanceof MongoServerSelectionError ||
+      e instanceof MongoNotConnectedError ||
+      e instanceof MongoTopologyClosedError ||
+      e instanceof MongoServerClosedError ||
+      e instanceof MongoClientClosedError
+    ) {
+      return true;
+    }
+    e = e instanceof MongoBulkWriteError && e.errorResponse instanceof Error ? e.errorResponse : e.cause;
+  }
+  return false;
 }
 
 /**

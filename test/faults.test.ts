@@ -100,7 +100,7 @@ it("with FerretDB stopped, Trigger answers UNAVAILABLE; once it is back the engi
   expect(err?.rawMessage).toMatch(/database cannot be reached/);
 
   db = await startFerretDB({ dir, port });
-  // UNAVAILABLE promises that nothing was stored, so callers try again (the SDK does, twice, 250 then
+  // UNAVAILABLE tells callers to try again (the SDK does, twice, 250 then
   // 500 ms later). The driver can still be reconnecting for the first call after the restart: the
   // same two tries are allowed here, and a failure shows what the server logged.
   let after: string | undefined;

@@ -1,8 +1,8 @@
 // Which store errors are the store's own refusal to write (UNAVAILABLE, health NOT_SERVING) and which are not,
 // on the driver's real error classes.
-import { MongoServerError } from "mongodb";
+import { MongoBulkWriteError, MongoNetworkError, MongoServerError } from "mongodb";
 import { expect, it } from "vitest";
-import { storeWriteFault } from "../server/errors.js";
+import { isStoreUnavailable, storeWriteFault } from "../server/errors.js";
 
 const server = (message: string, code = 1, codeName = "InternalError") => new MongoServerError({ message, errmsg: message, code, codeName });
 
@@ -29,4 +29,14 @@ it("not a caller's mistake, an unknown server error, or the same words from else
   expect(storeWriteFault(new Error("database or disk is full"))).toBeUndefined(); // not from the store
   expect(storeWriteFault("database or disk is full")).toBeUndefined();
   expect(storeWriteFault(undefined)).toBeUndefined();
+});
+
+it("a store that cannot be reached, also inside a bulk write's error (insertMany while the store is killed)", () => {
+  const refused = new MongoNetworkError("connect ECONNREFUSED 127.0.0.1:27017");
+  expect(isStoreUnavailable(refused)).toBe(true);
+  // What the driver throws from insertMany when the connection is refused or reset mid-write (seen as INTERNAL before).
+  expect(isStoreUnavailable(new MongoBulkWriteError(refused, {} as never))).toBe(true);
+  expect(isStoreUnavailable(new Error("storing failed", { cause: new MongoNetworkError("read ECONNRESET") }))).toBe(true);
+  expect(isStoreUnavailable(new MongoBulkWriteError(server("E11000 duplicate key error", 11000, "DuplicateKey"), {} as never))).toBe(false);
+  expect(isStoreUnavailable(server("unknown operator: $foo", 2, "BadValue"))).toBe(false);
 });

@@ -26,7 +26,8 @@ export function toConnectError(err: unknown, log: Logger, procedure: string, fau
   if (isStoreUnavailable(err)) {
     processMetrics.storeError("rpc");
     log.warn("store unavailable", { procedure, ...errorFields(err) });
-    return new ConnectError("the database cannot be reached; nothing was stored, try again", Code.Unavailable);
+    // A connection lost in the middle of a write may have lost only the answer: say so, rather than "nothing was stored".
+    return new ConnectError("the database cannot be reached; the call did not complete, try again (with the same idempotency key, a Trigger stored after all answers its first message)", Code.Unavailable);
   }
   // A full disk is not a bug of ours: UNAVAILABLE (try again, elsewhere or later), and health turns NOT_SERVING.
   const fault = faults ? faults.failed(err) : storeWriteFault(err);
