@@ -111,7 +111,7 @@ describe("errors", () => {
     expect(bad).toBeInstanceOf(InvalidArgumentError);
     expect(bad).toMatchObject({ code: Code.InvalidArgument, codeName: "INVALID_ARGUMENT", field: "url" });
     expect((bad as Error).message).toMatch(/^url: /);
-    await expect(hw.send("http://x", { event: "a.b", payload: 1, timestamp: "" })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(hw.send("http://127.0.0.1:9/x", { event: "a.b", payload: 1, timestamp: "" })).rejects.toBeInstanceOf(InvalidArgumentError); // no secret: refused before any call
     const nested = await hw.send("http://127.0.0.1:9/", { event: "", payload: 1, timestamp: "" }, "s").catch((e: unknown) => e);
     expect(nested).toMatchObject({ field: "payload.event" });
 
