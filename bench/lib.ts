@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
 import { request } from "undici";
-import { freePort } from "../server/free-port.js";
+import { freePort } from "../test/helpers/free-port.js";
 
 /** Runs fn for i in [0, n) with at most `concurrency` in flight. */
 export async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
-import { startFerretDB } from "../server/embedded-ferretdb.js";
+import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
 import type { DeliveryDoc } from "../server/store/deliveries.js";
 import { packDeliveries, toLogRow } from "../server/store/packed.js";
 import { ensureWalkIndex } from "../server/store/walk-index.js";

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
-import { startFerretDB } from "../server/embedded-ferretdb.js";
-import { createLogger } from "../server/log.js";
+import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
+import { createLogger } from "../server/telemetry/log.js";
 import type { DeliveryDoc } from "../server/store/deliveries.js";
-import { openStore } from "../server/store/mongo.js";
+import { openStore } from "../server/store/open.js";
 import { packDeliveries, toLogRow } from "../server/store/packed.js";
-import { SecretBox } from "../server/store/secret-box.js";
+import { SecretBox } from "../server/domain/secret-box.js";
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const SIZES = arg("sizes", "10000,100000").split(",").map(Number);

@@ -3,8 +3,8 @@
 // same server port, data folder and database), and the peak memory of each across its restarts.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startFerretDB, type EmbeddedFerretDB } from "../server/embedded-ferretdb.js";
-import { freePort } from "../server/free-port.js";
+import { startFerretDB, type EmbeddedFerretDB } from "../server/dev/embedded-ferretdb.js";
+import { freePort } from "../test/helpers/free-port.js";
 import { startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { sleep } from "./lib.js";
 

@@ -1,9 +1,9 @@
 // Configuration from the environment, validated once at start.
 import { resolve } from "node:path";
 import { DISABLE_DEFAULTS, DISABLE_LIMITS, POLICY_DEFAULTS, POLICY_LIMITS, type DisableRule, type RetryPolicy } from "./domain/policy.js";
-import { parseEgressAllow, type EgressAllowList } from "./egress.js";
-import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./listener.js";
-import { QUOTA_DEFAULTS, type QuotaLimits } from "./quotas.js";
+import { parseEgressAllow, type EgressAllowList } from "./domain/egress.js";
+import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./api/http/listener.js";
+import { QUOTA_DEFAULTS, type QuotaLimits } from "./usecases/quotas.js";
 
 export interface ApiKey {
   tenant: string;
@@ -54,7 +54,7 @@ export interface Config {
   retentionMs: number;
   /** How often retention sweeps. */
   retentionSweepMs: number;
-  /** Per-tenant quotas (HOOKWIRE_MAX_SUBSCRIPTIONS, …; server/quotas.ts). */
+  /** Per-tenant quotas (HOOKWIRE_MAX_SUBSCRIPTIONS, …; server/usecases/quotas.ts). */
   quotas: QuotaLimits;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { startHookwire } from "./app.js";
 import { ConfigError, loadConfig, type ApiKey, type Config } from "./config.js";
 import { DataFolderInUseError, prepareDataFolder } from "./dev/data-folder.js";
-import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./embedded-ferretdb.js";
-import { encryptionKeys } from "./encryption-key.js";
-import { createLogger, errorFields, type Logger } from "./log.js";
+import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./dev/embedded-ferretdb.js";
+import { encryptionKeys } from "./dev/encryption-key.js";
+import { createLogger, errorFields, type Logger } from "./telemetry/log.js";
 
 /** Without HOOKWIRE_API_KEYS, a development key for tenant "default", kept in the data folder so it survives restarts. */
 function developmentKey(config: Config, log: Logger): ApiKey[] {

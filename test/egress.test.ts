@@ -6,9 +6,9 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { ConfigError, loadConfig } from "../server/config.js";
-import { addressRefusal, parseEgressAllow } from "../server/egress.js";
+import { addressRefusal, parseEgressAllow } from "../server/domain/egress.js";
 import { HttpSender } from "../server/engine/http-sender.js";
-import { validateUrl } from "../server/validation.js";
+import { validateUrl } from "../server/domain/validation.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandLine, environment, ferretdbPid, isGone, tcpListeners, waitGone } from "./helpers/proc.js";
 import { bearer, grpcClient, KEYS, spawnServer, startServer, type RunningServer } from "./helpers/server.js";
-import { freePort } from "../server/free-port.js";
+import { freePort } from "./helpers/free-port.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 

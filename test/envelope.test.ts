@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { envelope } from "../server/messages.js";
+import { envelope } from "../server/usecases/messages.js";
 
 it("builds the same text JSON.stringify gives for {event, payload, timestamp}", () => {
   const ts = "2026-11-28T23:42:49.533Z";

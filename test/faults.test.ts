@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, expect, it } from "vitest";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
-import { startFerretDB } from "../server/embedded-ferretdb.js";
-import { freePort } from "../server/free-port.js";
+import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
+import { freePort } from "./helpers/free-port.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "./helpers/server.js";
 

@@ -86,7 +86,7 @@ it("answers gRPC status codes to grpc-js", async () => {
 });
 
 it("answers the same whether a call takes the plain gRPC path or goes through Connect (a deadline, a compressed message)", async () => {
-  // Plain calls are answered by server/api/grpc-unary.ts; a deadline (grpc-timeout) or gzip sends them through Connect.
+  // Plain calls are answered by server/api/http/grpc-unary.ts; a deadline (grpc-timeout) or gzip sends them through Connect.
   const md = new grpc.Metadata();
   md.set("authorization", `Bearer ${KEYS.acme}`);
   const req = { body: Buffer.from("Hello, World!"), secret: "It's a Secret to Everybody" };

@@ -2,7 +2,7 @@
 // gathered per subscription become one change per flush, and a failed write loses nothing.
 import { describe, expect, it } from "vitest";
 import { HealthRecorder } from "../server/engine/health-recorder.js";
-import { createLogger } from "../server/log.js";
+import { createLogger } from "../server/telemetry/log.js";
 import { systemClock, type HealthChange, type HealthLog, type SubscriptionHealth } from "../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../server/store/memory/memory-store.js";
 

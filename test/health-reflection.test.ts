@@ -8,8 +8,8 @@ import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startFerretDB } from "../server/embedded-ferretdb.js";
-import { freePort } from "../server/free-port.js";
+import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
+import { freePort } from "./helpers/free-port.js";
 import { KEYS, startServer, uniqueDatabase, type RunningServer } from "./helpers/server.js";
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 // The hot-path metrics are exposed exactly as prom-client's own Counter and Histogram would be.
 import { Counter, Histogram, Registry } from "prom-client";
 import { expect, it } from "vitest";
-import { HotCounter, HotHistogram } from "../server/hot-metrics.js";
+import { HotCounter, HotHistogram } from "../server/telemetry/hot-metrics.js";
 
 const BOUNDS = [0.01, 0.1, 1];
 const VALUES = [0.005, 0.01, 0.05, 0.5, 0.5, 2, 30];

@@ -1,4 +1,4 @@
-// The plain unary paths (server/api/connect-unary.ts, grpc-unary.ts) answer exactly as Connect does. Each
+// The plain unary paths (server/api/http/connect-unary.ts, grpc-unary.ts) answer exactly as Connect does. Each
 // call is sent twice as raw bytes, once plain and once with a deadline header, which sends it through
 // Connect's own handler; status, headers that matter and body must agree.
 import { connect as h2connect, type ClientHttp2Session } from "node:http2";

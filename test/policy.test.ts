@@ -15,8 +15,8 @@ import {
   withDefaults,
 } from "../server/domain/policy.js";
 import { DELIVERY_EXHAUSTED, ENDPOINT_DISABLED } from "../server/domain/operational-events.js";
-import { eventMatches, validateCallerEvent } from "../server/validation.js";
-import { QUOTA_DEFAULTS } from "../server/quotas.js";
+import { eventMatches, validateCallerEvent } from "../server/domain/validation.js";
+import { QUOTA_DEFAULTS } from "../server/usecases/quotas.js";
 
 describe("retry policy", () => {
   const policy = { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 };
@@ -115,7 +115,7 @@ describe("operational events", () => {
   });
 });
 
-// The quotas' settings are read with the rest of the configuration; the rule itself is server/quotas.ts.
+// The quotas' settings are read with the rest of the configuration; the rule itself is server/usecases/quotas.ts.
 describe("quota settings", () => {
   it("default generously, follow the rate with the burst unless set, and name the variable of a bad value", () => {
     expect(loadConfig({}).quotas).toEqual({ maxSubscriptions: 250_000, maxEventsPerSubscription: 64, maxWatchesPerTenant: 32, triggerRate: 10_000, triggerBurst: 10_000 });

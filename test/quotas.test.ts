@@ -3,7 +3,7 @@
 // quotas everything works. The token bucket under the Trigger rate is checked on a clock of its own.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenBucket } from "../server/token-bucket.js";
+import { TokenBucket } from "../server/domain/token-bucket.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 

@@ -2,9 +2,9 @@
 // validated, through the real server, and when the sender connects.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { embeddedIPv4, parseIPv6 } from "../server/addresses.js";
+import { embeddedIPv4, parseIPv6 } from "../server/domain/addresses.js";
 import { HttpSender, publicOnlyLookup } from "../server/engine/http-sender.js";
-import { isPrivateAddress, validateUrl } from "../server/validation.js";
+import { isPrivateAddress, validateUrl } from "../server/domain/validation.js";
 import { bearer, connectClient, KEYS, startServer, type RunningServer } from "./helpers/server.js";
 
 /** IPv6 addresses (as written in a URL) that embed a private or loopback IPv4 address, or are not global. */

@@ -3,12 +3,12 @@
 // database stand for two server processes.
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { idFloor, newId } from "../server/ids.js";
-import { createLogger } from "../server/log.js";
+import { idFloor, newId } from "../server/domain/ids.js";
+import { createLogger } from "../server/telemetry/log.js";
 import type { Delivery, DeliveryQueue, HealthChange, HeldDelivery, Message, StorePorts } from "../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../server/store/memory/memory-store.js";
-import { openStore } from "../server/store/mongo.js";
-import { SecretBox } from "../server/store/secret-box.js";
+import { openStore } from "../server/store/open.js";
+import { SecretBox } from "../server/domain/secret-box.js";
 import { uniqueDatabase } from "./helpers/server.js";
 
 const LEASE_MS = 400;

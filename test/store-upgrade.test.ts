@@ -2,11 +2,11 @@
 // unpacked log rows) opened by this version: nothing accepted is lost, everything stored reads back.
 import { randomBytes } from "node:crypto";
 import { afterAll, expect, inject, it } from "vitest";
-import { newId } from "../server/ids.js";
-import { createLogger } from "../server/log.js";
+import { newId } from "../server/domain/ids.js";
+import { createLogger } from "../server/telemetry/log.js";
 import type { Delivery, StorePorts } from "../server/ports.js";
-import { openStore } from "../server/store/mongo.js";
-import { SecretBox } from "../server/store/secret-box.js";
+import { openStore } from "../server/store/open.js";
+import { SecretBox } from "../server/domain/secret-box.js";
 import { fileMongoClient } from "./helpers/mongo-client.js";
 import { uniqueDatabase } from "./helpers/server.js";
 

@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { MongoClient, type CommandStartedEvent } from "mongodb";
 import { afterAll, expect, inject, it } from "vitest";
-import { createLogger } from "../server/log.js";
+import { createLogger } from "../server/telemetry/log.js";
 import type { Subscription } from "../server/ports.js";
-import { SecretBox } from "../server/store/secret-box.js";
+import { SecretBox } from "../server/domain/secret-box.js";
 import { SubscriptionStore } from "../server/store/subscriptions.js";
 import { SubscriptionView, type EpochDoc, type ViewDoc, type ViewTiming } from "../server/store/subscription-view.js";
 import { uniqueDatabase } from "./helpers/server.js";

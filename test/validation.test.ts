@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../server/errors.js";
-import { eventMatches, isPrivateAddress, pageSize, validateEventFilters, validateSecret, validateUrl } from "../server/validation.js";
+import { DomainError } from "../server/domain/errors.js";
+import { eventMatches, isPrivateAddress, pageSize, validateEventFilters, validateSecret, validateUrl } from "../server/domain/validation.js";
 import { generateSecret } from "@hookwire/sdk/signature";
 
 function fieldOf(fn: () => unknown): string {

@@ -1,7 +1,7 @@
 // The one retry policy: its limits and defaults, the policy a delivery gets, and what an attempt's
 // result means for it (delivered, failed, or try again after a delay). Pure: no I/O, no clock but
 // the `now` given.
-import { invalid } from "../errors.js";
+import { invalid } from "./errors.js";
 
 /** How a delivery is retried: every delivery carries a complete one. */
 export interface RetryPolicy {

@@ -5,8 +5,8 @@
 // a path or query can hold a token) and what happened; never a secret, a header or the payload, and
 // not the response excerpt either (a receiver may echo the payload). Successes are debug, a failed
 // attempt with a retry to come warn, a delivery that ends failed error: one line per attempt.
-import type { Logger } from "../log.js";
-import { metrics } from "../metrics.js";
+import type { Logger } from "../telemetry/log.js";
+import { metrics } from "../telemetry/metrics.js";
 import type { Delivery } from "../ports.js";
 import type { AttemptOutcome } from "./worker.js";
 

@@ -3,8 +3,8 @@
 // makes it (prepare → send → classify), the engine records the outcome through the queue and the
 // notifier tells who waits once it is stored.
 import { setMaxListeners } from "node:events";
-import { errorFields, type Logger } from "../log.js";
-import { metrics } from "../metrics.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
+import { metrics } from "../telemetry/metrics.js";
 import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
 import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";

@@ -2,7 +2,7 @@
 // about once a second: the store takes a few hundred updates a second, so nothing here writes once per
 // attempt. Each touched subscription costs one write per flush, however many attempts it made; a flush
 // waits for the one before, so a backlog of touched subscriptions slows the flushes, never the attempts.
-import { errorFields, type Logger } from "../log.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
 import type { Clock, HealthChange, HealthLog, SubscriptionHealth } from "../ports.js";
 
 export interface HealthRecorderDeps {

@@ -4,7 +4,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import { Agent, type Dispatcher } from "undici";
-import { addressRefusal, hostListed, normalHost, type EgressAllowList, type Refusal } from "../egress.js";
+import { addressRefusal, hostListed, normalHost, type EgressAllowList, type Refusal } from "../domain/egress.js";
 
 export interface AttemptResult {
   at: Date;

@@ -1,8 +1,8 @@
 // The work this process holds in the store: it takes due work no live process holds (retries
 // released to the store, the work of a process that died, its own after a restart), renews its
 // hold while it works, and drops work whose message was never stored.
-import { errorFields, type Logger } from "../log.js";
-import { metrics } from "../metrics.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
+import { metrics } from "../telemetry/metrics.js";
 import type { Clock, DeliveryQueue, HeldDelivery } from "../ports.js";
 
 /** A message still missing after this long means its Trigger failed half-way and was never answered. */

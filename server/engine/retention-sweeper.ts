@@ -3,7 +3,7 @@
 // or a store that was down) is worked off without holding the store for long at a time. The store
 // decides what is finished and keeps the rest (Retention in ports.ts); several processes may sweep
 // one database at once.
-import { errorFields, type Logger } from "../log.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
 import type { Clock, Recoveries, Retention } from "../ports.js";
 
 export interface RetentionOptions {

@@ -1,8 +1,8 @@
 // One attempt, in stages: prepare (the current subscription or Send secret, and the body) → send →
 // classify (the one retry policy). Recording the outcome is the engine's; nothing here writes.
-import { errorFields } from "../log.js";
+import { errorFields } from "../telemetry/log.js";
 import { classify } from "../domain/policy.js";
-import { metrics } from "../metrics.js";
+import { metrics } from "../telemetry/metrics.js";
 import type { Attempt, Clock, Delivery } from "../ports.js";
 import type { BodyCache } from "./body-cache.js";
 import { deliveryHeaders } from "./headers.js";

@@ -17,7 +17,7 @@ import { GroupCommit } from "./group-commit.js";
 import { byIdOrder, inIdRange, logFilter } from "./log-query.js";
 import { ensureWalkIndex } from "./walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
-import { newId } from "../ids.js";
+import { newId } from "../domain/ids.js";
 import type { MessageDoc } from "./messages.js";
 import type { SendSecretStore } from "./send-secrets.js";
 

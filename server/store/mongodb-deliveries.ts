@@ -5,8 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Collection, Filter } from "mongodb";
-import { errorFields, type Logger } from "../log.js";
-import { metrics } from "../metrics.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
+import { metrics } from "../telemetry/metrics.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
 import { skipFilter } from "./take-skip.js";
 import type { MessageStore } from "./messages.js";

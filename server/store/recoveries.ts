@@ -6,11 +6,11 @@
 // change in Go, write back with every index), and a redelivery id derived from its original's would
 // sort beside the original rather than at its own creation time, which list order and ranges rely on.
 import type { Collection } from "mongodb";
-import { idFloor } from "../ids.js";
+import { idFloor } from "../domain/ids.js";
 import type { Recoveries } from "../ports.js";
 import { duplicateIndexes } from "./duplicate-key.js";
 
-/** Deliveries' ids, which marks are keyed by (server/messages.ts makes them). */
+/** Deliveries' ids, which marks are keyed by (server/usecases/messages.ts makes them). */
 const DELIVERY_PREFIX = "dlv";
 
 export interface RecoveryDoc {

@@ -2,7 +2,7 @@
 // until the delivery ends. Shared by both store layouts.
 import type { Collection } from "mongodb";
 import type { SendSecrets } from "../ports.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox } from "../domain/secret-box.js";
 
 export interface SendSecretDoc {
   _id: string;

@@ -3,7 +3,7 @@
 // range on _id), by reading just the page's rows through an index whose keys are those fields then
 // _id, when that index is named hookwire_strings_…: the name declares that every _id of the collection
 // is a string of [A-Za-z0-9_-] and the index's other keys are strings. That holds for every collection
-// here: ids come from server/ids.ts, tenants, message and subscription ids and states are strings.
+// here: ids come from server/domain/ids.ts, tenants, message and subscription ids and states are strings.
 // Without the name, FerretDB reads every row the equalities select and sorts them in Go. MongoDB proper
 // walks any such index; the name means nothing to it.
 import type { Collection, Document } from "mongodb";

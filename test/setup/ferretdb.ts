@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startFerretDB } from "../../server/embedded-ferretdb.js";
-import { freePort } from "../../server/free-port.js";
+import { startFerretDB } from "../../server/dev/embedded-ferretdb.js";
+import { freePort } from "../helpers/free-port.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -23,7 +23,7 @@ import {
   type Subscriptions,
   type SubscriptionHealth,
 } from "../../ports.js";
-import { idFloor } from "../../ids.js";
+import { idFloor } from "../../domain/ids.js";
 import { byIdOrder, inIdRange } from "../log-query.js";
 import { MessageSweeper } from "../retention.js";
 

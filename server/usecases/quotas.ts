@@ -1,8 +1,8 @@
 // Per-tenant quotas: the one place that decides whether a tenant may have one more subscription,
 // pattern, watch stream or Trigger. Over a quota is RESOURCE_EXHAUSTED with a message that starts with
 // the quota's name and names the setting that raises it, so an operator can tell which limit a caller hit.
-import { DomainError } from "./errors.js";
-import { TokenBucket } from "./token-bucket.js";
+import { DomainError } from "../domain/errors.js";
+import { TokenBucket } from "../domain/token-bucket.js";
 
 export interface QuotaLimits {
   /** Subscriptions one tenant may keep, disabled ones included (HOOKWIRE_MAX_SUBSCRIPTIONS). */

@@ -16,7 +16,7 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
-import { errorFields, type Logger } from "./log.js";
+import { errorFields, type Logger } from "../../telemetry/log.js";
 
 export type DualHandler = (
   req: IncomingMessage | Http2ServerRequest,

@@ -2,7 +2,7 @@
 import { hostRefusal, normalHost, type EgressAllowList } from "./egress.js";
 import { SECRET_PREFIX, standardWebhooksKey } from "@hookwire/sdk/signature";
 import { invalid } from "./errors.js";
-import { isOperational, OPERATIONAL_PREFIX } from "./domain/operational-events.js";
+import { isOperational, OPERATIONAL_PREFIX } from "./operational-events.js";
 
 export const LIMITS = {
   urlLength: 2048,
@@ -57,7 +57,7 @@ export function validateUrl(raw: string, allowPrivate: boolean, field = "url", e
 
 /**
  * A subscription's event filters: exact names, "prefix.*" or "*". How many one subscription may list
- * is a quota (server/quotas.ts), checked by the use case before this.
+ * is a quota (server/usecases/quotas.ts), checked by the use case before this.
  */
 export function validateEventFilters(events: readonly string[], field = "events"): string[] {
   if (events.length === 0) throw invalid(field, "must list at least one event type (\"*\" for all)");

@@ -1,5 +1,5 @@
 // JSON-lines logging to stdout: one object per line, so any log shipper can read it.
-import type { LogLevel } from "./config.js";
+import type { LogLevel } from "../config.js";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

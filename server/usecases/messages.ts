@@ -1,13 +1,13 @@
 // Message use cases: Trigger and Send store first and answer after; the engine delivers.
 import { createHash } from "node:crypto";
-import type { DeliveryDefaults } from "./config.js";
-import type { EgressAllowList } from "./egress.js";
-import type { DeliveryEngine } from "./engine/engine.js";
-import { DomainError, invalid, notFound } from "./errors.js";
-import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import { metrics } from "./metrics.js";
-import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "./ports.js";
-import { validatePolicy, withDefaults, type PolicyOverrides } from "./domain/policy.js";
+import type { DeliveryDefaults } from "../config.js";
+import type { EgressAllowList } from "../domain/egress.js";
+import type { DeliveryEngine } from "../engine/engine.js";
+import { DomainError, invalid, notFound } from "../domain/errors.js";
+import { decodePageToken, encodePageToken, newId } from "../domain/ids.js";
+import { metrics } from "../telemetry/metrics.js";
+import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
+import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/signature";
 import {
@@ -19,7 +19,7 @@ import {
   validateSecret,
   validateTimestamp,
   validateUrl,
-} from "./validation.js";
+} from "../domain/validation.js";
 
 export interface MessageDeps {
   messages: Messages;

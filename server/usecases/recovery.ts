@@ -1,11 +1,11 @@
 // RecoverDeliveries: every failed delivery of a subscription created since a time is redelivered
 // (as Redeliver does, one implementation in messages.ts), at most `limit` a call, resumable with the
 // answered token, and each failed delivery at most once however often the range is recovered.
-import { invalid, notFound } from "./errors.js";
-import { idFloor } from "./ids.js";
+import { invalid, notFound } from "../domain/errors.js";
+import { idFloor } from "../domain/ids.js";
 import { redeliveriesOf, startRedeliveries, type MessageDeps } from "./messages.js";
-import type { Delivery } from "./ports.js";
-import { validateId } from "./validation.js";
+import type { Delivery } from "../ports.js";
+import { validateId } from "../domain/validation.js";
 
 export const RECOVER_LIMITS = { default: 100, max: 1000 } as const;
 

@@ -1,8 +1,8 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { DomainError, isStoreUnavailable, storeWriteFault, storeWriteFaultMessage, type ErrorKind, type StoreWriteFault } from "../errors.js";
-import { errorFields, type Logger } from "../log.js";
-import { metrics as processMetrics, type HookwireMetrics } from "../metrics.js";
+import { DomainError, isStoreUnavailable, storeWriteFault, storeWriteFaultMessage, type ErrorKind, type StoreWriteFault } from "../domain/errors.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
+import { metrics as processMetrics, type HookwireMetrics } from "../telemetry/metrics.js";
 import { StreamLifetimeOver } from "./context.js";
 
 const CODES: Record<ErrorKind, Code> = {

@@ -2,7 +2,7 @@
 // request's body is read.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ApiKey } from "../config.js";
+import type { ApiKey } from "../../config.js";
 
 /** The tenant of the presented key, or a ConnectError with Code.Unauthenticated. */
 export type Authenticate = (authorization: string | null | undefined) => string;

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { answer, type PlainRoute, type Req } from "./plain-routes.js";
 
-const ASSETS_DIR = fileURLToPath(new URL("../console/", import.meta.url));
+const ASSETS_DIR = fileURLToPath(new URL("../../console/", import.meta.url));
 export const CONSOLE_PATH = "/console";
 
 const TYPES: Record<string, string> = {

@@ -23,16 +23,16 @@ import {
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { DescService } from "@bufbuild/protobuf";
-import type { DualHandler } from "../listener.js";
-import { errorFields, type Logger } from "../log.js";
-import { streamReadyKey, tenantKey } from "../rpc/context.js";
+import type { DualHandler } from "./listener.js";
+import { errorFields, type Logger } from "../../telemetry/log.js";
+import { streamReadyKey, tenantKey } from "../context.js";
 import type { Authenticate } from "./auth.js";
 import { bodyShape, checkedBody } from "./request-body.js";
 import { answerPlainGrpc, plainGrpcUnary } from "./grpc-unary.js";
 import { answerPlainConnect, plainConnectUnary } from "./connect-unary.js";
 import { bodyAfter, readBody, type ReadBody } from "./read-body.js";
 import type { UnaryRoute } from "./unary-call.js";
-import type { HookwireMetrics } from "../metrics.js";
+import type { HookwireMetrics } from "../../telemetry/metrics.js";
 import type { PublicStreams } from "./public-streams.js";
 
 export interface RpcAdapterOptions {

@@ -1,11 +1,11 @@
 // Subscription use cases: validation rules applied, then one store call each.
 import { generateSecret } from "@hookwire/sdk/signature";
-import { invalid, notFound } from "./errors.js";
-import { decodePageToken, encodePageToken, newId } from "./ids.js";
-import { NO_HEALTH, type DeliveryQueue, type HealthLog, type PreviousSecret, type Subscription, type SubscriptionChanges, type Subscriptions, type SubscriptionView } from "./ports.js";
-import type { DeliveryDefaults } from "./config.js";
-import type { EgressAllowList } from "./egress.js";
-import { validatePolicy, type PolicyOverrides } from "./domain/policy.js";
+import { invalid, notFound } from "../domain/errors.js";
+import { decodePageToken, encodePageToken, newId } from "../domain/ids.js";
+import { NO_HEALTH, type DeliveryQueue, type HealthLog, type PreviousSecret, type Subscription, type SubscriptionChanges, type Subscriptions, type SubscriptionView } from "../ports.js";
+import type { DeliveryDefaults } from "../config.js";
+import type { EgressAllowList } from "../domain/egress.js";
+import { validatePolicy, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
 import {
   pageSize,
@@ -14,7 +14,7 @@ import {
   validateId,
   validateSecret,
   validateUrl,
-} from "./validation.js";
+} from "../domain/validation.js";
 
 export interface SubscriptionDeps {
   store: Subscriptions;

@@ -3,10 +3,10 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "@hookwire/sdk/proto";
 import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
 import type { DeliveryEngine } from "../engine/engine.js";
-import { DomainError, invalid } from "../errors.js";
-import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../messages.js";
-import { recoverDeliveries } from "../recovery.js";
-import { signBody, verifyBody } from "../signatures.js";
+import { DomainError, invalid } from "../domain/errors.js";
+import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../usecases/messages.js";
+import { recoverDeliveries } from "../usecases/recovery.js";
+import { signBody, verifyBody } from "../usecases/signatures.js";
 import type { Delivery } from "../ports.js";
 import {
   deleteSubscription,
@@ -17,7 +17,7 @@ import {
   rotateSecret,
   updateSubscription,
   type SubscriptionDeps,
-} from "../subscriptions.js";
+} from "../usecases/subscriptions.js";
 import { streamReadyKey, tenantKey } from "./context.js";
 import { dateFromProto, deliveryStateFromProto, deliveryToProto, messageToProto, payloadFromProto, subscriptionToProto } from "./convert.js";
 

@@ -1,7 +1,7 @@
 // The Sign and Verify use cases: the SDK's signature module, with the RPC's input rules.
 import { SignatureScheme } from "@hookwire/sdk/proto";
 import { checkGithub, checkStandard, SignatureInputError, signGithub, signStandard } from "@hookwire/sdk/signature";
-import { invalid } from "./errors.js";
+import { invalid } from "../domain/errors.js";
 
 export interface SignInput {
   body: Uint8Array;

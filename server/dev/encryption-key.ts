@@ -3,9 +3,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, type Config } from "./config.js";
-import type { Logger } from "./log.js";
-import { ENCRYPTION_KEY_BYTES } from "./store/secret-box.js";
+import { ConfigError, type Config } from "../config.js";
+import type { Logger } from "../telemetry/log.js";
+import { ENCRYPTION_KEY_BYTES } from "../domain/secret-box.js";
 
 export function encryptionKeys(config: Config, log: Logger): Buffer[] {
   if (config.encryptionKeys) return config.encryptionKeys;

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
-import { errorFields, type Logger } from "./log.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
 
-const BUILD_SCRIPT = fileURLToPath(new URL("../scripts/build-ferretdb.sh", import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL("../../scripts/build-ferretdb.sh", import.meta.url));
 const SOCKET_DIR_PREFIX = "hookwire-ferretdb-";
 /** sun_path holds 108 bytes with its terminating NUL on Linux, 104 on macOS. */
 const MAX_SOCKET_PATH = 103;

@@ -2,8 +2,8 @@
 // that meets the disabling rule (server/domain/policy.ts) or a 410 Gone disables it; whoever disabled it
 // announces that to the tenant's operators, and a delivery that failed for good is announced too, as
 // operational events (server/domain/operational-events.ts) delivered like any message.
-import type { Logger } from "./log.js";
-import { attemptError, failingReason, GONE_REASON, type DisableRule } from "./domain/policy.js";
+import type { Logger } from "../telemetry/log.js";
+import { attemptError, failingReason, GONE_REASON, type DisableRule } from "../domain/policy.js";
 import {
   DELIVERY_EXHAUSTED,
   deliveryExhaustedPayload,
@@ -11,10 +11,10 @@ import {
   endpointDisabledPayload,
   isOperational,
   type DisableCause,
-} from "./domain/operational-events.js";
-import { NO_HEALTH, type Delivery, type HealthLog, type SubscriptionHealth, type Subscriptions } from "./ports.js";
+} from "../domain/operational-events.js";
+import { NO_HEALTH, type Delivery, type HealthLog, type SubscriptionHealth, type Subscriptions } from "../ports.js";
 import { triggerOperational, type MessageDeps } from "./messages.js";
-import { metrics } from "./metrics.js";
+import { metrics } from "../telemetry/metrics.js";
 
 export interface EndpointDeps {
   subscriptions: Subscriptions;

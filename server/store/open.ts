@@ -1,11 +1,11 @@
 // The only module that opens MongoDB: the ports of server/ports.ts on its collections.
 import { MongoClient, type Db } from "mongodb";
-import type { Logger } from "../log.js";
+import type { Logger } from "../telemetry/log.js";
 import type { DeliveryLog, DeliveryQueue, Messages, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./deliveries.js";
 import { MessageStore } from "./messages.js";
 import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox } from "../domain/secret-box.js";
 import { SendSecretStore } from "./send-secrets.js";
 import { MongoDeliveries } from "./mongodb-deliveries.js";
 import { SubscriptionStore } from "./subscriptions.js";

@@ -9,8 +9,8 @@
 // scheduled end should not show as errors in the RPC metrics. A stream whose handler does not follow its signal
 // (reflection, driven by the caller's messages) is closed by the front door shortly after.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { PublicStreamLimits } from "../config.js";
-import { StreamLifetimeOver } from "../rpc/context.js";
+import type { PublicStreamLimits } from "../../config.js";
+import { StreamLifetimeOver } from "../context.js";
 
 /** How long a public stream's handler has to end by itself once its lifetime is over, before it is closed. */
 export const PUBLIC_STREAM_GRACE_MS = 1000;

@@ -4,7 +4,7 @@
 // checks; the README says to set it, or to keep the port private, wherever the port is reachable by others.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { HookwireMetrics } from "../metrics.js";
+import type { HookwireMetrics } from "../../telemetry/metrics.js";
 import { answer, type PlainRoute } from "./plain-routes.js";
 
 export const METRICS_PATH = "/metrics";
