@@ -1,17 +1,16 @@
 // Configuration from the environment, validated once at start.
 import { resolve } from "node:path";
-import { DISABLE_DEFAULTS, DISABLE_LIMITS, POLICY_DEFAULTS, POLICY_LIMITS, type DisableRule, type RetryPolicy } from "./domain/policy.js";
+import { DISABLE_DEFAULTS, DISABLE_LIMITS, POLICY_DEFAULTS, POLICY_LIMITS, type DeliveryDefaults, type DisableRule } from "./domain/policy.js";
+import { ConfigError } from "./domain/errors.js";
+import type { ApiKey } from "./api/http/auth.js";
+import type { PublicStreamLimits } from "./api/http/public-streams.js";
+import type { LogLevel } from "./telemetry/log.js";
 import { parseEgressAllow, type EgressAllowList } from "./domain/egress.js";
 import { DEFAULT_CONNECTION_LIMITS as CONN, type ConnectionLimits } from "./api/http/listener.js";
 import { QUOTA_DEFAULTS, type QuotaLimits } from "./usecases/quotas.js";
 
-export interface ApiKey {
-  tenant: string;
-  key: string;
-}
-
-/** The server's default retry policy (HOOKWIRE_RETRIES, …), within the limits every request has too. */
-export type DeliveryDefaults = RetryPolicy;
+export type { ApiKey, DeliveryDefaults, LogLevel, PublicStreamLimits };
+export { ConfigError };
 
 export interface Config {
   host: string;
@@ -69,16 +68,6 @@ export interface Config {
   };
 }
 
-export interface PublicStreamLimits {
-  max: number;
-  maxMs: number;
-}
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
 
 type Env = Record<string, string | undefined>;
 

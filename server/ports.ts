@@ -1,48 +1,8 @@
 // What the engine and the use cases see of the store: small interfaces named for what they do. How
 // the store lays its documents out (rows, batches, shards, lease fields) stays inside server/store/.
-import type { PolicyOverrides, RetryPolicy } from "./domain/policy.js";
-
-export type DeliveryState = "pending" | "delivered" | "failed";
-
-export interface Attempt {
-  at: Date;
-  durationMs: number;
-  /** 0 when no response arrived. */
-  statusCode: number;
-  excerpt: string;
-  error: string;
-}
-
-/** One message to one destination, with every attempt made so far. */
-export interface Delivery {
-  _id: string;
-  tenant: string;
-  messageId: string;
-  /** Empty for deliveries made by Send. */
-  subscriptionId: string;
-  /** Where the latest attempt went (a subscription's URL is read again for every attempt). No secret is kept here. */
-  url: string;
-  event: string;
-  policy: RetryPolicy;
-  status: DeliveryState;
-  attempts: Attempt[];
-  createdAt: Date;
-  updatedAt: Date;
-  nextAttemptAt: Date;
-  /** Set when Redeliver made this delivery. */
-  redeliveryOf?: string;
-}
-
-export interface Message {
-  _id: string;
-  tenant: string;
-  event: string;
-  /** The JSON envelope exactly as delivered; user JSON stays a string, never document keys. */
-  body: string;
-  idempotencyKey: string;
-  deliveries: number;
-  createdAt: Date;
-}
+import type { Delivery, DeliveryState, Message, Subscription, SubscriptionChanges, SubscriptionHealth } from "./domain/model.js";
+export { NO_HEALTH, SecretUnreadableError } from "./domain/model.js";
+export type { Attempt, Delivery, DeliveryState, Message, PreviousSecret, Subscription, SubscriptionChanges, SubscriptionHealth, SubscriptionView } from "./domain/model.js";
 
 /**
  * A delivery this process has taken on: it alone attempts it until it records a final state or
@@ -50,6 +10,19 @@ export interface Message {
  */
 export interface HeldDelivery {
   readonly delivery: Delivery;
+}
+
+/**
+ * The delivery engine as the use cases and the API see it: deliveries just stored start, and whoever waits
+ * hears of their outcomes once they are stored.
+ */
+export interface Dispatch {
+  /** Deliveries just stored, held by this process, start now; `body` (their message's) saves a read. */
+  submit(items: HeldDelivery[], body?: string): void;
+  /** Resolves with the delivery once it is delivered or failed and that is stored. */
+  finished(id: string, signal?: AbortSignal): Promise<Delivery>;
+  /** Calls the listener with each delivery state once it is stored; answers how to stop. */
+  watch(listener: (doc: Delivery) => void): () => void;
 }
 
 /** The durable delivery queue, as one process sees it. */
@@ -159,31 +132,6 @@ export interface SendSecrets {
   drop(deliveryIds: string[]): Promise<void>;
 }
 
-export interface Subscription {
-  _id: string;
-  tenant: string;
-  url: string;
-  events: string[];
-  /** Signs deliveries; never logged, returned only on creation and rotation. */
-  secret: string;
-  description: string;
-  createdAt: Date;
-  updatedAt: Date;
-  disabled: boolean;
-  disabledReason: string;
-  /** This subscription's own delivery policy; what is unset falls back to the server's defaults. */
-  policy: PolicyOverrides;
-  /** Secrets replaced by RotateSecret that still sign deliveries until they expire. */
-  previousSecrets?: PreviousSecret[];
-}
-
-export interface PreviousSecret {
-  secret: string;
-  expiresAt: Date;
-}
-
-export type SubscriptionChanges = Partial<Pick<Subscription, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets">>;
-
 /** Subscriptions with their secrets in plain text (the store keeps them sealed). */
 export interface Subscriptions {
   insert(sub: Subscription): Promise<void>;
@@ -210,25 +158,6 @@ export interface Subscriptions {
    */
   disable(tenant: string, id: string, reason: string, now: Date): Promise<Subscription | null>;
 }
-
-/** How a subscription's endpoint has been answering, counted per attempt that was sent. */
-export interface SubscriptionHealth {
-  attemptsSucceeded: number;
-  attemptsFailed: number;
-  lastSuccessAt?: Date | undefined;
-  lastFailureAt?: Date | undefined;
-  /** What the last failed attempt got ("HTTP 503", "timed out after 10000 ms"). */
-  lastError: string;
-  /** The first failed attempt since the last success; unset while the latest attempt succeeded. */
-  failingSince?: Date | undefined;
-  /** Failed attempts since the last success. */
-  consecutiveFailures: number;
-}
-
-export const NO_HEALTH: SubscriptionHealth = Object.freeze({ attemptsSucceeded: 0, attemptsFailed: 0, lastError: "", consecutiveFailures: 0 });
-
-/** A subscription as the API answers it: with its health. */
-export type SubscriptionView = Subscription & { health: SubscriptionHealth };
 
 /**
  * The outcomes of one subscription's attempts gathered since its last write, in the order they came.
@@ -263,11 +192,6 @@ export interface HealthLog {
   restartStreak(tenant: string, id: string): Promise<void>;
   /** Forgets a deleted subscription's health. */
   drop(tenant: string, id: string): Promise<void>;
-}
-
-/** A stored secret that cannot be opened with the configured keys (altered, or sealed by a key no longer configured). */
-export class SecretUnreadableError extends Error {
-  override name = "SecretUnreadableError";
 }
 
 /** What one call of Retention.sweep removed. */

@@ -7,7 +7,7 @@ import { invalid } from "../domain/errors.js";
 import { LIMITS } from "../domain/validation.js";
 import type { Delivery, DeliveryState, Message } from "../ports.js";
 import { SubscriptionSchema, type Subscription } from "@hookwire/sdk/proto";
-import type { DeliveryDefaults } from "../config.js";
+import type { DeliveryDefaults } from "../domain/policy.js";
 import type { SubscriptionHealth, SubscriptionView } from "../ports.js";
 import { withDefaults } from "../domain/policy.js";
 

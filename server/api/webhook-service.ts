@@ -2,12 +2,11 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "@hookwire/sdk/proto";
 import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
-import type { DeliveryEngine } from "../engine/engine.js";
 import { DomainError, invalid } from "../domain/errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../usecases/messages.js";
 import { recoverDeliveries } from "../usecases/recovery.js";
 import { signBody, verifyBody } from "../usecases/signatures.js";
-import type { Delivery } from "../ports.js";
+import type { Delivery, Dispatch } from "../ports.js";
 import {
   deleteSubscription,
   findSubscription,
@@ -32,7 +31,7 @@ export interface ServiceDeps {
 
 /** Outcomes for one watcher, buffered up to a bound so a slow reader cannot grow memory without end. */
 async function* watchStream(
-  engine: DeliveryEngine,
+  engine: Dispatch,
   tenant: string,
   subscriptionId: string,
   signal: AbortSignal,

@@ -1,7 +1,6 @@
 // The data folder (HOOKWIRE_DATA_DIR): the embedded store and the development key, private to its owner.
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../config.js";
 import { lockDataFolder } from "./data-folder-lock.js";
 
 export { DataFolderInUseError } from "./data-folder-lock.js";
@@ -12,7 +11,7 @@ export { DataFolderInUseError } from "./data-folder-lock.js";
  * MONGODB_URI several processes may share a folder for its development key). Folders and files left readable by
  * others (an older version made them 0755/0644) are tightened: group and other lose every permission.
  */
-export function prepareDataFolder(config: Pick<Config, "dataDir" | "mongodbUri" | "apiKeys" | "encryptionKeys">): void {
+export function prepareDataFolder(config: { dataDir: string; mongodbUri: string | undefined; apiKeys: unknown[] | undefined; encryptionKeys: Buffer[] | undefined }): void {
   const embeddedStore = config.mongodbUri === undefined;
   if (!embeddedStore && config.apiKeys !== undefined && config.encryptionKeys !== undefined) return;
   const dir = config.dataDir;

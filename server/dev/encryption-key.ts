@@ -3,11 +3,18 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, type Config } from "../config.js";
+import { ConfigError } from "../domain/errors.js";
 import type { Logger } from "../telemetry/log.js";
 import { ENCRYPTION_KEY_BYTES } from "../domain/secret-box.js";
 
-export function encryptionKeys(config: Config, log: Logger): Buffer[] {
+/** What of the configuration decides the key (config.ts). */
+export interface KeySettings {
+  encryptionKeys: Buffer[] | undefined;
+  dataDir: string;
+  mongodbUri: string | undefined;
+}
+
+export function encryptionKeys(config: KeySettings, log: Logger): Buffer[] {
   if (config.encryptionKeys) return config.encryptionKeys;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const file = join(config.dataDir, "encryption-key");

@@ -23,6 +23,11 @@ export class DomainError extends Error {
   }
 }
 
+/** A setting (or a file standing for one) that cannot be used: the process stops with one line naming it. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
 /** Bad input: the message starts with the field it is about. */
 export function invalid(field: string, message: string): DomainError {
   return new DomainError("invalid", `${field}: ${message}`);

@@ -2,7 +2,7 @@
 // payloads. Pure. The payloads carry ids, reasons and times, never a secret, a URL (it may hold a
 // token) or the original payload. The "hookwire." prefix is Hookwire's own: callers cannot trigger
 // it, and the "*" filter does not match it, so existing catch-all subscribers see nothing new.
-import type { Delivery, SubscriptionHealth } from "../ports.js";
+import type { Delivery, SubscriptionHealth } from "./model.js";
 import { attemptError } from "./policy.js";
 
 export const OPERATIONAL_PREFIX = "hookwire.";

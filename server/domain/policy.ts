@@ -150,3 +150,6 @@ export function failingReason(
   if (health.consecutiveFailures < rule.minFailures || now - health.failingSince.getTime() < rule.failingForMs) return undefined;
   return `every attempt failed since ${health.failingSince.toISOString()} (${health.consecutiveFailures} failed attempts); last error: ${health.lastError}`;
 }
+
+/** The server's default retry policy (HOOKWIRE_RETRIES, …), within the limits every request has too. */
+export type DeliveryDefaults = RetryPolicy;

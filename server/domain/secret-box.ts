@@ -1,7 +1,7 @@
 // Secrets at rest: AES-256-GCM under a key the database never sees. Each sealed value names the key
 // that sealed it, so a key can be rotated: the first configured key seals, every configured key opens.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { SecretUnreadableError } from "../ports.js";
+import { SecretUnreadableError } from "./model.js";
 
 const PREFIX = "hwenc:v1:";
 const IV_BYTES = 12;

@@ -5,7 +5,7 @@
 import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import { metrics } from "../telemetry/metrics.js";
-import { systemClock, type Clock, type Delivery, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
+import { systemClock, type Clock, type Delivery, type Dispatch, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
 import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
 import { HealthRecorder } from "./health-recorder.js";
@@ -96,7 +96,7 @@ function lineOf(doc: Delivery): string {
   return `${doc.tenant}\n${doc.subscriptionId || new URL(doc.url).origin}`;
 }
 
-export class DeliveryEngine {
+export class DeliveryEngine implements Dispatch {
   private readonly held = new Map<string, Held>();
   private readonly shares: Shares<Held>;
   private readonly bodies: BodyCache;

@@ -2,7 +2,7 @@
 // secrets (it may have been disabled or deleted since the Trigger), or a pending Send's kept secret.
 // Stored deliveries carry no secret, so this is the only way an attempt gets one.
 import { SecretUnreadableError, type Delivery, type SendSecrets, type Subscriptions } from "../ports.js";
-import { activePreviousSecrets } from "../usecases/subscriptions.js";
+import { activePreviousSecrets } from "../domain/model.js";
 
 export interface PreparedAttempt {
   url: string;

@@ -1,5 +1,5 @@
 // JSON-lines logging to stdout: one object per line, so any log shipper can read it.
-import type { LogLevel } from "../config.js";
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -1,12 +1,11 @@
 // Message use cases: Trigger and Send store first and answer after; the engine delivers.
 import { createHash } from "node:crypto";
-import type { DeliveryDefaults } from "../config.js";
+import type { DeliveryDefaults } from "../domain/policy.js";
 import type { EgressAllowList } from "../domain/egress.js";
-import type { DeliveryEngine } from "../engine/engine.js";
 import { DomainError, invalid, notFound } from "../domain/errors.js";
 import { decodePageToken, encodePageToken, newId } from "../domain/ids.js";
 import { metrics } from "../telemetry/metrics.js";
-import type { Delivery, DeliveryLog, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
+import type { Delivery, DeliveryLog, Dispatch, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/signature";
@@ -28,7 +27,7 @@ export interface MessageDeps {
   sendSecrets: SendSecrets;
   subscriptions: Subscriptions;
   recoveries: Recoveries;
-  engine: DeliveryEngine;
+  engine: Dispatch;
   defaults: DeliveryDefaults;
   maxPayloadBytes: number;
   allowPrivateUrls: boolean;

@@ -3,7 +3,8 @@ import { generateSecret } from "@hookwire/sdk/signature";
 import { invalid, notFound } from "../domain/errors.js";
 import { decodePageToken, encodePageToken, newId } from "../domain/ids.js";
 import { NO_HEALTH, type DeliveryQueue, type HealthLog, type PreviousSecret, type Subscription, type SubscriptionChanges, type Subscriptions, type SubscriptionView } from "../ports.js";
-import type { DeliveryDefaults } from "../config.js";
+import { activePreviousSecrets } from "../domain/model.js";
+import type { DeliveryDefaults } from "../domain/policy.js";
 import type { EgressAllowList } from "../domain/egress.js";
 import { validatePolicy, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
@@ -159,11 +160,6 @@ export async function rotateSecret(
   const doc = await deps.store.update(tenant, id, { secret, previousSecrets }, now);
   if (!doc) throw notFound("id", "subscription", id);
   return { subscription: (await withHealth(deps, tenant, [doc]))[0]!, secret };
-}
-
-/** The previous secrets that have not expired yet. */
-export function activePreviousSecrets(doc: { previousSecrets?: PreviousSecret[] | undefined }, now = new Date()): PreviousSecret[] {
-  return (doc.previousSecrets ?? []).filter((p) => p.expiresAt.getTime() > now.getTime());
 }
 
 export async function deleteSubscription(deps: SubscriptionDeps, tenant: string, id: string): Promise<void> {

@@ -2,7 +2,12 @@
 // request's body is read.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ApiKey } from "../../config.js";
+
+/** One tenant's API key (HOOKWIRE_API_KEYS). */
+export interface ApiKey {
+  tenant: string;
+  key: string;
+}
 
 /** The tenant of the presented key, or a ConnectError with Code.Unauthenticated. */
 export type Authenticate = (authorization: string | null | undefined) => string;

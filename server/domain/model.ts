@@ -1,0 +1,99 @@
+// The model: what Hookwire stores and answers about, as plain types. No I/O; the ports (server/ports.ts)
+// speak in these terms, and so do the use cases, the engine, the store and the API.
+import type { PolicyOverrides, RetryPolicy } from "./policy.js";
+
+export type DeliveryState = "pending" | "delivered" | "failed";
+
+export interface Attempt {
+  at: Date;
+  durationMs: number;
+  /** 0 when no response arrived. */
+  statusCode: number;
+  excerpt: string;
+  error: string;
+}
+
+/** One message to one destination, with every attempt made so far. */
+export interface Delivery {
+  _id: string;
+  tenant: string;
+  messageId: string;
+  /** Empty for deliveries made by Send. */
+  subscriptionId: string;
+  /** Where the latest attempt went (a subscription's URL is read again for every attempt). No secret is kept here. */
+  url: string;
+  event: string;
+  policy: RetryPolicy;
+  status: DeliveryState;
+  attempts: Attempt[];
+  createdAt: Date;
+  updatedAt: Date;
+  nextAttemptAt: Date;
+  /** Set when Redeliver made this delivery. */
+  redeliveryOf?: string;
+}
+
+export interface Message {
+  _id: string;
+  tenant: string;
+  event: string;
+  /** The JSON envelope exactly as delivered; user JSON stays a string, never document keys. */
+  body: string;
+  idempotencyKey: string;
+  deliveries: number;
+  createdAt: Date;
+}
+
+export interface Subscription {
+  _id: string;
+  tenant: string;
+  url: string;
+  events: string[];
+  /** Signs deliveries; never logged, returned only on creation and rotation. */
+  secret: string;
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+  disabled: boolean;
+  disabledReason: string;
+  /** This subscription's own delivery policy; what is unset falls back to the server's defaults. */
+  policy: PolicyOverrides;
+  /** Secrets replaced by RotateSecret that still sign deliveries until they expire. */
+  previousSecrets?: PreviousSecret[];
+}
+
+export interface PreviousSecret {
+  secret: string;
+  expiresAt: Date;
+}
+
+export type SubscriptionChanges = Partial<Pick<Subscription, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets">>;
+
+/** How a subscription's endpoint has been answering, counted per attempt that was sent. */
+export interface SubscriptionHealth {
+  attemptsSucceeded: number;
+  attemptsFailed: number;
+  lastSuccessAt?: Date | undefined;
+  lastFailureAt?: Date | undefined;
+  /** What the last failed attempt got ("HTTP 503", "timed out after 10000 ms"). */
+  lastError: string;
+  /** The first failed attempt since the last success; unset while the latest attempt succeeded. */
+  failingSince?: Date | undefined;
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number;
+}
+
+export const NO_HEALTH: SubscriptionHealth = Object.freeze({ attemptsSucceeded: 0, attemptsFailed: 0, lastError: "", consecutiveFailures: 0 });
+
+/** A subscription as the API answers it: with its health. */
+export type SubscriptionView = Subscription & { health: SubscriptionHealth };
+
+/** A stored secret that cannot be opened with the configured keys (altered, or sealed by a key no longer configured). */
+export class SecretUnreadableError extends Error {
+  override name = "SecretUnreadableError";
+}
+
+/** The previous secrets that have not expired yet. */
+export function activePreviousSecrets(doc: { previousSecrets?: PreviousSecret[] | undefined }, now = new Date()): PreviousSecret[] {
+  return (doc.previousSecrets ?? []).filter((p) => p.expiresAt.getTime() > now.getTime());
+}
