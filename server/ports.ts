@@ -12,6 +12,17 @@ export interface HeldDelivery {
   readonly delivery: Delivery;
 }
 
+/** The store refused a write for a reason of its own: its disk is full, or another transient refusal. */
+export type StoreWriteFault = "disk_full" | "cannot_write";
+
+/** A call that failed for the store's sake, not the caller's: it cannot be reached, or it refused a write. */
+export type StoreFault = "unreachable" | StoreWriteFault;
+
+/** Told of every failed call: which store fault it was, if any (a refused write also turns health NOT_SERVING). */
+export interface StoreFaults {
+  failed(err: unknown): StoreFault | undefined;
+}
+
 /**
  * The delivery engine as the use cases and the API see it: deliveries just stored start, and whoever waits
  * hears of their outcomes once they are stored.

@@ -132,7 +132,7 @@ it("the embedded FerretDB killed with -9 is restarted; calls meanwhile answer UN
   for (let i = 0; i < 5; i++) {
     codes.push(await client.listSubscriptions({}, acme).then(() => 0, (e) => ConnectError.from(e).code));
   }
-  expect(codes.filter((c) => c !== 0 && c !== Code.Unavailable)).toEqual([]);
+  expect(codes.filter((c) => c !== 0 && c !== Code.Unavailable), server.output().split("\n").filter((l) => l.includes("internal error")).join("\n")).toEqual([]);
 
   await until("restart logged", async () => server.output(), (o) => o.includes('"msg":"embedded FerretDB restarted"'));
   expect(server.output()).toContain('"msg":"embedded FerretDB exited; restarting it"');

@@ -2,7 +2,7 @@
 // on the driver's real error classes.
 import { MongoBulkWriteError, MongoNetworkError, MongoServerError } from "mongodb";
 import { expect, it } from "vitest";
-import { isStoreUnavailable, storeWriteFault } from "../server/domain/errors.js";
+import { isStoreUnavailable, storeWriteFault } from "../server/store/store-errors.js";
 
 const server = (message: string, code = 1, codeName = "InternalError") => new MongoServerError({ message, errmsg: message, code, codeName });
 
@@ -39,4 +39,7 @@ it("a store that cannot be reached, also inside a bulk write's error (insertMany
   expect(isStoreUnavailable(new Error("storing failed", { cause: new MongoNetworkError("read ECONNRESET") }))).toBe(true);
   expect(isStoreUnavailable(new MongoBulkWriteError(server("E11000 duplicate key error", 11000, "DuplicateKey"), {} as never))).toBe(false);
   expect(isStoreUnavailable(server("unknown operator: $foo", 2, "BadValue"))).toBe(false);
+  // A socket's own error the driver let through unwrapped (write EPIPE to a FerretDB just killed).
+  expect(isStoreUnavailable(Object.assign(new Error("write EPIPE"), { code: "EPIPE", errno: -32, syscall: "write" }))).toBe(true);
+  expect(isStoreUnavailable(Object.assign(new Error("EPIPE without a syscall"), { code: "EPIPE" }))).toBe(false);
 });

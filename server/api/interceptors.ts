@@ -1,6 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { DomainError, isStoreUnavailable, storeWriteFault, storeWriteFaultMessage, type ErrorKind, type StoreWriteFault } from "../domain/errors.js";
+import { DomainError, type ErrorKind } from "../domain/errors.js";
+import type { StoreFaults, StoreWriteFault } from "../ports.js";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import { metrics as processMetrics, type HookwireMetrics } from "../telemetry/metrics.js";
 import { StreamLifetimeOver } from "./context.js";
@@ -14,23 +15,25 @@ const CODES: Record<ErrorKind, Code> = {
   failed_precondition: Code.FailedPrecondition,
 };
 
-/** Told of every failed call; answers whether the store refused a write on its own account (store/write-health.ts). */
-export interface StoreFaults {
-  failed(err: unknown): StoreWriteFault | undefined;
+/** What a caller is told when the store refused to write for a reason of its own. */
+export function storeWriteFaultMessage(fault: StoreWriteFault): string {
+  return fault === "disk_full"
+    ? "the database cannot write: its disk is full; the request was not completed, try again once space is freed"
+    : "the database cannot write; the request was not completed, try again";
 }
 
 /** Every failure as a ConnectError: domain errors keep their message, unexpected ones are logged and hidden. */
 export function toConnectError(err: unknown, log: Logger, procedure: string, faults?: StoreFaults): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof DomainError) return new ConnectError(err.message, CODES[err.kind]);
-  if (isStoreUnavailable(err)) {
+  const fault = faults?.failed(err);
+  if (fault === "unreachable") {
     processMetrics.storeError("rpc");
     log.warn("store unavailable", { procedure, ...errorFields(err) });
     // A connection lost in the middle of a write may have lost only the answer: say so, rather than "nothing was stored".
     return new ConnectError("the database cannot be reached; the call did not complete, try again (with the same idempotency key, a Trigger stored after all answers its first message)", Code.Unavailable);
   }
   // A full disk is not a bug of ours: UNAVAILABLE (try again, elsewhere or later), and health turns NOT_SERVING.
-  const fault = faults ? faults.failed(err) : storeWriteFault(err);
   if (fault) {
     processMetrics.storeError("rpc");
     log.warn("store cannot write", { procedure, fault, ...errorFields(err) });

@@ -3,9 +3,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createConnection } from "node:net";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MongoClient } from "mongodb";
 import { errorFields, type Logger } from "../telemetry/log.js";
 
 const BUILD_SCRIPT = fileURLToPath(new URL("../../scripts/build-ferretdb.sh", import.meta.url));
@@ -240,15 +240,10 @@ export async function startFerretDB(options: StartOptions): Promise<EmbeddedFerr
         await exited;
         throw new EmbeddedStoreError(`FerretDB did not answer a ping ${where}: ${stderr.trim()}`);
       }
-      const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
-      try {
-        await client.db("admin").command({ ping: 1 });
-        return { child, startedAt: Date.now(), exited, stderr: () => stderr };
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      } finally {
-        await client.close().catch(() => {});
-      }
+      // Ready once its listener takes a connection (FerretDB opens it after its backend): a plain connect, so
+      // that only the store speaks to the database with the driver.
+      if (await accepts(socket ?? { port: options.port! })) return { child, startedAt: Date.now(), exited, stderr: () => stderr };
+      await new Promise((r) => setTimeout(r, 100));
     }
   };
 
@@ -328,4 +323,18 @@ async function stopRun(run: Run): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await run.exited;
   clearTimeout(timer);
+}
+
+/** Whether something listens at the Unix socket path or loopback port: one connection, closed at once. */
+function accepts(where: string | { port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const conn = typeof where === "string" ? createConnection(where) : createConnection(where.port, "127.0.0.1");
+    const done = (ok: boolean) => {
+      conn.destroy();
+      resolve(ok);
+    };
+    conn.setTimeout(500, () => done(false));
+    conn.once("connect", () => done(true));
+    conn.once("error", () => done(false));
+  });
 }

@@ -2,7 +2,8 @@
 // turned on again by a small probe write that succeeds. gRPC health reports NOT_SERVING meanwhile, so a load
 // balancer sends Triggers to a server that can store them.
 import type { Collection } from "mongodb";
-import { storeWriteFault, type StoreWriteFault } from "../domain/errors.js";
+import type { StoreFault, StoreFaults, StoreWriteFault } from "../ports.js";
+import { isStoreUnavailable, storeWriteFault } from "./store-errors.js";
 import { errorFields, type Logger } from "../telemetry/log.js";
 
 /** Probes 100 ms after the failure, then 200, 400, … at most 5 s apart, until one succeeds. */
@@ -16,7 +17,7 @@ const PROBE_ID = "write-probe";
  */
 const PROBE_BYTES = 4096;
 
-export class WriteHealth {
+export class WriteHealth implements StoreFaults {
   private failing: { since: number; fault: StoreWriteFault } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -33,9 +34,11 @@ export class WriteHealth {
 
   /**
    * Told of any failed store call: when it is the store's own refusal to write, writes count as broken (and
-   * probing starts) until one succeeds. Answers the fault, or undefined when it is not one.
+   * probing starts) until one succeeds. Answers the fault, or undefined when it is not one; a store that cannot
+   * be reached is "unreachable" (health finds that by its ping).
    */
-  failed(err: unknown): StoreWriteFault | undefined {
+  failed(err: unknown): StoreFault | undefined {
+    if (isStoreUnavailable(err)) return "unreachable";
     const fault = storeWriteFault(err);
     if (!fault || this.stopped) return fault;
     if (!this.failing) {
