@@ -1,6 +1,6 @@
 // The SDK's errors: one class per thing a caller handles differently, each carrying the gRPC code.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Delivery, DeliveryAttempt } from "./results.js";
+import type { Delivery, DeliveryAttempt } from "./types.js";
 
 export { Code };
 

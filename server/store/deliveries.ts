@@ -9,7 +9,7 @@
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
-import type { Delivery, DeliveryQuery } from "../ports.js";
+import type { DeliveryQuery } from "../ports.js";
 import { skipFilter } from "./take-skip.js";
 import { foundById } from "./found-by-id.js";
 import { duplicateIndexes } from "./duplicate-key.js";
@@ -19,18 +19,10 @@ import { ensureWalkIndex } from "./walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
 import { newId } from "../domain/ids.js";
 import type { MessageDoc } from "./messages.js";
+import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
 import type { SendSecretStore } from "./send-secrets.js";
 
-/** A delivery as stored: with the fields that let a process hold its row and others take it over. */
-export interface DeliveryDoc extends Delivery {
-  /** Process that holds the delivery until leaseUntil; an expired lease lets any process take it. */
-  leaseOwner: string;
-  leaseUntil: Date;
-  /** Set by a claim, to read back what the claim won. */
-  claimToken?: string;
-}
-
-export const UNLEASED = new Date(0);
+export { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
 
 /** A batch stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
 export const BATCH_DELIVERIES = 500;

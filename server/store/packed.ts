@@ -4,7 +4,7 @@
 // documents 1.9x and log rows 1.4x as many a second, packed). Only the fields a filter or an index
 // names stay top-level. Documents written before packing are read as they are.
 import type { Attempt } from "../ports.js";
-import { UNLEASED, type DeliveryDoc } from "./deliveries.js";
+import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
 
 /** A delivery log row: what list filters and indexes read, and the rest as JSON text in `d`. */
 export interface LogRow {

@@ -1,0 +1,112 @@
+// What the SDK's calls answer, as types only (results.ts makes them from the protobuf answers): apart, so
+// that the errors (errors.ts) can name a delivery without importing the conversions, which throw them.
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface Subscription {
+  id: string;
+  url: string;
+  /** Event patterns ("order.*", "*"). */
+  events: string[];
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+  disabled: boolean;
+  /** Why it is disabled (e.g. the endpoint answered 410 Gone); empty when enabled. */
+  disabledReason: string;
+  /** 0 where the server's default applies. */
+  retries: number;
+  retryDelayMs: number;
+  timeoutMs: number;
+  /** How its endpoint has been answering, counted per attempt. */
+  health: SubscriptionHealth;
+}
+
+export interface SubscriptionHealth {
+  attemptsSucceeded: number;
+  attemptsFailed: number;
+  lastSuccessAt: Date | null;
+  lastFailureAt: Date | null;
+  /** What the last failed attempt got, e.g. "HTTP 503". */
+  lastError: string;
+  /** The first failed attempt since the last success; null while the latest attempt succeeded. */
+  failingSince: Date | null;
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number;
+}
+
+export interface DeliveryAttempt {
+  attemptedAt: Date;
+  durationMs: number;
+  /** 0 when no HTTP answer came (see error). */
+  statusCode: number;
+  /** The start of the receiver's answer (capped). */
+  responseExcerpt: string;
+  /** Why the attempt failed without an HTTP answer (timeout, refused, …); empty otherwise. */
+  error: string;
+}
+
+export interface Delivery {
+  id: string;
+  messageId: string;
+  /** Empty for a Send (no subscription). */
+  subscriptionId: string;
+  url: string;
+  event: string;
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  createdAt: Date;
+  updatedAt: Date;
+  /** When the next attempt is due, while pending. */
+  nextAttemptAt: Date | null;
+  /** The delivery this one redelivers; empty otherwise. */
+  redeliveryOf: string;
+}
+
+export interface Message {
+  id: string;
+  event: string;
+  /** The JSON that was sent. */
+  payload: unknown;
+  /** The envelope's timestamp, as delivered. */
+  timestamp: string;
+  createdAt: Date;
+  idempotencyKey: string;
+  /** How many subscriptions it went to. */
+  deliveries: number;
+}
+
+export interface Registered {
+  subscription: Subscription;
+  /** The signing secret: shown only here and on rotation. */
+  secret: string;
+}
+
+export interface Triggered {
+  messageId: string;
+  /** How many subscriptions matched. */
+  deliveries: number;
+}
+
+export interface SubscriptionPage {
+  subscriptions: Subscription[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+export interface Rotated {
+  subscription: Subscription;
+  secret: string;
+}
+
+export interface Verified {
+  valid: boolean;
+  /** Why not, when invalid. */
+  reason: string;
+}
