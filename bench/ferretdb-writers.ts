@@ -5,7 +5,7 @@
 //
 //   node --import tsx bench/ferretdb-writers.ts --binaries=A,B [--writers=2] [--rounds=6] [--seconds=3]
 //
-// Used to measure a FerretDB write lock (bench/README.md, "The peer's workload, third part").
+// Used to measure a FerretDB write lock (bench/HISTORY.md, "The peer's workload, third part").
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

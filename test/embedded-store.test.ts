@@ -146,7 +146,7 @@ describe("the embedded store is private to the server", () => {
     allowed.push("PWD"); // set by the sh that starts FerretDB
     expect(Object.keys(env).filter((k) => !allowed.includes(k))).toEqual([]);
     expect(JSON.stringify(env)).not.toMatch(/acme-key|do-not-pass-on|nor-this/);
-    // Unless the server's own environment sets it, FerretDB's Go collector runs less often (bench/README.md).
+    // Unless the server's own environment sets it, FerretDB's Go collector runs less often (bench/HISTORY.md).
     expect(env.GOGC).toBe(process.env.GOGC ?? "400");
   });
 });

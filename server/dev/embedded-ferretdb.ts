@@ -83,7 +83,7 @@ const INHERITED_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "
  * Go's collector at its default (GOGC=100) ran 8 % of FerretDB's profile on the peer workload; at 400 FerretDB
  * took 14-23 % less CPU a Trigger. The heap may then grow to five times what is live rather than twice:
  * 41 → 53 MB resident on the peer workload, and 88 → 175 MB at the peak of the memory figure's backlog of
- * 50,000 deliveries of 64 KB messages (200 halves the CPU saved, for 118 MB; bench/README.md). A GOGC of the
+ * 50,000 deliveries of 64 KB messages (200 halves the CPU saved, for 118 MB; bench/HISTORY.md). A GOGC of the
  * caller's own still wins.
  */
 const DEFAULT_GOGC = "400";

@@ -28,7 +28,7 @@ export class OutcomeWriter {
     private readonly maxBatch = 500,
     // Outcomes wait this long to gather: nothing answers a Trigger from them, and at 10 deliveries a
     // Trigger 20 ms (against 5) cut the server's CPU per delivery by about a tenth and FerretDB's by
-    // more (bench/README.md, fifth part); a Send's caller learns its result that much later.
+    // more (bench/HISTORY.md, fifth part); a Send's caller learns its result that much later.
     private readonly delayMs = 20,
   ) {}
 

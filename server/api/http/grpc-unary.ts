@@ -1,6 +1,6 @@
 // gRPC unary calls answered without Connect's gRPC pipeline. Connect runs a unary gRPC call through
 // its streaming machinery (async iterables, linked abort controllers, a DOMException at the end of
-// every call), at about half the rate of the same call in its Connect protocol (bench/README.md).
+// every call), at about half the rate of the same call in its Connect protocol (bench/HISTORY.md).
 // The plain case is answered here: one uncompressed binary message, no deadline header. Everything
 // else, and any message that does not decode, goes on to Connect with the bytes read so far, so its
 // answers (and the front door's checks in request-body.ts) stay the ones callers get.

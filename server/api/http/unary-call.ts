@@ -1,7 +1,7 @@
 // One unary call run through the interceptors and its implementation, for the plain paths that answer
 // without Connect's handlers (grpc-unary.ts, connect-unary.ts). Connect builds per call two web Headers
 // copies, three abort controllers and, when it ends the call's signal without a reason, a DOMException:
-// about a tenth of the server's CPU per call on this machine (bench/README.md). Here the signal and the
+// about a tenth of the server's CPU per call on this machine (bench/HISTORY.md). Here the signal and the
 // headers are made only when something reads them; no implementation of ours reads them on the hot calls.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
