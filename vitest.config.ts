@@ -4,16 +4,28 @@ import { defineConfig } from "vitest/config";
 // condition resolves it to its TypeScript sources, so nothing needs building first.
 const conditions = ["hookwire-source"];
 
+/** The tiers that need a store start the run's FerretDB (one per tier run; unit never does). */
+const ferretdb = ["test/setup/ferretdb.ts"];
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/setup/ferretdb.ts"],
     pool: "forks",
-    // Each file starts its own Hookwire processes; two cores run two files at a time well.
+    // Each e2e file starts its own Hookwire processes; two cores run two files at a time well.
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // `npm test` runs every tier; `npm run test:unit` (vitest run --project unit) only the first, in seconds.
+    projects: [
+      // Pure code and in-process parts (the engine on the in-memory store, receivers on loopback): no FerretDB, no server process.
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      // The stores on a real FerretDB, in process.
+      { extends: true, test: { name: "store", include: ["test/store/**/*.test.ts"], globalSetup: ferretdb } },
+      // The real server as a child process, called by real clients.
+      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ferretdb } },
+      // Toolchains, packages and a browser: Go, Python, grpcurl, npm pack, Chromium.
+      { extends: true, test: { name: "slow", include: ["test/slow/**/*.test.ts"], globalSetup: ferretdb } },
+    ],
   },
 });

@@ -1,0 +1,144 @@
+// The cross-process view of subscription changes (server/store/subscription-view.ts) on a real FerretDB:
+// Triggers read no tenant version while every change is confirmed by every live process, a change waits
+// for the processes that have not seen it (and for no dead one past its view), and a process whose
+// view ran out reads again.
+import { randomBytes } from "node:crypto";
+import { MongoClient, type CommandStartedEvent } from "mongodb";
+import { afterAll, expect, inject, it } from "vitest";
+import { createLogger } from "../../server/telemetry/log.js";
+import type { Subscription } from "../../server/ports.js";
+import { SecretBox } from "../../server/domain/secret-box.js";
+import { SubscriptionStore } from "../../server/store/subscriptions.js";
+import { SubscriptionView, type EpochDoc, type ViewDoc, type ViewTiming } from "../../server/store/subscription-view.js";
+import { uniqueDatabase } from "../helpers/server.js";
+
+const quiet = createLogger("error", () => undefined);
+const box = new SecretBox([randomBytes(32)]);
+const TIMING: ViewTiming = { pollMs: 20, viewMs: 600, marginMs: 200, refreshMs: 150 };
+const opened: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const close of opened.reverse()) await close();
+});
+
+/** One "process": its own client (with command monitoring), view and subscription store on the database. */
+async function processOn(database: string, timing = TIMING) {
+  const client = new MongoClient(inject("mongodbUri"), { monitorCommands: true });
+  await client.connect();
+  const db = client.db(database);
+  const view = new SubscriptionView(db.collection<EpochDoc>("subscription_epochs"), db.collection<ViewDoc>("subscription_views"), quiet, timing);
+  const store = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, 0, view);
+  const commands: CommandStartedEvent[] = [];
+  client.on("commandStarted", (e) => commands.push(e));
+  view.start();
+  const close = async () => {
+    await view.stop();
+    await client.close();
+  };
+  opened.push(close);
+  return { db, view, store, commands, close };
+}
+
+function subscription(tenant: string, url: string): Subscription {
+  const now = new Date();
+  return { _id: `sub_${randomBytes(8).toString("hex")}`, tenant, url, events: ["*"], secret: "whsec_" + randomBytes(32).toString("base64"), description: "", disabled: false, disabledReason: "", policy: {}, createdAt: now, updatedAt: now };
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const tenantReads = (commands: CommandStartedEvent[]) => commands.filter((c) => c.commandName === "find" && c.command.find === "tenants").length;
+
+it("serves Triggers from the cache while the view is current, and a change in one process is seen by the other once it is answered", async () => {
+  const database = uniqueDatabase("view");
+  const a = await processOn(database);
+  const b = await processOn(database);
+  await until(() => a.view.current && b.view.current);
+  await a.store.insert(subscription("acme", "http://127.0.0.1:9/1"));
+  expect(await b.store.active("acme")).toHaveLength(1); // b loads and caches the list
+  const before = tenantReads(b.commands);
+  for (let i = 0; i < 50; i++) expect(await b.store.active("acme")).toHaveLength(1);
+  expect(tenantReads(b.commands)).toBe(before); // no version read per call
+  for (let round = 0; round < 5; round++) {
+    const started = performance.now();
+    await a.store.insert(subscription("acme", `http://127.0.0.1:9/r${round}`));
+    // Answered only once b has seen the change: b's very next call has it.
+    expect(await b.store.active("acme")).toHaveLength(2 + round);
+    expect(performance.now() - started).toBeLessThan(TIMING.viewMs);
+  }
+  const views = await a.db.collection<ViewDoc>("subscription_views").find({}).toArray();
+  expect(views.map((v) => v._id).sort()).toEqual([a.view.id, b.view.id].sort());
+});
+
+it("an unchanged view is written again every refreshMs, not at every poll, and stays current in between", async () => {
+  const database = uniqueDatabase("view");
+  const a = await processOn(database);
+  await until(() => a.view.current);
+  const viewWrites = () => a.commands.filter((c) => c.commandName === "update" && c.command.update === "subscription_views").length;
+  const epochReads = () => a.commands.filter((c) => c.commandName === "find" && c.command.find === "subscription_epochs").length;
+  const [writes, reads] = [viewWrites(), epochReads()];
+  const end = performance.now() + 600;
+  let lapsed = 0;
+  while (performance.now() < end) {
+    if (!a.view.current) lapsed++;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // About 30 polls (each reading the next epoch) in 600 ms, and about 4 renewals of the view.
+  expect(epochReads() - reads).toBeGreaterThanOrEqual(10);
+  expect(viewWrites() - writes).toBeGreaterThanOrEqual(2);
+  expect(viewWrites() - writes).toBeLessThanOrEqual(8);
+  expect(lapsed).toBe(0);
+  // Its until moves on with the renewals: others keep waiting for it while it lives.
+  const view = await a.db.collection<ViewDoc>("subscription_views").findOne({ _id: a.view.id });
+  expect(view!.until.getTime()).toBeGreaterThan(Date.now() + TIMING.viewMs - TIMING.refreshMs - 200);
+});
+
+it("a change waits for a process that has not seen it until that process's view runs out, and not for views already out", async () => {
+  const database = uniqueDatabase("view");
+  const a = await processOn(database);
+  await until(() => a.view.current);
+  const views = a.db.collection<ViewDoc>("subscription_views");
+  // A process that died without a word (its view still live for 400 ms), and one long gone.
+  await views.insertOne({ _id: "dead-now", seen: 0, until: new Date(Date.now() + 400) });
+  await views.insertOne({ _id: "dead-long-ago", seen: 0, until: new Date(Date.now() - 60_000) });
+  const started = performance.now();
+  await a.store.insert(subscription("acme", "http://127.0.0.1:9/x"));
+  const waited = performance.now() - started;
+  expect(waited).toBeGreaterThanOrEqual(300);
+  expect(waited).toBeLessThan(2000);
+  // Once both are out, a change no longer waits.
+  const again = performance.now();
+  await a.store.insert(subscription("acme", "http://127.0.0.1:9/y"));
+  expect(performance.now() - again).toBeLessThan(300);
+});
+
+it("a process sees a change stored by another within a poll, and reads versions again once its view is out", async () => {
+  const database = uniqueDatabase("view");
+  const b = await processOn(database);
+  const a = await processOn(database);
+  await until(() => a.view.current && b.view.current);
+  await a.store.insert(subscription("acme", "http://127.0.0.1:9/1"));
+  expect(await b.store.active("acme")).toHaveLength(1);
+  const generation = b.view.generation;
+  // A change written by a process without a view of its own (an older server): b follows the epochs.
+  await a.db.collection("subscriptions").insertOne(subscription("acme", "http://127.0.0.1:9/2") as never);
+  await a.db.collection("tenants").updateOne({ _id: "acme" as never }, { $inc: { subscriptionsVersion: 1 } });
+  const [newest] = await a.db.collection<EpochDoc>("subscription_epochs").find({ _id: { $ne: "latest" } }).sort({ epoch: -1 }).limit(1).toArray();
+  const latest = newest!.epoch;
+  await a.db.collection<EpochDoc>("subscription_epochs").insertOne({ _id: `e${latest + 1}`, epoch: latest + 1, at: new Date() });
+  await until(() => b.view.generation > generation, 1000);
+  expect(await b.store.active("acme")).toHaveLength(2);
+  // Stopped, b's view is no longer current: every call reads the tenant's version again.
+  await b.view.stop();
+  expect(b.view.current).toBe(false);
+  const before = tenantReads(b.commands);
+  await b.store.active("acme");
+  await b.store.active("acme");
+  expect(tenantReads(b.commands)).toBe(before + 2);
+  // And a's changes no longer wait for it: its view document is gone.
+  expect(await a.db.collection<ViewDoc>("subscription_views").countDocuments({ _id: b.view.id })).toBe(0);
+});

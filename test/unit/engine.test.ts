@@ -1,0 +1,222 @@
+// The delivery engine on its own: the in-memory store (which passes the store conformance suite), a
+// fake clock for every timer the engine sets, and a real HTTP receiver on 127.0.0.1.
+import { randomBytes } from "node:crypto";
+import { afterEach, expect, it } from "vitest";
+import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "../../server/engine/engine.js";
+import { HttpSender } from "../../server/engine/http-sender.js";
+import { attemptPreparer } from "../../server/engine/prepare.js";
+import { newId } from "../../server/domain/ids.js";
+import { createLogger } from "../../server/telemetry/log.js";
+import type { Clock, Delivery, Message, StorePorts, Subscription } from "../../server/ports.js";
+import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
+import { startReceiver, type Receiver } from "../helpers/receiver.js";
+
+/** Timers run only when the test moves time on. */
+class FakeClock implements Clock {
+  private t = Date.now();
+  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  private nextId = 1;
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.push({ at: this.t + Math.max(0, ms), fn, id });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((x) => x.id !== handle);
+  }
+
+  /** Moves time on by ms, running each timer due on the way, letting real I/O settle after each. */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      const next = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = Math.max(this.t, next.at);
+      next.fn();
+      await settle();
+    }
+    this.t = end;
+    await settle();
+  }
+}
+
+/** Lets promise chains and local I/O that the timers started run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
+}
+
+const LEASE_MS = 30_000;
+const quiet = createLogger("error", () => undefined);
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+});
+
+interface Rig {
+  db: MemoryDatabase;
+  store: StorePorts;
+  engine: DeliveryEngine;
+  clock: FakeClock;
+  rcv: Receiver;
+}
+
+async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDatabase; clock: FakeClock; rcv: Receiver }): Promise<Rig> {
+  const db = shared?.db ?? new MemoryDatabase();
+  const clock = shared?.clock ?? new FakeClock();
+  let rcv = shared?.rcv;
+  if (!rcv) {
+    const started = await startReceiver();
+    cleanup.push(() => started.close());
+    rcv = started;
+  }
+  const store = openMemoryStore(db, { leaseMs: LEASE_MS, clock });
+  const opts = { ...DEFAULT_ENGINE_OPTIONS, leaseMs: LEASE_MS, pollMs: 1000, ...options };
+  const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: opts.maxInFlightPerEndpoint, userAgent: "test" });
+  const engine = new DeliveryEngine(
+    { queue: store.queue, messages: store.messages, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, onGone: async () => undefined, clock },
+    opts,
+  );
+  cleanup.push(() => engine.stop(0));
+  return { db, store, engine, clock, rcv };
+}
+
+async function subscribe(r: Rig, path: string, secret = "whsec_" + randomBytes(32).toString("base64"), at: Receiver = r.rcv): Promise<Subscription> {
+  const now = new Date(r.clock.now());
+  const sub: Subscription = { _id: newId("sub"), tenant: "acme", url: at.url(path), events: ["*"], secret, description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
+  await r.store.subscriptions.insert(sub);
+  return sub;
+}
+
+/** Stores a message with one delivery per subscription, as Trigger does; answers the held deliveries. */
+async function trigger(r: Rig, subs: Subscription[], retryDelayMs = 1000) {
+  const now = new Date(r.clock.now());
+  const message: Message = { _id: newId("msg"), tenant: "acme", event: "e.x", body: '{"event":"e.x","payload":1,"timestamp":"t"}', idempotencyKey: "", deliveries: subs.length, createdAt: now };
+  const deliveries: Delivery[] = subs.map((s) => ({
+    _id: newId("dlv"),
+    tenant: "acme",
+    messageId: message._id,
+    subscriptionId: s._id,
+    url: s.url,
+    event: "e.x",
+    policy: { retries: 3, retryDelayMs, timeoutMs: 10_000 },
+    status: "pending",
+    attempts: [],
+    createdAt: now,
+    updatedAt: now,
+    nextAttemptAt: now,
+  }));
+  const res = await r.store.queue.accept(message, deliveries);
+  if (!("held" in res)) throw new Error("not accepted");
+  return { message, held: res.held };
+}
+
+async function stateOf(r: Rig, id: string): Promise<Delivery> {
+  return (await r.store.log.get("acme", id))!;
+}
+
+it("a retry due soon is held in memory and runs exactly at its time on the clock", async () => {
+  const r = await rig();
+  const sub = await subscribe(r, "/soon");
+  r.rcv.route("/soon", { respond: (n) => ({ status: n === 1 ? 500 : 200 }) });
+  const { message, held } = await trigger(r, [sub]);
+  r.engine.submit(held, message.body);
+  await r.rcv.waitFor(() => r.rcv.requests("/soon").length === 1);
+  await settle();
+  const first = await stateOf(r, held[0]!.delivery._id);
+  expect(first.attempts).toHaveLength(1);
+  const due = first.nextAttemptAt.getTime() - r.clock.now();
+  expect(due).toBeGreaterThanOrEqual(800); // 1000 ms with jitter of ±20 %
+  expect(due).toBeLessThanOrEqual(1200);
+  await r.clock.advance(due - 1);
+  expect(r.rcv.requests("/soon")).toHaveLength(1);
+  await r.clock.advance(1);
+  await r.rcv.waitFor(() => r.rcv.requests("/soon").length === 2);
+  await settle();
+  expect((await stateOf(r, held[0]!.delivery._id)).status).toBe("delivered");
+});
+
+it("a retry due later is released to the store and taken again when it is due", async () => {
+  const r = await rig();
+  r.engine.start();
+  const sub = await subscribe(r, "/later");
+  r.rcv.route("/later", { respond: (n) => ({ status: n === 1 ? 503 : 200 }) });
+  const { message, held } = await trigger(r, [sub], 20_000);
+  r.engine.submit(held, message.body);
+  await r.rcv.waitFor(() => r.rcv.requests("/later").length === 1);
+  await settle();
+  expect(r.engine.stats.held).toBe(0); // not held in memory: 20 s is past holdRetriesUnderMs
+  await r.clock.advance(15_000);
+  expect(r.rcv.requests("/later")).toHaveLength(1);
+  await r.clock.advance(10_000);
+  await r.rcv.waitFor(() => r.rcv.requests("/later").length === 2);
+  await settle();
+  expect((await stateOf(r, held[0]!.delivery._id)).status).toBe("delivered");
+});
+
+it("takes over the work of a process that died once its hold runs out", async () => {
+  const dead = await rig();
+  const sub = await subscribe(dead, "/orphan");
+  const { held } = await trigger(dead, [sub, sub, sub]); // accepted, held by a process that then dies
+  const alive = await rig({}, dead);
+  alive.engine.start();
+  await alive.clock.advance(LEASE_MS - 1000);
+  expect(alive.rcv.requests("/orphan")).toHaveLength(0);
+  await alive.clock.advance(2000);
+  await alive.rcv.waitFor(() => alive.rcv.requests("/orphan").length === 3);
+  await settle();
+  for (const h of held) expect((await stateOf(alive, h.delivery._id)).status).toBe("delivered");
+});
+
+it("a secret that cannot sign ends the delivery at once, saying why, with nothing sent", async () => {
+  const r = await rig();
+  const sub = await subscribe(r, "/poison", "whsec_not*base64!");
+  const { message, held } = await trigger(r, [sub]);
+  r.engine.submit(held, message.body);
+  await r.clock.advance(100);
+  const state = await stateOf(r, held[0]!.delivery._id);
+  expect(state.status).toBe("failed");
+  expect(state.attempts).toHaveLength(1);
+  expect(state.attempts[0]!.error).toMatch(/^not sent: cannot sign: /);
+  expect(r.rcv.requests("/poison")).toHaveLength(0);
+  expect(r.engine.stats.held).toBe(0);
+});
+
+it("a subscription deleted while its retry is held gets no further attempt; the delivery ends", async () => {
+  const r = await rig();
+  const sub = await subscribe(r, "/deleted");
+  r.rcv.route("/deleted", { respond: () => ({ status: 500 }) });
+  const { message, held } = await trigger(r, [sub]);
+  r.engine.submit(held, message.body);
+  await r.rcv.waitFor(() => r.rcv.requests("/deleted").length === 1);
+  await settle();
+  await r.store.subscriptions.delete("acme", sub._id);
+  await r.clock.advance(5000);
+  expect(r.rcv.requests("/deleted")).toHaveLength(1);
+  const state = await stateOf(r, held[0]!.delivery._id);
+  expect(state.status).toBe("failed");
+  expect(state.attempts.at(-1)!.error).toBe("not sent: the subscription was deleted");
+});
+
+it("one endpoint that hangs holds only its own share: another endpoint's deliveries all go through", async () => {
+  const r = await rig({ maxInFlightPerEndpoint: 2, maxInFlight: 4 });
+  const hanging = await subscribe(r, "/hang");
+  r.rcv.route("/hang", { respond: () => ({ status: 200, hang: true }) });
+  // The other endpoint is another origin: a second receiver.
+  const other = await startReceiver();
+  cleanup.push(() => other.close());
+  const fine = await subscribe(r, "/fine", undefined, other);
+  const hungMessages = await Promise.all(Array.from({ length: 6 }, () => trigger(r, [hanging])));
+  const fineMessages = await Promise.all(Array.from({ length: 6 }, () => trigger(r, [fine])));
+  for (const m of [...hungMessages, ...fineMessages]) r.engine.submit(m.held, m.message.body);
+  await other.waitFor(() => other.requests("/fine").length === 6);
+  await settle();
+  expect(r.rcv.requests("/hang")).toHaveLength(2); // its per-endpoint limit
+  for (const m of fineMessages) expect((await stateOf(r, m.held[0]!.delivery._id)).status).toBe("delivered");
+});

@@ -1,0 +1,64 @@
+// The engine's health recorder on the in-memory store (which passes the conformance suite): outcomes
+// gathered per subscription become one change per flush, and a failed write loses nothing.
+import { describe, expect, it } from "vitest";
+import { HealthRecorder } from "../../server/engine/health-recorder.js";
+import { createLogger } from "../../server/telemetry/log.js";
+import { systemClock, type HealthChange, type HealthLog, type SubscriptionHealth } from "../../server/ports.js";
+import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
+
+const quiet = createLogger("error", () => undefined);
+const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+
+function setup(failWrites = 0) {
+  const store = openMemoryStore(new MemoryDatabase(), { leaseMs: 1000 }).health;
+  const writes: HealthChange[][] = [];
+  let failing = failWrites;
+  const log: HealthLog = {
+    ...store,
+    get: (tenant, ids) => store.get(tenant, ids),
+    restartStreak: (tenant, id) => store.restartStreak(tenant, id),
+    drop: (tenant, id) => store.drop(tenant, id),
+    async add(changes) {
+      writes.push(structuredClone(changes));
+      if (failing-- > 0) throw new Error("store down");
+      return store.add(changes);
+    },
+  };
+  const judged: Array<[string, SubscriptionHealth]> = [];
+  const rec = new HealthRecorder({ store: log, clock: systemClock, log: quiet, onFailing: (_t, id, h) => judged.push([id, h]) }, 20);
+  return { rec, store, writes, judged };
+}
+
+describe("the health recorder", () => {
+  it("writes many attempts of a subscription as one change per flush, and reports the ones left failing", async () => {
+    const { rec, store, writes, judged } = setup();
+    rec.note("acme", "sub_a", t(1), false, "HTTP 500");
+    rec.note("acme", "sub_a", t(2), true, "");
+    rec.note("acme", "sub_a", t(3), false, "HTTP 502");
+    rec.note("acme", "sub_a", t(4), false, "HTTP 503");
+    rec.note("acme", "sub_b", t(1), true, "");
+    await rec.drain(Date.now() + 2000);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.find((c) => c.subscriptionId === "sub_a")).toMatchObject({ succeeded: 1, failed: 3, cleared: true, streakFailures: 2, streakSince: t(3), lastError: "HTTP 503" });
+    expect(judged.map(([id]) => id)).toEqual(["sub_a"]);
+    expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ attemptsFailed: 3, consecutiveFailures: 2, failingSince: t(3) });
+  });
+
+  it("keeps a change whose write failed and merges it with what came meanwhile", async () => {
+    const { rec, store, writes } = setup(1);
+    rec.note("acme", "sub_a", t(1), false, "HTTP 500");
+    rec.note("acme", "sub_a", t(2), false, "HTTP 500");
+    await rec.flush(); // fails: kept
+    rec.note("acme", "sub_a", t(3), true, "");
+    rec.note("acme", "sub_a", t(4), false, "timed out after 100 ms");
+    await rec.drain(Date.now() + 2000);
+    expect(writes).toHaveLength(2);
+    expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({
+      attemptsSucceeded: 1,
+      attemptsFailed: 3,
+      consecutiveFailures: 1,
+      failingSince: t(4),
+      lastError: "timed out after 100 ms",
+    });
+  });
+});
