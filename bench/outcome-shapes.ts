@@ -1,7 +1,7 @@
 // What FerretDB's cost is made of, by the shape of what is written, on the embedded FerretDB build,
 // interleaved rounds, medians printed (figures, not checks):
 // - a finished delivery's log record: a row per delivery as nested fields (500 a command, with the
-//   log's indexes), the same row packed as the store writes it (server/store/packed.ts: filtered
+//   log's indexes), the same row packed as the store writes it (server/store/ferret/packed.ts: filtered
 //   fields top-level, the rest JSON text), and 500 outcomes in one document (a bucketed log);
 // - a Trigger's message document with its batch of one delivery, nested or packed.
 //
@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
-import type { DeliveryDoc } from "../server/store/deliveries.js";
-import { packDeliveries, toLogRow } from "../server/store/packed.js";
-import { ensureWalkIndex } from "../server/store/walk-index.js";
+import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";
+import { packDeliveries, toLogRow } from "../server/store/ferret/packed.js";
+import { ensureWalkIndex } from "../server/store/common/walk-index.js";
 import { percentile } from "./lib.js";
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;

@@ -1,5 +1,5 @@
 // What a retention sweep costs on the embedded FerretDB, by how much is stored: the store's own
-// sweep (server/store/ferretdb-retention.ts) on databases of 10,000 and 100,000 messages with a log
+// sweep (server/store/ferret/retention.ts) on databases of 10,000 and 100,000 messages with a log
 // row each (plus a queue of pending retries), 1,000 of the messages past the cutoff. Printed beside
 // the same run's baseline: the time to write those 1,000 messages and log rows.
 //   node --conditions=hookwire-source --import tsx bench/retention.ts [--sizes=10000,100000] [--old=1000]
@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
 import { createLogger } from "../server/telemetry/log.js";
-import type { DeliveryDoc } from "../server/store/deliveries.js";
+import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";
 import { openStore } from "../server/store/open.js";
-import { packDeliveries, toLogRow } from "../server/store/packed.js";
+import { packDeliveries, toLogRow } from "../server/store/ferret/packed.js";
 import { SecretBox } from "../server/domain/secret-box.js";
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;

@@ -24,7 +24,7 @@ import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { generateSecret, signGithub, signStandard, verifyGithub, verifyStandard } from "@hookwire/sdk/signature";
 import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
 import { signBody } from "../server/usecases/signatures.js";
-import type { DeliveryDoc } from "../server/store/deliveries.js";
+import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";
 import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { soak } from "./soak.js";
 import { childPids, compareOps, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";

@@ -2,19 +2,19 @@
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../telemetry/log.js";
 import type { DeliveryLog, DeliveryQueue, Messages, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
-import { DeliveryStore } from "./deliveries.js";
-import { MessageStore } from "./messages.js";
-import { StoredDeliveryQueue, type QueueOptions } from "./queue.js";
+import { DeliveryStore } from "./ferret/deliveries.js";
+import { MessageStore } from "./common/messages.js";
+import { StoredDeliveryQueue, type QueueOptions } from "./ferret/queue.js";
 import type { SecretBox } from "../domain/secret-box.js";
-import { SendSecretStore } from "./send-secrets.js";
-import { MongoDeliveries } from "./mongodb-deliveries.js";
-import { SubscriptionStore } from "./subscriptions.js";
-import { SubscriptionView } from "./subscription-view.js";
-import { RecoveryStore } from "./recoveries.js";
-import { HealthStore } from "./health.js";
-import { ferretdbRetention } from "./ferretdb-retention.js";
-import { MongoRetention } from "./mongodb-retention.js";
-import { WriteHealth } from "./write-health.js";
+import { SendSecretStore } from "./common/send-secrets.js";
+import { MongoDeliveries } from "./mongo/deliveries.js";
+import { SubscriptionStore } from "./common/subscriptions.js";
+import { SubscriptionView } from "./common/subscription-view.js";
+import { RecoveryStore } from "./common/recoveries.js";
+import { HealthStore } from "./common/health.js";
+import { ferretdbRetention } from "./ferret/retention.js";
+import { MongoRetention } from "./mongo/retention.js";
+import { WriteHealth } from "./common/write-health.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;

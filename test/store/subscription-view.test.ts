@@ -1,4 +1,4 @@
-// The cross-process view of subscription changes (server/store/subscription-view.ts) on a real FerretDB:
+// The cross-process view of subscription changes (server/store/common/subscription-view.ts) on a real FerretDB:
 // Triggers read no tenant version while every change is confirmed by every live process, a change waits
 // for the processes that have not seen it (and for no dead one past its view), and a process whose
 // view ran out reads again.
@@ -8,8 +8,8 @@ import { afterAll, expect, inject, it } from "vitest";
 import { createLogger } from "../../server/telemetry/log.js";
 import type { Subscription } from "../../server/ports.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
-import { SubscriptionStore } from "../../server/store/subscriptions.js";
-import { SubscriptionView, type EpochDoc, type ViewDoc, type ViewTiming } from "../../server/store/subscription-view.js";
+import { SubscriptionStore } from "../../server/store/common/subscriptions.js";
+import { SubscriptionView, type EpochDoc, type ViewDoc, type ViewTiming } from "../../server/store/common/subscription-view.js";
 import { uniqueDatabase } from "../helpers/server.js";
 
 const quiet = createLogger("error", () => undefined);

@@ -1,8 +1,8 @@
-// The store's walkable indexes (server/store/walk-index.ts): created under the name our FerretDB build
+// The store's walkable indexes (server/store/common/walk-index.ts): created under the name our FerretDB build
 // walks, replacing an index of the same keys that an earlier version made under its default name.
 import { expect, it } from "vitest";
 import { fileMongoClient } from "../helpers/mongo-client.js";
-import { ensureWalkIndex } from "../../server/store/walk-index.js";
+import { ensureWalkIndex } from "../../server/store/common/walk-index.js";
 
 const client = fileMongoClient();
 

@@ -1,8 +1,8 @@
 // Packed deliveries: log rows are the text JSON.stringify writes, made faster; batches write what their
 // deliveries share once. Read back, they are the deliveries.
 import { expect, it } from "vitest";
-import { packDeliveries, toLogRow, unpackDeliveries, fromLogRow } from "../../server/store/packed.js";
-import type { DeliveryDoc } from "../../server/store/deliveries.js";
+import { packDeliveries, toLogRow, unpackDeliveries, fromLogRow } from "../../server/store/ferret/packed.js";
+import type { DeliveryDoc } from "../../server/store/ferret/deliveries.js";
 
 const at = new Date("2026-12-01T10:00:00.123Z");
 const doc = (i: number, extra: Partial<DeliveryDoc> = {}): DeliveryDoc =>

@@ -2,7 +2,7 @@
 // on the driver's real error classes.
 import { MongoBulkWriteError, MongoNetworkError, MongoServerError } from "mongodb";
 import { expect, it } from "vitest";
-import { isStoreUnavailable, storeWriteFault } from "../../server/store/store-errors.js";
+import { isStoreUnavailable, storeWriteFault } from "../../server/store/common/store-errors.js";
 
 const server = (message: string, code = 1, codeName = "InternalError") => new MongoServerError({ message, errmsg: message, code, codeName });
 

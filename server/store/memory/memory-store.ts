@@ -24,8 +24,8 @@ import {
   type SubscriptionHealth,
 } from "../../ports.js";
 import { idFloor } from "../../domain/ids.js";
-import { byIdOrder, inIdRange } from "../log-query.js";
-import { MessageSweeper } from "../retention.js";
+import { byIdOrder, inIdRange } from "../common/log-query.js";
+import { MessageSweeper } from "../common/retention.js";
 
 interface StoredDelivery {
   doc: Delivery;

@@ -1,8 +1,8 @@
 // Outcomes are written in batches: many attempts finishing together cost a few database round trips.
 // A failed write keeps its batch and tries again, so no outcome is dropped while the process lives.
-import type { Logger } from "../telemetry/log.js";
-import { errorFields } from "../telemetry/log.js";
-import { metrics } from "../telemetry/metrics.js";
+import type { Logger } from "../../telemetry/log.js";
+import { errorFields } from "../../telemetry/log.js";
+import { metrics } from "../../telemetry/metrics.js";
 import type { DeliveryDoc, DeliveryStore, Outcome } from "./deliveries.js";
 
 /** An outcome, the lot it was accepted into if this is its first (it had no row until now), and who waits for it to be stored. */

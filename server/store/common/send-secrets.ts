@@ -1,8 +1,8 @@
 // A pending Send's secret: sealed, in a document of its own keyed by the delivery id, kept only
 // until the delivery ends. Shared by both store layouts.
 import type { Collection } from "mongodb";
-import type { SendSecrets } from "../ports.js";
-import type { SecretBox } from "../domain/secret-box.js";
+import type { SendSecrets } from "../../ports.js";
+import type { SecretBox } from "../../domain/secret-box.js";
 
 export interface SendSecretDoc {
   _id: string;

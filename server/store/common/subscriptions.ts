@@ -1,8 +1,8 @@
 import type { Collection } from "mongodb";
 import { GroupCommit } from "./group-commit.js";
 import { upserting } from "./duplicate-key.js";
-import type { SecretBox } from "../domain/secret-box.js";
-import type { Subscription, SubscriptionChanges, Subscriptions } from "../ports.js";
+import type { SecretBox } from "../../domain/secret-box.js";
+import type { Subscription, SubscriptionChanges, Subscriptions } from "../../ports.js";
 import { ensureWalkIndex } from "./walk-index.js";
 import type { SubscriptionView } from "./subscription-view.js";
 

@@ -3,7 +3,7 @@
 // of its indexes, so a nested delivery costs more than its text does (bench/outcome-shapes.ts: message
 // documents 1.9x and log rows 1.4x as many a second, packed). Only the fields a filter or an index
 // names stay top-level. Documents written before packing are read as they are.
-import type { Attempt } from "../ports.js";
+import type { Attempt } from "../../ports.js";
 import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
 
 /** A delivery log row: what list filters and indexes read, and the rest as JSON text in `d`. */

@@ -14,9 +14,9 @@
 //   finished Send's secret went when its delivery was logged.
 import type { Collection } from "mongodb";
 import type { DeliveryDoc, LotDoc } from "./deliveries.js";
-import type { MessageDoc } from "./messages.js";
+import type { MessageDoc } from "../common/messages.js";
 import type { LogRow } from "./packed.js";
-import { MessageSweeper, type RetentionLayout, type SweepCandidate } from "./retention.js";
+import { MessageSweeper, type RetentionLayout, type SweepCandidate } from "../common/retention.js";
 
 /** Statements per delete command: FerretDB runs each on its own, so a command stays short (see deliveries.ts on updates). */
 const DELETES_PER_COMMAND = 50;

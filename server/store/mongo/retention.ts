@@ -2,9 +2,9 @@
 // createdAt (their ids are not time-ordered: a message with an idempotency key has a hashed id), and a
 // page's pending deliveries and removals each one command through the (tenant, messageId, _id) index.
 import type { Collection, Filter } from "mongodb";
-import type { MessageDoc } from "./messages.js";
-import type { MongoDeliveryDoc } from "./mongodb-deliveries.js";
-import { MessageSweeper, type SweepCandidate } from "./retention.js";
+import type { MessageDoc } from "../common/messages.js";
+import type { MongoDeliveryDoc } from "./deliveries.js";
+import { MessageSweeper, type SweepCandidate } from "../common/retention.js";
 
 /** The page's deliveries, one $or branch per tenant, so each branch is a range of the walk index. */
 function ofMessages(candidates: SweepCandidate[]): Filter<MongoDeliveryDoc> {

@@ -6,8 +6,8 @@
 // change in Go, write back with every index), and a redelivery id derived from its original's would
 // sort beside the original rather than at its own creation time, which list order and ranges rely on.
 import type { Collection } from "mongodb";
-import { idFloor } from "../domain/ids.js";
-import type { Recoveries } from "../ports.js";
+import { idFloor } from "../../domain/ids.js";
+import type { Recoveries } from "../../ports.js";
 import { duplicateIndexes } from "./duplicate-key.js";
 
 /** Deliveries' ids, which marks are keyed by (server/usecases/messages.ts makes them). */

@@ -12,7 +12,7 @@ import {
   MongoError,
   MongoWriteConcernError,
 } from "mongodb";
-import type { StoreWriteFault } from "../ports.js";
+import type { StoreWriteFault } from "../../ports.js";
 
 /**
  * True when the error means MongoDB cannot be reached (as opposed to refusing a request). A bulk write

@@ -17,7 +17,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Collection } from "mongodb";
-import { errorFields, type Logger } from "../telemetry/log.js";
+import { errorFields, type Logger } from "../../telemetry/log.js";
 import { GroupCommit } from "./group-commit.js";
 import { isDuplicateKey } from "./duplicate-key.js";
 

@@ -9,18 +9,18 @@
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
-import type { DeliveryQuery } from "../ports.js";
-import { skipFilter } from "./take-skip.js";
-import { foundById } from "./found-by-id.js";
-import { duplicateIndexes } from "./duplicate-key.js";
-import { GroupCommit } from "./group-commit.js";
-import { byIdOrder, inIdRange, logFilter } from "./log-query.js";
-import { ensureWalkIndex } from "./walk-index.js";
+import type { DeliveryQuery } from "../../ports.js";
+import { skipFilter } from "../common/take-skip.js";
+import { foundById } from "../common/found-by-id.js";
+import { duplicateIndexes } from "../common/duplicate-key.js";
+import { GroupCommit } from "../common/group-commit.js";
+import { byIdOrder, inIdRange, logFilter } from "../common/log-query.js";
+import { ensureWalkIndex } from "../common/walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
-import { newId } from "../domain/ids.js";
-import type { MessageDoc } from "./messages.js";
+import { newId } from "../../domain/ids.js";
+import type { MessageDoc } from "../common/messages.js";
 import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
-import type { SendSecretStore } from "./send-secrets.js";
+import type { SendSecretStore } from "../common/send-secrets.js";
 
 export { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
 

@@ -1,7 +1,7 @@
 // What every store layout shares about reading the delivery log: the filter a DeliveryQuery means,
 // and the order its answers come in.
 import type { Filter } from "mongodb";
-import type { Delivery, DeliveryQuery } from "../ports.js";
+import type { Delivery, DeliveryQuery } from "../../ports.js";
 
 /** The query's filter; the caller sorts by _id and limits. */
 export function logFilter<T extends Delivery>(q: DeliveryQuery): Filter<T> {

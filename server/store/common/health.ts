@@ -6,7 +6,7 @@
 // FerretDB 1.24. On FerretDB two processes' writes to one document can still interleave and lose a
 // count (its updates read, change and rewrite); on MongoDB proper each is atomic.
 import type { Collection, UpdateFilter } from "mongodb";
-import type { HealthChange, HealthLog, SubscriptionHealth } from "../ports.js";
+import type { HealthChange, HealthLog, SubscriptionHealth } from "../../ports.js";
 import { upserting } from "./duplicate-key.js";
 
 interface HealthDoc {

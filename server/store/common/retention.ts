@@ -3,7 +3,7 @@
 // off between the two leaves a message without deliveries, which the next sweep removes; the other
 // order could leave log rows no sweep would ever find). How a layout finds its oldest messages, tells
 // what is still pending and removes rows is its own (RetentionLayout).
-import type { Retention, SweepResult } from "../ports.js";
+import type { Retention, SweepResult } from "../../ports.js";
 
 /** What a sweep needs to know of a message: never its body or deliveries. */
 export interface SweepCandidate {

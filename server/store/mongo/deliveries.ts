@@ -5,14 +5,14 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Collection, Filter } from "mongodb";
-import { errorFields, type Logger } from "../telemetry/log.js";
-import { metrics } from "../telemetry/metrics.js";
-import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
-import { skipFilter } from "./take-skip.js";
-import type { MessageStore } from "./messages.js";
-import { logFilter } from "./log-query.js";
-import type { SendSecretStore } from "./send-secrets.js";
-import { ensureWalkIndex } from "./walk-index.js";
+import { errorFields, type Logger } from "../../telemetry/log.js";
+import { metrics } from "../../telemetry/metrics.js";
+import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
+import { skipFilter } from "../common/take-skip.js";
+import type { MessageStore } from "../common/messages.js";
+import { logFilter } from "../common/log-query.js";
+import type { SendSecretStore } from "../common/send-secrets.js";
+import { ensureWalkIndex } from "../common/walk-index.js";
 
 export interface MongoDeliveryDoc extends Delivery {
   /** The process holding the delivery until holdUntil ("" when none renews it). */

@@ -2,9 +2,9 @@
 // turned on again by a small probe write that succeeds. gRPC health reports NOT_SERVING meanwhile, so a load
 // balancer sends Triggers to a server that can store them.
 import type { Collection } from "mongodb";
-import type { StoreFault, StoreFaults, StoreWriteFault } from "../ports.js";
+import type { StoreFault, StoreFaults, StoreWriteFault } from "../../ports.js";
 import { isStoreUnavailable, storeWriteFault } from "./store-errors.js";
-import { errorFields, type Logger } from "../telemetry/log.js";
+import { errorFields, type Logger } from "../../telemetry/log.js";
 
 /** Probes 100 ms after the failure, then 200, 400, … at most 5 s apart, until one succeeds. */
 const PROBE_FIRST_DELAY_MS = 100;

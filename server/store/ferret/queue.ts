@@ -5,11 +5,11 @@
 // here.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { newId } from "../domain/ids.js";
-import { errorFields, type Logger } from "../telemetry/log.js";
-import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../ports.js";
+import { newId } from "../../domain/ids.js";
+import { errorFields, type Logger } from "../../telemetry/log.js";
+import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
 import { BATCH_DELIVERIES, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore, type LotBatch } from "./deliveries.js";
-import type { MessageDoc, MessageStore } from "./messages.js";
+import type { MessageDoc, MessageStore } from "../common/messages.js";
 import { packDeliveries } from "./packed.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 
