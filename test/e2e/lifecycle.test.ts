@@ -23,24 +23,14 @@ it("keeps a subscription across a restart on the same database", async () => {
   }
 });
 
-it.each([
-  [{ HOOKWIRE_PORT: "eighty" }, /HOOKWIRE_PORT: "eighty" is not a whole number/],
-  [{ HOOKWIRE_PORT: "70000" }, /HOOKWIRE_PORT: 70000 is outside/],
-  [{ HOOKWIRE_API_KEYS: "no-colon" }, /HOOKWIRE_API_KEYS: .* is not a tenant:key pair/],
-  [{ HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" }, /HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" is not true or false/],
-  [{ MONGODB_URI: "postgres://x" }, /MONGODB_URI: must start with/],
-  [{ HOOKWIRE_RETRIES: "-1" }, /HOOKWIRE_RETRIES/],
-  [{ HOOKWIRE_RETENTION: "30" }, /HOOKWIRE_RETENTION: "30" is not a duration such as 30d/],
-  [{ HOOKWIRE_RETENTION: "0d" }, /HOOKWIRE_RETENTION: "0d" is not a duration/],
-  [{ HOOKWIRE_RETENTION_SWEEP_MS: "10" }, /HOOKWIRE_RETENTION_SWEEP_MS: 10 is outside 100\.\.86400000/],
-  [{ HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" }, /HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" is not a loopback address/],
-])("exits 2 with one clear line for a bad setting %#", async (env, msg) => {
-  const run = spawnServer({ env });
+// Each setting's refusal is checked on loadConfig itself (test/unit/config.test.ts); one spawn checks how the
+// process reports one: exit code 2 and one line.
+it("exits 2 with one clear line for a bad setting", async () => {
+  const run = spawnServer({ env: { HOOKWIRE_PORT: "eighty" } });
   expect(await run.exited).toBe(2);
   const lines = run.output().trim().split("\n");
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^hookwire: configuration error: /);
-  expect(lines[0]).toMatch(msg);
+  expect(lines[0]).toMatch(/^hookwire: configuration error: HOOKWIRE_PORT: "eighty" is not a whole number/);
 });
 
 it("starts the embedded FerretDB when MONGODB_URI is unset, and stops it on SIGTERM", async () => {
