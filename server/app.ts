@@ -78,15 +78,6 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   });
   // One per process: the quotas counted in memory (watches, the Trigger rate) are this process's.
   const quotas = new Quotas(config.quotas);
-  // The engine reports endpoints' outcomes to their use cases, which trigger through the engine: bound once both exist.
-  let messageDeps: MessageDeps | undefined;
-  const endpoints: EndpointDeps = {
-    subscriptions: store.subscriptions,
-    health: store.health,
-    messages: () => messageDeps!,
-    rule: config.disable,
-    log,
-  };
   const engine = new DeliveryEngine(
     {
       queue: store.queue,
@@ -94,16 +85,11 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       sender,
       prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
       log,
-      onGone: (doc) => disableGone(endpoints, doc),
       health: store.health,
-      endpoints: {
-        failing: (tenant, id, health) => judgeFailing(endpoints, tenant, id, health),
-        exhausted: (doc) => announceExhausted(endpoints, doc),
-      },
     },
     engineOptions,
   );
-  messageDeps = {
+  const messageDeps: MessageDeps = {
     messages: store.messages,
     queue: store.queue,
     log: store.log,
@@ -117,6 +103,13 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     quotas,
     egressAllow: config.egressAllow,
   };
+  // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
+  const endpoints: EndpointDeps = { subscriptions: store.subscriptions, health: store.health, messages: messageDeps, rule: config.disable, log };
+  engine.reportEndpointsTo({
+    gone: (doc) => disableGone(endpoints, doc),
+    failing: (tenant, id, health) => judgeFailing(endpoints, tenant, id, health),
+    exhausted: (doc) => announceExhausted(endpoints, doc),
+  });
   engine.start();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
   metrics.watchEngine(() => engine.stats);

@@ -10,7 +10,7 @@ import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
 import { HealthRecorder } from "./health-recorder.js";
 import { BodyCache } from "./body-cache.js";
-import type { HttpSender } from "./http-sender.js";
+import type { Sender } from "./sender.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { Notifier, type Listener } from "./notifier.js";
 import type { PrepareAttempt } from "./prepare.js";
@@ -60,6 +60,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 
 /** What endpoints' outcomes mean beyond their deliveries: decided by the use cases, not the engine. */
 export interface EndpointEvents {
+  /** An endpoint answered 410 Gone (awaited before the delivery's outcome is recorded). */
+  gone(doc: Delivery): Promise<void>;
   /** A subscription's health was stored and leaves it failing (judged against the disabling rule). */
   failing(tenant: string, subscriptionId: string, health: SubscriptionHealth): Promise<void>;
   /** A delivery that went to its subscription's endpoint failed for good (retries spent, or 410 Gone). */
@@ -69,15 +71,12 @@ export interface EndpointEvents {
 export interface EngineDeps {
   queue: DeliveryQueue;
   messages: Messages;
-  sender: HttpSender;
+  sender: Sender;
   /** The current URL and secrets for an attempt about to start. */
   prepare: PrepareAttempt;
   log: Logger;
-  /** Called once an endpoint answers 410 Gone. */
-  onGone(doc: Delivery): Promise<void>;
   /** Where subscription health is kept; unset, none is recorded. */
   health?: HealthLog;
-  endpoints?: EndpointEvents;
   clock?: Clock;
 }
 
@@ -99,6 +98,7 @@ function lineOf(doc: Delivery): string {
 export class DeliveryEngine implements Dispatch {
   private readonly held = new Map<string, Held>();
   private readonly shares: Shares<Held>;
+  private endpoints: EndpointEvents | undefined;
   private readonly bodies: BodyCache;
   private readonly notifier = new Notifier();
   private readonly scheduler: Scheduler<Held>;
@@ -120,7 +120,6 @@ export class DeliveryEngine implements Dispatch {
     this.clock = clock;
     this.shares = new Shares<Held>(opts, opts.takeAtOnce);
     this.bodies = new BodyCache(async (id) => (await deps.messages.byId(id))?.body, opts.bodyCacheBytes);
-    const endpoints = deps.endpoints;
     this.health =
       deps.health &&
       new HealthRecorder(
@@ -129,7 +128,7 @@ export class DeliveryEngine implements Dispatch {
           clock,
           log: deps.log,
           onFailing: (tenant, id, health) =>
-            void endpoints?.failing(tenant, id, health).catch((err: unknown) => deps.log.warn("judging a failing endpoint failed", { subscriptionId: id, ...errorFields(err) })),
+            void this.endpoints?.failing(tenant, id, health).catch((err: unknown) => deps.log.warn("judging a failing endpoint failed", { subscriptionId: id, ...errorFields(err) })),
         },
         opts.healthFlushMs,
       );
@@ -152,6 +151,14 @@ export class DeliveryEngine implements Dispatch {
       },
       opts,
     );
+  }
+
+  /**
+   * Who hears what endpoints' outcomes mean (the endpoints use case). Registered after construction, as a
+   * watcher is: that use case triggers operational events through this engine, so it is made after it.
+   */
+  reportEndpointsTo(events: EndpointEvents): void {
+    this.endpoints = events;
   }
 
   start(): void {
@@ -241,11 +248,11 @@ export class DeliveryEngine implements Dispatch {
       }
       case "final":
         if (outcome.gone && held.doc.subscriptionId) {
-          await this.deps.onGone(held.doc).catch((err: unknown) => this.deps.log.warn("disabling a gone subscription failed", errorFields(err)));
+          await this.endpoints?.gone(held.doc).catch((err: unknown) => this.deps.log.warn("disabling a gone subscription failed", errorFields(err)));
         }
-        if (outcome.sent && outcome.next.status === "failed" && held.doc.subscriptionId && this.deps.endpoints) {
+        if (outcome.sent && outcome.next.status === "failed" && held.doc.subscriptionId && this.endpoints) {
           const doc = outcome.next;
-          this.deps.endpoints.exhausted(doc).catch((err: unknown) => this.deps.log.warn("announcing an exhausted delivery failed", { delivery: doc._id, ...errorFields(err) }));
+          this.endpoints.exhausted(doc).catch((err: unknown) => this.deps.log.warn("announcing an exhausted delivery failed", { delivery: doc._id, ...errorFields(err) }));
         }
         return this.record(held, outcome.next, false);
       case "retry": {

@@ -6,17 +6,8 @@ import { isIP } from "node:net";
 import { Agent, type Dispatcher } from "undici";
 import { addressRefusal, hostListed, normalHost, type EgressAllowList, type Refusal } from "../domain/egress.js";
 
-export interface AttemptResult {
-  at: Date;
-  durationMs: number;
-  /** 0 when no response arrived. */
-  statusCode: number;
-  excerpt: string;
-  error: string;
-  retryAfter: string | undefined;
-  /** Cut off by the caller's signal (shutdown), not by the receiver or the timeout. */
-  interrupted: boolean;
-}
+export type { AttemptResult } from "./sender.js";
+import type { AttemptResult, Sender } from "./sender.js";
 
 export const EXCERPT_BYTES = 1024;
 /** Why we abort a request (its result was settled already). */
@@ -76,7 +67,7 @@ function describe(err: unknown, timedOut: boolean, timeoutMs: number, host?: str
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-export class HttpSender {
+export class HttpSender implements Sender {
   private readonly agent: Agent;
   private readonly verdicts = new Map<string, Refusal | "allowed">();
 

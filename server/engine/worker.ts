@@ -6,7 +6,7 @@ import { metrics } from "../telemetry/metrics.js";
 import type { Attempt, Clock, Delivery } from "../ports.js";
 import type { BodyCache } from "./body-cache.js";
 import { deliveryHeaders } from "./headers.js";
-import type { AttemptResult, HttpSender } from "./http-sender.js";
+import type { AttemptResult, Sender } from "./sender.js";
 import type { PrepareAttempt } from "./prepare.js";
 
 export type AttemptOutcome =
@@ -22,7 +22,7 @@ export type AttemptOutcome =
 
 export interface WorkerDeps {
   prepare: PrepareAttempt;
-  sender: HttpSender;
+  sender: Sender;
   bodies: BodyCache;
   /** Aborts attempts in flight (shutdown). */
   interrupt: AbortSignal;
@@ -36,21 +36,21 @@ export class Worker {
     const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(storeFailed)]);
     if (prepared.ok === false) {
       // Nothing to send to (the subscription is gone or disabled, the secret cannot be read): the delivery ends.
-      return { kind: "final", next: this.after(doc, doc.url, notSent(prepared.reason), "failed"), gone: false, exhausted: false, sent: false };
+      return { kind: "final", next: this.after(doc, doc.url, notSent(new Date(this.deps.clock.now()), prepared.reason), "failed"), gone: false, exhausted: false, sent: false };
     }
     let result: AttemptResult;
     let url = doc.url;
     let sent = false;
     if (body === undefined) {
       // The store could not be read (the message exists: it was checked when the work was taken on).
-      result = notSent("not sent: the message body could not be read; will retry");
+      result = notSent(new Date(this.deps.clock.now()), "not sent: the message body could not be read; will retry");
     } else if (prepared.ok === "error") {
-      result = notSent(prepared.error);
+      result = notSent(new Date(this.deps.clock.now()), prepared.error);
     } else {
       url = prepared.attempt.url;
       const headers = this.sign(doc, body, prepared.attempt.secret, prepared.attempt.previousSecrets);
       // A secret that cannot sign will not sign on a retry either: the delivery ends, saying why.
-      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(headers), "failed"), gone: false, exhausted: false, sent: false };
+      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(new Date(this.deps.clock.now()), headers), "failed"), gone: false, exhausted: false, sent: false };
       result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
       if (result.interrupted) return { kind: "interrupted" };
       sent = true;
@@ -77,7 +77,8 @@ export class Worker {
   /** The signed headers, or why they cannot be made. */
   private sign(doc: Delivery, body: string, secret: string, previous: string[]): Record<string, string> | string {
     try {
-      return deliveryHeaders(doc.messageId, doc.event, body, secret, Math.floor(Date.now() / 1000), previous);
+      // The signing time is the engine's clock's, as every other time of an attempt is.
+      return deliveryHeaders(doc.messageId, doc.event, body, secret, Math.floor(this.deps.clock.now() / 1000), previous);
     } catch (err) {
       return `not sent: cannot sign: ${errorFields(err).error as string}`;
     }
@@ -95,8 +96,8 @@ function storeFailed(): undefined {
 }
 
 /** The result of an attempt that never reached the network. */
-function notSent(error: string): AttemptResult {
-  return { at: new Date(), durationMs: 0, statusCode: 0, excerpt: "", error, retryAfter: undefined, interrupted: false };
+function notSent(at: Date, error: string): AttemptResult {
+  return { at, durationMs: 0, statusCode: 0, excerpt: "", error, retryAfter: undefined, interrupted: false };
 }
 
 function attemptOf(r: AttemptResult): Attempt {

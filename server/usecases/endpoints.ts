@@ -19,8 +19,8 @@ import { metrics } from "../telemetry/metrics.js";
 export interface EndpointDeps {
   subscriptions: Subscriptions;
   health: HealthLog;
-  /** Late-bound: triggering needs the engine, which reports to these use cases. */
-  messages(): MessageDeps;
+  /** Triggers the operational events (through the engine's dispatch). */
+  messages: MessageDeps;
   rule: DisableRule;
   log: Logger;
 }
@@ -53,11 +53,11 @@ async function disableEndpoint(
   metrics.endpointDisabled(cause);
   deps.log.warn("subscription disabled", { tenant, subscriptionId, cause, reason });
   // Not to itself: a disabled operations endpoint gets nothing anyway, and this says so explicitly.
-  await triggerOperational(deps.messages(), tenant, ENDPOINT_DISABLED, endpointDisabledPayload(subscriptionId, cause, reason, now, health), subscriptionId);
+  await triggerOperational(deps.messages, tenant, ENDPOINT_DISABLED, endpointDisabledPayload(subscriptionId, cause, reason, now, health), subscriptionId);
 }
 
 /** A delivery failed for good. Hookwire's own events are not announced when they fail: no loops. */
 export async function announceExhausted(deps: EndpointDeps, doc: Delivery): Promise<void> {
   if (isOperational(doc.event)) return;
-  await triggerOperational(deps.messages(), doc.tenant, DELIVERY_EXHAUSTED, deliveryExhaustedPayload(doc));
+  await triggerOperational(deps.messages, doc.tenant, DELIVERY_EXHAUSTED, deliveryExhaustedPayload(doc));
 }

@@ -80,7 +80,7 @@ async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDa
   const opts = { ...DEFAULT_ENGINE_OPTIONS, leaseMs: LEASE_MS, pollMs: 1000, ...options };
   const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: opts.maxInFlightPerEndpoint, userAgent: "test" });
   const engine = new DeliveryEngine(
-    { queue: store.queue, messages: store.messages, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, onGone: async () => undefined, clock },
+    { queue: store.queue, messages: store.messages, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, clock },
     opts,
   );
   cleanup.push(() => engine.stop(0));
