@@ -16,6 +16,19 @@ export async function pool(n: number, concurrency: number, fn: (i: number) => Pr
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
 }
 
+/** A row of the bench's table: a figure beside its baseline of the same run. */
+export interface Figure {
+  figure: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  baselineName?: string;
+  ratio?: number;
+  target: string;
+  met?: boolean;
+  note?: string;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -27,7 +27,7 @@ import { signBody } from "../server/usecases/signatures.js";
 import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";
 import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { soak } from "./soak.js";
-import { childPids, compareOps, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
+import { childPids, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -72,17 +72,6 @@ const READS_LAYOUT = process.argv.find((a) => a.startsWith("--reads-layout="))?.
 const KEY = "bench-key-0123456789";
 const auth = { headers: { authorization: `Bearer ${KEY}` } };
 
-interface Figure {
-  figure: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  baselineName?: string;
-  ratio?: number;
-  target: string;
-  met?: boolean;
-  note?: string;
-}
 const figures: Figure[] = [];
 const record = (f: Figure) => {
   figures.push(f);

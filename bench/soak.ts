@@ -13,19 +13,8 @@ import { percentile, sleep } from "./lib.js";
 import { startPublisher, type AcceptedTrigger } from "./soak-publisher.js";
 import { startSoakProcesses } from "./soak-processes.js";
 import { BAD_KINDS, startSoakReceivers, type HealthyEndpoint } from "./soak-receivers.js";
+import type { Figure } from "./lib.js";
 
-/** A row of the bench's table (run.ts's Figure). */
-export interface SoakFigure {
-  figure: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  baselineName?: string;
-  ratio?: number;
-  target: string;
-  met?: boolean;
-  note?: string;
-}
 
 export interface SoakOptions {
   /** Seconds of Triggers (the calm part included); the drain comes after. */
@@ -40,7 +29,7 @@ export interface SoakOptions {
   faultGapS: [number, number];
   /** HOOKWIRE_LEASE_MS for the server, or undefined for its default. */
   leaseMs: number | undefined;
-  record(f: SoakFigure): void;
+  record(f: Figure): void;
 }
 
 const TENANTS = ["acme", "globex", "initech"];
@@ -263,29 +252,23 @@ function report(o: SoakOptions, r: Run): void {
   const p99 = [percentile(calm, 99), percentile(faulty, 99)];
   const a99 = [percentile(calmFromAnswer, 99), percentile(faultyFromAnswer, 99)];
   const phases = `before: ${calm.length} deliveries of the first ${((r.calmEnd - r.t0) / 1000).toFixed(0)} s after ${(warm / 1000).toFixed(1)} s of warm-up; during: ${faulty.length}; faults: ${r.faults.join("; ") || "none"}`;
-  o.record({ figure: `${label}: healthy delivery p50 during faults`, value: p50[1]!, unit: "ms", baseline: p50[0]!, baselineName: "p50 before faults", ratio: p50[1]! / p50[0]!, target: "figure", note: "from the accepted Trigger call's send" });
+  // A figure beside its baseline of the same run (the calm phase before the faults).
+  const beside = (figure: string, value: number, unit: string, baseline: number, baselineName: string, rest: Pick<Figure, "target" | "met" | "note">) =>
+    o.record({ figure: `${label}: ${figure}`, value, unit, baseline, baselineName, ratio: value / baseline, ...rest });
+  beside("healthy delivery p50 during faults", p50[1]!, "ms", p50[0]!, "p50 before faults", { target: "figure", note: "from the accepted Trigger call's send" });
   // Delivery latency proper: from the moment the platform knows its Trigger is accepted (the answer) to the receiver.
-  o.record({
-    figure: `${label}: healthy delivery p99 during faults, from the Trigger's answer`,
-    value: a99[1]!,
-    unit: "ms",
-    baseline: a99[0]!,
-    baselineName: "p99 before faults",
-    ratio: a99[1]! / a99[0]!,
+  beside("healthy delivery p99 during faults, from the Trigger's answer", a99[1]!, "ms", a99[0]!, "p99 before faults", {
     target: "<= 2x before (not a gate)",
     met: a99[1]! <= 2 * a99[0]!,
     note: `receive time minus the time the accepted call's answer came (0 when the delivery came first); p50 ${percentile(faultyFromAnswer, 50).toFixed(1)} ms during, ${percentile(calmFromAnswer, 50).toFixed(1)} ms before; ${phases}`,
   });
-  o.record({
-    figure: `${label}: healthy delivery p99 during faults, from the Trigger's send`,
-    value: p99[1]!,
-    unit: "ms",
-    baseline: p99[0]!,
-    baselineName: "p99 before faults",
-    ratio: p99[1]! / p99[0]!,
+  beside("healthy delivery p99 during faults, from the Trigger's send", p99[1]!, "ms", p99[0]!, "p99 before faults", {
     target: "figure",
     note: `receive time minus the accepted call's send time: this includes what a Trigger sent as the store died waited inside the server until the store was back; max ${(faulty.at(-1) ?? NaN).toFixed(0)} ms; slowest, sent at: ${slowNote}`,
   });
-  o.record({ figure: `${label}: server peak RSS`, value: rss.server, unit: "MB", baseline: r.calmRss.server, baselineName: "peak before faults", ratio: rss.server / r.calmRss.server, target: "figure", note: `VmHWM of every server process of the run, sampled twice a second; ${r.procs.unplannedServerExits()} server exits the run did not cause (restarted)` });
-  o.record({ figure: `${label}: FerretDB peak RSS`, value: rss.store, unit: "MB", baseline: r.calmRss.store, baselineName: "peak before faults", ratio: rss.store / r.calmRss.store, target: "figure" });
+  beside("server peak RSS", rss.server, "MB", r.calmRss.server, "peak before faults", {
+    target: "figure",
+    note: `VmHWM of every server process of the run, sampled twice a second; ${r.procs.unplannedServerExits()} server exits the run did not cause (restarted)`,
+  });
+  beside("FerretDB peak RSS", rss.store, "MB", r.calmRss.store, "peak before faults", { target: "figure" });
 }
