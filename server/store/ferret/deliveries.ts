@@ -17,9 +17,9 @@ import { GroupCommit } from "../common/group-commit.js";
 import { byIdOrder, inIdRange, logFilter } from "../common/log-query.js";
 import { ensureWalkIndex } from "../common/walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
-import { newId } from "../../domain/ids.js";
 import type { MessageDoc } from "../common/messages.js";
 import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
+import { migrate } from "./migrations.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
 
 export { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
@@ -65,7 +65,7 @@ export interface Outcome {
 }
 
 /** Marks done the one-time migrations (secrets out of rows; held batches into a lot). */
-interface MetaDoc {
+export interface MetaDoc {
   _id: string;
   at: Date;
 }
@@ -154,47 +154,7 @@ export class DeliveryStore {
     await ensureWalkIndex(this.messages, ["lot"]);
     await this.lots.createIndex({ leaseOwner: 1 });
     await this.lots.createIndex({ claimToken: 1 });
-    await this.forgetLegacySecrets();
-    await this.lotLegacyBatches();
-  }
-
-  /**
-   * Rows written before secrets were looked up at attempt time carried a copy of them. Removed once
-   * (a marker records it), since the check itself reads every row.
-   */
-  private async forgetLegacySecrets(): Promise<void> {
-    const marker = "delivery-rows-without-secrets";
-    if (await this.meta.findOne({ _id: marker })) return;
-    const unset = { $unset: { secret: "", previousSecrets: "" } } as never;
-    await this.queue.updateMany({ secret: { $exists: true } }, unset);
-    await this.log.updateMany({ secret: { $exists: true } }, unset);
-    for await (const batch of this.batches.find({})) {
-      if (typeof batch.deliveries === "string") continue; // packed: written without secrets
-      const deliveries = batch.deliveries.map((d) => {
-        const { secret: _s, previousSecrets: _p, ...rest } = d as DeliveryDoc & { secret?: string; previousSecrets?: unknown };
-        return rest;
-      });
-      await this.batches.updateOne({ _id: batch._id }, { $set: { deliveries } });
-    }
-    await this.meta.updateOne({ _id: marker }, { $set: { at: new Date() } }, { upsert: true });
-  }
-
-  /**
-   * Earlier versions leased each held batch in its message document (`batchHeld`) or batch row. Once,
-   * those go into one lot that nobody holds, so the first process to look takes them over.
-   */
-  private async lotLegacyBatches(): Promise<void> {
-    const marker = "held-batches-in-lots";
-    if (await this.meta.findOne({ _id: marker })) return;
-    const legacy = { batchHeld: "held" } as Filter<MessageDoc>;
-    const hasRows = (await this.batches.find({ lot: { $exists: false } } as Filter<BatchDoc>).limit(1).toArray()).length > 0;
-    if (hasRows || (await this.messages.find(legacy).limit(1).toArray()).length > 0) {
-      const lot = newId("lot");
-      await this.lots.insertOne({ _id: lot, leaseOwner: "", leaseUntil: UNLEASED, createdAt: new Date() });
-      await this.messages.updateMany(legacy, { $set: { lot }, $unset: { batchHeld: "", leaseOwner: "", leaseUntil: "", shard: "", claimToken: "" } } as never);
-      await this.batches.updateMany({ lot: { $exists: false } } as Filter<BatchDoc>, { $set: { lot }, $unset: { leaseOwner: "", leaseUntil: "", shard: "", claimToken: "" } } as never);
-    }
-    await this.meta.updateOne({ _id: marker }, { $set: { at: new Date() } }, { upsert: true });
+    await migrate({ queue: this.queue, log: this.log, batches: this.batches, messages: this.messages, lots: this.lots, meta: this.meta });
   }
 
   /** A lot's row, stored before any message names it. */
