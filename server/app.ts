@@ -11,7 +11,7 @@ import { HttpSender } from "./engine/http-sender.js";
 import { withSpecGrpcMessage } from "./api/http/grpc-message.js";
 import { listen } from "./api/http/listener.js";
 import type { Logger } from "./telemetry/log.js";
-import { metrics } from "./telemetry/metrics.js";
+import { HookwireMetrics } from "./telemetry/metrics.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { healthService } from "./api/health.js";
 import { errorInterceptor, PUBLIC_SERVICES, rpcMetricsInterceptor } from "./api/interceptors.js";
@@ -62,7 +62,11 @@ export function engineOptionsFor(config: Config, tenants: number): EngineOptions
 
 export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
   const engineOptions = engineOptionsFor(config, apiKeys.length);
+  // One set of metrics for this server, handed to every part that counts something.
+  const metrics = new HookwireMetrics();
+  metrics.setTenants(apiKeys.map((k) => k.tenant));
   const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), {
+    metrics,
     leaseMs: engineOptions.leaseMs,
     layout: config.storeLayout,
     subscriptionCacheMs: config.subscriptionCacheMs,
@@ -85,6 +89,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       sender,
       prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
       log,
+      metrics,
       health: store.health,
     },
     engineOptions,
@@ -102,16 +107,16 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     allowPrivateUrls: config.allowPrivateUrls,
     quotas,
     egressAllow: config.egressAllow,
+    metrics,
   };
   // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
-  const endpoints: EndpointDeps = { subscriptions: store.subscriptions, health: store.health, messages: messageDeps, rule: config.disable, log };
+  const endpoints: EndpointDeps = { subscriptions: store.subscriptions, health: store.health, messages: messageDeps, rule: config.disable, log, metrics };
   engine.reportEndpointsTo({
     gone: (doc) => disableGone(endpoints, doc),
     failing: (tenant, id, health) => judgeFailing(endpoints, tenant, id, health),
     exhausted: (doc) => announceExhausted(endpoints, doc),
   });
   engine.start();
-  metrics.setTenants(apiKeys.map((k) => k.tenant));
   metrics.watchEngine(() => engine.stats);
   const retention = new RetentionSweeper(store.retention, store.recoveries, systemClock, log, {
     ...DEFAULT_RETENTION,
@@ -139,7 +144,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     publicStreams: new PublicStreams(config.publicStreams),
     // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.
-    interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log, store.writes)] : [errorInterceptor(log, store.writes)],
+    interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log, store.writes, metrics)] : [errorInterceptor(log, store.writes, metrics)],
     metrics: config.metrics ? metrics : undefined,
     routes(router) {
       // SERVING needs both: the store answers, and it has not refused a write that a probe has not since made.

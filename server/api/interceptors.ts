@@ -3,7 +3,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DomainError, type ErrorKind } from "../domain/errors.js";
 import type { StoreFaults, StoreWriteFault } from "../ports.js";
 import { errorFields, type Logger } from "../telemetry/log.js";
-import { metrics as processMetrics, type HookwireMetrics } from "../telemetry/metrics.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import { StreamLifetimeOver } from "./context.js";
 
 const CODES: Record<ErrorKind, Code> = {
@@ -23,19 +23,22 @@ export function storeWriteFaultMessage(fault: StoreWriteFault): string {
 }
 
 /** Every failure as a ConnectError: domain errors keep their message, unexpected ones are logged and hidden. */
-export function toConnectError(err: unknown, log: Logger, procedure: string, faults?: StoreFaults): ConnectError {
+/** Where calls the store failed are counted (hookwire_store_errors_total{operation="rpc"}). */
+type StoreErrorCount = Pick<HookwireMetrics, "storeError">;
+
+export function toConnectError(err: unknown, log: Logger, procedure: string, faults?: StoreFaults, metrics?: StoreErrorCount): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof DomainError) return new ConnectError(err.message, CODES[err.kind]);
   const fault = faults?.failed(err);
   if (fault === "unreachable") {
-    processMetrics.storeError("rpc");
+    metrics?.storeError("rpc");
     log.warn("store unavailable", { procedure, ...errorFields(err) });
     // A connection lost in the middle of a write may have lost only the answer: say so, rather than "nothing was stored".
     return new ConnectError("the database cannot be reached; the call did not complete, try again (with the same idempotency key, a Trigger stored after all answers its first message)", Code.Unavailable);
   }
   // A full disk is not a bug of ours: UNAVAILABLE (try again, elsewhere or later), and health turns NOT_SERVING.
   if (fault) {
-    processMetrics.storeError("rpc");
+    metrics?.storeError("rpc");
     log.warn("store cannot write", { procedure, fault, ...errorFields(err) });
     return new ConnectError(storeWriteFaultMessage(fault), Code.Unavailable);
   }
@@ -46,17 +49,17 @@ export function toConnectError(err: unknown, log: Logger, procedure: string, fau
 /** Services callable without a key (health checks, reflection). */
 export const PUBLIC_SERVICES = new Set<string>();
 
-export function errorInterceptor(log: Logger, faults?: StoreFaults): Interceptor {
+export function errorInterceptor(log: Logger, faults?: StoreFaults, metrics?: StoreErrorCount): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     const procedure = `${req.service.typeName}/${req.method.name}`;
     try {
       const res = await next(req);
-      if (res.stream) return { ...res, message: mappedStream(res.message, log, procedure, faults) };
+      if (res.stream) return { ...res, message: mappedStream(res.message, log, procedure, faults, metrics) };
       log.debug("rpc", { procedure, ms: Math.round(performance.now() - started) });
       return res;
     } catch (err) {
-      const ce = toConnectError(err, log, procedure, faults);
+      const ce = toConnectError(err, log, procedure, faults, metrics);
       log.debug("rpc failed", { procedure, code: Code[ce.code], ms: Math.round(performance.now() - started) });
       throw ce;
     }
@@ -64,11 +67,11 @@ export function errorInterceptor(log: Logger, faults?: StoreFaults): Interceptor
 }
 
 /** A server stream's messages, with an error raised while it runs mapped (and logged) like a unary call's. */
-async function* mappedStream<T>(messages: AsyncIterable<T>, log: Logger, procedure: string, faults?: StoreFaults): AsyncGenerator<T> {
+async function* mappedStream<T>(messages: AsyncIterable<T>, log: Logger, procedure: string, faults?: StoreFaults, metrics?: StoreErrorCount): AsyncGenerator<T> {
   try {
     yield* messages;
   } catch (err) {
-    const ce = toConnectError(err, log, procedure, faults);
+    const ce = toConnectError(err, log, procedure, faults, metrics);
     // Unexpected errors were logged by toConnectError; a stream ended by a refusal is worth a line too.
     const refusal = err instanceof DomainError || (err instanceof ConnectError && err.code !== Code.Canceled && err.code !== Code.Aborted);
     if (refusal) log.warn("rpc stream failed", { procedure, code: Code[ce.code], message: ce.rawMessage });

@@ -6,13 +6,13 @@
 // not the response excerpt either (a receiver may echo the payload). Successes are debug, a failed
 // attempt with a retry to come warn, a delivery that ends failed error: one line per attempt.
 import type { Logger } from "../telemetry/log.js";
-import { metrics } from "../telemetry/metrics.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Delivery } from "../ports.js";
 import type { AttemptOutcome } from "./worker.js";
 
 export type ReportedOutcome = Exclude<AttemptOutcome, { kind: "interrupted" }>;
 
-export function reportAttempt(log: Logger, outcome: ReportedOutcome): void {
+export function reportAttempt(log: Logger, metrics: HookwireMetrics, outcome: ReportedOutcome): void {
   const next = outcome.next;
   const last = next.attempts[next.attempts.length - 1];
   if (!last) return;

@@ -4,7 +4,7 @@
 // notifier tells who waits once it is stored.
 import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../telemetry/log.js";
-import { metrics } from "../telemetry/metrics.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import { systemClock, type Clock, type Delivery, type Dispatch, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
 import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
@@ -75,6 +75,8 @@ export interface EngineDeps {
   /** The current URL and secrets for an attempt about to start. */
   prepare: PrepareAttempt;
   log: Logger;
+  /** Where attempts, outcomes, parked deliveries and the store's failures are counted. */
+  metrics: HookwireMetrics;
   /** Where subscription health is kept; unset, none is recorded. */
   health?: HealthLog;
   clock?: Clock;
@@ -132,7 +134,7 @@ export class DeliveryEngine implements Dispatch {
         },
         opts.healthFlushMs,
       );
-    this.worker = new Worker({ prepare: deps.prepare, sender: deps.sender, bodies: this.bodies, interrupt: this.interrupt.signal, clock });
+    this.worker = new Worker({ prepare: deps.prepare, sender: deps.sender, bodies: this.bodies, interrupt: this.interrupt.signal, clock, metrics: deps.metrics });
     this.scheduler = new Scheduler<Held>(opts, clock, (h) =>
       this.run(h).catch((err: unknown) => deps.log.error("delivery attempt crashed", { delivery: h.doc._id, ...errorFields(err) })),
     );
@@ -141,6 +143,7 @@ export class DeliveryEngine implements Dispatch {
         queue: deps.queue,
         clock,
         log: deps.log,
+        metrics: deps.metrics,
         room: () => this.opts.maxHeld - this.held.size,
         heldCount: () => this.held.size,
         skip: () => this.shares.skip(),
@@ -223,7 +226,7 @@ export class DeliveryEngine implements Dispatch {
    * nobody; takes leave it there while its endpoint's share is full, and take it once there is room.
    */
   private park(item: HeldDelivery, doc: Delivery): void {
-    metrics.deliveryParked();
+    this.deps.metrics.deliveryParked();
     void this.deps.queue.record(item, { ...doc, updatedAt: new Date(this.clock.now()) }, false);
   }
 
@@ -237,7 +240,7 @@ export class DeliveryEngine implements Dispatch {
     held.running = true;
     const outcome = await this.worker.attempt(held.doc);
     if (outcome.kind !== "interrupted") {
-      reportAttempt(this.deps.log, outcome);
+      reportAttempt(this.deps.log, this.deps.metrics, outcome);
       if (outcome.sent && held.doc.subscriptionId) this.noteHealth(outcome.next);
     }
     switch (outcome.kind) {

@@ -2,7 +2,7 @@
 // released to the store, the work of a process that died, its own after a restart), renews its
 // hold while it works, and drops work whose message was never stored.
 import { errorFields, type Logger } from "../telemetry/log.js";
-import { metrics } from "../telemetry/metrics.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Clock, DeliveryQueue, HeldDelivery } from "../ports.js";
 
 /** A message still missing after this long means its Trigger failed half-way and was never answered. */
@@ -19,6 +19,7 @@ export interface LeaseKeeperDeps {
   queue: DeliveryQueue;
   clock: Clock;
   log: Logger;
+  metrics: HookwireMetrics;
   /** How many more deliveries the engine can hold now. */
   room(): number;
   /** How many deliveries the engine holds (nothing to renew when none). */
@@ -84,7 +85,7 @@ export class LeaseKeeper {
       full = taken.length >= room;
       if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.deps.heldCount() });
     } catch (err) {
-      metrics.storeError("claim");
+      this.deps.metrics.storeError("claim");
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
     } finally {
       this.taking = false;
@@ -122,7 +123,7 @@ export class LeaseKeeper {
     try {
       await this.deps.queue.renew();
     } catch (err) {
-      metrics.storeError("renew");
+      this.deps.metrics.storeError("renew");
       this.deps.log.warn("renewing delivery leases failed", errorFields(err));
     }
   }

@@ -2,7 +2,7 @@
 // classify (the one retry policy). Recording the outcome is the engine's; nothing here writes.
 import { errorFields } from "../telemetry/log.js";
 import { classify } from "../domain/policy.js";
-import { metrics } from "../telemetry/metrics.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Attempt, Clock, Delivery } from "../ports.js";
 import type { BodyCache } from "./body-cache.js";
 import { deliveryHeaders } from "./headers.js";
@@ -27,13 +27,20 @@ export interface WorkerDeps {
   /** Aborts attempts in flight (shutdown). */
   interrupt: AbortSignal;
   clock: Clock;
+  metrics: HookwireMetrics;
 }
 
 export class Worker {
   constructor(private readonly deps: WorkerDeps) {}
 
+  /** The message body could not be read: the attempt fails (and is retried), counted as the store's failure. Made once, not per attempt. */
+  private readonly storeFailed = (): undefined => {
+    this.deps.metrics.storeError("prepare");
+    return undefined;
+  };
+
   async attempt(doc: Delivery): Promise<AttemptOutcome> {
-    const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(storeFailed)]);
+    const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(this.storeFailed)]);
     if (prepared.ok === false) {
       // Nothing to send to (the subscription is gone or disabled, the secret cannot be read): the delivery ends.
       return { kind: "final", next: this.after(doc, doc.url, notSent(new Date(this.deps.clock.now()), prepared.reason), "failed"), gone: false, exhausted: false, sent: false };
@@ -69,7 +76,7 @@ export class Worker {
     try {
       return await this.deps.prepare(doc);
     } catch (err) {
-      metrics.storeError("prepare");
+      this.deps.metrics.storeError("prepare");
       return { ok: "error" as const, error: `preparing the attempt failed: ${errorFields(err).error as string}` };
     }
   }
@@ -87,12 +94,6 @@ export class Worker {
   private after(doc: Delivery, url: string, result: AttemptResult, status: Delivery["status"]): Delivery {
     return { ...doc, url, attempts: [...doc.attempts, attemptOf(result)], updatedAt: new Date(this.deps.clock.now()), status };
   }
-}
-
-/** The message body could not be read: the attempt fails (and is retried), counted as the store's failure. */
-function storeFailed(): undefined {
-  metrics.storeError("prepare");
-  return undefined;
 }
 
 /** The result of an attempt that never reached the network. */

@@ -1,9 +1,11 @@
 // The only module that opens MongoDB: the ports of server/ports.ts on its collections.
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../telemetry/log.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { DeliveryLog, DeliveryQueue, Messages, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./ferret/deliveries.js";
 import { MessageStore } from "./common/messages.js";
+import { migrate } from "./ferret/migrations.js";
 import { StoredDeliveryQueue, type QueueOptions } from "./ferret/queue.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { SendSecretStore } from "./common/send-secrets.js";
@@ -52,6 +54,8 @@ export class StoreLayoutError extends Error {
 
 export interface StoreOptions extends QueueOptions {
   layout: StoreLayout;
+  /** Where the store's failed writes of delivery states are counted (unset: not counted). */
+  metrics?: Pick<HookwireMetrics, "storeError">;
   /** HOOKWIRE_SUBSCRIPTION_CACHE_MS: how stale another process's subscription changes may be for a Trigger (0: not at all). */
   subscriptionCacheMs?: number;
 }
@@ -85,7 +89,14 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const db = client.db(database);
   const writes = new WriteHealth(db.collection("hookwire_meta"), log);
   // The engine's own writes (outcomes) tell it too: a full disk shows in health even when no call comes in.
-  options = { ...options, writeFailed: (err) => void writes.failed(err) };
+  const metrics = options.metrics;
+  options = {
+    ...options,
+    writeFailed: (err) => {
+      metrics?.storeError("record");
+      void writes.failed(err);
+    },
+  };
   const layout = await chooseLayout(db, options.layout).catch(async (err: unknown) => {
     await client.close();
     throw err;
@@ -116,7 +127,17 @@ export async function openStore(uri: string, database: string, log: Logger, box:
       queue: db.collection("delivery_queue"),
       log: db.collection("delivery_log"),
     });
-    deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, retention, ensureIndexes: () => store.ensureIndexes() };
+    const migrated = () =>
+      migrate({
+        queue: db.collection("delivery_queue"),
+        log: db.collection("delivery_log"),
+        batches: db.collection("delivery_batches"),
+        messages: db.collection("messages"),
+        lots: db.collection("delivery_lots"),
+        meta: db.collection("hookwire_meta"),
+      });
+    // The one-time migrations of earlier databases run once the indexes they read through exist.
+    deliveries = { queue: new StoredDeliveryQueue(store, messages, log, options), log: store, retention, ensureIndexes: async () => void (await store.ensureIndexes(), await migrated()) };
   }
   // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout
   // adds its lot index, the MongoDB layout one on createdAt for retention).

@@ -1,5 +1,5 @@
-// The process's Prometheus metrics, served at GET /metrics (api/metrics-route.ts). One set per
-// process, as Prometheus scrapes a process: code that has something to count imports `metrics` and
+// The server's Prometheus metrics, served at GET /metrics (api/http/metrics-route.ts). app.ts makes one set
+// and hands it to every part that counts something (the engine, the store, the use cases, the API), which
 // calls the method named for it (e.g. metrics.endpointDisabled("failing") when disabling an endpoint).
 //
 // Cardinality stays bounded: tenants come from the configured API keys (any other tenant, such as
@@ -230,4 +230,3 @@ function codeName(code: number): string {
   return GRPC_CODES[code] ?? "UNKNOWN";
 }
 
-export const metrics = new HookwireMetrics();

@@ -14,7 +14,7 @@ import {
 } from "../domain/operational-events.js";
 import { NO_HEALTH, type Delivery, type HealthLog, type SubscriptionHealth, type Subscriptions } from "../ports.js";
 import { triggerOperational, type MessageDeps } from "./messages.js";
-import { metrics } from "../telemetry/metrics.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 
 export interface EndpointDeps {
   subscriptions: Subscriptions;
@@ -23,6 +23,8 @@ export interface EndpointDeps {
   messages: MessageDeps;
   rule: DisableRule;
   log: Logger;
+  /** Where disabled endpoints are counted, by reason. */
+  metrics: HookwireMetrics;
 }
 
 /** Judges a failing endpoint's stored health against the rule; disables it when the rule is met. */
@@ -50,7 +52,7 @@ async function disableEndpoint(
   // Only the call that disabled it announces it: one that finds it disabled already stays quiet.
   const sub = await deps.subscriptions.disable(tenant, subscriptionId, reason, now);
   if (!sub) return;
-  metrics.endpointDisabled(cause);
+  deps.metrics.endpointDisabled(cause);
   deps.log.warn("subscription disabled", { tenant, subscriptionId, cause, reason });
   // Not to itself: a disabled operations endpoint gets nothing anyway, and this says so explicitly.
   await triggerOperational(deps.messages, tenant, ENDPOINT_DISABLED, endpointDisabledPayload(subscriptionId, cause, reason, now, health), subscriptionId);

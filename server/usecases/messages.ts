@@ -4,7 +4,7 @@ import type { DeliveryDefaults } from "../domain/policy.js";
 import type { EgressAllowList } from "../domain/egress.js";
 import { DomainError, invalid, notFound } from "../domain/errors.js";
 import { decodePageToken, encodePageToken, newId } from "../domain/ids.js";
-import { metrics } from "../telemetry/metrics.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Delivery, DeliveryLog, Dispatch, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
@@ -28,6 +28,8 @@ export interface MessageDeps {
   subscriptions: Subscriptions;
   recoveries: Recoveries;
   engine: Dispatch;
+  /** Where Triggers are counted, by tenant and outcome. */
+  metrics: HookwireMetrics;
   defaults: DeliveryDefaults;
   maxPayloadBytes: number;
   allowPrivateUrls: boolean;
@@ -120,10 +122,10 @@ export interface TriggerInput {
 export async function trigger(deps: MessageDeps, tenant: string, input: TriggerInput): Promise<{ messageId: string; deliveries: number }> {
   try {
     const answer = await storeTrigger(deps, tenant, input);
-    metrics.trigger(tenant, answer.repeated ? "repeated" : "accepted");
+    deps.metrics.trigger(tenant, answer.repeated ? "repeated" : "accepted");
     return answer;
   } catch (err) {
-    metrics.trigger(tenant, "refused");
+    deps.metrics.trigger(tenant, "refused");
     throw err;
   }
 }

@@ -7,6 +7,7 @@ import { HttpSender } from "../../server/engine/http-sender.js";
 import { attemptPreparer } from "../../server/engine/prepare.js";
 import { newId } from "../../server/domain/ids.js";
 import { createLogger } from "../../server/telemetry/log.js";
+import { HookwireMetrics } from "../../server/telemetry/metrics.js";
 import type { Clock, Delivery, Message, StorePorts, Subscription } from "../../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
@@ -80,7 +81,7 @@ async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDa
   const opts = { ...DEFAULT_ENGINE_OPTIONS, leaseMs: LEASE_MS, pollMs: 1000, ...options };
   const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: opts.maxInFlightPerEndpoint, userAgent: "test" });
   const engine = new DeliveryEngine(
-    { queue: store.queue, messages: store.messages, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, clock },
+    { queue: store.queue, messages: store.messages, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, metrics: new HookwireMetrics(), clock },
     opts,
   );
   cleanup.push(() => engine.stop(0));

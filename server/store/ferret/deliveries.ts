@@ -19,7 +19,6 @@ import { ensureWalkIndex } from "../common/walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
 import type { MessageDoc } from "../common/messages.js";
 import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
-import { migrate } from "./migrations.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
 
 export { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
@@ -154,7 +153,6 @@ export class DeliveryStore {
     await ensureWalkIndex(this.messages, ["lot"]);
     await this.lots.createIndex({ leaseOwner: 1 });
     await this.lots.createIndex({ claimToken: 1 });
-    await migrate({ queue: this.queue, log: this.log, batches: this.batches, messages: this.messages, lots: this.lots, meta: this.meta });
   }
 
   /** A lot's row, stored before any message names it. */

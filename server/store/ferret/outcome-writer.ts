@@ -2,7 +2,6 @@
 // A failed write keeps its batch and tries again, so no outcome is dropped while the process lives.
 import type { Logger } from "../../telemetry/log.js";
 import { errorFields } from "../../telemetry/log.js";
-import { metrics } from "../../telemetry/metrics.js";
 import type { DeliveryDoc, DeliveryStore, Outcome } from "./deliveries.js";
 
 /** An outcome, the lot it was accepted into if this is its first (it had no row until now), and who waits for it to be stored. */
@@ -89,7 +88,6 @@ export class OutcomeWriter {
         for (const o of [...retrying, ...finished]) for (const done of o.stored) done();
       } catch (err) {
         this.failures++;
-        metrics.storeError("record");
         this.onFailed(err);
         this.log.warn("writing delivery outcomes failed; will retry", { count: retrying.length + finished.length, ...errorFields(err) });
         // Put the batch back under any newer state of the same delivery that arrived meanwhile.

@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Collection, Filter } from "mongodb";
 import { errorFields, type Logger } from "../../telemetry/log.js";
-import { metrics } from "../../telemetry/metrics.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
 import type { MessageStore } from "../common/messages.js";
@@ -105,7 +104,6 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
       try {
         return await write();
       } catch (err) {
-        metrics.storeError("record");
         this.opts.writeFailed?.(err);
         this.log.warn("writing a delivery state failed; will retry", errorFields(err));
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
