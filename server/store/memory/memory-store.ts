@@ -1,5 +1,5 @@
 // The ports in memory, for the engine's unit tests (on a fake clock) and nothing else: it passes the
-// same conformance suite as the store on MongoDB/FerretDB (test/store-conformance.test.ts). Several
+// same conformance suite as the store on MongoDB/FerretDB (test/store/store-conformance.test.ts). Several
 // instances opened on one MemoryDatabase stand for several processes sharing a database.
 import { randomBytes } from "node:crypto";
 import {
