@@ -11,6 +11,7 @@
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { DeliveryQuery } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
+import { finishedSends, takeToken } from "../common/holds.js";
 import { foundById } from "../common/found-by-id.js";
 import { duplicateIndexes } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
@@ -89,7 +90,7 @@ async function claim<T extends { _id: string; claimToken?: string }>(
   // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
   const sample = await col.find(due, { projection: { _id: 1 } }).limit(limit + 1).toArray();
   if (sample.length === 0) return [];
-  const claimToken = `${owner}:${now.getTime()}:${Math.random().toString(36).slice(2)}`;
+  const claimToken = takeToken(owner, now);
   const lease = { $set: { leaseOwner: owner, leaseUntil, claimToken } } as never;
   if (sample.length <= limit) await col.updateMany(due, lease);
   else await updatesInChunks(col, sample.slice(0, limit).map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: lease } })));
@@ -300,7 +301,7 @@ export class DeliveryStore {
         duplicateIndexes(err);
       }
       await this.dropIds(owner, finished.filter((o) => o.rowExists).map((o) => o.doc._id));
-      await this.sendSecrets.drop(finished.filter((o) => o.doc.subscriptionId === "").map((o) => o.doc._id));
+      await this.sendSecrets.drop(finishedSends(finished.map((o) => o.doc)));
     }
   }
 

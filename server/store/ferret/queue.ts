@@ -3,14 +3,13 @@
 // it needs a retry and a log row when it finishes, and a lot goes once each of its deliveries has one
 // or the other. Nothing written at accept is written again on the way. All of that bookkeeping lives
 // here.
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { newId } from "../../domain/ids.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
 import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
 import { BATCH_DELIVERIES, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore, type LotBatch } from "./deliveries.js";
 import type { MessageDoc, MessageStore } from "../common/messages.js";
 import { packDeliveries } from "./packed.js";
+import { heldAfterRecord, holdFrom, newHolder } from "../common/holds.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 
 /** A lot this process holds, as it keeps count of it. */
@@ -63,7 +62,7 @@ export interface QueueOptions {
 const WALK_PAGE = 200;
 
 export class StoredDeliveryQueue implements DeliveryQueue {
-  readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  readonly holder = newHolder();
   private readonly writer: OutcomeWriter;
   private readonly lots = new Map<string, Lot>();
   /** Lots whose end could not be written yet: tried again at the next renewal. */
@@ -90,7 +89,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   private leaseUntil(now = Date.now()): Date {
-    return new Date(now + this.opts.leaseMs);
+    return holdFrom(now, this.opts.leaseMs);
   }
 
   /** `leaseUntil` is shared by the deliveries stored together (Dates here are replaced, never changed). */
@@ -245,7 +244,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     const doc: DeliveryDoc = {
       ...next,
       leaseOwner: keep ? this.holder : "",
-      leaseUntil: keep ? new Date(next.nextAttemptAt.getTime() + this.opts.leaseMs) : UNLEASED,
+      leaseUntil: heldAfterRecord(next, keep, this.opts.leaseMs) ?? UNLEASED,
     };
     const stored = this.writer.add(doc, entry.rowExists, entry.lot?.id);
     // From its first outcome on, the delivery has a row of its own (queue or log); its lot counts it done once that is stored.

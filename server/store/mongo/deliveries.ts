@@ -2,12 +2,11 @@
 // (`deliveries`), whatever its state, read through compound indexes. Taking work is atomic per
 // document: a guarded update (due, and no live hold) can win a delivery for one process only.
 // (The layout in deliveries.ts and queue.ts is shaped for the embedded FerretDB instead.)
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type { Collection, Filter } from "mongodb";
 import { errorFields, type Logger } from "../../telemetry/log.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
+import { finishedSends, heldAfterRecord, holdFrom, newHolder, takeToken } from "../common/holds.js";
 import type { MessageStore } from "../common/messages.js";
 import { logFilter } from "../common/log-query.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
@@ -24,7 +23,7 @@ export interface MongoDeliveryDoc extends Delivery {
 const NO_HOLD = new Date(0);
 
 export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
-  readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  readonly holder = newHolder();
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
@@ -47,7 +46,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   private held(d: Delivery): MongoDeliveryDoc {
-    return { ...d, holder: this.holder, holdUntil: new Date(Date.now() + this.opts.leaseMs) };
+    return { ...d, holder: this.holder, holdUntil: holdFrom(Date.now(), this.opts.leaseMs) };
   }
 
   // The queue ---------------------------------------------------------------------------------
@@ -71,14 +70,14 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     const due: Filter<MongoDeliveryDoc> = { status: "pending", nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) };
     const candidates = await this.col.find(due, { projection: { _id: 1 } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
     if (candidates.length === 0) return [];
-    const takeToken = `${this.holder}:${now.getTime()}:${randomBytes(4).toString("hex")}`;
+    const token = takeToken(this.holder, now);
     // The filter is checked again per document as it is updated: a delivery another process took
     // meanwhile no longer matches, so each is won by one process only.
     await this.col.updateMany(
       { ...due, _id: { $in: candidates.map((c) => c._id) } },
-      { $set: { holder: this.holder, holdUntil: new Date(now.getTime() + this.opts.leaseMs), takeToken } },
+      { $set: { holder: this.holder, holdUntil: holdFrom(now.getTime(), this.opts.leaseMs), takeToken: token } },
     );
-    return (await this.col.find({ takeToken }).toArray()).map((delivery) => ({ delivery }));
+    return (await this.col.find({ takeToken: token }).toArray()).map((delivery) => ({ delivery }));
   }
 
   record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
@@ -87,11 +86,12 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     const set = {
       ...state,
       holder: keep ? this.holder : "",
-      holdUntil: keep ? new Date(next.nextAttemptAt.getTime() + this.opts.leaseMs) : NO_HOLD,
+      holdUntil: heldAfterRecord(next, keep, this.opts.leaseMs) ?? NO_HOLD,
     };
     const write = this.retrying(async () => {
       await this.col.updateOne({ _id }, { $set: set, $unset: { takeToken: "" } });
-      if (next.status !== "pending" && next.subscriptionId === "") await this.sendSecrets.drop([next._id]);
+      const sends = finishedSends([next]);
+      if (sends.length > 0) await this.sendSecrets.drop(sends);
     });
     this.writing.add(write);
     void write.finally(() => this.writing.delete(write));
@@ -121,7 +121,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async renew(): Promise<void> {
-    await this.col.updateMany({ holder: this.holder, status: "pending" }, { $set: { holdUntil: new Date(Date.now() + this.opts.leaseMs) } });
+    await this.col.updateMany({ holder: this.holder, status: "pending" }, { $set: { holdUntil: holdFrom(Date.now(), this.opts.leaseMs) } });
   }
 
   async releaseAll(): Promise<void> {
