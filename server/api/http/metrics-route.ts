@@ -2,9 +2,9 @@
 // name, so it can be closed with a scraper's own token (HOOKWIRE_METRICS_TOKEN): a separate secret, never a
 // tenant's API key, since any tenant would otherwise read every tenant's counts. Unset, it is open, like health
 // checks; the README says to set it, or to keep the port private, wherever the port is reachable by others.
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { HookwireMetrics } from "../../telemetry/metrics.js";
+import { apiKeyAuthenticator } from "./auth.js";
 import { answer, type PlainRoute } from "./plain-routes.js";
 
 export const METRICS_PATH = "/metrics";
@@ -38,12 +38,15 @@ export function metricsRoute(metrics: HookwireMetrics, token?: string): PlainRou
   };
 }
 
-/** Compares digests in constant time, as the API key check does (api/auth.ts). */
+/** The scraper's token checked as an API key is (auth.ts: the same header form, digests compared in constant time). */
 function bearerCheck(token: string): (header: string | undefined) => boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  const expected = digest(token);
+  const authenticate = apiKeyAuthenticator([{ tenant: "metrics scraper", key: token }]);
   return (header) => {
-    const presented = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
-    return presented !== undefined && timingSafeEqual(digest(presented), expected);
+    try {
+      authenticate(header);
+      return true;
+    } catch {
+      return false;
+    }
   };
 }
