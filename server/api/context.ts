@@ -9,7 +9,7 @@ export const tenantKey = createContextKey<string>("", { description: "tenant of 
 export const streamReadyKey = createContextKey<(responseHeader: Headers) => void>(() => undefined, { description: "server stream is listening" });
 
 /** The reason a stream's signal is aborted when the front door ends it on schedule (a public stream's lifetime,
- * api/public-streams.ts): the handler ends it as done, and it is counted OK, not CANCELLED. */
+ * api/http/public-streams.ts): the handler ends it as done, and it is counted OK, not CANCELLED. */
 export class StreamLifetimeOver extends Error {
   override name = "StreamLifetimeOver";
 }

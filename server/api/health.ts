@@ -21,7 +21,7 @@ export function healthService(ping: () => Promise<boolean>, services: string[], 
       return { status: await status(req.service) };
     },
     // Ends (OK) when the caller leaves, the server stops, or the front door ends the stream's lifetime
-    // (api/public-streams.ts): all of them abort the signal, so the wait between looks follows it.
+    // (api/http/public-streams.ts): all of them abort the signal, so the wait between looks follows it.
     async *watch(req, ctx) {
       const signal = AbortSignal.any([ctx.signal, signalStop]);
       let previous: Status | undefined;

@@ -81,9 +81,9 @@ async function* mappedStream<T>(messages: AsyncIterable<T>, log: Logger, procedu
 
 /**
  * Counts and times every RPC that reaches the handlers: Connect's handlers and the plain unary paths
- * (api/unary-call.ts) run the same interceptor list, so this one place sees every protocol. Placed
+ * (api/http/unary-call.ts) run the same interceptor list, so this one place sees every protocol. Placed
  * before the error interceptor, it sees the codes callers get. Calls refused at the door, before any
- * interceptor, are counted by the adapter (api/rpc-adapter.ts) through the same metrics.rpc.
+ * interceptor, are counted by the adapter (api/http/rpc-adapter.ts) through the same metrics.rpc.
  */
 export function rpcMetricsInterceptor(metrics: Pick<HookwireMetrics, "rpc">): Interceptor {
   return (next) => async (req) => {

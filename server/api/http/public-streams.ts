@@ -9,12 +9,13 @@
 // scheduled end should not show as errors in the RPC metrics. A stream whose handler does not follow its signal
 // (reflection, driven by the caller's messages) is closed by the front door shortly after.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { StreamLifetimeOver } from "../context.js";
+
 /** Streams that need no key: how many at once, and for how long each (HOOKWIRE_MAX_PUBLIC_STREAMS, HOOKWIRE_PUBLIC_STREAM_MAX_MS). */
 export interface PublicStreamLimits {
   max: number;
   maxMs: number;
 }
-import { StreamLifetimeOver } from "../context.js";
 
 /** How long a public stream's handler has to end by itself once its lifetime is over, before it is closed. */
 export const PUBLIC_STREAM_GRACE_MS = 1000;

@@ -1,4 +1,4 @@
-// Retention in the MongoDB layout (mongodb-deliveries.ts): messages oldest first through an index on
+// Retention in the MongoDB layout (deliveries.ts beside it): messages oldest first through an index on
 // createdAt (their ids are not time-ordered: a message with an idempotency key has a hashed id), and a
 // page's pending deliveries and removals each one command through the (tenant, messageId, _id) index.
 import type { Collection, Filter } from "mongodb";
