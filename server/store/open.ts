@@ -17,6 +17,7 @@ import { HealthStore } from "./common/health.js";
 import { ferretdbRetention } from "./ferret/retention.js";
 import { MongoRetention } from "./mongo/retention.js";
 import { WriteHealth } from "./common/write-health.js";
+import { failWritesToClosedSockets } from "./common/closed-socket-writes.js";
 
 export interface Store extends StorePorts {
   client: MongoClient;
@@ -84,6 +85,7 @@ async function chooseLayout(db: Db, wanted: StoreLayout): Promise<"ferretdb" | "
 export async function openStore(uri: string, database: string, log: Logger, box: SecretBox, options: StoreOptions): Promise<Store> {
   // A short server selection timeout turns an unreachable database into a prompt UNAVAILABLE
   // instead of an RPC that hangs for the driver's default 30 s.
+  failWritesToClosedSockets();
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: "hookwire" });
   await client.connect();
   const db = client.db(database);

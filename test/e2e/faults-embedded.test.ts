@@ -135,12 +135,9 @@ it("the embedded FerretDB killed with -9 is restarted; calls meanwhile answer UN
   }
   // A failure shows what the server logged meanwhile (warnings and errors, FerretDB's restart).
   const logged = () => server.output().split("\n").filter((l) => /"level":"(warn|error)"|FerretDB/.test(l)).slice(-12).map((l) => l.slice(0, 300)).join("\n");
-  // KNOWN DEFECT (issue 21, open): the first call made right after the kill sometimes never answers (seen in about
-  // one run in four on a loaded machine, 80 s and more; not a driver socket or handshake wait: socketTimeoutMS and
-  // connectTimeoutMS do not end it). Until it is found, that one call may end at its deadline; every later call in
-  // the gap must answer OK or UNAVAILABLE, and the rest of the test holds as before.
-  expect([0, Code.Unavailable, Code.DeadlineExceeded], logged()).toContain(codes[0]);
-  expect(codes.slice(1).filter((c) => c !== 0 && c !== Code.Unavailable), logged()).toEqual([]);
+  // Every call answers: the first one, made as the driver's sockets read FerretDB's end, once never settled
+  // (a driver write to a closed socket, see server/store/common/closed-socket-writes.ts).
+  expect(codes.filter((c) => c !== 0 && c !== Code.Unavailable), logged()).toEqual([]);
 
   await until("restart logged", async () => server.output(), (o) => o.includes('"msg":"embedded FerretDB restarted"'));
   expect(server.output()).toContain('"msg":"embedded FerretDB exited; restarting it"');
