@@ -8,18 +8,7 @@ import { WebhookService } from "./gen/hookwire/v1/webhook_service_pb.js";
 import { DeliveryFailedError, HookwireError, InvalidArgumentError, UnavailableError } from "./errors.js";
 import { PayloadError, valueFromJson } from "./payload.js";
 import { deliveryFrom, messageFrom, statusToProto, subscriptionFrom } from "./results.js";
-import type {
-  Delivery,
-  DeliveryPage,
-  DeliveryStatus,
-  Message,
-  Registered,
-  Rotated,
-  Subscription,
-  SubscriptionPage,
-  Triggered,
-  Verified,
-} from "./types.js";
+import type { Delivery, DeliveryPage, DeliveryStatus, Message, Registered, Rotated, Subscription, SubscriptionPage, Triggered, Verified } from "./types.js";
 import { signGithub, verifyGithub } from "./node/signature.js";
 import type { Body } from "./rules/signature.js";
 import { createHookwireTransport, type TransportOptions } from "./transport.js";

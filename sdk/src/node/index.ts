@@ -1,20 +1,10 @@
 // @hookwire/sdk/node: Hookwire's signatures and the receiver's check of a delivery, on node:crypto. The
 // twin of @hookwire/sdk/web (rules/entry.ts makes both): the same names and answers, every MAC behind a
 // Promise; this one is the faster on Node.
-import { signatureEntry, type SignatureEntry } from "../rules/entry.js";
+import { signatureEntry } from "../rules/entry.js";
 import * as signatures from "./signature.js";
 
 export { DEFAULT_TOLERANCE_SECONDS, receiverScheme, SignatureInputError } from "../rules/entry.js";
 export type { Body, DeliveryRequest, HeaderSource, ReceiverOptions, ReceiverScheme, StandardVerifyInput, VerifiedDelivery } from "../rules/entry.js";
 
-// One const a name, typed by SignatureEntry's member, so that its documentation reaches the published .d.ts.
-const entry = signatureEntry(signatures);
-export const generateSecret: SignatureEntry["generateSecret"] = entry.generateSecret;
-export const signGithub: SignatureEntry["signGithub"] = entry.signGithub;
-export const signStandard: SignatureEntry["signStandard"] = entry.signStandard;
-export const verifyGithub: SignatureEntry["verifyGithub"] = entry.verifyGithub;
-export const verifyStandard: SignatureEntry["verifyStandard"] = entry.verifyStandard;
-export const checkGithub: SignatureEntry["checkGithub"] = entry.checkGithub;
-export const checkStandard: SignatureEntry["checkStandard"] = entry.checkStandard;
-export const verifyDelivery: SignatureEntry["verifyDelivery"] = entry.verifyDelivery;
-export const verifyRequest: SignatureEntry["verifyRequest"] = entry.verifyRequest;
+export const { generateSecret, signGithub, signStandard, verifyGithub, verifyStandard, checkGithub, checkStandard, verifyDelivery, verifyRequest } = signatureEntry(signatures);

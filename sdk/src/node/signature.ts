@@ -3,21 +3,7 @@
 // published @hookwire/sdk/node wraps it in the asynchronous shape its Web Crypto twin has. The rules are
 // rules/signature.ts's.
 import { createHmac, randomBytes } from "node:crypto";
-import {
-  GITHUB_PREFIX,
-  planGithub,
-  planStandard,
-  requireSecret,
-  requireStandardInputs,
-  SECRET_PREFIX,
-  standardKeyBase64,
-  standardPrefix,
-  STANDARD_PREFIX,
-  matchReason,
-  type Body,
-  type CheckPlan,
-  type StandardVerifyInput,
-} from "../rules/signature.js";
+import { GITHUB_PREFIX, planGithub, planStandard, requireSecret, requireStandardInputs, SECRET_PREFIX, standardKeyBase64, standardPrefix, STANDARD_PREFIX, matchReason, type Body, type CheckPlan, type StandardVerifyInput } from "../rules/signature.js";
 
 /** A new secret: "whsec_" + base64 of 32 random bytes. */
 export function generateSecret(): string {

@@ -127,24 +127,11 @@ export async function verifyDeliveryWith(checks: SignatureChecks, headers: Heade
 /** A request's raw body, read whole (it must not have been read or parsed yet). */
 export async function requestBody(req: DeliveryRequest): Promise<Uint8Array> {
   if (isFetchRequest(req)) return new Uint8Array(await req.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    // A Node stream yields Buffers, or strings once someone called setEncoding on it.
-    const bytes = typeof chunk === "string" ? utf8Encoder.encode(chunk) : (chunk as Uint8Array);
-    chunks.push(bytes);
-    size += bytes.length;
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.length;
-  }
-  return body;
+  // A Node stream yields Buffers, or strings once someone called setEncoding on it: a Blob takes both.
+  const chunks: Array<Uint8Array | string> = [];
+  for await (const chunk of req) chunks.push(chunk as Uint8Array | string);
+  return new Uint8Array(await new Blob(chunks).arrayBuffer());
 }
-
-const utf8Encoder = new TextEncoder();
 
 function isFetchRequest(req: DeliveryRequest): req is Request {
   return typeof (req as Request).arrayBuffer === "function";

@@ -1,23 +1,7 @@
 // Hookwire's signatures on Web Crypto, for runtimes without node:crypto (Workers, Deno, Bun,
 // browsers): asynchronous, since crypto.subtle is. The rules are rules/signature.ts's, the same the
 // Node implementation (node/signature.ts) applies.
-import {
-  base64ToBytes,
-  encodeMac,
-  GITHUB_PREFIX,
-  matchReason,
-  planGithub,
-  planStandard,
-  requireSecret,
-  requireStandardInputs,
-  SECRET_PREFIX,
-  standardKeyBase64,
-  standardPrefix,
-  STANDARD_PREFIX,
-  type Body,
-  type CheckPlan,
-  type StandardVerifyInput,
-} from "../rules/signature.js";
+import { base64ToBytes, encodeMac, GITHUB_PREFIX, matchReason, planGithub, planStandard, requireSecret, requireStandardInputs, SECRET_PREFIX, standardKeyBase64, standardPrefix, STANDARD_PREFIX, type Body, type CheckPlan, type StandardVerifyInput } from "../rules/signature.js";
 
 const utf8 = new TextEncoder();
 
