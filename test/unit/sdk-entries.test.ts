@@ -1,12 +1,15 @@
-// @hookwire/sdk/node and @hookwire/sdk/web, the twin entries for signatures and receivers: the same
-// names, the same answers (against the shared vectors, and for any input), every MAC behind a Promise
-// in both, and no node: import anywhere in the web entry's module graph.
+// The SDK's entries. The main one holds the client, its errors and types only. @hookwire/sdk/node and
+// @hookwire/sdk/web, the twin entries for signatures and receivers: the same names, the same answers
+// (against the shared vectors, and for any input), every MAC behind a Promise in both, and no node:
+// import anywhere in the web entry's module graph.
+import { readFileSync } from "node:fs";
 import { createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import * as main from "@hookwire/sdk";
 import * as node from "@hookwire/sdk/node";
 import * as web from "@hookwire/sdk/web";
 import { moduleGraph } from "../helpers/module-graph.js";
@@ -21,6 +24,18 @@ const ENTRIES = [
   ["node", node],
   ["web", web],
 ] as const;
+
+describe("the main entry", () => {
+  it("exports the client, its errors and types: 30 names, none of the twins'", () => {
+    const text = readFileSync(`${SDK_SRC}index.ts`, "utf8");
+    const names = [...text.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) => m[1]!.split(",").map((n) => n.trim()).filter(Boolean));
+    expect(names).toHaveLength(30);
+    // The values among them are what the module has at run time, and nothing else.
+    expect(Object.keys(main).sort()).toEqual(names.filter((n) => n in main).sort());
+    expect(Object.keys(main).sort()).toEqual(["Code", "DeliveryFailedError", "HookwireError", "InvalidArgumentError", "NotFoundError", "UnauthenticatedError", "UnavailableError", "createHookwireTransport", "createWebhookManager"]);
+    expect(names.filter((n) => n in node || ["VerifiedDelivery", "ReceiverOptions", "HeaderSource", "Body"].includes(n))).toEqual([]);
+  });
+});
 
 describe("the web entry's module graph", () => {
   it("imports nothing from Node, and no package at all", () => {
