@@ -21,7 +21,7 @@ import { Pool } from "undici";
 import { WebhookService } from "@hookwire/sdk/proto";
 import { SignatureScheme } from "@hookwire/sdk/proto";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
-import { generateSecret, signGithub, signStandard, verifyGithub, verifyStandard } from "@hookwire/sdk/signature";
+import { generateSecret, signGithub, signStandard, verifyGithub, verifyStandard } from "@hookwire/sdk/internal";
 import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
 import { signBody } from "../server/usecases/signatures.js";
 import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";

@@ -4,7 +4,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { verifyStandard } from "@hookwire/sdk/signature";
+import { verifyStandard } from "@hookwire/sdk/internal";
 
 export const BAD_KINDS = ["failing", "slow", "never", "reset"] as const;
 export type BadKind = (typeof BAD_KINDS)[number];

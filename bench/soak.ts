@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
-import { generateSecret } from "@hookwire/sdk/signature";
+import { generateSecret } from "@hookwire/sdk/node";
 import { percentile, sleep } from "./lib.js";
 import { startPublisher, type AcceptedTrigger } from "./soak-publisher.js";
 import { startSoakProcesses } from "./soak-processes.js";

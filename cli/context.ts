@@ -1,13 +1,13 @@
 // What every command gets from the global flags and the environment: the SDK manager, the address it
 // talks to (for error lines), and whether to print JSON.
-import type { HookwireManager, Protocol } from "@hookwire/sdk";
+import type { HookwireManager, WebhookManagerOptions } from "@hookwire/sdk";
 import type { Command } from "commander";
 import { UsageError } from "./exit-codes.js";
 
 export interface GlobalOptions {
   apiKey?: string;
   url?: string;
-  protocol?: Protocol;
+  protocol?: WebhookManagerOptions["protocol"];
   json?: boolean;
 }
 
@@ -17,7 +17,7 @@ export interface Context {
   json: boolean;
 }
 
-/** The SDK's DEFAULT_BASE_URL, written here so that naming the address does not load the SDK. */
+/** The SDK's default address (sdk/src/transport.ts), written here so that naming the address does not load the SDK. */
 const DEFAULT_BASE_URL = "http://127.0.0.1:8080";
 
 /** The address calls go to: --url, else HOOKWIRE_URL, else the SDK's default (as the SDK resolves it). */

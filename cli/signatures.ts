@@ -1,6 +1,6 @@
 // `hookwire sign` and `hookwire verify`: local, with the SDK's signature functions (no server, no key),
 // for both schemes: GitHub style (x-hub-signature-256) and Standard Webhooks (webhook-signature).
-import { checkGithub, checkStandard, signGithub, signStandard, SignatureInputError } from "@hookwire/sdk/signature";
+import { checkGithub, checkStandard, signGithub, signStandard, SignatureInputError } from "@hookwire/sdk/node";
 import { Command, Option } from "commander";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { integer, readSource } from "./input.js";
@@ -32,9 +32,9 @@ function standardInputs(opts: SignOptions, defaultNow: boolean): { webhookId: st
 }
 
 /** The SDK refuses a malformed secret or input with SignatureInputError: a usage error here. */
-function local<T>(fn: () => T): T {
+async function local<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     if (err instanceof SignatureInputError) {
       const flag = err.field === "webhook_id" ? "id" : err.field;
@@ -60,11 +60,11 @@ export function signCommand(): Command {
       const body = await bodyOf(opts);
       if (opts.scheme === "standard-webhooks") {
         const { webhookId, timestamp } = standardInputs(opts, true);
-        const signature = local(() => signStandard(webhookId, timestamp, body, opts.secret));
+        const signature = await local(() => signStandard(webhookId, timestamp, body, opts.secret));
         if (json) return printJson({ scheme: opts.scheme, signature, webhookId, timestamp });
         return printLine(signature);
       }
-      const signature = local(() => signGithub(body, opts.secret));
+      const signature = await local(() => signGithub(body, opts.secret));
       if (json) return printJson({ scheme: "github", signature });
       printLine(signature);
     });
@@ -87,8 +87,8 @@ export function verifyCommand(): Command {
       const scheme: Scheme = opts.scheme ?? (opts.signature.startsWith("sha256=") ? "github" : "standard-webhooks");
       const reason =
         scheme === "github"
-          ? local(() => checkGithub(body, opts.signature, opts.secret))
-          : local(() => checkStandard({ ...standardInputs(opts, false), body, signature: opts.signature, secret: opts.secret, toleranceSeconds: opts.tolerance }));
+          ? await local(() => checkGithub(body, opts.signature, opts.secret))
+          : await local(() => checkStandard({ ...standardInputs(opts, false), body, signature: opts.signature, secret: opts.secret, toleranceSeconds: opts.tolerance }));
       const valid = reason === "";
       if (json) printJson({ scheme, valid, reason });
       else printLine(valid ? `valid (${scheme})` : `invalid (${scheme}): ${reason}`);

@@ -1,14 +1,12 @@
-// @hookwire/sdk (Node): the client (createWebhookManager), its plain result types and errors, the
-// synchronous signature functions, and the Node receiver helpers. Other entries: ./verify (any
-// runtime, Web Crypto), ./verify/node, ./signature, ./payload, ./proto (the generated API).
+// @hookwire/sdk: the client for Hookwire (createWebhookManager, on Node), its errors and the plain types
+// its calls take and answer. Other entries: ./node and ./web (signatures and the receiver's check of a
+// delivery, on node:crypto or Web Crypto, twins), ./proto (the generated API).
 export { createWebhookManager } from "./manager.js";
 export type {
   HookwireManager,
   ListDeliveriesInput,
   RecoverDeliveriesInput,
   RegisterInput,
-  SchemeName,
-  SentDelivery,
   SignInput,
   UpdateInput,
   VerifyInput,
@@ -16,8 +14,7 @@ export type {
   WebhookManagerOptions,
   WebhookPayload,
 } from "./manager.js";
-export { createHookwireTransport, DEFAULT_BASE_URL } from "./transport.js";
-export type { Protocol, TransportOptions } from "./transport.js";
+export { createHookwireTransport } from "./transport.js";
 export type {
   Delivery,
   DeliveryAttempt,
@@ -27,11 +24,10 @@ export type {
   Registered,
   Rotated,
   Subscription,
-  SubscriptionHealth,
   SubscriptionPage,
   Triggered,
   Verified,
-} from "./results.js";
+} from "./types.js";
 export {
   Code,
   DeliveryFailedError,
@@ -41,16 +37,3 @@ export {
   UnauthenticatedError,
   UnavailableError,
 } from "./errors.js";
-export {
-  checkGithub,
-  checkStandard,
-  DEFAULT_TOLERANCE_SECONDS,
-  generateSecret,
-  signGithub,
-  signStandard,
-  SignatureInputError,
-  verifyGithub,
-  verifyStandard,
-} from "./signature.js";
-export { receiverScheme, verifyDelivery, verifyFetchRequest, verifyNodeRequest } from "./verify-node.js";
-export type { HeaderSource, ReceiverOptions, ReceiverScheme, VerifiedDelivery } from "./verify-node.js";

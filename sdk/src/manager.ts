@@ -1,5 +1,5 @@
 // createWebhookManager: the seed WebhookManager interface (send, sign, verify) backed by Hookwire,
-// plus a typed call for every other RPC, answering the plain types of results.ts.
+// plus a typed call for every other RPC, answering the plain types of types.ts.
 import { randomUUID } from "node:crypto";
 import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
@@ -7,23 +7,10 @@ import { SignatureScheme } from "./gen/hookwire/v1/signature_pb.js";
 import { WebhookService } from "./gen/hookwire/v1/webhook_service_pb.js";
 import { DeliveryFailedError, HookwireError, InvalidArgumentError, UnavailableError } from "./errors.js";
 import { PayloadError, valueFromJson } from "./payload.js";
-import {
-  deliveryFrom,
-  messageFrom,
-  statusToProto,
-  subscriptionFrom,
-  type Delivery,
-  type DeliveryPage,
-  type DeliveryStatus,
-  type Message,
-  type Registered,
-  type Rotated,
-  type Subscription,
-  type SubscriptionPage,
-  type Triggered,
-  type Verified,
-} from "./results.js";
-import { signGithub, verifyGithub, type Body } from "./signature.js";
+import { deliveryFrom, messageFrom, statusToProto, subscriptionFrom } from "./results.js";
+import type { Delivery, DeliveryPage, DeliveryStatus, Message, Registered, Rotated, Subscription, SubscriptionPage, Triggered, Verified } from "./types.js";
+import { signGithub, verifyGithub } from "./node/signature.js";
+import type { Body } from "./rules/signature.js";
 import { createHookwireTransport, type TransportOptions } from "./transport.js";
 
 export interface WebhookPayload {

@@ -1,5 +1,5 @@
-// What the SDK's calls answer: plain objects a TypeScript user expects (numbers, Dates, the payload as
-// the JSON that was sent, string unions), each safe for JSON.stringify, made from the protobuf answers.
+// The SDK's answers (types.ts) made from the protobuf answers: plain objects a TypeScript user expects
+// (numbers, Dates, the payload as the JSON that was sent, string unions), each safe for JSON.stringify.
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import * as pb from "./gen/hookwire/v1/delivery_pb.js";
@@ -7,8 +7,7 @@ import type * as spb from "./gen/hookwire/v1/subscription_pb.js";
 import { HookwireError } from "./errors.js";
 import { valueToJsonText } from "./payload.js";
 
-export type { DeliveryStatus, Subscription, SubscriptionHealth, DeliveryAttempt, Delivery, Message, Registered, Triggered, SubscriptionPage, DeliveryPage, Rotated, Verified } from "./types.js";
-import type { DeliveryStatus, Subscription, SubscriptionHealth, DeliveryAttempt, Delivery, Message, Registered, Triggered, SubscriptionPage, DeliveryPage, Rotated, Verified } from "./types.js";
+import type { Delivery, DeliveryStatus, Message, Subscription, SubscriptionHealth } from "./types.js";
 
 const STATUS: Record<pb.DeliveryStatus, DeliveryStatus | undefined> = {
   [pb.DeliveryStatus.UNSPECIFIED]: undefined,

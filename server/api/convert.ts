@@ -2,7 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate, type Timestamp, type Value } from "@bufbuild/protobuf/wkt";
 import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery as DeliveryProto, type Message as MessageProto } from "@hookwire/sdk/proto";
-import { PayloadError, valueFromJson, valueToJsonText } from "@hookwire/sdk/payload";
+import { PayloadError, valueFromJson, valueToJsonText } from "@hookwire/sdk/internal";
 import { invalid } from "../domain/errors.js";
 import { LIMITS } from "../domain/validation.js";
 import type { Delivery, DeliveryState, Message } from "../ports.js";

@@ -1,6 +1,6 @@
 // Input rules shared by every RPC that accepts subscriptions and events; each failure names its field.
 import { hostRefusal, normalHost, type EgressAllowList } from "./egress.js";
-import { SECRET_PREFIX, standardWebhooksKey } from "@hookwire/sdk/signature";
+import { SECRET_PREFIX, standardWebhooksKey } from "@hookwire/sdk/internal";
 import { invalid } from "./errors.js";
 import { isOperational, OPERATIONAL_PREFIX } from "./operational-events.js";
 

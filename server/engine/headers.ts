@@ -1,4 +1,4 @@
-import { SECRET_PREFIX, signGithub, signStandard, standardWebhooksKey } from "@hookwire/sdk/signature";
+import { SECRET_PREFIX, signGithub, signStandard, standardWebhooksKey } from "@hookwire/sdk/internal";
 
 /**
  * The signed headers of one attempt. webhook-signature needs a whsec_ key; Send may be given a plain

@@ -8,7 +8,7 @@ import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Delivery, DeliveryLog, Dispatch, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
-import { SECRET_PREFIX } from "@hookwire/sdk/signature";
+import { SECRET_PREFIX } from "@hookwire/sdk/internal";
 import {
   eventMatches,
   LIMITS,

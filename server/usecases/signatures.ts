@@ -1,6 +1,6 @@
 // The Sign and Verify use cases: the SDK's signature module, with the RPC's input rules.
 import { SignatureScheme } from "@hookwire/sdk/proto";
-import { checkGithub, checkStandard, SignatureInputError, signGithub, signStandard } from "@hookwire/sdk/signature";
+import { checkGithub, checkStandard, SignatureInputError, signGithub, signStandard } from "@hookwire/sdk/internal";
 import { invalid } from "../domain/errors.js";
 
 export interface SignInput {

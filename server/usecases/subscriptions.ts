@@ -1,5 +1,5 @@
 // Subscription use cases: validation rules applied, then one store call each.
-import { generateSecret } from "@hookwire/sdk/signature";
+import { generateSecret } from "@hookwire/sdk/internal";
 import { invalid, notFound } from "../domain/errors.js";
 import { decodePageToken, encodePageToken, newId } from "../domain/ids.js";
 import { NO_HEALTH, type DeliveryQueue, type HealthLog, type PreviousSecret, type Subscription, type SubscriptionChanges, type Subscriptions, type SubscriptionView } from "../ports.js";

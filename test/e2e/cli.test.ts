@@ -7,7 +7,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { checkStandard, createWebhookManager, type HookwireManager } from "@hookwire/sdk";
+import { createWebhookManager, type HookwireManager } from "@hookwire/sdk";
+import { checkStandard } from "@hookwire/sdk/node";
 import { runCli, runCliJson, runCliOnTerminal, spawnCli, type CliOptions } from "../helpers/cli.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { KEYS, startServer, type RunningServer } from "../helpers/server.js";
@@ -400,7 +401,7 @@ describe("key, address and errors", () => {
       input: got!.body,
     });
     expect(std).toMatchObject({ code: 0, stdout: "valid (standard-webhooks)\n" });
-    expect(checkStandard({ body: got!.body, signature: String(h["webhook-signature"]), secret, webhookId: String(h["webhook-id"]), timestamp: Number(h["webhook-timestamp"]) })).toBe("");
+    expect(await checkStandard({ body: got!.body, signature: String(h["webhook-signature"]), secret, webhookId: String(h["webhook-id"]), timestamp: Number(h["webhook-timestamp"]) })).toBe("");
     const gh = await runCliJson(["verify", "--secret", secret, "--signature", String(h["x-hub-signature-256"]), "--body", got!.body]);
     expect(gh).toEqual({ scheme: "github", valid: true, reason: "" });
   });

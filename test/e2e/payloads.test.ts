@@ -4,7 +4,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebhookManager, type HookwireManager } from "@hookwire/sdk";
-import { valueFromJsonText, valueToJsonText } from "@hookwire/sdk/payload";
+import { valueFromJsonText, valueToJsonText } from "@hookwire/sdk/internal";
 import { LIMITS, validateTimestamp } from "../../server/domain/validation.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSecret, verifyDelivery, verifyFetchRequest, verifyNodeRequest, type ReceiverOptions, type VerifiedDelivery } from "@hookwire/sdk";
+import { generateSecret, verifyDelivery, verifyRequest, type ReceiverOptions, type VerifiedDelivery } from "@hookwire/sdk/node";
 import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
 
@@ -41,11 +41,11 @@ function replayedHeaders(): Record<string, string> {
   return out;
 }
 
-/** Replays the request over HTTP to a Node server that checks it with verifyNodeRequest. */
+/** Replays the request over HTTP to a Node server that checks its IncomingMessage with verifyRequest. */
 async function throughNodeServer(headers: Record<string, string>, options: ReceiverOptions): Promise<VerifiedDelivery> {
   let result: VerifiedDelivery | undefined;
   const own = createServer(async (req: IncomingMessage, res) => {
-    result = await verifyNodeRequest(req, options);
+    result = await verifyRequest(req, options);
     res.writeHead(result.valid ? 204 : 400).end();
   });
   await new Promise<void>((r) => own.listen(0, "127.0.0.1", r));
@@ -58,12 +58,12 @@ async function throughNodeServer(headers: Record<string, string>, options: Recei
 }
 
 const throughFetch = (headers: Record<string, string>, options: ReceiverOptions) =>
-  verifyFetchRequest(new Request("http://receiver/in", { method: "POST", headers, body: captured.body }), options);
+  verifyRequest(new Request("http://receiver/in", { method: "POST", headers, body: captured.body }), options);
 
 describe("receiver helpers refuse a replayed delivery", () => {
   it("the captured delivery itself verifies with the Standard Webhooks signature", async () => {
     const options = { secret, now: sentAt };
-    expect(verifyDelivery(captured.headers, captured.body, options)).toMatchObject({ valid: true, scheme: "standard-webhooks" });
+    expect(await verifyDelivery(captured.headers, captured.body, options)).toMatchObject({ valid: true, scheme: "standard-webhooks" });
     expect(await throughNodeServer(captured.headers as Record<string, string>, options)).toMatchObject({ valid: true, scheme: "standard-webhooks" });
   });
 
@@ -72,7 +72,7 @@ describe("receiver helpers refuse a replayed delivery", () => {
     const headers = replayedHeaders();
     expect(headers["x-hub-signature-256"]).toMatch(/^sha256=/);
     const refused = { valid: false, reason: "webhook-signature header is missing" };
-    expect(verifyDelivery(headers, captured.body, options)).toMatchObject(refused);
+    expect(await verifyDelivery(headers, captured.body, options)).toMatchObject(refused);
     expect(await throughNodeServer(headers, options)).toMatchObject(refused);
     expect(await throughFetch(headers, options)).toMatchObject(refused);
   });
@@ -87,28 +87,28 @@ describe("receiver helpers refuse a replayed delivery", () => {
   it("checks the GitHub-style signature only when asked to", async () => {
     const headers = replayedHeaders();
     const github: ReceiverOptions = { secret, scheme: "github" };
-    expect(verifyDelivery(headers, captured.body, github)).toMatchObject({ valid: true, scheme: "github" });
+    expect(await verifyDelivery(headers, captured.body, github)).toMatchObject({ valid: true, scheme: "github" });
     expect(await throughFetch(headers, github)).toMatchObject({ valid: true, scheme: "github" });
     // Asked for Standard Webhooks, a delivery with only x-hub-signature-256 is refused.
-    expect(verifyDelivery(headers, captured.body, { secret, scheme: "standard-webhooks" })).toMatchObject({ valid: false });
+    expect(await verifyDelivery(headers, captured.body, { secret, scheme: "standard-webhooks" })).toMatchObject({ valid: false });
   });
 
-  it("a plain (non-whsec) secret checks x-hub-signature-256 by default", () => {
+  it("a plain (non-whsec) secret checks x-hub-signature-256 by default", async () => {
     const body = '{"a":1}';
     const sig = "sha256=" + createHmac("sha256", "plain").update(body).digest("hex");
-    expect(verifyDelivery({ "x-hub-signature-256": sig }, body, { secret: "plain" })).toMatchObject({ valid: true, scheme: "github" });
-    expect(verifyDelivery({}, body, { secret: "plain" })).toMatchObject({ valid: false, reason: "x-hub-signature-256 header is missing" });
+    expect(await verifyDelivery({ "x-hub-signature-256": sig }, body, { secret: "plain" })).toMatchObject({ valid: true, scheme: "github" });
+    expect(await verifyDelivery({}, body, { secret: "plain" })).toMatchObject({ valid: false, reason: "x-hub-signature-256 header is missing" });
   });
 });
 
 describe("header names in plain objects", () => {
-  it("are matched whatever their case", () => {
+  it("are matched whatever their case", async () => {
     const mixed: Record<string, string> = {};
     for (const [k, v] of Object.entries(captured.headers)) {
       if (typeof v === "string") mixed[k.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase())] = v;
     }
     expect(mixed["Webhook-Signature"]).toBeDefined();
-    expect(verifyDelivery(mixed, captured.body, { secret, now: sentAt })).toMatchObject({
+    expect(await verifyDelivery(mixed, captured.body, { secret, now: sentAt })).toMatchObject({
       valid: true,
       scheme: "standard-webhooks",
       webhookId: captured.headers["webhook-id"],

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignatureScheme } from "@hookwire/sdk/proto";
-import { generateSecret } from "@hookwire/sdk/signature";
+import { generateSecret } from "@hookwire/sdk/node";
 import { bearer, connectClient, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
 import { vectors } from "../vectors/index.js";
 

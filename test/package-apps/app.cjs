@@ -1,6 +1,6 @@
 // A CommonJS app outside the repo, loading the installed @hookwire/sdk with require(). Prints one JSON line.
 const { createWebhookManager, DeliveryFailedError, UnavailableError } = require("@hookwire/sdk");
-const { verifyDelivery } = require("@hookwire/sdk/verify");
+const { verifyDelivery } = require("@hookwire/sdk/web");
 
 async function main() {
   const webhooks = createWebhookManager({ secret: "cjs-secret", retries: 3, retryDelay: 1000, timeout: 10_000 });

@@ -11,7 +11,8 @@ import {
   type Message,
   type WebhookManager,
 } from "@hookwire/sdk";
-import { verifyDelivery } from "@hookwire/sdk/verify";
+import { generateSecret, signStandard, verifyRequest } from "@hookwire/sdk/node";
+import { verifyDelivery } from "@hookwire/sdk/web";
 import { WebhookService } from "@hookwire/sdk/proto";
 
 const baseUrl = process.env.HOOKWIRE_URL!;
@@ -52,6 +53,11 @@ const listed = await hw.client.listSubscriptions({ pageSize: 100 });
 const typeName: string = WebhookService.typeName;
 const body = "{}";
 const verified = await verifyDelivery({ "X-Hub-Signature-256": hw.sign(body, "plain") }, body, { secret: "plain" });
+// The Node twin, on a Fetch Request signed the Standard Webhooks way.
+const receiverSecret = generateSecret();
+const now = Math.floor(Date.now() / 1000);
+const headers = { "webhook-id": "msg_app", "webhook-timestamp": String(now), "webhook-signature": await signStandard("msg_app", now, body, receiverSecret) };
+const nodeVerified = await verifyRequest(new Request("http://app/", { method: "POST", headers, body }), { secret: receiverSecret });
 await hw.deleteSubscription(subscription.id);
 
 console.log(
@@ -67,5 +73,6 @@ console.log(
     clientListed: listed.subscriptions.some((s) => s.id === subscription.id),
     typeName,
     verified: verified.valid,
+    nodeVerified: nodeVerified.valid && nodeVerified.scheme,
   }),
 );

@@ -12,7 +12,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignatureScheme } from "@hookwire/sdk/proto";
-import { signGithub, signStandard } from "@hookwire/sdk/signature";
+import { signGithub, signStandard } from "@hookwire/sdk/internal";
 import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
 import { vectors } from "../vectors/index.js";
 

@@ -1,6 +1,7 @@
 // @hookwire/sdk as a user installs it: `npm pack` of sdk/ (its prepack builds it), the tarball installed
 // into a fresh app outside the repo, and a TypeScript (type-checked), an ESM and a CommonJS app run
-// against a real server; the installed verify entry's module graph imports nothing.
+// against a real server; the installed web entry's module graph imports nothing, and the repository's
+// internal entry is not there for an app.
 import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -61,11 +62,28 @@ describe("the packed SDK, installed outside the repo", () => {
     for (const serverDep of ["mongodb", "undici", "tsx", "@grpc/grpc-js"]) expect(existsSync(join(mods, serverDep)), serverDep).toBe(false);
     const sdk = join(mods, "@hookwire/sdk");
     expect(readdirSync(sdk).sort()).toEqual(["CHANGELOG.md", "README.md", "dist", "package.json"]);
-    for (const f of ["index.js", "index.d.ts", "verify.js", "verify.d.ts", "verify-node.js", "proto.js"]) expect(existsSync(join(sdk, "dist", f)), f).toBe(true);
+    for (const f of ["index.js", "index.d.ts", "node/index.js", "node/index.d.ts", "web/index.js", "web/index.d.ts", "proto.js"]) expect(existsSync(join(sdk, "dist", f)), f).toBe(true);
+    expect(existsSync(join(sdk, "dist", "internal.js"))).toBe(false);
   });
 
-  it("has a verify entry whose module graph imports nothing, Node or other", () => {
-    const entry = join(app, "node_modules/@hookwire/sdk/dist/verify.js");
+  it("resolves the published entries only: the internal one and those 0.3.0 removed are not exported", async () => {
+    const specs = ["@hookwire/sdk", "@hookwire/sdk/node", "@hookwire/sdk/web", "@hookwire/sdk/proto", "@hookwire/sdk/internal", "@hookwire/sdk/payload", "@hookwire/sdk/verify", "@hookwire/sdk/signature"];
+    const script = `const out = {}; for (const s of ${JSON.stringify(specs)}) { try { await import(s); out[s] = "ok"; } catch (e) { out[s] = e.code; } } console.log(JSON.stringify(out));`;
+    const out = lastJson(await sh(process.execPath, ["--input-type=module", "-e", script], app));
+    expect(out).toEqual({
+      "@hookwire/sdk": "ok",
+      "@hookwire/sdk/node": "ok",
+      "@hookwire/sdk/web": "ok",
+      "@hookwire/sdk/proto": "ok",
+      "@hookwire/sdk/internal": "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      "@hookwire/sdk/payload": "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      "@hookwire/sdk/verify": "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      "@hookwire/sdk/signature": "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    });
+  });
+
+  it("has a web entry whose module graph imports nothing, Node or other", () => {
+    const entry = join(app, "node_modules/@hookwire/sdk/dist/web/index.js");
     const graph = moduleGraph(entry, (from, spec) => resolve(dirname(from), spec));
     expect(graph.files.length).toBeGreaterThan(2);
     expect(graph.external).toEqual([]);
@@ -96,6 +114,7 @@ describe("the packed SDK, installed outside the repo", () => {
       clientListed: true,
       typeName: "hookwire.v1.WebhookService",
       verified: true,
+      nodeVerified: "standard-webhooks",
     });
     expect((out.message as { createdAt: string }).createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     const sent = rcv.requests("/ts").filter((r) => (JSON.parse(r.body) as { event: string }).event === "app.ts");

@@ -11,7 +11,7 @@ import {
   standardWebhooksKey,
   verifyGithub,
   verifyStandard,
-} from "@hookwire/sdk/signature";
+} from "@hookwire/sdk/internal";
 import { vectors } from "../vectors/index.js";
 
 describe("GitHub style", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../server/domain/errors.js";
 import { eventMatches, isPrivateAddress, pageSize, validateEventFilters, validateSecret, validateUrl } from "../../server/domain/validation.js";
-import { generateSecret } from "@hookwire/sdk/signature";
+import { generateSecret } from "@hookwire/sdk/node";
 
 function fieldOf(fn: () => unknown): string {
   try {

@@ -1,30 +1,9 @@
-// The one implementation of Hookwire's signatures on Node, used by the server and the SDK alike.
-// Synchronous (node:crypto), as the WebhookManager interface wants; the rules live in signature-rules.ts.
+// Hookwire's signatures on Node (node:crypto), the one implementation the server signs and checks with.
+// Synchronous, as the seed WebhookManager's sign() and verify() and the server's hot path want; the
+// published @hookwire/sdk/node wraps it in the asynchronous shape its Web Crypto twin has. The rules are
+// rules/signature.ts's.
 import { createHmac, randomBytes } from "node:crypto";
-import {
-  GITHUB_PREFIX,
-  planGithub,
-  planStandard,
-  requireSecret,
-  requireStandardInputs,
-  SECRET_PREFIX,
-  standardKeyBase64,
-  STANDARD_PREFIX,
-  matchReason,
-  type Body,
-  type CheckPlan,
-  type StandardVerifyInput,
-} from "./signature-rules.js";
-
-export {
-  DEFAULT_TOLERANCE_SECONDS,
-  GITHUB_PREFIX,
-  SECRET_PREFIX,
-  SignatureInputError,
-  STANDARD_PREFIX,
-  type Body,
-  type StandardVerifyInput,
-} from "./signature-rules.js";
+import { GITHUB_PREFIX, planGithub, planStandard, requireSecret, requireStandardInputs, SECRET_PREFIX, standardKeyBase64, standardPrefix, STANDARD_PREFIX, matchReason, type Body, type CheckPlan, type StandardVerifyInput } from "../rules/signature.js";
 
 /** A new secret: "whsec_" + base64 of 32 random bytes. */
 export function generateSecret(): string {
@@ -74,11 +53,11 @@ export function checkGithub(body: Body, signature: string, secret: string): stri
   return finish(planGithub(body, signature, secret));
 }
 
-/** Standard Webhooks: "v1," + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")). */
-export function signStandard(webhookId: string, timestamp: number, body: Body, secret: string | Buffer): string {
+/** Standard Webhooks: "v1," + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")); `secret` may be the key itself. */
+export function signStandard(webhookId: string, timestamp: number, body: Body, secret: string | Uint8Array): string {
   requireStandardInputs(webhookId, timestamp);
   const key = typeof secret === "string" ? standardWebhooksKey(secret) : secret;
-  return STANDARD_PREFIX + hmac(key, `${webhookId}.${timestamp}.`, body).digest("base64");
+  return STANDARD_PREFIX + hmac(key, standardPrefix(webhookId, timestamp), body).digest("base64");
 }
 
 /** Empty when one of the signatures matches and the timestamp is within tolerance, else why not. */

@@ -1,5 +1,5 @@
 // The rules of Hookwire's two signature schemes, with no crypto and no node: import, so that the Node
-// signer (signature.ts) and the Web Crypto verifier (web-signature.ts) apply exactly the same ones.
+// implementation (node/signature.ts) and the Web Crypto one (web/signature.ts) apply exactly the same ones.
 // Each check is planned here (inputs validated, what to MAC, which given MACs to compare) and finished
 // by the caller's HMAC; `matchReason` then says whether one of the given MACs is the expected one.
 // A given MAC is compared as text with the expected MAC's canonical encoding (lowercase hex, padded
@@ -90,7 +90,7 @@ export function base64ToBytes(b64: string): Uint8Array | undefined {
   return out;
 }
 
-/** The expected MAC's text, for runtimes whose HMAC answers bytes (Web Crypto). */
+/** Bytes as text in a MAC's encoding, for runtimes whose HMAC answers bytes (Web Crypto). */
 export function encodeMac(mac: Uint8Array, encoding: MacCheck["encoding"]): string {
   let out = "";
   if (encoding === "hex") {
