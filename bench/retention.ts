@@ -54,7 +54,7 @@ const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`;
 const rows: string[] = [];
 for (const size of SIZES) {
   const name = `retention_${size}`;
-  const store = await openStore(ferret.uri, name, quiet, new SecretBox([randomBytes(32)]), { leaseMs: 30_000, layout: "ferretdb" });
+  const store = await openStore(ferret.uri, name, quiet, new SecretBox([randomBytes(32)]), { holdMs: 30_000, layout: "ferretdb" });
   const db = client.db(name);
   const now = Date.now();
   // Stored in creation order, as Triggers store them: the old ones first.

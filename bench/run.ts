@@ -53,8 +53,8 @@ const SIZE = {
   rpcCalls: QUICK ? 1000 : 10_000,
   peerEvents: arg("peer-events", QUICK ? 500 : 20_000),
   peerRuns: arg("peer-runs", QUICK ? 1 : 3),
-  // 1,000,000 is the target's size; FerretDB answers each claim by scanning the whole queue in Go
-  // (about 90 µs a document), so at that size the engine would wait minutes per claim. --pending=N.
+  // 1,000,000 is the target's size; FerretDB answers each take by scanning the whole queue in Go
+  // (about 90 µs a document), so at that size the engine would wait minutes per take. --pending=N.
   pending: arg("pending", QUICK ? 2000 : 50_000),
   // Each pending delivery's message has a payload this large, one message per `pendingPerMessage`
   // deliveries: with bodies held per waiting delivery, 20,000 held would need 1.3 GB.
@@ -538,7 +538,7 @@ async function stuckNeighbour(): Promise<void> {
   const t = performance.now();
   await pool(SIZE.stuckTriggers, 32, () => client.trigger({ event: "flood.sent", payload: json(samplePayload) }, stuck));
   const floodSeconds = (performance.now() - t) / 1000;
-  await sleep(1000); // the lease keeper's next take sees the share full
+  await sleep(1000); // the hold keeper's next take sees the share full
   const during = await probe();
   const metricsText = await (await fetch(`${server.baseUrl}/metrics`)).text();
   const parked = /^hookwire_deliveries_parked_total (\S+)$/m.exec(metricsText)?.[1] ?? "?";
@@ -661,7 +661,7 @@ async function memory(): Promise<void> {
   const idle = await hookwire();
   const idleRss = rssMb(idle.server.child.pid!);
   const { server } = await hookwire({ HOOKWIRE_DATABASE: database, HOOKWIRE_LOG_LEVEL: "debug" });
-  // Sample until the engine holds its cap (or all there is), or its claims stopped growing for 30 s
+  // Sample until the engine holds its cap (or all there is), or its takes stopped growing for 30 s
   // after the first one, or the time is up. A figure without anything held would measure nothing.
   const cap = Math.min(20_000, SIZE.pending);
   let peak = 0;
@@ -669,16 +669,16 @@ async function memory(): Promise<void> {
   const started = performance.now();
   const deadline = started + (QUICK ? 20_000 : 600_000);
   let lastGrowth = Infinity;
-  let firstClaim = NaN;
+  let firstTake = NaN;
   while (performance.now() < deadline && held < cap && performance.now() - lastGrowth < 30_000) {
     await sleep(1000);
     peak = Math.max(peak, rssMb(server.child.pid!));
-    const claims = [...server.output().matchAll(/"held":(\d+)/g)];
+    const takes = [...server.output().matchAll(/"held":(\d+)/g)];
     if (process.env.BENCH_DEBUG) process.stderr.write(server.output().split("\n").filter((l) => !l.includes('"msg":"rpc"')).slice(-3).join("\n") + "\n");
-    const now = Number(claims.at(-1)?.[1] ?? 0);
+    const now = Number(takes.at(-1)?.[1] ?? 0);
     if (now > held) {
       lastGrowth = performance.now();
-      if (Number.isNaN(firstClaim)) firstClaim = lastGrowth;
+      if (Number.isNaN(firstTake)) firstTake = lastGrowth;
     }
     held = now;
   }
@@ -696,7 +696,7 @@ async function memory(): Promise<void> {
     ratio: peak / idleRss,
     target: "<= 300 MB (1,000,000 pending, 64 KB payloads)",
     met: peak <= 300 && held > 0,
-    note: `${held} deliveries held in memory at the end (one tenant's share is 20,000, one endpoint's 5,000; the rest waits parked in the store), the first claim after ${((firstClaim - started) / 1000).toFixed(1)} s; FerretDB's own RSS ${rssMb(db.process.pid!).toFixed(0)} MB`,
+    note: `${held} deliveries held in memory at the end (one tenant's share is 20,000, one endpoint's 5,000; the rest waits parked in the store), the first take after ${((firstTake - started) / 1000).toFixed(1)} s; FerretDB's own RSS ${rssMb(db.process.pid!).toFixed(0)} MB`,
   });
 }
 
@@ -790,7 +790,7 @@ async function reads(): Promise<void> {
 const failures: string[] = [];
 
 async function soakFigure(): Promise<void> {
-  const leaseMs = arg("soak-lease-ms", NaN);
+  const holdMs = arg("soak-lease-ms", NaN);
   const { lost } = await soak({
     seconds: SIZE.soakSeconds,
     rate: SIZE.soakRate,
@@ -798,7 +798,7 @@ async function soakFigure(): Promise<void> {
     calmShare: 0.2,
     // Short runs fault more often, so the quick one still kills each process a few times.
     faultGapS: SIZE.soakSeconds < 60 ? [3, 7] : [10, 30],
-    leaseMs: Number.isNaN(leaseMs) ? undefined : leaseMs,
+    holdMs: Number.isNaN(holdMs) ? undefined : holdMs,
     record,
   });
   if (lost > 0) failures.push(`soak: ${lost} accepted Triggers never reached their healthy endpoint`);

@@ -28,15 +28,15 @@ export interface SoakOptions {
   /** Seconds between faults, drawn evenly from [min, max]. */
   faultGapS: [number, number];
   /** HOOKWIRE_LEASE_MS for the server, or undefined for its default. */
-  leaseMs: number | undefined;
+  holdMs: number | undefined;
   record(f: Figure): void;
 }
 
 const TENANTS = ["acme", "globex", "initech"];
 /** The slow and never-answering endpoints' subscriptions give up after this; the slow one answers later. */
 const BAD_TIMEOUT_MS = 2000;
-/** The server's default lease, for the drain's bound when the run does not set one. */
-const DEFAULT_LEASE_MS = 30_000;
+/** The server's default hold, for the drain's bound when the run does not set one. */
+const DEFAULT_HOLD_MS = 30_000;
 
 /** mulberry32: a small seeded generator, so a run's fault schedule can be repeated. */
 function seeded(seed: number): () => number {
@@ -62,7 +62,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     HOOKWIRE_API_KEYS: tenants.map((t) => `${t.tenant}:${t.key}`).join(","),
     HOOKWIRE_ALLOW_PRIVATE_URLS: "true",
     HOOKWIRE_LOG_LEVEL: "info", // the "listening" line says when a (re)started server is ready
-    ...(o.leaseMs !== undefined ? { HOOKWIRE_LEASE_MS: String(o.leaseMs) } : {}),
+    ...(o.holdMs !== undefined ? { HOOKWIRE_LEASE_MS: String(o.holdMs) } : {}),
   });
   try {
     // Each tenant: its healthy endpoint takes every event; each bad kind takes a fifth of them.
@@ -122,7 +122,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     const pub = await publisher.stop();
 
     // The drain: no faults; until every accepted Trigger reached its healthy endpoint, or the bound (work a
-    // killed server held comes back when its lease runs out).
+    // killed server held comes back when its hold runs out).
     const drainMs = drainBoundMs(o);
     const missing = () => pub.accepted.filter((a) => !healthyOf(receivers.healthy, a).firstSeen.has(a.messageId)).length;
     const drainStart = performance.now();
@@ -142,11 +142,11 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
 }
 
 /**
- * How long the drain may wait. Work a killed server held comes back only after its lease (and what the
+ * How long the drain may wait. Work a killed server held comes back only after its hold (and what the
  * engine waits beyond it): in trial runs with the 30 s default, a delivery held at a kill arrived 65 s
- * later, so three leases and a margin, and never under two minutes: a late delivery is not a lost one.
+ * later, so three holds and a margin, and never under two minutes: a late delivery is not a lost one.
  */
-const drainBoundMs = (o: SoakOptions) => Math.max(120_000, 3 * (o.leaseMs ?? DEFAULT_LEASE_MS) + 30_000);
+const drainBoundMs = (o: SoakOptions) => Math.max(120_000, 3 * (o.holdMs ?? DEFAULT_HOLD_MS) + 30_000);
 
 const healthyOf = (healthy: HealthyEndpoint[], a: AcceptedTrigger) => healthy.find((h) => h.tenant === a.tenant)!;
 const expected = (accepted: AcceptedTrigger[], h: HealthyEndpoint) => accepted.filter((a) => a.tenant === h.tenant);

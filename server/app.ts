@@ -67,7 +67,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   metrics.setTenants(apiKeys.map((k) => k.tenant));
   const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), {
     metrics,
-    leaseMs: engineOptions.leaseMs,
+    holdMs: engineOptions.holdMs,
     layout: config.storeLayout,
     subscriptionCacheMs: config.subscriptionCacheMs,
   });

@@ -57,7 +57,7 @@ export interface Config {
   quotas: QuotaLimits;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {
-    leaseMs?: number;
+    holdMs?: number;
     pollMs?: number;
     /** Unset: what the tenants' shares add up to (app.ts), so no tenant's full share leaves another without room. */
     maxInFlight?: number;
@@ -282,7 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
     quotas: quotasVar(env),
     engine: {
-      leaseMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
+      holdMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),
       maxInFlight: optionalIntVar(env, "HOOKWIRE_MAX_IN_FLIGHT", 1, 1_000_000),
       maxInFlightPerTenant: intVar(env, "HOOKWIRE_MAX_IN_FLIGHT_PER_TENANT", 512, 1, 100_000),

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       return;
     }
     if (stopping) {
-      // A second signal: no more grace. Leases of unfinished work run out and any process takes it over.
+      // A second signal: no more grace. Holds on unfinished work run out and any process takes it over.
       log.warn("second signal: exiting at once", { signal });
       embedded?.process.kill("SIGTERM");
       process.exit(1);

@@ -1,4 +1,4 @@
-// The delivery engine: what this process holds, run through the stages. The lease keeper takes
+// The delivery engine: what this process holds, run through the stages. The hold keeper takes
 // work from the store, the scheduler runs each attempt at its time within the limits, the worker
 // makes it (prepare → send → classify), the engine records the outcome through the queue and the
 // notifier tells who waits once it is stored.
@@ -11,7 +11,7 @@ import { reportAttempt } from "./attempt-report.js";
 import { HealthRecorder } from "./health-recorder.js";
 import { BodyCache } from "./body-cache.js";
 import type { Sender } from "./sender.js";
-import { LeaseKeeper } from "./lease-keeper.js";
+import { HoldKeeper } from "./hold-keeper.js";
 import { Notifier, type Listener } from "./notifier.js";
 import type { PrepareAttempt } from "./prepare.js";
 import { Scheduler } from "./scheduler.js";
@@ -19,7 +19,7 @@ import { Shares, type Shared } from "./shares.js";
 import { Worker } from "./worker.js";
 
 export interface EngineOptions {
-  leaseMs: number;
+  holdMs: number;
   pollMs: number;
   /** Most deliveries taken from the store at once. */
   takeAtOnce: number;
@@ -40,9 +40,9 @@ export interface EngineOptions {
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
-  leaseMs: 30_000,
+  holdMs: 30_000,
   pollMs: 1000,
-  // FerretDB answers a claim by scanning the whole queue, whatever the limit: fewer, larger claims cost less.
+  // FerretDB answers a take by scanning the whole queue, whatever the limit: fewer, larger takes cost less.
   takeAtOnce: 1000,
   // One tenant may hold what the whole process held before shares; the total is what the tenants' shares add
   // up to (app.ts sets it from the number of tenants), so no tenant's full share can leave another without room.
@@ -104,7 +104,7 @@ export class DeliveryEngine implements Dispatch {
   private readonly bodies: BodyCache;
   private readonly notifier = new Notifier();
   private readonly scheduler: Scheduler<Held>;
-  private readonly leases: LeaseKeeper;
+  private readonly keeper: HoldKeeper;
   private readonly worker: Worker;
   private readonly health: HealthRecorder | undefined;
   /** Aborts the attempts still in flight when the shutdown grace runs out. */
@@ -138,7 +138,7 @@ export class DeliveryEngine implements Dispatch {
     this.scheduler = new Scheduler<Held>(opts, clock, (h) =>
       this.run(h).catch((err: unknown) => deps.log.error("delivery attempt crashed", { delivery: h.doc._id, ...errorFields(err) })),
     );
-    this.leases = new LeaseKeeper(
+    this.keeper = new HoldKeeper(
       {
         queue: deps.queue,
         clock,
@@ -165,7 +165,7 @@ export class DeliveryEngine implements Dispatch {
   }
 
   start(): void {
-    this.leases.start();
+    this.keeper.start();
   }
 
   /** Names this process's hold on work in the store. */
@@ -265,7 +265,7 @@ export class DeliveryEngine implements Dispatch {
           held.doc = outcome.next;
           held.running = false;
           this.scheduler.after(held, outcome.afterMs);
-        } else this.leases.wake(outcome.afterMs);
+        } else this.keeper.wake(outcome.afterMs);
       }
     }
   }
@@ -291,7 +291,7 @@ export class DeliveryEngine implements Dispatch {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    this.leases.stop();
+    this.keeper.stop();
     this.scheduler.stop();
     for (const h of this.held.values()) this.scheduler.cancel(h);
     let graceTimer: NodeJS.Timeout | undefined;

@@ -11,7 +11,7 @@ import { openStore } from "../../server/store/open.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
 import { uniqueDatabase } from "../helpers/server.js";
 
-const LEASE_MS = 400;
+const HOLD_MS = 400;
 const quiet = createLogger("error", () => undefined);
 const box = new SecretBox([randomBytes(32)]);
 
@@ -25,17 +25,17 @@ const memoryDatabases = new Map<string, MemoryDatabase>();
 const implementations: Implementation[] = [
   {
     name: "the store in the FerretDB layout",
-    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { leaseMs: LEASE_MS, layout: "ferretdb" }),
+    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { holdMs: HOLD_MS, layout: "ferretdb" }),
   },
   {
     name: "the store in the MongoDB layout (on FerretDB)",
-    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { leaseMs: LEASE_MS, layout: "mongodb" }),
+    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { holdMs: HOLD_MS, layout: "mongodb" }),
   },
   {
     name: "the in-memory store",
     open: async (database) => {
       if (!memoryDatabases.has(database)) memoryDatabases.set(database, new MemoryDatabase());
-      return openMemoryStore(memoryDatabases.get(database)!, { leaseMs: LEASE_MS });
+      return openMemoryStore(memoryDatabases.get(database)!, { holdMs: HOLD_MS });
     },
   },
 ];
@@ -148,7 +148,7 @@ describe.each(implementations)("$name", (impl) => {
       const done = await b.log.get("acme", retry._id);
       expect(done!.status).toBe("delivered");
       expect(done!.attempts.map((x) => x.statusCode)).toEqual([500, 200]);
-      await sleep(LEASE_MS + 100);
+      await sleep(HOLD_MS + 100);
       expect(await a.queue.takeDue(new Date(), 100)).toEqual([]);
       expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
     });
@@ -158,7 +158,7 @@ describe.each(implementations)("$name", (impl) => {
       const [item] = await accepted(a.queue, message("acme"), ["sub_1"]);
       await a.queue.record(item!, { ...item!.delivery, attempts: [attempt(0)], updatedAt: new Date(), nextAttemptAt: new Date() }, true);
       expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
-      const taken = await takeWithin(b.queue, LEASE_MS * 4); // a stopped renewing: as if it died
+      const taken = await takeWithin(b.queue, HOLD_MS * 4); // a stopped renewing: as if it died
       expect(ids(taken)).toEqual([item!.delivery._id]);
     });
 
@@ -166,11 +166,11 @@ describe.each(implementations)("$name", (impl) => {
       const [a, b] = await twoProcesses();
       const held = await accepted(a.queue, message("acme"), ["sub_1", "sub_2", "sub_3"]);
       await a.queue.record(held[0]!, { ...held[0]!.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
-      const taken = await takeWithin(b.queue, LEASE_MS * 4);
+      const taken = await takeWithin(b.queue, HOLD_MS * 4);
       expect(ids(taken)).toEqual(ids(held.slice(1)));
       // Recorded by the new holder, they end; nothing is taken again.
       for (const t of taken) await b.queue.record(t, { ...t.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
-      await sleep(LEASE_MS * 2);
+      await sleep(HOLD_MS * 2);
       expect(await a.queue.takeDue(new Date(), 100)).toEqual([]);
       const all = await b.log.list({ tenant: "acme", messageId: held[0]!.delivery.messageId, limit: 10 });
       expect(all.map((d) => d.status)).toEqual(["delivered", "delivered", "delivered"]);
@@ -192,7 +192,7 @@ describe.each(implementations)("$name", (impl) => {
       }
       expect(listed.map((d) => d._id)).toEqual(ids(held));
       const taken = [];
-      const deadline = Date.now() + LEASE_MS * 10;
+      const deadline = Date.now() + HOLD_MS * 10;
       while (taken.length < held.length && Date.now() < deadline) {
         taken.push(...(await b.queue.takeDue(new Date(), 2000)));
         await sleep(50);
@@ -206,12 +206,12 @@ describe.each(implementations)("$name", (impl) => {
     it("a dead process's work from several seconds of Triggers is taken over in consecutive takes, not one part per wait", async () => {
       const [a, b] = await twoProcesses();
       const held: HeldDelivery[] = [];
-      // Spread over more than one lot of the FerretDB layout (a lot takes a process's Triggers for leaseMs/4).
+      // Spread over more than one lot of the FerretDB layout (a lot takes a process's Triggers for holdMs/4).
       for (let i = 0; i < 3; i++) {
         held.push(...(await accepted(a.queue, message("acme", i), ["sub_1"])));
-        await sleep(LEASE_MS / 4 + 50);
+        await sleep(HOLD_MS / 4 + 50);
       }
-      await sleep(LEASE_MS + 100); // a dies: nothing renews its hold
+      await sleep(HOLD_MS + 100); // a dies: nothing renews its hold
       const taken: HeldDelivery[] = [];
       for (let i = 0; i < 4 && taken.length < held.length; i++) taken.push(...(await b.queue.takeDue(new Date(), 100)));
       expect(ids(taken)).toEqual(ids(held));
@@ -238,7 +238,7 @@ describe.each(implementations)("$name", (impl) => {
       const held = await accepted(a.queue, message("acme"), ["sub_1"]);
       const [retried] = await a.queue.add(deliveriesOf(message("acme"), ["sub_2"]));
       for (let i = 0; i < 6; i++) {
-        await sleep(LEASE_MS / 3);
+        await sleep(HOLD_MS / 3);
         await a.queue.renew();
       }
       expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
@@ -251,14 +251,14 @@ describe.each(implementations)("$name", (impl) => {
       const first = await accepted(a.queue, message("acme"), ["sub_1", "sub_2"]);
       const added = await a.queue.add(deliveriesOf(message("acme"), ["sub_3"]));
       await a.queue.releaseAll();
-      const taken = await takeWithin(b.queue, LEASE_MS);
+      const taken = await takeWithin(b.queue, HOLD_MS);
       expect(ids(taken)).toEqual(ids([...first, ...added]));
 
       const [c, d] = await twoProcesses();
       const later = await accepted(c.queue, message("acme"), ["sub_1"]);
       await c.queue.release(later);
       expect(await d.queue.takeDue(new Date(), 100)).toEqual([]); // its hold stands until it runs out
-      expect(ids(await takeWithin(d.queue, LEASE_MS * 4))).toEqual(ids(later));
+      expect(ids(await takeWithin(d.queue, HOLD_MS * 4))).toEqual(ids(later));
     });
 
     it("drop removes deliveries that can never be sent; dropForSubscription a deleted subscription's pending ones", async () => {
@@ -266,7 +266,7 @@ describe.each(implementations)("$name", (impl) => {
       const m = message("acme");
       const held = await accepted(a.queue, m, ["sub_1", "sub_2"]);
       await a.queue.drop(held);
-      await sleep(LEASE_MS + 200);
+      await sleep(HOLD_MS + 200);
       expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
       expect(await a.log.list({ tenant: "acme", messageId: m._id, limit: 10 })).toEqual([]);
 

@@ -56,7 +56,7 @@ it("takes over the earlier layout's held batches and reads its log rows", async 
   await db.collection("delivery_batches").insertOne({ _id: newId("bat") as never, tenant: "acme", messageId: m2, createdAt: new Date(), ...held, deliveries: [inRow] });
   await db.collection("delivery_log").insertOne(logged as never);
 
-  const store = await openStore(inject("mongodbUri"), database, quiet, new SecretBox([randomBytes(32)]), { leaseMs: 400, layout: "ferretdb" });
+  const store = await openStore(inject("mongodbUri"), database, quiet, new SecretBox([randomBytes(32)]), { holdMs: 400, layout: "ferretdb" });
   opened.push(store);
   const pending = await store.log.list({ tenant: "acme", subscriptionId: "sub_1", limit: 10 });
   expect(pending.map((d) => d._id).sort()).toEqual([inMessage[0]!._id, inRow._id].sort());
@@ -82,7 +82,7 @@ it("counts the subscriptions of a database written before the per-tenant counter
   const subs = Array.from({ length: 4 }, (_, i) => ({ _id: newId("sub"), tenant: i < 3 ? "acme" : "globex", url: "http://127.0.0.1:9/u", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: i === 0, disabledReason: "", policy: {} }));
   await db.collection<{ _id: string }>("subscriptions").insertMany(subs);
   await db.collection<{ _id: string }>("tenants").insertMany([{ _id: "acme", subscriptionsVersion: 3 }, { _id: "globex", subscriptionsVersion: 1 }] as never);
-  const store = await openStore(inject("mongodbUri"), database, quiet, new SecretBox([randomBytes(32)]), { leaseMs: 400, layout: "ferretdb" });
+  const store = await openStore(inject("mongodbUri"), database, quiet, new SecretBox([randomBytes(32)]), { holdMs: 400, layout: "ferretdb" });
   opened.push(store);
   // A delete before any count makes sure of the counter first, so it moves 3 to 2, not nothing to -1.
   expect(await store.subscriptions.delete("acme", subs[1]!._id)).toBe(true);

@@ -53,7 +53,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
 }
 
-const LEASE_MS = 30_000;
+const HOLD_MS = 30_000;
 const quiet = createLogger("error", () => undefined);
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -77,8 +77,8 @@ async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDa
     cleanup.push(() => started.close());
     rcv = started;
   }
-  const store = openMemoryStore(db, { leaseMs: LEASE_MS, clock });
-  const opts = { ...DEFAULT_ENGINE_OPTIONS, leaseMs: LEASE_MS, pollMs: 1000, ...options };
+  const store = openMemoryStore(db, { holdMs: HOLD_MS, clock });
+  const opts = { ...DEFAULT_ENGINE_OPTIONS, holdMs: HOLD_MS, pollMs: 1000, ...options };
   const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: opts.maxInFlightPerEndpoint, userAgent: "test" });
   const engine = new DeliveryEngine(
     { queue: store.queue, messages: store.messages, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, metrics: new HookwireMetrics(), clock },
@@ -167,7 +167,7 @@ it("takes over the work of a process that died once its hold runs out", async ()
   const { held } = await trigger(dead, [sub, sub, sub]); // accepted, held by a process that then dies
   const alive = await rig({}, dead);
   alive.engine.start();
-  await alive.clock.advance(LEASE_MS - 1000);
+  await alive.clock.advance(HOLD_MS - 1000);
   expect(alive.rcv.requests("/orphan")).toHaveLength(0);
   await alive.clock.advance(2000);
   await alive.rcv.waitFor(() => alive.rcv.requests("/orphan").length === 3);

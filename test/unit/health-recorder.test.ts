@@ -10,7 +10,7 @@ const quiet = createLogger("error", () => undefined);
 const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 
 function setup(failWrites = 0) {
-  const store = openMemoryStore(new MemoryDatabase(), { leaseMs: 1000 }).health;
+  const store = openMemoryStore(new MemoryDatabase(), { holdMs: 1000 }).health;
   const writes: HealthChange[][] = [];
   let failing = failWrites;
   const log: HealthLog = {

@@ -9,17 +9,17 @@ export function newHolder(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
 }
 
-/** A hold taken at `now` lasts leaseMs unless it is renewed. */
-export function holdFrom(now: number, leaseMs: number): Date {
-  return new Date(now + leaseMs);
+/** A hold taken at `now` lasts holdMs unless it is renewed. */
+export function holdFrom(now: number, holdMs: number): Date {
+  return new Date(now + holdMs);
 }
 
 /**
  * How long a recorded state stays held: a state this process keeps (a retry it attempts itself) is held
- * until leaseMs past its next attempt; otherwise not at all (undefined), and any process takes it when due.
+ * until holdMs past its next attempt; otherwise not at all (undefined), and any process takes it when due.
  */
-export function heldAfterRecord(next: Delivery, keep: boolean, leaseMs: number): Date | undefined {
-  return keep ? holdFrom(next.nextAttemptAt.getTime(), leaseMs) : undefined;
+export function heldAfterRecord(next: Delivery, keep: boolean, holdMs: number): Date | undefined {
+  return keep ? holdFrom(next.nextAttemptAt.getTime(), holdMs) : undefined;
 }
 
 /** Marks the rows one take won, so that it can read back exactly those (FerretDB's updates are not atomic). */

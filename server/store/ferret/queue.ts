@@ -53,7 +53,7 @@ interface Entry extends HeldDelivery {
 
 export interface QueueOptions {
   /** How long a hold lasts unless renewed; an expired one lets any process take the work. */
-  leaseMs: number;
+  holdMs: number;
   /** Told of each failed write of outcomes (store/write-health.ts decides whether the store is at fault). */
   writeFailed?: (err: unknown) => void;
 }
@@ -85,11 +85,11 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     private readonly opts: QueueOptions,
   ) {
     this.writer = new OutcomeWriter(store, this.holder, log, (written) => this.written(written), opts.writeFailed);
-    this.lotMs = Math.min(1000, Math.floor(opts.leaseMs / 4));
+    this.lotMs = Math.min(1000, Math.floor(opts.holdMs / 4));
   }
 
   private leaseUntil(now = Date.now()): Date {
-    return holdFrom(now, this.opts.leaseMs);
+    return holdFrom(now, this.opts.holdMs);
   }
 
   /** `leaseUntil` is shared by the deliveries stored together (Dates here are replaced, never changed). */
@@ -190,9 +190,9 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
     // Lots are taken over only once their lease ran out, so they are looked for less often than retries;
     // but once one is found, the next is looked for as soon as its walk is done: a process killed while
-    // it held several lots (one a second of Triggers) would otherwise have them taken one per leaseMs/4.
+    // it held several lots (one a second of Triggers) would otherwise have them taken one per holdMs/4.
     let walking = [...this.lots.values()].find(walkUnfinished);
-    if (!walking && (this.lotFound || now.getTime() - this.lastLotClaim >= this.opts.leaseMs / 4)) {
+    if (!walking && (this.lotFound || now.getTime() - this.lastLotClaim >= this.opts.holdMs / 4)) {
       this.lastLotClaim = now.getTime();
       const doc = await this.store.claimLot(this.holder, now, this.leaseUntil(now.getTime()));
       this.lotFound = doc !== undefined;
@@ -244,7 +244,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     const doc: DeliveryDoc = {
       ...next,
       leaseOwner: keep ? this.holder : "",
-      leaseUntil: heldAfterRecord(next, keep, this.opts.leaseMs) ?? UNLEASED,
+      leaseUntil: heldAfterRecord(next, keep, this.opts.holdMs) ?? UNLEASED,
     };
     const stored = this.writer.add(doc, entry.rowExists, entry.lot?.id);
     // From its first outcome on, the delivery has a row of its own (queue or log); its lot counts it done once that is stored.

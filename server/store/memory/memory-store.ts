@@ -54,12 +54,12 @@ class MemoryQueue implements DeliveryQueue {
 
   constructor(
     private readonly db: MemoryDatabase,
-    private readonly leaseMs: number,
+    private readonly holdMs: number,
     private readonly clock: Clock,
   ) {}
 
   private hold(doc: Delivery): HeldDelivery {
-    this.db.deliveries.set(doc._id, { doc: copy(doc), holder: this.holder, holdUntil: this.clock.now() + this.leaseMs });
+    this.db.deliveries.set(doc._id, { doc: copy(doc), holder: this.holder, holdUntil: this.clock.now() + this.holdMs });
     return { delivery: copy(doc) };
   }
 
@@ -81,7 +81,7 @@ class MemoryQueue implements DeliveryQueue {
       if (taken.length >= limit) break;
       if (s.doc.status !== "pending" || s.doc.nextAttemptAt.getTime() > now.getTime() || s.holdUntil > now.getTime() || (skip?.includes(s.doc.subscriptionId) ?? false)) continue;
       s.holder = this.holder;
-      s.holdUntil = now.getTime() + this.leaseMs;
+      s.holdUntil = now.getTime() + this.holdMs;
       taken.push({ delivery: copy(s.doc) });
     }
     return taken;
@@ -92,7 +92,7 @@ class MemoryQueue implements DeliveryQueue {
     if (!s) return; // dropped meanwhile (its subscription was deleted)
     s.doc = copy(next);
     s.holder = keep ? this.holder : "";
-    s.holdUntil = keep ? next.nextAttemptAt.getTime() + this.leaseMs : 0;
+    s.holdUntil = keep ? next.nextAttemptAt.getTime() + this.holdMs : 0;
     if (next.status !== "pending") this.db.sendSecrets.delete(next._id);
   }
 
@@ -108,7 +108,7 @@ class MemoryQueue implements DeliveryQueue {
   }
 
   async renew(): Promise<void> {
-    for (const s of this.db.deliveries.values()) if (s.holder === this.holder && s.doc.status === "pending") s.holdUntil = this.clock.now() + this.leaseMs;
+    for (const s of this.db.deliveries.values()) if (s.holder === this.holder && s.doc.status === "pending") s.holdUntil = this.clock.now() + this.holdMs;
   }
 
   async releaseAll(): Promise<void> {
@@ -347,9 +347,9 @@ function memoryRetention(db: MemoryDatabase): MessageSweeper {
 }
 
 /** The ports on a shared in-memory database, as one process opens them. */
-export function openMemoryStore(db: MemoryDatabase, opts: { leaseMs: number; clock?: Clock }): StorePorts {
+export function openMemoryStore(db: MemoryDatabase, opts: { holdMs: number; clock?: Clock }): StorePorts {
   return {
-    queue: new MemoryQueue(db, opts.leaseMs, opts.clock ?? systemClock),
+    queue: new MemoryQueue(db, opts.holdMs, opts.clock ?? systemClock),
     log: new MemoryLog(db),
     messages: new MemoryMessages(db),
     sendSecrets: new MemorySendSecrets(db),

@@ -31,7 +31,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     private readonly messages: MessageStore,
     private readonly sendSecrets: SendSecretStore,
     private readonly log: Logger,
-    private readonly opts: { leaseMs: number; writeFailed?: (err: unknown) => void },
+    private readonly opts: { holdMs: number; writeFailed?: (err: unknown) => void },
   ) {}
 
   async ensureIndexes(): Promise<void> {
@@ -46,7 +46,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   private held(d: Delivery): MongoDeliveryDoc {
-    return { ...d, holder: this.holder, holdUntil: holdFrom(Date.now(), this.opts.leaseMs) };
+    return { ...d, holder: this.holder, holdUntil: holdFrom(Date.now(), this.opts.holdMs) };
   }
 
   // The queue ---------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     // meanwhile no longer matches, so each is won by one process only.
     await this.col.updateMany(
       { ...due, _id: { $in: candidates.map((c) => c._id) } },
-      { $set: { holder: this.holder, holdUntil: holdFrom(now.getTime(), this.opts.leaseMs), takeToken: token } },
+      { $set: { holder: this.holder, holdUntil: holdFrom(now.getTime(), this.opts.holdMs), takeToken: token } },
     );
     return (await this.col.find({ takeToken: token }).toArray()).map((delivery) => ({ delivery }));
   }
@@ -86,7 +86,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     const set = {
       ...state,
       holder: keep ? this.holder : "",
-      holdUntil: heldAfterRecord(next, keep, this.opts.leaseMs) ?? NO_HOLD,
+      holdUntil: heldAfterRecord(next, keep, this.opts.holdMs) ?? NO_HOLD,
     };
     const write = this.retrying(async () => {
       await this.col.updateOne({ _id }, { $set: set, $unset: { takeToken: "" } });
@@ -121,7 +121,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async renew(): Promise<void> {
-    await this.col.updateMany({ holder: this.holder, status: "pending" }, { $set: { holdUntil: holdFrom(Date.now(), this.opts.leaseMs) } });
+    await this.col.updateMany({ holder: this.holder, status: "pending" }, { $set: { holdUntil: holdFrom(Date.now(), this.opts.holdMs) } });
   }
 
   async releaseAll(): Promise<void> {

@@ -8,14 +8,14 @@ import type { Clock, DeliveryQueue, HeldDelivery } from "../ports.js";
 /** A message still missing after this long means its Trigger failed half-way and was never answered. */
 export const ORPHAN_AGE_MS = 60_000;
 
-export interface LeaseKeeperOptions {
-  leaseMs: number;
+export interface HoldKeeperOptions {
+  holdMs: number;
   pollMs: number;
   /** Most deliveries taken at once. */
   takeAtOnce: number;
 }
 
-export interface LeaseKeeperDeps {
+export interface HoldKeeperDeps {
   queue: DeliveryQueue;
   clock: Clock;
   log: Logger;
@@ -32,15 +32,15 @@ export interface LeaseKeeperDeps {
   hold(item: HeldDelivery): void;
 }
 
-export class LeaseKeeper {
+export class HoldKeeper {
   private takeTimer: unknown;
   private renewTimer: unknown;
   private taking = false;
   private stopped = false;
 
   constructor(
-    private readonly deps: LeaseKeeperDeps,
-    private readonly opts: LeaseKeeperOptions,
+    private readonly deps: HoldKeeperDeps,
+    private readonly opts: HoldKeeperOptions,
   ) {}
 
   start(): void {
@@ -70,7 +70,7 @@ export class LeaseKeeper {
 
   private scheduleRenew(): void {
     if (this.stopped) return;
-    this.renewTimer = this.deps.clock.setTimeout(() => void this.renew().finally(() => this.scheduleRenew()), Math.max(100, Math.floor(this.opts.leaseMs / 3)));
+    this.renewTimer = this.deps.clock.setTimeout(() => void this.renew().finally(() => this.scheduleRenew()), Math.max(100, Math.floor(this.opts.holdMs / 3)));
   }
 
   private async take(): Promise<void> {
@@ -85,6 +85,8 @@ export class LeaseKeeper {
       full = taken.length >= room;
       if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.deps.heldCount() });
     } catch (err) {
+      // "claim" and the log lines' wording are what operators' dashboards and log searches know (README),
+      // so they keep the words they were published with.
       this.deps.metrics.storeError("claim");
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
     } finally {
