@@ -1,8 +1,8 @@
 // What copying a delivery-shaped object with two more keys costs on this Node's V8, five ways, 10,000
 // objects a round, the best of 15 rounds each. A spread followed by keys its source lacks
-// (`{ ...d, leaseOwner, leaseUntil }`) was about 65 ms per 10,000 on Node 20, against 6-9 ms for the
+// (`{ ...d, holder, holdUntil }`) was about 65 ms per 10,000 on Node 20, against 6-9 ms for the
 // other ways and under 1 ms for a spread alone, so the server's hot paths write new keys first
-// (store/queue.ts `leased`). Figures are printed, not checked.
+// (store/ferret/queue.ts `heldBy`). Figures are printed, not checked.
 //
 //   node bench/object-spreads.ts   (or with --import tsx)
 const now = new Date();
@@ -25,13 +25,13 @@ const make = () =>
 type Doc = ReturnType<typeof make>[number];
 
 const ways: Record<string, (d: Doc) => object> = {
-  "spread, then new keys": (d) => ({ ...d, leaseOwner: "h", leaseUntil: until }),
+  "spread, then new keys": (d) => ({ ...d, holder: "h", holdUntil: until }),
   "new keys first, spread, then set": (d) => {
-    const o = { leaseOwner: "", leaseUntil: until, ...d };
-    o.leaseOwner = "h";
+    const o = { holder: "", holdUntil: until, ...d };
+    o.holder = "h";
     return o;
   },
-  "Object.assign": (d) => Object.assign({}, d, { leaseOwner: "h", leaseUntil: until }),
+  "Object.assign": (d) => Object.assign({}, d, { holder: "h", holdUntil: until }),
   "spread, then keys it has": (d) => ({ ...d, updatedAt: until, status: "delivered" }),
   "spread alone": (d) => ({ ...d }),
 };

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
-import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";
+import type { DeliveryDoc } from "../server/store/common/delivery-doc.js";
 import { packDeliveries, toLogRow } from "../server/store/ferret/packed.js";
 import { ensureWalkIndex } from "../server/store/common/walk-index.js";
 import { percentile } from "./lib.js";
@@ -66,7 +66,7 @@ async function timed(write: (ds: ReturnType<typeof delivery>[]) => Promise<unkno
 
 const body = JSON.stringify({ event: "order.created", payload: { i: 1, note: "bench" }, timestamp: at.toISOString() });
 const message = (d: ReturnType<typeof delivery>, packed: boolean) => {
-  const batch = [{ ...d, status: "pending", attempts: [], leaseOwner: "host:1:ab", leaseUntil: at }] as unknown as DeliveryDoc[];
+  const batch = [{ ...d, status: "pending", attempts: [], holder: "host:1:ab", holdUntil: at }] as unknown as DeliveryDoc[];
   return { _id: d.messageId, tenant: "bench", event: "order.created", body, idempotencyKey: "", deliveries: 1, createdAt: at, lot: "lot_1", batch: packed ? packDeliveries(batch) : batch };
 };
 const shapes: Array<[string, (ds: ReturnType<typeof delivery>[]) => Promise<unknown>]> = [

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
 import { createLogger } from "../server/telemetry/log.js";
-import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";
+import type { DeliveryDoc } from "../server/store/common/delivery-doc.js";
 import { openStore } from "../server/store/open.js";
 import { packDeliveries, toLogRow } from "../server/store/ferret/packed.js";
 import { SecretBox } from "../server/domain/secret-box.js";
@@ -43,8 +43,8 @@ function triggered(at: Date, status: "delivered" | "pending") {
     createdAt: at,
     updatedAt: at,
     nextAttemptAt: new Date(at.getTime() + DAY),
-    leaseOwner: "",
-    leaseUntil: new Date(0),
+    holder: "",
+    holdUntil: new Date(0),
   } as DeliveryDoc;
   const message = { _id: messageId, tenant: "bench", event: "order.created", body, idempotencyKey: "k", deliveries: 1, createdAt: at, lot: "lot_000000000gone", batch: packDeliveries([d]) };
   return { message, delivery: d };

@@ -24,7 +24,7 @@ import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { generateSecret, signGithub, signStandard, verifyGithub, verifyStandard } from "@hookwire/sdk/internal";
 import { startFerretDB } from "../server/dev/embedded-ferretdb.js";
 import { signBody } from "../server/usecases/signatures.js";
-import type { DeliveryDoc } from "../server/store/ferret/deliveries.js";
+import type { DeliveryDoc } from "../server/store/common/delivery-doc.js";
 import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { soak } from "./soak.js";
 import { childPids, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
@@ -651,8 +651,8 @@ async function memory(): Promise<void> {
         createdAt: now,
         updatedAt: now,
         nextAttemptAt: now,
-        leaseOwner: "",
-        leaseUntil: new Date(0),
+        holder: "",
+        holdUntil: new Date(0),
       });
     }
     await queue.insertMany(docs, { ordered: false });
@@ -741,8 +741,8 @@ async function reads(): Promise<void> {
         createdAt: at,
         updatedAt: at,
         nextAttemptAt: at,
-        leaseOwner: "",
-        leaseUntil: new Date(0),
+        holder: "",
+        holdUntil: new Date(0),
         ...(READS_LAYOUT === "mongodb" ? { holder: "", holdUntil: new Date(0) } : {}),
       });
     }

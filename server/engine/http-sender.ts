@@ -98,7 +98,7 @@ export class HttpSender implements Sender {
       if (refusal === "outside") return Promise.resolve(attempt.result(0, "", `${host} is outside HOOKWIRE_EGRESS_ALLOW; refused`));
     }
     // Ours written first, then the signed ones, then ours set again so that they win as before: a spread
-    // followed by new keys is slow on V8 (see leased() in store/ferret/queue.ts).
+    // followed by new keys is slow on V8 (see heldBy() in store/ferret/queue.ts).
     const all: Record<string, string> = { "user-agent": this.opts.userAgent, "content-type": "application/json", ...headers };
     all["user-agent"] = this.opts.userAgent;
     all["content-type"] = "application/json";

@@ -115,7 +115,7 @@ it("delivery rows carry no secret; subscriptions hold sealed ones; the key rotat
   // Now the old key can go: the pending delivery is signed with the secret opened by the new key alone.
   status = 200;
   await serve({ HOOKWIRE_DATABASE: database, HOOKWIRE_ENCRYPTION_KEY: k2 });
-  await db.collection("delivery_queue").updateMany({}, { $set: { nextAttemptAt: new Date(0), leaseUntil: new Date(0) } });
+  await db.collection("delivery_queue").updateMany({}, { $set: { nextAttemptAt: new Date(0), holdUntil: new Date(0) } });
   const all = await rcv.waitFor((r) => r.filter((x) => x.path === "/r").length >= 2);
   expect(all.filter((x) => x.path === "/r").at(-1)!.verifyError).toBe("");
 });

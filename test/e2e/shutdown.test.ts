@@ -52,7 +52,7 @@ it("SIGTERM waits only the grace period for an attempt in flight, then hands it 
   expect(first.output()).toContain("shutdown grace over");
 
   state.answer = true;
-  // The lease was released: another process takes it at once, not after the lease time.
+  // The hold was released: another process takes it at once, not after the hold time.
   const second = await serve(database);
   const delivery = await deliveredOnce(second, messageId);
   // The cut-off attempt is not the receiver's failure: only the successful attempt is logged.

@@ -2,7 +2,7 @@
 // deliveries share once. Read back, they are the deliveries.
 import { expect, it } from "vitest";
 import { packDeliveries, toLogRow, unpackDeliveries, fromLogRow } from "../../server/store/ferret/packed.js";
-import type { DeliveryDoc } from "../../server/store/ferret/deliveries.js";
+import type { DeliveryDoc } from "../../server/store/common/delivery-doc.js";
 
 const at = new Date("2026-12-01T10:00:00.123Z");
 const doc = (i: number, extra: Partial<DeliveryDoc> = {}): DeliveryDoc =>
@@ -19,12 +19,12 @@ const doc = (i: number, extra: Partial<DeliveryDoc> = {}): DeliveryDoc =>
     createdAt: at,
     updatedAt: new Date(at.getTime() + i),
     nextAttemptAt: at,
-    leaseOwner: "hw_1",
-    leaseUntil: new Date(at.getTime() + 30_000),
+    holder: "hw_1",
+    holdUntil: new Date(at.getTime() + 30_000),
     ...extra,
   }) as DeliveryDoc;
 
-const revived = (docs: unknown) => JSON.parse(JSON.stringify(docs), (k, v) => (["createdAt", "updatedAt", "nextAttemptAt", "leaseUntil", "at"].includes(k) && v !== null ? new Date(v) : v));
+const revived = (docs: unknown) => JSON.parse(JSON.stringify(docs), (k, v) => (["createdAt", "updatedAt", "nextAttemptAt", "holdUntil", "at"].includes(k) && v !== null ? new Date(v) : v));
 
 it("writes dates as JSON.stringify does, in attempts and invalid ones included", () => {
   const docs = [
@@ -34,14 +34,14 @@ it("writes dates as JSON.stringify does, in attempts and invalid ones included",
   ];
   expect(unpackDeliveries(packDeliveries(docs))).toEqual(revived(docs));
   expect(packDeliveries([docs[1]!])).toBe(JSON.stringify([docs[1]]));
-  const { claimToken: _c, leaseOwner: _o, leaseUntil: _u, _id, tenant, messageId, subscriptionId, status, ...rest } = docs[1]! as DeliveryDoc & { claimToken?: string };
+  const { takeToken: _t, holder: _h, holdUntil: _u, _id, tenant, messageId, subscriptionId, status, ...rest } = docs[1]! as DeliveryDoc & { takeToken?: string };
   expect(toLogRow(docs[1]!).d).toBe(JSON.stringify(rest));
 });
 
 it("reads packed deliveries and log rows back as they were", () => {
   const attempts = [{ at, durationMs: 12, statusCode: 200, excerpt: "ok", error: "", retryAfter: undefined }];
   const docs = [doc(1), doc(2, { status: "delivered", attempts: attempts as never })];
-  expect(unpackDeliveries(packDeliveries(docs))).toEqual(JSON.parse(JSON.stringify(docs), (k, v) => (["createdAt", "updatedAt", "nextAttemptAt", "leaseUntil", "at"].includes(k) ? new Date(v) : v)));
+  expect(unpackDeliveries(packDeliveries(docs))).toEqual(JSON.parse(JSON.stringify(docs), (k, v) => (["createdAt", "updatedAt", "nextAttemptAt", "holdUntil", "at"].includes(k) ? new Date(v) : v)));
   const back = fromLogRow(toLogRow(docs[1]!));
   expect(back.attempts[0]!.at).toEqual(at);
   expect(back.updatedAt).toEqual(docs[1]!.updatedAt);
@@ -54,7 +54,7 @@ it("writes what a Trigger's deliveries share once, and reads each back whole and
   const text = packDeliveries(docs);
   expect(text.length).toBeLessThan(JSON.stringify(docs).length / 2);
   const back = unpackDeliveries(text);
-  const revived = JSON.parse(JSON.stringify(docs), (k, v) => (["createdAt", "updatedAt", "nextAttemptAt", "leaseUntil", "at"].includes(k) ? new Date(v) : v));
+  const revived = JSON.parse(JSON.stringify(docs), (k, v) => (["createdAt", "updatedAt", "nextAttemptAt", "holdUntil", "at"].includes(k) ? new Date(v) : v));
   expect(back).toEqual(revived);
   // No two deliveries share an object: changing one leaves the others as they were.
   back[0]!.attempts.push({ at, durationMs: 1, statusCode: 200, excerpt: "", error: "" } as never);

@@ -161,7 +161,7 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
 
   /** The plain path for this call, if it may take one (grpc-unary.ts, connect-unary.ts). */
   function plainCall(route: UnaryRoute, req: Req, res: Res, authority: string, contextValues: ContextValues): ((read: ReadBody) => Promise<boolean>) | undefined {
-    // Each call's object written out whole: a spread followed by new keys is slow on V8 (see leased() in store/queue.ts).
+    // Each call's object written out whole: a spread followed by new keys is slow on V8 (see heldBy() in store/ferret/queue.ts).
     const url = `http://${authority}${req.url ?? ""}`;
     const { interceptors, readMaxBytes } = opts;
     if ("stream" in req && plainGrpcUnary(req)) {

@@ -1,8 +1,8 @@
-// The hold arithmetic both layouts share (a layout names the fields: leaseOwner/leaseUntil in the FerretDB
-// layout, holder/holdUntil in the MongoDB one): who holds, until when, and what a claim is marked with.
+// The hold arithmetic both layouts share (the fields it fills are delivery-doc.ts's): who holds, and until when.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Delivery } from "../../ports.js";
+import { NO_HOLD, type HoldFields } from "./delivery-doc.js";
 
 /** Names this process's holds in the store: host, pid and a random part, so a restarted process is another holder. */
 export function newHolder(): string {
@@ -15,16 +15,11 @@ export function holdFrom(now: number, holdMs: number): Date {
 }
 
 /**
- * How long a recorded state stays held: a state this process keeps (a retry it attempts itself) is held
- * until holdMs past its next attempt; otherwise not at all (undefined), and any process takes it when due.
+ * Who holds a recorded state: a state `holder` keeps (a retry it attempts itself) is its own until holdMs
+ * past its next attempt; otherwise nobody's, and any process takes it when due.
  */
-export function heldAfterRecord(next: Delivery, keep: boolean, holdMs: number): Date | undefined {
-  return keep ? holdFrom(next.nextAttemptAt.getTime(), holdMs) : undefined;
-}
-
-/** Marks the rows one take won, so that it can read back exactly those (FerretDB's updates are not atomic). */
-export function takeToken(holder: string, now: Date): string {
-  return `${holder}:${now.getTime()}:${randomBytes(4).toString("hex")}`;
+export function holdAfterRecord(holder: string, next: Delivery, keep: boolean, holdMs: number): Pick<HoldFields, "holder" | "holdUntil"> {
+  return keep ? { holder, holdUntil: holdFrom(next.nextAttemptAt.getTime(), holdMs) } : { holder: "", holdUntil: NO_HOLD };
 }
 
 /** A Send's secret is kept only while its delivery is pending: the finished Sends among these, whose secrets go. */

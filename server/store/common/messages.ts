@@ -1,6 +1,6 @@
 import type { Collection } from "mongodb";
 import type { Message, Messages } from "../../ports.js";
-import type { DeliveryDoc } from "../ferret/delivery-doc.js";
+import type { DeliveryDoc } from "./delivery-doc.js";
 import { foundById } from "./found-by-id.js";
 import { duplicateIndexes } from "./duplicate-key.js";
 import { GroupCommit } from "./group-commit.js";

@@ -3,15 +3,16 @@
 // A Trigger's deliveries are written once, with its message: the message document holds the first
 // BATCH_DELIVERIES of them, rows of delivery_batches hold a larger fan-out's others, and neither is
 // written again. Each names the lot it was accepted into: a row of delivery_lots that the accepting
-// process holds (leases) for all the messages it accepted in about a second, and removes once each of
-// their deliveries has its first outcome stored. A delivery's later states are rows: the queue holds
-// those waiting for a retry (what claims take from), the log those finished (what the log RPCs read).
+// process holds for all the messages it accepted in about a second, and removes once each of their
+// deliveries has its first outcome stored. A delivery's later states are rows: the queue holds those
+// waiting for a retry (what takes take from), the log those finished (what the log RPCs read).
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import type { DeliveryQuery } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
-import { finishedSends, takeToken } from "../common/holds.js";
+import { finishedSends } from "../common/holds.js";
+import { takeByToken } from "../common/take-by-token.js";
 import { foundById } from "../common/found-by-id.js";
 import { duplicateIndexes } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
@@ -19,10 +20,8 @@ import { byIdOrder, inIdRange, logFilter } from "../common/log-query.js";
 import { ensureWalkIndex } from "../common/walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
 import type { MessageDoc } from "../common/messages.js";
-import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
+import { NO_HOLD, type DeliveryDoc, type HoldFields } from "../common/delivery-doc.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
-
-export { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
 
 /** A batch stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
 export const BATCH_DELIVERIES = 500;
@@ -39,14 +38,11 @@ export interface BatchDoc {
 }
 
 /**
- * The messages one process accepted in about a second: held (leased) by it until each of their
- * deliveries has its first outcome stored, then removed. Its messages and batch rows name it.
+ * The messages one process accepted in about a second: held by it until each of their deliveries has
+ * its first outcome stored, then removed. Its messages and batch rows name it.
  */
-export interface LotDoc {
+export interface LotDoc extends HoldFields {
   _id: string;
-  leaseOwner: string;
-  leaseUntil: Date;
-  claimToken?: string;
   createdAt: Date;
 }
 
@@ -71,30 +67,29 @@ export interface MetaDoc {
 }
 
 /**
- * Leases up to `limit` rows matching `due`: with no more due than that, all of them in one guarded
+ * Takes up to `limit` rows matching `due`: with no more due than that, all of them in one guarded
  * update; with a larger backlog, the first `limit` found, each by its _id (an index lookup) guarded by
- * `due`, in commands of UPDATES_PER_COMMAND. So a claim costs what it takes, not what the backlog holds:
- * a filter on anything but _id is matched in Go over every row FerretDB reads (a claim of one shard of a
- * 1,000,000-row queue read every row: minutes), and an $in list is matched element by element. The
- * lease is read back by its token. On FerretDB two processes may both win a row (updates are not
- * atomic there): a duplicate delivery, never a lost one.
+ * `due`, in commands of UPDATES_PER_COMMAND. So a take costs what it takes, not what the backlog holds:
+ * a filter on anything but _id is matched in Go over every row FerretDB reads (a take of one shard of a
+ * 1,000,000-row queue read every row: minutes), and an $in list is matched element by element. What
+ * was won is read back by the take's token (take-by-token.ts).
  */
-async function claim<T extends { _id: string; claimToken?: string }>(
+async function take<T extends HoldFields & { _id: string }>(
   col: Collection<T>,
   due: Filter<T>,
-  owner: string,
+  holder: string,
   now: Date,
-  leaseUntil: Date,
+  holdUntil: Date,
   limit: number,
 ): Promise<T[]> {
   // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
   const sample = await col.find(due, { projection: { _id: 1 } }).limit(limit + 1).toArray();
   if (sample.length === 0) return [];
-  const claimToken = takeToken(owner, now);
-  const lease = { $set: { leaseOwner: owner, leaseUntil, claimToken } } as never;
-  if (sample.length <= limit) await col.updateMany(due, lease);
-  else await updatesInChunks(col, sample.slice(0, limit).map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: lease } })));
-  return (await col.find({ claimToken } as Filter<T>).toArray()) as T[];
+  return takeByToken(col, holder, now, holdUntil, (hold) =>
+    sample.length <= limit
+      ? col.updateMany(due, hold)
+      : updatesInChunks(col, sample.slice(0, limit).map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: hold } }))),
+  );
 }
 
 /**
@@ -104,7 +99,7 @@ async function claim<T extends { _id: string; claimToken?: string }>(
  */
 const UPDATES_PER_COMMAND = 50;
 
-async function updatesInChunks<T extends Document>(col: Collection<T>, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
+export async function updatesInChunks<T extends Document>(col: Collection<T>, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
   for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
     await col.bulkWrite(ops.slice(i, i + UPDATES_PER_COMMAND), { ordered: false });
   }
@@ -136,9 +131,9 @@ export class DeliveryStore {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.queue.createIndex({ nextAttemptAt: 1, leaseUntil: 1 });
-    await this.queue.createIndex({ claimToken: 1 });
-    await this.queue.createIndex({ leaseOwner: 1 });
+    await this.queue.createIndex({ nextAttemptAt: 1, holdUntil: 1 });
+    await this.queue.createIndex({ takeToken: 1 });
+    await this.queue.createIndex({ holder: 1 });
     // A list page reads only its own rows through these (see walk-index.ts), in the queue as in the log;
     // the tenant's own two serve listing across subscriptions (the failed list).
     for (const col of [this.queue, this.log]) {
@@ -152,8 +147,8 @@ export class DeliveryStore {
     await this.batches.createIndex({ tenant: 1, messageId: 1 });
     // A takeover walks a lot's messages page by page.
     await ensureWalkIndex(this.messages, ["lot"]);
-    await this.lots.createIndex({ leaseOwner: 1 });
-    await this.lots.createIndex({ claimToken: 1 });
+    await this.lots.createIndex({ holder: 1 });
+    await this.lots.createIndex({ takeToken: 1 });
   }
 
   /** A lot's row, stored before any message names it. */
@@ -168,13 +163,13 @@ export class DeliveryStore {
   }
 
   /** Hands a lot back unheld, for any process to take over at once (its deliveries without a row get sent). */
-  async handBackLot(owner: string, id: string): Promise<void> {
-    await this.lots.updateOne({ _id: id, leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
+  async handBackLot(holder: string, id: string): Promise<void> {
+    await this.lots.updateOne({ _id: id, holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
   }
 
-  /** Leases a lot whose holder stopped renewing it (or handed it back). */
-  async claimLot(owner: string, now: Date, leaseUntil: Date): Promise<LotDoc | undefined> {
-    return (await claim(this.lots, { leaseUntil: { $lte: now } }, owner, now, leaseUntil, 1))[0];
+  /** Takes a lot whose holder stopped renewing it (or handed it back). */
+  async takeLot(holder: string, now: Date, holdUntil: Date): Promise<LotDoc | undefined> {
+    return (await take(this.lots, { holdUntil: { $lte: now } }, holder, now, holdUntil, 1))[0];
   }
 
   /** The first batches of a lot's messages after `afterMessageId`, in id order, through the walk index. */
@@ -232,31 +227,31 @@ export class DeliveryStore {
     if (docs.length > 0) await this.enqueues.add(docs);
   }
 
-  /** Leases due deliveries whose lease has expired (see claim). */
-  async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number, skip?: string[]): Promise<DeliveryDoc[]> {
-    return claim(this.queue, { nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now }, ...skipFilter(skip) }, owner, now, leaseUntil, limit);
+  /** Takes due deliveries whose hold has run out (see take). */
+  async takeDue(holder: string, now: Date, holdUntil: Date, limit: number, skip?: string[]): Promise<DeliveryDoc[]> {
+    return take(this.queue, { nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) }, holder, now, holdUntil, limit);
   }
 
-  /** Extends this process's leases: every queue row and lot it holds (each selected by its owner). */
-  async renew(owner: string, leaseUntil: Date): Promise<void> {
-    await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
-    await this.lots.updateMany({ leaseOwner: owner }, { $set: { leaseUntil } });
+  /** Extends this process's holds: every queue row and lot it holds (each selected by its holder). */
+  async renew(holder: string, holdUntil: Date): Promise<void> {
+    await this.queue.updateMany({ holder }, { $set: { holdUntil } });
+    await this.lots.updateMany({ holder }, { $set: { holdUntil } });
   }
 
   /**
-   * Stops `owner` holding these queue rows (they are not renewed): any process may take them once
-   * their lease ends. One command: the owner's equality selects only its rows (FerretDB reads those
+   * Stops `holder` holding these queue rows (they are not renewed): any process may take them once
+   * their hold runs out. One command: the holder's equality selects only its rows (FerretDB reads those
    * through an index and matches the ids in Go).
    */
-  async disown(owner: string, ids: string[]): Promise<void> {
+  async release(holder: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.queue.updateMany({ leaseOwner: owner, _id: { $in: ids } }, { $set: { leaseOwner: "" } });
+    await this.queue.updateMany({ holder, _id: { $in: ids } }, { $set: { holder: "" } });
   }
 
   /** Hands back every delivery and lot this process holds, for any process to take at once. */
-  async releaseAll(owner: string): Promise<void> {
-    await this.queue.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
-    await this.lots.updateMany({ leaseOwner: owner }, { $set: { leaseOwner: "", leaseUntil: UNLEASED } });
+  async releaseAll(holder: string): Promise<void> {
+    await this.queue.updateMany({ holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
+    await this.lots.updateMany({ holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
   }
 
   /**
@@ -265,7 +260,7 @@ export class DeliveryStore {
    * removed from the queue after, so a crash between the two leaves a duplicate delivery at worst,
    * never a lost one.
    */
-  async writeOutcomes(owner: string, retrying: Outcome[], finished: Outcome[]): Promise<void> {
+  async writeOutcomes(holder: string, retrying: Outcome[], finished: Outcome[]): Promise<void> {
     const update = (d: DeliveryDoc): AnyBulkWriteOperation<DeliveryDoc> => ({
       updateOne: {
         filter: { _id: d._id },
@@ -273,8 +268,8 @@ export class DeliveryStore {
           $set: {
             attempts: d.attempts,
             nextAttemptAt: d.nextAttemptAt,
-            leaseOwner: d.leaseOwner,
-            leaseUntil: d.leaseUntil,
+            holder: d.holder,
+            holdUntil: d.holdUntil,
             updatedAt: d.updatedAt,
             status: d.status,
           },
@@ -300,7 +295,7 @@ export class DeliveryStore {
         // Already logged by an earlier try of this same write: the rows are there, which is what counts.
         duplicateIndexes(err);
       }
-      await this.dropIds(owner, finished.filter((o) => o.rowExists).map((o) => o.doc._id));
+      await this.dropIds(holder, finished.filter((o) => o.rowExists).map((o) => o.doc._id));
       await this.sendSecrets.drop(finishedSends(finished.map((o) => o.doc)));
     }
   }
@@ -353,13 +348,13 @@ export class DeliveryStore {
   }
 
   /**
-   * Removes deliveries this process holds from the queue, in one command selected by the owner (see
-   * disown). A row whose hold moved on meanwhile (its lease ran out and another process took it) is
+   * Removes deliveries this process holds from the queue, in one command selected by the holder (see
+   * release). A row whose hold moved on meanwhile (it ran out and another process took the row) is
    * removed by id.
    */
-  async dropIds(owner: string, ids: string[]): Promise<void> {
+  async dropIds(holder: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const res = await this.queue.deleteMany({ leaseOwner: owner, _id: { $in: ids } });
+    const res = await this.queue.deleteMany({ holder, _id: { $in: ids } });
     if (res.deletedCount < ids.length) {
       await this.queue.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
     }

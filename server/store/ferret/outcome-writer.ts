@@ -2,7 +2,8 @@
 // A failed write keeps its batch and tries again, so no outcome is dropped while the process lives.
 import type { Logger } from "../../telemetry/log.js";
 import { errorFields } from "../../telemetry/log.js";
-import type { DeliveryDoc, DeliveryStore, Outcome } from "./deliveries.js";
+import type { DeliveryStore, Outcome } from "./deliveries.js";
+import type { DeliveryDoc } from "../common/delivery-doc.js";
 
 /** An outcome, the lot it was accepted into if this is its first (it had no row until now), and who waits for it to be stored. */
 export interface WrittenOutcome extends Outcome {
@@ -20,7 +21,7 @@ export class OutcomeWriter {
   constructor(
     private readonly store: DeliveryStore,
     /** The queue's holder: whose held rows the writes end. */
-    private readonly owner: string,
+    private readonly holder: string,
     private readonly log: Logger,
     private readonly onWritten: (outcomes: WrittenOutcome[]) => void,
     private readonly onFailed: (err: unknown) => void = () => {},
@@ -82,7 +83,7 @@ export class OutcomeWriter {
     this.finished = new Map();
     this.flushing = (async () => {
       try {
-        await this.store.writeOutcomes(this.owner, retrying, finished);
+        await this.store.writeOutcomes(this.holder, retrying, finished);
         this.failures = 0;
         this.onWritten([...retrying, ...finished]);
         for (const o of [...retrying, ...finished]) for (const done of o.stored) done();

@@ -4,7 +4,7 @@
 // documents 1.9x and log rows 1.4x as many a second, packed). Only the fields a filter or an index
 // names stay top-level. Documents written before packing are read as they are.
 import type { Attempt } from "../../ports.js";
-import { UNLEASED, type DeliveryDoc } from "./delivery-doc.js";
+import { NO_HOLD, type DeliveryDoc } from "../common/delivery-doc.js";
 
 /** A delivery log row: what list filters and indexes read, and the rest as JSON text in `d`. */
 export interface LogRow {
@@ -19,12 +19,12 @@ export interface LogRow {
 type Revivable = Record<string, unknown> & { attempts?: Array<Attempt & { at: unknown }> };
 
 function revive(o: Revivable): Revivable {
-  for (const f of ["createdAt", "updatedAt", "nextAttemptAt", "leaseUntil"]) if (typeof o[f] === "string") o[f] = new Date(o[f] as string);
+  for (const f of ["createdAt", "updatedAt", "nextAttemptAt", "holdUntil"]) if (typeof o[f] === "string") o[f] = new Date(o[f] as string);
   for (const a of o.attempts ?? []) if (typeof a.at === "string") a.at = new Date(a.at);
   return o;
 }
 
-const DATE_FIELDS = ["createdAt", "updatedAt", "nextAttemptAt", "leaseUntil"] as const;
+const DATE_FIELDS = ["createdAt", "updatedAt", "nextAttemptAt", "holdUntil"] as const;
 
 /**
  * The same text JSON.stringify writes, with dates turned into text first: JSON.stringify calling each Date's
@@ -116,13 +116,13 @@ export function unpackDeliveries(stored: string | DeliveryDoc[] | undefined): De
 }
 
 export function toLogRow(doc: DeliveryDoc): LogRow {
-  const { _id, tenant, messageId, subscriptionId, status, claimToken: _c, leaseOwner: _o, leaseUntil: _u, ...rest } = doc;
+  const { _id, tenant, messageId, subscriptionId, status, takeToken: _t, holder: _h, holdUntil: _u, ...rest } = doc;
   return { _id, tenant, messageId, subscriptionId, status, d: JSON.stringify(datesAsText(rest)) };
 }
 
-/** A log row as a delivery (finished: nobody holds it); a row an earlier version wrote unpacked is one already. */
+/** A log row as a delivery (finished: nobody holds it); a row an earlier version wrote unpacked is one already, bar its hold (migrations.ts). */
 export function fromLogRow(row: LogRow | DeliveryDoc): DeliveryDoc {
-  if (!("d" in row) || typeof row.d !== "string") return row as DeliveryDoc;
+  if (!("d" in row) || typeof row.d !== "string") return { ...(row as DeliveryDoc), holder: "", holdUntil: NO_HOLD };
   const { d, ...top } = row;
-  return { ...(revive(JSON.parse(d) as Revivable) as unknown as DeliveryDoc), ...top, leaseOwner: "", leaseUntil: UNLEASED };
+  return { ...(revive(JSON.parse(d) as Revivable) as unknown as DeliveryDoc), ...top, holder: "", holdUntil: NO_HOLD };
 }

@@ -6,10 +6,11 @@
 import { newId } from "../../domain/ids.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
 import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
-import { BATCH_DELIVERIES, UNLEASED, type BatchDoc, type DeliveryDoc, type DeliveryStore, type LotBatch } from "./deliveries.js";
+import { BATCH_DELIVERIES, type BatchDoc, type DeliveryStore, type LotBatch } from "./deliveries.js";
+import type { DeliveryDoc } from "../common/delivery-doc.js";
 import type { MessageDoc, MessageStore } from "../common/messages.js";
 import { packDeliveries } from "./packed.js";
-import { heldAfterRecord, holdFrom, newHolder } from "../common/holds.js";
+import { holdAfterRecord, holdFrom, newHolder } from "../common/holds.js";
 import { OutcomeWriter, type WrittenOutcome } from "./outcome-writer.js";
 
 /** A lot this process holds, as it keeps count of it. */
@@ -27,14 +28,14 @@ interface Lot {
 }
 
 /**
- * The delivery held by `owner` until `until`. Not `{ ...d, leaseOwner, leaseUntil }`: on Node 20's V8, a
+ * The delivery held by `holder` until `until`. Not `{ ...d, holder, holdUntil }`: on Node 20's V8, a
  * spread followed by keys its source lacks costs 4-6.5 µs an object, ten times writing those keys first
  * and setting them after (bench/object-spreads.ts), and a fan-out makes 10,000 of them.
  */
-function leased(d: Delivery | DeliveryDoc, owner: string, until: Date): DeliveryDoc {
-  const doc: DeliveryDoc = { leaseOwner: owner, leaseUntil: until, ...d };
-  doc.leaseOwner = owner;
-  doc.leaseUntil = until;
+function heldBy(d: Delivery | DeliveryDoc, holder: string, until: Date): DeliveryDoc {
+  const doc: DeliveryDoc = { holder, holdUntil: until, ...d };
+  doc.holder = holder;
+  doc.holdUntil = until;
   return doc;
 }
 
@@ -69,11 +70,11 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   private readonly ending = new Set<Lot>();
   private current: Lot | undefined;
   private opening: Promise<Lot> | undefined;
-  private lastLotClaim = 0;
+  private lastLotTake = 0;
   /** The last look for a lot found one: look again without waiting. */
   private lotFound = false;
   /**
-   * How long a lot takes new messages: well within its first lease, so a lot that still takes messages
+   * How long a lot takes new messages: well within its first hold, so a lot that still takes messages
    * can never have been taken over, whether or not its renewals get through.
    */
   private readonly lotMs: number;
@@ -88,13 +89,13 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     this.lotMs = Math.min(1000, Math.floor(opts.holdMs / 4));
   }
 
-  private leaseUntil(now = Date.now()): Date {
+  private holdUntil(now = Date.now()): Date {
     return holdFrom(now, this.opts.holdMs);
   }
 
-  /** `leaseUntil` is shared by the deliveries stored together (Dates here are replaced, never changed). */
-  private stored(d: Delivery, leaseUntil: Date): DeliveryDoc {
-    return leased(d, this.holder, leaseUntil);
+  /** `holdUntil` is shared by the deliveries stored together (Dates here are replaced, never changed). */
+  private stored(d: Delivery, holdUntil: Date): DeliveryDoc {
+    return heldBy(d, this.holder, holdUntil);
   }
 
   /** The lot new messages go into: the current one, or a new one once it has taken messages for lotMs. */
@@ -102,7 +103,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     if (this.current) return Promise.resolve(this.current);
     this.opening ??= (async () => {
       const lot: Lot = { id: newId("lot"), open: true, waiting: 0, handBack: false, hasBatchRows: false };
-      await this.store.openLot({ _id: lot.id, leaseOwner: this.holder, leaseUntil: this.leaseUntil(), createdAt: new Date() });
+      await this.store.openLot({ _id: lot.id, holder: this.holder, holdUntil: this.holdUntil(), createdAt: new Date() });
       this.lots.set(lot.id, lot);
       this.current = lot;
       setTimeout(() => {
@@ -145,7 +146,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     let stored = false;
     try {
       const now = new Date();
-      const until = this.leaseUntil(now.getTime());
+      const until = this.holdUntil(now.getTime());
       const docs = deliveries.map((d) => this.stored(d, until));
       // The first batch goes in the message document: for up to BATCH_DELIVERIES subscribers a Trigger is one write.
       const first = docs.slice(0, BATCH_DELIVERIES);
@@ -156,7 +157,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
       if (rows.length > 0) lot.hasBatchRows = true;
       await Promise.all(rows.map((b) => this.store.enqueueBatch(b)));
       // The message insert is the commit point: batch rows whose message is missing are never sent.
-      // The keys the message lacks written first: see leased().
+      // The keys the message lacks written first: see heldBy().
       const doc: MessageDoc = { lot: lot.id, batch: packDeliveries(first), ...message };
       if (!(await this.messages.insert(doc))) {
         await this.store.dropBatches(rows.map((b) => b._id), true);
@@ -179,22 +180,22 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   async add(deliveries: Delivery[]): Promise<HeldDelivery[]> {
-    const until = this.leaseUntil(Date.now());
+    const until = this.holdUntil(Date.now());
     const docs = deliveries.map((d) => this.stored(d, until));
     await this.store.enqueue(docs);
     return docs.map((d): Entry => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
   }
 
   async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
-    const rows = await this.store.claimDue(this.holder, now, this.leaseUntil(now.getTime()), limit, skip);
+    const rows = await this.store.takeDue(this.holder, now, this.holdUntil(now.getTime()), limit, skip);
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
-    // Lots are taken over only once their lease ran out, so they are looked for less often than retries;
+    // Lots are taken over only once their hold ran out, so they are looked for less often than retries;
     // but once one is found, the next is looked for as soon as its walk is done: a process killed while
     // it held several lots (one a second of Triggers) would otherwise have them taken one per holdMs/4.
     let walking = [...this.lots.values()].find(walkUnfinished);
-    if (!walking && (this.lotFound || now.getTime() - this.lastLotClaim >= this.opts.holdMs / 4)) {
-      this.lastLotClaim = now.getTime();
-      const doc = await this.store.claimLot(this.holder, now, this.leaseUntil(now.getTime()));
+    if (!walking && (this.lotFound || now.getTime() - this.lastLotTake >= this.opts.holdMs / 4)) {
+      this.lastLotTake = now.getTime();
+      const doc = await this.store.takeLot(this.holder, now, this.holdUntil(now.getTime()));
       this.lotFound = doc !== undefined;
       if (doc && !this.lots.has(doc._id)) {
         // Whether it has batch rows is not known: its end removes any.
@@ -210,12 +211,12 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   private async walk(lot: Lot, room: number, now: Date): Promise<Entry[]> {
     const walk = lot.walk!;
     const out: Entry[] = [];
-    const leaseUntil = this.leaseUntil(now.getTime());
+    const holdUntil = this.holdUntil(now.getTime());
     const take = async (batches: LotBatch[], rows: boolean) => {
       for (const b of batches) {
         const done = await this.store.existing(b.deliveries.map((d) => d._id));
         for (const d of b.deliveries) {
-          if (!done.has(d._id)) out.push({ delivery: leased(d, this.holder, leaseUntil), rowExists: false, lot, batchId: rows ? b._id : b.messageId });
+          if (!done.has(d._id)) out.push({ delivery: heldBy(d, this.holder, holdUntil), rowExists: false, lot, batchId: rows ? b._id : b.messageId });
         }
       }
     };
@@ -241,11 +242,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
 
   record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
     const entry = item as Entry;
-    const doc: DeliveryDoc = {
-      ...next,
-      leaseOwner: keep ? this.holder : "",
-      leaseUntil: heldAfterRecord(next, keep, this.opts.holdMs) ?? UNLEASED,
-    };
+    const hold = holdAfterRecord(this.holder, next, keep, this.opts.holdMs);
+    const doc: DeliveryDoc = { ...next, holder: hold.holder, holdUntil: hold.holdUntil };
     const stored = this.writer.add(doc, entry.rowExists, entry.lot?.id);
     // From its first outcome on, the delivery has a row of its own (queue or log); its lot counts it done once that is stored.
     entry.delivery = doc;
@@ -272,7 +270,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     const inLots = entries.filter((e) => e.lot);
     const rows = this.leave(entries, true);
     for (const e of inLots) e.lot = undefined;
-    await this.store.disown(this.holder, rows.map((e) => e.delivery._id));
+    await this.store.release(this.holder, rows.map((e) => e.delivery._id));
   }
 
   /** Orphans (their message was never stored) and deliveries that must not be sent: their batches go whole. */
@@ -288,7 +286,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   async renew(): Promise<void> {
-    await this.store.renew(this.holder, this.leaseUntil());
+    await this.store.renew(this.holder, this.holdUntil());
     if (this.ending.size > 0) await this.endLots();
   }
 

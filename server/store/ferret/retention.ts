@@ -13,7 +13,8 @@
 //   index), then the message by _id. Batch rows belong to lots and go with them (never here), a
 //   finished Send's secret went when its delivery was logged.
 import type { Collection } from "mongodb";
-import type { DeliveryDoc, LotDoc } from "./deliveries.js";
+import type { LotDoc } from "./deliveries.js";
+import type { DeliveryDoc } from "../common/delivery-doc.js";
 import type { MessageDoc } from "../common/messages.js";
 import type { LogRow } from "./packed.js";
 import { MessageSweeper, type RetentionLayout, type SweepCandidate } from "../common/retention.js";

@@ -6,28 +6,20 @@ import type { Collection, Filter } from "mongodb";
 import { errorFields, type Logger } from "../../telemetry/log.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
-import { finishedSends, heldAfterRecord, holdFrom, newHolder, takeToken } from "../common/holds.js";
+import { finishedSends, holdAfterRecord, holdFrom, newHolder } from "../common/holds.js";
+import { NO_HOLD, type DeliveryDoc } from "../common/delivery-doc.js";
+import { takeByToken } from "../common/take-by-token.js";
 import type { MessageStore } from "../common/messages.js";
 import { logFilter } from "../common/log-query.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
 import { ensureWalkIndex } from "../common/walk-index.js";
-
-export interface MongoDeliveryDoc extends Delivery {
-  /** The process holding the delivery until holdUntil ("" when none renews it). */
-  holder: string;
-  holdUntil: Date;
-  /** Set by the update that took it, to read back what that update won. */
-  takeToken?: string;
-}
-
-const NO_HOLD = new Date(0);
 
 export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   readonly holder = newHolder();
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
-    private readonly col: Collection<MongoDeliveryDoc>,
+    private readonly col: Collection<DeliveryDoc>,
     private readonly messages: MessageStore,
     private readonly sendSecrets: SendSecretStore,
     private readonly log: Logger,
@@ -45,7 +37,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     await ensureWalkIndex(this.col, ["tenant", "subscriptionId", "status"]);
   }
 
-  private held(d: Delivery): MongoDeliveryDoc {
+  private held(d: Delivery): DeliveryDoc {
     return { ...d, holder: this.holder, holdUntil: holdFrom(Date.now(), this.opts.holdMs) };
   }
 
@@ -67,27 +59,21 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
-    const due: Filter<MongoDeliveryDoc> = { status: "pending", nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) };
+    const due: Filter<DeliveryDoc> = { status: "pending", nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) };
     const candidates = await this.col.find(due, { projection: { _id: 1 } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
     if (candidates.length === 0) return [];
-    const token = takeToken(this.holder, now);
     // The filter is checked again per document as it is updated: a delivery another process took
     // meanwhile no longer matches, so each is won by one process only.
-    await this.col.updateMany(
-      { ...due, _id: { $in: candidates.map((c) => c._id) } },
-      { $set: { holder: this.holder, holdUntil: holdFrom(now.getTime(), this.opts.holdMs), takeToken: token } },
+    const taken = await takeByToken(this.col, this.holder, now, holdFrom(now.getTime(), this.opts.holdMs), (hold) =>
+      this.col.updateMany({ ...due, _id: { $in: candidates.map((c) => c._id) } }, hold),
     );
-    return (await this.col.find({ takeToken: token }).toArray()).map((delivery) => ({ delivery }));
+    return taken.map((delivery) => ({ delivery }));
   }
 
   record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
     // `next` may carry what the document held when taken (its token, its hold): set afresh here.
-    const { _id, takeToken: _token, holder: _holder, holdUntil: _until, ...state } = next as MongoDeliveryDoc;
-    const set = {
-      ...state,
-      holder: keep ? this.holder : "",
-      holdUntil: heldAfterRecord(next, keep, this.opts.holdMs) ?? NO_HOLD,
-    };
+    const { _id, takeToken: _token, holder: _holder, holdUntil: _until, ...state } = next as DeliveryDoc;
+    const set = { ...state, ...holdAfterRecord(this.holder, next, keep, this.opts.holdMs) };
     const write = this.retrying(async () => {
       await this.col.updateOne({ _id }, { $set: set, $unset: { takeToken: "" } });
       const sends = finishedSends([next]);
@@ -151,6 +137,6 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async list(q: DeliveryQuery): Promise<Delivery[]> {
-    return this.col.find(logFilter<MongoDeliveryDoc>(q)).sort({ _id: 1 }).limit(q.limit).toArray();
+    return this.col.find(logFilter<DeliveryDoc>(q)).sort({ _id: 1 }).limit(q.limit).toArray();
   }
 }

@@ -3,11 +3,11 @@
 // page's pending deliveries and removals each one command through the (tenant, messageId, _id) index.
 import type { Collection, Filter } from "mongodb";
 import type { MessageDoc } from "../common/messages.js";
-import type { MongoDeliveryDoc } from "./deliveries.js";
+import type { DeliveryDoc } from "../common/delivery-doc.js";
 import { MessageSweeper, type SweepCandidate } from "../common/retention.js";
 
 /** The page's deliveries, one $or branch per tenant, so each branch is a range of the walk index. */
-function ofMessages(candidates: SweepCandidate[]): Filter<MongoDeliveryDoc> {
+function ofMessages(candidates: SweepCandidate[]): Filter<DeliveryDoc> {
   const byTenant = new Map<string, string[]>();
   for (const c of candidates) byTenant.set(c.tenant, [...(byTenant.get(c.tenant) ?? []), c._id]);
   return { $or: [...byTenant].map(([tenant, ids]) => ({ tenant, messageId: { $in: ids } })) };
@@ -16,7 +16,7 @@ function ofMessages(candidates: SweepCandidate[]): Filter<MongoDeliveryDoc> {
 export class MongoRetention extends MessageSweeper {
   constructor(
     private readonly messages: Collection<MessageDoc>,
-    deliveries: Collection<MongoDeliveryDoc>,
+    deliveries: Collection<DeliveryDoc>,
   ) {
     super({
       async oldest(before, skip, limit) {
