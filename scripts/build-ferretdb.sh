@@ -6,7 +6,7 @@
 # Two patches. First, one line: FerretDB's SQLite backend indexes _id as
 # `_ferretdb_sjson->"_id"` but looks it up as `_ferretdb_sjson->'$._id'`; SQLite matches index
 # expressions by their text, so every lookup, update and delete by _id scanned the whole table
-# (seconds per claim on a queue of 20,000). Both expressions read the same JSON value; the patch
+# (seconds per take on a queue of 20,000). Both expressions read the same JSON value; the patch
 # makes lookups use the index's spelling.
 #
 # Second, equality on indexed fields is answered from the index. Upstream runs only a filter that is

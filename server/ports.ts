@@ -1,5 +1,5 @@
 // What the engine and the use cases see of the store: small interfaces named for what they do. How
-// the store lays its documents out (rows, batches, shards, lease fields) stays inside server/store/.
+// the store lays its documents out (rows, batches, lots, hold fields) stays inside server/store/.
 import type { Delivery, DeliveryState, Message, Subscription, SubscriptionChanges, SubscriptionHealth } from "./domain/model.js";
 export { NO_HEALTH, SecretUnreadableError } from "./domain/model.js";
 export type { Attempt, Delivery, DeliveryState, Message, PreviousSecret, Subscription, SubscriptionChanges, SubscriptionHealth, SubscriptionView } from "./domain/model.js";

@@ -85,8 +85,8 @@ export class HoldKeeper {
       full = taken.length >= room;
       if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.deps.heldCount() });
     } catch (err) {
-      // "claim" and the log lines' wording are what operators' dashboards and log searches know (README),
-      // so they keep the words they were published with.
+      // The metric's label and the log lines keep the words they were published with (README): dashboards
+      // and log searches know them.
       this.deps.metrics.storeError("claim");
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
     } finally {

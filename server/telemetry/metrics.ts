@@ -17,7 +17,10 @@ export type TriggerOutcome = "accepted" | "repeated" | "refused";
 export type FinalOutcome = "delivered" | "failed";
 /** "gone": the endpoint answered 410 Gone; "failing": it failed for too long (endpoint health). */
 export type DisableReason = "gone" | "failing";
-/** Where the store failed: an RPC answered UNAVAILABLE, or the engine's background work. */
+/**
+ * Where the store failed: an RPC answered UNAVAILABLE, or the engine's background work. "claim" is taking
+ * due work (the port's takeDue): the label keeps the name it was published under, which dashboards know.
+ */
 export type StoreOperation = "rpc" | "claim" | "renew" | "record" | "prepare";
 /** An attempt by its answer's status class; "no_response" covers timeouts, connection errors and attempts never sent. */
 export type AttemptClass = "2xx" | "3xx" | "4xx" | "5xx" | "no_response";

@@ -63,7 +63,7 @@ function forgetLegacySecrets(c: Collections): Promise<void> {
 }
 
 /**
- * Earlier versions leased each held batch in its message document (`batchHeld`) or batch row. Once,
+ * Earlier versions kept each held batch's hold in its message document (`batchHeld`) or batch row. Once,
  * those go into one lot that nobody holds, so the first process to look takes them over. (The hold
  * fields they unset are those versions' names: see holdFieldsRenamed.)
  */
