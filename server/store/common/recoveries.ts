@@ -9,6 +9,7 @@ import type { Collection } from "mongodb";
 import { idFloor } from "../../domain/ids.js";
 import type { Recoveries } from "../../ports.js";
 import { duplicateIndexes } from "./duplicate-key.js";
+import { deleteById } from "./delete-by-id.js";
 
 /** Deliveries' ids, which marks are keyed by (server/usecases/messages.ts makes them). */
 const DELIVERY_PREFIX = "dlv";
@@ -39,8 +40,7 @@ export class RecoveryStore implements Recoveries {
   }
 
   async unmark(originals: string[]): Promise<void> {
-    // By _id statements: an $in list is matched against every row FerretDB reads.
-    if (originals.length > 0) await this.col.bulkWrite(originals.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    await deleteById(this.col, originals);
   }
 
   async forget(before: Date, limit: number): Promise<number> {

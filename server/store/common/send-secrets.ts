@@ -3,6 +3,7 @@
 import type { Collection } from "mongodb";
 import type { SendSecrets } from "../../ports.js";
 import type { SecretBox } from "../../domain/secret-box.js";
+import { deleteById } from "./delete-by-id.js";
 
 export interface SendSecretDoc {
   _id: string;
@@ -30,7 +31,7 @@ export class SendSecretStore implements SendSecrets {
   }
 
   async drop(deliveryIds: string[]): Promise<void> {
-    if (deliveryIds.length > 0) await this.col.bulkWrite(deliveryIds.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    await deleteById(this.col, deliveryIds);
   }
 
   /** Seals every kept secret with the current key (after a key rotation); answers how many. */

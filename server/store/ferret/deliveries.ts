@@ -14,6 +14,7 @@ import { skipFilter } from "../common/take-skip.js";
 import { finishedSends } from "../common/holds.js";
 import { takeByToken } from "../common/take-by-token.js";
 import { foundById } from "../common/found-by-id.js";
+import { deleteById } from "../common/delete-by-id.js";
 import { duplicateIndexes } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
 import { byIdOrder, inIdRange, logFilter } from "../common/log-query.js";
@@ -190,7 +191,7 @@ export class DeliveryStore {
    */
   async dropBatches(ids: string[], rows: boolean): Promise<void> {
     if (ids.length === 0) return;
-    if (rows) await this.batches.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    if (rows) await deleteById(this.batches, ids);
     else await updatesInChunks(this.messages, ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $unset: { batch: "" } } } })));
   }
 
@@ -356,7 +357,7 @@ export class DeliveryStore {
     if (ids.length === 0) return;
     const res = await this.queue.deleteMany({ holder, _id: { $in: ids } });
     if (res.deletedCount < ids.length) {
-      await this.queue.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+      await deleteById(this.queue, ids);
     }
   }
 

@@ -17,6 +17,7 @@ import type { LotDoc } from "./deliveries.js";
 import type { DeliveryDoc } from "../common/delivery-doc.js";
 import type { MessageDoc } from "../common/messages.js";
 import type { LogRow } from "./packed.js";
+import { deleteById } from "../common/delete-by-id.js";
 import { MessageSweeper, type RetentionLayout, type SweepCandidate } from "../common/retention.js";
 
 /** Statements per delete command: FerretDB runs each on its own, so a command stays short (see deliveries.ts on updates). */
@@ -60,10 +61,7 @@ export function ferretdbRetention(cols: {
         const chunk = candidates.slice(i, i + DELETES_PER_COMMAND);
         await cols.log.bulkWrite(chunk.map((c) => ({ deleteMany: { filter: { tenant: c.tenant, messageId: c._id } } })), { ordered: false });
       }
-      for (let i = 0; i < candidates.length; i += DELETES_PER_COMMAND) {
-        const chunk = candidates.slice(i, i + DELETES_PER_COMMAND);
-        await cols.messages.bulkWrite(chunk.map((c) => ({ deleteOne: { filter: { _id: c._id } } })), { ordered: false });
-      }
+      await deleteById(cols.messages, candidates.map((c) => c._id), DELETES_PER_COMMAND);
     },
   };
   return new MessageSweeper(layout);
