@@ -8,7 +8,7 @@
 // waiting for a retry (what takes take from), the log those finished (what the log RPCs read).
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
-import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
+import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { DeliveryQuery } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
 import { finishedSends } from "../common/holds.js";
@@ -17,6 +17,7 @@ import { foundById } from "../common/found-by-id.js";
 import { deleteById } from "../common/delete-by-id.js";
 import { duplicateIndexes } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
+import { updatesInChunks } from "../common/update-chunks.js";
 import { byIdOrder, inIdRange, logFilter } from "../common/log-query.js";
 import { ensureWalkIndex } from "../common/walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
@@ -70,7 +71,7 @@ export interface MetaDoc {
 /**
  * Takes up to `limit` rows matching `due`: with no more due than that, all of them in one guarded
  * update; with a larger backlog, the first `limit` found, each by its _id (an index lookup) guarded by
- * `due`, in commands of UPDATES_PER_COMMAND. So a take costs what it takes, not what the backlog holds:
+ * `due`, in commands of UPDATES_PER_COMMAND (update-chunks.ts). So a take costs what it takes, not what the backlog holds:
  * a filter on anything but _id is matched in Go over every row FerretDB reads (a take of one shard of a
  * 1,000,000-row queue read every row: minutes), and an $in list is matched element by element. What
  * was won is read back by the take's token (take-by-token.ts).
@@ -91,19 +92,6 @@ async function take<T extends HoldFields & { _id: string }>(
       ? col.updateMany(due, hold)
       : updatesInChunks(col, sample.slice(0, limit).map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: hold } }))),
   );
-}
-
-/**
- * FerretDB 1.24 keeps the cursor of every update statement in a command open until the command ends;
- * past about a hundred statements its SQLite connections run out and the command waits for ever (and
- * every other command with it). So updates go in commands of a few dozen statements.
- */
-const UPDATES_PER_COMMAND = 50;
-
-export async function updatesInChunks<T extends Document>(col: Collection<T>, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
-  for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
-    await col.bulkWrite(ops.slice(i, i + UPDATES_PER_COMMAND), { ordered: false });
-  }
 }
 
 export class DeliveryStore {

@@ -6,7 +6,8 @@ import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongod
 import { newId } from "../../domain/ids.js";
 import type { MessageDoc } from "../common/messages.js";
 import { NO_HOLD, type DeliveryDoc } from "../common/delivery-doc.js";
-import { updatesInChunks, type BatchDoc, type LotDoc, type MetaDoc } from "./deliveries.js";
+import type { BatchDoc, LotDoc, MetaDoc } from "./deliveries.js";
+import { updatesInChunks } from "../common/update-chunks.js";
 import type { LogRow } from "./packed.js";
 
 interface Collections {
@@ -100,7 +101,7 @@ function renameHoldFields(o: Record<string, unknown>): boolean {
  * Earlier versions named a hold's fields leaseOwner, leaseUntil and claimToken; this one names them as
  * the port does: holder, holdUntil, takeToken. Once, every place a hold is read from moves to the new
  * names, so work held, queued or accepted under the old ones is taken and delivered as before:
- * - queue rows and lots, row by row (by _id, in commands of a few dozen updates: deliveries.ts), after
+ * - queue rows and lots, row by row (by _id, in commands of a few dozen updates: update-chunks.ts), after
  *   the indexes on the old names are dropped (ensureIndexes made the new ones before this runs);
  * - the batches of lots still stored (a message document's first batch, and batch rows), whose
  *   deliveries were written with their accepting process's hold: a taken-over lot's walk reads them.

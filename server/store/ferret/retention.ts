@@ -20,7 +20,7 @@ import type { LogRow } from "./packed.js";
 import { deleteById } from "../common/delete-by-id.js";
 import { MessageSweeper, type RetentionLayout, type SweepCandidate } from "../common/retention.js";
 
-/** Statements per delete command: FerretDB runs each on its own, so a command stays short (see deliveries.ts on updates). */
+/** Statements per delete command: FerretDB runs each on its own, so a command stays short (see ../common/update-chunks.ts). */
 const DELETES_PER_COMMAND = 50;
 /** Queue lookups in flight at once. */
 const CHECKS_AT_ONCE = 16;

@@ -1,9 +1,9 @@
 // The delivery queue and log for MongoDB proper: one document per delivery in one collection
 // (`deliveries`), whatever its state, read through compound indexes. Taking work is atomic per
 // document: a guarded update (due, and no live hold) can win a delivery for one process only.
-// (The layout in deliveries.ts and queue.ts is shaped for the embedded FerretDB instead.)
-import type { Collection, Filter } from "mongodb";
-import { errorFields, type Logger } from "../../telemetry/log.js";
+// (The layout in ../ferret/ is shaped for the embedded FerretDB instead.)
+import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
+import type { Logger } from "../../telemetry/log.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
 import { finishedSends, holdAfterRecord, holdFrom, newHolder } from "../common/holds.js";
@@ -13,18 +13,36 @@ import type { MessageStore } from "../common/messages.js";
 import { logFilter } from "../common/log-query.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
 import { ensureWalkIndex } from "../common/walk-index.js";
+import { OutcomeWriter, type Unwritten } from "../common/outcome-writer.js";
+import { updatesInChunks } from "../common/update-chunks.js";
 
 export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   readonly holder = newHolder();
-  private readonly writing = new Set<Promise<void>>();
+  private readonly writer: OutcomeWriter<Unwritten>;
 
   constructor(
     private readonly col: Collection<DeliveryDoc>,
     private readonly messages: MessageStore,
     private readonly sendSecrets: SendSecretStore,
-    private readonly log: Logger,
+    log: Logger,
     private readonly opts: { holdMs: number; writeFailed?: (err: unknown) => void },
-  ) {}
+  ) {
+    this.writer = new OutcomeWriter<Unwritten>({
+      write: async (outcomes) => {
+        // A state may carry the token of the take that won it: the token goes, the rest is set.
+        const updates = outcomes.map(({ doc: { _id, takeToken: _t, ...set } }): AnyBulkWriteOperation<DeliveryDoc> => ({
+          updateOne: { filter: { _id }, update: { $set: set, $unset: { takeToken: "" as const } } },
+        }));
+        await updatesInChunks(this.col, updates);
+        await this.sendSecrets.drop(finishedSends(outcomes.map((o) => o.doc)));
+      },
+      failed: opts.writeFailed,
+      log,
+      // Written once the event loop turns (states recorded together share a command): MongoDB updates a
+      // document in place cheaply, so nothing waits to gather as in the FerretDB layout.
+      delayMs: 0,
+    });
+  }
 
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ status: 1, nextAttemptAt: 1, holdUntil: 1 });
@@ -70,31 +88,10 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     return taken.map((delivery) => ({ delivery }));
   }
 
-  record(item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
-    // `next` may carry what the document held when taken (its token, its hold): set afresh here.
-    const { _id, takeToken: _token, holder: _holder, holdUntil: _until, ...state } = next as DeliveryDoc;
-    const set = { ...state, ...holdAfterRecord(this.holder, next, keep, this.opts.holdMs) };
-    const write = this.retrying(async () => {
-      await this.col.updateOne({ _id }, { $set: set, $unset: { takeToken: "" } });
-      const sends = finishedSends([next]);
-      if (sends.length > 0) await this.sendSecrets.drop(sends);
-    });
-    this.writing.add(write);
-    void write.finally(() => this.writing.delete(write));
-    return write;
-  }
-
-  /** Tries a write again, backing off, for as long as the process lives: no recorded state is dropped. */
-  private async retrying(write: () => Promise<void>): Promise<void> {
-    for (let failures = 0; ; failures++) {
-      try {
-        return await write();
-      } catch (err) {
-        this.opts.writeFailed?.(err);
-        this.log.warn("writing a delivery state failed; will retry", errorFields(err));
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
-      }
-    }
+  record(_item: HeldDelivery, next: Delivery, keep: boolean): Promise<void> {
+    // `next` may carry what the document held when taken (its hold): set afresh here.
+    const hold = holdAfterRecord(this.holder, next, keep, this.opts.holdMs);
+    return this.writer.add({ doc: { ...next, holder: hold.holder, holdUntil: hold.holdUntil } });
   }
 
   async release(items: HeldDelivery[]): Promise<void> {
@@ -118,15 +115,12 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     await this.col.deleteMany({ tenant, subscriptionId, status: "pending" });
   }
 
-  async flush(deadline: number): Promise<boolean> {
-    while (this.writing.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.all(this.writing), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
-    }
-    return this.writing.size === 0;
+  flush(deadline: number): Promise<boolean> {
+    return this.writer.drain(deadline);
   }
 
   get unwritten(): number {
-    return this.writing.size;
+    return this.writer.size;
   }
 
   // The log -----------------------------------------------------------------------------------
