@@ -17,3 +17,6 @@ export interface DeliveryDoc extends Delivery, HoldFields {}
 
 /** The hold of work nobody holds: any process may take it once it is due. */
 export const NO_HOLD = new Date(0);
+
+/** Work handed back: nobody holds it, and any process may take it once it is due (at once, if it is). */
+export const UNHELD: Readonly<Pick<HoldFields, "holder" | "holdUntil">> = Object.freeze({ holder: "", holdUntil: NO_HOLD });

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Delivery } from "../../ports.js";
-import { NO_HOLD, type HoldFields } from "./delivery-doc.js";
+import { UNHELD, type HoldFields } from "./delivery-doc.js";
 
 /** Names this process's holds in the store: host, pid and a random part, so a restarted process is another holder. */
 export function newHolder(): string {
@@ -19,7 +19,7 @@ export function holdFrom(now: number, holdMs: number): Date {
  * past its next attempt; otherwise nobody's, and any process takes it when due.
  */
 export function holdAfterRecord(holder: string, next: Delivery, keep: boolean, holdMs: number): Pick<HoldFields, "holder" | "holdUntil"> {
-  return keep ? { holder, holdUntil: holdFrom(next.nextAttemptAt.getTime(), holdMs) } : { holder: "", holdUntil: NO_HOLD };
+  return keep ? { holder, holdUntil: holdFrom(next.nextAttemptAt.getTime(), holdMs) } : UNHELD;
 }
 
 /** A Send's secret is kept only while its delivery is pending: the finished Sends among these, whose secrets go. */

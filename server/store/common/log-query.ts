@@ -1,7 +1,8 @@
-// What every store layout shares about reading the delivery log: the filter a DeliveryQuery means,
-// and the order its answers come in.
+// What every store layout shares about reading the delivery log: the filter a DeliveryQuery means, the
+// indexes its pages walk, and the order its answers come in.
 import type { Filter } from "mongodb";
 import type { Delivery, DeliveryQuery } from "../../ports.js";
+import { ensureWalkIndex, type Indexed } from "./walk-index.js";
 
 /** The query's filter; the caller sorts by _id and limits. */
 export function logFilter<T extends Delivery>(q: DeliveryQuery): Filter<T> {
@@ -12,6 +13,19 @@ export function logFilter<T extends Delivery>(q: DeliveryQuery): Filter<T> {
   // Both bounds in one range on _id: the index walk (walk-index.ts) takes at most one.
   if (q.afterId || q.beforeId) filter._id = { ...(q.afterId ? { $gt: q.afterId } : {}), ...(q.beforeId ? { $lt: q.beforeId } : {}) };
   return filter as Filter<T>;
+}
+
+/**
+ * The walk indexes (walk-index.ts) a collection of deliveries needs so that a page of any query reads
+ * only its own rows: one for each set of equalities logFilter can make (the tenant's own serve listing
+ * across subscriptions, the failed list).
+ */
+export async function ensureLogWalkIndexes(col: Indexed): Promise<void> {
+  await ensureWalkIndex(col, ["tenant"]);
+  await ensureWalkIndex(col, ["tenant", "status"]);
+  await ensureWalkIndex(col, ["tenant", "messageId"]);
+  await ensureWalkIndex(col, ["tenant", "subscriptionId"]);
+  await ensureWalkIndex(col, ["tenant", "subscriptionId", "status"]);
 }
 
 /** Whether an id falls in the query's range (for deliveries read from elsewhere than a filtered find). */

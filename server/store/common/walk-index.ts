@@ -9,7 +9,7 @@
 import type { Collection, Document } from "mongodb";
 
 /** What the index needs of a collection, whatever its documents. */
-type Indexed = Pick<Collection<Document>, "listIndexes" | "dropIndex" | "createIndex">;
+export type Indexed = Pick<Collection<Document>, "listIndexes" | "dropIndex" | "createIndex">;
 
 export const WALK_INDEX_PREFIX = "hookwire_strings_";
 

@@ -18,11 +18,11 @@ import { deleteById } from "../common/delete-by-id.js";
 import { duplicateIndexes } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
 import { updatesInChunks } from "../common/update-chunks.js";
-import { byIdOrder, inIdRange, logFilter } from "../common/log-query.js";
+import { byIdOrder, ensureLogWalkIndexes, inIdRange, logFilter } from "../common/log-query.js";
 import { ensureWalkIndex } from "../common/walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
 import type { MessageDoc } from "../common/messages.js";
-import { NO_HOLD, type DeliveryDoc, type HoldFields } from "../common/delivery-doc.js";
+import { UNHELD, type DeliveryDoc, type HoldFields } from "../common/delivery-doc.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
 
 /** A batch stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
@@ -123,15 +123,9 @@ export class DeliveryStore {
     await this.queue.createIndex({ nextAttemptAt: 1, holdUntil: 1 });
     await this.queue.createIndex({ takeToken: 1 });
     await this.queue.createIndex({ holder: 1 });
-    // A list page reads only its own rows through these (see walk-index.ts), in the queue as in the log;
-    // the tenant's own two serve listing across subscriptions (the failed list).
-    for (const col of [this.queue, this.log]) {
-      await ensureWalkIndex(col, ["tenant"]);
-      await ensureWalkIndex(col, ["tenant", "status"]);
-      await ensureWalkIndex(col, ["tenant", "messageId"]);
-      await ensureWalkIndex(col, ["tenant", "subscriptionId"]);
-      await ensureWalkIndex(col, ["tenant", "subscriptionId", "status"]);
-    }
+    // A list page reads only its own rows, in the queue as in the log.
+    await ensureLogWalkIndexes(this.queue);
+    await ensureLogWalkIndexes(this.log);
     await this.batches.createIndex({ lot: 1 });
     await this.batches.createIndex({ tenant: 1, messageId: 1 });
     // A takeover walks a lot's messages page by page.
@@ -153,7 +147,7 @@ export class DeliveryStore {
 
   /** Hands a lot back unheld, for any process to take over at once (its deliveries without a row get sent). */
   async handBackLot(holder: string, id: string): Promise<void> {
-    await this.lots.updateOne({ _id: id, holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
+    await this.lots.updateOne({ _id: id, holder }, { $set: UNHELD });
   }
 
   /** Takes a lot whose holder stopped renewing it (or handed it back). */
@@ -239,8 +233,8 @@ export class DeliveryStore {
 
   /** Hands back every delivery and lot this process holds, for any process to take at once. */
   async releaseAll(holder: string): Promise<void> {
-    await this.queue.updateMany({ holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
-    await this.lots.updateMany({ holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
+    await this.queue.updateMany({ holder }, { $set: UNHELD });
+    await this.lots.updateMany({ holder }, { $set: UNHELD });
   }
 
   /**

@@ -5,7 +5,7 @@
 import type { AnyBulkWriteOperation, Collection, Document, Filter } from "mongodb";
 import { newId } from "../../domain/ids.js";
 import type { MessageDoc } from "../common/messages.js";
-import { NO_HOLD, type DeliveryDoc } from "../common/delivery-doc.js";
+import { UNHELD, type DeliveryDoc } from "../common/delivery-doc.js";
 import type { BatchDoc, LotDoc, MetaDoc } from "./deliveries.js";
 import { updatesInChunks } from "../common/update-chunks.js";
 import type { LogRow } from "./packed.js";
@@ -74,7 +74,7 @@ function lotLegacyBatches(c: Collections): Promise<void> {
     const hasRows = (await c.batches.find({ lot: { $exists: false } } as Filter<BatchDoc>).limit(1).toArray()).length > 0;
     if (!hasRows && (await c.messages.find(legacy).limit(1).toArray()).length === 0) return;
     const lot = newId("lot");
-    await c.lots.insertOne({ _id: lot, holder: "", holdUntil: NO_HOLD, createdAt: new Date() });
+    await c.lots.insertOne({ _id: lot, ...UNHELD, createdAt: new Date() });
     const unheld = { ...LEGACY_UNSET, shard: "" };
     await c.messages.updateMany(legacy, { $set: { lot }, $unset: { batchHeld: "", ...unheld } } as never);
     await c.batches.updateMany({ lot: { $exists: false } } as Filter<BatchDoc>, { $set: { lot }, $unset: unheld } as never);

@@ -7,12 +7,11 @@ import type { Logger } from "../../telemetry/log.js";
 import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
 import { finishedSends, holdAfterRecord, holdFrom, newHolder } from "../common/holds.js";
-import { NO_HOLD, type DeliveryDoc } from "../common/delivery-doc.js";
+import { UNHELD, type DeliveryDoc } from "../common/delivery-doc.js";
 import { takeByToken } from "../common/take-by-token.js";
 import type { MessageStore } from "../common/messages.js";
-import { logFilter } from "../common/log-query.js";
+import { ensureLogWalkIndexes, logFilter } from "../common/log-query.js";
 import type { SendSecretStore } from "../common/send-secrets.js";
-import { ensureWalkIndex } from "../common/walk-index.js";
 import { OutcomeWriter, type Unwritten } from "../common/outcome-writer.js";
 import { updatesInChunks } from "../common/update-chunks.js";
 
@@ -48,11 +47,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     await this.col.createIndex({ status: 1, nextAttemptAt: 1, holdUntil: 1 });
     await this.col.createIndex({ holder: 1 });
     await this.col.createIndex({ takeToken: 1 });
-    await ensureWalkIndex(this.col, ["tenant"]);
-    await ensureWalkIndex(this.col, ["tenant", "status"]);
-    await ensureWalkIndex(this.col, ["tenant", "messageId"]);
-    await ensureWalkIndex(this.col, ["tenant", "subscriptionId"]);
-    await ensureWalkIndex(this.col, ["tenant", "subscriptionId", "status"]);
+    await ensureLogWalkIndexes(this.col);
   }
 
   private held(d: Delivery): DeliveryDoc {
@@ -108,7 +103,7 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async releaseAll(): Promise<void> {
-    await this.col.updateMany({ holder: this.holder }, { $set: { holder: "", holdUntil: NO_HOLD } });
+    await this.col.updateMany({ holder: this.holder }, { $set: UNHELD });
   }
 
   async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
