@@ -13,6 +13,7 @@ import { packDeliveries } from "../../server/store/ferret/packed.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
 import { fileMongoClient } from "../helpers/mongo-client.js";
 import { uniqueDatabase } from "../helpers/server.js";
+import { deliveredAttempts, earlierDelivery } from "../helpers/earlier-deliveries.js";
 
 const quiet = createLogger("error", () => undefined);
 const opened: StorePorts[] = [];
@@ -27,25 +28,8 @@ const DEAD = "host:123:dead";
 const ids = (items: Array<HeldDelivery | Delivery>) => items.map((i) => ("delivery" in i ? i.delivery._id : i._id)).sort();
 
 /** A delivery as the earlier version stored it, held by `leaseOwner` until `leaseUntil`. */
-function oldDelivery(messageId: string, subscriptionId: string, hold: { leaseOwner: string; leaseUntil: Date; claimToken?: string }, extra: Partial<Delivery> = {}) {
-  const at = new Date(Date.now() - 120_000);
-  return {
-    _id: newId("dlv"),
-    tenant: "acme",
-    messageId,
-    subscriptionId,
-    url: "http://127.0.0.1:9/hook",
-    event: "order.created",
-    policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
-    status: "pending" as Delivery["status"],
-    attempts: [] as Delivery["attempts"],
-    createdAt: at,
-    updatedAt: at,
-    nextAttemptAt: at,
-    ...hold,
-    ...extra,
-  };
-}
+const oldDelivery = (messageId: string, subscriptionId: string, hold: { leaseOwner: string; leaseUntil: Date; claimToken?: string }, state: Partial<Delivery> = {}) =>
+  earlierDelivery(messageId, subscriptionId, hold, state);
 
 function message(lot?: string, batch?: string) {
   const body = '{"event":"order.created","payload":1,"timestamp":"t"}';
@@ -108,7 +92,7 @@ it("moves a hold's fields to the port's names; what was held, queued or accepted
   const later = oldDelivery(m2._id, "sub_4", { leaseOwner: "", leaseUntil: new Date(0) }, { nextAttemptAt: new Date(Date.now() + 3_600_000) });
   await queue.insertMany([released, deadHeld, liveHeld, later] as never);
   // A finished delivery's log row as versions before packing wrote it: with its last hold.
-  const logged = oldDelivery(m2._id, "sub_5", { leaseOwner: DEAD, leaseUntil: past }, { status: "delivered", attempts: [{ at: past, durationMs: 4, statusCode: 200, excerpt: "", error: "" }] });
+  const logged = oldDelivery(m2._id, "sub_5", { leaseOwner: DEAD, leaseUntil: past }, { status: "delivered", attempts: deliveredAttempts(past) });
   await log.insertOne(logged as never);
 
   const store = await openStore(inject("mongodbUri"), database, quiet, new SecretBox([randomBytes(32)]), { holdMs: 400, layout: "ferretdb" });

@@ -9,6 +9,7 @@ import { openStore } from "../../server/store/open.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
 import { fileMongoClient } from "../helpers/mongo-client.js";
 import { uniqueDatabase } from "../helpers/server.js";
+import { deliveredAttempts, earlierDelivery } from "../helpers/earlier-deliveries.js";
 
 const quiet = createLogger("error", () => undefined);
 const opened: StorePorts[] = [];
@@ -18,24 +19,8 @@ afterAll(async () => {
 });
 
 function delivery(messageId: string, subscriptionId: string, status: Delivery["status"] = "pending") {
-  const at = new Date();
-  return {
-    _id: newId("dlv"),
-    tenant: "acme",
-    messageId,
-    subscriptionId,
-    url: "http://127.0.0.1:9/hook",
-    event: "order.created",
-    policy: { retries: 3, retryDelayMs: 1000, timeoutMs: 10_000 },
-    status,
-    attempts: status === "pending" ? [] : [{ at, durationMs: 4, statusCode: 200, excerpt: "", error: "" }],
-    createdAt: at,
-    updatedAt: at,
-    nextAttemptAt: at,
-    shard: 3,
-    leaseOwner: "host:123:dead",
-    leaseUntil: new Date(Date.now() - 60_000),
-  };
+  const held = { shard: 3, leaseOwner: "host:123:dead", leaseUntil: new Date(Date.now() - 60_000) };
+  return earlierDelivery(messageId, subscriptionId, held, status === "pending" ? {} : { status, attempts: deliveredAttempts() });
 }
 
 it("takes over the earlier layout's held batches and reads its log rows", async () => {
