@@ -5,7 +5,7 @@
 // written again. Each names the lot it was accepted into: a row of delivery_lots that the accepting
 // process holds for all the messages it accepted in about a second, and removes once each of their
 // deliveries has its first outcome stored. A delivery's later states are rows: the queue holds those
-// waiting for a retry (what takes take from), the log those finished (what the log RPCs read).
+// waiting for a retry (where due work is taken from), the log those finished (what the log RPCs read).
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
