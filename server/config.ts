@@ -168,6 +168,7 @@ function quotasVar(env: Env): QuotaLimits {
   const triggerRate = intVar(env, "HOOKWIRE_TRIGGER_RATE", QUOTA_DEFAULTS.triggerRate, 0, 10_000_000);
   return {
     maxSubscriptions: intVar(env, "HOOKWIRE_MAX_SUBSCRIPTIONS", QUOTA_DEFAULTS.maxSubscriptions, 1, 100_000_000),
+    maxSubscriptionsPerOwner: intVar(env, "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER", QUOTA_DEFAULTS.maxSubscriptionsPerOwner, 1, 100_000_000),
     // Every Trigger matches its event against each active subscription's patterns: this bounds that work.
     maxEventsPerSubscription: intVar(env, "HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION", QUOTA_DEFAULTS.maxEventsPerSubscription, 1, 1024),
     maxWatchesPerTenant: intVar(env, "HOOKWIRE_MAX_WATCHES_PER_TENANT", QUOTA_DEFAULTS.maxWatchesPerTenant, 1, 100_000),

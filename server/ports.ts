@@ -93,6 +93,8 @@ export interface DeliveryQuery {
   tenant: string;
   messageId?: string | undefined;
   subscriptionId?: string | undefined;
+  /** Only deliveries to this owner's subscriptions (never empty: the tenant's own are not asked for alone). */
+  owner?: string | undefined;
   status?: DeliveryState | undefined;
   /** Only ids after this one (exclusive). */
   afterId?: string | undefined;
@@ -144,25 +146,38 @@ export interface SendSecrets {
 }
 
 /** Subscriptions with their secrets in plain text (the store keeps them sealed). */
+/**
+ * Which subscriptions an event is for: one owner's (the tenant's own when owner is ""), or, asked for
+ * explicitly, every subscription of the tenant whatever its owner.
+ */
+export type Audience = { owner: string } | "all-owners";
+
 export interface Subscriptions {
   insert(sub: Subscription): Promise<void>;
   get(tenant: string, id: string): Promise<Subscription | null>;
-  /** Up to `limit` of the tenant's subscriptions with ids after `afterId`, in id (creation) order. */
-  list(tenant: string, afterId: string | undefined, limit: number): Promise<Subscription[]>;
+  /**
+   * Up to `limit` of the tenant's subscriptions with ids after `afterId`, in id (creation) order; only
+   * `owner`'s when it is given (an index walk, whatever the tenant holds).
+   */
+  list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<Subscription[]>;
   update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null>;
   delete(tenant: string, id: string): Promise<boolean>;
   /**
-   * How many subscriptions the tenant has, disabled ones included, for its quota: cheap whatever the
-   * number (the stores keep a per-tenant counter beside the subscriptions rather than count rows).
+   * How many subscriptions the tenant has, or with `owner` that owner has, disabled ones included, for
+   * the quotas: cheap whatever the number (the stores keep counters beside the subscriptions rather than
+   * count rows).
    */
-  count(tenant: string): Promise<number>;
-  /** The tenant's subscriptions that are not disabled, as of now. */
-  active(tenant: string): Promise<Subscription[]>;
+  count(tenant: string, owner?: string): Promise<number>;
   /**
-   * One of the tenant's active subscriptions, for an attempt about to start; undefined when it is
-   * disabled or gone. May be up to a quarter of a second behind a change made elsewhere.
+   * The subscriptions an event for `audience` may reach that are not disabled, as of now (event matching
+   * is the caller's). One owner's costs what that owner holds, not what the tenant holds.
    */
-  activeById(tenant: string, id: string): Promise<Subscription | undefined>;
+  active(tenant: string, audience: Audience): Promise<Subscription[]>;
+  /**
+   * One of an owner's active subscriptions, for an attempt about to start; undefined when it is disabled,
+   * gone, or not that owner's. May be up to a quarter of a second behind a change made elsewhere.
+   */
+  activeById(tenant: string, owner: string, id: string): Promise<Subscription | undefined>;
   /**
    * Disables an active subscription, saying why; answers it as disabled, or null when it was already
    * disabled or is gone (so whoever disabled it announces it, once on MongoDB proper).

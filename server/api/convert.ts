@@ -26,6 +26,7 @@ export function subscriptionToProto(doc: SubscriptionView, defaults: DeliveryDef
     retryDelayMs: policy.retryDelayMs,
     timeoutMs: policy.timeoutMs,
     health: healthToProto(doc.health),
+    owner: doc.owner,
   });
 }
 
@@ -82,6 +83,7 @@ export function deliveryToProto(doc: Delivery): DeliveryProto {
     updatedAt: timestampFromDate(doc.updatedAt),
     nextAttemptAt: doc.status === "pending" ? timestampFromDate(doc.nextAttemptAt) : undefined,
     redeliveryOf: doc.redeliveryOf ?? "",
+    owner: doc.owner ?? "",
   });
 }
 
@@ -96,6 +98,8 @@ export function messageToProto(doc: Message): MessageProto {
     createdAt: timestampFromDate(doc.createdAt),
     idempotencyKey: doc.idempotencyKey,
     deliveries: doc.deliveries,
+    owner: doc.owner ?? "",
+    allOwners: doc.allOwners ?? false,
   });
 }
 

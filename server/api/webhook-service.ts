@@ -9,7 +9,7 @@ import { signBody, verifyBody } from "../usecases/signatures.js";
 import type { Delivery, Dispatch } from "../ports.js";
 import {
   deleteSubscription,
-  findSubscription,
+  watchScope,
   getSubscription,
   listSubscriptions,
   registerSubscription,
@@ -33,7 +33,7 @@ export interface ServiceDeps {
 async function* watchStream(
   engine: Dispatch,
   tenant: string,
-  subscriptionId: string,
+  only: { subscriptionId: string; owner: string },
   signal: AbortSignal,
   maxBuffered: number,
   ready: () => void,
@@ -42,7 +42,7 @@ async function* watchStream(
   let wake: (() => void) | undefined;
   let overflow = false;
   const unwatch = engine.watch((doc) => {
-    if (doc.tenant !== tenant || (subscriptionId && doc.subscriptionId !== subscriptionId)) return;
+    if (doc.tenant !== tenant || (only.subscriptionId && doc.subscriptionId !== only.subscriptionId) || (only.owner && doc.owner !== only.owner)) return;
     if (buffer.length >= maxBuffered) overflow = true;
     else buffer.push(doc);
     wake?.();
@@ -82,7 +82,7 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
       return { subscription: toProto(await getSubscription(subs, tenantOf(ctx), req.id)) };
     },
     async listSubscriptions(req, ctx) {
-      const page = await listSubscriptions(subs, tenantOf(ctx), req.pageSize, req.pageToken);
+      const page = await listSubscriptions(subs, tenantOf(ctx), req.pageSize, req.pageToken, req.owner);
       return { subscriptions: page.subscriptions.map(toProto), nextPageToken: page.nextPageToken };
     },
     async updateSubscription(req, ctx) {
@@ -104,7 +104,13 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
       return { valid: reason === "", reason };
     },
     async trigger(req, ctx) {
-      return trigger(msgs, tenantOf(ctx), { event: req.event, payload: payloadFromProto(req.payload), idempotencyKey: req.idempotencyKey });
+      return trigger(msgs, tenantOf(ctx), {
+        event: req.event,
+        payload: payloadFromProto(req.payload),
+        idempotencyKey: req.idempotencyKey,
+        owner: req.owner,
+        allOwners: req.allOwners,
+      });
     },
     async send(req, ctx) {
       if (!req.payload) throw invalid("payload", "is required");
@@ -150,9 +156,8 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
       // back however the stream ends (the client's cancel included).
       const release = msgs.quotas.openWatch(tenantOf(ctx));
       try {
-        // An unknown (or another tenant's) subscription is an error now, not a stream that stays silent.
-        if (req.subscriptionId) await findSubscription(subs, tenantOf(ctx), req.subscriptionId, "subscription_id");
-        yield* watchStream(msgs.engine, tenantOf(ctx), req.subscriptionId, ctx.signal, deps.watchBuffer ?? 10_000, () =>
+        const only = await watchScope(subs, tenantOf(ctx), req.subscriptionId, req.owner);
+        yield* watchStream(msgs.engine, tenantOf(ctx), only, ctx.signal, deps.watchBuffer ?? 10_000, () =>
           ctx.values.get(streamReadyKey)(ctx.responseHeader),
         );
       } finally {

@@ -31,6 +31,8 @@ export interface Delivery {
   nextAttemptAt: Date;
   /** Set when Redeliver made this delivery. */
   redeliveryOf?: string;
+  /** Its subscription's owner; absent or empty for the tenant's own subscriptions, for Send, and in rows written before owners. */
+  owner?: string;
 }
 
 export interface Message {
@@ -42,11 +44,17 @@ export interface Message {
   idempotencyKey: string;
   deliveries: number;
   createdAt: Date;
+  /** The owner the event was for; absent or empty for the tenant's own events (and in messages written before owners). */
+  owner?: string;
+  /** An announcement to every owner (Trigger's all_owners). */
+  allOwners?: boolean;
 }
 
 export interface Subscription {
   _id: string;
   tenant: string;
+  /** The platform's customer it belongs to ("" for the tenant's own); never changed after Register. */
+  owner: string;
   url: string;
   events: string[];
   /** Signs deliveries; never logged, returned only on creation and rotation. */

@@ -13,6 +13,7 @@ export const LIMITS = {
   pageSizeDefault: 50,
   pageSizeMax: 100,
   idempotencyKeyLength: 256,
+  ownerLength: 256,
   /**
    * Objects and arrays nested in a payload. One limit for every protocol: the decoders stop at about
    * 98 levels for JSON and 49 for binary protobuf (a level there being Value and Struct or ListValue),
@@ -158,6 +159,24 @@ export function validateDescription(description: string, field = "description"):
     throw invalid(field, `is longer than ${LIMITS.descriptionLength} characters`);
   }
   return description;
+}
+
+/** Control characters (C0, DEL, C1) and the invisible ones that reorder or hide text (bidi, zero-width). */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/u;
+
+/**
+ * An owner: the platform's id for its customer, chosen by the caller. Empty is the tenant itself; otherwise
+ * 1-256 printable characters (counted as code points), without spaces at either end (so "a" and "a " are not
+ * two owners by accident). Answers it unchanged: owners are compared exactly.
+ */
+export function validateOwner(owner: string, field = "owner"): string {
+  if (owner === "") return owner;
+  if ([...owner].length > LIMITS.ownerLength) throw invalid(field, `is longer than ${LIMITS.ownerLength} characters`);
+  if (owner.trim() !== owner) throw invalid(field, "starts or ends with white space");
+  const bad = UNPRINTABLE.exec(owner);
+  if (bad) throw invalid(field, `holds the unprintable character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`);
+  if (/\p{Cs}/u.test(owner)) throw invalid(field, "holds a lone surrogate (not valid UTF-16 text)");
+  return owner;
 }
 
 export function validateId(id: string, prefix: string, field = "id"): string {

@@ -26,7 +26,7 @@ export function attemptPreparer(subscriptions: Subscriptions, sendSecrets: SendS
         if (secret === undefined) return refuse("not sent: the secret of this Send is no longer kept");
         return { ok: true, attempt: { url: doc.url, secret, previousSecrets: [] } };
       }
-      const sub = await subscriptions.activeById(doc.tenant, doc.subscriptionId);
+      const sub = await subscriptions.activeById(doc.tenant, doc.owner ?? "", doc.subscriptionId);
       if (sub) {
         const previousSecrets = activePreviousSecrets(sub).map((p) => p.secret);
         return { ok: true, attempt: { url: sub.url, secret: sub.secret, previousSecrets } };

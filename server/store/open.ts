@@ -104,7 +104,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     throw err;
   });
   const view = new SubscriptionView(db.collection("subscription_epochs"), db.collection("subscription_views"), log);
-  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, options.subscriptionCacheMs ?? 0, view);
+  const subscriptions = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), db.collection("subscription_scopes"), db.collection("hookwire_meta"), box, options.subscriptionCacheMs ?? 0, view);
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
   const health = new HealthStore(db.collection("subscription_health"));

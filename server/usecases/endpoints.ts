@@ -55,11 +55,12 @@ async function disableEndpoint(
   deps.metrics.endpointDisabled(cause);
   deps.log.warn("subscription disabled", { tenant, subscriptionId, cause, reason });
   // Not to itself: a disabled operations endpoint gets nothing anyway, and this says so explicitly.
-  await triggerOperational(deps.messages, tenant, ENDPOINT_DISABLED, endpointDisabledPayload(subscriptionId, cause, reason, now, health), subscriptionId);
+  // To the disabled endpoint's owner's subscriptions only (the tenant's own for a subscription of its own).
+  await triggerOperational(deps.messages, tenant, sub.owner, ENDPOINT_DISABLED, endpointDisabledPayload(subscriptionId, cause, reason, now, health), subscriptionId);
 }
 
 /** A delivery failed for good. Hookwire's own events are not announced when they fail: no loops. */
 export async function announceExhausted(deps: EndpointDeps, doc: Delivery): Promise<void> {
   if (isOperational(doc.event)) return;
-  await triggerOperational(deps.messages, doc.tenant, DELIVERY_EXHAUSTED, deliveryExhaustedPayload(doc));
+  await triggerOperational(deps.messages, doc.tenant, doc.owner ?? "", DELIVERY_EXHAUSTED, deliveryExhaustedPayload(doc));
 }

@@ -5,7 +5,7 @@ import type { EgressAllowList } from "../domain/egress.js";
 import { DomainError, invalid, notFound } from "../domain/errors.js";
 import { decodePageToken, encodePageToken, newId } from "../domain/ids.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import type { Delivery, DeliveryLog, Dispatch, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
+import type { Audience, Delivery, DeliveryLog, Dispatch, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/internal";
@@ -17,6 +17,7 @@ import {
   validateId,
   validateSecret,
   validateTimestamp,
+  validateOwner,
   validateUrl,
 } from "../domain/validation.js";
 
@@ -67,15 +68,17 @@ function messageIdFor(tenant: string, idempotencyKey: string): string {
   return `msg_${createHash("sha256").update(`${tenant}\0${idempotencyKey}`).digest("hex").slice(0, 29)}`;
 }
 
-/** Where a delivery goes and how it is retried. No secret: an attempt reads it when it is prepared. */
+/** Where a delivery goes, whose it is and how it is retried. No secret: an attempt reads it when it is prepared. */
 interface NewDelivery {
   subscriptionId: string;
+  /** The subscription's owner ("" for the tenant's own, and for Send). */
+  owner: string;
   url: string;
   policy: DeliveryDefaults;
 }
 
 function targetOf(sub: Subscription, defaults: DeliveryDefaults): NewDelivery {
-  return { subscriptionId: sub._id, url: sub.url, policy: withDefaults(sub.policy, defaults) };
+  return { subscriptionId: sub._id, owner: sub.owner, url: sub.url, policy: withDefaults(sub.policy, defaults) };
 }
 
 function newDeliveries(tenant: string, messageId: string, event: string, targets: NewDelivery[], redeliveryOf?: string): Delivery[] {
@@ -85,6 +88,7 @@ function newDeliveries(tenant: string, messageId: string, event: string, targets
     tenant,
     messageId,
     subscriptionId: t.subscriptionId,
+    owner: t.owner,
     url: t.url,
     event,
     policy: t.policy,
@@ -116,6 +120,10 @@ export interface TriggerInput {
   /** JSON text. */
   payload: string;
   idempotencyKey: string;
+  /** Whose event it is: only that owner's subscriptions ("" : only the tenant's own). */
+  owner: string;
+  /** An announcement to every owner at once (owner must then be empty). */
+  allOwners: boolean;
 }
 
 /** Counts each Trigger by its outcome: accepted, a repeated idempotency key, or refused (it threw). */
@@ -136,16 +144,27 @@ async function storeTrigger(deps: MessageDeps, tenant: string, input: TriggerInp
   deps.quotas.takeTrigger(tenant);
   const event = validateCallerEvent(input.event);
   validateIdempotencyKey(input.idempotencyKey);
-  return triggerChecked(deps, tenant, event, payloadJson(input.payload, deps.maxPayloadBytes), input.idempotencyKey);
+  const owner = validateOwner(input.owner);
+  if (input.allOwners && owner !== "") throw invalid("all_owners", "is for an event to every owner; leave owner empty with it");
+  const audience: Audience = input.allOwners ? "all-owners" : { owner };
+  return triggerChecked(deps, tenant, event, payloadJson(input.payload, deps.maxPayloadBytes), input.idempotencyKey, audience);
 }
 
 /**
  * One of Hookwire's own operational events (server/domain/operational-events.ts), triggered in the
- * tenant like any message: stored, then delivered, signed and retried to the subscriptions naming it.
+ * tenant like any message: stored, then delivered, signed and retried to the subscriptions naming it,
+ * of the owner the event is about only (the endpoint's or the delivery's owner; "" for the tenant's own).
  * `skip`: a subscription not to tell (the one the event is about).
  */
-export function triggerOperational(deps: MessageDeps, tenant: string, event: string, payload: object, skip = ""): Promise<{ messageId: string; deliveries: number }> {
-  return triggerChecked(deps, tenant, event, JSON.stringify(payload), "", true, skip);
+export function triggerOperational(
+  deps: MessageDeps,
+  tenant: string,
+  owner: string,
+  event: string,
+  payload: object,
+  skip = "",
+): Promise<{ messageId: string; deliveries: number }> {
+  return triggerChecked(deps, tenant, event, JSON.stringify(payload), "", { owner }, true, skip);
 }
 
 async function triggerChecked(
@@ -154,13 +173,15 @@ async function triggerChecked(
   event: string,
   payload: string,
   idempotencyKey: string,
+  audience: Audience,
   operational = false,
   skip = "",
 ): Promise<{ messageId: string; deliveries: number; repeated: boolean }> {
   // A repeated key is found by the message insert itself (the store answers the earlier message), not
   // by a read first: the SDK sends a key with every Trigger, and a read each would cost more than repeats save.
   const messageId = messageIdFor(tenant, idempotencyKey);
-  const subs = (await deps.subscriptions.active(tenant)).filter((s) => s._id !== skip && eventMatches(s.events, event));
+  // Only the audience's subscriptions are read: an owner's Trigger costs what that owner holds.
+  const subs = (await deps.subscriptions.active(tenant, audience)).filter((s) => s._id !== skip && eventMatches(s.events, event));
   // An operational event nobody subscribed to is not stored: a storm of failures costs no writes for it.
   if (operational && subs.length === 0) return { messageId: "", deliveries: 0, repeated: false };
   const body = envelope(event, payload, new Date().toISOString());
@@ -178,6 +199,7 @@ async function triggerChecked(
     idempotencyKey,
     deliveries: docs.length,
     createdAt: new Date(),
+    ...(audience === "all-owners" ? { allOwners: true } : audience.owner !== "" ? { owner: audience.owner } : {}),
   };
   const earlier = await store(deps, message, docs);
   return earlier ? { messageId, deliveries: earlier.deliveries, repeated: true } : { messageId, deliveries: docs.length, repeated: false };
@@ -214,7 +236,7 @@ export async function send(
   const policy = withDefaults(validatePolicy(input), deps.defaults);
   const messageId = messageIdFor(tenant, input.idempotencyKey);
   const body = envelope(event, payload, timestamp);
-  const docs = newDeliveries(tenant, messageId, event, [{ subscriptionId: "", url, policy }]);
+  const docs = newDeliveries(tenant, messageId, event, [{ subscriptionId: "", owner: "", url, policy }]);
   const doc = docs[0]!;
   const message: Message = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
   const outcome = deps.engine.finished(doc._id, signal);
@@ -242,6 +264,8 @@ export async function getMessage(deps: MessageDeps, tenant: string, id: string):
 export interface ListDeliveriesInput {
   messageId: string;
   subscriptionId: string;
+  /** Only deliveries to this owner's subscriptions, when set. */
+  owner: string;
   status: DeliveryState | undefined;
   pageSize: number;
   pageToken: string;
@@ -258,11 +282,13 @@ export async function listDeliveries(
   }
   if (input.messageId) validateId(input.messageId, "msg", "message_id");
   if (input.subscriptionId) validateId(input.subscriptionId, "sub", "subscription_id");
+  const owner = validateOwner(input.owner);
   const size = pageSize(input.pageSize);
   const fetched = await deps.log.list({
     tenant,
     messageId: input.messageId || undefined,
     subscriptionId: input.subscriptionId || undefined,
+    owner: owner || undefined,
     status: input.status,
     afterId: decodePageToken(input.pageToken, "dlv"),
     limit: size + 1,

@@ -7,6 +7,8 @@ import { TokenBucket } from "../domain/token-bucket.js";
 export interface QuotaLimits {
   /** Subscriptions one tenant may keep, disabled ones included (HOOKWIRE_MAX_SUBSCRIPTIONS). */
   maxSubscriptions: number;
+  /** Subscriptions one owner (a platform's customer) may keep in its tenant (HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER). */
+  maxSubscriptionsPerOwner: number;
   /** Event patterns one subscription may list (HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION). */
   maxEventsPerSubscription: number;
   /** WatchDeliveries streams one tenant may hold open on one process (HOOKWIRE_MAX_WATCHES_PER_TENANT). */
@@ -20,12 +22,15 @@ export interface QuotaLimits {
 /**
  * Generous by default: they stop runaway or hostile use, not ordinary platforms. 250,000 subscriptions
  * leaves room for a platform with 100,000 customers of one or two endpoints each in one tenant (the
- * count is one counter read per Register, so a large quota costs nothing); 64 patterns is the cap
+ * count is one counter read per Register, so a large quota costs nothing); 100 subscriptions per owner is
+ * far more endpoints than a customer registers (Svix's portal users keep a handful) while bounding what
+ * one customer's Trigger fans out to; 64 patterns is the cap
  * requests always had; 32 watch streams is more than any console or tail needs; 10,000 Triggers a
  * second is over twice what one process accepts in the peer bench (about 4,000 a second from one tenant).
  */
 export const QUOTA_DEFAULTS: QuotaLimits = Object.freeze({
   maxSubscriptions: 250_000,
+  maxSubscriptionsPerOwner: 100,
   maxEventsPerSubscription: 64,
   maxWatchesPerTenant: 32,
   triggerRate: 10_000,
@@ -57,6 +62,16 @@ export class Quotas {
     if (current >= max) {
       throw exhausted(
         `subscriptions: tenant "${tenant}" has ${current} subscriptions and its quota is ${max} (HOOKWIRE_MAX_SUBSCRIPTIONS); delete one before registering another`,
+      );
+    }
+  }
+
+  /** The same for one owner's subscriptions, `current` being how many that owner has. */
+  checkOwnerSubscriptions(owner: string, current: number): void {
+    const max = this.limits.maxSubscriptionsPerOwner;
+    if (current >= max) {
+      throw exhausted(
+        `subscriptions_per_owner: owner ${JSON.stringify(owner)} has ${current} subscriptions and its quota is ${max} (HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER); delete one before registering another`,
       );
     }
   }

@@ -13,6 +13,7 @@ import {
   validateDescription,
   validateEventFilters,
   validateId,
+  validateOwner,
   validateSecret,
   validateUrl,
 } from "../domain/validation.js";
@@ -33,6 +34,8 @@ export interface RegisterInput extends PolicyOverrides {
   events: readonly string[];
   secret: string;
   description: string;
+  /** The platform's customer it is for; "" for the tenant's own. */
+  owner: string;
 }
 
 export async function registerSubscription(
@@ -46,12 +49,15 @@ export async function registerSubscription(
   const secret = input.secret === "" ? generateSecret() : validateSecret(input.secret);
   const description = validateDescription(input.description);
   const policy = validatePolicy(input);
-  // Last, once the request is known good: one counter read by id (see Subscriptions.count).
+  const owner = validateOwner(input.owner);
+  // Last, once the request is known good: counter reads by id (see Subscriptions.count).
   deps.quotas.checkSubscriptions(tenant, await deps.store.count(tenant));
+  if (owner !== "") deps.quotas.checkOwnerSubscriptions(owner, await deps.store.count(tenant, owner));
   const now = new Date();
   const doc: Subscription = {
     _id: newId("sub"),
     tenant,
+    owner,
     url,
     events,
     secret,
@@ -86,16 +92,19 @@ export async function getSubscription(deps: SubscriptionDeps, tenant: string, id
   return view!;
 }
 
+/** `owner`: only that owner's subscriptions when set (an index walk), every one of the tenant's when empty. */
 export async function listSubscriptions(
   deps: SubscriptionDeps,
   tenant: string,
   requestedPageSize: number,
   pageToken: string,
+  owner = "",
 ): Promise<{ subscriptions: SubscriptionView[]; nextPageToken: string }> {
   const size = pageSize(requestedPageSize);
   const after = decodePageToken(pageToken, "sub");
+  validateOwner(owner);
   // One extra subscription tells whether another page exists without a count query.
-  const fetched = await deps.store.list(tenant, after, size + 1);
+  const fetched = await deps.store.list(tenant, after, size + 1, owner === "" ? undefined : owner);
   const page = fetched.slice(0, size);
   const last = page[page.length - 1];
   return { subscriptions: await withHealth(deps, tenant, page), nextPageToken: fetched.length > size && last ? encodePageToken(last._id) : "" };
@@ -166,4 +175,17 @@ export async function deleteSubscription(deps: SubscriptionDeps, tenant: string,
   validateId(id, "sub");
   if (!(await deps.store.delete(tenant, id))) throw notFound("id", "subscription", id);
   await Promise.all([deps.queue.dropForSubscription(tenant, id), deps.health.drop(tenant, id)]);
+}
+
+/**
+ * Which outcomes a WatchDeliveries stream follows, checked: an unknown (or another tenant's, or another
+ * owner's) subscription is an error at once rather than a stream that stays silent.
+ */
+export async function watchScope(deps: SubscriptionDeps, tenant: string, subscriptionId: string, owner: string): Promise<{ subscriptionId: string; owner: string }> {
+  validateOwner(owner);
+  if (subscriptionId) {
+    const sub = await findSubscription(deps, tenant, subscriptionId, "subscription_id");
+    if (owner && sub.owner !== owner) throw notFound("subscription_id", "subscription", subscriptionId);
+  }
+  return { subscriptionId, owner };
 }

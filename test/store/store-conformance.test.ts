@@ -451,6 +451,7 @@ describe.each(implementations)("$name", (impl) => {
       const sub = {
         _id: newId("sub"),
         tenant: "acme",
+        owner: "",
         url: "http://127.0.0.1:9/a",
         events: ["order.*"],
         secret: "whsec_" + randomBytes(32).toString("base64"),
@@ -464,15 +465,15 @@ describe.each(implementations)("$name", (impl) => {
       await a.subscriptions.insert(sub);
       expect(await b.subscriptions.get("acme", sub._id)).toEqual(sub);
       expect(await b.subscriptions.get("globex", sub._id)).toBeNull();
-      expect((await b.subscriptions.activeById("acme", sub._id))?.secret).toBe(sub.secret);
+      expect((await b.subscriptions.activeById("acme", "", sub._id))?.secret).toBe(sub.secret);
       const rotated = await a.subscriptions.update("acme", sub._id, { secret: "whsec_" + randomBytes(32).toString("base64"), previousSecrets: [{ secret: sub.secret, expiresAt: now }] }, new Date());
       expect(rotated!.previousSecrets![0]!.secret).toBe(sub.secret);
       await sleep(300); // activeById may be up to a quarter of a second behind another process's change
-      expect((await b.subscriptions.activeById("acme", sub._id))?.secret).toBe(rotated!.secret);
+      expect((await b.subscriptions.activeById("acme", "", sub._id))?.secret).toBe(rotated!.secret);
       await a.subscriptions.update("acme", sub._id, { disabled: true, disabledReason: "test" }, new Date());
       await sleep(300);
-      expect(await b.subscriptions.activeById("acme", sub._id)).toBeUndefined();
-      expect(await b.subscriptions.active("acme")).toEqual([]);
+      expect(await b.subscriptions.activeById("acme", "", sub._id)).toBeUndefined();
+      expect(await b.subscriptions.active("acme", { owner: "" })).toEqual([]);
       expect((await b.subscriptions.list("acme", undefined, 10)).map((s) => s._id)).toEqual([sub._id]);
       expect(await a.subscriptions.delete("globex", sub._id)).toBe(false);
       expect(await a.subscriptions.delete("acme", sub._id)).toBe(true);
@@ -482,7 +483,7 @@ describe.each(implementations)("$name", (impl) => {
     it("count a tenant's subscriptions, disabled ones included, across processes, one tenant's only", async () => {
       const [a, b] = await twoProcesses();
       const now = new Date();
-      const sub = (tenant: string) => ({ _id: newId("sub"), tenant, url: "http://127.0.0.1:9/q", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} });
+      const sub = (tenant: string) => ({ _id: newId("sub"), tenant, owner: "", url: "http://127.0.0.1:9/q", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} });
       expect(await a.subscriptions.count("acme")).toBe(0);
       const mine = [sub("acme"), sub("acme"), sub("acme")];
       for (const s of mine) await a.subscriptions.insert(s);
@@ -500,17 +501,56 @@ describe.each(implementations)("$name", (impl) => {
       expect(await b.subscriptions.count("initech")).toBe(0);
     });
 
+    it("keep owners apart: an owner's active set, list and count hold only its own, the tenant's own set only those with no owner", async () => {
+      const [a, b] = await twoProcesses();
+      const now = new Date();
+      const sub = (tenant: string, owner: string) => ({ _id: newId("sub"), tenant, owner, url: "http://127.0.0.1:9/o", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} });
+      const alice = [sub("acme", "user-alice"), sub("acme", "user-alice")];
+      const bob = sub("acme", "user-bob");
+      const own = sub("acme", "");
+      const otherTenant = sub("globex", "user-alice");
+      for (const s of [...alice, bob, own, otherTenant]) await a.subscriptions.insert(s);
+      const ids = (subs: Array<{ _id: string }>) => subs.map((s) => s._id).sort();
+      expect(ids(await b.subscriptions.active("acme", { owner: "user-alice" }))).toEqual(ids(alice));
+      expect(ids(await b.subscriptions.active("acme", { owner: "user-bob" }))).toEqual([bob._id]);
+      expect(ids(await b.subscriptions.active("acme", { owner: "" }))).toEqual([own._id]);
+      expect(ids(await b.subscriptions.active("acme", { owner: "user-carol" }))).toEqual([]);
+      expect(ids(await b.subscriptions.active("acme", "all-owners"))).toEqual(ids([...alice, bob, own]));
+      expect(ids(await b.subscriptions.active("globex", { owner: "user-alice" }))).toEqual([otherTenant._id]);
+      // Lists by owner, in pages; without an owner, every one of the tenant's.
+      const first = await b.subscriptions.list("acme", undefined, 1, "user-alice");
+      const rest = await b.subscriptions.list("acme", first[0]!._id, 10, "user-alice");
+      expect(ids([...first, ...rest])).toEqual(ids(alice));
+      expect(await b.subscriptions.list("acme", undefined, 10, "user-bob")).toMatchObject([{ _id: bob._id, owner: "user-bob" }]);
+      expect((await b.subscriptions.list("acme", undefined, 10)).length).toBe(4);
+      // An attempt finds a subscription only under its own owner.
+      expect((await b.subscriptions.activeById("acme", "user-bob", bob._id))?._id).toBe(bob._id);
+      expect(await b.subscriptions.activeById("acme", "user-alice", bob._id)).toBeUndefined();
+      expect(await b.subscriptions.activeById("acme", "", bob._id)).toBeUndefined();
+      // Counts per owner and per tenant, across processes; a delete moves its owner's.
+      expect(await b.subscriptions.count("acme", "user-alice")).toBe(2);
+      expect(await b.subscriptions.count("acme", "user-bob")).toBe(1);
+      expect(await b.subscriptions.count("acme")).toBe(4);
+      expect(await b.subscriptions.delete("acme", alice[0]!._id)).toBe(true);
+      expect(await a.subscriptions.count("acme", "user-alice")).toBe(1);
+      expect(await a.subscriptions.count("acme")).toBe(3);
+      // A change to one owner's subscription is seen in that owner's set by the other process.
+      await a.subscriptions.disable("acme", alice[1]!._id, "test", new Date());
+      expect(await b.subscriptions.active("acme", { owner: "user-alice" })).toEqual([]);
+      expect(ids(await b.subscriptions.active("acme", { owner: "user-bob" }))).toEqual([bob._id]);
+    });
+
     it("disable only an active subscription: the first call answers it, a second finds it disabled", async () => {
       const [a, b] = await twoProcesses();
       const now = new Date();
-      const sub = { _id: newId("sub"), tenant: "acme", url: "http://127.0.0.1:9/d", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
+      const sub = { _id: newId("sub"), tenant: "acme", owner: "", url: "http://127.0.0.1:9/d", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
       await a.subscriptions.insert(sub);
       expect(await b.subscriptions.disable("globex", sub._id, "no", new Date())).toBeNull();
       const disabled = await b.subscriptions.disable("acme", sub._id, "failing for days", new Date());
       expect(disabled).toMatchObject({ _id: sub._id, disabled: true, disabledReason: "failing for days", secret: "s" });
       expect(await a.subscriptions.disable("acme", sub._id, "again", new Date())).toBeNull();
       expect(await a.subscriptions.get("acme", sub._id)).toMatchObject({ disabled: true, disabledReason: "failing for days" });
-      expect(await a.subscriptions.active("acme")).toEqual([]);
+      expect(await a.subscriptions.active("acme", { owner: "" })).toEqual([]);
     });
   });
 

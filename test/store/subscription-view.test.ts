@@ -26,7 +26,7 @@ async function processOn(database: string, timing = TIMING) {
   await client.connect();
   const db = client.db(database);
   const view = new SubscriptionView(db.collection<EpochDoc>("subscription_epochs"), db.collection<ViewDoc>("subscription_views"), quiet, timing);
-  const store = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), box, 0, view);
+  const store = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), db.collection("subscription_scopes"), db.collection("hookwire_meta"), box, 0, view);
   const commands: CommandStartedEvent[] = [];
   client.on("commandStarted", (e) => commands.push(e));
   view.start();
@@ -40,7 +40,7 @@ async function processOn(database: string, timing = TIMING) {
 
 function subscription(tenant: string, url: string): Subscription {
   const now = new Date();
-  return { _id: `sub_${randomBytes(8).toString("hex")}`, tenant, url, events: ["*"], secret: "whsec_" + randomBytes(32).toString("base64"), description: "", disabled: false, disabledReason: "", policy: {}, createdAt: now, updatedAt: now };
+  return { _id: `sub_${randomBytes(8).toString("hex")}`, tenant, owner: "", url, events: ["*"], secret: "whsec_" + randomBytes(32).toString("base64"), description: "", disabled: false, disabledReason: "", policy: {}, createdAt: now, updatedAt: now };
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
@@ -51,7 +51,8 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-const tenantReads = (commands: CommandStartedEvent[]) => commands.filter((c) => c.commandName === "find" && c.command.find === "tenants").length;
+/** Reads of the owners' versions (the tenant's own set here). */
+const tenantReads = (commands: CommandStartedEvent[]) => commands.filter((c) => c.commandName === "find" && c.command.find === "subscription_scopes").length;
 
 it("serves Triggers from the cache while the view is current, and a change in one process is seen by the other once it is answered", async () => {
   const database = uniqueDatabase("view");
@@ -59,15 +60,15 @@ it("serves Triggers from the cache while the view is current, and a change in on
   const b = await processOn(database);
   await until(() => a.view.current && b.view.current);
   await a.store.insert(subscription("acme", "http://127.0.0.1:9/1"));
-  expect(await b.store.active("acme")).toHaveLength(1); // b loads and caches the list
+  expect(await b.store.active("acme", { owner: "" })).toHaveLength(1); // b loads and caches the list
   const before = tenantReads(b.commands);
-  for (let i = 0; i < 50; i++) expect(await b.store.active("acme")).toHaveLength(1);
+  for (let i = 0; i < 50; i++) expect(await b.store.active("acme", { owner: "" })).toHaveLength(1);
   expect(tenantReads(b.commands)).toBe(before); // no version read per call
   for (let round = 0; round < 5; round++) {
     const started = performance.now();
     await a.store.insert(subscription("acme", `http://127.0.0.1:9/r${round}`));
     // Answered only once b has seen the change: b's very next call has it.
-    expect(await b.store.active("acme")).toHaveLength(2 + round);
+    expect(await b.store.active("acme", { owner: "" })).toHaveLength(2 + round);
     expect(performance.now() - started).toBeLessThan(TIMING.viewMs);
   }
   const views = await a.db.collection<ViewDoc>("subscription_views").find({}).toArray();
@@ -122,22 +123,22 @@ it("a process sees a change stored by another within a poll, and reads versions 
   const a = await processOn(database);
   await until(() => a.view.current && b.view.current);
   await a.store.insert(subscription("acme", "http://127.0.0.1:9/1"));
-  expect(await b.store.active("acme")).toHaveLength(1);
+  expect(await b.store.active("acme", { owner: "" })).toHaveLength(1);
   const generation = b.view.generation;
   // A change written by a process without a view of its own (an older server): b follows the epochs.
   await a.db.collection("subscriptions").insertOne(subscription("acme", "http://127.0.0.1:9/2") as never);
-  await a.db.collection("tenants").updateOne({ _id: "acme" as never }, { $inc: { subscriptionsVersion: 1 } });
+  await a.db.collection("subscription_scopes").updateOne({ _id: "acme\n" as never }, { $inc: { version: 1 } }, { upsert: true });
   const [newest] = await a.db.collection<EpochDoc>("subscription_epochs").find({ _id: { $ne: "latest" } }).sort({ epoch: -1 }).limit(1).toArray();
   const latest = newest!.epoch;
   await a.db.collection<EpochDoc>("subscription_epochs").insertOne({ _id: `e${latest + 1}`, epoch: latest + 1, at: new Date() });
   await until(() => b.view.generation > generation, 1000);
-  expect(await b.store.active("acme")).toHaveLength(2);
+  expect(await b.store.active("acme", { owner: "" })).toHaveLength(2);
   // Stopped, b's view is no longer current: every call reads the tenant's version again.
   await b.view.stop();
   expect(b.view.current).toBe(false);
   const before = tenantReads(b.commands);
-  await b.store.active("acme");
-  await b.store.active("acme");
+  await b.store.active("acme", { owner: "" });
+  await b.store.active("acme", { owner: "" });
   expect(tenantReads(b.commands)).toBe(before + 2);
   // And a's changes no longer wait for it: its view document is gone.
   expect(await a.db.collection<ViewDoc>("subscription_views").countDocuments({ _id: b.view.id })).toBe(0);

@@ -90,7 +90,7 @@ async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDa
 
 async function subscribe(r: Rig, path: string, secret = "whsec_" + randomBytes(32).toString("base64"), at: Receiver = r.rcv): Promise<Subscription> {
   const now = new Date(r.clock.now());
-  const sub: Subscription = { _id: newId("sub"), tenant: "acme", url: at.url(path), events: ["*"], secret, description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
+  const sub: Subscription = { _id: newId("sub"), tenant: "acme", owner: "", url: at.url(path), events: ["*"], secret, description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
   await r.store.subscriptions.insert(sub);
   return sub;
 }

@@ -176,7 +176,10 @@ type Delivery struct {
 	// When the next attempt is due; unset unless pending.
 	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
 	// Set when this delivery was created by Redeliver.
-	RedeliveryOf  string `protobuf:"bytes,11,opt,name=redelivery_of,json=redeliveryOf,proto3" json:"redelivery_of,omitempty"`
+	RedeliveryOf string `protobuf:"bytes,11,opt,name=redelivery_of,json=redeliveryOf,proto3" json:"redelivery_of,omitempty"`
+	// Its subscription's owner (empty for the tenant's own subscriptions and
+	// for Send).
+	Owner         string `protobuf:"bytes,12,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -288,6 +291,13 @@ func (x *Delivery) GetRedeliveryOf() string {
 	return ""
 }
 
+func (x *Delivery) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
 // An event as stored: what every delivery of it carries.
 type Message struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -299,7 +309,12 @@ type Message struct {
 	CreatedAt      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	IdempotencyKey string                 `protobuf:"bytes,6,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// How many deliveries the message was given.
-	Deliveries    int32 `protobuf:"varint,7,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
+	Deliveries int32 `protobuf:"varint,7,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// The owner the event was for (TriggerRequest.owner); empty for the
+	// tenant's own events and for events to every owner.
+	Owner string `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
+	// True for an event sent to every owner at once (TriggerRequest.all_owners).
+	AllOwners     bool `protobuf:"varint,9,opt,name=all_owners,json=allOwners,proto3" json:"all_owners,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -383,6 +398,20 @@ func (x *Message) GetDeliveries() int32 {
 	return 0
 }
 
+func (x *Message) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *Message) GetAllOwners() bool {
+	if x != nil {
+		return x.AllOwners
+	}
+	return false
+}
+
 var File_hookwire_v1_delivery_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_delivery_proto_rawDesc = "" +
@@ -395,7 +424,7 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\vstatus_code\x18\x03 \x01(\x05R\n" +
 	"statusCode\x12)\n" +
 	"\x10response_excerpt\x18\x04 \x01(\tR\x0fresponseExcerpt\x12\x14\n" +
-	"\x05error\x18\x05 \x01(\tR\x05error\"\xd8\x03\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\"\xee\x03\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -411,7 +440,8 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12B\n" +
 	"\x0fnext_attempt_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12#\n" +
-	"\rredelivery_of\x18\v \x01(\tR\fredeliveryOf\"\x83\x02\n" +
+	"\rredelivery_of\x18\v \x01(\tR\fredeliveryOf\x12\x14\n" +
+	"\x05owner\x18\f \x01(\tR\x05owner\"\xb8\x02\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05event\x18\x02 \x01(\tR\x05event\x120\n" +
@@ -422,7 +452,10 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12\x1e\n" +
 	"\n" +
 	"deliveries\x18\a \x01(\x05R\n" +
-	"deliveries*\x89\x01\n" +
+	"deliveries\x12\x14\n" +
+	"\x05owner\x18\b \x01(\tR\x05owner\x12\x1d\n" +
+	"\n" +
+	"all_owners\x18\t \x01(\bR\tallOwners*\x89\x01\n" +
 	"\x0eDeliveryStatus\x12\x1f\n" +
 	"\x1bDELIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17DELIVERY_STATUS_PENDING\x10\x01\x12\x1d\n" +

@@ -46,7 +46,12 @@ type Subscription struct {
 	RetryDelayMs int32 `protobuf:"varint,10,opt,name=retry_delay_ms,json=retryDelayMs,proto3" json:"retry_delay_ms,omitempty"`
 	TimeoutMs    int32 `protobuf:"varint,11,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	// How its endpoint has been answering, from the outcomes of its attempts.
-	Health        *SubscriptionHealth `protobuf:"bytes,12,opt,name=health,proto3" json:"health,omitempty"`
+	Health *SubscriptionHealth `protobuf:"bytes,12,opt,name=health,proto3" json:"health,omitempty"`
+	// The platform's customer this endpoint belongs to: an id the caller
+	// chooses (1-256 printable characters, e.g. its user id). Empty for the
+	// tenant's own subscriptions. Set at Register and never changed; a Trigger
+	// for an owner reaches only that owner's subscriptions.
+	Owner         string `protobuf:"bytes,13,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -165,6 +170,13 @@ func (x *Subscription) GetHealth() *SubscriptionHealth {
 	return nil
 }
 
+func (x *Subscription) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
 // An endpoint's record, counted per attempt. Hookwire disables a subscription
 // whose attempts have all failed for a configured period (with at least a
 // minimum number of failures), saying why in disabled_reason; re-enabling it
@@ -270,7 +282,7 @@ var File_hookwire_v1_subscription_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehookwire/v1/subscription.proto\x12\vhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x03\n" +
+	"\x1ehookwire/v1/subscription.proto\x12\vhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x03\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
@@ -287,7 +299,8 @@ const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	" \x01(\x05R\fretryDelayMs\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\v \x01(\x05R\ttimeoutMs\x127\n" +
-	"\x06health\x18\f \x01(\v2\x1f.hookwire.v1.SubscriptionHealthR\x06health\"\x87\x03\n" +
+	"\x06health\x18\f \x01(\v2\x1f.hookwire.v1.SubscriptionHealthR\x06health\x12\x14\n" +
+	"\x05owner\x18\r \x01(\tR\x05owner\"\x87\x03\n" +
 	"\x12SubscriptionHealth\x12-\n" +
 	"\x12attempts_succeeded\x18\x01 \x01(\x03R\x11attemptsSucceeded\x12'\n" +
 	"\x0fattempts_failed\x18\x02 \x01(\x03R\x0eattemptsFailed\x12B\n" +

@@ -31,9 +31,14 @@ type RegisterRequest struct {
 	Secret      string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
 	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	// Delivery policy of this subscription; the server's defaults when unset.
-	Retries       *int32 `protobuf:"varint,5,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
-	RetryDelayMs  *int32 `protobuf:"varint,6,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
-	TimeoutMs     *int32 `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
+	Retries      *int32 `protobuf:"varint,5,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
+	RetryDelayMs *int32 `protobuf:"varint,6,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
+	TimeoutMs    *int32 `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
+	// The platform's customer the endpoint is for: 1-256 printable
+	// characters; empty registers the tenant's own subscription. Cannot be
+	// changed later (moving an endpoint to another owner is delete and
+	// register).
+	Owner         string `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -115,6 +120,13 @@ func (x *RegisterRequest) GetTimeoutMs() int32 {
 		return *x.TimeoutMs
 	}
 	return 0
+}
+
+func (x *RegisterRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
 }
 
 type RegisterResponse struct {
@@ -262,7 +274,10 @@ type ListSubscriptionsRequest struct {
 	// At most this many subscriptions (default 50, at most 100).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page; empty for the first page.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only this owner's subscriptions when set; every subscription of the
+	// tenant when empty.
+	Owner         string `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,6 +322,13 @@ func (x *ListSubscriptionsRequest) GetPageSize() int32 {
 func (x *ListSubscriptionsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSubscriptionsRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
 	}
 	return ""
 }
@@ -986,8 +1008,16 @@ type TriggerRequest struct {
 	Payload *structpb.Value `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
 	// A repeated key (per tenant) answers the first message's id and creates nothing.
 	IdempotencyKey string `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Whose event it is. Set: only that owner's subscriptions whose events
+	// match receive it. Empty: only the tenant's own subscriptions (those with
+	// no owner), never an owner's.
+	Owner string `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
+	// An announcement to every owner at once: every matching subscription of
+	// the tenant, whatever its owner (the tenant's own included). Never the
+	// default; owner must be empty with it.
+	AllOwners     bool `protobuf:"varint,5,opt,name=all_owners,json=allOwners,proto3" json:"all_owners,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TriggerRequest) Reset() {
@@ -1039,6 +1069,20 @@ func (x *TriggerRequest) GetIdempotencyKey() string {
 		return x.IdempotencyKey
 	}
 	return ""
+}
+
+func (x *TriggerRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *TriggerRequest) GetAllOwners() bool {
+	if x != nil {
+		return x.AllOwners
+	}
+	return false
 }
 
 type TriggerResponse struct {
@@ -1400,9 +1444,11 @@ type ListDeliveriesRequest struct {
 	MessageId      string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	SubscriptionId string `protobuf:"bytes,2,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	// Only deliveries in this status; all when unspecified.
-	Status        DeliveryStatus `protobuf:"varint,3,opt,name=status,proto3,enum=hookwire.v1.DeliveryStatus" json:"status,omitempty"`
-	PageSize      int32          `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string         `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Status    DeliveryStatus `protobuf:"varint,3,opt,name=status,proto3,enum=hookwire.v1.DeliveryStatus" json:"status,omitempty"`
+	PageSize  int32          `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string         `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only deliveries to this owner's subscriptions when set.
+	Owner         string `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1468,6 +1514,13 @@ func (x *ListDeliveriesRequest) GetPageSize() int32 {
 func (x *ListDeliveriesRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
 	}
 	return ""
 }
@@ -1741,8 +1794,10 @@ type WatchDeliveriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only outcomes of this subscription when set.
 	SubscriptionId string `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Only outcomes of deliveries to this owner's subscriptions when set.
+	Owner         string `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchDeliveriesRequest) Reset() {
@@ -1778,6 +1833,13 @@ func (*WatchDeliveriesRequest) Descriptor() ([]byte, []int) {
 func (x *WatchDeliveriesRequest) GetSubscriptionId() string {
 	if x != nil {
 		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *WatchDeliveriesRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
 	}
 	return ""
 }
@@ -1831,7 +1893,7 @@ var File_hookwire_v1_webhook_service_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
-	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\x91\x02\n" +
+	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xa7\x02\n" +
 	"\x0fRegisterRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06events\x18\x02 \x03(\tR\x06events\x12\x16\n" +
@@ -1840,7 +1902,8 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\aretries\x18\x05 \x01(\x05H\x00R\aretries\x88\x01\x01\x12)\n" +
 	"\x0eretry_delay_ms\x18\x06 \x01(\x05H\x01R\fretryDelayMs\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"timeout_ms\x18\a \x01(\x05H\x02R\ttimeoutMs\x88\x01\x01B\n" +
+	"timeout_ms\x18\a \x01(\x05H\x02R\ttimeoutMs\x88\x01\x01\x12\x14\n" +
+	"\x05owner\x18\b \x01(\tR\x05ownerB\n" +
 	"\n" +
 	"\b_retriesB\x11\n" +
 	"\x0f_retry_delay_msB\r\n" +
@@ -1851,11 +1914,12 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x16GetSubscriptionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"X\n" +
 	"\x17GetSubscriptionResponse\x12=\n" +
-	"\fsubscription\x18\x01 \x01(\v2\x19.hookwire.v1.SubscriptionR\fsubscription\"V\n" +
+	"\fsubscription\x18\x01 \x01(\v2\x19.hookwire.v1.SubscriptionR\fsubscription\"l\n" +
 	"\x18ListSubscriptionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"\x84\x01\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x14\n" +
+	"\x05owner\x18\x03 \x01(\tR\x05owner\"\x84\x01\n" +
 	"\x19ListSubscriptionsResponse\x12?\n" +
 	"\rsubscriptions\x18\x01 \x03(\v2\x19.hookwire.v1.SubscriptionR\rsubscriptions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe3\x02\n" +
@@ -1908,11 +1972,14 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x11tolerance_seconds\x18\a \x01(\x03R\x10toleranceSeconds\">\n" +
 	"\x0eVerifyResponse\x12\x14\n" +
 	"\x05valid\x18\x01 \x01(\bR\x05valid\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x81\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb6\x01\n" +
 	"\x0eTriggerRequest\x12\x14\n" +
 	"\x05event\x18\x01 \x01(\tR\x05event\x120\n" +
 	"\apayload\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\apayload\x12'\n" +
-	"\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\"P\n" +
+	"\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\x12\x14\n" +
+	"\x05owner\x18\x04 \x01(\tR\x05owner\x12\x1d\n" +
+	"\n" +
+	"all_owners\x18\x05 \x01(\bR\tallOwners\"P\n" +
 	"\x0fTriggerResponse\x12\x1d\n" +
 	"\n" +
 	"message_id\x18\x01 \x01(\tR\tmessageId\x12\x1e\n" +
@@ -1943,7 +2010,7 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x11GetMessageRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"D\n" +
 	"\x12GetMessageResponse\x12.\n" +
-	"\amessage\x18\x01 \x01(\v2\x14.hookwire.v1.MessageR\amessage\"\xd0\x01\n" +
+	"\amessage\x18\x01 \x01(\v2\x14.hookwire.v1.MessageR\amessage\"\xe6\x01\n" +
 	"\x15ListDeliveriesRequest\x12\x1d\n" +
 	"\n" +
 	"message_id\x18\x01 \x01(\tR\tmessageId\x12'\n" +
@@ -1951,7 +2018,8 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x06status\x18\x03 \x01(\x0e2\x1b.hookwire.v1.DeliveryStatusR\x06status\x12\x1b\n" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"w\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x12\x14\n" +
+	"\x05owner\x18\x06 \x01(\tR\x05owner\"w\n" +
 	"\x16ListDeliveriesResponse\x125\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x15.hookwire.v1.DeliveryR\n" +
@@ -1972,9 +2040,10 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x15.hookwire.v1.DeliveryR\n" +
 	"deliveries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"A\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"W\n" +
 	"\x16WatchDeliveriesRequest\x12'\n" +
-	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\"L\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\"L\n" +
 	"\x17WatchDeliveriesResponse\x121\n" +
 	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery2\xfb\t\n" +
 	"\x0eWebhookService\x12G\n" +

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Subscription(_message.Message):
-    __slots__ = ("id", "url", "events", "description", "created_at", "updated_at", "disabled", "disabled_reason", "retries", "retry_delay_ms", "timeout_ms", "health")
+    __slots__ = ("id", "url", "events", "description", "created_at", "updated_at", "disabled", "disabled_reason", "retries", "retry_delay_ms", "timeout_ms", "health", "owner")
     ID_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class Subscription(_message.Message):
     RETRY_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     id: str
     url: str
     events: _containers.RepeatedScalarFieldContainer[str]
@@ -35,7 +36,8 @@ class Subscription(_message.Message):
     retry_delay_ms: int
     timeout_ms: int
     health: SubscriptionHealth
-    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., health: _Optional[_Union[SubscriptionHealth, _Mapping]] = ...) -> None: ...
+    owner: str
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., health: _Optional[_Union[SubscriptionHealth, _Mapping]] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class SubscriptionHealth(_message.Message):
     __slots__ = ("attempts_succeeded", "attempts_failed", "last_success_at", "last_failure_at", "last_error", "failing_since", "consecutive_failures")

@@ -14,7 +14,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RegisterRequest(_message.Message):
-    __slots__ = ("url", "events", "secret", "description", "retries", "retry_delay_ms", "timeout_ms")
+    __slots__ = ("url", "events", "secret", "description", "retries", "retry_delay_ms", "timeout_ms", "owner")
     URL_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     SECRET_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,7 @@ class RegisterRequest(_message.Message):
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     RETRY_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     url: str
     events: _containers.RepeatedScalarFieldContainer[str]
     secret: str
@@ -29,7 +30,8 @@ class RegisterRequest(_message.Message):
     retries: int
     retry_delay_ms: int
     timeout_ms: int
-    def __init__(self, url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., secret: _Optional[str] = ..., description: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    owner: str
+    def __init__(self, url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., secret: _Optional[str] = ..., description: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class RegisterResponse(_message.Message):
     __slots__ = ("subscription", "secret")
@@ -52,12 +54,14 @@ class GetSubscriptionResponse(_message.Message):
     def __init__(self, subscription: _Optional[_Union[_subscription_pb2.Subscription, _Mapping]] = ...) -> None: ...
 
 class ListSubscriptionsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token")
+    __slots__ = ("page_size", "page_token", "owner")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    owner: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class ListSubscriptionsResponse(_message.Message):
     __slots__ = ("subscriptions", "next_page_token")
@@ -168,14 +172,18 @@ class VerifyResponse(_message.Message):
     def __init__(self, valid: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class TriggerRequest(_message.Message):
-    __slots__ = ("event", "payload", "idempotency_key")
+    __slots__ = ("event", "payload", "idempotency_key", "owner", "all_owners")
     EVENT_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    ALL_OWNERS_FIELD_NUMBER: _ClassVar[int]
     event: str
     payload: _struct_pb2.Value
     idempotency_key: str
-    def __init__(self, event: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    owner: str
+    all_owners: bool
+    def __init__(self, event: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., owner: _Optional[str] = ..., all_owners: _Optional[bool] = ...) -> None: ...
 
 class TriggerResponse(_message.Message):
     __slots__ = ("message_id", "deliveries")
@@ -234,18 +242,20 @@ class GetMessageResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[_delivery_pb2.Message, _Mapping]] = ...) -> None: ...
 
 class ListDeliveriesRequest(_message.Message):
-    __slots__ = ("message_id", "subscription_id", "status", "page_size", "page_token")
+    __slots__ = ("message_id", "subscription_id", "status", "page_size", "page_token", "owner")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     subscription_id: str
     status: _delivery_pb2.DeliveryStatus
     page_size: int
     page_token: str
-    def __init__(self, message_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[_Union[_delivery_pb2.DeliveryStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    owner: str
+    def __init__(self, message_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[_Union[_delivery_pb2.DeliveryStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class ListDeliveriesResponse(_message.Message):
     __slots__ = ("deliveries", "next_page_token")
@@ -288,10 +298,12 @@ class RecoverDeliveriesResponse(_message.Message):
     def __init__(self, deliveries: _Optional[_Iterable[_Union[_delivery_pb2.Delivery, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class WatchDeliveriesRequest(_message.Message):
-    __slots__ = ("subscription_id",)
+    __slots__ = ("subscription_id", "owner")
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
-    def __init__(self, subscription_id: _Optional[str] = ...) -> None: ...
+    owner: str
+    def __init__(self, subscription_id: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class WatchDeliveriesResponse(_message.Message):
     __slots__ = ("delivery",)

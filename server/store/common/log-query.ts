@@ -9,6 +9,7 @@ export function logFilter<T extends Delivery>(q: DeliveryQuery): Filter<T> {
   const filter: Filter<Delivery> = { tenant: q.tenant };
   if (q.messageId) filter.messageId = q.messageId;
   if (q.subscriptionId) filter.subscriptionId = q.subscriptionId;
+  if (q.owner) filter.owner = q.owner;
   if (q.status) filter.status = q.status;
   // Both bounds in one range on _id: the index walk (walk-index.ts) takes at most one.
   if (q.afterId || q.beforeId) filter._id = { ...(q.afterId ? { $gt: q.afterId } : {}), ...(q.beforeId ? { $lt: q.beforeId } : {}) };
@@ -26,6 +27,18 @@ export async function ensureLogWalkIndexes(col: Indexed): Promise<void> {
   await ensureWalkIndex(col, ["tenant", "messageId"]);
   await ensureWalkIndex(col, ["tenant", "subscriptionId"]);
   await ensureWalkIndex(col, ["tenant", "subscriptionId", "status"]);
+  await ensureWalkIndex(col, ["tenant", "owner"]);
+  await ensureWalkIndex(col, ["tenant", "owner", "status"]);
+}
+
+/** Whether a delivery read from elsewhere than a filtered find (a batch, memory) is one the query asks for, bar its status. */
+export function inQuery(q: DeliveryQuery, d: { _id: string; messageId: string; subscriptionId: string; owner?: string | undefined }): boolean {
+  return (
+    (!q.messageId || d.messageId === q.messageId) &&
+    (!q.subscriptionId || d.subscriptionId === q.subscriptionId) &&
+    (!q.owner || d.owner === q.owner) &&
+    inIdRange(q, d._id)
+  );
 }
 
 /** Whether an id falls in the query's range (for deliveries read from elsewhere than a filtered find). */

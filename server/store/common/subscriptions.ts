@@ -1,8 +1,9 @@
-import type { Collection } from "mongodb";
+import type { Collection, Filter } from "mongodb";
 import { GroupCommit } from "./group-commit.js";
 import { upserting } from "./duplicate-key.js";
 import type { SecretBox } from "../../domain/secret-box.js";
-import type { Subscription, SubscriptionChanges, Subscriptions } from "../../ports.js";
+import type { Audience, Subscription, SubscriptionChanges, Subscriptions } from "../../ports.js";
+import { runOnce } from "./run-once.js";
 import { ensureWalkIndex } from "./walk-index.js";
 import type { SubscriptionView } from "./subscription-view.js";
 
@@ -11,7 +12,7 @@ export type SubscriptionDoc = Subscription;
 
 interface TenantDoc {
   _id: string;
-  /** Bumped by every change to the tenant's subscriptions, so readers can cache them until it moves. */
+  /** Moved with the counter (versions before owners cached the tenant's list by it; the scopes' versions serve now). */
   subscriptionsVersion: number;
   /**
    * How many subscriptions the tenant has, moved by every insert and delete in the same write as the
@@ -27,37 +28,81 @@ const ACTIVE_FRESH_MS = 250;
 /** Where a subscription's secrets are bound when sealed: a sealed value does not open in another record. */
 const sealContext = (doc: { tenant: string; _id: string }) => `subscription:${doc.tenant}:${doc._id}`;
 
+/**
+ * One owner's subscriptions in one tenant: the set a Trigger for that owner reads (the tenant's own being
+ * owner ""). Its document in subscription_scopes carries a version moved by every change to the set, and
+ * the owner's count for its quota.
+ */
+interface ScopeDoc {
+  _id: string;
+  version: number;
+  /** The owner's subscriptions, disabled ones included (absent for the tenant's own set: the tenant's counter serves). */
+  count?: number;
+}
+
+const scopeKey = (tenant: string, owner: string) => `${tenant}\n${owner}`;
+
+/**
+ * Owners' active lists kept in memory, the least recently used dropped first: a platform's 100,000
+ * customers in one tenant are not all held, and a Trigger for one that is not costs one read of its rows.
+ */
+const MAX_CACHED_SCOPES = 10_000;
+
+/** Version reads by _id in flight at once (FerretDB matches an $in list against every document). */
+const VERSIONS_AT_ONCE = 8;
+
+interface CachedScope {
+  version: number;
+  checkedAt: number;
+  generation: number;
+  subs: SubscriptionDoc[];
+  byId: Map<string, SubscriptionDoc>;
+}
+
 export class SubscriptionStore implements Subscriptions {
-  /** Active subscriptions per tenant, valid while the tenant's version is unchanged. */
-  private readonly cache = new Map<string, { version: number; checkedAt: number; generation: number; subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }>();
+  /** Active subscriptions per scope (tenant and owner), valid while the scope's version is unchanged; least recently used first. */
+  private readonly cache = new Map<string, CachedScope>();
   /** Bumped by this process's own changes: a list loaded across one is not kept. */
-  private readonly localChanges = new Map<string, number>();
+  private localChanges = 0;
 
   /** Tenants whose stored counter this process has seen, so its own $inc moves a real count, not one from nothing. */
   private readonly counted = new Set<string>();
 
-  /** Concurrent Triggers share one read of the tenants' versions; each read starts after its callers arrived. */
+  /** Concurrent Triggers share the reads of their scopes' versions; each read starts after its callers arrived. */
   private readonly versions: GroupCommit<string, number>;
 
   constructor(
     private readonly col: Collection<SubscriptionDoc>,
     private readonly tenants: Collection<TenantDoc>,
+    private readonly scopes: Collection<ScopeDoc>,
+    private readonly meta: Collection<{ _id: string }>,
     private readonly box: SecretBox,
-    /** How long a Trigger may match against a list without reading the tenant's version (0: every Trigger group reads it). */
+    /** How long a Trigger may match against a list without reading the scope's version (0: every Trigger group reads it). */
     private readonly triggerFreshMs = 0,
     /** Tells when cached lists are current without a read (every change is confirmed by every process); unset, they never are. */
     private readonly view?: SubscriptionView,
   ) {
-    this.versions = new GroupCommit(async (ids) => {
-      const unique = [...new Set(ids)];
-      const docs = await (unique.length === 1 ? this.tenants.find({ _id: unique[0]! }) : this.tenants.find({ _id: { $in: unique } })).toArray();
-      const byId = new Map(docs.map((d) => [d._id, d.subscriptionsVersion]));
-      return ids.map((id) => byId.get(id) ?? 0);
+    this.versions = new GroupCommit(async (keys) => {
+      const unique = [...new Set(keys)];
+      const byKey = new Map<string, number>();
+      for (let i = 0; i < unique.length; i += VERSIONS_AT_ONCE) {
+        await Promise.all(
+          unique.slice(i, i + VERSIONS_AT_ONCE).map(async (_id) => {
+            byKey.set(_id, (await this.scopes.findOne({ _id }, { projection: { version: 1 } }))?.version ?? 0);
+          }),
+        );
+      }
+      return keys.map((k) => byKey.get(k) ?? 0);
     });
   }
 
   async ensureIndexes(): Promise<void> {
+    // Subscriptions stored before owners get the tenant's own owner first: the walk indexes declare it a string.
+    await runOnce(this.meta, "subscriptions-owned", async () => {
+      await this.col.updateMany({ owner: { $exists: false } }, { $set: { owner: "" } });
+    });
     await ensureWalkIndex(this.col, ["tenant"]);
+    await ensureWalkIndex(this.col, ["tenant", "owner"]);
   }
 
   /**
@@ -96,15 +141,20 @@ export class SubscriptionStore implements Subscriptions {
   async insert(doc: SubscriptionDoc): Promise<void> {
     if (!this.counted.has(doc.tenant)) await this.count(doc.tenant);
     await this.col.insertOne({ ...doc, ...this.sealSecrets({ secret: doc.secret, ...(doc.previousSecrets ? { previousSecrets: doc.previousSecrets } : {}) }, doc) });
-    await this.bump(doc.tenant, 1);
+    await this.bump(doc.tenant, doc.owner, 1);
   }
 
   /**
-   * The tenant's counter. A process that dies between a subscription's write and the counter's leaves
-   * it one off, as it leaves the version one behind; processes of a version before the counter do not
-   * move it. Only the quota relies on it, and a quota that is a few off is still a quota.
+   * The tenant's counter, or an owner's. A process that dies between a subscription's write and the
+   * counters' leaves them one off, as it leaves the version one behind; processes of a version before the
+   * counter do not move it. Only the quotas rely on it, and a quota that is a few off is still a quota.
+   * An owner's counter starts with its first subscription (owners are newer than counters), so only the
+   * tenant's may need counting once.
    */
-  async count(tenant: string): Promise<number> {
+  async count(tenant: string, owner?: string): Promise<number> {
+    if (owner !== undefined && owner !== "") {
+      return (await this.scopes.findOne({ _id: scopeKey(tenant, owner) }, { projection: { count: 1 } }))?.count ?? 0;
+    }
     const doc = await this.tenants.findOne({ _id: tenant }, { projection: { subscriptionCount: 1 } });
     if (typeof doc?.subscriptionCount === "number") {
       this.counted.add(tenant);
@@ -128,21 +178,36 @@ export class SubscriptionStore implements Subscriptions {
     return doc?.subscriptionCount ?? n;
   }
 
-  /** `added`: how the tenant's number of subscriptions moved (+1 insert, -1 delete, 0 a change). */
-  private async bump(tenant: string, added = 0): Promise<void> {
+  /** `added`: how the number of subscriptions moved (+1 insert, -1 delete, 0 a change): the counters move with it. */
+  private async bump(tenant: string, owner: string, added = 0): Promise<void> {
+    const key = scopeKey(tenant, owner);
     // This process's own change applies at once to its next read, whatever the cache's age.
-    this.cache.delete(tenant);
-    this.localChanges.set(tenant, (this.localChanges.get(tenant) ?? 0) + 1);
-    const inc = added === 0 ? { subscriptionsVersion: 1 } : { subscriptionsVersion: 1, subscriptionCount: added };
-    await upserting(() => this.tenants.updateOne({ _id: tenant }, { $inc: inc }, { upsert: true }));
+    this.cache.delete(key);
+    this.localChanges++;
+    const scopeInc = added === 0 || owner === "" ? { version: 1 } : { version: 1, count: added };
+    await upserting(() => this.scopes.updateOne({ _id: key }, { $inc: scopeInc }, { upsert: true }));
+    if (added !== 0) await upserting(() => this.tenants.updateOne({ _id: tenant }, { $inc: { subscriptionsVersion: 1, subscriptionCount: added } }, { upsert: true }));
     // Answered once every other process has seen it: their cached lists then serve no Trigger.
     await this.view?.changed();
   }
 
   /** A cached list every process's changes are known to have reached (subscription-view.ts). */
-  private viewed(tenant: string) {
-    const cached = this.cache.get(tenant);
-    return cached && this.view?.current && cached.generation === this.view.generation ? cached : undefined;
+  private viewed(key: string): CachedScope | undefined {
+    const cached = this.cache.get(key);
+    return cached && this.view?.current && cached.generation === this.view.generation ? this.touch(key, cached) : undefined;
+  }
+
+  /** Marks a cached scope as just used (the cache drops the least recently used first). */
+  private touch(key: string, cached: CachedScope): CachedScope {
+    this.cache.delete(key);
+    this.cache.set(key, cached);
+    return cached;
+  }
+
+  private keep(key: string, entry: CachedScope): void {
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    while (this.cache.size > MAX_CACHED_SCOPES) this.cache.delete(this.cache.keys().next().value!);
   }
 
   /** By _id alone, the tenant checked after: the one filter FerretDB's SQLite backend answers without a scan. */
@@ -151,9 +216,10 @@ export class SubscriptionStore implements Subscriptions {
     return doc && doc.tenant === tenant ? this.open(doc) : null;
   }
 
-  /** Up to `limit` subscriptions of the tenant with ids after `afterId`, in id (creation) order. */
-  async list(tenant: string, afterId: string | undefined, limit: number): Promise<SubscriptionDoc[]> {
-    const filter = afterId === undefined ? { tenant } : { tenant, _id: { $gt: afterId } };
+  /** Up to `limit` subscriptions of the tenant (of one owner, when given) with ids after `afterId`, in id (creation) order. */
+  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<SubscriptionDoc[]> {
+    const filter: Filter<SubscriptionDoc> = owner === undefined ? { tenant } : { tenant, owner };
+    if (afterId !== undefined) filter._id = { $gt: afterId };
     return (await this.col.find(filter).sort({ _id: 1 }).limit(limit).toArray()).map((d) => this.open(d));
   }
 
@@ -163,7 +229,7 @@ export class SubscriptionStore implements Subscriptions {
       { $set: { ...this.sealSecrets(changes, { tenant, _id: id }), updatedAt: now } },
       { returnDocument: "after" },
     );
-    if (doc) await this.bump(tenant);
+    if (doc) await this.bump(tenant, doc.owner);
     return doc && this.open(doc);
   }
 
@@ -177,66 +243,75 @@ export class SubscriptionStore implements Subscriptions {
       { $set: { disabled: true, disabledReason: reason, updatedAt: now } },
       { returnDocument: "after" },
     );
-    if (doc) await this.bump(tenant);
+    if (doc) await this.bump(tenant, doc.owner);
     return doc && this.open(doc);
   }
 
   /**
-   * The tenant's subscriptions that are not disabled; event matching happens in the caller. While this
-   * process's view is current (subscription-view.ts: every change, in any process, is answered only once
-   * every live process has seen it), its cached list serves without a read. Otherwise one read of the
-   * tenant's version by _id, and of the list when it moved; a list checked within triggerFreshMs
-   * (HOOKWIRE_SUBSCRIPTION_CACHE_MS, 0 by default) serves without that read, so a change made by
-   * another process is then seen within that time (one made through this process drops it at once).
-   * The version is read before the list, so a change racing the reload makes the next call reload again.
+   * The audience's subscriptions that are not disabled; event matching happens in the caller. One owner's
+   * list (the tenant's own being owner "") is read through its walk index and cached. While this process's
+   * view is current (subscription-view.ts: every change, in any process, is answered only once every live
+   * process has seen it), a cached list serves without a read, and a list not cached is one read. Otherwise
+   * one read of the scope's version by _id, and of the list when it moved; a list checked within
+   * triggerFreshMs (HOOKWIRE_SUBSCRIPTION_CACHE_MS, 0 by default) serves without that read, so a change
+   * made by another process is then seen within that time (one made through this process drops it at
+   * once). Every owner at once (an announcement, asked for explicitly) reads the tenant's whole list.
    */
-  async active(tenant: string): Promise<SubscriptionDoc[]> {
-    const viewed = this.viewed(tenant);
+  async active(tenant: string, audience: Audience): Promise<SubscriptionDoc[]> {
+    if (audience === "all-owners") return (await this.col.find({ tenant, disabled: false }).toArray()).map((d) => this.open(d));
+    const key = scopeKey(tenant, audience.owner);
+    const viewed = this.viewed(key);
     if (viewed) return viewed.subs;
-    const cached = this.cache.get(tenant);
+    const cached = this.cache.get(key);
     // The window is for when this process cannot confirm its view; while it can, changes are seen at once.
     if (cached && !this.view?.current && Date.now() - cached.checkedAt < this.triggerFreshMs) return cached.subs;
-    return (await this.activeSet(tenant)).subs;
+    return (await this.activeSet(tenant, audience.owner)).subs;
   }
 
   /**
-   * One of the tenant's active subscriptions; undefined when it is disabled or gone. For an attempt
-   * about to start: a list checked against the tenant's version within ACTIVE_FRESH_MS serves without
+   * One of an owner's active subscriptions; undefined when it is disabled, gone or another owner's. For
+   * an attempt about to start: a list checked against its version within ACTIVE_FRESH_MS serves without
    * another read (a change that races an attempt cannot be ordered before it anyway), so a fan-out's
    * thousands of attempts do not each wait for a version read.
    */
-  async activeById(tenant: string, id: string): Promise<SubscriptionDoc | undefined> {
-    const viewed = this.viewed(tenant);
+  async activeById(tenant: string, owner: string, id: string): Promise<SubscriptionDoc | undefined> {
+    const key = scopeKey(tenant, owner);
+    const viewed = this.viewed(key);
     if (viewed) return viewed.byId.get(id);
-    const cached = this.cache.get(tenant);
+    const cached = this.cache.get(key);
     if (cached && Date.now() - cached.checkedAt < ACTIVE_FRESH_MS) return cached.byId.get(id);
-    return (await this.activeSet(tenant)).byId.get(id);
+    return (await this.activeSet(tenant, owner)).byId.get(id);
   }
 
-  private async activeSet(tenant: string): Promise<{ subs: SubscriptionDoc[]; byId: Map<string, SubscriptionDoc> }> {
+  private async activeSet(tenant: string, owner: string): Promise<CachedScope> {
+    const key = scopeKey(tenant, owner);
     const checkedAt = Date.now();
-    // Taken before the read: a change seen meanwhile leaves the entry of an older generation.
+    // Taken before the reads: a change seen meanwhile leaves the entry of an older generation.
     const generation = this.view?.generation ?? 0;
-    const changes = this.localChanges.get(tenant) ?? 0;
-    const version = await this.versions.add(tenant);
-    const cached = this.cache.get(tenant);
-    if (cached && cached.version === version) {
+    const current = this.view?.current ?? false;
+    const changes = this.localChanges;
+    // A current view needs no version: it tells of any change, so the entry is checked by its generation.
+    const version = current ? -1 : await this.versions.add(key);
+    const cached = this.cache.get(key);
+    if (!current && cached && cached.version === version) {
       cached.checkedAt = checkedAt;
       cached.generation = generation;
-      return cached;
+      return this.touch(key, cached);
     }
-    const subs = (await this.col.find({ tenant, disabled: false }).toArray()).map((d) => this.open(d));
-    const entry = { version, checkedAt, generation, subs, byId: new Map(subs.map((s) => [s._id, s])) };
+    // Equalities on the walk index's keys (tenant, owner): FerretDB reads only the owner's rows.
+    const subs = (await this.col.find({ tenant, owner, disabled: false }).toArray()).map((d) => this.open(d));
+    const entry: CachedScope = { version, checkedAt, generation, subs, byId: new Map(subs.map((s) => [s._id, s])) };
     // A list read across a change of this process's own may predate it: answered, not kept.
-    if ((this.localChanges.get(tenant) ?? 0) === changes) this.cache.set(tenant, entry);
+    if (this.localChanges === changes) this.keep(key, entry);
     return entry;
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
     if (!this.counted.has(tenant)) await this.count(tenant);
-    const res = await this.col.deleteOne({ _id: id, tenant });
-    if (res.deletedCount !== 1) return false;
-    await this.bump(tenant, -1);
+    // Whole (FerretDB implements no projection in findAndModify): its owner says which counter moves.
+    const doc = await this.col.findOneAndDelete({ _id: id, tenant });
+    if (!doc) return false;
+    await this.bump(tenant, doc.owner ?? "", -1);
     return true;
   }
 }

@@ -18,7 +18,7 @@ import { deleteById } from "../common/delete-by-id.js";
 import { duplicateIndexes } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
 import { updatesInChunks } from "../common/update-chunks.js";
-import { byIdOrder, ensureLogWalkIndexes, inIdRange, logFilter } from "../common/log-query.js";
+import { byIdOrder, ensureLogWalkIndexes, inQuery, logFilter } from "../common/log-query.js";
 import { ensureWalkIndex } from "../common/walk-index.js";
 import { fromLogRow, toLogRow, unpackDeliveries, type LogRow } from "./packed.js";
 import type { MessageDoc } from "../common/messages.js";
@@ -321,7 +321,7 @@ export class DeliveryStore {
         : await this.firstWithoutRow(
             (await this.batchesOf(q.tenant, q.messageId))
               .flatMap((b) => b.deliveries)
-              .filter((d) => (!q.subscriptionId || d.subscriptionId === q.subscriptionId) && inIdRange(q, d._id)),
+              .filter((d) => inQuery(q, d)),
             q.limit,
           );
     // A delivery in two places appears once: its log row wins over its queue row over its batch entry.

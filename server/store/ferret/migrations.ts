@@ -8,6 +8,7 @@ import type { MessageDoc } from "../common/messages.js";
 import { UNHELD, type DeliveryDoc } from "../common/delivery-doc.js";
 import type { BatchDoc, LotDoc, MetaDoc } from "./deliveries.js";
 import { updatesInChunks } from "../common/update-chunks.js";
+import { runOnce } from "../common/run-once.js";
 import type { LogRow } from "./packed.js";
 
 interface Collections {
@@ -26,11 +27,9 @@ export async function migrate(c: Collections): Promise<void> {
   await holdFieldsRenamed(c);
 }
 
-/** Runs `run` unless `marker` says it ran, then marks it. */
-async function once(c: Collections, marker: string, run: () => Promise<void>): Promise<void> {
-  if (await c.meta.findOne({ _id: marker })) return;
-  await run();
-  await c.meta.updateOne({ _id: marker }, { $set: { at: new Date() } }, { upsert: true });
+/** Runs `run` once per database (store/common/run-once.ts). */
+function once(c: Collections, marker: string, run: () => Promise<void>): Promise<void> {
+  return runOnce(c.meta, marker, run);
 }
 
 /**

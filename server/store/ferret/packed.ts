@@ -12,6 +12,8 @@ export interface LogRow {
   tenant: string;
   messageId: string;
   subscriptionId: string;
+  /** Its subscription's owner ("" for none); absent in rows written before owners. */
+  owner?: string;
   status: DeliveryDoc["status"];
   d: string;
 }
@@ -116,8 +118,8 @@ export function unpackDeliveries(stored: string | DeliveryDoc[] | undefined): De
 }
 
 export function toLogRow(doc: DeliveryDoc): LogRow {
-  const { _id, tenant, messageId, subscriptionId, status, takeToken: _t, holder: _h, holdUntil: _u, ...rest } = doc;
-  return { _id, tenant, messageId, subscriptionId, status, d: JSON.stringify(datesAsText(rest)) };
+  const { _id, tenant, messageId, subscriptionId, owner = "", status, takeToken: _t, holder: _h, holdUntil: _u, ...rest } = doc;
+  return { _id, tenant, messageId, subscriptionId, owner, status, d: JSON.stringify(datesAsText(rest)) };
 }
 
 /** A log row as a delivery (finished: nobody holds it); a row an earlier version wrote unpacked is one already, bar its hold (migrations.ts). */

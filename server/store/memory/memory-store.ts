@@ -19,12 +19,13 @@ import {
   type SendSecrets,
   type StorePorts,
   type Subscription,
+  type Audience,
   type SubscriptionChanges,
   type Subscriptions,
   type SubscriptionHealth,
 } from "../../ports.js";
 import { idFloor } from "../../domain/ids.js";
-import { byIdOrder, inIdRange } from "../common/log-query.js";
+import { byIdOrder, inQuery } from "../common/log-query.js";
 import { MessageSweeper } from "../common/retention.js";
 
 interface StoredDelivery {
@@ -143,11 +144,7 @@ class MemoryLog implements DeliveryLog {
       .map((s) => s.doc)
       .filter(
         (d) =>
-          d.tenant === q.tenant &&
-          (!q.messageId || d.messageId === q.messageId) &&
-          (!q.subscriptionId || d.subscriptionId === q.subscriptionId) &&
-          (!q.status || d.status === q.status) &&
-          inIdRange(q, d._id),
+          d.tenant === q.tenant && (!q.status || d.status === q.status) && inQuery(q, d),
       )
       .sort(byIdOrder)
       .slice(0, q.limit)
@@ -233,9 +230,9 @@ class MemorySubscriptions implements Subscriptions {
     return s ? copy(s) : null;
   }
 
-  async list(tenant: string, afterId: string | undefined, limit: number): Promise<Subscription[]> {
+  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<Subscription[]> {
     return [...this.db.subscriptions.values()]
-      .filter((s) => s.tenant === tenant && (afterId === undefined || s._id > afterId))
+      .filter((s) => s.tenant === tenant && (owner === undefined || s.owner === owner) && (afterId === undefined || s._id > afterId))
       .sort(byIdOrder)
       .slice(0, limit)
       .map(copy);
@@ -255,19 +252,21 @@ class MemorySubscriptions implements Subscriptions {
     return true;
   }
 
-  async count(tenant: string): Promise<number> {
+  async count(tenant: string, owner?: string): Promise<number> {
     let n = 0;
-    for (const s of this.db.subscriptions.values()) if (s.tenant === tenant) n++;
+    for (const s of this.db.subscriptions.values()) if (s.tenant === tenant && (!owner || s.owner === owner)) n++;
     return n;
   }
 
-  async active(tenant: string): Promise<Subscription[]> {
-    return [...this.db.subscriptions.values()].filter((s) => s.tenant === tenant && !s.disabled).map(copy);
+  async active(tenant: string, audience: Audience): Promise<Subscription[]> {
+    return [...this.db.subscriptions.values()]
+      .filter((s) => s.tenant === tenant && !s.disabled && (audience === "all-owners" || s.owner === audience.owner))
+      .map(copy);
   }
 
-  async activeById(tenant: string, id: string): Promise<Subscription | undefined> {
+  async activeById(tenant: string, owner: string, id: string): Promise<Subscription | undefined> {
     const s = this.mine(tenant, id);
-    return s && !s.disabled ? copy(s) : undefined;
+    return s && !s.disabled && s.owner === owner ? copy(s) : undefined;
   }
 
   async disable(tenant: string, id: string, reason: string, now: Date): Promise<Subscription | null> {

@@ -12,7 +12,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/delivery.proto.
  */
 export const file_hookwire_v1_delivery: GenFile = /*@__PURE__*/
-  fileDesc("Chpob29rd2lyZS92MS9kZWxpdmVyeS5wcm90bxILaG9va3dpcmUudjEilgEKD0RlbGl2ZXJ5QXR0ZW1wdBIwCgxhdHRlbXB0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2R1cmF0aW9uX21zGAIgASgDEhMKC3N0YXR1c19jb2RlGAMgASgFEhgKEHJlc3BvbnNlX2V4Y2VycHQYBCABKAkSDQoFZXJyb3IYBSABKAki6AIKCERlbGl2ZXJ5EgoKAmlkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAMgASgJEgsKA3VybBgEIAEoCRINCgVldmVudBgFIAEoCRIrCgZzdGF0dXMYBiABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIuCghhdHRlbXB0cxgHIAMoCzIcLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5QXR0ZW1wdBIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9uZXh0X2F0dGVtcHRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZGVsaXZlcnlfb2YYCyABKAkivQEKB01lc3NhZ2USCgoCaWQYASABKAkSDQoFZXZlbnQYAiABKAkSJwoHcGF5bG9hZBgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIRCgl0aW1lc3RhbXAYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJEhIKCmRlbGl2ZXJpZXMYByABKAUqiQEKDkRlbGl2ZXJ5U3RhdHVzEh8KG0RFTElWRVJZX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF0RFTElWRVJZX1NUQVRVU19QRU5ESU5HEAESHQoZREVMSVZFUllfU1RBVFVTX0RFTElWRVJFRBACEhoKFkRFTElWRVJZX1NUQVRVU19GQUlMRUQQA0I4WjZnaXRodWIuY29tL2hvb2t3aXJlL2hvb2t3aXJlL2dvL2hvb2t3aXJlL3YxO2hvb2t3aXJldjFiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Chpob29rd2lyZS92MS9kZWxpdmVyeS5wcm90bxILaG9va3dpcmUudjEilgEKD0RlbGl2ZXJ5QXR0ZW1wdBIwCgxhdHRlbXB0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2R1cmF0aW9uX21zGAIgASgDEhMKC3N0YXR1c19jb2RlGAMgASgFEhgKEHJlc3BvbnNlX2V4Y2VycHQYBCABKAkSDQoFZXJyb3IYBSABKAki9wIKCERlbGl2ZXJ5EgoKAmlkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAMgASgJEgsKA3VybBgEIAEoCRINCgVldmVudBgFIAEoCRIrCgZzdGF0dXMYBiABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIuCghhdHRlbXB0cxgHIAMoCzIcLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5QXR0ZW1wdBIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9uZXh0X2F0dGVtcHRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZGVsaXZlcnlfb2YYCyABKAkSDQoFb3duZXIYDCABKAki4AEKB01lc3NhZ2USCgoCaWQYASABKAkSDQoFZXZlbnQYAiABKAkSJwoHcGF5bG9hZBgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIRCgl0aW1lc3RhbXAYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJEhIKCmRlbGl2ZXJpZXMYByABKAUSDQoFb3duZXIYCCABKAkSEgoKYWxsX293bmVycxgJIAEoCCqJAQoORGVsaXZlcnlTdGF0dXMSHwobREVMSVZFUllfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXREVMSVZFUllfU1RBVFVTX1BFTkRJTkcQARIdChlERUxJVkVSWV9TVEFUVVNfREVMSVZFUkVEEAISGgoWREVMSVZFUllfU1RBVFVTX0ZBSUxFRBADQjhaNmdpdGh1Yi5jb20vaG9va3dpcmUvaG9va3dpcmUvZ28vaG9va3dpcmUvdjE7aG9va3dpcmV2MWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One HTTP request to a subscriber.
@@ -127,6 +127,14 @@ export type Delivery = Message$1<"hookwire.v1.Delivery"> & {
    * @generated from field: string redelivery_of = 11;
    */
   redeliveryOf: string;
+
+  /**
+   * Its subscription's owner (empty for the tenant's own subscriptions and
+   * for Send).
+   *
+   * @generated from field: string owner = 12;
+   */
+  owner: string;
 };
 
 /**
@@ -180,6 +188,21 @@ export type Message = Message$1<"hookwire.v1.Message"> & {
    * @generated from field: int32 deliveries = 7;
    */
   deliveries: number;
+
+  /**
+   * The owner the event was for (TriggerRequest.owner); empty for the
+   * tenant's own events and for events to every owner.
+   *
+   * @generated from field: string owner = 8;
+   */
+  owner: string;
+
+  /**
+   * True for an event sent to every owner at once (TriggerRequest.all_owners).
+   *
+   * @generated from field: bool all_owners = 9;
+   */
+  allOwners: boolean;
 };
 
 /**

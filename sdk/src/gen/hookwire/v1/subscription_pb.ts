@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/subscription.proto.
  */
 export const file_hookwire_v1_subscription: GenFile = /*@__PURE__*/
-  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxIsUCCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFEi8KBmhlYWx0aBgMIAEoCzIfLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbkhlYWx0aCKYAgoSU3Vic2NyaXB0aW9uSGVhbHRoEhoKEmF0dGVtcHRzX3N1Y2NlZWRlZBgBIAEoAxIXCg9hdHRlbXB0c19mYWlsZWQYAiABKAMSMwoPbGFzdF9zdWNjZXNzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9sYXN0X2ZhaWx1cmVfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBSABKAkSMQoNZmFpbGluZ19zaW5jZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYByABKANCOFo2Z2l0aHViLmNvbS9ob29rd2lyZS9ob29rd2lyZS9nby9ob29rd2lyZS92MTtob29rd2lyZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxItQCCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFEi8KBmhlYWx0aBgMIAEoCzIfLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbkhlYWx0aBINCgVvd25lchgNIAEoCSKYAgoSU3Vic2NyaXB0aW9uSGVhbHRoEhoKEmF0dGVtcHRzX3N1Y2NlZWRlZBgBIAEoAxIXCg9hdHRlbXB0c19mYWlsZWQYAiABKAMSMwoPbGFzdF9zdWNjZXNzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9sYXN0X2ZhaWx1cmVfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBSABKAkSMQoNZmFpbGluZ19zaW5jZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYByABKANCOFo2Z2l0aHViLmNvbS9ob29rd2lyZS9ob29rd2lyZS9nby9ob29rd2lyZS92MTtob29rd2lyZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A subscriber endpoint: where deliveries for matching events go.
@@ -96,6 +96,16 @@ export type Subscription = Message<"hookwire.v1.Subscription"> & {
    * @generated from field: hookwire.v1.SubscriptionHealth health = 12;
    */
   health?: SubscriptionHealth | undefined;
+
+  /**
+   * The platform's customer this endpoint belongs to: an id the caller
+   * chooses (1-256 printable characters, e.g. its user id). Empty for the
+   * tenant's own subscriptions. Set at Register and never changed; a Trigger
+   * for an owner reaches only that owner's subscriptions.
+   *
+   * @generated from field: string owner = 13;
+   */
+  owner: string;
 };
 
 /**
