@@ -48,6 +48,11 @@ export type SchemeName = "github" | "standard-webhooks";
 
 export interface RegisterInput {
   url: string;
+  /**
+   * The platform's customer this endpoint is for (your user or account id, 1-256 printable characters):
+   * a Trigger for that owner reaches it, one for any other owner never does. Unset: the tenant's own.
+   */
+  owner?: string;
   /** Event patterns; "*" or none for every event. */
   events?: string[];
   /** Generated ("whsec_" + 32 random bytes) when unset. */
@@ -75,6 +80,8 @@ export interface ListDeliveriesInput {
   /** At most one of messageId and subscriptionId; with neither, every delivery of the tenant (with `status: "failed"`, its failed ones across subscriptions). */
   messageId?: string;
   subscriptionId?: string;
+  /** Only deliveries to this owner's subscriptions. */
+  owner?: string;
   status?: DeliveryStatus;
   pageSize?: number;
   pageToken?: string;
@@ -118,16 +125,19 @@ export interface HookwireManager extends WebhookManager {
   send(url: string, payload: WebhookPayload, secret?: string): Promise<SentDelivery>;
   register(input: RegisterInput): Promise<Registered>;
   getSubscription(id: string): Promise<Subscription>;
-  listSubscriptions(input?: { pageSize?: number; pageToken?: string }): Promise<SubscriptionPage>;
+  /** The tenant's subscriptions, or with `owner` only that owner's. */
+  listSubscriptions(input?: { pageSize?: number; pageToken?: string; owner?: string }): Promise<SubscriptionPage>;
   updateSubscription(input: UpdateInput): Promise<Subscription>;
   deleteSubscription(id: string): Promise<void>;
   /** A new secret (generated unless given); the old one keeps signing beside it for previousSecretTtlSeconds (default a day). */
   rotateSecret(id: string, options?: { secret?: string; previousSecretTtlSeconds?: number }): Promise<Rotated>;
   /**
-   * Stores the event for every matching subscription; delivery happens after. Without a key, one is
-   * made per call, so the SDK's own retries never store it twice.
+   * Stores the event for the matching subscriptions of one owner (`{ owner }`: your customer's; without
+   * it, the tenant's own subscriptions only), or of every owner with `{ allOwners: true }`; delivery
+   * happens after. Without a key, one is made per call, so the SDK's own retries never store it twice.
+   * A string third argument is the idempotency key.
    */
-  trigger(event: string, payload?: unknown, idempotencyKey?: string): Promise<Triggered>;
+  trigger(event: string, payload?: unknown, options?: string | { owner?: string; allOwners?: boolean; idempotencyKey?: string }): Promise<Triggered>;
   getMessage(id: string): Promise<Message>;
   listDeliveries(input: ListDeliveriesInput): Promise<DeliveryPage>;
   /** Delivers a finished delivery's message again, as a new delivery. */
@@ -139,7 +149,7 @@ export interface HookwireManager extends WebhookManager {
    */
   recoverDeliveries(input: RecoverDeliveriesInput): Promise<DeliveryPage>;
   /** Delivery outcomes as they happen, until the signal aborts. */
-  watchDeliveries(options?: { subscriptionId?: string; signal?: AbortSignal }): AsyncIterable<Delivery>;
+  watchDeliveries(options?: { subscriptionId?: string; owner?: string; signal?: AbortSignal }): AsyncIterable<Delivery>;
   /** The Sign RPC (the local sign() gives the same for the GitHub style). */
   signRemote(input: SignInput): Promise<string>;
   verifyRemote(input: VerifyInput): Promise<Verified>;
@@ -259,8 +269,9 @@ export function createWebhookManager(options: WebhookManagerOptions = {}): Hookw
       const res = await call(() => client.rotateSecret({ id, secret, previousSecretTtlSeconds: int64(previousSecretTtlSeconds, "previousSecretTtlSeconds") }));
       return { subscription: subscriptionFrom(res.subscription), secret: res.secret };
     },
-    async trigger(event, payload, idempotencyKey = randomUUID()) {
-      const req = { event, payload: toValue(payload), idempotencyKey };
+    async trigger(event, payload, options = {}) {
+      const { owner = "", allOwners = false, idempotencyKey = randomUUID() } = typeof options === "string" ? { idempotencyKey: options } : options;
+      const req = { event, payload: toValue(payload), idempotencyKey, owner, allOwners };
       const res = await retried(() => client.trigger(req));
       return { messageId: res.messageId, deliveries: res.deliveries };
     },
@@ -278,9 +289,9 @@ export function createWebhookManager(options: WebhookManagerOptions = {}): Hookw
       const res = await retried(() => client.recoverDeliveries(req));
       return { deliveries: res.deliveries.map(deliveryFrom), nextPageToken: res.nextPageToken };
     },
-    async *watchDeliveries({ subscriptionId = "", signal } = {}) {
+    async *watchDeliveries({ subscriptionId = "", owner = "", signal } = {}) {
       try {
-        for await (const res of client.watchDeliveries({ subscriptionId }, { signal })) {
+        for await (const res of client.watchDeliveries({ subscriptionId, owner }, { signal })) {
           if (res.delivery) yield deliveryFrom(res.delivery);
         }
       } catch (err) {

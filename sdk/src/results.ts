@@ -35,6 +35,7 @@ export function subscriptionFrom(s: spb.Subscription | undefined): Subscription 
   const sub = required(s, "subscription");
   return {
     id: sub.id,
+    owner: sub.owner,
     url: sub.url,
     events: [...sub.events],
     description: sub.description,
@@ -83,6 +84,7 @@ export function deliveryFrom(d: pb.Delivery | undefined): Delivery {
     updatedAt: date(del.updatedAt, "delivery.updated_at"),
     nextAttemptAt: optionalDate(del.nextAttemptAt),
     redeliveryOf: del.redeliveryOf,
+    owner: del.owner,
   };
 }
 
@@ -97,5 +99,7 @@ export function messageFrom(m: pb.Message | undefined): Message {
     createdAt: date(msg.createdAt, "message.created_at"),
     idempotencyKey: msg.idempotencyKey,
     deliveries: msg.deliveries,
+    owner: msg.owner,
+    allOwners: msg.allOwners,
   };
 }

@@ -5,6 +5,8 @@ export type DeliveryStatus = "pending" | "delivered" | "failed";
 
 export interface Subscription {
   id: string;
+  /** The platform's customer this endpoint belongs to; empty for the tenant's own. */
+  owner: string;
   url: string;
   /** Event patterns ("order.*", "*"). */
   events: string[];
@@ -61,6 +63,8 @@ export interface Delivery {
   nextAttemptAt: Date | null;
   /** The delivery this one redelivers; empty otherwise. */
   redeliveryOf: string;
+  /** Its subscription's owner; empty for the tenant's own subscriptions and for a Send. */
+  owner: string;
 }
 
 export interface Message {
@@ -74,6 +78,10 @@ export interface Message {
   idempotencyKey: string;
   /** How many subscriptions it went to. */
   deliveries: number;
+  /** The owner it was for; empty for the tenant's own events and for announcements to every owner. */
+  owner: string;
+  /** An announcement to every owner. */
+  allOwners: boolean;
 }
 
 export interface Registered {
