@@ -11,6 +11,7 @@ interface ListOptions {
   status?: DeliveryStatus;
   subscription?: string;
   message?: string;
+  owner?: string;
   pageSize?: number;
   pageToken?: string;
   all?: boolean;
@@ -31,6 +32,7 @@ export function deliveriesCommand(): Command {
     .addOption(new Option("--status <status>", "only deliveries in this status").choices(["pending", "delivered", "failed"]))
     .option("--subscription <id>", "only this subscription's deliveries")
     .option("--message <id>", "only this message's deliveries")
+    .option("--owner <id>", "only deliveries to this owner's subscriptions")
     .option("--page-size <n>", "deliveries per call (server default 50, at most 100)", integer("--page-size", 1))
     .option("--page-token <token>", "start where a previous list stopped")
     .option("--all", "follow every page")
@@ -45,6 +47,7 @@ export function deliveriesCommand(): Command {
         const page = await manager.listDeliveries({
           subscriptionId: opts.subscription,
           messageId: opts.message,
+          owner: opts.owner,
           status,
           pageSize: opts.pageSize,
           pageToken,

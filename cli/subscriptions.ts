@@ -20,6 +20,7 @@ function healthSummary(s: Subscription): string {
 function printSubscription(s: Subscription): void {
   printFields([
     ["id", s.id],
+    ["owner", s.owner || "- (the tenant's own)"],
     ["url", s.url],
     ["events", s.events.join(", ")],
     ["description", s.description || "-"],
@@ -52,22 +53,23 @@ export function subscriptionsCommand(): Command {
 
   group
     .command("list")
-    .description("list the tenant's subscriptions with their health")
+    .description("list the tenant's subscriptions (or one owner's) with their health")
+    .option("--owner <id>", "only this owner's subscriptions")
     .option("--page-size <n>", "subscriptions per call (server default 50, at most 100)", integer("--page-size", 1))
     .option("--page-token <token>", "start where a previous list stopped")
     .option("--all", "follow every page")
-    .action(async (opts: { pageSize?: number; pageToken?: string; all?: boolean }, cmd: Command) => {
+    .action(async (opts: { owner?: string; pageSize?: number; pageToken?: string; all?: boolean }, cmd: Command) => {
       const { manager, json } = await contextOf(cmd);
       const subscriptions: Subscription[] = [];
       let pageToken = opts.pageToken;
       do {
-        const page = await manager.listSubscriptions({ pageSize: opts.pageSize, pageToken });
+        const page = await manager.listSubscriptions({ owner: opts.owner, pageSize: opts.pageSize, pageToken });
         subscriptions.push(...page.subscriptions);
         pageToken = page.nextPageToken;
       } while (opts.all && pageToken);
       if (json) return printJson({ subscriptions, nextPageToken: pageToken ?? "" });
       if (subscriptions.length === 0) printLine("no subscriptions");
-      else printTable(["ID", "EVENTS", "URL", "HEALTH"], subscriptions.map((s) => [s.id, s.events.join(","), s.url, healthSummary(s)]));
+      else printTable(["ID", "OWNER", "EVENTS", "URL", "HEALTH"], subscriptions.map((s) => [s.id, s.owner || "-", s.events.join(","), s.url, healthSummary(s)]));
       if (pageToken) printNote(`more: add --page-token ${pageToken} (or --all)`);
     });
 
@@ -88,13 +90,15 @@ export function subscriptionsCommand(): Command {
       .description("register an endpoint; prints its signing secret (shown only now)")
       // Not --url: that global flag is Hookwire's own address.
       .requiredOption("--endpoint <url>", "the endpoint to deliver to (http or https; the API's url)")
+      .option("--owner <id>", "the customer it belongs to (your user or account id); fixed once created (default: the tenant's own)")
       .option("--event <pattern>", "event pattern, repeatable: order.created, order.*, * (default *)", collect)
       .option("--secret <secret>", "whsec_ + base64 of 24-64 bytes (default: generated)")
       .option("--description <text>", "what it is for"),
-  ).action(async (opts: PolicyOptions & { endpoint: string; event?: string[]; secret?: string; description?: string }, cmd: Command) => {
+  ).action(async (opts: PolicyOptions & { endpoint: string; owner?: string; event?: string[]; secret?: string; description?: string }, cmd: Command) => {
     const { manager, json } = await contextOf(cmd);
     const res = await manager.register({
       url: opts.endpoint,
+      owner: opts.owner,
       events: opts.event ?? ["*"],
       secret: opts.secret,
       description: opts.description,

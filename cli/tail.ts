@@ -27,8 +27,9 @@ export function tailCommand(): Command {
   return new Command("tail")
     .description("print delivery outcomes as they happen, one line each (Ctrl-C stops)")
     .option("--subscription <id>", "only this subscription's outcomes")
+    .option("--owner <id>", "only outcomes of deliveries to this owner's subscriptions")
     .option("--count <n>", "stop after this many outcomes", integer("--count", 1))
-    .action(async (opts: { subscription?: string; count?: number }, cmd: Command) => {
+    .action(async (opts: { subscription?: string; owner?: string; count?: number }, cmd: Command) => {
       const { manager, json, baseUrl } = await contextOf(cmd);
       const stop = new AbortController();
       // Ctrl-C ends the stream and the command cleanly, with exit code 0.
@@ -36,10 +37,11 @@ export function tailCommand(): Command {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       const colour = colourFor(process.stdout);
-      if (!json && process.stderr.isTTY) printNote(`watching deliveries${opts.subscription ? ` of ${opts.subscription}` : ""} (Ctrl-C to stop)`);
+      const of = [opts.subscription, opts.owner && `owner ${opts.owner}`].filter(Boolean).join(", ");
+      if (!json && process.stderr.isTTY) printNote(`watching deliveries${of ? ` of ${of}` : ""} (Ctrl-C to stop)`);
       let seen = 0;
       try {
-        for await (const d of manager.watchDeliveries({ subscriptionId: opts.subscription, signal: stop.signal })) {
+        for await (const d of manager.watchDeliveries({ subscriptionId: opts.subscription, owner: opts.owner, signal: stop.signal })) {
           if (json) printJsonLine(d);
           else printColouredLine(outcomeLine(d, colour));
           if (opts.count !== undefined && ++seen >= opts.count) break;

@@ -76,8 +76,8 @@ describe("subscriptions", () => {
     const { id } = await create("/list-me", "--event", "list.me");
     const human = await runCli(["subscriptions", "list", "--all"], as);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout.split("\n")[0]).toMatch(/^ID\s+EVENTS\s+URL\s+HEALTH$/);
-    expect(human.stdout).toMatch(new RegExp(`^${id}\\s+list\\.me\\s+${rcv.url("/list-me")}\\s+no attempts yet$`, "m"));
+    expect(human.stdout.split("\n")[0]).toMatch(/^ID\s+OWNER\s+EVENTS\s+URL\s+HEALTH$/);
+    expect(human.stdout).toMatch(new RegExp(`^${id}\\s+-\\s+list\\.me\\s+${rcv.url("/list-me")}\\s+no attempts yet$`, "m"));
 
     const json = await runCliJson(["subscriptions", "list", "--all"], as);
     expect(json.subscriptions.map((s: { id: string }) => s.id)).toContain(id);
@@ -179,6 +179,28 @@ describe("trigger, messages get, deliveries list, redeliver", () => {
 
     await rcv.waitFor(() => rcv.requests("/trig").length >= 3);
     expect(rcv.requests("/trig").every((r) => r.verified)).toBe(true);
+  });
+
+  it("owners: create --owner, list --owner, trigger --owner reaches only that owner's endpoint, --all-owners every owner's", { timeout: 60_000 }, async () => {
+    const alice = await create("/cli-alice", "--owner", "user-alice", "--event", "cli.owned");
+    const bob = await create("/cli-bob", "--owner", "user-bob", "--event", "cli.owned");
+    rcv.route("/cli-alice", { secret: alice.secret });
+    rcv.route("/cli-bob", { secret: bob.secret });
+    const listed = await runCli(["subscriptions", "list", "--owner", "user-alice"], as);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^ID\s+OWNER\s+EVENTS/m);
+    expect(listed.stdout).toContain(alice.id);
+    expect(listed.stdout).not.toContain(bob.id);
+    const one = await runCli(["trigger", "cli.owned", "--owner", "user-alice", "--data", "{}"], as);
+    expect(one.stdout.trim()).toMatch(/^message \S+: 1 subscription matched$/);
+    const all = await runCliJson(["trigger", "cli.owned", "--all-owners", "--data", "{}"], as);
+    expect(all.deliveries).toBe(2);
+    expect((await runCli(["messages", "get", all.messageId], as)).stdout).toMatch(/^owner\s+every owner$/m);
+    const both = await runCli(["trigger", "cli.owned", "--owner", "user-alice", "--all-owners"], as);
+    expect(both.code).toBe(2);
+    expectOneErrorLine(both.stderr, /--owner and --all-owners: give one/);
+    await rcv.waitFor(() => rcv.requests("/cli-alice").length === 2 && rcv.requests("/cli-bob").length === 1);
+    expect((await runCliJson(["deliveries", "list", "--owner", "user-bob"], as)).deliveries.map((d: { owner: string }) => d.owner)).toEqual(["user-bob"]);
   });
 
   it("a payload that is not JSON, or a file that is missing, is a usage error (2) before any call", async () => {
