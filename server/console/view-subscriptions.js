@@ -1,5 +1,6 @@
-// The tenant's subscriptions with their health, and one subscription's page: its health, its deliveries
-// (filtered by status, refreshed as its outcomes stream in) and recovery of its failed deliveries.
+// The tenant's subscriptions with their health (all, or one owner's), and one subscription's page: its
+// health, its deliveries (filtered by status, refreshed as its outcomes stream in) and recovery of its
+// failed deliveries.
 import { h, replace, route, timeEl } from "./dom.js";
 import { health, stateBadge } from "./format.js";
 import { deliveryList } from "./deliveries.js";
@@ -13,27 +14,40 @@ export function subscriptionsPage(ctx, view) {
   const body = h("tbody", {});
   const status = h("div", {});
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
+  const ownerInput = h("input", { type: "search", name: "owner", placeholder: "Owner (a customer's id)", "aria-label": "Owner", maxlength: "256" });
+  const ownerForm = h("form", { class: "owner-filter", role: "search" }, ownerInput, h("button", { type: "submit", class: "secondary" }, "Filter"));
   let token = "";
+  let owner = "";
   replace(
     view,
     h("h1", {}, "Subscriptions"),
+    ownerForm,
     status,
     h(
       "table",
       { class: "subscriptions" },
-      h("thead", {}, h("tr", {}, ["Endpoint", "Events", "State", "Success rate", "Last failure", "Failing since"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Endpoint", "Owner", "Events", "State", "Success rate", "Last failure", "Failing since"].map((t) => h("th", {}, t)))),
       body,
     ),
     more,
   );
+  // One owner's subscriptions (an exact id), or every one of the tenant's when the field is empty.
+  ownerForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    owner = ownerInput.value;
+    token = "";
+    replace(body);
+    void load();
+  });
   async function load() {
     more.disabled = true;
     try {
-      const res = await ctx.call("ListSubscriptions", { pageSize: 50, pageToken: token });
+      const res = await ctx.call("ListSubscriptions", { pageSize: 50, pageToken: token, ...(owner ? { owner } : {}) });
       for (const s of res.subscriptions ?? []) body.append(subscriptionRow(s));
       token = res.nextPageToken ?? "";
       more.hidden = !token;
-      replace(status, body.childElementCount ? "" : h("p", { class: "muted empty" }, "No subscriptions yet: Register one with the SDK or the CLI."));
+      const none = owner ? "This owner has no subscriptions." : "No subscriptions yet: Register one with the SDK or the CLI.";
+      replace(status, body.childElementCount ? "" : h("p", { class: "muted empty" }, none));
     } catch (err) {
       replace(status, errorBox(err));
     } finally {
@@ -52,6 +66,7 @@ function subscriptionRow(s) {
     "tr",
     { "data-subscription-id": s.id },
     h("td", {}, h("a", { href: route("subscriptions", s.id), class: "url" }, s.url), s.description && h("div", { class: "muted" }, s.description)),
+    h("td", { class: "owner" }, s.owner ? h("code", {}, s.owner) : h("span", { class: "muted" }, "tenant")),
     h("td", {}, (s.events ?? []).map((/** @type {string} */ e) => h("code", { class: "event-pattern" }, e))),
     h("td", {}, stateBadge(s), s.disabled && s.disabledReason && h("div", { class: "reason" }, s.disabledReason)),
     h("td", { class: `health ${hl.level}`, "data-health": hl.level }, hl.rateText),
@@ -100,6 +115,7 @@ export function subscriptionPage(ctx, view, id) {
           { class: "facts" },
           [
             ["Id", h("code", {}, s.id)],
+            ["Owner", s.owner ? h("code", {}, s.owner) : "the tenant's own"],
             ["Events", (s.events ?? []).join(", ")],
             ["Description", s.description || "—"],
             ["Policy", `${s.retries ?? 0} retries, first after ${s.retryDelayMs ?? 0} ms, timeout ${s.timeoutMs ?? 0} ms`],

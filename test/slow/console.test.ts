@@ -202,6 +202,22 @@ describe("the console in Chromium", () => {
     await shot("02-subscriptions");
   });
 
+  it("shows each subscription's owner, and filters the list to one owner's", async () => {
+    const owned = await client.register({ url: rcv.url("/owned"), events: ["nothing.*"], owner: "user-zed <b>x</b>" }, acme);
+    await page.reload(); // the list is read when the page opens
+    const row = `tr[data-subscription-id="${owned.subscription!.id}"]`;
+    await page.waitForSelector(row);
+    // Shown as text, never as markup.
+    expect(await text(`${row} td.owner`)).toBe("user-zed <b>x</b>");
+    expect(await page.$(`${row} td.owner b`)).toBeNull();
+    expect(await text(`tr[data-subscription-id="${subs.ok}"] td.owner`)).toBe("tenant");
+    await page.type("form.owner-filter input[name=owner]", "user-zed <b>x</b>");
+    await page.click("form.owner-filter button[type=submit]");
+    await page.waitForFunction((id) => document.querySelectorAll("table.subscriptions tbody tr").length === 1 && !!document.querySelector(`tr[data-subscription-id="${id}"]`), {}, owned.subscription!.id);
+    await shot("02b-subscriptions-of-one-owner");
+    await client.deleteSubscription({ id: owned.subscription!.id }, acme);
+  });
+
   let messageId = "";
   let deliveryId = "";
 
