@@ -84,10 +84,12 @@ func run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	// By default loopback where nothing listens: the delivery this run triggers never leaves the machine.
+	// A customer's own endpoint (owner: your id for the customer). By default loopback where nothing
+	// listens: the delivery this run triggers never leaves the machine.
 	reg, err := client.Register(ctx, &hookwirev1.RegisterRequest{
 		Url:    env("WEBHOOK_URL", "http://127.0.0.1:9/hooks"),
 		Events: []string{"example.*"},
+		Owner:  "customer-42",
 	})
 	if err != nil {
 		return fmt.Errorf("Register: %w", err)
@@ -98,7 +100,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	trig, err := client.Trigger(ctx, &hookwirev1.TriggerRequest{Event: "example.created", Payload: payload})
+	// For that customer: only its endpoints receive it.
+	trig, err := client.Trigger(ctx, &hookwirev1.TriggerRequest{Event: "example.created", Payload: payload, Owner: "customer-42"})
 	if err != nil {
 		return fmt.Errorf("Trigger: %w", err)
 	}

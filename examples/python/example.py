@@ -71,9 +71,12 @@ def main():
     # Hookwire speaks gRPC over cleartext HTTP/2 (h2c), which connect uses unless given
     # credentials; put TLS in front of it for remote callers. The key goes with every call.
     with hookwire.connect(os.environ.get("HOOKWIRE_ADDR") or "127.0.0.1:8080", key) as client:
-        # By default loopback where nothing listens: the delivery this run triggers never leaves the machine.
+        # A customer's own endpoint (owner: your id for the customer). By default loopback where nothing
+        # listens: the delivery this run triggers never leaves the machine.
         registered = client.Register(
-            pb.RegisterRequest(url=os.environ.get("WEBHOOK_URL") or "http://127.0.0.1:9/hooks", events=["example.*"]),
+            pb.RegisterRequest(
+                url=os.environ.get("WEBHOOK_URL") or "http://127.0.0.1:9/hooks", events=["example.*"], owner="customer-42"
+            ),
             timeout=TIMEOUT,
         )
         subscription_id = registered.subscription.id
@@ -81,7 +84,10 @@ def main():
 
         payload = struct_pb2.Value()
         payload.struct_value.update({"from": "python"})
-        triggered = client.Trigger(pb.TriggerRequest(event="example.created", payload=payload), timeout=TIMEOUT)
+        # For that customer: only its endpoints receive it.
+        triggered = client.Trigger(
+            pb.TriggerRequest(event="example.created", payload=payload, owner="customer-42"), timeout=TIMEOUT
+        )
         print("message:", triggered.message_id, "deliveries:", triggered.deliveries)
 
         signatures = []

@@ -132,14 +132,17 @@ describe("the Go module and the Python package, installed outside the repo", () 
     expect(viaModule).toEqual(expected);
   });
 
-  it("register and trigger for the key's tenant", async () => {
+  it("register a customer's endpoint and trigger for that customer, in the key's tenant", async () => {
     const client = grpcClient(server!);
     for (const [caller, from] of [[go, "go"], [python, "python"]] as const) {
       expect(caller.subscription_id).toMatch(/^sub_/);
       const { subscription } = await client.getSubscription({ id: caller.subscription_id }, opts);
-      expect(subscription).toMatchObject({ id: caller.subscription_id, url: "http://127.0.0.1:9/hook", events: ["example.*"] });
+      expect(subscription).toMatchObject({ id: caller.subscription_id, url: "http://127.0.0.1:9/hook", events: ["example.*"], owner: "customer-42" });
       const { message } = await client.getMessage({ id: caller.message_id }, opts);
       expect(message?.event).toBe("example.created");
+      expect(message?.owner).toBe("customer-42");
+      // Both callers register customer-42's endpoint in one tenant: each Trigger reaches the ones registered by then.
+      expect(message?.deliveries).toBeGreaterThanOrEqual(1);
       expect(message?.payload && toJson(ValueSchema, message.payload)).toEqual({ from });
     }
   });
