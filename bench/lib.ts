@@ -207,3 +207,22 @@ export async function stopFerretDBBinary(child: ChildProcess): Promise<void> {
   child.kill("SIGTERM");
   await exited;
 }
+
+/**
+ * The offered rate for `seconds`, open loop: each call's latency counts from when it was due, so a stalled
+ * server cannot hide its queueing. Answers the sorted latencies.
+ */
+export async function openLoop(call: () => Promise<void>, rate: number, seconds: number): Promise<number[]> {
+  const n = rate * seconds;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    calls.push(call().then(() => void latencies.push(performance.now() - due)));
+  }
+  await Promise.all(calls);
+  return latencies.sort((a, b) => a - b);
+}

@@ -27,7 +27,8 @@ import { signBody } from "../server/usecases/signatures.js";
 import type { DeliveryDoc } from "../server/store/common/delivery-doc.js";
 import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { soak } from "./soak.js";
-import { childPids, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
+import { ownersFigure } from "./owners.js";
+import { childPids, openLoop, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -62,6 +63,8 @@ const SIZE = {
   pendingPerMessage: arg("per-message", QUICK ? 10 : 5),
   // Finished deliveries stored for the read figures; --reads=1000000 is the target's size (a long fill).
   reads: arg("reads", QUICK ? 5000 : 100_000),
+  /** Owners of one subscription each in one tenant (the owners figure). */
+  owners: arg("owners", QUICK ? 2000 : 100_000),
   // The soak figure's length in seconds (--soak-seconds=N, or HOOKWIRE_SOAK_SECONDS), its offered rate, seed.
   soakSeconds: arg("soak-seconds", Number(process.env.HOOKWIRE_SOAK_SECONDS) || (QUICK ? 25 : 180)),
   soakRate: arg("soak-rate", 90),
@@ -399,25 +402,6 @@ function plainCall(port: number, method: string): ((body: unknown) => Promise<vo
     if (res.statusCode !== 200) throw new Error(`${method} answered ${res.statusCode}: ${text}`);
   };
   return Object.assign(call, { close: () => http.close() });
-}
-
-/**
- * The offered rate for `seconds`, open loop: each call's latency counts from when it was due, so a stalled
- * server cannot hide its queueing. Answers the sorted latencies.
- */
-async function openLoop(call: () => Promise<void>, rate: number, seconds: number): Promise<number[]> {
-  const n = rate * seconds;
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  const calls: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    calls.push(call().then(() => void latencies.push(performance.now() - due)));
-  }
-  await Promise.all(calls);
-  return latencies.sort((a, b) => a - b);
 }
 
 /** What a latency row measured: the offered rate and time, the steal over it, the warm-up, and `more`. */
@@ -822,6 +806,7 @@ const steps: Array<[string, () => Promise<void>]> = [
   ["rpc", rpcOverhead],
   ["memory", memory],
   ["reads", reads],
+  ["owners", () => ownersFigure({ owners: SIZE.owners, rate: SIZE.latencyRate, seconds: SIZE.latencySeconds, warmSeconds: SIZE.latencyWarmSeconds, hookwire, rcv, auth, record })],
   ["soak", soakFigure],
 ];
 try {

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../helpers/wait.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, connectClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
 
@@ -213,7 +214,8 @@ describe("the console in Chromium", () => {
     expect(await text(`tr[data-subscription-id="${subs.ok}"] td.owner`)).toBe("tenant");
     await page.type("form.owner-filter input[name=owner]", "user-zed <b>x</b>");
     await page.click("form.owner-filter button[type=submit]");
-    await page.waitForFunction((id) => document.querySelectorAll("table.subscriptions tbody tr").length === 1 && !!document.querySelector(`tr[data-subscription-id="${id}"]`), {}, owned.subscription!.id);
+    const rows = () => page.$$eval("table.subscriptions tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-subscription-id")));
+    await waitFor(async () => JSON.stringify(await rows()) === JSON.stringify([owned.subscription!.id]), { what: "only the owner's row" });
     await shot("02b-subscriptions-of-one-owner");
     await client.deleteSubscription({ id: owned.subscription!.id }, acme);
   });

@@ -1,0 +1,81 @@
+// Owners at a platform's scale: 100,000 customers of one subscription each in one tenant. A Trigger for
+// one owner must cost what that owner holds, so its latency at 500/s offered is compared with the same
+// run's one-owner server; beside it the server's memory with those subscriptions, and the reads by owner.
+import type { Client } from "@connectrpc/connect";
+import { fromJson } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import type { WebhookService } from "@hookwire/sdk/proto";
+import type { RunningServer } from "../test/helpers/hookwire-process.js";
+import { openLoop, percentile, pool, rssMb, stealMeter, type Figure, type ReceiverProcess } from "./lib.js";
+
+export interface OwnersBench {
+  owners: number;
+  rate: number;
+  seconds: number;
+  warmSeconds: number;
+  hookwire(env?: Record<string, string>): Promise<{ server: RunningServer; client: Client<typeof WebhookService> }>;
+  rcv: ReceiverProcess;
+  auth: { headers: Record<string, string> };
+  record(f: Figure): void;
+}
+
+const payload = fromJson(ValueSchema, { order: { id: 12345, total: "99.90", lines: [{ sku: "A-1", qty: 2 }] } });
+const ownerId = (i: number) => `customer-${i}`;
+
+/** Median of five timed calls after one untimed. */
+async function median(call: () => Promise<unknown>): Promise<number> {
+  await call();
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await call();
+    times.push(performance.now() - t);
+  }
+  return percentile(times.sort((a, b) => a - b), 50);
+}
+
+/** Trigger latency at the offered rate, each call for the owner `pick` names, after a warm-up at the same rate. */
+async function latencies(b: OwnersBench, client: Client<typeof WebhookService>, pick: (i: number) => string): Promise<{ p50: number; p99: number; steal: number }> {
+  let i = 0;
+  const call = () => client.trigger({ event: "order.created", payload, owner: pick(i++) }, b.auth).then(() => undefined);
+  await openLoop(call, b.rate, b.warmSeconds);
+  const steal = stealMeter();
+  const sorted = await openLoop(call, b.rate, b.seconds);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), steal: steal.share() };
+}
+
+export async function ownersFigure(b: OwnersBench): Promise<void> {
+  const n = b.owners;
+  // The baseline: one owner with one subscription, every Trigger for it (its list always cached).
+  const one = await b.hookwire();
+  await one.client.register({ url: b.rcv.url("/owner"), events: ["order.*"], owner: ownerId(0) }, b.auth);
+  const base = await latencies(b, one.client, () => ownerId(0));
+  await one.server.stop();
+
+  const many = await b.hookwire();
+  process.stderr.write(`  (registering ${n} owners' subscriptions)\n`);
+  const t = performance.now();
+  // Many at once: each Register is answered once the server's view has seen it (up to a poll, 100 ms).
+  await pool(n, 128, (i) => many.client.register({ url: b.rcv.url(`/owner/${i % 100}`), events: ["order.*"], owner: ownerId(i) }, b.auth));
+  const registerS = (performance.now() - t) / 1000;
+  // Each Trigger for an owner drawn at random: most are not among the owners the server keeps cached.
+  const random = () => ownerId(Math.floor(Math.random() * n));
+  const wide = await latencies(b, many.client, random);
+  const rss = rssMb(many.server.child.pid!);
+  const someOwner = ownerId(Math.floor(n / 2));
+  const listSubs = await median(() => many.client.listSubscriptions({ owner: someOwner }, b.auth));
+  const listDeliveries = await median(() => many.client.listDeliveries({ owner: someOwner, pageSize: 50 }, b.auth));
+  const getSub = await median(async () => {
+    const page = await many.client.listSubscriptions({ owner: someOwner, pageSize: 1 }, b.auth);
+    return many.client.getSubscription({ id: page.subscriptions[0]!.id }, b.auth);
+  });
+  await many.server.stop();
+
+  const note = (r: { steal: number }) => `${b.rate}/s offered for ${b.seconds} s after ${b.warmSeconds} s of warm-up, each Trigger for one owner drawn at random; CPU steal ${(r.steal * 100).toFixed(0)} %`;
+  const label = `${n.toLocaleString("en")} owners`;
+  b.record({ figure: `Trigger p50, ${label} of 1 subscription`, value: wide.p50, unit: "ms", baseline: base.p50, baselineName: "one owner", ratio: wide.p50 / base.p50, target: "<= 1.2x one owner", met: wide.p50 <= base.p50 * 1.2, note: note(wide) });
+  b.record({ figure: `Trigger p99, ${label} of 1 subscription`, value: wide.p99, unit: "ms", baseline: base.p99, baselineName: "one owner", ratio: wide.p99 / base.p99, target: "<= 1.2x one owner", met: wide.p99 <= base.p99 * 1.2, note: `the one-owner baseline's steal ${(base.steal * 100).toFixed(0)} %` });
+  b.record({ figure: `server RSS with ${label}' subscriptions`, value: rss, unit: "MB", target: "<= 300 MB", met: rss <= 300, note: `after the Trigger run; ${n} registered in ${registerS.toFixed(0)} s (${(n / registerS).toFixed(0)}/s, 128 at once)` });
+  b.record({ figure: `ListSubscriptions by owner, ${label}`, value: listSubs, unit: "ms", target: "<= 50 ms", met: listSubs <= 50, note: `median of 5; a first page and the read it makes of the owner's health; GetSubscription beside it (with a list of one first): ${getSub.toFixed(1)} ms` });
+  b.record({ figure: `ListDeliveries by owner, ${label}`, value: listDeliveries, unit: "ms", target: "<= 50 ms", met: listDeliveries <= 50, note: "median of 5; the owner's first page of 50" });
+}
