@@ -65,8 +65,10 @@ describe("one attempt's answer", () => {
     expect(performance.now() - started).toBeLessThan(550);
     expect((await first).error).toBe("timed out after 600 ms");
     const interrupt = new AbortController();
+    const before = rcv.requests("/hang").length;
     const pending = sender.send(rcv.url("/hang"), {}, "{}", 5000, interrupt.signal);
-    setTimeout(() => interrupt.abort(), 100);
+    await rcv.waitFor(() => rcv.requests("/hang").length > before); // in flight: the receiver has it
+    interrupt.abort();
     const interrupted = await pending;
     expect(interrupted).toMatchObject({ statusCode: 0, interrupted: true });
     expect(interrupted.durationMs).toBeLessThan(1000);
