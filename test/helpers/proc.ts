@@ -1,7 +1,7 @@
 // What Linux's /proc tells about a process: whether it still runs, its environment, its listening TCP sockets.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "./wait.js";
+import { waitFor, WaitTimeoutError } from "./wait.js";
 
 /** The embedded FerretDB's pid, from the pid file the server keeps in the data folder. */
 export function ferretdbPid(dataDir: string): number {
@@ -22,7 +22,10 @@ export function isGone(pid: number): boolean {
 export function waitGone(pid: number, ms: number): Promise<boolean> {
   return waitFor(() => isGone(pid), { timeoutMs: ms, what: `process ${pid} gone` }).then(
     () => true,
-    () => false,
+    (err: unknown) => {
+      if (err instanceof WaitTimeoutError) return false;
+      throw err;
+    },
   );
 }
 

@@ -12,6 +12,11 @@ export interface WaitOptions {
 
 type Ready<T> = Exclude<T, undefined | null | false>;
 
+/** What waitFor throws when its deadline passes (an error thrown by the check itself is thrown as it is). */
+export class WaitTimeoutError extends Error {
+  override name = "WaitTimeoutError";
+}
+
 /**
  * Looks at `check` until it answers something other than undefined, null or false, and answers that. At the
  * deadline it throws, saying what it waited for. An error thrown by `check` ends the wait at once.
@@ -25,7 +30,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, opts: WaitOptions 
     if (value !== undefined && value !== null && value !== false) return value as Ready<T>;
     if (Date.now() >= deadline) {
       const what = typeof opts.what === "function" ? opts.what() : (opts.what ?? "the condition");
-      throw new Error(`waitFor: ${what}: not so within ${timeoutMs} ms`);
+      throw new WaitTimeoutError(`waitFor: ${what}: not so within ${timeoutMs} ms`);
     }
     await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
   }
