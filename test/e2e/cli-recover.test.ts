@@ -7,6 +7,7 @@ import { createWebhookManager, type DeliveryStatus, type HookwireManager } from 
 import { runCli, runCliJson, runCliOnTerminal, type CliOptions } from "../helpers/cli.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -37,13 +38,15 @@ async function failedDeliveries(path: string, event: string, n: number) {
 }
 
 async function waitForStatus(subscriptionId: string, status: DeliveryStatus, n: number) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const page = await sdk.listDeliveries({ subscriptionId, status, pageSize: 100 });
-    if (page.deliveries.length >= n) return page.deliveries;
-    if (Date.now() > deadline) throw new Error(`${subscriptionId}: ${page.deliveries.length} of ${n} ${status}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let seen = 0;
+  return waitFor(
+    async () => {
+      const page = await sdk.listDeliveries({ subscriptionId, status, pageSize: 100 });
+      seen = page.deliveries.length;
+      return page.deliveries.length >= n ? page.deliveries : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what: () => `${subscriptionId}: ${n} ${status} (${seen} so far)` },
+  );
 }
 
 describe("recover", () => {

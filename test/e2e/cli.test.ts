@@ -12,6 +12,7 @@ import { checkStandard } from "@hookwire/sdk/node";
 import { runCli, runCliJson, runCliOnTerminal, spawnCli, type CliOptions } from "../helpers/cli.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 // Each CLI run is a Node process start (about half a second idle, more on a busy machine).
 vi.setConfig({ testTimeout: 60_000 });
@@ -42,13 +43,15 @@ async function create(path: string, ...extra: string[]): Promise<{ id: string; s
 
 /** Waits for a message's only delivery to end as `want`; answers it as the SDK gives it. */
 async function settled(messageId: string, want: "delivered" | "failed") {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const page = await sdk.listDeliveries({ messageId });
-    if (page.deliveries[0]?.status === want) return page.deliveries[0];
-    if (Date.now() > deadline) throw new Error(`delivery of ${messageId} not ${want}: ${JSON.stringify(page)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let last: unknown;
+  return waitFor(
+    async () => {
+      const page = await sdk.listDeliveries({ messageId });
+      last = page;
+      return page.deliveries[0]?.status === want ? page.deliveries[0] : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, what: () => `delivery of ${messageId} ${want} (last ${JSON.stringify(last)})` },
+  );
 }
 
 function expectOneErrorLine(stderr: string, pattern: RegExp): void {
@@ -278,10 +281,11 @@ describe("tail", () => {
     const tail = spawnCli(["tail", ...args], opts);
     let done = false;
     void tail.exited.then(() => (done = true));
-    // The stream may open after the first triggers; keep triggering until tail has seen enough.
+    // The stream may open after the first triggers, and the CLI says nothing when it does: keep triggering, one
+    // every 300 ms (a sleep that paces them; tail's exit ends it at once), until tail has seen enough.
     for (let i = 0; !done && i < 40; i++) {
       await sdk.trigger(event, i);
-      await Promise.race([tail.exited, new Promise((r) => setTimeout(r, 300))]);
+      await Promise.race([tail.exited, sleep(300)]);
     }
     return { code: await tail.exited, stdout: tail.stdout(), stderr: tail.stderr() };
   }
@@ -323,7 +327,7 @@ describe("tail", () => {
       void run.then(() => (done = true));
       for (let i = 0; !done && i < 40; i++) {
         await sdk.trigger("tail.tty", 1);
-        await Promise.race([run, new Promise((r) => setTimeout(r, 300))]);
+        await Promise.race([run, sleep(300)]); // paced as in tailWhileTriggering
       }
       return run;
     };

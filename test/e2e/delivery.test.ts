@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 let server: RunningServer;
 let rcv: Receiver;
@@ -17,13 +18,15 @@ let pathNo = 0;
 const freshPath = () => `/hook${++pathNo}`;
 
 async function settled(messageId: string, count = 1, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { deliveries } = await client.listDeliveries({ messageId }, acme);
-    if (deliveries.length >= count && deliveries.every((d) => d.status !== DeliveryStatus.PENDING)) return deliveries;
-    if (Date.now() > deadline) throw new Error(`deliveries of ${messageId} still pending: ${JSON.stringify(deliveries.map((d) => d.status))}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let last: DeliveryStatus[] = [];
+  return waitFor(
+    async () => {
+      const { deliveries } = await client.listDeliveries({ messageId }, acme);
+      last = deliveries.map((d) => d.status);
+      return deliveries.length >= count && deliveries.every((d) => d.status !== DeliveryStatus.PENDING) ? deliveries : undefined;
+    },
+    { timeoutMs, what: () => `deliveries of ${messageId} ended (still ${JSON.stringify(last)})` },
+  );
 }
 
 beforeAll(async () => {
@@ -97,7 +100,7 @@ describe("Trigger", () => {
     rcv.route(later, { secret: r2.secret });
     expect(await client.trigger({ event: "idem.test", payload: json({ n: 4 }), idempotencyKey: "key-1" }, acme)).toEqual(first);
     await settled(first.messageId);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300); // a sleep: no second delivery may arrive for the repeated key, nor one for the newcomer
     expect(rcv.requests(path)).toHaveLength(1);
     expect(rcv.requests(later)).toHaveLength(0);
     expect((await client.listDeliveries({ messageId: first.messageId }, acme)).deliveries).toHaveLength(1);
@@ -137,7 +140,7 @@ describe("retries", () => {
     expect(d!.status).toBe(DeliveryStatus.DELIVERED);
     expect(d!.attempts.map((a) => a.statusCode)).toEqual([500, 500, 200]);
     expect(d!.attempts.map((a) => a.responseExcerpt)).toEqual(["answer 1", "answer 2", "answer 3"]);
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700); // a sleep: no fourth attempt may follow the 200 (longer than the next backoff would be)
     const got = rcv.requests(path);
     expect(got).toHaveLength(3);
     expect(new Set(got.map((g) => g.headers["webhook-id"]))).toEqual(new Set([res.messageId]));
@@ -161,7 +164,7 @@ describe("retries", () => {
     expect(d!.status).toBe(DeliveryStatus.FAILED);
     expect(d!.attempts.map((a) => a.statusCode)).toEqual([400, 400, 400]);
     expect(d!.attempts[0]!.responseExcerpt.length).toBe(1024);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300); // a sleep: no attempt may follow the last one
     expect(rcv.requests(path)).toHaveLength(3);
     const failed = await client.listDeliveries({ subscriptionId: r.subscription!.id, status: DeliveryStatus.FAILED }, acme);
     expect(failed.deliveries.map((x) => x.id)).toEqual([d!.id]);
@@ -344,7 +347,10 @@ describe("WatchDeliveries", () => {
     const r = await client.register({ url: rcv.url(path), events: ["watch.me"], retries: 1, retryDelayMs: 50 }, acme);
     rcv.route(path, { secret: r.secret, respond: (n) => ({ status: n === 1 ? 500 : 200 }) });
     const ac = new AbortController();
-    const stream = client.watchDeliveries({ subscriptionId: r.subscription!.id }, { ...acme, signal: ac.signal });
+    // The response headers come once the server's watch is registered: no later outcome is missed.
+    let opened!: () => void;
+    const open = new Promise<void>((res) => (opened = res));
+    const stream = client.watchDeliveries({ subscriptionId: r.subscription!.id }, { ...acme, signal: ac.signal, onHeader: () => opened() });
     const events: Array<[DeliveryStatus, number]> = [];
     const reading = (async () => {
       try {
@@ -356,7 +362,7 @@ describe("WatchDeliveries", () => {
         if (!ac.signal.aborted) throw err;
       }
     })();
-    await new Promise((r) => setTimeout(r, 200)); // the stream is open before the event
+    await Promise.race([open, reading]); // the stream is open before the event (or it failed: reading says why)
     await client.trigger({ event: "watch.me" }, acme);
     await Promise.race([reading, new Promise((_, rej) => setTimeout(() => rej(new Error("no outcome streamed")), 10_000))]);
     ac.abort();
@@ -405,8 +411,8 @@ describe("RotateSecret", () => {
     };
     expect(() => new Webhook(oldSecret).verify(first.body, headers)).not.toThrow();
 
-    // After the previous secret expires, only the new one signs.
-    await new Promise((res) => setTimeout(res, 2100));
+    // After the previous secret expires, only the new one signs (a sleep: its 2 s must pass).
+    await sleep(2100);
     const after = await client.trigger({ event: "rotate.after" }, acme);
     await settled(after.messageId);
     const second = rcv.requests(path)[1]!;

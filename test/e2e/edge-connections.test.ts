@@ -7,6 +7,7 @@ import { afterEach, expect, it } from "vitest";
 import { WebhookService } from "@hookwire/sdk/proto";
 import { h2Session, holdSocket, type HeldSocket } from "../helpers/raw.js";
 import { bearer, connectClient, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 const cleanup: Array<() => unknown> = [];
@@ -100,7 +101,7 @@ it("idle, slowloris and slow-body connections over HTTP/1.1 and HTTP/2 are close
 
   await normalCalls(server, 4);
   // The watch is still open, well past the request and idle timeouts.
-  expect(await Promise.race([watchEnded, new Promise((r) => setTimeout(() => r("open"), 200))])).toBe("open");
+  expect(await Promise.race([watchEnded, sleep(200).then(() => "open")])).toBe("open"); // a sleep: it must not end within this
   expect(server.child.exitCode).toBeNull();
 }, 30_000);
 
@@ -109,7 +110,8 @@ it("connections over the cap are closed as they arrive; those already open keep 
   const client = grpcClient(server); // one HTTP/2 connection, opened by its first call
   await client.sign({ body: new TextEncoder().encode("x"), secret: "capped-secret-123" }, acme);
   const held = await Promise.all(Array.from({ length: 40 }, () => holdSocket(server.port)));
-  const early = await Promise.all(held.map((h) => Promise.race([h.closedAt.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))])));
+  // A sleep as the yardstick: closed within 500 ms is closed as it arrived; the others must stay open that long.
+  const early = await Promise.all(held.map((h) => Promise.race([h.closedAt.then(() => true), sleep(500).then(() => false)])));
   const refused = early.filter(Boolean).length;
   expect(refused).toBeGreaterThanOrEqual(40 - 19); // the client above holds one of the 20
   expect(40 - refused).toBeGreaterThanOrEqual(15);
@@ -117,9 +119,15 @@ it("connections over the cap are closed as they arrive; those already open keep 
   const res = await client.sign({ body: new TextEncoder().encode("x"), secret: "capped-secret-123" }, acme);
   expect(res.signature).toMatch(/^sha256=/);
   expect(server.output()).toMatch(/connection limit reached/);
-  // Once connections go away, new ones are accepted again.
+  // Once connections go away, new ones are accepted again: as soon as the server has seen them go, a new
+  // connection (a new client each try) is answered.
   for (const h of held) h.socket.destroy();
-  await new Promise((r) => setTimeout(r, 100));
-  const fresh = createClient(WebhookService, createGrpcTransport({ baseUrl: server.baseUrl }));
-  expect((await fresh.sign({ body: new TextEncoder().encode("y"), secret: "capped-secret-123" }, acme)).signature).toMatch(/^sha256=/);
+  const signature = await waitFor(
+    () =>
+      createClient(WebhookService, createGrpcTransport({ baseUrl: server.baseUrl }))
+        .sign({ body: new TextEncoder().encode("y"), secret: "capped-secret-123" }, { ...acme, timeoutMs: 2000 })
+        .then((r) => r.signature, () => undefined),
+    { timeoutMs: 10_000, what: "a new connection answered" },
+  );
+  expect(signature).toMatch(/^sha256=/);
 });

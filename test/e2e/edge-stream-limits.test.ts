@@ -10,13 +10,13 @@ import { loadConfig } from "../../server/config.js";
 import { Health } from "../../server/gen/grpc/health/v1/health_pb.js";
 import { envelope, grpcStatus, h2Request, h2Session } from "../helpers/raw.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 const METRICS_TOKEN = "scraper-token-0123456789";
 const GRPC = { "content-type": "application/grpc", te: "trailers" };
 const WATCH = "/grpc.health.v1.Health/Watch";
 const WATCH_DELIVERIES = "/hookwire.v1.WebhookService/WatchDeliveries";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -101,35 +101,56 @@ describe("a caller that drops its call", () => {
       for (const body of ["headers", "partial", "full"] as const) h2Variants.push([path, body, "destroy"]);
       h2Variants.push([path, "full", "cancel"]);
     }
+    /** Waits until the server has counted one more call of `method` as CANCELLED than `was`: this drop is in. */
+    const cancelledSoFar = async (method: string) => rpcCount(await metricsText(server), method, "CANCELLED");
+    const counted = (method: string, was: number) =>
+      waitFor(async () => (await cancelledSoFar(method)) > was, { timeoutMs: 5000, what: `the dropped ${method} counted` });
+    /** A request whose body is not all in cannot be answered, so there is no event to wait on: a sleep lets it reach the server before the drop. */
+    const unanswerable = () => sleep(150);
     for (const [path, body, end] of h2Variants) {
+      const method = path.slice(path.lastIndexOf("/") + 1);
+      const was = await cancelledSoFar(method);
       const session = h2Session(server.port);
       const stream = session.request({ ":method": "POST", ":path": path, ...GRPC, ...bearer(KEYS.acme) });
       stream.on("error", () => undefined);
       stream.resume();
+      const answered = new Promise((r) => stream.once("response", r));
       if (body === "partial") stream.write(Buffer.from([0, 0, 0]));
       if (body === "full") stream.end(envelope(Buffer.alloc(0)));
-      await sleep(150);
-      if (end === "cancel") stream.close(h2c.NGHTTP2_CANCEL);
-      await sleep(50);
-      session.destroy();
+      // A whole request is answered (WatchDeliveries once its watch is registered): the call is under way then.
+      await (body === "full" ? answered : unanswerable());
+      if (end === "cancel") {
+        stream.close(h2c.NGHTTP2_CANCEL);
+        await counted(method, was); // ended by the cancel, before the connection goes
+        session.destroy();
+      } else {
+        session.destroy();
+        await counted(method, was);
+      }
     }
     // Over HTTP/1.1 (Connect's streaming protocol): the connection dropped mid-body and mid-stream.
     for (const body of ["\0\0\0", "\0\0\0\0\x02{}"]) {
+      const was = await cancelledSoFar("Watch");
       const socket = connect(server.port, "127.0.0.1");
       socket.on("error", () => undefined);
+      const answered = new Promise((r) => socket.once("data", r));
       socket.resume();
       socket.write(`POST ${WATCH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/connect+json\r\nContent-Length: 7\r\n\r\n${body}`);
-      await sleep(150);
+      await (body.length === 7 ? answered : unanswerable());
       socket.destroy();
+      await counted("Watch", was);
     }
-    // A generated client aborting its watch.
+    // A generated client aborting its watch, once the server has it (its response headers came).
+    const was = await cancelledSoFar("WatchDeliveries");
     const abort = new AbortController();
-    const it = grpcClient(server).watchDeliveries({}, { ...acme, signal: abort.signal })[Symbol.asyncIterator]();
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
+    const it = grpcClient(server).watchDeliveries({}, { ...acme, signal: abort.signal, onHeader: () => opened() })[Symbol.asyncIterator]();
     const ended = it.next().catch((e: unknown) => ConnectError.from(e));
-    await sleep(150);
+    await Promise.race([open, ended]);
     abort.abort();
     expect((await ended as ConnectError).code).toBe(Code.Canceled);
-    await sleep(300);
+    await counted("WatchDeliveries", was);
 
     const out = server.output();
     expect(out).not.toMatch(/"level":"error"/);
@@ -240,8 +261,14 @@ describe("streams without a key", () => {
     const again = h2.watch({})[Symbol.asyncIterator]();
     expect((await again.next()).value?.status).toBe(1);
     await again.return?.();
-    await sleep(200);
-    const text = await (await fetch(`${pub.baseUrl}/metrics`)).text();
+    // Until the server has counted the three that reached their lifetime (the one opened after them ends at its own, 1.5 s on).
+    const text = await waitFor(
+      async () => {
+        const t = await (await fetch(`${pub.baseUrl}/metrics`)).text();
+        return rpcCount(t, "Watch", "OK") >= 3 && t;
+      },
+      { timeoutMs: 5000, what: "the three ended watches counted" },
+    );
     expect(rpcCount(text, "Watch", "OK")).toBe(3);
     expect(rpcCount(text, "Watch", "RESOURCE_EXHAUSTED")).toBe(1);
     expect(pub.output()).not.toMatch(/"level":"(error|warn)","msg":"(rpc|internal)/);

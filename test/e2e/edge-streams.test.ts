@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 let server: RunningServer;
@@ -22,26 +23,30 @@ it("a watcher that falls too far behind ends with RESOURCE_EXHAUSTED, and the se
   const client = grpcClient(server);
   for (let i = 0; i < 6; i++) await client.register({ url: rcv.url(`/w${i}`), events: ["burst.*"] }, acme);
   const abort = new AbortController();
+  // The response headers come once the server's watch is registered.
+  let opened!: () => void;
+  const open = new Promise<void>((r) => (opened = r));
   const watch = (async () => {
     let seen = 0;
     try {
-      for await (const _ of client.watchDeliveries({}, { ...acme, signal: abort.signal })) {
+      for await (const _ of client.watchDeliveries({}, { ...acme, signal: abort.signal, onHeader: () => opened() })) {
         seen++;
-        // A slow reader: the server keeps announcing while this one dawdles.
-        await new Promise((r) => setTimeout(r, 50));
+        // A slow reader (a sleep, as the thing tested): the server keeps announcing while this one dawdles.
+        await sleep(50);
       }
       return { seen, error: undefined };
     } catch (err) {
       return { seen, error: ConnectError.from(err) };
     }
   })();
-  await new Promise((r) => setTimeout(r, 200)); // the watch is registered
+  await Promise.race([open, watch]); // the watch is registered (or it ended: the checks below say how)
   for (let i = 0; i < 5; i++) await client.trigger({ event: "burst.now", payload: { kind: { case: "numberValue", value: i } } }, acme);
   const timer = setTimeout(() => abort.abort(), 15_000);
   const { error } = await watch;
   clearTimeout(timer);
   expect(error?.code).toBe(Code.ResourceExhausted);
   expect(error?.rawMessage).toMatch(/^watcher: fell more than 2 outcomes behind/);
-  await new Promise((r) => setTimeout(r, 100));
-  expect(server.output()).toMatch(/"msg":"rpc stream failed".*"procedure":"hookwire.v1.WebhookService\/WatchDeliveries".*"code":"ResourceExhausted"/);
+  const line = /"msg":"rpc stream failed".*"procedure":"hookwire.v1.WebhookService\/WatchDeliveries".*"code":"ResourceExhausted"/;
+  await waitFor(() => line.test(server.output()), { timeoutMs: 5000, what: "the failed stream logged" });
+  expect(server.output()).toMatch(line);
 });

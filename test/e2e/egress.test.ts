@@ -11,6 +11,7 @@ import { HttpSender } from "../../server/engine/http-sender.js";
 import { validateUrl } from "../../server/domain/validation.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 let rcv: Receiver;
 beforeAll(async () => {
@@ -201,14 +202,13 @@ describe("a real server with HOOKWIRE_EGRESS_ALLOW=127.0.0.2/32", () => {
     // localhost passes validation (the list names a private network it might resolve into) and resolves to 127.0.0.1.
     await client.register({ url: `http://localhost:${new URL(rcv.url("/")).port}${path}`, events: ["egress.oracle"], retries: 0 }, acme);
     const { messageId } = await client.trigger({ event: "egress.oracle" }, acme);
-    const deadline = Date.now() + 15_000;
-    let delivery;
-    for (;;) {
-      delivery = (await client.listDeliveries({ messageId }, acme)).deliveries[0];
-      if (delivery && delivery.status !== DeliveryStatus.PENDING) break;
-      if (Date.now() > deadline) throw new Error(`delivery still pending: ${JSON.stringify(delivery)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const delivery = await waitFor(
+      async () => {
+        const d = (await client.listDeliveries({ messageId }, acme)).deliveries[0];
+        return d && d.status !== DeliveryStatus.PENDING ? d : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, what: "the delivery ended" },
+    );
     expect(delivery.status).toBe(DeliveryStatus.FAILED);
     const error = delivery.attempts[0]!.error;
     expect(error).toMatch(/localhost resolves to a loopback, private or link-local address; refused/);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Subscription } from "@hookwire/sdk/proto";
 import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 let server: RunningServer;
 let rcv: Receiver;
@@ -26,7 +27,6 @@ interface OpsEvent {
   timestamp: string;
 }
 const opsEvent = (r: Received) => JSON.parse(r.body) as OpsEvent;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function opsEventAbout(event: string, key: string, value: string, timeoutMs = 20_000): Promise<{ req: Received; body: OpsEvent }> {
   const matches = (r: Received) => {
@@ -44,13 +44,14 @@ async function subscription(id: string): Promise<Subscription> {
 
 /** Health is written about once a second: waits until it shows what the test expects. */
 async function healthWhen(id: string, pred: (s: Subscription) => boolean, timeoutMs = 8000): Promise<Subscription> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await subscription(id);
-    if (pred(s)) return s;
-    if (Date.now() > deadline) throw new Error(`health of ${id} not as expected: ${JSON.stringify(s.health, (_, v) => (typeof v === "bigint" ? Number(v) : v))}`);
-    await sleep(100);
-  }
+  let last: Subscription | undefined;
+  return waitFor(
+    async () => {
+      last = await subscription(id);
+      return pred(last) ? last : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: () => `health of ${id} as expected (last ${JSON.stringify(last?.health, (_, v) => (typeof v === "bigint" ? Number(v) : v))})` },
+  );
 }
 
 beforeAll(async () => {
@@ -134,7 +135,7 @@ describe("automatic disabling", () => {
     // Disabled: no new deliveries, and its pending retry ends without another request.
     expect((await client.trigger({ event: "fail.always" }, acme)).deliveries).toBe(1); // the catch-all's alone
     const sent = rcv.requests("/fail").length;
-    await sleep(1500);
+    await sleep(1500); // a sleep: its pending retry must end without another request in this time
     expect(rcv.requests("/fail").length).toBeLessThanOrEqual(sent + 1); // at most one attempt already in flight
 
     // Re-enabling clears the reason and starts the streak anew; the counts stay.
@@ -184,7 +185,7 @@ describe("operational events", () => {
   it("reach only subscriptions that name them, loop into nothing, and cannot be triggered or sent by callers", async () => {
     // By now the broken operators' endpoint has failed hookwire.* deliveries of its own.
     await rcv.waitFor((seen) => seen.some((r) => r.path === "/ops-broken"));
-    await sleep(1500);
+    await sleep(1500); // a sleep: time for a loop to show, were failed operational events announced in turn
     const atOps = rcv.requests("/ops").map(opsEvent);
     expect(atOps.length).toBeGreaterThanOrEqual(3);
     // A failed delivery of an operational event announces nothing.

@@ -15,6 +15,7 @@ import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../serv
 import { commandLine, ferretdbPid, isGone, waitGone } from "../helpers/proc.js";
 import { startReceiver } from "../helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 const json = (v: unknown) => fromJson(ValueSchema, v as never);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -38,14 +39,17 @@ function health(server: RunningServer) {
   return createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
 }
 
+/** Until what `get` answers is `ok`; at the deadline the error names `what` and the last answer. */
 async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let last: T | undefined;
+  const found = await waitFor(
+    async () => {
+      last = await get();
+      return ok(last) ? { value: last } : undefined;
+    },
+    { timeoutMs: ms, intervalMs: 200, what: () => `${what}: still ${JSON.stringify(last)}` },
+  );
+  return found.value;
 }
 
 const asRoot = process.getuid?.() === 0;

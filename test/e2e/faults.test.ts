@@ -9,6 +9,7 @@ import { startFerretDB } from "../../server/dev/embedded-ferretdb.js";
 import { freePort } from "../helpers/free-port.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -51,19 +52,21 @@ it.each(["ferretdb", "mongodb"])("kill -9 with deliveries pending and in flight 
   expect(rcv.requests("/k").every((r) => r.verified)).toBe(true);
   // And the log agrees: every delivery ends delivered.
   const c2 = grpcClient(second);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const all = [];
-    let token = "";
-    do {
-      const page = await c2.listDeliveries({ subscriptionId: subscription!.id, pageSize: 100, pageToken: token }, acme);
-      all.push(...page.deliveries);
-      token = page.nextPageToken;
-    } while (token);
-    if (all.length === accepted.length && all.every((d) => d.status === DeliveryStatus.DELIVERED)) break;
-    if (Date.now() > deadline) throw new Error(`log not settled: ${all.length} deliveries`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let listed = 0;
+  await waitFor(
+    async () => {
+      const all = [];
+      let token = "";
+      do {
+        const page = await c2.listDeliveries({ subscriptionId: subscription!.id, pageSize: 100, pageToken: token }, acme);
+        all.push(...page.deliveries);
+        token = page.nextPageToken;
+      } while (token);
+      listed = all.length;
+      return all.length === accepted.length && all.every((d) => d.status === DeliveryStatus.DELIVERED);
+    },
+    { timeoutMs: 10_000, intervalMs: 100, what: () => `the log settled (${listed} deliveries listed)` },
+  );
 });
 
 it("with FerretDB stopped, Trigger answers UNAVAILABLE; once it is back the engine resumes by itself", async () => {
@@ -112,7 +115,7 @@ it("with FerretDB stopped, Trigger answers UNAVAILABLE; once it is back the engi
         const warnings = server.output().split("\n").filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes("delivery attempt failed"));
         throw new Error(`Trigger after the restart: ${String(e)}\nthe server's warnings:\n${warnings.slice(-20).join("\n")}`);
       }
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      await sleep(250 * 2 ** attempt); // a sleep: the SDK's own backoff between its two tries, which is all a caller gets
     }
   }
   accepted.push(after);
@@ -161,7 +164,7 @@ it("two servers share a database: each sees the other's subscription changes at 
   expect(three.deliveries).toBe(1);
   // At least once: a delivery may arrive twice, so compare the messages each endpoint got.
   await rcv.waitFor(() => distinctIds(rcv, "/s1").size === 2 && distinctIds(rcv, "/s2").size === 2);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300); // a sleep: no other message may arrive at either endpoint
   expect(distinctIds(rcv, "/s1")).toEqual(new Set([one.messageId, two.messageId]));
   expect(distinctIds(rcv, "/s2")).toEqual(new Set([two.messageId, three.messageId]));
   expect(rcv.requests().every((r) => r.verified)).toBe(true);

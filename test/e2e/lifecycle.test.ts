@@ -82,7 +82,7 @@ it("after kill -9, the next start takes the data folder over and stops a FerretD
   // command line, named by the pid file, shows the next start stops it.
   const standIn = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)", "--", `--state-dir=${join(dataDir, "ferretdb", "state")}`]);
   const standInSignal = new Promise((r) => standIn.once("exit", (_code, signal) => r(signal)));
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => standIn.once("spawn", r)); // running, with that command line
   expect(isGone(standIn.pid!)).toBe(false);
   writeFileSync(join(dataDir, "ferretdb", "ferretdb.pid"), `${standIn.pid}\n`);
   const second = await startServer({ env });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryStatus, WebhookService } from "@hookwire/sdk/proto";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, connectClient, failure, grpcClient, KEYS, spawnServer, startServer, type RunningServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 let server: RunningServer;
 let rcv: Receiver;
@@ -32,24 +33,24 @@ function lines(): Line[] {
 }
 
 async function settled(messageId: string, count: number, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { deliveries } = await client.listDeliveries({ messageId }, acme);
-    if (deliveries.length >= count && deliveries.every((d) => d.status !== DeliveryStatus.PENDING)) return deliveries;
-    if (Date.now() > deadline) throw new Error(`deliveries of ${messageId} still pending`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return waitFor(
+    async () => {
+      const { deliveries } = await client.listDeliveries({ messageId }, acme);
+      return deliveries.length >= count && deliveries.every((d) => d.status !== DeliveryStatus.PENDING) ? deliveries : undefined;
+    },
+    { timeoutMs, what: `deliveries of ${messageId} ended` },
+  );
 }
 
 /** Until the server's output holds a line matching `pred` (outcomes are logged as they are made, stored a little later). */
 async function logged(pred: (l: Line) => boolean, timeoutMs = 5000): Promise<Line[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = lines().filter(pred);
-    if (found.length > 0) return found;
-    if (Date.now() > deadline) throw new Error("no such log line");
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return waitFor(
+    () => {
+      const found = lines().filter(pred);
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs, intervalMs: 25, what: `a log line such that ${String(pred)}` },
+  );
 }
 
 async function scrape(base = server.baseUrl): Promise<string> {
@@ -176,12 +177,14 @@ describe("GET /metrics", () => {
     watching.abort();
     await first.catch(() => undefined);
 
-    let after = "";
-    const deadline = Date.now() + 5000;
-    do {
-      await new Promise((r) => setTimeout(r, 50));
-      after = await scrape();
-    } while (sample(after, "hookwire_rpc_requests_total", { method: "WatchDeliveries" }) === 0 && Date.now() < deadline);
+    // Until the ended watch is counted (the server counts a stream once it is over).
+    const after = await waitFor(
+      async () => {
+        const text = await scrape();
+        return sample(text, "hookwire_rpc_requests_total", { method: "WatchDeliveries" }) > 0 && text;
+      },
+      { timeoutMs: 5000, what: "the ended watch counted" },
+    );
     const moved = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
 
     expect(moved("hookwire_triggers_total", { tenant: "acme", outcome: "accepted" })).toBe(1);

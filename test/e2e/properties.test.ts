@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   WebhookService,
+  DeliveryStatus,
   DeleteSubscriptionRequestSchema,
   GetMessageRequestSchema,
   GetSubscriptionRequestSchema,
@@ -25,6 +26,7 @@ import {
 } from "@hookwire/sdk/proto";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, connectClient, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 let server: RunningServer;
 let rcv: Receiver;
@@ -41,8 +43,15 @@ beforeAll(async () => {
   const t = await c.trigger({ event: "known.one" }, acme);
   known.msg.push(t.messageId);
   await rcv.waitFor(() => rcv.requests("/known").length >= 1);
-  await new Promise((r) => setTimeout(r, 200));
-  known.dlv.push(...(await c.listDeliveries({ messageId: t.messageId }, acme)).deliveries.map((d) => d.id));
+  // Its outcome recorded: the known delivery is a finished one.
+  const finished = await waitFor(
+    async () => {
+      const { deliveries } = await c.listDeliveries({ messageId: t.messageId }, acme);
+      return deliveries.length > 0 && deliveries.every((d) => d.status !== DeliveryStatus.PENDING) && deliveries;
+    },
+    { what: "the known delivery recorded" },
+  );
+  known.dlv.push(...finished.map((d) => d.id));
 }, 60_000);
 afterAll(async () => {
   await server?.stop();

@@ -6,13 +6,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createWebhookManager, InvalidArgumentError, type Delivery, type HookwireManager } from "@hookwire/sdk";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Setup {
   server: RunningServer;
@@ -42,13 +41,14 @@ async function endpoint(s: Setup, hw: HookwireManager, path: string, events: str
 /** Triggers and waits until the message's deliveries are all finished. */
 async function triggered(hw: HookwireManager, event: string, n: number): Promise<string> {
   const { messageId } = await hw.trigger(event, { n });
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { deliveries } = await hw.listDeliveries({ messageId });
-    if (deliveries.length > 0 && deliveries.every((d) => d.status !== "pending")) return messageId;
-    if (Date.now() > deadline) throw new Error(`deliveries of ${messageId} still pending`);
-    await sleep(50);
-  }
+  await waitFor(
+    async () => {
+      const { deliveries } = await hw.listDeliveries({ messageId });
+      return deliveries.length > 0 && deliveries.every((d) => d.status !== "pending");
+    },
+    { timeoutMs: 15_000, what: `deliveries of ${messageId} ended` },
+  );
+  return messageId;
 }
 
 async function allPages(list: (pageToken: string) => Promise<{ deliveries: Delivery[]; nextPageToken: string }>): Promise<Delivery[][]> {
@@ -109,6 +109,7 @@ describe.each(["ferretdb", "mongodb"])("the %s layout", (layout) => {
     const subA = await endpoint(s, s.acme, "/ra", ["rec.*"]);
     const subB = await endpoint(s, s.acme, "/rb", ["rec.*"]);
     for (let i = 0; i < 2; i++) await triggered(s.acme, "rec.old", i);
+    // Sleeps: the clock moves on, so that since lies strictly after the old messages and before the new ones.
     await sleep(20);
     const since = new Date();
     await sleep(20);
@@ -141,13 +142,17 @@ describe.each(["ferretdb", "mongodb"])("the %s layout", (layout) => {
     // Recovered again, from the start and from a page's token (a caller that lost an answer): nothing new.
     expect(await s.acme.recoverDeliveries({ subscriptionId: subA, since, limit: 1000 })).toEqual({ deliveries: [], nextPageToken: "" });
     expect((await s.acme.recoverDeliveries({ subscriptionId: subA, since, limit: 2, pageToken: tokens[0]! })).deliveries).toEqual([]);
+    // The redeliveries are recorded as delivered (the receiver had them a moment before) ...
+    const delivered = async () => (await s.acme.listDeliveries({ subscriptionId: subA, status: "delivered", pageSize: 100 })).deliveries.filter((d) => d.redeliveryOf);
+    await waitFor(async () => (await delivered()).length >= made.length, { timeoutMs: 10_000, what: `${made.length} redeliveries recorded as delivered` });
+    // ... and a sleep: none is sent twice, and nothing else is sent, in the second after.
     await sleep(1000);
     expect(webhookIds(s.rcv, "/ra", seenA).sort()).toEqual([...recent].sort());
     expect(s.rcv.requests("/ra").slice(seenA).every((r) => r.verified)).toBe(true);
     expect(s.rcv.requests("/rb").length).toBe(seenB);
     expect(webhookIds(s.rcv, "/ra", seenA)).not.toContain(deliveredMsg);
     // The redeliveries are in the log, delivered, naming what they redelivered.
-    const redelivered = (await s.acme.listDeliveries({ subscriptionId: subA, status: "delivered", pageSize: 100 })).deliveries.filter((d) => d.redeliveryOf);
+    const redelivered = await delivered();
     expect(redelivered.map((d) => d.id).sort()).toEqual(made.map((d) => d.id).sort());
 
     // A token belongs to its subscription's recovery.

@@ -7,6 +7,7 @@ import { afterAll, expect, it } from "vitest";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver } from "../helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer } from "../helpers/server.js";
+import { sleep } from "../helpers/wait.js";
 
 const receiver = await startReceiver();
 receiver.route("/ok", { respond: () => ({ status: 200 }) });
@@ -19,7 +20,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it("removes a finished message and its log once past the retention, and keeps one still retrying", async () => {
   const client = grpcClient(server);
@@ -43,7 +43,7 @@ it("removes a finished message and its log once past the retention, and keeps on
   expect((await client.listDeliveries({ messageId: done.messageId }, { headers })).deliveries).toEqual([]);
 
   // The one still waiting for its retry (ten minutes away) stays, with its log, sweep after sweep.
-  await sleep(1000);
+  await sleep(1000); // a sleep: three more sweeps (one each 300 ms) must pass it by
   expect((await client.getMessage({ id: stuck.messageId }, { headers })).message!.id).toBe(stuck.messageId);
   const [pending] = (await client.listDeliveries({ messageId: stuck.messageId }, { headers })).deliveries;
   expect(pending!.status).toBe(DeliveryStatus.PENDING);

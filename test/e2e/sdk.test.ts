@@ -2,6 +2,8 @@
 // SDK retries, receiver helpers.
 import { request as httpRequest, createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Code,
@@ -19,7 +21,8 @@ import {
 import { generateSecret, verifyDelivery, verifyRequest, type VerifiedDelivery } from "@hookwire/sdk/node";
 import * as web from "@hookwire/sdk/web";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { bearer, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 import { vectors } from "../vectors/index.js";
 
 let server: RunningServer;
@@ -190,8 +193,8 @@ describe("retries", () => {
       expect(t.deliveries).toBe(1);
       const msg = await hw.getMessage(t.messageId);
       expect(msg.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
-      for (let i = 0; i < 100 && rcv.requests("/once").length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300));
+      await rcv.waitFor(() => rcv.requests("/once").length > 0, 5000);
+      await sleep(300); // a sleep: the repeated Trigger must not deliver a second time
       expect(rcv.requests("/once")).toHaveLength(1);
       expect((await hw.listDeliveries({ subscriptionId: reg.subscription.id })).deliveries).toHaveLength(1);
     } finally {
@@ -217,14 +220,28 @@ describe("typed calls", () => {
 
     const ac = new AbortController();
     const outcomes: DeliveryStatus[] = [];
+    // The SDK's watch over a transport that says when the stream's response headers came, which the server sends
+    // once its watch is registered: a Trigger after that misses no outcome.
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
+    const onOpen: Interceptor = (next) => async (req) => {
+      const res = await next(req);
+      if (res.stream) opened();
+      return res;
+    };
+    const auth: Interceptor = (next) => (req) => {
+      for (const [k, v] of Object.entries(bearer(KEYS.acme))) req.header.set(k, v);
+      return next(req);
+    };
+    const watcher = createWebhookManager({ transport: createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [auth, onOpen] }) });
     const watching = (async () => {
-      for await (const d of hw.watchDeliveries({ subscriptionId: id, signal: ac.signal })) {
+      for await (const d of watcher.watchDeliveries({ subscriptionId: id, signal: ac.signal })) {
         roundTrip(d);
         outcomes.push(d.status);
         if (d.status === "delivered") return;
       }
     })();
-    await new Promise((r) => setTimeout(r, 200));
+    await Promise.race([open, watching]); // the watch is open (or failed: watching says why)
     // JSON.parse keeps "__proto__" as an ordinary key, as a caller's parsed request body would have it.
     const payloadText = '{"ok":true,"list":[1,2.5,"three",null],"nested":{"deep":{"__proto__":"kept"}}}';
     const t = await hw.trigger("typed.created", JSON.parse(payloadText));
@@ -301,8 +318,7 @@ describe("receiver helpers", () => {
       const reg = await hw.register({ url, events: ["helper.test"] });
       secret = reg.secret;
       const t = await hw.trigger("helper.test", { a: 1 });
-      for (let i = 0; i < 100 && results.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      const [r] = results;
+      const [r] = await waitFor(() => results.length > 0 && results, { timeoutMs: 5000, what: "the delivery at the receiver" });
       expect(r!.node).toMatchObject({ valid: true, scheme: "standard-webhooks", webhookId: t.messageId, event: "helper.test" });
       for (const k of ["fetch", "mixedCase", "web", "webRequest", "webMixedCase"] as const) {
         expect(r![k], k).toEqual(r!.node);

@@ -9,6 +9,7 @@ import { afterEach, expect, inject, it } from "vitest";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver } from "../helpers/receiver.js";
 import { bearer, connectClient, failure, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -63,7 +64,14 @@ it("no subscription or Send secret appears in the embedded store's files, in any
   expect(rcv.requests("/sub")[0]!.verifyError).toBe("");
   expect(String(rcv.requests("/sub")[0]!.headers["webhook-signature"]).split(" ")).toHaveLength(2);
   aborted.abort();
-  await new Promise((r) => setTimeout(r, 300)); // the first outcomes' rows are written
+  // The first outcomes' rows are written: both deliveries list their first attempt.
+  await waitFor(
+    async () => {
+      const { deliveries } = await client.listDeliveries({ status: DeliveryStatus.PENDING }, acme);
+      return deliveries.length === 2 && deliveries.every((d) => d.attempts.length >= 1);
+    },
+    { what: "both first attempts recorded" },
+  );
   expect(await server.stop("SIGTERM")).toBe(0);
 
   const forms = [first, second, first.slice(6), second.slice(6), sendSecret].map((s) => Buffer.from(s, "utf8"));
@@ -134,7 +142,7 @@ it("a subscription deleted or disabled after the Trigger gets no more attempts, 
     await rcv.waitFor(() => rcv.requests(path).length >= 1);
     if (how === "delete") await client.deleteSubscription({ id: subscription!.id }, acme);
     else await client.updateSubscription({ id: subscription!.id, disabled: true }, acme);
-    await new Promise((r) => setTimeout(r, 2500));
+    await sleep(2500); // a sleep: none of its retries (due 300 ms on, held in memory) may be sent
     expect(rcv.requests(path)).toHaveLength(1);
     if (how === "disable") {
       // The delivery ends failed, saying why; it does not stick as pending.

@@ -3,6 +3,7 @@ import { afterEach, expect, it } from "vitest";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const acme = { headers: bearer(KEYS.acme) };
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -31,13 +32,15 @@ async function hangingAttempt(server: RunningServer, rcv: Receiver, path: string
 
 async function deliveredOnce(server: RunningServer, messageId: string) {
   const client = grpcClient(server);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { deliveries } = await client.listDeliveries({ messageId }, acme);
-    if (deliveries[0]?.status === DeliveryStatus.DELIVERED) return deliveries[0];
-    if (Date.now() > deadline) throw new Error(`not delivered: ${JSON.stringify(deliveries.map((d) => d.status))}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let last: DeliveryStatus[] = [];
+  return waitFor(
+    async () => {
+      const { deliveries } = await client.listDeliveries({ messageId }, acme);
+      last = deliveries.map((d) => d.status);
+      return deliveries[0]?.status === DeliveryStatus.DELIVERED ? deliveries[0] : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 100, what: () => `delivered (still ${JSON.stringify(last)})` },
+  );
 }
 
 it("SIGTERM waits only the grace period for an attempt in flight, then hands it back uncounted for any process to retry at once", async () => {
@@ -69,8 +72,8 @@ it("a second signal exits at once; the work in flight is still delivered later",
   const { state, messageId } = await hangingAttempt(first, rcv, "/t");
   first.child.kill("SIGTERM");
   // Past the second in which a repeat is the same signal delivered twice (npm start forwards a Ctrl-C the
-  // terminal also sent): this one is a second request.
-  await new Promise((r) => setTimeout(r, 1200));
+  // terminal also sent): this one is a second request. (A sleep: that second is what is tested.)
+  await sleep(1200);
   const t = Date.now();
   expect(await first.stop("SIGTERM")).toBe(1);
   expect(Date.now() - t).toBeLessThan(2000);

@@ -1,6 +1,7 @@
 // What Linux's /proc tells about a process: whether it still runs, its environment, its listening TCP sockets.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
+import { waitFor, WaitTimeoutError } from "./wait.js";
 
 /** The embedded FerretDB's pid, from the pid file the server keeps in the data folder. */
 export function ferretdbPid(dataDir: string): number {
@@ -17,13 +18,15 @@ export function isGone(pid: number): boolean {
   }
 }
 
-export async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!isGone(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
+/** Whether the process is gone within ms. */
+export function waitGone(pid: number, ms: number): Promise<boolean> {
+  return waitFor(() => isGone(pid), { timeoutMs: ms, what: `process ${pid} gone` }).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof WaitTimeoutError) return false;
+      throw err;
+    },
+  );
 }
 
 export function environment(pid: number): Record<string, string> {

@@ -10,9 +10,9 @@ import { promisify } from "node:util";
 import { DeliveryStatus } from "@hookwire/sdk/proto";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../helpers/wait.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { bearer, connectClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 // The page's globals that callbacks run in the browser use (this project type-checks against Node's types).
 interface PageElement {
@@ -93,12 +93,11 @@ async function signIn(key: string) {
 const same = (a: unknown, b: unknown) => JSON.stringify(a, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) === JSON.stringify(b, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 
 async function failedDeliveryOf(subscriptionId: string) {
-  for (let i = 0; i < 100; i++) {
-    const res = await client.listDeliveries({ subscriptionId, status: DeliveryStatus.FAILED }, acme);
-    if (res.deliveries[0]) return res.deliveries[0];
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no failed delivery of ${subscriptionId}`);
+  return waitFor(async () => (await client.listDeliveries({ subscriptionId, status: DeliveryStatus.FAILED }, acme)).deliveries[0], {
+    timeoutMs: 10_000,
+    intervalMs: 100,
+    what: `a failed delivery of ${subscriptionId}`,
+  });
 }
 
 describe("the /console route", () => {
@@ -289,11 +288,11 @@ describe("the console in Chromium", () => {
 
   it("shows a subscription's health as the server records it", async () => {
     // Health comes from the server (zeros until it records attempts: branch endpoint-health, which writes it about
-    // once a second); the page must say what the server says. Give the server's record a few seconds to show the
-    // failed attempt, then load the page afresh and compare it with a read made after it rendered.
+    // once a second); the page must say what the server says. Wait until the server's record shows the failed
+    // attempt, then load the page afresh and compare it with a read made after it rendered.
     const read = async () => (await client.getSubscription({ id: subs.down }, acme)).subscription!.health;
     const attempts = (h: Awaited<ReturnType<typeof read>>) => Number(h?.attemptsSucceeded ?? 0) + Number(h?.attemptsFailed ?? 0);
-    for (let waited = 0; waited < 3000 && attempts(await read()) === 0; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => attempts(await read()) > 0, { timeoutMs: 10_000, intervalMs: 100, what: "the failed attempt in the subscription's health" });
     let health = await read();
     for (let i = 0; i < 5; i++) {
       await page.goto(url(`/console#/subscriptions/${subs.down}`));

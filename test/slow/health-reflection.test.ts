@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startFerretDB } from "../../server/dev/embedded-ferretdb.js";
 import { freePort } from "../helpers/free-port.js";
 import { KEYS, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -95,16 +96,14 @@ it("reports NOT_SERVING while MongoDB is down, and SERVING once it is back", asy
   try {
     expect((await probe(own.port)).out).toBe("status: SERVING");
     await db.stop();
-    await new Promise((r) => setTimeout(r, 1100)); // past the one-second status cache
-    const down = await probe(own.port);
+    // Within a second or so (the status is cached for one second): probed until it says so.
+    let down = { out: "", code: 0 };
+    await waitFor(async () => /NOT_SERVING/.test((down = await probe(own.port)).out), { timeoutMs: 10_000, intervalMs: 200, what: () => `NOT_SERVING (last: ${down.out})` });
     expect(down.out).toMatch(/NOT_SERVING/);
     expect(down.code).not.toBe(0);
     db = await startFerretDB({ dir, port });
     let status = "";
-    for (let i = 0; i < 20 && status !== "status: SERVING"; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      status = (await probe(own.port)).out;
-    }
+    await waitFor(async () => (status = (await probe(own.port)).out) === "status: SERVING", { timeoutMs: 15_000, intervalMs: 500, what: () => `SERVING again (last: ${status})` });
     expect(status).toBe("status: SERVING");
   } finally {
     await own.stop();

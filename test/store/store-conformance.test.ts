@@ -10,6 +10,7 @@ import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memor
 import { openStore } from "../../server/store/open.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
 import { uniqueDatabase } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const HOLD_MS = 400;
 const quiet = createLogger("error", () => undefined);
@@ -45,8 +46,6 @@ afterAll(async () => {
   for (const s of opened) await s.close().catch(() => undefined);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function message(tenant: string, n = 1): Message {
   return { _id: newId("msg"), tenant, event: "order.created", body: `{"event":"order.created","payload":${n},"timestamp":"t"}`, idempotencyKey: "", deliveries: 0, createdAt: new Date() };
 }
@@ -77,14 +76,15 @@ async function accepted(queue: DeliveryQueue, m: Message, subs: string[]): Promi
   return res.held;
 }
 
-/** Takes due work until some arrives or the time is up (holds run out on their own clock). */
-async function takeWithin(queue: DeliveryQueue, ms: number): Promise<HeldDelivery[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const taken = await queue.takeDue(new Date(), 100);
-    if (taken.length > 0 || Date.now() > deadline) return taken;
-    await sleep(50);
-  }
+/** Takes due work until some arrives, within ms (holds run out on their own clock). */
+function takeWithin(queue: DeliveryQueue, ms: number): Promise<HeldDelivery[]> {
+  return waitFor(
+    async () => {
+      const taken = await queue.takeDue(new Date(), 100);
+      return taken.length > 0 ? taken : undefined;
+    },
+    { timeoutMs: ms, what: "due work to take" },
+  );
 }
 
 const ids = (items: HeldDelivery[]) => items.map((i) => i.delivery._id).sort();
@@ -148,7 +148,7 @@ describe.each(implementations)("$name", (impl) => {
       const done = await b.log.get("acme", retry._id);
       expect(done!.status).toBe("delivered");
       expect(done!.attempts.map((x) => x.statusCode)).toEqual([500, 200]);
-      await sleep(HOLD_MS + 100);
+      await sleep(HOLD_MS + 100); // a sleep: past any hold, nothing ended is taken again
       expect(await a.queue.takeDue(new Date(), 100)).toEqual([]);
       expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
     });
@@ -170,7 +170,7 @@ describe.each(implementations)("$name", (impl) => {
       expect(ids(taken)).toEqual(ids(held.slice(1)));
       // Recorded by the new holder, they end; nothing is taken again.
       for (const t of taken) await b.queue.record(t, { ...t.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
-      await sleep(HOLD_MS * 2);
+      await sleep(HOLD_MS * 2); // a sleep: past the holds, nothing ended is taken again
       expect(await a.queue.takeDue(new Date(), 100)).toEqual([]);
       const all = await b.log.list({ tenant: "acme", messageId: held[0]!.delivery.messageId, limit: 10 });
       expect(all.map((d) => d.status)).toEqual(["delivered", "delivered", "delivered"]);
@@ -191,12 +191,14 @@ describe.each(implementations)("$name", (impl) => {
         afterId = page.at(-1)!._id;
       }
       expect(listed.map((d) => d._id)).toEqual(ids(held));
-      const taken = [];
-      const deadline = Date.now() + HOLD_MS * 10;
-      while (taken.length < held.length && Date.now() < deadline) {
-        taken.push(...(await b.queue.takeDue(new Date(), 2000)));
-        await sleep(50);
-      }
+      const taken: HeldDelivery[] = [];
+      await waitFor(
+        async () => {
+          taken.push(...(await b.queue.takeDue(new Date(), 2000)));
+          return taken.length >= held.length;
+        },
+        { timeoutMs: HOLD_MS * 10, what: () => `${taken.length} of ${held.length} deliveries taken` },
+      );
       expect(ids(taken)).toEqual(ids(held));
       await Promise.all(taken.map((t) => b.queue.record(t, { ...t.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false)));
       expect((await b.log.list({ tenant: "acme", messageId: m._id, status: "pending", limit: 10 }))).toEqual([]);
@@ -209,9 +211,9 @@ describe.each(implementations)("$name", (impl) => {
       // Spread over more than one lot of the FerretDB layout (a lot takes a process's Triggers for holdMs/4).
       for (let i = 0; i < 3; i++) {
         held.push(...(await accepted(a.queue, message("acme", i), ["sub_1"])));
-        await sleep(HOLD_MS / 4 + 50);
+        await sleep(HOLD_MS / 4 + 50); // a sleep: the next Trigger falls in the next lot
       }
-      await sleep(HOLD_MS + 100); // a dies: nothing renews its hold
+      await sleep(HOLD_MS + 100); // a sleep: a dies, and nothing renews its hold until it runs out
       const taken: HeldDelivery[] = [];
       for (let i = 0; i < 4 && taken.length < held.length; i++) taken.push(...(await b.queue.takeDue(new Date(), 100)));
       expect(ids(taken)).toEqual(ids(held));
@@ -238,7 +240,7 @@ describe.each(implementations)("$name", (impl) => {
       const held = await accepted(a.queue, message("acme"), ["sub_1"]);
       const [retried] = await a.queue.add(deliveriesOf(message("acme"), ["sub_2"]));
       for (let i = 0; i < 6; i++) {
-        await sleep(HOLD_MS / 3);
+        await sleep(HOLD_MS / 3); // a sleep: two holds' time passes, renewed as the engine renews it
         await a.queue.renew();
       }
       expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
@@ -266,7 +268,7 @@ describe.each(implementations)("$name", (impl) => {
       const m = message("acme");
       const held = await accepted(a.queue, m, ["sub_1", "sub_2"]);
       await a.queue.drop(held);
-      await sleep(HOLD_MS + 200);
+      await sleep(HOLD_MS + 200); // a sleep: past the hold, nothing dropped is taken
       expect(await b.queue.takeDue(new Date(), 100)).toEqual([]);
       expect(await a.log.list({ tenant: "acme", messageId: m._id, limit: 10 })).toEqual([]);
 
@@ -383,6 +385,7 @@ describe.each(implementations)("$name", (impl) => {
       await a.queue.record(retryItem!, { ...retryItem!.delivery, attempts: [attempt(500)], updatedAt: new Date(), nextAttemptAt: new Date(Date.now() + HOUR) }, false);
       const unattempted = aged(message("acme")); // held, no outcome yet
       // Alone in what it was accepted with (the FerretDB layout's lot, about 100 ms here), which stays while it waits.
+      // Sleeps: a lot is a time window (holdMs / 4), and none of the ports tells when one closes.
       await sleep(150);
       const waiting = await accepted(a.queue, unattempted, ["sub_1", "sub_2"]);
       await sleep(150);
@@ -393,7 +396,7 @@ describe.each(implementations)("$name", (impl) => {
       const recent = message("acme");
       const [recentItem] = await accepted(a.queue, recent, ["sub_1"]);
       await finish(a.queue, recentItem!);
-      await sleep(300); // lots whose deliveries all have an outcome end
+      await sleep(300); // a sleep: lots whose deliveries all have an outcome end once their window is over
 
       const res = await b.retention.sweep(new Date(Date.now() - HOUR / 2), 100);
       expect(res).toEqual({ messages: 2, more: false });
@@ -409,13 +412,13 @@ describe.each(implementations)("$name", (impl) => {
       // Once they finish, the old ones go too; the recent one stays.
       await finish(a.queue, retryItem!);
       await finish(a.queue, waiting[0]!);
-      await sleep(300);
+      await sleep(300); // a sleep: as above, their lots end
       expect((await b.retention.sweep(new Date(Date.now() - HOUR / 2), 100)).messages).toBe(1); // the retried one
       expect(await stored(a, unattempted)).toBe(true); // one of its two deliveries still waits
       expect(await stored(a, redelivered)).toBe(true);
       await finish(a.queue, waiting[1]!);
       await finish(a.queue, again!);
-      await sleep(300);
+      await sleep(300); // a sleep: as above
       expect((await b.retention.sweep(new Date(Date.now() - HOUR / 2), 100)).messages).toBe(2);
       for (const gone of [retrying, unattempted, redelivered]) expect(await stored(a, gone)).toBe(false);
       expect(await a.log.list({ tenant: "globex", messageId: redelivered._id, limit: 10 })).toEqual([]);
@@ -432,7 +435,7 @@ describe.each(implementations)("$name", (impl) => {
         await finish(a.queue, item!);
         old.push(m);
       }
-      await sleep(300);
+      await sleep(300); // a sleep: their lots' window is over and they end
       const before = new Date(Date.now() - HOUR / 2);
       expect(await a.retention.sweep(before, 3)).toEqual({ messages: 3, more: true });
       const [x, y] = await Promise.all([a.retention.sweep(before, 100), b.retention.sweep(before, 100)]);
@@ -468,10 +471,12 @@ describe.each(implementations)("$name", (impl) => {
       expect((await b.subscriptions.activeById("acme", "", sub._id))?.secret).toBe(sub.secret);
       const rotated = await a.subscriptions.update("acme", sub._id, { secret: "whsec_" + randomBytes(32).toString("base64"), previousSecrets: [{ secret: sub.secret, expiresAt: now }] }, new Date());
       expect(rotated!.previousSecrets![0]!.secret).toBe(sub.secret);
-      await sleep(300); // activeById may be up to a quarter of a second behind another process's change
+      // activeById may be up to a quarter of a second behind another process's change: seen within 300 ms.
+      const caughtUp = { timeoutMs: 300, intervalMs: 20 };
+      await waitFor(async () => (await b.subscriptions.activeById("acme", "", sub._id))?.secret === rotated!.secret, { ...caughtUp, what: "the rotated secret" });
       expect((await b.subscriptions.activeById("acme", "", sub._id))?.secret).toBe(rotated!.secret);
       await a.subscriptions.update("acme", sub._id, { disabled: true, disabledReason: "test" }, new Date());
-      await sleep(300);
+      await waitFor(async () => (await b.subscriptions.activeById("acme", "", sub._id)) === undefined, { ...caughtUp, what: "the disabled subscription gone from the active set" });
       expect(await b.subscriptions.activeById("acme", "", sub._id)).toBeUndefined();
       expect(await b.subscriptions.active("acme", { owner: "" })).toEqual([]);
       expect((await b.subscriptions.list("acme", undefined, 10)).map((s) => s._id)).toEqual([sub._id]);

@@ -14,6 +14,7 @@ import { SecretBox } from "../../server/domain/secret-box.js";
 import { fileMongoClient } from "../helpers/mongo-client.js";
 import { uniqueDatabase } from "../helpers/server.js";
 import { deliveredAttempts, earlierDelivery } from "../helpers/earlier-deliveries.js";
+import { waitFor, WaitTimeoutError } from "../helpers/wait.js";
 
 const quiet = createLogger("error", () => undefined);
 const opened: StorePorts[] = [];
@@ -38,12 +39,13 @@ function message(lot?: string, batch?: string) {
 
 /** Asks `done` every 100 ms until it answers true or `ms` pass; answers its last answer. */
 async function within(ms: number, done: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await done()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitFor(done, { timeoutMs: ms, intervalMs: 100 }).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof WaitTimeoutError) return false;
+      throw err;
+    },
+  );
 }
 
 function delivered(t: HeldDelivery): Delivery {

@@ -10,6 +10,7 @@ import { SecretBox } from "../../server/domain/secret-box.js";
 import { fileMongoClient } from "../helpers/mongo-client.js";
 import { uniqueDatabase } from "../helpers/server.js";
 import { deliveredAttempts, earlierDelivery } from "../helpers/earlier-deliveries.js";
+import { sleep } from "../helpers/wait.js";
 
 const quiet = createLogger("error", () => undefined);
 const opened: StorePorts[] = [];
@@ -53,8 +54,8 @@ it("takes over the earlier layout's held batches and reads its log rows", async 
   for (const t of taken) await store.queue.record(t, { ...t.delivery, attempts: [{ at: new Date(), durationMs: 3, statusCode: 204, excerpt: "", error: "" }], status: "delivered", updatedAt: new Date() }, false);
   await store.queue.flush(Date.now() + 5000);
   expect((await store.log.list({ tenant: "acme", subscriptionId: "sub_1", limit: 10 })).every((d) => d.status === "delivered")).toBe(true);
-  // Ended: nothing is taken again once the lot's hold would have run out.
-  await new Promise((r) => setTimeout(r, 600));
+  // Ended: nothing is taken again once the lot's hold would have run out (a sleep: that time must pass).
+  await sleep(600);
   expect(await store.queue.takeDue(new Date(), 100)).toEqual([]);
   expect(await db.collection("delivery_lots").countDocuments({})).toBe(0);
 });

@@ -11,6 +11,7 @@ import { SecretBox } from "../../server/domain/secret-box.js";
 import { SubscriptionStore } from "../../server/store/common/subscriptions.js";
 import { SubscriptionView, type EpochDoc, type ViewDoc, type ViewTiming } from "../../server/store/common/subscription-view.js";
 import { uniqueDatabase } from "../helpers/server.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const quiet = createLogger("error", () => undefined);
 const box = new SecretBox([randomBytes(32)]);
@@ -43,12 +44,9 @@ function subscription(tenant: string, url: string): Subscription {
   return { _id: `sub_${randomBytes(8).toString("hex")}`, tenant, owner: "", url, events: ["*"], secret: "whsec_" + randomBytes(32).toString("base64"), description: "", disabled: false, disabledReason: "", policy: {}, createdAt: now, updatedAt: now };
 }
 
+/** Until the views' state is as the test expects (they move on their own timers). */
 async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(check, { timeoutMs: ms, intervalMs: 5, what: String(check) });
 }
 
 /** Reads of the owners' versions (the tenant's own set here). */
@@ -86,7 +84,7 @@ it("an unchanged view is written again every refreshMs, not at every poll, and s
   let lapsed = 0;
   while (performance.now() < end) {
     if (!a.view.current) lapsed++;
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5); // a sleep: the view is sampled every 5 ms for 600 ms; what it does over that time is the test
   }
   // About 30 polls (each reading the next epoch) in 600 ms, and about 4 renewals of the view.
   expect(epochReads() - reads).toBeGreaterThanOrEqual(10);

@@ -19,12 +19,18 @@ it("keeps the most recently used bodies within its byte budget and reads the res
 
 it("reads a body once for concurrent callers, answers undefined for a missing message, and never keeps one over the budget", async () => {
   let reads = 0;
+  // Reads wait until the test opens the gate: the three callers below all ask while the first read is under way.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
   const cache = new BodyCache(async (id) => {
     reads++;
-    await new Promise((r) => setTimeout(r, 10));
+    await gate;
     return id === "big" ? "x".repeat(1000) : id === "gone" ? undefined : "body";
   }, 100);
-  const all = await Promise.all([cache.get("a"), cache.get("a"), cache.get("a")]);
+  const asked = [cache.get("a"), cache.get("a"), cache.get("a")];
+  expect(reads).toBe(1);
+  open();
+  const all = await Promise.all(asked);
   expect(all).toEqual(["body", "body", "body"]);
   expect(reads).toBe(1);
   expect(await cache.get("gone")).toBeUndefined();

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { afterEach, expect, it } from "vitest";
 import { MongoNetworkError } from "mongodb";
 import { failWritesToClosedSockets } from "../../server/store/common/closed-socket-writes.js";
+import { sleep } from "../helpers/wait.js";
 
 interface DriverConnection {
   writeCommand(command: unknown, options: unknown): Promise<void>;
@@ -43,9 +44,12 @@ async function connection(): Promise<{ conn: DriverConnection; client: Socket; p
 /** A command as the driver's writeCommand takes it: anything that serialises to bytes. */
 const command = { toBin: async () => [Buffer.from([1, 2, 3, 4])] };
 
-/** The write's outcome, or "pending" when it has not settled within a generous half second. */
+/**
+ * The write's outcome, or "pending" when it has not settled within a generous half second: a sleep as the yardstick,
+ * since the defect looked for is a write that never settles, which no event tells.
+ */
 function settled(p: Promise<void>): Promise<unknown> {
-  return Promise.race([p.then(() => "written", (e: unknown) => e), new Promise((r) => setTimeout(() => r("pending"), 500))]);
+  return Promise.race([p.then(() => "written", (e: unknown) => e), sleep(500).then(() => "pending")]);
 }
 
 it("a write to a connection whose server ended it fails as a MongoNetworkError instead of never settling", async () => {

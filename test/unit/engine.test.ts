@@ -11,6 +11,7 @@ import { HookwireMetrics } from "../../server/telemetry/metrics.js";
 import type { Clock, Delivery, Message, StorePorts, Subscription } from "../../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { sleep } from "../helpers/wait.js";
 
 /** Timers run only when the test moves time on. */
 class FakeClock implements Clock {
@@ -48,9 +49,13 @@ class FakeClock implements Clock {
   }
 }
 
-/** Lets promise chains and local I/O that the timers started run. */
+/**
+ * Lets promise chains and local I/O that the timers started run. A sleep, as the fake clock's part of real time:
+ * after time moves on, what a timer set off gets this long to happen before the test looks, so a check that
+ * nothing was sent yet (right after advance) can fail. Tests wait for what they expect on its event instead.
+ */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
+  for (let i = 0; i < 5; i++) await sleep(2);
 }
 
 const HOLD_MS = 30_000;
@@ -66,6 +71,35 @@ interface Rig {
   engine: DeliveryEngine;
   clock: FakeClock;
   rcv: Receiver;
+  /** Resolves once the engine has announced (stored) a state of the delivery that `pred` accepts, earlier ones included. */
+  stored(id: string, pred: (d: Delivery) => boolean): Promise<Delivery>;
+}
+
+/** The states an engine announces once they are stored (as WatchDeliveries sees them), to wait on. */
+function announcements(engine: DeliveryEngine): Rig["stored"] {
+  const seen: Delivery[] = [];
+  const waiters = new Set<() => void>();
+  const unwatch = engine.watch((doc) => {
+    seen.push(doc);
+    for (const w of waiters) w();
+  });
+  cleanup.push(async () => unwatch());
+  return (id, pred) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const found = seen.find((d) => d._id === id && pred(d));
+        if (!found) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no such state of ${id} stored in 5 s; stored: ${JSON.stringify(seen.filter((d) => d._id === id).map((d) => [d.status, d.attempts.length]))}`));
+      }, 5000);
+      waiters.add(check);
+      check();
+    });
 }
 
 async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDatabase; clock: FakeClock; rcv: Receiver }): Promise<Rig> {
@@ -85,7 +119,7 @@ async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDa
     opts,
   );
   cleanup.push(() => engine.stop(0));
-  return { db, store, engine, clock, rcv };
+  return { db, store, engine, clock, rcv, stored: announcements(engine) };
 }
 
 async function subscribe(r: Rig, path: string, secret = "whsec_" + randomBytes(32).toString("base64"), at: Receiver = r.rcv): Promise<Subscription> {
@@ -129,7 +163,7 @@ it("a retry due soon is held in memory and runs exactly at its time on the clock
   const { message, held } = await trigger(r, [sub]);
   r.engine.submit(held, message.body);
   await r.rcv.waitFor(() => r.rcv.requests("/soon").length === 1);
-  await settle();
+  await r.stored(held[0]!.delivery._id, (d) => d.attempts.length === 1);
   const first = await stateOf(r, held[0]!.delivery._id);
   expect(first.attempts).toHaveLength(1);
   const due = first.nextAttemptAt.getTime() - r.clock.now();
@@ -139,7 +173,7 @@ it("a retry due soon is held in memory and runs exactly at its time on the clock
   expect(r.rcv.requests("/soon")).toHaveLength(1);
   await r.clock.advance(1);
   await r.rcv.waitFor(() => r.rcv.requests("/soon").length === 2);
-  await settle();
+  await r.stored(held[0]!.delivery._id, (d) => d.status !== "pending");
   expect((await stateOf(r, held[0]!.delivery._id)).status).toBe("delivered");
 });
 
@@ -151,13 +185,13 @@ it("a retry due later is released to the store and taken again when it is due", 
   const { message, held } = await trigger(r, [sub], 20_000);
   r.engine.submit(held, message.body);
   await r.rcv.waitFor(() => r.rcv.requests("/later").length === 1);
-  await settle();
+  await r.stored(held[0]!.delivery._id, (d) => d.attempts.length === 1);
   expect(r.engine.stats.held).toBe(0); // not held in memory: 20 s is past holdRetriesUnderMs
   await r.clock.advance(15_000);
   expect(r.rcv.requests("/later")).toHaveLength(1);
   await r.clock.advance(10_000);
   await r.rcv.waitFor(() => r.rcv.requests("/later").length === 2);
-  await settle();
+  await r.stored(held[0]!.delivery._id, (d) => d.status !== "pending");
   expect((await stateOf(r, held[0]!.delivery._id)).status).toBe("delivered");
 });
 
@@ -171,7 +205,7 @@ it("takes over the work of a process that died once its hold runs out", async ()
   expect(alive.rcv.requests("/orphan")).toHaveLength(0);
   await alive.clock.advance(2000);
   await alive.rcv.waitFor(() => alive.rcv.requests("/orphan").length === 3);
-  await settle();
+  for (const h of held) await alive.stored(h.delivery._id, (d) => d.status !== "pending");
   for (const h of held) expect((await stateOf(alive, h.delivery._id)).status).toBe("delivered");
 });
 
@@ -181,6 +215,7 @@ it("a secret that cannot sign ends the delivery at once, saying why, with nothin
   const { message, held } = await trigger(r, [sub]);
   r.engine.submit(held, message.body);
   await r.clock.advance(100);
+  await r.stored(held[0]!.delivery._id, (d) => d.status !== "pending");
   const state = await stateOf(r, held[0]!.delivery._id);
   expect(state.status).toBe("failed");
   expect(state.attempts).toHaveLength(1);
@@ -196,9 +231,10 @@ it("a subscription deleted while its retry is held gets no further attempt; the 
   const { message, held } = await trigger(r, [sub]);
   r.engine.submit(held, message.body);
   await r.rcv.waitFor(() => r.rcv.requests("/deleted").length === 1);
-  await settle();
+  await r.stored(held[0]!.delivery._id, (d) => d.attempts.length === 1); // its retry is held now
   await r.store.subscriptions.delete("acme", sub._id);
   await r.clock.advance(5000);
+  await r.stored(held[0]!.delivery._id, (d) => d.status !== "pending");
   expect(r.rcv.requests("/deleted")).toHaveLength(1);
   const state = await stateOf(r, held[0]!.delivery._id);
   expect(state.status).toBe("failed");
@@ -217,7 +253,8 @@ it("one endpoint that hangs holds only its own share: another endpoint's deliver
   const fineMessages = await Promise.all(Array.from({ length: 6 }, () => trigger(r, [fine])));
   for (const m of [...hungMessages, ...fineMessages]) r.engine.submit(m.held, m.message.body);
   await other.waitFor(() => other.requests("/fine").length === 6);
-  await settle();
+  for (const m of fineMessages) await r.stored(m.held[0]!.delivery._id, (d) => d.status !== "pending");
+  await r.rcv.waitFor(() => r.rcv.requests("/hang").length >= 2);
   expect(r.rcv.requests("/hang")).toHaveLength(2); // its per-endpoint limit
   for (const m of fineMessages) expect((await stateOf(r, m.held[0]!.delivery._id)).status).toBe("delivered");
 });

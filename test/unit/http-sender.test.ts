@@ -1,6 +1,8 @@
 // The sender on its own: what a single attempt does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpSender } from "../../server/engine/http-sender.js";
+import { parseEgressAllow } from "../../server/domain/egress.js";
+import { destinationLookup, HttpSender, publicOnlyLookup } from "../../server/engine/http-sender.js";
+import { LOOPBACK_ONLY } from "../helpers/hookwire-process.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 let rcv: Receiver;
@@ -42,6 +44,53 @@ describe("private addresses at connect time", () => {
   });
 });
 
+describe("the connect-time lookup and what an attempt's error names (loopback only: how IPv6 forms of loopback are judged is test/unit/addresses.test.ts)", () => {
+  type Looked = { err: NodeJS.ErrnoException | null; addresses: unknown };
+  const lookUp = (lookup: typeof publicOnlyLookup, name: string) =>
+    new Promise<Looked>((resolve) => lookup(name, { all: true }, (err, addresses) => resolve({ err, addresses })));
+
+  it("refuses a name when an address it resolves to is refused, and hands the addresses on when none is", async () => {
+    const refused = await lookUp(publicOnlyLookup, "localhost");
+    expect(refused.err?.code).toBe("EHOOKWIREPRIVATE");
+    // The tests' own list names loopback: the same name now resolves, to loopback only.
+    const allowed = await lookUp(destinationLookup(false, parseEgressAllow(LOOPBACK_ONLY)), "localhost");
+    expect(allowed.err).toBeNull();
+    const addresses = allowed.addresses as Array<{ address: string; family: number }>;
+    expect(addresses.length).toBeGreaterThan(0);
+    for (const a of addresses) expect(["127.0.0.1", "::1"]).toContain(a.address);
+  });
+
+  it("a name refused at connect time is named without the address it resolved to (no DNS oracle)", async () => {
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => publicOnlyLookup("localhost", { all: true }, (e) => resolve(e)));
+    expect(err?.code).toBe("EHOOKWIREPRIVATE");
+    expect(err?.message).toBe("localhost resolves to a loopback, private or link-local address; refused");
+    const sender = new HttpSender({ allowPrivateUrls: false, connectionsPerOrigin: 1, userAgent: "test" });
+    try {
+      const res = await sender.send("http://localhost:9/hook", {}, "{}", 2000);
+      expect(res.statusCode).toBe(0);
+      expect(res.error).toMatch(/localhost resolves to a loopback, private or link-local address; refused/);
+      expect(res.error).not.toMatch(/127\.0\.0\.1|::1|::ffff/);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it("a connection error names the URL's host, not the address it resolved to", async () => {
+    const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: 1, userAgent: "test" });
+    try {
+      // Port 9 of loopback: nothing listens, so the connection is refused.
+      const named = await sender.send("http://localhost:9/hook", {}, "{}", 2000);
+      expect(named.error).toMatch(/ECONNREFUSED/);
+      expect(named.error).toContain("localhost:9");
+      expect(named.error).not.toMatch(/127\.0\.0\.1|::1/);
+      // A literal is the tenant's own address: said as it is.
+      expect((await sender.send("http://127.0.0.1:9/hook", {}, "{}", 2000)).error).toContain("127.0.0.1:9");
+    } finally {
+      await sender.close();
+    }
+  });
+});
+
 describe("one attempt's answer", () => {
   it("keeps the status and a 1 KiB excerpt of a long answer, and the Retry-After header", async () => {
     const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: 2, userAgent: "test" });
@@ -65,8 +114,10 @@ describe("one attempt's answer", () => {
     expect(performance.now() - started).toBeLessThan(550);
     expect((await first).error).toBe("timed out after 600 ms");
     const interrupt = new AbortController();
+    const before = rcv.requests("/hang").length;
     const pending = sender.send(rcv.url("/hang"), {}, "{}", 5000, interrupt.signal);
-    setTimeout(() => interrupt.abort(), 100);
+    await rcv.waitFor(() => rcv.requests("/hang").length > before); // in flight: the receiver has it
+    interrupt.abort();
     const interrupted = await pending;
     expect(interrupted).toMatchObject({ statusCode: 0, interrupted: true });
     expect(interrupted.durationMs).toBeLessThan(1000);

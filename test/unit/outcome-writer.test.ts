@@ -5,6 +5,7 @@ import { expect, it } from "vitest";
 import { createLogger } from "../../server/telemetry/log.js";
 import { NO_HOLD, type DeliveryDoc } from "../../server/store/common/delivery-doc.js";
 import { OutcomeWriter, type Unwritten } from "../../server/store/common/outcome-writer.js";
+import { waitFor } from "../helpers/wait.js";
 
 interface Tagged extends Unwritten {
   tag: string;
@@ -52,12 +53,16 @@ it("gathers states into one write; a newer state of a delivery replaces the olde
 it("a failed write is tried again whole, under any newer state that came meanwhile; its callers hear only once it is stored", async () => {
   const { writer, batches, setNext } = layout();
   let fail = true;
+  let failures = 0;
   setNext(async () => {
-    if (fail) throw new Error("store unreachable");
+    if (fail) {
+      failures++;
+      throw new Error("store unreachable");
+    }
   });
   let stored = false;
   const recorded = writer.add({ doc: doc("d1"), tag: "a" }).then(() => (stored = true));
-  await new Promise((r) => setTimeout(r, 50)); // the first write has failed; the retry waits 400 ms
+  await waitFor(() => failures === 1, { timeoutMs: 2000, intervalMs: 2, what: "the first write failed" }); // its retry waits 400 ms
   expect(stored).toBe(false);
   expect(writer.size).toBe(1);
   const newer = writer.add({ doc: doc("d1", "failed"), tag: "b" });
@@ -69,9 +74,14 @@ it("a failed write is tried again whole, under any newer state that came meanwhi
 it("drain waits for the write in progress, and no longer than its deadline", async () => {
   const { writer, batches, setNext } = layout();
   let finish: () => void = () => {};
-  setNext(() => new Promise<void>((r) => (finish = r)));
+  let writeStarted!: () => void;
+  const writing = new Promise<void>((r) => (writeStarted = r));
+  setNext(() => {
+    writeStarted();
+    return new Promise<void>((r) => (finish = r));
+  });
   void writer.add({ doc: doc("d1"), tag: "a" });
-  await new Promise((r) => setTimeout(r, 20)); // the write has started and hangs
+  await writing; // the write has started and hangs
   expect(writer.size).toBe(1); // the write in progress counts as unwritten
   const started = Date.now();
   expect(await writer.drain(Date.now() + 100)).toBe(false);
