@@ -118,10 +118,11 @@ describe("operational events", () => {
 // The quotas' settings are read with the rest of the configuration; the rule itself is server/usecases/quotas.ts.
 describe("quota settings", () => {
   it("default generously, follow the rate with the burst unless set, and name the variable of a bad value", () => {
-    expect(loadConfig({}).quotas).toEqual({ maxSubscriptions: 250_000, maxEventsPerSubscription: 64, maxWatchesPerTenant: 32, triggerRate: 10_000, triggerBurst: 10_000 });
+    expect(loadConfig({}).quotas).toEqual({ maxSubscriptions: 250_000, maxSubscriptionsPerOwner: 100, maxEventsPerSubscription: 64, maxWatchesPerTenant: 32, triggerRate: 10_000, triggerBurst: 10_000 });
     expect(loadConfig({}).quotas).toEqual(QUOTA_DEFAULTS);
-    expect(loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "3", HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: "2", HOOKWIRE_MAX_WATCHES_PER_TENANT: "1", HOOKWIRE_TRIGGER_RATE: "50" }).quotas).toEqual({
+    expect(loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "3", HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER: "4", HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: "2", HOOKWIRE_MAX_WATCHES_PER_TENANT: "1", HOOKWIRE_TRIGGER_RATE: "50" }).quotas).toEqual({
       maxSubscriptions: 3,
+      maxSubscriptionsPerOwner: 4,
       maxEventsPerSubscription: 2,
       maxWatchesPerTenant: 1,
       triggerRate: 50,
@@ -131,6 +132,7 @@ describe("quota settings", () => {
     // 0: no rate limit; the burst then means nothing but stays valid.
     expect(loadConfig({ HOOKWIRE_TRIGGER_RATE: "0" }).quotas).toMatchObject({ triggerRate: 0, triggerBurst: 1 });
     expect(() => loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "0" })).toThrow(/^HOOKWIRE_MAX_SUBSCRIPTIONS: 0 is outside 1\.\.100000000$/);
+    expect(() => loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER: "0" })).toThrow(/^HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER: 0 is outside 1\.\.100000000$/);
     expect(() => loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "lots" })).toThrow(/^HOOKWIRE_MAX_SUBSCRIPTIONS: "lots" is not a whole number$/);
     expect(() => loadConfig({ HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: "1025" })).toThrow(/^HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: 1025 is outside 1\.\.1024$/);
     expect(() => loadConfig({ HOOKWIRE_MAX_WATCHES_PER_TENANT: "-1" })).toThrow(/^HOOKWIRE_MAX_WATCHES_PER_TENANT: "-1" is not a whole number$/);
