@@ -8,6 +8,7 @@ import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Delivery, DeliveryLog, Dispatch, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
+import { checkPayload, type CatalogDeps } from "./catalog.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/internal";
 import {
   eventMatches,
@@ -36,6 +37,8 @@ export interface MessageDeps {
   quotas: Quotas;
   /** HOOKWIRE_EGRESS_ALLOW (egress.ts). */
   egressAllow?: EgressAllowList;
+  /** The event type catalog, whose schemas Triggers are checked against. */
+  catalog: CatalogDeps;
 }
 
 /**
@@ -136,7 +139,10 @@ async function storeTrigger(deps: MessageDeps, tenant: string, input: TriggerInp
   deps.quotas.takeTrigger(tenant);
   const event = validateCallerEvent(input.event);
   validateIdempotencyKey(input.idempotencyKey);
-  return triggerChecked(deps, tenant, event, payloadJson(input.payload, deps.maxPayloadBytes), input.idempotencyKey);
+  const payload = payloadJson(input.payload, deps.maxPayloadBytes);
+  // Costs nothing unless the tenant's catalog gives this event a schema (catalog.ts).
+  await checkPayload(deps.catalog, tenant, event, payload);
+  return triggerChecked(deps, tenant, event, payload, input.idempotencyKey);
 }
 
 /**
