@@ -2,10 +2,13 @@
 // the built-ins among them, the refusals (each naming its field or the failing place), Triggers checked
 // against their event's schema (and a schema change seen by the next Trigger on another server process
 // sharing the database), the quota, and the SDK's calls.
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Value } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebhookManager, InvalidArgumentError, NotFoundError, type HookwireManager } from "@hookwire/sdk";
 import { valueFromJson } from "@hookwire/sdk/internal";
+import { runCli, runCliJson, type CliOptions } from "../helpers/cli.js";
 import { bearer, failure, grpcClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
 
 const acme = { headers: bearer(KEYS.acme) };
@@ -153,7 +156,7 @@ describe("built-ins", () => {
 
 describe("refusals", () => {
   const big = { type: "object", description: "x".repeat(70_000) };
-  const deep = JSON.parse('{"a":'.repeat(40) + "{}" + "}".repeat(40)) as Record<string, unknown>;
+  const deep = JSON.parse('{"a":'.repeat(40) + "{}" + "}".repeat(40)) as JsonObject;
   it.each([
     [{ name: "" }, Code.InvalidArgument, /^name: is required$/],
     [{ name: "order created" }, Code.InvalidArgument, /^name: "order created" is not an event type/],
@@ -167,11 +170,12 @@ describe("refusals", () => {
     [{ name: "bad.example", schema: ORDER_SCHEMA, example: json({ id: "o", items: [{ price: "9.50" }] }) }, Code.InvalidArgument, /^example\/items\/0\/price: must be number \(the example must satisfy the schema\)$/],
     [{ name: "big.schema", schema: big }, Code.ResourceExhausted, /^schema: 700\d\d bytes is over the limit of 65536 bytes$/],
     [{ name: "deep.schema", schema: deep }, Code.InvalidArgument, /^schema: is nested deeper than 32 levels/],
-  ])("refuses bad input, naming the field: %#", async (req, code, message) => {
+  ] as Array<[{ name: string; description?: string; schema?: JsonObject; example?: Value }, Code, RegExp]>)("refuses bad input, naming the field: %#", async (req, code, message) => {
     const err = await failure(client.createEventType(req, acme));
     expect(err.code).toBe(code);
     expect(err.rawMessage).toMatch(message);
-    expect((await failure(client.getEventType({ name: req.name || "x.y" }, acme))).code).not.toBe(Code.OK);
+    // Nothing was stored.
+    expect([Code.NotFound, Code.InvalidArgument]).toContain((await failure(client.getEventType({ name: req.name }, acme))).code);
   });
 
   it("an update is checked the same way, and a new schema against the kept example", async () => {
@@ -267,5 +271,38 @@ describe("the SDK", () => {
     expect((await sdk.trigger("user.signed_up", { email: "nope" })).deliveries).toBe(0);
     await sdk.deleteEventType("user.signed_up");
     await expect(sdk.getEventType("user.signed_up")).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("the CLI", () => {
+  it("hookwire event-types create, list, get, update and delete; a refused Trigger names the place and exits 3", { timeout: 60_000 }, async () => {
+    const as: CliOptions = { env: { HOOKWIRE_API_KEY: KEYS.acme, HOOKWIRE_URL: server.baseUrl } };
+    const schema = JSON.stringify({ type: "object", properties: { total: { type: "number" } }, required: ["total"] });
+    const created = await runCliJson(["event-types", "create", "cart.checked_out", "--description", "A cart was paid", "--schema", schema, "--example", '{"total":3}'], as);
+    expect(created).toMatchObject({ name: "cart.checked_out", description: "A cart was paid", schema: JSON.parse(schema), example: { total: 3 }, builtin: false });
+    const listed = await runCli(["event-types", "list"], as);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^NAME +SCHEMA +KIND +DESCRIPTION\n/);
+    expect(listed.stdout).toMatch(/cart\.checked_out +yes +own +A cart was paid/);
+    expect(listed.stdout).toMatch(/hookwire\.endpoint\.disabled +yes +built-in +Hookwire disabled/);
+    const shown = await runCli(["event-types", "get", "cart.checked_out"], as);
+    expect(shown.stdout).toContain(`schema       ${schema}`);
+    expect(shown.stdout).toContain('example      {"total":3}');
+
+    const refused = await runCli(["trigger", "cart.checked_out", "--data", '{"total":"3"}'], as);
+    expect([refused.code, refused.stderr]).toEqual([3, 'hookwire: invalid argument: payload/total: must be number (the schema of event type "cart.checked_out")\n']);
+    const bad = await runCli(["event-types", "update", "cart.checked_out", "--schema", '{"type":"object","required":"total"}'], as);
+    expect([bad.code, bad.stderr]).toEqual([3, "hookwire: invalid argument: schema/required: must be array\n"]);
+    expect((await runCli(["event-types", "update", "cart.checked_out", "--schema", "[1]"], as)).stderr).toBe("hookwire: --schema: must be a JSON object (a JSON Schema)\n");
+
+    const cleared = await runCliJson(["event-types", "update", "cart.checked_out", "--no-schema", "--no-example", "--description", "Paid"], as);
+    expect(cleared).toMatchObject({ name: "cart.checked_out", description: "Paid", schema: null });
+    expect("example" in cleared).toBe(false);
+    expect((await runCli(["trigger", "cart.checked_out", "--data", '{"total":"3"}'], as)).code).toBe(0);
+    expect((await runCli(["event-types", "delete", "cart.checked_out"], as)).stdout).toBe("deleted cart.checked_out\n");
+    const gone = await runCli(["event-types", "get", "cart.checked_out"], as);
+    expect([gone.code, gone.stderr]).toEqual([4, 'hookwire: not found: name: event type "cart.checked_out" not found\n']);
+    const builtin = await runCli(["event-types", "delete", "hookwire.endpoint.disabled"], as);
+    expect([builtin.code, builtin.stderr]).toEqual([8, "hookwire: failed_precondition: name: \"hookwire.endpoint.disabled\" is one of Hookwire's built-in event types, which cannot be deleted\n"]);
   });
 });
