@@ -17,7 +17,8 @@ import { createHash } from "node:crypto";
 import type { Collection } from "mongodb";
 import type { EventType, EventTypeFields, EventTypes } from "../../ports.js";
 import { isDuplicateKey, upserting } from "./duplicate-key.js";
-import { GroupCommit } from "./group-commit.js";
+import type { GroupCommit } from "./group-commit.js";
+import { tenantVersions } from "./tenant-versions.js";
 import type { SubscriptionView } from "./subscription-view.js";
 import { ensureWalkIndex } from "./walk-index.js";
 
@@ -72,12 +73,7 @@ export class EventTypeStore implements EventTypes {
     /** Tells when cached catalogs are current without a read; unset, they never are. */
     private readonly view?: SubscriptionView,
   ) {
-    this.versions = new GroupCommit(async (tenants) => {
-      const unique = [...new Set(tenants)];
-      const docs = await (unique.length === 1 ? this.counters.find({ _id: unique[0]! }) : this.counters.find({ _id: { $in: unique } })).toArray();
-      const byId = new Map(docs.map((d) => [d._id, d.version]));
-      return tenants.map((t) => byId.get(t) ?? 0);
-    });
+    this.versions = tenantVersions(counters, (d) => d.version);
   }
 
   async ensureIndexes(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Collection } from "mongodb";
-import { GroupCommit } from "./group-commit.js";
+import type { GroupCommit } from "./group-commit.js";
+import { tenantVersions } from "./tenant-versions.js";
 import { upserting } from "./duplicate-key.js";
 import type { SecretBox } from "../../domain/secret-box.js";
 import type { Subscription, SubscriptionChanges, Subscriptions } from "../../ports.js";
@@ -48,12 +49,7 @@ export class SubscriptionStore implements Subscriptions {
     /** Tells when cached lists are current without a read (every change is confirmed by every process); unset, they never are. */
     private readonly view?: SubscriptionView,
   ) {
-    this.versions = new GroupCommit(async (ids) => {
-      const unique = [...new Set(ids)];
-      const docs = await (unique.length === 1 ? this.tenants.find({ _id: unique[0]! }) : this.tenants.find({ _id: { $in: unique } })).toArray();
-      const byId = new Map(docs.map((d) => [d._id, d.subscriptionsVersion]));
-      return ids.map((id) => byId.get(id) ?? 0);
-    });
+    this.versions = tenantVersions(tenants, (d) => d.subscriptionsVersion);
   }
 
   async ensureIndexes(): Promise<void> {
