@@ -13,6 +13,8 @@
 //   - "pattern" and "patternProperties" regular expressions with nested repetition, which can take
 //     exponential time on a crafted payload (ReDoS), are refused when the schema is compiled;
 //   - the size and depth are bounded by the caller (event-types.ts, the payload depth limit);
+//   - "uniqueItems" on items that may be objects or arrays compares every pair (quadratic in the array's
+//     length), so it needs a "maxItems" of at most MAX_UNIQUE_ITEMS; on scalar items it is a hash check;
 //   - only the first error is looked for (allErrors would walk the whole payload).
 import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -81,6 +83,39 @@ function draftOf(schema: Record<string, unknown>): "2020-12" | "draft-07" {
   throw new SchemaError("/$schema", `${JSON.stringify(declared).slice(0, 100)} is not a supported draft: use "${DRAFT_2020_12}" (the default) or "${DRAFT_07}#"`);
 }
 
+/** The most items a pairwise "uniqueItems" check may compare (about 500,000 comparisons). */
+export const MAX_UNIQUE_ITEMS = 1000;
+
+/** Keywords whose value maps names to schemas; their own keys are names, not keywords. */
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"]);
+/** Keywords whose value is data, not schemas. */
+const DATA = new Set(["enum", "const", "default", "examples", "example"]);
+const SCALAR = new Set(["string", "number", "integer", "boolean", "null"]);
+
+const pointer = (key: string) => `/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+
+/** Refuses a "uniqueItems" whose check could be quadratic in an unbounded array (see the module's notes). */
+function checkUniqueItems(node: unknown, path: string, isMap = false): void {
+  if (typeof node !== "object" || node === null) return;
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => checkUniqueItems(item, `${path}/${i}`));
+    return;
+  }
+  const schema = node as Record<string, unknown>;
+  if (!isMap && schema.uniqueItems === true) {
+    const items = schema.items as Record<string, unknown> | undefined;
+    const types = items && typeof items === "object" && !Array.isArray(items) ? [items.type].flat() : [];
+    const scalar = types.length > 0 && types.every((t) => typeof t === "string" && SCALAR.has(t));
+    const max = schema.maxItems;
+    if (!scalar && !(typeof max === "number" && max <= MAX_UNIQUE_ITEMS)) {
+      throw new SchemaError(`${path}/uniqueItems`, `compares every pair of items unless they are bounded: add "maxItems" of at most ${MAX_UNIQUE_ITEMS}, or give "items" a scalar "type"`);
+    }
+  }
+  for (const [key, value] of Object.entries(schema)) {
+    if (isMap || !DATA.has(key)) checkUniqueItems(value, path + pointer(key), !isMap && SCHEMA_MAPS.has(key));
+  }
+}
+
 /** What an Ajv error says, with the detail its message leaves in params. */
 function describe(e: ErrorObject): string {
   const message = e.message ?? `fails "${e.keyword}"`;
@@ -112,6 +147,7 @@ export function compilePayloadSchema(schema: Record<string, unknown>): PayloadCh
     const first = ajv.errors?.[0];
     throw new SchemaError(first?.instancePath ?? "", first ? describe(first) : "is not a valid JSON Schema");
   }
+  checkUniqueItems(schema, "");
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema as AnySchema);

@@ -88,6 +88,16 @@ describe("a payload schema", () => {
     expect(err.message).toMatch(message);
   });
 
+  it("bounds a pairwise uniqueItems check: objects need maxItems, scalars do not, and names or data that merely say uniqueItems pass", () => {
+    const err = refusal({ properties: { tags: { type: "array", items: { type: "object" }, uniqueItems: true } } });
+    expect(err.path).toBe("/properties/tags/uniqueItems");
+    expect(err.message).toMatch(/add "maxItems" of at most 1000/);
+    expect(refusal({ type: "array", uniqueItems: true, maxItems: 5000 }).path).toBe("/uniqueItems");
+    expect(compilePayloadSchema({ type: "array", uniqueItems: true, maxItems: 3 })([{ a: 1 }, { a: 1 }])).toEqual({ path: "", message: "must NOT have duplicate items (items ## 0 and 1 are identical)" });
+    expect(compilePayloadSchema({ type: "array", uniqueItems: true, items: { type: ["string", "integer"] } })(["a", 1, "a"])?.path).toBe("");
+    expect(compilePayloadSchema({ properties: { uniqueItems: true }, enum: [{ uniqueItems: true }] })({ uniqueItems: true })).toBeUndefined();
+  });
+
   it("keeps nothing of a compiled schema in the compiler: two schemas may carry one $id", () => {
     const a = compilePayloadSchema({ $id: "https://example.com/order", type: "number" });
     const b = compilePayloadSchema({ $id: "https://example.com/order", type: "string" });
