@@ -44,7 +44,9 @@ type EventType struct {
 	// does not is refused with INVALID_ARGUMENT naming the failing place, e.g.
 	// "payload/items/0/price: must be number". Unset: payloads are not checked.
 	// At most 64 KiB as JSON and 32 levels deep; "$ref"s must point inside the
-	// schema (nothing is fetched).
+	// schema (nothing is fetched); a "pattern" with nested repetition, and a
+	// "uniqueItems" over objects without a "maxItems" of at most 1000, are
+	// refused (either could make one Trigger take very long).
 	Schema *structpb.Struct `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
 	// An example payload (any JSON, as Trigger's `payload`), e.g. what a test
 	// event sends. It satisfies the schema when both are set. Unset: none.

@@ -49,7 +49,9 @@ export type EventType = Message<"hookwire.v1.EventType"> & {
    * does not is refused with INVALID_ARGUMENT naming the failing place, e.g.
    * "payload/items/0/price: must be number". Unset: payloads are not checked.
    * At most 64 KiB as JSON and 32 levels deep; "$ref"s must point inside the
-   * schema (nothing is fetched).
+   * schema (nothing is fetched); a "pattern" with nested repetition, and a
+   * "uniqueItems" over objects without a "maxItems" of at most 1000, are
+   * refused (either could make one Trigger take very long).
    *
    * @generated from field: google.protobuf.Struct schema = 3;
    */
