@@ -137,20 +137,14 @@ export async function updateEventType(deps: CatalogDeps, tenant: string, name: s
   const newSchema = input.schema === undefined ? undefined : compiledSchema(deps, input.schema);
   const current = await deps.store.get(tenant, name);
   if (!current) throw notFound("name", "event type", name);
-  const fields: EventTypeFields = { description: description ?? current.description, example: current.example };
-  if (input.schema !== undefined) {
-    fields.schema = newSchema?.schema;
-    fields.schemaDigest = newSchema?.schemaDigest;
-  } else {
-    fields.schema = current.schema;
-    fields.schemaDigest = current.schemaDigest;
-  }
+  const schema = input.schema === undefined ? current : (newSchema ?? { schema: undefined, schemaDigest: undefined });
+  const fields: EventTypeFields = { description: description ?? current.description, schema: schema.schema, schemaDigest: schema.schemaDigest, example: current.example };
   if (input.example !== undefined) {
     fields.example = checkedExample(deps, input.example, input.schema !== undefined ? newSchema?.check : storedCheck(deps, current));
   } else if (newSchema && current.example !== undefined) {
     // The kept example must satisfy the new schema: a test event would otherwise send what Triggers may not.
     const problem = newSchema.check(JSON.parse(current.example));
-    if (problem) throw invalid(`schema`, `the event type's example fails it at example${problem.path}: ${problem.message}; change the example in the same call`);
+    if (problem) throw invalid("schema", `the event type's example fails it at example${problem.path}: ${problem.message}; change the example in the same call`);
   }
   // The whole state is written at once, so a schema and the example checked against it are stored together.
   const doc = await deps.store.update(tenant, name, fields, new Date());
