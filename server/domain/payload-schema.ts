@@ -12,7 +12,7 @@
 //     by the compiler (two tenants' schemas may carry the same "$id");
 //   - "pattern" and "patternProperties" regular expressions with nested repetition, which can take
 //     exponential time on a crafted payload (ReDoS), are refused when the schema is compiled;
-//   - the size and depth are bounded by the caller (event-types.ts, the payload depth limit);
+//   - the size and depth are bounded by the caller (CATALOG_LIMITS in event-types.ts, the payload depth limit);
 //   - "uniqueItems" on items that may be objects or arrays compares every pair (quadratic in the array's
 //     length), so it needs a "maxItems" of at most MAX_UNIQUE_ITEMS; on scalar items it is a hash check;
 //   - only the first error is looked for (allErrors would walk the whole payload).
@@ -51,7 +51,7 @@ function safeRegExp(pattern: string, flags: string): RegExp {
   // First as written, so a pattern that is not a regular expression is refused for that (a SyntaxError).
   const re = new RegExp(pattern, flags);
   if (!safeRegex(pattern)) {
-    throw new UnsafePattern(`pattern ${JSON.stringify(pattern.slice(0, 100))} has nested repetition (e.g. "(a+)+"), which can take exponential time on some payloads; write it without a repeated group that itself repeats`);
+    throw new UnsafePattern(`pattern ${JSON.stringify(pattern.slice(0, 100))} has nested repetition (e.g. "(a+)+") or more than 25 repetitions, which can take exponential time on some payloads; write it without a repeated group that itself repeats`);
   }
   return re;
 }
