@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { baseUrlOf, type GlobalOptions } from "./context.js";
 import { deliveriesCommand, redeliverCommand } from "./deliveries.js";
+import { eventTypesCommand } from "./event-types.js";
 import { EXIT } from "./exit-codes.js";
 import { messagesCommand, triggerCommand } from "./messages.js";
 import { printNote } from "./output.js";
@@ -12,7 +13,7 @@ import { subscriptionsCommand } from "./subscriptions.js";
 import { tailCommand } from "./tail.js";
 
 const program = new Command("hookwire")
-  .description("Operate Hookwire: subscriptions, events, the delivery log, recovery, a live tail, signatures.")
+  .description("Operate Hookwire: subscriptions, events, the event type catalog, the delivery log, recovery, a live tail, signatures.")
   .option("--api-key <key>", "API key (default: HOOKWIRE_API_KEY, else .hookwire/dev-api-key of a local npm start)")
   .option("--url <url>", "Hookwire's address (default: HOOKWIRE_URL, else http://127.0.0.1:8080)")
   .addOption(new Option("--protocol <protocol>", "wire protocol").choices(["grpc", "connect", "grpc-web"]).default("grpc"))
@@ -26,6 +27,7 @@ Exit codes: 0 ok, 1 signature does not verify, 2 usage, 3 invalid argument, 4 no
 
 for (const command of [
   subscriptionsCommand(),
+  eventTypesCommand(),
   triggerCommand(),
   messagesCommand(),
   deliveriesCommand(),

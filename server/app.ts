@@ -27,6 +27,8 @@ import type { MessageDeps } from "./usecases/messages.js";
 import { DEFAULT_RETENTION, RetentionSweeper } from "./engine/retention-sweeper.js";
 import { systemClock } from "./ports.js";
 import { Quotas } from "./usecases/quotas.js";
+import type { CatalogDeps } from "./usecases/catalog.js";
+import { CompiledSchemas } from "./usecases/compiled-schemas.js";
 
 export interface Hookwire {
   port: number;
@@ -94,6 +96,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     },
     engineOptions,
   );
+  // One set of compiled schemas per process, for every tenant (compiled-schemas.ts).
+  const catalog: CatalogDeps = { store: store.eventTypes, quotas, schemas: new CompiledSchemas(), maxPayloadBytes: config.maxPayloadBytes };
   const messageDeps: MessageDeps = {
     messages: store.messages,
     queue: store.queue,
@@ -108,6 +112,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     quotas,
     egressAllow: config.egressAllow,
     metrics,
+    catalog,
   };
   // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
   const endpoints: EndpointDeps = { subscriptions: store.subscriptions, health: store.health, messages: messageDeps, rule: config.disable, log, metrics };
@@ -155,6 +160,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
         webhookService({
           subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, egressAllow: config.egressAllow, delivery: config.delivery, quotas },
           messages: messageDeps,
+          catalog,
           watchBuffer: config.watchBuffer,
         }),
       );

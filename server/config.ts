@@ -171,6 +171,8 @@ function quotasVar(env: Env): QuotaLimits {
     maxSubscriptionsPerOwner: intVar(env, "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER", QUOTA_DEFAULTS.maxSubscriptionsPerOwner, 1, 100_000_000),
     // Every Trigger matches its event against each active subscription's patterns: this bounds that work.
     maxEventsPerSubscription: intVar(env, "HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION", QUOTA_DEFAULTS.maxEventsPerSubscription, 1, 1024),
+    // Each process keeps, per tenant, the names of the event types that have a schema: this bounds that.
+    maxEventTypes: intVar(env, "HOOKWIRE_MAX_EVENT_TYPES", QUOTA_DEFAULTS.maxEventTypes, 1, 1_000_000),
     maxWatchesPerTenant: intVar(env, "HOOKWIRE_MAX_WATCHES_PER_TENANT", QUOTA_DEFAULTS.maxWatchesPerTenant, 1, 100_000),
     triggerRate,
     // Unset, the burst follows the rate: a second's worth may come at once.

@@ -1,7 +1,9 @@
 // What the engine and the use cases see of the store: small interfaces named for what they do. How
 // the store lays its documents out (rows, batches, lots, hold fields) stays inside server/store/.
 import type { Delivery, DeliveryState, Message, Subscription, SubscriptionChanges, SubscriptionHealth } from "./domain/model.js";
+import type { EventType, EventTypeFields } from "./domain/event-types.js";
 export { NO_HEALTH, SecretUnreadableError } from "./domain/model.js";
+export type { EventType, EventTypeFields } from "./domain/event-types.js";
 export type { Attempt, Delivery, DeliveryState, Message, PreviousSecret, Subscription, SubscriptionChanges, SubscriptionHealth, SubscriptionView } from "./domain/model.js";
 
 /**
@@ -220,6 +222,31 @@ export interface HealthLog {
   drop(tenant: string, id: string): Promise<void>;
 }
 
+/**
+ * The tenants' event type catalogs (server/domain/event-types.ts), keyed by tenant and name. The catalog
+ * is optional: most Triggers name an event without an entry, and schemaDigest answers those without a
+ * store read.
+ */
+export interface EventTypes {
+  /** Stores a new event type; false (and nothing stored) when the tenant has one of that name. */
+  insert(doc: EventType): Promise<boolean>;
+  get(tenant: string, name: string): Promise<EventType | null>;
+  /** Up to `limit` of the tenant's event types with names after `afterName`, in name order. */
+  list(tenant: string, afterName: string | undefined, limit: number): Promise<EventType[]>;
+  /** Sets the changeable fields to `fields` (an absent one is removed); null when the tenant has none of that name. */
+  update(tenant: string, name: string, fields: EventTypeFields, now: Date): Promise<EventType | null>;
+  delete(tenant: string, name: string): Promise<boolean>;
+  /** How many event types the tenant has, for its quota: one read, whatever the number. */
+  count(tenant: string): Promise<number>;
+  /**
+   * For every Trigger: the schemaDigest of the tenant's event type `name`, undefined when there is no such
+   * entry or it has no schema. Sees every change answered before the call (in any process). Served from
+   * memory while nothing in the tenant's catalog changed, so a Trigger of an event without an entry costs
+   * no read.
+   */
+  schemaDigest(tenant: string, name: string): Promise<string | undefined>;
+}
+
 /** What one call of Retention.sweep removed. */
 export interface SweepResult {
   /** Messages removed, each with every delivery of it. */
@@ -249,5 +276,6 @@ export interface StorePorts {
   recoveries: Recoveries;
   health: HealthLog;
   retention: Retention;
+  eventTypes: EventTypes;
   close(): Promise<void>;
 }

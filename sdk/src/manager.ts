@@ -1,14 +1,15 @@
 // createWebhookManager: the seed WebhookManager interface (send, sign, verify) backed by Hookwire,
 // plus a typed call for every other RPC, answering the plain types of types.ts.
 import { randomUUID } from "node:crypto";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { SignatureScheme } from "./gen/hookwire/v1/signature_pb.js";
 import { WebhookService } from "./gen/hookwire/v1/webhook_service_pb.js";
 import { DeliveryFailedError, HookwireError, InvalidArgumentError, UnavailableError } from "./errors.js";
 import { PayloadError, valueFromJson } from "./payload.js";
-import { deliveryFrom, messageFrom, statusToProto, subscriptionFrom } from "./results.js";
-import type { Delivery, DeliveryPage, DeliveryStatus, Message, Registered, Rotated, Subscription, SubscriptionPage, Triggered, Verified } from "./types.js";
+import { deliveryFrom, eventTypeFrom, messageFrom, statusToProto, subscriptionFrom } from "./results.js";
+import type { Delivery, DeliveryPage, DeliveryStatus, EventType, EventTypePage, Message, Registered, Rotated, Subscription, SubscriptionPage, Triggered, Verified } from "./types.js";
 import { signGithub, verifyGithub } from "./node/signature.js";
 import type { Body } from "./rules/signature.js";
 import { createHookwireTransport, type TransportOptions } from "./transport.js";
@@ -97,6 +98,25 @@ export interface RecoverDeliveriesInput {
   pageToken?: string;
 }
 
+export interface CreateEventTypeInput {
+  /** The event's name as trigger() takes it, e.g. "order.created". */
+  name: string;
+  description?: string;
+  /** A JSON Schema (draft 2020-12, or draft-07 when its "$schema" says so) that every trigger() of the event must satisfy. */
+  schema?: Record<string, unknown>;
+  /** An example payload; it must satisfy the schema. */
+  example?: unknown;
+}
+
+export interface UpdateEventTypeInput {
+  name: string;
+  description?: string;
+  /** Replaces the schema; null removes it (payloads are then not checked). */
+  schema?: Record<string, unknown> | null;
+  /** Replaces the example; null removes it. */
+  example?: unknown;
+}
+
 export interface SignInput {
   body: Body;
   secret: string;
@@ -150,6 +170,17 @@ export interface HookwireManager extends WebhookManager {
   recoverDeliveries(input: RecoverDeliveriesInput): Promise<DeliveryPage>;
   /** Delivery outcomes as they happen, until the signal aborts. */
   watchDeliveries(options?: { subscriptionId?: string; owner?: string; signal?: AbortSignal }): AsyncIterable<Delivery>;
+  /**
+   * Adds an event type to the tenant's catalog. With a schema, every trigger() of the event is checked
+   * against it and refused with InvalidArgumentError naming the failing place ("payload/items/0/price: must be number").
+   */
+  createEventType(input: CreateEventTypeInput): Promise<EventType>;
+  getEventType(name: string): Promise<EventType>;
+  /** The tenant's event types and Hookwire's built-ins, in name order. */
+  listEventTypes(input?: { pageSize?: number; pageToken?: string }): Promise<EventTypePage>;
+  /** Changes the fields given; the next trigger() anywhere is checked against a new schema. */
+  updateEventType(input: UpdateEventTypeInput): Promise<EventType>;
+  deleteEventType(name: string): Promise<void>;
   /** The Sign RPC (the local sign() gives the same for the GitHub style). */
   signRemote(input: SignInput): Promise<string>;
   verifyRemote(input: VerifyInput): Promise<Verified>;
@@ -170,6 +201,12 @@ function toValue(payload: unknown): Value {
     if (err instanceof PayloadError) throw new InvalidArgumentError(`payload: ${err.message}`);
     throw err;
   }
+}
+
+/** A JSON Schema as the Struct field takes it: plain JSON (a Date becomes a string, as in JSON). */
+function toSchema(schema: Record<string, unknown>): JsonObject {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) throw new InvalidArgumentError("schema: must be a JSON object");
+  return JSON.parse(JSON.stringify(schema)) as JsonObject;
 }
 
 const SCHEMES: Record<SchemeName, SignatureScheme> = {
@@ -298,6 +335,23 @@ export function createWebhookManager(options: WebhookManagerOptions = {}): Hookw
         if (signal?.aborted) return;
         throw HookwireError.from(err);
       }
+    },
+    async createEventType({ name, description = "", schema, example }) {
+      const req = { name, description, schema: schema === undefined ? undefined : toSchema(schema), example: example === undefined ? undefined : toValue(example) };
+      return eventTypeFrom((await call(() => client.createEventType(req))).eventType);
+    },
+    getEventType: async (name) => eventTypeFrom((await retried(() => client.getEventType({ name }))).eventType),
+    async listEventTypes(input = {}) {
+      const res = await retried(() => client.listEventTypes(input));
+      return { eventTypes: res.eventTypes.map(eventTypeFrom), nextPageToken: res.nextPageToken };
+    },
+    async updateEventType({ name, description, schema, example }) {
+      // The API's own spelling of removal: an empty schema object, a null example (toValue(null)).
+      const req = { name, description, schema: schema === undefined ? undefined : schema === null ? {} : toSchema(schema), example: example === undefined ? undefined : toValue(example) };
+      return eventTypeFrom((await call(() => client.updateEventType(req))).eventType);
+    },
+    async deleteEventType(name) {
+      await call(() => client.deleteEventType({ name }));
     },
     async signRemote(input) {
       const req = { ...input, body: bytes(input.body), scheme: schemeOf(input.scheme), timestamp: int64(input.timestamp, "timestamp") };

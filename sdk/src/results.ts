@@ -4,10 +4,11 @@ import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import * as pb from "./gen/hookwire/v1/delivery_pb.js";
 import type * as spb from "./gen/hookwire/v1/subscription_pb.js";
+import type * as epb from "./gen/hookwire/v1/event_type_pb.js";
 import { HookwireError } from "./errors.js";
 import { valueToJsonText } from "./payload.js";
 
-import type { Delivery, DeliveryStatus, Message, Subscription, SubscriptionHealth } from "./types.js";
+import type { Delivery, DeliveryStatus, EventType, Message, Subscription, SubscriptionHealth } from "./types.js";
 
 const STATUS: Record<pb.DeliveryStatus, DeliveryStatus | undefined> = {
   [pb.DeliveryStatus.UNSPECIFIED]: undefined,
@@ -102,4 +103,19 @@ export function messageFrom(m: pb.Message | undefined): Message {
     owner: msg.owner,
     allOwners: msg.allOwners,
   };
+}
+
+export function eventTypeFrom(e: epb.EventType | undefined): EventType {
+  const et = required(e, "event type");
+  const out: EventType = {
+    name: et.name,
+    description: et.description,
+    schema: et.schema ?? null,
+    createdAt: optionalDate(et.createdAt),
+    updatedAt: optionalDate(et.updatedAt),
+    builtin: et.builtin,
+  };
+  // Through the JSON text, as a message's payload is.
+  if (et.example) out.example = JSON.parse(valueToJsonText(et.example)) as unknown;
+  return out;
 }

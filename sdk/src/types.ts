@@ -118,3 +118,26 @@ export interface Verified {
   /** Why not, when invalid. */
   reason: string;
 }
+
+/** An entry of the tenant's event type catalog, or one of Hookwire's built-in operational events. */
+export interface EventType {
+  /** The event's name as trigger() takes it, e.g. "order.created". */
+  name: string;
+  description: string;
+  /** The JSON Schema every trigger() of this event must satisfy; null when payloads are not checked. */
+  schema: Record<string, unknown> | null;
+  /** An example payload (what a test event sends); undefined when there is none. */
+  example?: unknown;
+  /** Null for a built-in. */
+  createdAt: Date | null;
+  updatedAt: Date | null;
+  /** One of Hookwire's own "hookwire." events: listed for every tenant, never changed. */
+  builtin: boolean;
+}
+
+export interface EventTypePage {
+  /** In name order, built-ins among them. */
+  eventTypes: EventType[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}

@@ -1,9 +1,11 @@
 // Domain documents as protobuf messages.
 import { create } from "@bufbuild/protobuf";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate, type Timestamp, type Value } from "@bufbuild/protobuf/wkt";
-import { DeliverySchema, DeliveryStatus, MessageSchema, type Delivery as DeliveryProto, type Message as MessageProto } from "@hookwire/sdk/proto";
+import { DeliverySchema, DeliveryStatus, EventTypeSchema, MessageSchema, type Delivery as DeliveryProto, type EventType as EventTypeProto, type Message as MessageProto } from "@hookwire/sdk/proto";
 import { PayloadError, valueFromJson, valueToJsonText } from "@hookwire/sdk/internal";
 import { invalid } from "../domain/errors.js";
+import type { CatalogEntry } from "../domain/event-types.js";
 import { LIMITS } from "../domain/validation.js";
 import type { Delivery, DeliveryState, Message } from "../ports.js";
 import { SubscriptionSchema, type Subscription } from "@hookwire/sdk/proto";
@@ -105,15 +107,41 @@ export function messageToProto(doc: Message): MessageProto {
 
 /**
  * A request's payload as the JSON text every delivery carries (an unset payload is null), within the
- * nesting limit every protocol can decode and read back.
+ * nesting limit every protocol can decode and read back. `field`: the request field it came in.
  */
-export function payloadFromProto(value: Value | undefined): string {
+export function payloadFromProto(value: Value | undefined, field = "payload"): string {
   try {
     return valueToJsonText(value, { maxDepth: LIMITS.payloadDepth });
   } catch (err) {
-    if (err instanceof PayloadError) throw invalid("payload", err.message);
+    if (err instanceof PayloadError) throw invalid(field, err.message);
     throw err;
   }
+}
+
+/** A request's JSON Schema (a Struct, which protobuf-es hands over as a plain object) as JSON text, within the payload limits; undefined when unset. */
+export function schemaFromProto(schema: JsonObject | undefined, field = "schema"): string | undefined {
+  if (schema === undefined) return undefined;
+  try {
+    valueFromJson(schema, { maxDepth: LIMITS.payloadDepth });
+  } catch (err) {
+    if (err instanceof PayloadError) throw invalid(field, err.message);
+    throw err;
+  }
+  return JSON.stringify(schema);
+}
+
+/** A catalog entry as answered: the schema and example as JSON again, a built-in without times. */
+export function eventTypeToProto(entry: CatalogEntry): EventTypeProto {
+  return create(EventTypeSchema, {
+    name: entry.name,
+    description: entry.description,
+    // JSON.parse keeps a "__proto__" key as an own property, which the encoder writes.
+    schema: entry.schema === undefined ? undefined : (JSON.parse(entry.schema) as JsonObject),
+    example: entry.example === undefined ? undefined : valueFromJson(JSON.parse(entry.example)),
+    createdAt: entry.createdAt && timestampFromDate(entry.createdAt),
+    updatedAt: entry.updatedAt && timestampFromDate(entry.updatedAt),
+    builtin: entry.builtin,
+  });
 }
 
 /** A request's Timestamp as a Date; undefined when unset, refused (naming the field) when out of range. */

@@ -5,6 +5,7 @@ import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
 import { DomainError, invalid } from "../domain/errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../usecases/messages.js";
 import { recoverDeliveries } from "../usecases/recovery.js";
+import { createEventType, deleteEventType, getEventType, listEventTypes, updateEventType, type CatalogDeps } from "../usecases/catalog.js";
 import { signBody, verifyBody } from "../usecases/signatures.js";
 import type { Delivery, Dispatch } from "../ports.js";
 import {
@@ -18,13 +19,23 @@ import {
   type SubscriptionDeps,
 } from "../usecases/subscriptions.js";
 import { streamReadyKey, tenantKey } from "./context.js";
-import { dateFromProto, deliveryStateFromProto, deliveryToProto, messageToProto, payloadFromProto, subscriptionToProto } from "./convert.js";
+import {
+  dateFromProto,
+  deliveryStateFromProto,
+  deliveryToProto,
+  eventTypeToProto,
+  messageToProto,
+  payloadFromProto,
+  schemaFromProto,
+  subscriptionToProto,
+} from "./convert.js";
 
 const tenantOf = (ctx: HandlerContext) => ctx.values.get(tenantKey);
 
 export interface ServiceDeps {
   subscriptions: SubscriptionDeps;
   messages: MessageDeps;
+  catalog: CatalogDeps;
   /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
   watchBuffer?: number;
 }
@@ -150,6 +161,25 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
         pageToken: req.pageToken,
       });
       return { deliveries: page.deliveries.map(deliveryToProto), nextPageToken: page.nextPageToken };
+    },
+    async createEventType(req, ctx) {
+      const input = { name: req.name, description: req.description, schema: schemaFromProto(req.schema), example: req.example && payloadFromProto(req.example, "example") };
+      return { eventType: eventTypeToProto(await createEventType(deps.catalog, tenantOf(ctx), input)) };
+    },
+    async getEventType(req, ctx) {
+      return { eventType: eventTypeToProto(await getEventType(deps.catalog, tenantOf(ctx), req.name)) };
+    },
+    async listEventTypes(req, ctx) {
+      const page = await listEventTypes(deps.catalog, tenantOf(ctx), req.pageSize, req.pageToken);
+      return { eventTypes: page.eventTypes.map(eventTypeToProto), nextPageToken: page.nextPageToken };
+    },
+    async updateEventType(req, ctx) {
+      const input = { description: req.description, schema: schemaFromProto(req.schema), example: req.example && payloadFromProto(req.example, "example") };
+      return { eventType: eventTypeToProto(await updateEventType(deps.catalog, tenantOf(ctx), req.name, input)) };
+    },
+    async deleteEventType(req, ctx) {
+      await deleteEventType(deps.catalog, tenantOf(ctx), req.name);
+      return {};
     },
     async *watchDeliveries(req, ctx) {
       // The slot is taken before anything else, so a stream over the quota is refused at once, and given

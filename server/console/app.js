@@ -1,5 +1,5 @@
 // The console's shell: sign-in, the header, a notice banner and a hash router (#/subscriptions,
-// #/subscriptions/<id>, #/messages/<id>, #/failed, #/tail). Each page is a function that fills the view and
+// #/subscriptions/<id>, #/messages/<id>, #/failed, #/tail, #/event-types). Each page is a function that fills the view and
 // answers its clean-up, run when the page is left.
 import { h, replace } from "./dom.js";
 import { errorBox } from "./errors.js";
@@ -9,6 +9,7 @@ import { currentKey, keyHint, signIn, signOut } from "./session.js";
 import { subscriptionPage, subscriptionsPage } from "./view-subscriptions.js";
 import { failedPage, messagePage } from "./view-messages.js";
 import { tailPage } from "./view-tail.js";
+import { eventTypesPage } from "./view-event-types.js";
 
 /**
  * @typedef {{ call: (method: string, req: object, signal?: AbortSignal) => Promise<any>, notify: (text: string) => void,
@@ -129,6 +130,7 @@ function render() {
   else if (page === "messages" && id) cleanup = messagePage(ctx, view, id);
   else if (page === "failed") cleanup = failedPage(ctx, view);
   else if (page === "tail") cleanup = tailPage(ctx, view);
+  else if (page === "event-types") cleanup = eventTypesPage(ctx, view);
   else cleanup = subscriptionsPage(ctx, view);
 }
 

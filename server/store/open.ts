@@ -2,7 +2,7 @@
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import type { DeliveryLog, DeliveryQueue, Messages, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
+import type { DeliveryLog, DeliveryQueue, EventTypes, Messages, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./ferret/deliveries.js";
 import { MessageStore } from "./common/messages.js";
 import { migrate } from "./ferret/migrations.js";
@@ -13,6 +13,7 @@ import { MongoDeliveries } from "./mongo/deliveries.js";
 import { SubscriptionStore } from "./common/subscriptions.js";
 import { SubscriptionView } from "./common/subscription-view.js";
 import { RecoveryStore } from "./common/recoveries.js";
+import { EventTypeStore } from "./common/event-types.js";
 import { HealthStore } from "./common/health.js";
 import { ferretdbRetention } from "./ferret/retention.js";
 import { MongoRetention } from "./mongo/retention.js";
@@ -30,6 +31,7 @@ export interface Store extends StorePorts {
   recoveries: Recoveries;
   health: HealthStore;
   retention: Retention;
+  eventTypes: EventTypes;
   /**
    * Starts following other processes' subscription changes (subscription-view.ts), so Triggers match
    * against cached lists without a read. A server does; a store opened without it reads each time.
@@ -108,6 +110,8 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const messages = new MessageStore(db.collection("messages"));
   const sendSecrets = new SendSecretStore(db.collection("send_secrets"), box);
   const health = new HealthStore(db.collection("subscription_health"));
+  // Its changes take the subscriptions' change epochs too, so Triggers everywhere see them at once (event-types.ts).
+  const eventTypes = new EventTypeStore(db.collection("event_types"), db.collection("event_type_versions"), view);
   let deliveries: { queue: DeliveryQueue; log: DeliveryLog; retention: Retention; ensureIndexes(): Promise<void> };
   if (layout === "mongodb") {
     const both = new MongoDeliveries(db.collection("deliveries"), messages, sendSecrets, log, options);
@@ -143,7 +147,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   }
   // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout
   // adds its lot index, the MongoDB layout one on createdAt for retention).
-  await Promise.all([subscriptions.ensureIndexes(), deliveries.ensureIndexes()]);
+  await Promise.all([subscriptions.ensureIndexes(), eventTypes.ensureIndexes(), deliveries.ensureIndexes()]);
   const resealed = await subscriptions.resealAll();
   const resealedSends = await sendSecrets.resealAll();
   if (resealed + resealedSends > 0) {
@@ -161,6 +165,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     recoveries: new RecoveryStore(db.collection("recoveries")),
     health,
     retention: deliveries.retention,
+    eventTypes,
     watchSubscriptionChanges: () => view.start(),
     writes,
     async ping() {

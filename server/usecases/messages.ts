@@ -8,6 +8,7 @@ import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Audience, Delivery, DeliveryLog, Dispatch, DeliveryQueue, DeliveryState, Message, Messages, Recoveries, SendSecrets, Subscription, Subscriptions } from "../ports.js";
 import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
+import { checkPayload, type CatalogDeps } from "./catalog.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/internal";
 import {
   eventMatches,
@@ -37,6 +38,8 @@ export interface MessageDeps {
   quotas: Quotas;
   /** HOOKWIRE_EGRESS_ALLOW (egress.ts). */
   egressAllow?: EgressAllowList;
+  /** The event type catalog, whose schemas Triggers are checked against. */
+  catalog: CatalogDeps;
 }
 
 /**
@@ -147,7 +150,10 @@ async function storeTrigger(deps: MessageDeps, tenant: string, input: TriggerInp
   const owner = validateOwner(input.owner);
   if (input.allOwners && owner !== "") throw invalid("all_owners", "is for an event to every owner; leave owner empty with it");
   const audience: Audience = input.allOwners ? "all-owners" : { owner };
-  return triggerChecked(deps, tenant, event, payloadJson(input.payload, deps.maxPayloadBytes), input.idempotencyKey, audience);
+  const payload = payloadJson(input.payload, deps.maxPayloadBytes);
+  // Costs nothing unless the tenant's catalog gives this event a schema (catalog.ts).
+  await checkPayload(deps.catalog, tenant, event, payload);
+  return triggerChecked(deps, tenant, event, payload, input.idempotencyKey, audience);
 }
 
 /**

@@ -1,5 +1,5 @@
 // Per-tenant quotas: the one place that decides whether a tenant may have one more subscription,
-// pattern, watch stream or Trigger. Over a quota is RESOURCE_EXHAUSTED with a message that starts with
+// pattern, event type, watch stream or Trigger. Over a quota is RESOURCE_EXHAUSTED with a message that starts with
 // the quota's name and names the setting that raises it, so an operator can tell which limit a caller hit.
 import { DomainError } from "../domain/errors.js";
 import { TokenBucket } from "../domain/token-bucket.js";
@@ -13,6 +13,8 @@ export interface QuotaLimits {
   maxEventsPerSubscription: number;
   /** WatchDeliveries streams one tenant may hold open on one process (HOOKWIRE_MAX_WATCHES_PER_TENANT). */
   maxWatchesPerTenant: number;
+  /** Event types one tenant's catalog may hold, built-ins not counted (HOOKWIRE_MAX_EVENT_TYPES). */
+  maxEventTypes: number;
   /** Triggers and Sends a second per tenant on one process; 0: unlimited (HOOKWIRE_TRIGGER_RATE). */
   triggerRate: number;
   /** How many may come at once after a quiet spell (HOOKWIRE_TRIGGER_BURST). */
@@ -24,14 +26,17 @@ export interface QuotaLimits {
  * leaves room for a platform with 100,000 customers of one or two endpoints each in one tenant (the
  * count is one counter read per Register, so a large quota costs nothing); 100 subscriptions per owner is
  * far more endpoints than a customer registers (Svix's portal users keep a handful) while bounding what
- * one customer's Trigger fans out to; 64 patterns is the cap
- * requests always had; 32 watch streams is more than any console or tail needs; 10,000 Triggers a
+ * one customer's Trigger fans out to; 64 patterns is the cap requests always had; 10,000 event types is
+ * more than any platform's catalog (they hold tens to a few hundred) while bounding what each process
+ * keeps per tenant for Triggers (the names with a schema); 32 watch streams is more than any console or
+ * tail needs; 10,000 Triggers a
  * second is over twice what one process accepts in the peer bench (about 4,000 a second from one tenant).
  */
 export const QUOTA_DEFAULTS: QuotaLimits = Object.freeze({
   maxSubscriptions: 250_000,
   maxSubscriptionsPerOwner: 100,
   maxEventsPerSubscription: 64,
+  maxEventTypes: 10_000,
   maxWatchesPerTenant: 32,
   triggerRate: 10_000,
   triggerBurst: 10_000,
@@ -73,6 +78,14 @@ export class Quotas {
       throw exhausted(
         `subscriptions_per_owner: owner ${JSON.stringify(owner)} has ${current} subscriptions and its quota is ${max} (HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER); delete one before registering another`,
       );
+    }
+  }
+
+  /** Before a CreateEventType: `current` is how many the tenant's catalog holds. Concurrent creates can overshoot as Registers can. */
+  checkEventTypes(tenant: string, current: number): void {
+    const max = this.limits.maxEventTypes;
+    if (current >= max) {
+      throw exhausted(`event_types: tenant "${tenant}" has ${current} event types and its quota is ${max} (HOOKWIRE_MAX_EVENT_TYPES); delete one before creating another`);
     }
   }
 

@@ -1,6 +1,6 @@
 // The web console in a real browser: headless Chromium (Debian's package, driven by puppeteer-core) against a
 // real server and a real receiver. It signs in, watches a delivery appear live, opens it, redelivers it,
-// shows the failed-only view and recovers; screenshots go to artifacts/console/ (kept by CI).
+// shows the failed-only view, recovers and shows the event type catalog; screenshots go to artifacts/console/ (kept by CI).
 // Also, over plain HTTP: the route's content types, caching, CSP; and the console's scripts type-check.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -338,6 +338,33 @@ describe("the console in Chromium", () => {
     expect(await page.$(".recover-progress .error"), await text(".recover-progress")).toBeNull();
     expect(await page.$eval(".recover-progress .done", (e) => e.getAttribute("data-recovered"))).toBe("1");
     await rcv.waitFor(() => rcv.requests("/invoices").length > before);
+  });
+
+  it("shows the event type catalog: the tenant's types and the built-ins, each with its schema and example", async () => {
+    const schema = { type: "object", properties: { id: { type: "string" }, total: { type: "number" } }, required: ["id"] };
+    await client.createEventType({ name: "order.created", description: "An order was placed <i>now</i>", schema, example: { kind: { case: "structValue", value: { fields: { id: { kind: { case: "stringValue", value: "o_1" } } } } } } }, acme);
+    await client.createEventType({ name: "order.cancelled", description: "No schema" }, acme);
+    await page.click('nav a[data-nav="event-types"]');
+    await page.waitForSelector('details.event-type[data-name="order.created"]');
+    const names = await page.$$eval("details.event-type", (ds) => ds.map((d) => [d.getAttribute("data-name"), d.getAttribute("data-builtin")]));
+    expect(names).toEqual([
+      ["hookwire.delivery.exhausted", "true"],
+      ["hookwire.endpoint.disabled", "true"],
+      ["order.cancelled", "false"],
+      ["order.created", "false"],
+    ]);
+    const card = 'details.event-type[data-name="order.created"]';
+    expect(await text(`${card} .schema-state`)).toBe("schema");
+    expect(await text('details.event-type[data-name="order.cancelled"] .schema-state')).toBe("no schema");
+    // Descriptions are text, never markup.
+    expect(await text(`${card} .description`)).toBe("An order was placed <i>now</i>");
+    expect(await page.$(`${card} .description i`)).toBeNull();
+    await page.click(`${card} > summary`);
+    expect(JSON.parse(await text(`${card} pre.schema`))).toEqual(schema);
+    expect(JSON.parse(await text(`${card} pre.example`))).toEqual({ id: "o_1" });
+    await page.click('details.event-type[data-name="hookwire.endpoint.disabled"] > summary');
+    expect(await text('details.event-type[data-name="hookwire.endpoint.disabled"] pre.example')).toContain("subscription_id");
+    await shot("10-event-types");
   });
 
   it("signs out with the reason when the server stops taking the key", async () => {

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { idFloor, newId } from "../../server/domain/ids.js";
 import { createLogger } from "../../server/telemetry/log.js";
-import type { Delivery, DeliveryQueue, HealthChange, HeldDelivery, Message, StorePorts } from "../../server/ports.js";
+import type { Delivery, DeliveryQueue, EventType, HealthChange, HeldDelivery, Message, StorePorts } from "../../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
 import { openStore } from "../../server/store/open.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
@@ -556,6 +556,75 @@ describe.each(implementations)("$name", (impl) => {
       expect(await a.subscriptions.disable("acme", sub._id, "again", new Date())).toBeNull();
       expect(await a.subscriptions.get("acme", sub._id)).toMatchObject({ disabled: true, disabledReason: "failing for days" });
       expect(await a.subscriptions.active("acme", { owner: "" })).toEqual([]);
+    });
+  });
+
+  describe("EventTypes", () => {
+    const at = new Date(Date.UTC(2026, 0, 1));
+    const entry = (tenant: string, name: string, fields: Partial<EventType> = {}): EventType => ({ tenant, name, description: `about ${name}`, createdAt: at, updatedAt: at, ...fields });
+
+    it("keep entries per tenant by name, listed in name order page by page; a name taken is refused", async () => {
+      const [a, b] = await twoProcesses();
+      // '-' and '.' sort below digits and letters, '-' below '.': the order must be the names' own.
+      const names = ["order.created", "order-x.y", "order.created.v2", "order_z", "Order.A", "order", "a.b"];
+      for (const name of names) expect(await a.eventTypes.insert(entry("acme", name))).toBe(true);
+      expect(await b.eventTypes.insert(entry("globex", "order.created"))).toBe(true);
+      expect(await b.eventTypes.insert(entry("acme", "order.created", { description: "again" }))).toBe(false);
+      expect(await b.eventTypes.get("acme", "order.created")).toEqual(entry("acme", "order.created"));
+      expect(await b.eventTypes.get("acme", "order.missing")).toBeNull();
+      expect(await a.eventTypes.get("initech", "order.created")).toBeNull();
+      const listed: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await b.eventTypes.list("acme", after, 3);
+        listed.push(...page.map((e) => e.name));
+        if (page.length < 3) break;
+        after = page[page.length - 1]!.name;
+      }
+      expect(listed).toEqual([...names].sort());
+      expect((await a.eventTypes.list("globex", undefined, 10)).map((e) => e.name)).toEqual(["order.created"]);
+      expect(await a.eventTypes.delete("globex", "order")).toBe(false);
+      expect(await a.eventTypes.delete("acme", "order")).toBe(true);
+      expect(await b.eventTypes.delete("acme", "order")).toBe(false);
+      expect(await b.eventTypes.get("acme", "order")).toBeNull();
+    });
+
+    it("update the whole changeable state (an absent field goes), and count a tenant's entries across processes", async () => {
+      const [a, b] = await twoProcesses();
+      const schema = '{"type":"object"}';
+      await a.eventTypes.insert(entry("acme", "invoice.paid", { schema, schemaDigest: "d1", example: '{"id":1}' }));
+      await b.eventTypes.insert(entry("acme", "invoice.due"));
+      await b.eventTypes.insert(entry("globex", "invoice.due"));
+      expect(await a.eventTypes.count("acme")).toBe(2);
+      const later = new Date(at.getTime() + 1000);
+      expect(await b.eventTypes.update("acme", "invoice.paid", { description: "paid", example: "[1]" }, later)).toEqual(
+        entry("acme", "invoice.paid", { description: "paid", example: "[1]", updatedAt: later }),
+      );
+      expect(await a.eventTypes.get("acme", "invoice.paid")).toEqual(entry("acme", "invoice.paid", { description: "paid", example: "[1]", updatedAt: later }));
+      expect(await a.eventTypes.update("globex", "invoice.paid", { description: "x" }, later)).toBeNull();
+      expect(await a.eventTypes.delete("acme", "invoice.due")).toBe(true);
+      expect(await b.eventTypes.count("acme")).toBe(1);
+      expect(await b.eventTypes.count("globex")).toBe(1);
+      expect(await b.eventTypes.count("initech")).toBe(0);
+    });
+
+    it("answer a schema's digest on every call with every change another process made before it", async () => {
+      const [a, b] = await twoProcesses();
+      // Asked before anything exists: whatever b keeps of the tenant must not hide what follows.
+      expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBeUndefined();
+      await a.eventTypes.insert(entry("acme", "order.created", { schema: "{}", schemaDigest: "d1" }));
+      await a.eventTypes.insert(entry("acme", "order.paid"));
+      expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBe("d1");
+      expect(await b.eventTypes.schemaDigest("acme", "order.paid")).toBeUndefined();
+      expect(await b.eventTypes.schemaDigest("globex", "order.created")).toBeUndefined();
+      await a.eventTypes.update("acme", "order.created", { description: "", schema: '{"type":"object"}', schemaDigest: "d2" }, new Date());
+      expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBe("d2");
+      await b.eventTypes.update("acme", "order.paid", { description: "", schema: "{}", schemaDigest: "d3" }, new Date());
+      expect(await a.eventTypes.schemaDigest("acme", "order.paid")).toBe("d3");
+      await a.eventTypes.update("acme", "order.created", { description: "no schema" }, new Date());
+      expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBeUndefined();
+      await a.eventTypes.delete("acme", "order.paid");
+      expect(await b.eventTypes.schemaDigest("acme", "order.paid")).toBeUndefined();
     });
   });
 

@@ -9,6 +9,7 @@ import { createLogger } from "../../server/telemetry/log.js";
 import type { Subscription } from "../../server/ports.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
 import { SubscriptionStore } from "../../server/store/common/subscriptions.js";
+import { EventTypeStore } from "../../server/store/common/event-types.js";
 import { SubscriptionView, type EpochDoc, type ViewDoc, type ViewTiming } from "../../server/store/common/subscription-view.js";
 import { uniqueDatabase } from "../helpers/server.js";
 import { sleep, waitFor } from "../helpers/wait.js";
@@ -28,6 +29,7 @@ async function processOn(database: string, timing = TIMING) {
   const db = client.db(database);
   const view = new SubscriptionView(db.collection<EpochDoc>("subscription_epochs"), db.collection<ViewDoc>("subscription_views"), quiet, timing);
   const store = new SubscriptionStore(db.collection("subscriptions"), db.collection("tenants"), db.collection("subscription_scopes"), db.collection("hookwire_meta"), box, 0, view);
+  const eventTypes = new EventTypeStore(db.collection("event_types"), db.collection("event_type_versions"), view);
   const commands: CommandStartedEvent[] = [];
   client.on("commandStarted", (e) => commands.push(e));
   view.start();
@@ -36,7 +38,7 @@ async function processOn(database: string, timing = TIMING) {
     await client.close();
   };
   opened.push(close);
-  return { db, view, store, commands, close };
+  return { db, view, store, eventTypes, commands, close };
 }
 
 function subscription(tenant: string, url: string): Subscription {
@@ -71,6 +73,26 @@ it("serves Triggers from the cache while the view is current, and a change in on
   }
   const views = await a.db.collection<ViewDoc>("subscription_views").find({}).toArray();
   expect(views.map((v) => v._id).sort()).toEqual([a.view.id, b.view.id].sort());
+});
+
+it("event type changes ride the same epochs: a Trigger's schema lookup reads nothing while the view is current, and sees a change once it is answered", async () => {
+  const database = uniqueDatabase("view");
+  const a = await processOn(database);
+  const b = await processOn(database);
+  await until(() => a.view.current && b.view.current);
+  const at = new Date();
+  const entry = { tenant: "acme", name: "order.created", description: "", schema: "{}", schemaDigest: "d1", createdAt: at, updatedAt: at };
+  expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBeUndefined(); // b loads and keeps the tenant's catalog
+  const catalogReads = () => b.commands.filter((c) => c.commandName === "find" && ["event_types", "event_type_versions"].includes(c.command.find as string)).length;
+  const before = catalogReads();
+  for (let i = 0; i < 50; i++) expect(await b.eventTypes.schemaDigest("acme", i % 2 ? "order.created" : "invoice.paid")).toBeUndefined();
+  expect(catalogReads()).toBe(before);
+  await a.eventTypes.insert(entry);
+  expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBe("d1");
+  await a.eventTypes.update("acme", "order.created", { description: "", schema: '{"type":"object"}', schemaDigest: "d2" }, new Date());
+  expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBe("d2");
+  await a.eventTypes.delete("acme", "order.created");
+  expect(await b.eventTypes.schemaDigest("acme", "order.created")).toBeUndefined();
 });
 
 it("an unchanged view is written again every refreshMs, not at every poll, and stays current in between", async () => {

@@ -15,6 +15,8 @@ it.each([
   [{ HOOKWIRE_RETENTION: "30" }, /HOOKWIRE_RETENTION: "30" is not a duration such as 30d/],
   [{ HOOKWIRE_RETENTION: "0d" }, /HOOKWIRE_RETENTION: "0d" is not a duration/],
   [{ HOOKWIRE_RETENTION_SWEEP_MS: "10" }, /HOOKWIRE_RETENTION_SWEEP_MS: 10 is outside 100\.\.86400000/],
+  [{ HOOKWIRE_MAX_EVENT_TYPES: "0" }, /HOOKWIRE_MAX_EVENT_TYPES: 0 is outside 1\.\.1000000/],
+  [{ HOOKWIRE_MAX_EVENT_TYPES: "many" }, /HOOKWIRE_MAX_EVENT_TYPES: "many" is not a whole number/],
   [{ HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" }, /HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" is not a loopback address/],
 ])("refuses a bad setting with one line naming it: %o", (env, msg) => {
   let err: unknown;

@@ -118,12 +118,13 @@ describe("operational events", () => {
 // The quotas' settings are read with the rest of the configuration; the rule itself is server/usecases/quotas.ts.
 describe("quota settings", () => {
   it("default generously, follow the rate with the burst unless set, and name the variable of a bad value", () => {
-    expect(loadConfig({}).quotas).toEqual({ maxSubscriptions: 250_000, maxSubscriptionsPerOwner: 100, maxEventsPerSubscription: 64, maxWatchesPerTenant: 32, triggerRate: 10_000, triggerBurst: 10_000 });
+    expect(loadConfig({}).quotas).toEqual({ maxSubscriptions: 250_000, maxSubscriptionsPerOwner: 100, maxEventsPerSubscription: 64, maxEventTypes: 10_000, maxWatchesPerTenant: 32, triggerRate: 10_000, triggerBurst: 10_000 });
     expect(loadConfig({}).quotas).toEqual(QUOTA_DEFAULTS);
-    expect(loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "3", HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER: "4", HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: "2", HOOKWIRE_MAX_WATCHES_PER_TENANT: "1", HOOKWIRE_TRIGGER_RATE: "50" }).quotas).toEqual({
+    expect(loadConfig({ HOOKWIRE_MAX_SUBSCRIPTIONS: "3", HOOKWIRE_MAX_SUBSCRIPTIONS_PER_OWNER: "4", HOOKWIRE_MAX_EVENTS_PER_SUBSCRIPTION: "2", HOOKWIRE_MAX_EVENT_TYPES: "5", HOOKWIRE_MAX_WATCHES_PER_TENANT: "1", HOOKWIRE_TRIGGER_RATE: "50" }).quotas).toEqual({
       maxSubscriptions: 3,
       maxSubscriptionsPerOwner: 4,
       maxEventsPerSubscription: 2,
+      maxEventTypes: 5,
       maxWatchesPerTenant: 1,
       triggerRate: 50,
       triggerBurst: 50,

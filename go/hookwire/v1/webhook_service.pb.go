@@ -1889,11 +1889,525 @@ func (x *WatchDeliveriesResponse) GetDelivery() *Delivery {
 	return nil
 }
 
+type CreateEventTypeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's name, e.g. "order.created" (no wildcards, not "hookwire.").
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// At most 512 characters.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// A JSON Schema for the event's payload (draft 2020-12 unless its "$schema"
+	// names draft-07); unset for none.
+	Schema *structpb.Struct `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
+	// An example payload; it must satisfy the schema when both are set. Unset
+	// for none.
+	Example       *structpb.Value `protobuf:"bytes,4,opt,name=example,proto3" json:"example,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateEventTypeRequest) Reset() {
+	*x = CreateEventTypeRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateEventTypeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateEventTypeRequest) ProtoMessage() {}
+
+func (x *CreateEventTypeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateEventTypeRequest.ProtoReflect.Descriptor instead.
+func (*CreateEventTypeRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CreateEventTypeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateEventTypeRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *CreateEventTypeRequest) GetSchema() *structpb.Struct {
+	if x != nil {
+		return x.Schema
+	}
+	return nil
+}
+
+func (x *CreateEventTypeRequest) GetExample() *structpb.Value {
+	if x != nil {
+		return x.Example
+	}
+	return nil
+}
+
+type CreateEventTypeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventType     *EventType             `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateEventTypeResponse) Reset() {
+	*x = CreateEventTypeResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateEventTypeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateEventTypeResponse) ProtoMessage() {}
+
+func (x *CreateEventTypeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateEventTypeResponse.ProtoReflect.Descriptor instead.
+func (*CreateEventTypeResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CreateEventTypeResponse) GetEventType() *EventType {
+	if x != nil {
+		return x.EventType
+	}
+	return nil
+}
+
+type GetEventTypeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event type's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEventTypeRequest) Reset() {
+	*x = GetEventTypeRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEventTypeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEventTypeRequest) ProtoMessage() {}
+
+func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEventTypeRequest.ProtoReflect.Descriptor instead.
+func (*GetEventTypeRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetEventTypeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type GetEventTypeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventType     *EventType             `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEventTypeResponse) Reset() {
+	*x = GetEventTypeResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEventTypeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEventTypeResponse) ProtoMessage() {}
+
+func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEventTypeResponse.ProtoReflect.Descriptor instead.
+func (*GetEventTypeResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetEventTypeResponse) GetEventType() *EventType {
+	if x != nil {
+		return x.EventType
+	}
+	return nil
+}
+
+type ListEventTypesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many event types (default 50, at most 100).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page; empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventTypesRequest) Reset() {
+	*x = ListEventTypesRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventTypesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventTypesRequest) ProtoMessage() {}
+
+func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventTypesRequest.ProtoReflect.Descriptor instead.
+func (*ListEventTypesRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListEventTypesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListEventTypesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListEventTypesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In name order, built-ins among them (builtin = true).
+	EventTypes []*EventType `protobuf:"bytes,1,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventTypesResponse) Reset() {
+	*x = ListEventTypesResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventTypesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventTypesResponse) ProtoMessage() {}
+
+func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventTypesResponse.ProtoReflect.Descriptor instead.
+func (*ListEventTypesResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListEventTypesResponse) GetEventTypes() []*EventType {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *ListEventTypesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type UpdateEventTypeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event type to change (names cannot be changed: create another and
+	// delete this one).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The new description when set.
+	Description *string `protobuf:"bytes,2,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// Replaces the schema when set; an empty object ({}) removes it, so
+	// payloads are no longer checked.
+	Schema *structpb.Struct `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
+	// Replaces the example when set; JSON null removes it.
+	Example       *structpb.Value `protobuf:"bytes,4,opt,name=example,proto3" json:"example,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateEventTypeRequest) Reset() {
+	*x = UpdateEventTypeRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateEventTypeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateEventTypeRequest) ProtoMessage() {}
+
+func (x *UpdateEventTypeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateEventTypeRequest.ProtoReflect.Descriptor instead.
+func (*UpdateEventTypeRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *UpdateEventTypeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateEventTypeRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *UpdateEventTypeRequest) GetSchema() *structpb.Struct {
+	if x != nil {
+		return x.Schema
+	}
+	return nil
+}
+
+func (x *UpdateEventTypeRequest) GetExample() *structpb.Value {
+	if x != nil {
+		return x.Example
+	}
+	return nil
+}
+
+type UpdateEventTypeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventType     *EventType             `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateEventTypeResponse) Reset() {
+	*x = UpdateEventTypeResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateEventTypeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateEventTypeResponse) ProtoMessage() {}
+
+func (x *UpdateEventTypeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateEventTypeResponse.ProtoReflect.Descriptor instead.
+func (*UpdateEventTypeResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *UpdateEventTypeResponse) GetEventType() *EventType {
+	if x != nil {
+		return x.EventType
+	}
+	return nil
+}
+
+type DeleteEventTypeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event type's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteEventTypeRequest) Reset() {
+	*x = DeleteEventTypeRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteEventTypeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteEventTypeRequest) ProtoMessage() {}
+
+func (x *DeleteEventTypeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteEventTypeRequest.ProtoReflect.Descriptor instead.
+func (*DeleteEventTypeRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *DeleteEventTypeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type DeleteEventTypeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteEventTypeResponse) Reset() {
+	*x = DeleteEventTypeResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteEventTypeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteEventTypeResponse) ProtoMessage() {}
+
+func (x *DeleteEventTypeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteEventTypeResponse.ProtoReflect.Descriptor instead.
+func (*DeleteEventTypeResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{40}
+}
+
 var File_hookwire_v1_webhook_service_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
-	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xa7\x02\n" +
+	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1chookwire/v1/event_type.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xa7\x02\n" +
 	"\x0fRegisterRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06events\x18\x02 \x03(\tR\x06events\x12\x16\n" +
@@ -2045,7 +2559,40 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\"L\n" +
 	"\x17WatchDeliveriesResponse\x121\n" +
-	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery2\xfb\t\n" +
+	"\bdelivery\x18\x01 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery\"\xb1\x01\n" +
+	"\x16CreateEventTypeRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12/\n" +
+	"\x06schema\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x06schema\x120\n" +
+	"\aexample\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\aexample\"P\n" +
+	"\x17CreateEventTypeResponse\x125\n" +
+	"\n" +
+	"event_type\x18\x01 \x01(\v2\x16.hookwire.v1.EventTypeR\teventType\")\n" +
+	"\x13GetEventTypeRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"M\n" +
+	"\x14GetEventTypeResponse\x125\n" +
+	"\n" +
+	"event_type\x18\x01 \x01(\v2\x16.hookwire.v1.EventTypeR\teventType\"S\n" +
+	"\x15ListEventTypesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
+	"\x16ListEventTypesResponse\x127\n" +
+	"\vevent_types\x18\x01 \x03(\v2\x16.hookwire.v1.EventTypeR\n" +
+	"eventTypes\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc6\x01\n" +
+	"\x16UpdateEventTypeRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
+	"\vdescription\x18\x02 \x01(\tH\x00R\vdescription\x88\x01\x01\x12/\n" +
+	"\x06schema\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x06schema\x120\n" +
+	"\aexample\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\aexampleB\x0e\n" +
+	"\f_description\"P\n" +
+	"\x17UpdateEventTypeResponse\x125\n" +
+	"\n" +
+	"event_type\x18\x01 \x01(\v2\x16.hookwire.v1.EventTypeR\teventType\",\n" +
+	"\x16DeleteEventTypeRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x19\n" +
+	"\x17DeleteEventTypeResponse2\xc5\r\n" +
 	"\x0eWebhookService\x12G\n" +
 	"\bRegister\x12\x1c.hookwire.v1.RegisterRequest\x1a\x1d.hookwire.v1.RegisterResponse\x12\\\n" +
 	"\x0fGetSubscription\x12#.hookwire.v1.GetSubscriptionRequest\x1a$.hookwire.v1.GetSubscriptionResponse\x12b\n" +
@@ -2062,7 +2609,12 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x0eListDeliveries\x12\".hookwire.v1.ListDeliveriesRequest\x1a#.hookwire.v1.ListDeliveriesResponse\x12J\n" +
 	"\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12b\n" +
 	"\x11RecoverDeliveries\x12%.hookwire.v1.RecoverDeliveriesRequest\x1a&.hookwire.v1.RecoverDeliveriesResponse\x12^\n" +
-	"\x0fWatchDeliveries\x12#.hookwire.v1.WatchDeliveriesRequest\x1a$.hookwire.v1.WatchDeliveriesResponse0\x01B8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
+	"\x0fWatchDeliveries\x12#.hookwire.v1.WatchDeliveriesRequest\x1a$.hookwire.v1.WatchDeliveriesResponse0\x01\x12\\\n" +
+	"\x0fCreateEventType\x12#.hookwire.v1.CreateEventTypeRequest\x1a$.hookwire.v1.CreateEventTypeResponse\x12S\n" +
+	"\fGetEventType\x12 .hookwire.v1.GetEventTypeRequest\x1a!.hookwire.v1.GetEventTypeResponse\x12Y\n" +
+	"\x0eListEventTypes\x12\".hookwire.v1.ListEventTypesRequest\x1a#.hookwire.v1.ListEventTypesResponse\x12\\\n" +
+	"\x0fUpdateEventType\x12#.hookwire.v1.UpdateEventTypeRequest\x1a$.hookwire.v1.UpdateEventTypeResponse\x12\\\n" +
+	"\x0fDeleteEventType\x12#.hookwire.v1.DeleteEventTypeRequest\x1a$.hookwire.v1.DeleteEventTypeResponseB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_webhook_service_proto_rawDescOnce sync.Once
@@ -2076,7 +2628,7 @@ func file_hookwire_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_webhook_service_proto_rawDescData
 }
 
-var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*RegisterRequest)(nil),            // 0: hookwire.v1.RegisterRequest
 	(*RegisterResponse)(nil),           // 1: hookwire.v1.RegisterResponse
@@ -2109,68 +2661,98 @@ var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*RecoverDeliveriesResponse)(nil),  // 28: hookwire.v1.RecoverDeliveriesResponse
 	(*WatchDeliveriesRequest)(nil),     // 29: hookwire.v1.WatchDeliveriesRequest
 	(*WatchDeliveriesResponse)(nil),    // 30: hookwire.v1.WatchDeliveriesResponse
-	(*Subscription)(nil),               // 31: hookwire.v1.Subscription
-	(SignatureScheme)(0),               // 32: hookwire.v1.SignatureScheme
-	(*structpb.Value)(nil),             // 33: google.protobuf.Value
-	(*Delivery)(nil),                   // 34: hookwire.v1.Delivery
-	(*Message)(nil),                    // 35: hookwire.v1.Message
-	(DeliveryStatus)(0),                // 36: hookwire.v1.DeliveryStatus
-	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
+	(*CreateEventTypeRequest)(nil),     // 31: hookwire.v1.CreateEventTypeRequest
+	(*CreateEventTypeResponse)(nil),    // 32: hookwire.v1.CreateEventTypeResponse
+	(*GetEventTypeRequest)(nil),        // 33: hookwire.v1.GetEventTypeRequest
+	(*GetEventTypeResponse)(nil),       // 34: hookwire.v1.GetEventTypeResponse
+	(*ListEventTypesRequest)(nil),      // 35: hookwire.v1.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),     // 36: hookwire.v1.ListEventTypesResponse
+	(*UpdateEventTypeRequest)(nil),     // 37: hookwire.v1.UpdateEventTypeRequest
+	(*UpdateEventTypeResponse)(nil),    // 38: hookwire.v1.UpdateEventTypeResponse
+	(*DeleteEventTypeRequest)(nil),     // 39: hookwire.v1.DeleteEventTypeRequest
+	(*DeleteEventTypeResponse)(nil),    // 40: hookwire.v1.DeleteEventTypeResponse
+	(*Subscription)(nil),               // 41: hookwire.v1.Subscription
+	(SignatureScheme)(0),               // 42: hookwire.v1.SignatureScheme
+	(*structpb.Value)(nil),             // 43: google.protobuf.Value
+	(*Delivery)(nil),                   // 44: hookwire.v1.Delivery
+	(*Message)(nil),                    // 45: hookwire.v1.Message
+	(DeliveryStatus)(0),                // 46: hookwire.v1.DeliveryStatus
+	(*timestamppb.Timestamp)(nil),      // 47: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),            // 48: google.protobuf.Struct
+	(*EventType)(nil),                  // 49: hookwire.v1.EventType
 }
 var file_hookwire_v1_webhook_service_proto_depIdxs = []int32{
-	31, // 0: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
-	31, // 1: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	31, // 2: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
-	31, // 3: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	31, // 4: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
-	32, // 5: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	32, // 6: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	33, // 7: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
-	33, // 8: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
+	41, // 0: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
+	41, // 1: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	41, // 2: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
+	41, // 3: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	41, // 4: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
+	42, // 5: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	42, // 6: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	43, // 7: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
+	43, // 8: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
 	18, // 9: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
-	34, // 10: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
-	35, // 11: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
-	36, // 12: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
-	34, // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	34, // 14: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	37, // 15: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	34, // 16: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	34, // 17: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
-	0,  // 18: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
-	2,  // 19: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
-	4,  // 20: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
-	6,  // 21: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
-	8,  // 22: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
-	10, // 23: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
-	12, // 24: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
-	14, // 25: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
-	16, // 26: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
-	19, // 27: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
-	21, // 28: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
-	23, // 29: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	25, // 30: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	27, // 31: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
-	29, // 32: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
-	1,  // 33: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
-	3,  // 34: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
-	5,  // 35: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
-	7,  // 36: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
-	9,  // 37: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
-	11, // 38: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
-	13, // 39: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
-	15, // 40: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
-	17, // 41: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
-	20, // 42: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
-	22, // 43: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
-	24, // 44: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	26, // 45: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	28, // 46: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
-	30, // 47: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
-	33, // [33:48] is the sub-list for method output_type
-	18, // [18:33] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	44, // 10: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
+	45, // 11: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
+	46, // 12: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
+	44, // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	44, // 14: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
+	47, // 15: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	44, // 16: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	44, // 17: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
+	48, // 18: hookwire.v1.CreateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	43, // 19: hookwire.v1.CreateEventTypeRequest.example:type_name -> google.protobuf.Value
+	49, // 20: hookwire.v1.CreateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	49, // 21: hookwire.v1.GetEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	49, // 22: hookwire.v1.ListEventTypesResponse.event_types:type_name -> hookwire.v1.EventType
+	48, // 23: hookwire.v1.UpdateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	43, // 24: hookwire.v1.UpdateEventTypeRequest.example:type_name -> google.protobuf.Value
+	49, // 25: hookwire.v1.UpdateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	0,  // 26: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
+	2,  // 27: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
+	4,  // 28: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
+	6,  // 29: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
+	8,  // 30: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
+	10, // 31: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
+	12, // 32: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
+	14, // 33: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
+	16, // 34: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
+	19, // 35: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
+	21, // 36: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
+	23, // 37: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	25, // 38: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	27, // 39: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
+	29, // 40: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
+	31, // 41: hookwire.v1.WebhookService.CreateEventType:input_type -> hookwire.v1.CreateEventTypeRequest
+	33, // 42: hookwire.v1.WebhookService.GetEventType:input_type -> hookwire.v1.GetEventTypeRequest
+	35, // 43: hookwire.v1.WebhookService.ListEventTypes:input_type -> hookwire.v1.ListEventTypesRequest
+	37, // 44: hookwire.v1.WebhookService.UpdateEventType:input_type -> hookwire.v1.UpdateEventTypeRequest
+	39, // 45: hookwire.v1.WebhookService.DeleteEventType:input_type -> hookwire.v1.DeleteEventTypeRequest
+	1,  // 46: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
+	3,  // 47: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
+	5,  // 48: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
+	7,  // 49: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
+	9,  // 50: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
+	11, // 51: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
+	13, // 52: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
+	15, // 53: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
+	17, // 54: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
+	20, // 55: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
+	22, // 56: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
+	24, // 57: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	26, // 58: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	28, // 59: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
+	30, // 60: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
+	32, // 61: hookwire.v1.WebhookService.CreateEventType:output_type -> hookwire.v1.CreateEventTypeResponse
+	34, // 62: hookwire.v1.WebhookService.GetEventType:output_type -> hookwire.v1.GetEventTypeResponse
+	36, // 63: hookwire.v1.WebhookService.ListEventTypes:output_type -> hookwire.v1.ListEventTypesResponse
+	38, // 64: hookwire.v1.WebhookService.UpdateEventType:output_type -> hookwire.v1.UpdateEventTypeResponse
+	40, // 65: hookwire.v1.WebhookService.DeleteEventType:output_type -> hookwire.v1.DeleteEventTypeResponse
+	46, // [46:66] is the sub-list for method output_type
+	26, // [26:46] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_webhook_service_proto_init() }
@@ -2179,18 +2761,20 @@ func file_hookwire_v1_webhook_service_proto_init() {
 		return
 	}
 	file_hookwire_v1_delivery_proto_init()
+	file_hookwire_v1_event_type_proto_init()
 	file_hookwire_v1_signature_proto_init()
 	file_hookwire_v1_subscription_proto_init()
 	file_hookwire_v1_webhook_service_proto_msgTypes[0].OneofWrappers = []any{}
 	file_hookwire_v1_webhook_service_proto_msgTypes[6].OneofWrappers = []any{}
 	file_hookwire_v1_webhook_service_proto_msgTypes[19].OneofWrappers = []any{}
+	file_hookwire_v1_webhook_service_proto_msgTypes[37].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_webhook_service_proto_rawDesc), len(file_hookwire_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

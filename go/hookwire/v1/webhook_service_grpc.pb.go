@@ -34,6 +34,11 @@ const (
 	WebhookService_Redeliver_FullMethodName          = "/hookwire.v1.WebhookService/Redeliver"
 	WebhookService_RecoverDeliveries_FullMethodName  = "/hookwire.v1.WebhookService/RecoverDeliveries"
 	WebhookService_WatchDeliveries_FullMethodName    = "/hookwire.v1.WebhookService/WatchDeliveries"
+	WebhookService_CreateEventType_FullMethodName    = "/hookwire.v1.WebhookService/CreateEventType"
+	WebhookService_GetEventType_FullMethodName       = "/hookwire.v1.WebhookService/GetEventType"
+	WebhookService_ListEventTypes_FullMethodName     = "/hookwire.v1.WebhookService/ListEventTypes"
+	WebhookService_UpdateEventType_FullMethodName    = "/hookwire.v1.WebhookService/UpdateEventType"
+	WebhookService_DeleteEventType_FullMethodName    = "/hookwire.v1.WebhookService/DeleteEventType"
 )
 
 // WebhookServiceClient is the client API for WebhookService service.
@@ -81,6 +86,20 @@ type WebhookServiceClient interface {
 	RecoverDeliveries(ctx context.Context, in *RecoverDeliveriesRequest, opts ...grpc.CallOption) (*RecoverDeliveriesResponse, error)
 	// Streams the caller's delivery outcomes as this server makes them.
 	WatchDeliveries(ctx context.Context, in *WatchDeliveriesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchDeliveriesResponse], error)
+	// Adds an event type to the caller's catalog. ALREADY_EXISTS when the
+	// name is taken; INVALID_ARGUMENT for a schema that does not compile or an
+	// example it refuses; RESOURCE_EXHAUSTED over the tenant's quota.
+	CreateEventType(ctx context.Context, in *CreateEventTypeRequest, opts ...grpc.CallOption) (*CreateEventTypeResponse, error)
+	// One event type of the caller's catalog, or a built-in, by name.
+	GetEventType(ctx context.Context, in *GetEventTypeRequest, opts ...grpc.CallOption) (*GetEventTypeResponse, error)
+	// The caller's event types and the built-ins, in name order.
+	ListEventTypes(ctx context.Context, in *ListEventTypesRequest, opts ...grpc.CallOption) (*ListEventTypesResponse, error)
+	// Changes the fields that are set; unset fields keep their value. The next
+	// Trigger, on any server process, is checked against the new schema.
+	UpdateEventType(ctx context.Context, in *UpdateEventTypeRequest, opts ...grpc.CallOption) (*UpdateEventTypeResponse, error)
+	// Removes an event type: its event is no longer checked. Subscriptions
+	// naming it and its messages stay.
+	DeleteEventType(ctx context.Context, in *DeleteEventTypeRequest, opts ...grpc.CallOption) (*DeleteEventTypeResponse, error)
 }
 
 type webhookServiceClient struct {
@@ -250,6 +269,56 @@ func (c *webhookServiceClient) WatchDeliveries(ctx context.Context, in *WatchDel
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WebhookService_WatchDeliveriesClient = grpc.ServerStreamingClient[WatchDeliveriesResponse]
 
+func (c *webhookServiceClient) CreateEventType(ctx context.Context, in *CreateEventTypeRequest, opts ...grpc.CallOption) (*CreateEventTypeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateEventTypeResponse)
+	err := c.cc.Invoke(ctx, WebhookService_CreateEventType_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) GetEventType(ctx context.Context, in *GetEventTypeRequest, opts ...grpc.CallOption) (*GetEventTypeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEventTypeResponse)
+	err := c.cc.Invoke(ctx, WebhookService_GetEventType_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) ListEventTypes(ctx context.Context, in *ListEventTypesRequest, opts ...grpc.CallOption) (*ListEventTypesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEventTypesResponse)
+	err := c.cc.Invoke(ctx, WebhookService_ListEventTypes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) UpdateEventType(ctx context.Context, in *UpdateEventTypeRequest, opts ...grpc.CallOption) (*UpdateEventTypeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateEventTypeResponse)
+	err := c.cc.Invoke(ctx, WebhookService_UpdateEventType_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) DeleteEventType(ctx context.Context, in *DeleteEventTypeRequest, opts ...grpc.CallOption) (*DeleteEventTypeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteEventTypeResponse)
+	err := c.cc.Invoke(ctx, WebhookService_DeleteEventType_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WebhookServiceServer is the server API for WebhookService service.
 // All implementations must embed UnimplementedWebhookServiceServer
 // for forward compatibility.
@@ -295,6 +364,20 @@ type WebhookServiceServer interface {
 	RecoverDeliveries(context.Context, *RecoverDeliveriesRequest) (*RecoverDeliveriesResponse, error)
 	// Streams the caller's delivery outcomes as this server makes them.
 	WatchDeliveries(*WatchDeliveriesRequest, grpc.ServerStreamingServer[WatchDeliveriesResponse]) error
+	// Adds an event type to the caller's catalog. ALREADY_EXISTS when the
+	// name is taken; INVALID_ARGUMENT for a schema that does not compile or an
+	// example it refuses; RESOURCE_EXHAUSTED over the tenant's quota.
+	CreateEventType(context.Context, *CreateEventTypeRequest) (*CreateEventTypeResponse, error)
+	// One event type of the caller's catalog, or a built-in, by name.
+	GetEventType(context.Context, *GetEventTypeRequest) (*GetEventTypeResponse, error)
+	// The caller's event types and the built-ins, in name order.
+	ListEventTypes(context.Context, *ListEventTypesRequest) (*ListEventTypesResponse, error)
+	// Changes the fields that are set; unset fields keep their value. The next
+	// Trigger, on any server process, is checked against the new schema.
+	UpdateEventType(context.Context, *UpdateEventTypeRequest) (*UpdateEventTypeResponse, error)
+	// Removes an event type: its event is no longer checked. Subscriptions
+	// naming it and its messages stay.
+	DeleteEventType(context.Context, *DeleteEventTypeRequest) (*DeleteEventTypeResponse, error)
 	mustEmbedUnimplementedWebhookServiceServer()
 }
 
@@ -349,6 +432,21 @@ func (UnimplementedWebhookServiceServer) RecoverDeliveries(context.Context, *Rec
 }
 func (UnimplementedWebhookServiceServer) WatchDeliveries(*WatchDeliveriesRequest, grpc.ServerStreamingServer[WatchDeliveriesResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchDeliveries not implemented")
+}
+func (UnimplementedWebhookServiceServer) CreateEventType(context.Context, *CreateEventTypeRequest) (*CreateEventTypeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateEventType not implemented")
+}
+func (UnimplementedWebhookServiceServer) GetEventType(context.Context, *GetEventTypeRequest) (*GetEventTypeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEventType not implemented")
+}
+func (UnimplementedWebhookServiceServer) ListEventTypes(context.Context, *ListEventTypesRequest) (*ListEventTypesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListEventTypes not implemented")
+}
+func (UnimplementedWebhookServiceServer) UpdateEventType(context.Context, *UpdateEventTypeRequest) (*UpdateEventTypeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateEventType not implemented")
+}
+func (UnimplementedWebhookServiceServer) DeleteEventType(context.Context, *DeleteEventTypeRequest) (*DeleteEventTypeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteEventType not implemented")
 }
 func (UnimplementedWebhookServiceServer) mustEmbedUnimplementedWebhookServiceServer() {}
 func (UnimplementedWebhookServiceServer) testEmbeddedByValue()                        {}
@@ -634,6 +732,96 @@ func _WebhookService_WatchDeliveries_Handler(srv interface{}, stream grpc.Server
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WebhookService_WatchDeliveriesServer = grpc.ServerStreamingServer[WatchDeliveriesResponse]
 
+func _WebhookService_CreateEventType_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateEventTypeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).CreateEventType(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_CreateEventType_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).CreateEventType(ctx, req.(*CreateEventTypeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_GetEventType_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEventTypeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).GetEventType(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_GetEventType_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).GetEventType(ctx, req.(*GetEventTypeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_ListEventTypes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEventTypesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).ListEventTypes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_ListEventTypes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).ListEventTypes(ctx, req.(*ListEventTypesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_UpdateEventType_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateEventTypeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).UpdateEventType(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_UpdateEventType_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).UpdateEventType(ctx, req.(*UpdateEventTypeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_DeleteEventType_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteEventTypeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).DeleteEventType(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_DeleteEventType_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).DeleteEventType(ctx, req.(*DeleteEventTypeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WebhookService_ServiceDesc is the grpc.ServiceDesc for WebhookService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -696,6 +884,26 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecoverDeliveries",
 			Handler:    _WebhookService_RecoverDeliveries_Handler,
+		},
+		{
+			MethodName: "CreateEventType",
+			Handler:    _WebhookService_CreateEventType_Handler,
+		},
+		{
+			MethodName: "GetEventType",
+			Handler:    _WebhookService_GetEventType_Handler,
+		},
+		{
+			MethodName: "ListEventTypes",
+			Handler:    _WebhookService_ListEventTypes_Handler,
+		},
+		{
+			MethodName: "UpdateEventType",
+			Handler:    _WebhookService_UpdateEventType_Handler,
+		},
+		{
+			MethodName: "DeleteEventType",
+			Handler:    _WebhookService_DeleteEventType_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

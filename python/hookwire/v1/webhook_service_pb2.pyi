@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from hookwire.v1 import delivery_pb2 as _delivery_pb2
+from hookwire.v1 import event_type_pb2 as _event_type_pb2
 from hookwire.v1 import signature_pb2 as _signature_pb2
 from hookwire.v1 import subscription_pb2 as _subscription_pb2
 from google.protobuf.internal import containers as _containers
@@ -310,3 +311,77 @@ class WatchDeliveriesResponse(_message.Message):
     DELIVERY_FIELD_NUMBER: _ClassVar[int]
     delivery: _delivery_pb2.Delivery
     def __init__(self, delivery: _Optional[_Union[_delivery_pb2.Delivery, _Mapping]] = ...) -> None: ...
+
+class CreateEventTypeRequest(_message.Message):
+    __slots__ = ("name", "description", "schema", "example")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    schema: _struct_pb2.Struct
+    example: _struct_pb2.Value
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., example: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class CreateEventTypeResponse(_message.Message):
+    __slots__ = ("event_type",)
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    event_type: _event_type_pb2.EventType
+    def __init__(self, event_type: _Optional[_Union[_event_type_pb2.EventType, _Mapping]] = ...) -> None: ...
+
+class GetEventTypeRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetEventTypeResponse(_message.Message):
+    __slots__ = ("event_type",)
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    event_type: _event_type_pb2.EventType
+    def __init__(self, event_type: _Optional[_Union[_event_type_pb2.EventType, _Mapping]] = ...) -> None: ...
+
+class ListEventTypesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListEventTypesResponse(_message.Message):
+    __slots__ = ("event_types", "next_page_token")
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    event_types: _containers.RepeatedCompositeFieldContainer[_event_type_pb2.EventType]
+    next_page_token: str
+    def __init__(self, event_types: _Optional[_Iterable[_Union[_event_type_pb2.EventType, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateEventTypeRequest(_message.Message):
+    __slots__ = ("name", "description", "schema", "example")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    schema: _struct_pb2.Struct
+    example: _struct_pb2.Value
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., example: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class UpdateEventTypeResponse(_message.Message):
+    __slots__ = ("event_type",)
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    event_type: _event_type_pb2.EventType
+    def __init__(self, event_type: _Optional[_Union[_event_type_pb2.EventType, _Mapping]] = ...) -> None: ...
+
+class DeleteEventTypeRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteEventTypeResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -112,6 +112,31 @@ class WebhookServiceStub:
                 request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.WatchDeliveriesRequest.SerializeToString,
                 response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.WatchDeliveriesResponse.FromString,
                 _registered_method=True)
+        self.CreateEventType = channel.unary_unary(
+                '/hookwire.v1.WebhookService/CreateEventType',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.CreateEventTypeRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.CreateEventTypeResponse.FromString,
+                _registered_method=True)
+        self.GetEventType = channel.unary_unary(
+                '/hookwire.v1.WebhookService/GetEventType',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.GetEventTypeRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.GetEventTypeResponse.FromString,
+                _registered_method=True)
+        self.ListEventTypes = channel.unary_unary(
+                '/hookwire.v1.WebhookService/ListEventTypes',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.ListEventTypesRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.ListEventTypesResponse.FromString,
+                _registered_method=True)
+        self.UpdateEventType = channel.unary_unary(
+                '/hookwire.v1.WebhookService/UpdateEventType',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.UpdateEventTypeRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.UpdateEventTypeResponse.FromString,
+                _registered_method=True)
+        self.DeleteEventType = channel.unary_unary(
+                '/hookwire.v1.WebhookService/DeleteEventType',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeResponse.FromString,
+                _registered_method=True)
 
 
 class WebhookServiceServicer:
@@ -232,6 +257,45 @@ class WebhookServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateEventType(self, request, context):
+        """Adds an event type to the caller's catalog. ALREADY_EXISTS when the
+        name is taken; INVALID_ARGUMENT for a schema that does not compile or an
+        example it refuses; RESOURCE_EXHAUSTED over the tenant's quota.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEventType(self, request, context):
+        """One event type of the caller's catalog, or a built-in, by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEventTypes(self, request, context):
+        """The caller's event types and the built-ins, in name order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateEventType(self, request, context):
+        """Changes the fields that are set; unset fields keep their value. The next
+        Trigger, on any server process, is checked against the new schema.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEventType(self, request, context):
+        """Removes an event type: its event is no longer checked. Subscriptions
+        naming it and its messages stay.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -309,6 +373,31 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.WatchDeliveries,
                     request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.WatchDeliveriesRequest.FromString,
                     response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.WatchDeliveriesResponse.SerializeToString,
+            ),
+            'CreateEventType': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEventType,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.CreateEventTypeRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.CreateEventTypeResponse.SerializeToString,
+            ),
+            'GetEventType': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEventType,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.GetEventTypeRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.GetEventTypeResponse.SerializeToString,
+            ),
+            'ListEventTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEventTypes,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.ListEventTypesRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.ListEventTypesResponse.SerializeToString,
+            ),
+            'UpdateEventType': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEventType,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.UpdateEventTypeRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.UpdateEventTypeResponse.SerializeToString,
+            ),
+            'DeleteEventType': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEventType,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -719,6 +808,141 @@ class WebhookService:
             '/hookwire.v1.WebhookService/WatchDeliveries',
             hookwire_dot_v1_dot_webhook__service__pb2.WatchDeliveriesRequest.SerializeToString,
             hookwire_dot_v1_dot_webhook__service__pb2.WatchDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEventType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/CreateEventType',
+            hookwire_dot_v1_dot_webhook__service__pb2.CreateEventTypeRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.CreateEventTypeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEventType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/GetEventType',
+            hookwire_dot_v1_dot_webhook__service__pb2.GetEventTypeRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.GetEventTypeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEventTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/ListEventTypes',
+            hookwire_dot_v1_dot_webhook__service__pb2.ListEventTypesRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.ListEventTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEventType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/UpdateEventType',
+            hookwire_dot_v1_dot_webhook__service__pb2.UpdateEventTypeRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.UpdateEventTypeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEventType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/DeleteEventType',
+            hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,5 +1,6 @@
 import type { Collection, Filter } from "mongodb";
-import { GroupCommit } from "./group-commit.js";
+import type { GroupCommit } from "./group-commit.js";
+import { tenantVersions } from "./tenant-versions.js";
 import { upserting } from "./duplicate-key.js";
 import type { SecretBox } from "../../domain/secret-box.js";
 import type { Audience, Subscription, SubscriptionChanges, Subscriptions } from "../../ports.js";
@@ -48,9 +49,6 @@ const scopeKey = (tenant: string, owner: string) => `${tenant}\n${owner}`;
  */
 const MAX_CACHED_SCOPES = 10_000;
 
-/** Version reads by _id in flight at once (FerretDB matches an $in list against every document). */
-const VERSIONS_AT_ONCE = 8;
-
 interface CachedScope {
   version: number;
   checkedAt: number;
@@ -82,18 +80,7 @@ export class SubscriptionStore implements Subscriptions {
     /** Tells when cached lists are current without a read (every change is confirmed by every process); unset, they never are. */
     private readonly view?: SubscriptionView,
   ) {
-    this.versions = new GroupCommit(async (keys) => {
-      const unique = [...new Set(keys)];
-      const byKey = new Map<string, number>();
-      for (let i = 0; i < unique.length; i += VERSIONS_AT_ONCE) {
-        await Promise.all(
-          unique.slice(i, i + VERSIONS_AT_ONCE).map(async (_id) => {
-            byKey.set(_id, (await this.scopes.findOne({ _id }, { projection: { version: 1 } }))?.version ?? 0);
-          }),
-        );
-      }
-      return keys.map((k) => byKey.get(k) ?? 0);
-    });
+    this.versions = tenantVersions(scopes, (d) => d.version);
   }
 
   async ensureIndexes(): Promise<void> {

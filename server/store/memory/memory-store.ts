@@ -10,6 +10,9 @@ import {
   type DeliveryLog,
   type DeliveryQuery,
   type DeliveryQueue,
+  type EventType,
+  type EventTypeFields,
+  type EventTypes,
   type HeldDelivery,
   type Message,
   type Messages,
@@ -45,6 +48,8 @@ export class MemoryDatabase {
   /** Recovered delivery id → its redelivery's. */
   readonly recovered = new Map<string, string>();
   readonly health = new Map<string, { tenant: string; health: SubscriptionHealth }>();
+  /** Keyed by tenant, then name. */
+  readonly eventTypes = new Map<string, Map<string, EventType>>();
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -276,6 +281,59 @@ class MemorySubscriptions implements Subscriptions {
   }
 }
 
+/** Without undefined fields, as the other stores give documents back. */
+const defined = <T extends object>(v: T): T => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as T;
+
+class MemoryEventTypes implements EventTypes {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  private of(tenant: string): Map<string, EventType> {
+    let m = this.db.eventTypes.get(tenant);
+    if (!m) this.db.eventTypes.set(tenant, (m = new Map()));
+    return m;
+  }
+
+  async insert(doc: EventType): Promise<boolean> {
+    const mine = this.of(doc.tenant);
+    if (mine.has(doc.name)) return false;
+    mine.set(doc.name, copy(defined(doc)));
+    return true;
+  }
+
+  async get(tenant: string, name: string): Promise<EventType | null> {
+    const doc = this.db.eventTypes.get(tenant)?.get(name);
+    return doc ? copy(doc) : null;
+  }
+
+  async list(tenant: string, afterName: string | undefined, limit: number): Promise<EventType[]> {
+    return [...(this.db.eventTypes.get(tenant)?.values() ?? [])]
+      .filter((d) => afterName === undefined || d.name > afterName)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async update(tenant: string, name: string, fields: EventTypeFields, now: Date): Promise<EventType | null> {
+    const doc = this.db.eventTypes.get(tenant)?.get(name);
+    if (!doc) return null;
+    const next = defined({ tenant, name, createdAt: doc.createdAt, ...copy(fields), updatedAt: now });
+    this.of(tenant).set(name, next);
+    return copy(next);
+  }
+
+  async delete(tenant: string, name: string): Promise<boolean> {
+    return this.db.eventTypes.get(tenant)?.delete(name) ?? false;
+  }
+
+  async count(tenant: string): Promise<number> {
+    return this.db.eventTypes.get(tenant)?.size ?? 0;
+  }
+
+  async schemaDigest(tenant: string, name: string): Promise<string | undefined> {
+    return this.db.eventTypes.get(tenant)?.get(name)?.schemaDigest;
+  }
+}
+
 const later = (a: Date | undefined, b: Date | undefined) => (a && b ? (a > b ? a : b) : (a ?? b));
 
 class MemoryHealth implements HealthLog {
@@ -356,6 +414,7 @@ export function openMemoryStore(db: MemoryDatabase, opts: { holdMs: number; cloc
     recoveries: new MemoryRecoveries(db),
     health: new MemoryHealth(db),
     retention: memoryRetention(db),
+    eventTypes: new MemoryEventTypes(db),
     close: async () => undefined,
   };
 }

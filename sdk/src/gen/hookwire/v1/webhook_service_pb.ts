@@ -8,17 +8,19 @@ import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Delivery, DeliveryStatus, Message as Message$1 } from "./delivery_pb.js";
 import { file_hookwire_v1_delivery } from "./delivery_pb.js";
+import type { EventType } from "./event_type_pb.js";
+import { file_hookwire_v1_event_type } from "./event_type_pb.js";
 import type { SignatureScheme } from "./signature_pb.js";
 import { file_hookwire_v1_signature } from "./signature_pb.js";
 import type { Subscription } from "./subscription_pb.js";
 import { file_hookwire_v1_subscription } from "./subscription_pb.js";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file hookwire/v1/webhook_service.proto.
  */
 export const file_hookwire_v1_webhook_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxItwBCg9SZWdpc3RlclJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmV2ZW50cxgCIAMoCRIOCgZzZWNyZXQYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSFAoHcmV0cmllcxgFIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAYgASgFSAGIAQESFwoKdGltZW91dF9tcxgHIAEoBUgCiAEBEg0KBW93bmVyGAggASgJQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJTChBSZWdpc3RlclJlc3BvbnNlEi8KDHN1YnNjcmlwdGlvbhgBIAEoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIOCgZzZWNyZXQYAiABKAkiJAoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJKChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iUAoYTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW93bmVyGAMgASgJImYKGUxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USMAoNc3Vic2NyaXB0aW9ucxgBIAMoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimQIKGVVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkSEAoDdXJsGAIgASgJSACIAQESDgoGZXZlbnRzGAMgAygJEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESFQoIZGlzYWJsZWQYBSABKAhIAogBARIUCgdyZXRyaWVzGAYgASgFSAOIAQESGwoOcmV0cnlfZGVsYXlfbXMYByABKAVIBIgBARIXCgp0aW1lb3V0X21zGAggASgFSAWIAQFCBgoEX3VybEIOCgxfZGVzY3JpcHRpb25CCwoJX2Rpc2FibGVkQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJNChpVcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iJwoZRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSJWChNSb3RhdGVTZWNyZXRSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnNlY3JldBgCIAEoCRIjChtwcmV2aW91c19zZWNyZXRfdHRsX3NlY29uZHMYAyABKAMiVwoUUm90YXRlU2VjcmV0UmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uEg4KBnNlY3JldBgCIAEoCSKAAQoLU2lnblJlcXVlc3QSDAoEYm9keRgBIAEoDBIOCgZzZWNyZXQYAiABKAkSLAoGc2NoZW1lGAMgASgOMhwuaG9va3dpcmUudjEuU2lnbmF0dXJlU2NoZW1lEhIKCndlYmhvb2tfaWQYBCABKAkSEQoJdGltZXN0YW1wGAUgASgDIiEKDFNpZ25SZXNwb25zZRIRCglzaWduYXR1cmUYASABKAkisAEKDVZlcmlmeVJlcXVlc3QSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAkSDgoGc2VjcmV0GAMgASgJEiwKBnNjaGVtZRgEIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAUgASgJEhEKCXRpbWVzdGFtcBgGIAEoAxIZChF0b2xlcmFuY2Vfc2Vjb25kcxgHIAEoAyIvCg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIOCgZyZWFzb24YAiABKAkihAEKDlRyaWdnZXJSZXF1ZXN0Eg0KBWV2ZW50GAEgASgJEicKB3BheWxvYWQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg0KBW93bmVyGAQgASgJEhIKCmFsbF9vd25lcnMYBSABKAgiOQoPVHJpZ2dlclJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSEgoKZGVsaXZlcmllcxgCIAEoBSJbCg5XZWJob29rUGF5bG9hZBINCgVldmVudBgBIAEoCRInCgdwYXlsb2FkGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVzdGFtcBgDIAEoCSLrAQoLU2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEiwKB3BheWxvYWQYAiABKAsyGy5ob29rd2lyZS52MS5XZWJob29rUGF5bG9hZBIOCgZzZWNyZXQYAyABKAkSFAoHcmV0cmllcxgEIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAUgASgFSAGIAQESFwoKdGltZW91dF9tcxgGIAEoBUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiSwoMU2VuZFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSJwoIZGVsaXZlcnkYAiABKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeSIfChFHZXRNZXNzYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChJHZXRNZXNzYWdlUmVzcG9uc2USJQoHbWVzc2FnZRgBIAEoCzIULmhvb2t3aXJlLnYxLk1lc3NhZ2UipwEKFUxpc3REZWxpdmVyaWVzUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRINCgVvd25lchgGIAEoCSJcChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEikKCmRlbGl2ZXJpZXMYASADKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoQUmVkZWxpdmVyUmVxdWVzdBITCgtkZWxpdmVyeV9pZBgBIAEoCSI8ChFSZWRlbGl2ZXJSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IoEBChhSZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEikKBXNpbmNlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVsaW1pdBgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl8KGVJlY292ZXJEZWxpdmVyaWVzUmVzcG9uc2USKQoKZGVsaXZlcmllcxgBIAMoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChZXYXRjaERlbGl2ZXJpZXNSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRINCgVvd25lchgCIAEoCSJCChdXYXRjaERlbGl2ZXJpZXNSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5MvsJCg5XZWJob29rU2VydmljZRJHCghSZWdpc3RlchIcLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVxdWVzdBodLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVzcG9uc2USXAoPR2V0U3Vic2NyaXB0aW9uEiMuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBokLmhvb2t3aXJlLnYxLkdldFN1YnNjcmlwdGlvblJlc3BvbnNlEmIKEUxpc3RTdWJzY3JpcHRpb25zEiUuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiYuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRJlChJVcGRhdGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuVXBkYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USZQoSRGVsZXRlU3Vic2NyaXB0aW9uEiYuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBonLmhvb2t3aXJlLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlElMKDFJvdGF0ZVNlY3JldBIgLmhvb2t3aXJlLnYxLlJvdGF0ZVNlY3JldFJlcXVlc3QaIS5ob29rd2lyZS52MS5Sb3RhdGVTZWNyZXRSZXNwb25zZRI7CgRTaWduEhguaG9va3dpcmUudjEuU2lnblJlcXVlc3QaGS5ob29rd2lyZS52MS5TaWduUmVzcG9uc2USQQoGVmVyaWZ5EhouaG9va3dpcmUudjEuVmVyaWZ5UmVxdWVzdBobLmhvb2t3aXJlLnYxLlZlcmlmeVJlc3BvbnNlEkQKB1RyaWdnZXISGy5ob29rd2lyZS52MS5UcmlnZ2VyUmVxdWVzdBocLmhvb2t3aXJlLnYxLlRyaWdnZXJSZXNwb25zZRI7CgRTZW5kEhguaG9va3dpcmUudjEuU2VuZFJlcXVlc3QaGS5ob29rd2lyZS52MS5TZW5kUmVzcG9uc2USTQoKR2V0TWVzc2FnZRIeLmhvb2t3aXJlLnYxLkdldE1lc3NhZ2VSZXF1ZXN0Gh8uaG9va3dpcmUudjEuR2V0TWVzc2FnZVJlc3BvbnNlElkKDkxpc3REZWxpdmVyaWVzEiIuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXF1ZXN0GiMuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXNwb25zZRJKCglSZWRlbGl2ZXISHS5ob29rd2lyZS52MS5SZWRlbGl2ZXJSZXF1ZXN0Gh4uaG9va3dpcmUudjEuUmVkZWxpdmVyUmVzcG9uc2USYgoRUmVjb3ZlckRlbGl2ZXJpZXMSJS5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QaJi5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1Jlc3BvbnNlEl4KD1dhdGNoRGVsaXZlcmllcxIjLmhvb2t3aXJlLnYxLldhdGNoRGVsaXZlcmllc1JlcXVlc3QaJC5ob29rd2lyZS52MS5XYXRjaERlbGl2ZXJpZXNSZXNwb25zZTABQjhaNmdpdGh1Yi5jb20vaG9va3dpcmUvaG9va3dpcmUvZ28vaG9va3dpcmUvdjE7aG9va3dpcmV2MWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_hookwire_v1_delivery, file_hookwire_v1_signature, file_hookwire_v1_subscription]);
+  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxItwBCg9SZWdpc3RlclJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmV2ZW50cxgCIAMoCRIOCgZzZWNyZXQYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSFAoHcmV0cmllcxgFIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAYgASgFSAGIAQESFwoKdGltZW91dF9tcxgHIAEoBUgCiAEBEg0KBW93bmVyGAggASgJQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJTChBSZWdpc3RlclJlc3BvbnNlEi8KDHN1YnNjcmlwdGlvbhgBIAEoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIOCgZzZWNyZXQYAiABKAkiJAoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJKChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iUAoYTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW93bmVyGAMgASgJImYKGUxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USMAoNc3Vic2NyaXB0aW9ucxgBIAMoCzIZLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimQIKGVVwZGF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkSEAoDdXJsGAIgASgJSACIAQESDgoGZXZlbnRzGAMgAygJEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESFQoIZGlzYWJsZWQYBSABKAhIAogBARIUCgdyZXRyaWVzGAYgASgFSAOIAQESGwoOcmV0cnlfZGVsYXlfbXMYByABKAVIBIgBARIXCgp0aW1lb3V0X21zGAggASgFSAWIAQFCBgoEX3VybEIOCgxfZGVzY3JpcHRpb25CCwoJX2Rpc2FibGVkQgoKCF9yZXRyaWVzQhEKD19yZXRyeV9kZWxheV9tc0INCgtfdGltZW91dF9tcyJNChpVcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iJwoZRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSJWChNSb3RhdGVTZWNyZXRSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnNlY3JldBgCIAEoCRIjChtwcmV2aW91c19zZWNyZXRfdHRsX3NlY29uZHMYAyABKAMiVwoUUm90YXRlU2VjcmV0UmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uEg4KBnNlY3JldBgCIAEoCSKAAQoLU2lnblJlcXVlc3QSDAoEYm9keRgBIAEoDBIOCgZzZWNyZXQYAiABKAkSLAoGc2NoZW1lGAMgASgOMhwuaG9va3dpcmUudjEuU2lnbmF0dXJlU2NoZW1lEhIKCndlYmhvb2tfaWQYBCABKAkSEQoJdGltZXN0YW1wGAUgASgDIiEKDFNpZ25SZXNwb25zZRIRCglzaWduYXR1cmUYASABKAkisAEKDVZlcmlmeVJlcXVlc3QSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAkSDgoGc2VjcmV0GAMgASgJEiwKBnNjaGVtZRgEIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAUgASgJEhEKCXRpbWVzdGFtcBgGIAEoAxIZChF0b2xlcmFuY2Vfc2Vjb25kcxgHIAEoAyIvCg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIOCgZyZWFzb24YAiABKAkihAEKDlRyaWdnZXJSZXF1ZXN0Eg0KBWV2ZW50GAEgASgJEicKB3BheWxvYWQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg0KBW93bmVyGAQgASgJEhIKCmFsbF9vd25lcnMYBSABKAgiOQoPVHJpZ2dlclJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSEgoKZGVsaXZlcmllcxgCIAEoBSJbCg5XZWJob29rUGF5bG9hZBINCgVldmVudBgBIAEoCRInCgdwYXlsb2FkGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVzdGFtcBgDIAEoCSLrAQoLU2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEiwKB3BheWxvYWQYAiABKAsyGy5ob29rd2lyZS52MS5XZWJob29rUGF5bG9hZBIOCgZzZWNyZXQYAyABKAkSFAoHcmV0cmllcxgEIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAUgASgFSAGIAQESFwoKdGltZW91dF9tcxgGIAEoBUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiSwoMU2VuZFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSJwoIZGVsaXZlcnkYAiABKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeSIfChFHZXRNZXNzYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChJHZXRNZXNzYWdlUmVzcG9uc2USJQoHbWVzc2FnZRgBIAEoCzIULmhvb2t3aXJlLnYxLk1lc3NhZ2UipwEKFUxpc3REZWxpdmVyaWVzUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRINCgVvd25lchgGIAEoCSJcChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEikKCmRlbGl2ZXJpZXMYASADKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoQUmVkZWxpdmVyUmVxdWVzdBITCgtkZWxpdmVyeV9pZBgBIAEoCSI8ChFSZWRlbGl2ZXJSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IoEBChhSZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEikKBXNpbmNlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVsaW1pdBgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl8KGVJlY292ZXJEZWxpdmVyaWVzUmVzcG9uc2USKQoKZGVsaXZlcmllcxgBIAMoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChZXYXRjaERlbGl2ZXJpZXNSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRINCgVvd25lchgCIAEoCSJCChdXYXRjaERlbGl2ZXJpZXNSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5Io0BChZDcmVhdGVFdmVudFR5cGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSJwoGc2NoZW1hGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgdleGFtcGxlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIkUKF0NyZWF0ZUV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiIwoTR2V0RXZlbnRUeXBlUmVxdWVzdBIMCgRuYW1lGAEgASgJIkIKFEdldEV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiPgoVTGlzdEV2ZW50VHlwZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIl4KFkxpc3RFdmVudFR5cGVzUmVzcG9uc2USKwoLZXZlbnRfdHlwZXMYASADKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqIBChZVcGRhdGVFdmVudFR5cGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSGAoLZGVzY3JpcHRpb24YAiABKAlIAIgBARInCgZzY2hlbWEYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKB2V4YW1wbGUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWVCDgoMX2Rlc2NyaXB0aW9uIkUKF1VwZGF0ZUV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiJgoWRGVsZXRlRXZlbnRUeXBlUmVxdWVzdBIMCgRuYW1lGAEgASgJIhkKF0RlbGV0ZUV2ZW50VHlwZVJlc3BvbnNlMsUNCg5XZWJob29rU2VydmljZRJHCghSZWdpc3RlchIcLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVxdWVzdBodLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVzcG9uc2USXAoPR2V0U3Vic2NyaXB0aW9uEiMuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBokLmhvb2t3aXJlLnYxLkdldFN1YnNjcmlwdGlvblJlc3BvbnNlEmIKEUxpc3RTdWJzY3JpcHRpb25zEiUuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiYuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRJlChJVcGRhdGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuVXBkYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USZQoSRGVsZXRlU3Vic2NyaXB0aW9uEiYuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBonLmhvb2t3aXJlLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlElMKDFJvdGF0ZVNlY3JldBIgLmhvb2t3aXJlLnYxLlJvdGF0ZVNlY3JldFJlcXVlc3QaIS5ob29rd2lyZS52MS5Sb3RhdGVTZWNyZXRSZXNwb25zZRI7CgRTaWduEhguaG9va3dpcmUudjEuU2lnblJlcXVlc3QaGS5ob29rd2lyZS52MS5TaWduUmVzcG9uc2USQQoGVmVyaWZ5EhouaG9va3dpcmUudjEuVmVyaWZ5UmVxdWVzdBobLmhvb2t3aXJlLnYxLlZlcmlmeVJlc3BvbnNlEkQKB1RyaWdnZXISGy5ob29rd2lyZS52MS5UcmlnZ2VyUmVxdWVzdBocLmhvb2t3aXJlLnYxLlRyaWdnZXJSZXNwb25zZRI7CgRTZW5kEhguaG9va3dpcmUudjEuU2VuZFJlcXVlc3QaGS5ob29rd2lyZS52MS5TZW5kUmVzcG9uc2USTQoKR2V0TWVzc2FnZRIeLmhvb2t3aXJlLnYxLkdldE1lc3NhZ2VSZXF1ZXN0Gh8uaG9va3dpcmUudjEuR2V0TWVzc2FnZVJlc3BvbnNlElkKDkxpc3REZWxpdmVyaWVzEiIuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXF1ZXN0GiMuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXNwb25zZRJKCglSZWRlbGl2ZXISHS5ob29rd2lyZS52MS5SZWRlbGl2ZXJSZXF1ZXN0Gh4uaG9va3dpcmUudjEuUmVkZWxpdmVyUmVzcG9uc2USYgoRUmVjb3ZlckRlbGl2ZXJpZXMSJS5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QaJi5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1Jlc3BvbnNlEl4KD1dhdGNoRGVsaXZlcmllcxIjLmhvb2t3aXJlLnYxLldhdGNoRGVsaXZlcmllc1JlcXVlc3QaJC5ob29rd2lyZS52MS5XYXRjaERlbGl2ZXJpZXNSZXNwb25zZTABElwKD0NyZWF0ZUV2ZW50VHlwZRIjLmhvb2t3aXJlLnYxLkNyZWF0ZUV2ZW50VHlwZVJlcXVlc3QaJC5ob29rd2lyZS52MS5DcmVhdGVFdmVudFR5cGVSZXNwb25zZRJTCgxHZXRFdmVudFR5cGUSIC5ob29rd2lyZS52MS5HZXRFdmVudFR5cGVSZXF1ZXN0GiEuaG9va3dpcmUudjEuR2V0RXZlbnRUeXBlUmVzcG9uc2USWQoOTGlzdEV2ZW50VHlwZXMSIi5ob29rd2lyZS52MS5MaXN0RXZlbnRUeXBlc1JlcXVlc3QaIy5ob29rd2lyZS52MS5MaXN0RXZlbnRUeXBlc1Jlc3BvbnNlElwKD1VwZGF0ZUV2ZW50VHlwZRIjLmhvb2t3aXJlLnYxLlVwZGF0ZUV2ZW50VHlwZVJlcXVlc3QaJC5ob29rd2lyZS52MS5VcGRhdGVFdmVudFR5cGVSZXNwb25zZRJcCg9EZWxldGVFdmVudFR5cGUSIy5ob29rd2lyZS52MS5EZWxldGVFdmVudFR5cGVSZXF1ZXN0GiQuaG9va3dpcmUudjEuRGVsZXRlRXZlbnRUeXBlUmVzcG9uc2VCOFo2Z2l0aHViLmNvbS9ob29rd2lyZS9ob29rd2lyZS9nby9ob29rd2lyZS92MTtob29rd2lyZXYxYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_hookwire_v1_delivery, file_hookwire_v1_event_type, file_hookwire_v1_signature, file_hookwire_v1_subscription]);
 
 /**
  * @generated from message hookwire.v1.RegisterRequest
@@ -922,6 +924,244 @@ export const WatchDeliveriesResponseSchema: GenMessage<WatchDeliveriesResponse> 
   messageDesc(file_hookwire_v1_webhook_service, 30);
 
 /**
+ * @generated from message hookwire.v1.CreateEventTypeRequest
+ */
+export type CreateEventTypeRequest = Message<"hookwire.v1.CreateEventTypeRequest"> & {
+  /**
+   * The event's name, e.g. "order.created" (no wildcards, not "hookwire.").
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * At most 512 characters.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * A JSON Schema for the event's payload (draft 2020-12 unless its "$schema"
+   * names draft-07); unset for none.
+   *
+   * @generated from field: google.protobuf.Struct schema = 3;
+   */
+  schema?: JsonObject | undefined;
+
+  /**
+   * An example payload; it must satisfy the schema when both are set. Unset
+   * for none.
+   *
+   * @generated from field: google.protobuf.Value example = 4;
+   */
+  example?: Value | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.CreateEventTypeRequest.
+ * Use `create(CreateEventTypeRequestSchema)` to create a new message.
+ */
+export const CreateEventTypeRequestSchema: GenMessage<CreateEventTypeRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 31);
+
+/**
+ * @generated from message hookwire.v1.CreateEventTypeResponse
+ */
+export type CreateEventTypeResponse = Message<"hookwire.v1.CreateEventTypeResponse"> & {
+  /**
+   * @generated from field: hookwire.v1.EventType event_type = 1;
+   */
+  eventType?: EventType | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.CreateEventTypeResponse.
+ * Use `create(CreateEventTypeResponseSchema)` to create a new message.
+ */
+export const CreateEventTypeResponseSchema: GenMessage<CreateEventTypeResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 32);
+
+/**
+ * @generated from message hookwire.v1.GetEventTypeRequest
+ */
+export type GetEventTypeRequest = Message<"hookwire.v1.GetEventTypeRequest"> & {
+  /**
+   * The event type's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message hookwire.v1.GetEventTypeRequest.
+ * Use `create(GetEventTypeRequestSchema)` to create a new message.
+ */
+export const GetEventTypeRequestSchema: GenMessage<GetEventTypeRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 33);
+
+/**
+ * @generated from message hookwire.v1.GetEventTypeResponse
+ */
+export type GetEventTypeResponse = Message<"hookwire.v1.GetEventTypeResponse"> & {
+  /**
+   * @generated from field: hookwire.v1.EventType event_type = 1;
+   */
+  eventType?: EventType | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.GetEventTypeResponse.
+ * Use `create(GetEventTypeResponseSchema)` to create a new message.
+ */
+export const GetEventTypeResponseSchema: GenMessage<GetEventTypeResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 34);
+
+/**
+ * @generated from message hookwire.v1.ListEventTypesRequest
+ */
+export type ListEventTypesRequest = Message<"hookwire.v1.ListEventTypesRequest"> & {
+  /**
+   * At most this many event types (default 50, at most 100).
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message hookwire.v1.ListEventTypesRequest.
+ * Use `create(ListEventTypesRequestSchema)` to create a new message.
+ */
+export const ListEventTypesRequestSchema: GenMessage<ListEventTypesRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 35);
+
+/**
+ * @generated from message hookwire.v1.ListEventTypesResponse
+ */
+export type ListEventTypesResponse = Message<"hookwire.v1.ListEventTypesResponse"> & {
+  /**
+   * In name order, built-ins among them (builtin = true).
+   *
+   * @generated from field: repeated hookwire.v1.EventType event_types = 1;
+   */
+  eventTypes: EventType[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message hookwire.v1.ListEventTypesResponse.
+ * Use `create(ListEventTypesResponseSchema)` to create a new message.
+ */
+export const ListEventTypesResponseSchema: GenMessage<ListEventTypesResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 36);
+
+/**
+ * @generated from message hookwire.v1.UpdateEventTypeRequest
+ */
+export type UpdateEventTypeRequest = Message<"hookwire.v1.UpdateEventTypeRequest"> & {
+  /**
+   * The event type to change (names cannot be changed: create another and
+   * delete this one).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The new description when set.
+   *
+   * @generated from field: optional string description = 2;
+   */
+  description?: string | undefined;
+
+  /**
+   * Replaces the schema when set; an empty object ({}) removes it, so
+   * payloads are no longer checked.
+   *
+   * @generated from field: google.protobuf.Struct schema = 3;
+   */
+  schema?: JsonObject | undefined;
+
+  /**
+   * Replaces the example when set; JSON null removes it.
+   *
+   * @generated from field: google.protobuf.Value example = 4;
+   */
+  example?: Value | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.UpdateEventTypeRequest.
+ * Use `create(UpdateEventTypeRequestSchema)` to create a new message.
+ */
+export const UpdateEventTypeRequestSchema: GenMessage<UpdateEventTypeRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 37);
+
+/**
+ * @generated from message hookwire.v1.UpdateEventTypeResponse
+ */
+export type UpdateEventTypeResponse = Message<"hookwire.v1.UpdateEventTypeResponse"> & {
+  /**
+   * @generated from field: hookwire.v1.EventType event_type = 1;
+   */
+  eventType?: EventType | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.UpdateEventTypeResponse.
+ * Use `create(UpdateEventTypeResponseSchema)` to create a new message.
+ */
+export const UpdateEventTypeResponseSchema: GenMessage<UpdateEventTypeResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 38);
+
+/**
+ * @generated from message hookwire.v1.DeleteEventTypeRequest
+ */
+export type DeleteEventTypeRequest = Message<"hookwire.v1.DeleteEventTypeRequest"> & {
+  /**
+   * The event type's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message hookwire.v1.DeleteEventTypeRequest.
+ * Use `create(DeleteEventTypeRequestSchema)` to create a new message.
+ */
+export const DeleteEventTypeRequestSchema: GenMessage<DeleteEventTypeRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 39);
+
+/**
+ * @generated from message hookwire.v1.DeleteEventTypeResponse
+ */
+export type DeleteEventTypeResponse = Message<"hookwire.v1.DeleteEventTypeResponse"> & {
+};
+
+/**
+ * Describes the message hookwire.v1.DeleteEventTypeResponse.
+ * Use `create(DeleteEventTypeResponseSchema)` to create a new message.
+ */
+export const DeleteEventTypeResponseSchema: GenMessage<DeleteEventTypeResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 40);
+
+/**
  * Hookwire: webhook subscriptions, signed and durable delivery, signatures.
  * Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
  * tenant, which sees only its own subscriptions.
@@ -1082,6 +1322,60 @@ export const WebhookService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchDeliveriesRequestSchema;
     output: typeof WatchDeliveriesResponseSchema;
+  },
+  /**
+   * Adds an event type to the caller's catalog. ALREADY_EXISTS when the
+   * name is taken; INVALID_ARGUMENT for a schema that does not compile or an
+   * example it refuses; RESOURCE_EXHAUSTED over the tenant's quota.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.CreateEventType
+   */
+  createEventType: {
+    methodKind: "unary";
+    input: typeof CreateEventTypeRequestSchema;
+    output: typeof CreateEventTypeResponseSchema;
+  },
+  /**
+   * One event type of the caller's catalog, or a built-in, by name.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.GetEventType
+   */
+  getEventType: {
+    methodKind: "unary";
+    input: typeof GetEventTypeRequestSchema;
+    output: typeof GetEventTypeResponseSchema;
+  },
+  /**
+   * The caller's event types and the built-ins, in name order.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.ListEventTypes
+   */
+  listEventTypes: {
+    methodKind: "unary";
+    input: typeof ListEventTypesRequestSchema;
+    output: typeof ListEventTypesResponseSchema;
+  },
+  /**
+   * Changes the fields that are set; unset fields keep their value. The next
+   * Trigger, on any server process, is checked against the new schema.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.UpdateEventType
+   */
+  updateEventType: {
+    methodKind: "unary";
+    input: typeof UpdateEventTypeRequestSchema;
+    output: typeof UpdateEventTypeResponseSchema;
+  },
+  /**
+   * Removes an event type: its event is no longer checked. Subscriptions
+   * naming it and its messages stay.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.DeleteEventType
+   */
+  deleteEventType: {
+    methodKind: "unary";
+    input: typeof DeleteEventTypeRequestSchema;
+    output: typeof DeleteEventTypeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hookwire_v1_webhook_service, 0);
