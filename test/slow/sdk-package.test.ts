@@ -66,10 +66,13 @@ describe("the packed SDK, installed outside the repo", () => {
     expect(existsSync(join(sdk, "dist", "internal.js"))).toBe(false);
   });
 
-  it("resolves the published entries only: the internal one and those 0.3.0 removed are not exported", async () => {
+  it("resolves the published entries only (./verify, a contract name, as the web entry): the internal one and those 0.3.0 removed are not exported", async () => {
     const specs = ["@hookwire/sdk", "@hookwire/sdk/node", "@hookwire/sdk/web", "@hookwire/sdk/proto", "@hookwire/sdk/internal", "@hookwire/sdk/payload", "@hookwire/sdk/verify", "@hookwire/sdk/signature"];
     const script = `const out = {}; for (const s of ${JSON.stringify(specs)}) { try { await import(s); out[s] = "ok"; } catch (e) { out[s] = e.code; } } console.log(JSON.stringify(out));`;
     const out = lastJson(await sh(process.execPath, ["--input-type=module", "-e", script], app));
+    // ./verify is ./web under its first name: the same module, so the same functions.
+    const same = `const [a, b] = await Promise.all([import("@hookwire/sdk/verify"), import("@hookwire/sdk/web")]); console.log(JSON.stringify({ same: Object.keys(a).length > 0 && Object.keys(a).every((k) => a[k] === b[k]) }));`;
+    expect(lastJson(await sh(process.execPath, ["--input-type=module", "-e", same], app))).toEqual({ same: true });
     expect(out).toEqual({
       "@hookwire/sdk": "ok",
       "@hookwire/sdk/node": "ok",
@@ -77,7 +80,7 @@ describe("the packed SDK, installed outside the repo", () => {
       "@hookwire/sdk/proto": "ok",
       "@hookwire/sdk/internal": "ERR_PACKAGE_PATH_NOT_EXPORTED",
       "@hookwire/sdk/payload": "ERR_PACKAGE_PATH_NOT_EXPORTED",
-      "@hookwire/sdk/verify": "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      "@hookwire/sdk/verify": "ok",
       "@hookwire/sdk/signature": "ERR_PACKAGE_PATH_NOT_EXPORTED",
     });
   });
