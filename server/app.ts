@@ -22,10 +22,10 @@ import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
 import { openStore } from "./store/open.js";
 import { SecretBox } from "./domain/secret-box.js";
 import { attemptPreparer } from "./engine/prepare.js";
-import { announceExhausted, disableGone, judgeFailing, type EndpointDeps } from "./usecases/endpoints.js";
+import { endpointEvents } from "./usecases/endpoints.js";
 import type { MessageDeps } from "./usecases/messages.js";
 import { DEFAULT_RETENTION, RetentionSweeper } from "./engine/retention-sweeper.js";
-import { systemClock } from "./ports.js";
+import { systemClock, type Dispatch } from "./ports.js";
 import { Quotas } from "./usecases/quotas.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
@@ -84,21 +84,10 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   });
   // One per process: the quotas counted in memory (watches, the Trigger rate) are this process's.
   const quotas = new Quotas(config.quotas);
-  const engine = new DeliveryEngine(
-    {
-      queue: store.queue,
-      messages: store.messages,
-      sender,
-      prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
-      log,
-      metrics,
-      health: store.health,
-    },
-    engineOptions,
-  );
   // One set of compiled schemas per process, for every tenant (compiled-schemas.ts).
   const catalog: CatalogDeps = { store: store.eventTypes, quotas, schemas: new CompiledSchemas(), maxPayloadBytes: config.maxPayloadBytes };
-  const messageDeps: MessageDeps = {
+  // The message use cases on a dispatch: the engine's, for the API and for the endpoints use case alike.
+  const messageDepsOn = (engine: Dispatch): MessageDeps => ({
     messages: store.messages,
     queue: store.queue,
     log: store.log,
@@ -113,14 +102,23 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     egressAllow: config.egressAllow,
     metrics,
     catalog,
-  };
-  // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
-  const endpoints: EndpointDeps = { subscriptions: store.subscriptions, health: store.health, messages: messageDeps, rule: config.disable, log, metrics };
-  engine.reportEndpointsTo({
-    gone: (doc) => disableGone(endpoints, doc),
-    failing: (tenant, id, health) => judgeFailing(endpoints, tenant, id, health),
-    exhausted: (doc) => announceExhausted(endpoints, doc),
   });
+  const engine = new DeliveryEngine(
+    {
+      queue: store.queue,
+      messages: store.messages,
+      sender,
+      prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
+      log,
+      metrics,
+      health: store.health,
+      // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
+      endpoints: (dispatch) =>
+        endpointEvents({ subscriptions: store.subscriptions, health: store.health, messages: messageDepsOn(dispatch), rule: config.disable, log, metrics }),
+    },
+    engineOptions,
+  );
+  const messageDeps = messageDepsOn(engine);
   engine.start();
   metrics.watchEngine(() => engine.stats);
   const retention = new RetentionSweeper(store.retention, store.recoveries, systemClock, log, {

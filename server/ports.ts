@@ -29,6 +29,16 @@ export interface StoreFaults {
  * The delivery engine as the use cases and the API see it: deliveries just stored start, and whoever waits
  * hears of their outcomes once they are stored.
  */
+/** What endpoints' outcomes mean beyond their deliveries: decided by the use cases (endpoints.ts), heard by the engine. */
+export interface EndpointEvents {
+  /** An endpoint answered 410 Gone (awaited before the delivery's outcome is recorded). */
+  gone(doc: Delivery): Promise<void>;
+  /** A subscription's health was stored and leaves it failing (judged against the disabling rule). */
+  failing(tenant: string, subscriptionId: string, health: SubscriptionHealth): Promise<void>;
+  /** A delivery that went to its subscription's endpoint failed for good (retries spent, or 410 Gone). */
+  exhausted(doc: Delivery): Promise<void>;
+}
+
 export interface Dispatch {
   /** Deliveries just stored, held by this process, start now; `body` (their message's) saves a read. */
   submit(items: HeldDelivery[], body?: string): void;

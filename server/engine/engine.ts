@@ -5,7 +5,7 @@
 import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import { systemClock, type Clock, type Delivery, type Dispatch, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
+import { systemClock, type Clock, type Delivery, type Dispatch, type EndpointEvents, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
 import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
 import { HealthRecorder } from "./health-recorder.js";
@@ -58,16 +58,6 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   healthFlushMs: 1000,
 };
 
-/** What endpoints' outcomes mean beyond their deliveries: decided by the use cases, not the engine. */
-export interface EndpointEvents {
-  /** An endpoint answered 410 Gone (awaited before the delivery's outcome is recorded). */
-  gone(doc: Delivery): Promise<void>;
-  /** A subscription's health was stored and leaves it failing (judged against the disabling rule). */
-  failing(tenant: string, subscriptionId: string, health: SubscriptionHealth): Promise<void>;
-  /** A delivery that went to its subscription's endpoint failed for good (retries spent, or 410 Gone). */
-  exhausted(doc: Delivery): Promise<void>;
-}
-
 export interface EngineDeps {
   queue: DeliveryQueue;
   messages: Messages;
@@ -80,6 +70,11 @@ export interface EngineDeps {
   /** Where subscription health is kept; unset, none is recorded. */
   health?: HealthLog;
   clock?: Clock;
+  /**
+   * Who hears what endpoints' outcomes mean (the endpoints use case), made from this engine's dispatch:
+   * that use case triggers operational events through it, so it is made with the engine, not before.
+   */
+  endpoints?: (dispatch: Dispatch) => EndpointEvents;
 }
 
 /** A delivery this process holds: no body (read when its attempt starts), so holding many costs little. */
@@ -100,7 +95,7 @@ function lineOf(doc: Delivery): string {
 export class DeliveryEngine implements Dispatch {
   private readonly held = new Map<string, Held>();
   private readonly shares: Shares<Held>;
-  private endpoints: EndpointEvents | undefined;
+  private readonly endpoints: EndpointEvents | undefined;
   private readonly bodies: BodyCache;
   private readonly notifier = new Notifier();
   private readonly scheduler: Scheduler<Held>;
@@ -154,14 +149,7 @@ export class DeliveryEngine implements Dispatch {
       },
       opts,
     );
-  }
-
-  /**
-   * Who hears what endpoints' outcomes mean (the endpoints use case). Registered after construction, as a
-   * watcher is: that use case triggers operational events through this engine, so it is made after it.
-   */
-  reportEndpointsTo(events: EndpointEvents): void {
-    this.endpoints = events;
+    this.endpoints = deps.endpoints?.(this);
   }
 
   start(): void {

@@ -12,7 +12,7 @@ import {
   isOperational,
   type DisableCause,
 } from "../domain/operational-events.js";
-import { NO_HEALTH, type Delivery, type HealthLog, type SubscriptionHealth, type Subscriptions } from "../ports.js";
+import { NO_HEALTH, type Delivery, type EndpointEvents, type HealthLog, type SubscriptionHealth, type Subscriptions } from "../ports.js";
 import { triggerOperational, type MessageDeps } from "./messages.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
 
@@ -63,4 +63,13 @@ async function disableEndpoint(
 export async function announceExhausted(deps: EndpointDeps, doc: Delivery): Promise<void> {
   if (isOperational(doc.event)) return;
   await triggerOperational(deps.messages, doc.tenant, doc.owner ?? "", DELIVERY_EXHAUSTED, deliveryExhaustedPayload(doc));
+}
+
+/** This use case as the engine hears it: what each endpoint outcome means. */
+export function endpointEvents(deps: EndpointDeps): EndpointEvents {
+  return {
+    gone: (doc) => disableGone(deps, doc),
+    failing: (tenant, id, health) => judgeFailing(deps, tenant, id, health),
+    exhausted: (doc) => announceExhausted(deps, doc),
+  };
 }
