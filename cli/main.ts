@@ -21,6 +21,12 @@ const program = new Command("hookwire")
   .addHelpText(
     "after",
     `
+Owners are your customers: register each customer's endpoint with --owner <their id>, and trigger an
+event for one customer with --owner; it reaches that customer's endpoints only:
+  hookwire subscriptions create --owner user-42 --endpoint https://hooks.example/orders --event 'order.*'
+  hookwire trigger order.created --owner user-42 --data '{"orderId": 1001}'
+Without --owner a trigger reaches the tenant's own subscriptions; --all-owners announces to every owner.
+
 Exit codes: 0 ok, 1 signature does not verify, 2 usage, 3 invalid argument, 4 not found,
 5 unauthenticated, 6 unavailable (cannot reach Hookwire or its store), 7 limit, 8 other.`,
   );

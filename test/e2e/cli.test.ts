@@ -395,6 +395,7 @@ describe("key, address and errors", () => {
     expect(top.code).toBe(0);
     for (const c of ["subscriptions", "trigger", "messages", "deliveries", "redeliver", "recover", "tail", "sign", "verify"]) expect(top.stdout).toContain(c);
     expect(top.stdout).toMatch(/Exit codes: 0 ok, 1 signature does not verify, 2 usage/);
+    expect(top.stdout).toMatch(/^Owners are your customers: .*--owner/m); // the owner model comes first
     const cases: [string[], string][] = [
       [["subscriptions", "list"], "--page-token"],
       [["subscriptions", "create"], "--retry-delay-ms"],
