@@ -96,7 +96,7 @@ export class Scheduler<T extends Scheduled> {
    */
   pace(item: T, perSecond: number): void {
     const line = this.lines.get(item.endpoint);
-    if (!line || line.rate === perSecond) return;
+    if (!item.paced || !line || line.rate === perSecond) return;
     const learnt = line.rate === undefined;
     line.rate = perSecond;
     this.unpause(line);
