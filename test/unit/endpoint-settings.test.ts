@@ -1,19 +1,8 @@
 // A subscription's extra headers and rate limit as requests give them: every refusal names its field.
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../../server/domain/errors.js";
+import { refusal } from "../helpers/refusal.js";
 import { answeredHeaders, HEADER_LIMITS, HEADER_VALUE_MASK, requestHeaders, validateHeaders } from "../../server/domain/endpoint-headers.js";
 import { rateBurst, validateRateLimit } from "../../server/domain/endpoint-rate.js";
-
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    expect((err as DomainError).kind).toBe("invalid");
-    return (err as Error).message;
-  }
-  throw new Error("expected a validation error");
-}
 
 describe("extra headers", () => {
   it("keeps names in lower case, in name order, values as given", () => {
