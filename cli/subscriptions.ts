@@ -8,6 +8,28 @@ import { iso, printFields, printJson, printLine, printNote, printTable } from ".
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** Repeated --header name=value flags as the API's map; a name given twice is refused (the server compares names ignoring case too). */
+function headerMap(flags: string[] | undefined): Record<string, string> | undefined {
+  if (flags === undefined) return undefined;
+  const seen = new Set<string>();
+  const pairs = flags.map((flag): [string, string] => {
+    // "=" cannot be in a header name (RFC 9110 token), so the first one ends it; the value may hold more.
+    const at = flag.indexOf("=");
+    if (at <= 0) throw new UsageError(`--header: "${flag}" is not name=value`);
+    const name = flag.slice(0, at);
+    if (seen.has(name)) throw new UsageError(`--header: ${name} is given twice`);
+    seen.add(name);
+    return [name, flag.slice(at + 1)];
+  });
+  return Object.fromEntries(pairs);
+}
+
+/** A subscription's extra headers as rows of printFields, one "name: value" each (values as answered: masked by every call but get). */
+function headerRows(headers: Record<string, string>): [string, string][] {
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  return lines.length === 0 ? [["headers", "-"]] : lines.map((line, i) => [i === 0 ? "headers" : "", line]);
+}
+
 /** How the endpoint has been doing, in a few words. */
 function healthSummary(s: Subscription): string {
   const h = s.health;
@@ -29,23 +51,29 @@ function printSubscription(s: Subscription): void {
     ["retries", s.retries ? String(s.retries) : "server default"],
     ["retry delay", s.retryDelayMs ? `${s.retryDelayMs} ms` : "server default"],
     ["timeout", s.timeoutMs ? `${s.timeoutMs} ms` : "server default"],
+    ["rate limit", s.rateLimitPerSecond ? `${s.rateLimitPerSecond} attempts a second (per Hookwire process)` : "none"],
+    ...headerRows(s.headers),
     ["created", iso(s.createdAt)],
     ["updated", iso(s.updatedAt)],
   ]);
 }
 
-/** The delivery policy flags create and update share. */
-function policyFlags(cmd: Command): Command {
+/** The delivery policy and endpoint settings flags create and update share. */
+function policyFlags(cmd: Command, headerHelp: string, rateHelp: string): Command {
   return cmd
     .option("--retries <n>", "retries after the first attempt (0-20)", integer("--retries"))
     .option("--retry-delay-ms <ms>", "first retry delay; later ones back off (10-3600000)", integer("--retry-delay-ms"))
-    .option("--timeout-ms <ms>", "per-attempt timeout (100-300000)", integer("--timeout-ms"));
+    .option("--timeout-ms <ms>", "per-attempt timeout (100-300000)", integer("--timeout-ms"))
+    .option("--header <name=value>", headerHelp, collect)
+    .option("--rate-limit <n>", rateHelp, integer("--rate-limit"));
 }
 
 interface PolicyOptions {
   retries?: number;
   retryDelayMs?: number;
   timeoutMs?: number;
+  header?: string[];
+  rateLimit?: number;
 }
 
 export function subscriptionsCommand(): Command {
@@ -94,6 +122,8 @@ export function subscriptionsCommand(): Command {
       .option("--event <pattern>", "event pattern, repeatable: order.created, order.*, * (default *)", collect)
       .option("--secret <secret>", "whsec_ + base64 of 24-64 bytes (default: generated)")
       .option("--description <text>", "what it is for"),
+    "extra request header for every delivery, repeatable, e.g. --header 'Authorization=Bearer <token>' (sealed at rest)",
+    "at most n attempts a second to the endpoint, retries included (1-10000; default none; per Hookwire process)",
   ).action(async (opts: PolicyOptions & { endpoint: string; owner?: string; event?: string[]; secret?: string; description?: string }, cmd: Command) => {
     const { manager, json } = await contextOf(cmd);
     const res = await manager.register({
@@ -105,6 +135,8 @@ export function subscriptionsCommand(): Command {
       retries: opts.retries,
       retryDelayMs: opts.retryDelayMs,
       timeoutMs: opts.timeoutMs,
+      headers: headerMap(opts.header),
+      rateLimitPerSecond: opts.rateLimit,
     });
     if (json) return printJson(res);
     printSubscription(res.subscription);
@@ -120,14 +152,18 @@ export function subscriptionsCommand(): Command {
       .option("--event <pattern>", "event pattern, repeatable; replaces all patterns", collect)
       .option("--description <text>", "new description")
       .option("--disable", "stop delivering to it")
-      .option("--enable", "deliver to it again (re-enables a disabled one)"),
+      .option("--enable", "deliver to it again (re-enables a disabled one)")
+      .option("--clear-headers", "remove every extra header"),
+    "extra request header, repeatable; replaces all of them (those not given are removed)",
+    "at most n attempts a second to the endpoint (1-10000); 0 removes the limit",
   ).action(
     async (
       id: string,
-      opts: PolicyOptions & { endpoint?: string; event?: string[]; description?: string; disable?: boolean; enable?: boolean },
+      opts: PolicyOptions & { endpoint?: string; event?: string[]; description?: string; disable?: boolean; enable?: boolean; clearHeaders?: boolean },
       cmd: Command,
     ) => {
       if (opts.disable && opts.enable) throw new UsageError("--disable and --enable: give one");
+      if (opts.clearHeaders && opts.header) throw new UsageError("--clear-headers and --header: give one (--header alone replaces them all)");
       const { manager, json } = await contextOf(cmd);
       const s = await manager.updateSubscription({
         id,
@@ -138,6 +174,9 @@ export function subscriptionsCommand(): Command {
         retries: opts.retries,
         retryDelayMs: opts.retryDelayMs,
         timeoutMs: opts.timeoutMs,
+        // {} removes every header (the SDK sends clear_headers).
+        headers: opts.clearHeaders ? {} : headerMap(opts.header),
+        rateLimitPerSecond: opts.rateLimit,
       });
       if (json) printJson(s);
       else printSubscription(s);

@@ -30,15 +30,16 @@ export class HookwireError extends Error {
 }
 
 /**
- * Bad input (INVALID_ARGUMENT). `field` is the request field Hookwire named, e.g. "url" or "payload.event";
- * for a payload refused by its event type's schema, the place in it, e.g. "payload/items/0/price".
+ * Bad input (INVALID_ARGUMENT). `field` is the request field Hookwire named, e.g. "url", "events[0]" or
+ * 'headers["x-token"]' (a map entry, its key JSON-quoted); for a payload refused by its event type's schema,
+ * the place in it, e.g. "payload/items/0/price".
  */
 export class InvalidArgumentError extends HookwireError {
   override name = "InvalidArgumentError";
   readonly field: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(Code.InvalidArgument, message, options);
-    this.field = /^([A-Za-z_][\w.[\]/$~-]*): /.exec(message)?.[1] ?? "";
+    this.field = /^([A-Za-z_](?:[\w.[\]/$~-]|"(?:[^"\\]|\\.)*")*): /.exec(message)?.[1] ?? "";
   }
 }
 

@@ -62,6 +62,14 @@ export interface RegisterInput {
   retries?: number;
   retryDelayMs?: number;
   timeoutMs?: number;
+  /**
+   * Extra request headers for every delivery, e.g. your customer's own token for its endpoint (at most 20,
+   * 8 KiB in all; names Hookwire sets, such as `webhook-*` and `content-type`, are refused). Sealed at rest;
+   * answers other than `getSubscription` show the values masked as "********".
+   */
+  headers?: Record<string, string>;
+  /** At most this many attempts a second to the endpoint, retries included (1-10000; unset or 0: no limit). Enforced per Hookwire process. */
+  rateLimitPerSecond?: number;
 }
 
 export interface UpdateInput {
@@ -75,6 +83,10 @@ export interface UpdateInput {
   retries?: number;
   retryDelayMs?: number;
   timeoutMs?: number;
+  /** Replaces every extra header with these (a name left out is removed); `{}` removes them all; unset keeps them. */
+  headers?: Record<string, string>;
+  /** The new limit of attempts a second (1-10000); 0 lifts it; unset keeps it. */
+  rateLimitPerSecond?: number;
 }
 
 export interface ListDeliveriesInput {
@@ -298,7 +310,11 @@ export function createWebhookManager(options: WebhookManagerOptions = {}): Hookw
       const res = await retried(() => client.listSubscriptions(input));
       return { subscriptions: res.subscriptions.map(subscriptionFrom), nextPageToken: res.nextPageToken };
     },
-    updateSubscription: async (input) => subscriptionFrom((await call(() => client.updateSubscription(input))).subscription),
+    async updateSubscription({ headers, ...input }) {
+      // The API cannot tell an empty map from none (proto3): removing every header is its own flag there.
+      const clearHeaders = headers !== undefined && Object.keys(headers).length === 0;
+      return subscriptionFrom((await call(() => client.updateSubscription({ ...input, headers: headers ?? {}, clearHeaders }))).subscription);
+    },
     async deleteSubscription(id) {
       await call(() => client.deleteSubscription({ id }));
     },

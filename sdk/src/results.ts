@@ -48,6 +48,9 @@ export function subscriptionFrom(s: spb.Subscription | undefined): Subscription 
     retryDelayMs: sub.retryDelayMs,
     timeoutMs: sub.timeoutMs,
     health: healthFrom(sub.health),
+    // A copy with an ordinary prototype (the decoded map's may be null), so it prints and compares as expected.
+    headers: { ...sub.headers },
+    rateLimitPerSecond: sub.rateLimitPerSecond,
   };
 }
 

@@ -22,6 +22,13 @@ export interface Subscription {
   timeoutMs: number;
   /** How its endpoint has been answering, counted per attempt. */
   health: SubscriptionHealth;
+  /**
+   * Extra request headers sent with every delivery, names in lower case. Their values are given by
+   * `getSubscription` alone; every other answer has them masked as "********".
+   */
+  headers: Record<string, string>;
+  /** At most this many attempts a second to the endpoint (per Hookwire process); 0 for no limit. */
+  rateLimitPerSecond: number;
 }
 
 export interface SubscriptionHealth {

@@ -12,8 +12,10 @@ import { SubscriptionSchema, type Subscription } from "@hookwire/sdk/proto";
 import type { DeliveryDefaults } from "../domain/policy.js";
 import type { SubscriptionHealth, SubscriptionView } from "../ports.js";
 import { withDefaults } from "../domain/policy.js";
+import { answeredHeaders } from "../domain/endpoint-headers.js";
 
-export function subscriptionToProto(doc: SubscriptionView, defaults: DeliveryDefaults): Subscription {
+/** `headerValues`: whether the extra headers' values are answered ("plain", GetSubscription's) or masked. */
+export function subscriptionToProto(doc: SubscriptionView, defaults: DeliveryDefaults, headerValues: "plain" | "masked"): Subscription {
   const policy = withDefaults(doc.policy, defaults);
   return create(SubscriptionSchema, {
     id: doc._id,
@@ -29,6 +31,8 @@ export function subscriptionToProto(doc: SubscriptionView, defaults: DeliveryDef
     timeoutMs: policy.timeoutMs,
     health: healthToProto(doc.health),
     owner: doc.owner,
+    headers: answeredHeaders(doc.headers, headerValues === "plain"),
+    rateLimitPerSecond: doc.rateLimitPerSecond ?? 0,
   });
 }
 

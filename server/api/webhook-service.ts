@@ -83,14 +83,15 @@ async function* watchStream(
 export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
   const subs = deps.subscriptions;
   const msgs = deps.messages;
-  const toProto = (doc: Parameters<typeof subscriptionToProto>[0]) => subscriptionToProto(doc, msgs.defaults);
+  // Header values are answered by GetSubscription alone; every other answer masks them.
+  const toProto = (doc: Parameters<typeof subscriptionToProto>[0]) => subscriptionToProto(doc, msgs.defaults, "masked");
   return {
     async register(req, ctx) {
       const { subscription, secret } = await registerSubscription(subs, tenantOf(ctx), req);
       return { subscription: toProto(subscription), secret };
     },
     async getSubscription(req, ctx) {
-      return { subscription: toProto(await getSubscription(subs, tenantOf(ctx), req.id)) };
+      return { subscription: subscriptionToProto(await getSubscription(subs, tenantOf(ctx), req.id), msgs.defaults, "plain") };
     },
     async listSubscriptions(req, ctx) {
       const page = await listSubscriptions(subs, tenantOf(ctx), req.pageSize, req.pageToken, req.owner);

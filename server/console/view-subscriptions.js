@@ -75,6 +75,21 @@ function subscriptionRow(s) {
   );
 }
 
+/**
+ * A subscription's extra headers, names only: GetSubscription answers their values (a customer's tokens,
+ * say), but a page on an operator's screen is no place for them, so none reaches the page.
+ * @param {Record<string, string> | undefined} headers
+ */
+function headerList(headers) {
+  const names = Object.keys(headers ?? {});
+  if (names.length === 0) return h("span", { class: "muted" }, "none");
+  return h(
+    "ul",
+    { class: "headers" },
+    names.map((name) => h("li", { "data-header": name }, h("code", {}, name), ": ", h("span", { class: "masked", title: "sealed at rest; not shown" }, "••••••••"))),
+  );
+}
+
 const FILTERS = [
   ["", "All"],
   ["DELIVERY_STATUS_PENDING", "Pending"],
@@ -119,6 +134,8 @@ export function subscriptionPage(ctx, view, id) {
             ["Events", (s.events ?? []).join(", ")],
             ["Description", s.description || "—"],
             ["Policy", `${s.retries ?? 0} retries, first after ${s.retryDelayMs ?? 0} ms, timeout ${s.timeoutMs ?? 0} ms`],
+            ["Rate limit", s.rateLimitPerSecond ? `${s.rateLimitPerSecond} attempts a second (per Hookwire process)` : "none"],
+            ["Headers", headerList(s.headers)],
             ["Created", timeEl(s.createdAt)],
             s.disabled ? ["Disabled because", s.disabledReason || "disabled by a caller"] : undefined,
           ]

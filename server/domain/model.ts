@@ -1,5 +1,6 @@
 // The model: what Hookwire stores and answers about, as plain types. No I/O; the ports (server/ports.ts)
 // speak in these terms, and so do the use cases, the engine, the store and the API.
+import type { EndpointHeader } from "./endpoint-headers.js";
 import type { PolicyOverrides, RetryPolicy } from "./policy.js";
 
 export type DeliveryState = "pending" | "delivered" | "failed";
@@ -68,6 +69,10 @@ export interface Subscription {
   policy: PolicyOverrides;
   /** Secrets replaced by RotateSecret that still sign deliveries until they expire. */
   previousSecrets?: PreviousSecret[];
+  /** Extra request headers of every attempt (endpoint-headers.ts); like the secrets, sealed at rest and never logged. Absent: none. */
+  headers?: EndpointHeader[];
+  /** At most this many attempts a second to its endpoint, per process (endpoint-rate.ts); absent or 0: no limit. */
+  rateLimitPerSecond?: number;
 }
 
 export interface PreviousSecret {
@@ -75,7 +80,7 @@ export interface PreviousSecret {
   expiresAt: Date;
 }
 
-export type SubscriptionChanges = Partial<Pick<Subscription, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets">>;
+export type SubscriptionChanges = Partial<Pick<Subscription, "url" | "events" | "description" | "disabled" | "disabledReason" | "policy" | "secret" | "previousSecrets" | "headers" | "rateLimitPerSecond">>;
 
 /** How a subscription's endpoint has been answering, counted per attempt that was sent. */
 export interface SubscriptionHealth {

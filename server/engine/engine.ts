@@ -84,6 +84,8 @@ interface Held extends Shared {
   doc: Delivery;
   /** Its line in the scheduler and its share: its subscription, or for a Send its origin, within its tenant. */
   readonly endpoint: string;
+  /** A subscription's delivery: its line is paced by the subscription's rate limit. */
+  readonly paced: boolean;
   timer: unknown;
 }
 
@@ -129,7 +131,18 @@ export class DeliveryEngine implements Dispatch {
         },
         opts.healthFlushMs,
       );
-    this.worker = new Worker({ prepare: deps.prepare, sender: deps.sender, bodies: this.bodies, interrupt: this.interrupt.signal, clock, metrics: deps.metrics });
+    this.worker = new Worker({
+      prepare: deps.prepare,
+      sender: deps.sender,
+      bodies: this.bodies,
+      interrupt: this.interrupt.signal,
+      clock,
+      metrics: deps.metrics,
+      pace: (doc, perSecond) => {
+        const held = this.held.get(doc._id);
+        if (held) this.scheduler.pace(held, perSecond);
+      },
+    });
     this.scheduler = new Scheduler<Held>(opts, clock, (h) =>
       this.run(h).catch((err: unknown) => deps.log.error("delivery attempt crashed", { delivery: h.doc._id, ...errorFields(err) })),
     );
@@ -203,7 +216,7 @@ export class DeliveryEngine implements Dispatch {
       this.forget(other);
       this.park(other.item, other.doc);
     }
-    const held: Held = { item, doc, endpoint, tenant: doc.tenant, subscriptionId: doc.subscriptionId, running: false, timer: undefined };
+    const held: Held = { item, doc, endpoint, tenant: doc.tenant, subscriptionId: doc.subscriptionId, paced: doc.subscriptionId !== "", running: false, timer: undefined };
     this.held.set(doc._id, held);
     this.shares.add(held);
     this.scheduler.after(held, doc.nextAttemptAt.getTime() - this.clock.now());

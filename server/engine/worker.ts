@@ -6,6 +6,7 @@ import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Attempt, Clock, Delivery } from "../ports.js";
 import type { BodyCache } from "./body-cache.js";
 import { deliveryHeaders } from "./headers.js";
+import { requestHeaders } from "../domain/endpoint-headers.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import type { PrepareAttempt } from "./prepare.js";
 
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   interrupt: AbortSignal;
   clock: Clock;
   metrics: HookwireMetrics;
+  /** Told each prepared attempt's rate limit, as read now (the scheduler paces the endpoint's next starts by it). */
+  pace?: (doc: Delivery, perSecond: number) => void;
 }
 
 export class Worker {
@@ -55,9 +58,12 @@ export class Worker {
       result = notSent(new Date(this.deps.clock.now()), prepared.error);
     } else {
       url = prepared.attempt.url;
-      const headers = this.sign(doc, body, prepared.attempt.secret, prepared.attempt.previousSecrets);
+      const signed = this.sign(doc, body, prepared.attempt.secret, prepared.attempt.previousSecrets);
       // A secret that cannot sign will not sign on a retry either: the delivery ends, saying why.
-      if (typeof headers === "string") return { kind: "final", next: this.after(doc, url, notSent(new Date(this.deps.clock.now()), headers), "failed"), gone: false, exhausted: false, sent: false };
+      if (typeof signed === "string") return { kind: "final", next: this.after(doc, url, notSent(new Date(this.deps.clock.now()), signed), "failed"), gone: false, exhausted: false, sent: false };
+      // The subscription's own headers first: the signed ones are written after them and win (none can clash: see endpoint-headers.ts).
+      const custom = prepared.attempt.headers;
+      const headers = custom.length === 0 ? signed : Object.assign(requestHeaders(custom), signed);
       result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
       if (result.interrupted) return { kind: "interrupted" };
       sent = true;
@@ -74,7 +80,9 @@ export class Worker {
   /** A store error counts as a failed attempt (retried), not as a reason to give up. */
   private async prepare(doc: Delivery) {
     try {
-      return await this.deps.prepare(doc);
+      const prepared = await this.deps.prepare(doc);
+      if (prepared.ok === true) this.deps.pace?.(doc, prepared.attempt.ratePerSecond);
+      return prepared;
     } catch (err) {
       this.deps.metrics.storeError("prepare");
       return { ok: "error" as const, error: `preparing the attempt failed: ${errorFields(err).error as string}` };

@@ -8,6 +8,8 @@ import type { DeliveryDefaults } from "../domain/policy.js";
 import type { EgressAllowList } from "../domain/egress.js";
 import { validatePolicy, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
+import { validateHeaders } from "../domain/endpoint-headers.js";
+import { validateRateLimit } from "../domain/endpoint-rate.js";
 import {
   pageSize,
   validateDescription,
@@ -36,6 +38,10 @@ export interface RegisterInput extends PolicyOverrides {
   description: string;
   /** The platform's customer it is for; "" for the tenant's own. */
   owner: string;
+  /** Extra request headers (the request's map); none when empty. */
+  headers: Readonly<Record<string, string>>;
+  /** Attempts a second at most; 0 for no limit. */
+  rateLimitPerSecond: number;
 }
 
 export async function registerSubscription(
@@ -50,6 +56,8 @@ export async function registerSubscription(
   const description = validateDescription(input.description);
   const policy = validatePolicy(input);
   const owner = validateOwner(input.owner);
+  const headers = validateHeaders(input.headers);
+  const rateLimitPerSecond = validateRateLimit(input.rateLimitPerSecond);
   // Last, once the request is known good: counter reads by id (see Subscriptions.count).
   deps.quotas.checkSubscriptions(tenant, await deps.store.count(tenant));
   if (owner !== "") deps.quotas.checkOwnerSubscriptions(owner, await deps.store.count(tenant, owner));
@@ -67,6 +75,9 @@ export async function registerSubscription(
     disabled: false,
     disabledReason: "",
     policy,
+    // Absent rather than empty or 0: stored as subscriptions were before these settings.
+    ...(headers.length > 0 ? { headers } : {}),
+    ...(rateLimitPerSecond > 0 ? { rateLimitPerSecond } : {}),
   };
   await deps.store.insert(doc);
   return { subscription: { ...doc, health: NO_HEALTH }, secret };
@@ -115,6 +126,11 @@ export interface UpdateInput extends PolicyOverrides {
   events: readonly string[];
   description?: string | undefined;
   disabled?: boolean | undefined;
+  /** Replaces every extra header when not empty. */
+  headers: Readonly<Record<string, string>>;
+  /** Removes every extra header (headers must then be empty). */
+  clearHeaders: boolean;
+  rateLimitPerSecond?: number | undefined;
 }
 
 export async function updateSubscription(
@@ -131,6 +147,11 @@ export async function updateSubscription(
     changes.events = validateEventFilters(input.events);
   }
   if (input.description !== undefined) changes.description = validateDescription(input.description);
+  const replacing = Object.keys(input.headers).length > 0;
+  if (input.clearHeaders && replacing) throw invalid("clear_headers", "cannot be combined with headers (headers alone replaces them all)");
+  if (input.clearHeaders) changes.headers = [];
+  else if (replacing) changes.headers = validateHeaders(input.headers);
+  if (input.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = validateRateLimit(input.rateLimitPerSecond);
   const policy = validatePolicy(input);
   if (Object.keys(policy).length > 0) {
     const current = await findSubscription(deps, tenant, id);

@@ -117,6 +117,27 @@ describe("subscriptions", () => {
     expectOneErrorLine(both.stderr, /--disable and --enable/);
   });
 
+  it("--header and --rate-limit set an endpoint's settings; get shows the header values, create and update mask them; update replaces or clears", async () => {
+    const created = await runCli(["subscriptions", "create", "--endpoint", rcv.url("/hdr"), "--event", "hdr.*", "--header", "Authorization=Bearer a=b", "--header", "X-Shop=42", "--rate-limit", "20"], as);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^rate limit\s+20 attempts a second \(per Hookwire process\)$/m);
+    expect(created.stdout).toMatch(/^headers\s+authorization: \*{8}\n\s+x-shop: \*{8}$/m);
+    const id = /^id\s+(\S+)$/m.exec(created.stdout)![1]!;
+    const shown = await runCli(["subscriptions", "get", id], as);
+    expect(shown.stdout).toMatch(/^headers\s+authorization: Bearer a=b\n\s+x-shop: 42$/m);
+    const replaced = await runCliJson(["subscriptions", "update", id, "--header", "x-only=1", "--rate-limit", "0"], as);
+    expect(replaced).toMatchObject({ headers: { "x-only": "********" }, rateLimitPerSecond: 0 });
+    const cleared = await runCli(["subscriptions", "update", id, "--clear-headers"], as);
+    expect(cleared.stdout).toMatch(/^headers\s+-$/m);
+    expect(cleared.stdout).toMatch(/^rate limit\s+none$/m);
+    const malformed = await runCli(["subscriptions", "update", id, "--header", "no-equals-sign"], as);
+    expect(malformed.code).toBe(2);
+    expectOneErrorLine(malformed.stderr, /--header: "no-equals-sign" is not name=value/);
+    const refused = await runCli(["subscriptions", "update", id, "--header", "Webhook-Id=forged"], as);
+    expect(refused.code).toBe(3);
+    expectOneErrorLine(refused.stderr, /^hookwire: invalid argument: headers\["Webhook-Id"\]: is set by Hookwire/);
+  });
+
   it("rotate-secret prints a new secret, and deliveries are signed with it", async () => {
     const { id, secret } = await create("/rot", "--event", "rot.ated");
     const rotated = await runCliJson(["subscriptions", "rotate-secret", id, "--previous-ttl", "0"], as);

@@ -205,6 +205,24 @@ describe("retries", () => {
 });
 
 describe("typed calls", () => {
+  it("register and update an endpoint's headers and rate limit; getSubscription alone answers the values; {} clears the headers", async () => {
+    rcv.route("/settings", {});
+    const reg = await hw.register({ url: rcv.url("/settings"), events: ["settings.*"], headers: { "X-Customer-Token": "tok-1" }, rateLimitPerSecond: 5 });
+    const id = reg.subscription.id;
+    expect(reg.subscription).toMatchObject({ headers: { "x-customer-token": "********" }, rateLimitPerSecond: 5 });
+    expect((await hw.getSubscription(id)).headers).toEqual({ "x-customer-token": "tok-1" });
+    await hw.trigger("settings.changed", { n: 1 });
+    await rcv.waitFor((all) => all.some((r) => r.path === "/settings"));
+    expect(rcv.requests("/settings")[0]!.headers["x-customer-token"]).toBe("tok-1");
+    expect((await hw.updateSubscription({ id, description: "kept" })).headers).toEqual({ "x-customer-token": "********" });
+    expect(await hw.updateSubscription({ id, headers: { "x-other": "2" }, rateLimitPerSecond: 0 })).toMatchObject({ headers: { "x-other": "********" }, rateLimitPerSecond: 0 });
+    expect((await hw.updateSubscription({ id, headers: {} })).headers).toEqual({});
+    const bad = await hw.updateSubscription({ id, headers: { "Content-Type": "text/plain" } }).catch((err: unknown) => err);
+    expect(bad).toBeInstanceOf(InvalidArgumentError);
+    expect((bad as InvalidArgumentError).field).toBe('headers["Content-Type"]');
+    await hw.deleteSubscription(id);
+  });
+
   it("answer plain objects: numbers, Dates, the payload as sent, string statuses, JSON-safe", async () => {
     const reg = await hw.register({ url: rcv.url("/typed"), events: ["typed.*"], description: "sdk" });
     const id = reg.subscription.id;

@@ -1,4 +1,5 @@
 // Secrets at rest: sealed in the store, absent from delivery rows, looked up when an attempt is prepared.
+// A subscription's extra headers are kept the same way.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,7 +39,7 @@ function filesUnder(dir: string): string[] {
     });
 }
 
-it("no subscription or Send secret appears in the embedded store's files, in any form a receiver library takes", async () => {
+it("no subscription or Send secret, nor a subscription's header value, appears in the embedded store's files, in any form a receiver library takes", async () => {
   const rcv = await startReceiver();
   cleanup.push(() => rcv.close());
   const dataDir = mkdtempSync(join(tmpdir(), "hookwire-secrets-"));
@@ -47,10 +48,16 @@ it("no subscription or Send secret appears in the embedded store's files, in any
   const first = newSecret();
   const second = newSecret();
   const sendSecret = `plain-send-secret-${randomBytes(12).toString("hex")}`;
+  // The customer's own credentials for its endpoint, as extra headers.
+  const token = `customer-token-${randomBytes(12).toString("hex")}`;
+  const apiKey = `customer-key-${randomBytes(12).toString("hex")}`;
   // Failing receivers keep every delivery pending: queue rows, batch rows and the Send's kept secret all exist.
   rcv.route("/sub", { secret: second, respond: () => ({ status: 500 }) });
   rcv.route("/send", { respond: () => ({ status: 500 }) });
-  const { subscription } = await client.register({ url: rcv.url("/sub"), events: ["s.*"], secret: first, retries: 5, retryDelayMs: 60_000 }, acme);
+  const { subscription } = await client.register(
+    { url: rcv.url("/sub"), events: ["s.*"], secret: first, retries: 5, retryDelayMs: 60_000, headers: { Authorization: `Bearer ${token}`, "X-Api-Key": apiKey } },
+    acme,
+  );
   await client.rotateSecret({ id: subscription!.id, secret: second }, acme); // the first is kept as a previous secret
   await client.trigger({ event: "s.made", payload: undefined }, acme);
   const aborted = new AbortController();
@@ -63,6 +70,9 @@ it("no subscription or Send secret appears in the embedded store's files, in any
   // The secrets were opened for the attempt: the receiver's independent libraries verified it.
   expect(rcv.requests("/sub")[0]!.verifyError).toBe("");
   expect(String(rcv.requests("/sub")[0]!.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+  // The headers were opened for it too, and arrived as given.
+  expect(rcv.requests("/sub")[0]!.headers.authorization).toBe(`Bearer ${token}`);
+  expect(rcv.requests("/sub")[0]!.headers["x-api-key"]).toBe(apiKey);
   aborted.abort();
   // The first outcomes' rows are written: both deliveries list their first attempt.
   await waitFor(
@@ -74,18 +84,18 @@ it("no subscription or Send secret appears in the embedded store's files, in any
   );
   expect(await server.stop("SIGTERM")).toBe(0);
 
-  const forms = [first, second, first.slice(6), second.slice(6), sendSecret].map((s) => Buffer.from(s, "utf8"));
+  const forms = [first, second, first.slice(6), second.slice(6), sendSecret, token, apiKey].map((s) => Buffer.from(s, "utf8"));
   const files = filesUnder(dataDir);
   expect(files.some((f) => f.includes("ferretdb"))).toBe(true);
   for (const file of files) {
     const bytes = readFileSync(file);
-    for (const form of forms) expect(bytes.includes(form), `${file} holds a secret`).toBe(false);
+    for (const form of forms) expect(bytes.includes(form), `${file} holds a secret or a header value`).toBe(false);
   }
   // The key that seals them is private to the owner.
   expect(statSync(join(dataDir, "encryption-key")).mode & 0o777).toBe(0o600);
 });
 
-it("delivery rows carry no secret; subscriptions hold sealed ones; the key rotates", async () => {
+it("delivery rows carry no secret; subscriptions hold sealed secrets and headers; the key rotates", async () => {
   const rcv = await startReceiver();
   cleanup.push(() => rcv.close());
   const database = uniqueDatabase("seal");
@@ -95,7 +105,8 @@ it("delivery rows carry no secret; subscriptions hold sealed ones; the key rotat
   const secret = newSecret();
   let status = 500;
   rcv.route("/r", { secret, respond: () => ({ status }) });
-  const { subscription } = await c1.register({ url: rcv.url("/r"), events: ["r.*"], secret, retries: 5, retryDelayMs: 60_000 }, acme);
+  const token = `token-${randomBytes(12).toString("hex")}`;
+  const { subscription } = await c1.register({ url: rcv.url("/r"), events: ["r.*"], secret, retries: 5, retryDelayMs: 60_000, headers: { "x-customer-token": token } }, acme);
   await c1.trigger({ event: "r.one", payload: undefined }, acme);
   await rcv.waitFor(() => rcv.requests("/r").length >= 1);
   await s1.stop("SIGTERM");
@@ -105,10 +116,13 @@ it("delivery rows carry no secret; subscriptions hold sealed ones; the key rotat
   const db = mongo.db(database);
   const stored = await db.collection("subscriptions").findOne({ _id: subscription!.id as never });
   expect(stored!.secret).toMatch(/^hwenc:v1:/);
+  expect(stored!.headers).toMatch(/^hwenc:v1:/);
+  expect(JSON.stringify(stored)).not.toContain(token);
   for (const name of ["delivery_queue", "delivery_log", "delivery_batches"]) {
     for (const row of await db.collection(name).find({}).toArray()) {
       const text = JSON.stringify(row);
       expect(text).not.toContain(secret.slice(6));
+      expect(text).not.toContain(token);
       expect(text).not.toContain('"secret"');
     }
   }
@@ -120,12 +134,14 @@ it("delivery rows carry no secret; subscriptions hold sealed ones; the key rotat
   await s2.stop("SIGTERM");
   const resealed = await db.collection("subscriptions").findOne({ _id: subscription!.id as never });
   expect(resealed!.secret).not.toBe(stored!.secret);
+  expect(resealed!.headers).not.toBe(stored!.headers);
   // Now the old key can go: the pending delivery is signed with the secret opened by the new key alone.
   status = 200;
   await serve({ HOOKWIRE_DATABASE: database, HOOKWIRE_ENCRYPTION_KEY: k2 });
   await db.collection("delivery_queue").updateMany({}, { $set: { nextAttemptAt: new Date(0), holdUntil: new Date(0) } });
   const all = await rcv.waitFor((r) => r.filter((x) => x.path === "/r").length >= 2);
   expect(all.filter((x) => x.path === "/r").at(-1)!.verifyError).toBe("");
+  expect(all.filter((x) => x.path === "/r").at(-1)!.headers["x-customer-token"]).toBe(token);
 });
 
 it("a subscription deleted or disabled after the Trigger gets no more attempts, even those held in memory", async () => {

@@ -155,6 +155,69 @@ describe("Get, List, Update, Delete", () => {
   });
 });
 
+describe("extra headers and rate limit", () => {
+  const MASK = "********";
+
+  it("answers header values on GetSubscription alone; Register, List, Update and RotateSecret mask them", async () => {
+    const headers = { Authorization: "Bearer cust-token", "X-Tenant": "t-1" };
+    const reg = await client.register({ url: "http://127.0.0.1:9/h", events: ["a"], owner: "user-h", headers, rateLimitPerSecond: 25 }, acme);
+    const id = reg.subscription!.id;
+    expect(reg.subscription).toMatchObject({ headers: { authorization: MASK, "x-tenant": MASK }, rateLimitPerSecond: 25 });
+    expect((await client.getSubscription({ id }, acme)).subscription).toMatchObject({ headers: { authorization: "Bearer cust-token", "x-tenant": "t-1" }, rateLimitPerSecond: 25 });
+    const listed = (await client.listSubscriptions({ owner: "user-h" }, acme)).subscriptions.find((s) => s.id === id);
+    expect(listed).toMatchObject({ headers: { authorization: MASK, "x-tenant": MASK }, rateLimitPerSecond: 25 });
+    expect((await client.updateSubscription({ id, description: "x" }, acme)).subscription!.headers).toEqual({ authorization: MASK, "x-tenant": MASK });
+    expect((await client.rotateSecret({ id }, acme)).subscription!.headers).toEqual({ authorization: MASK, "x-tenant": MASK });
+    // The mask cannot be sent back as a value by mistake.
+    const [code, message] = await codeOf(client.updateSubscription({ id, headers: { authorization: MASK } }, acme));
+    expect([code, message]).toEqual([Code.InvalidArgument, `headers["authorization"]: "${MASK}" is the mask Hookwire answers in place of a value; send the value itself`]);
+  });
+
+  it("Update replaces the whole set when headers is not empty, keeps it when empty, clears it with clear_headers; sets or lifts the limit", async () => {
+    const c = connectClient(server); // Connect's JSON: the shape a plain HTTP caller sends
+    const { subscription } = await c.register({ url: "http://127.0.0.1:9/u2", events: ["a"], headers: { "x-a": "1", "x-b": "2" } }, acme);
+    const id = subscription!.id;
+    const plain = async () => (await c.getSubscription({ id }, acme)).subscription!;
+    await c.updateSubscription({ id, description: "kept" }, acme);
+    expect((await plain()).headers).toEqual({ "x-a": "1", "x-b": "2" });
+    await c.updateSubscription({ id, headers: { "X-C": "3" } }, acme);
+    expect((await plain()).headers).toEqual({ "x-c": "3" });
+    const [code, message] = await codeOf(c.updateSubscription({ id, headers: { "x-d": "4" }, clearHeaders: true }, acme));
+    expect([code, message]).toEqual([Code.InvalidArgument, "clear_headers: cannot be combined with headers (headers alone replaces them all)"]);
+    await c.updateSubscription({ id, clearHeaders: true }, acme);
+    expect((await plain()).headers).toEqual({});
+    expect((await plain()).rateLimitPerSecond).toBe(0);
+    await c.updateSubscription({ id, rateLimitPerSecond: 10_000 }, acme);
+    expect((await plain()).rateLimitPerSecond).toBe(10_000);
+    await c.updateSubscription({ id, description: "limit kept" }, acme);
+    expect((await plain()).rateLimitPerSecond).toBe(10_000);
+    await c.updateSubscription({ id, rateLimitPerSecond: 0 }, acme);
+    expect((await plain()).rateLimitPerSecond).toBe(0);
+  });
+
+  it.each([
+    [{ headers: { "Webhook-Signature": "v1,forged" } }, 'headers["Webhook-Signature"]: is set by Hookwire on every delivery and cannot be replaced'],
+    [{ headers: { "x-hub-signature-256": "sha256=00" } }, 'headers["x-hub-signature-256"]: is set by Hookwire on every delivery and cannot be replaced'],
+    [{ headers: { Host: "elsewhere" } }, 'headers["Host"]: is set by Hookwire on every delivery and cannot be replaced'],
+    [{ headers: { "Transfer-Encoding": "chunked" } }, 'headers["Transfer-Encoding"]: is a hop-by-hop or framing header, which the connection manages'],
+    [{ headers: { "x-token": "a\r\nx-injected: 1" } }, 'headers["x-token"]: the value holds a line break (CR or LF)'],
+    [{ headers: { "bad name": "v" } }, /^headers\["bad name"\]: is not a header name/],
+    [{ headers: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`x-${i}`, "v"])) }, "headers: 21 headers; at most 20"],
+    [{ headers: { "x-big": "v".repeat(8192) } }, "headers: names and values add up to 8197 characters; at most 8192"],
+    [{ rateLimitPerSecond: 10_001 }, "rate_limit_per_second: 10001 is outside 0..10000 (attempts a second; 0 for no limit)"],
+    [{ rateLimitPerSecond: -1 }, "rate_limit_per_second: -1 is outside 0..10000 (attempts a second; 0 for no limit)"],
+  ])("refuses bad settings at Register and at Update, naming the field %#", async (bad, message) => {
+    const expected = (m: string) => (typeof message === "string" ? expect(m).toBe(message) : expect(m).toMatch(message));
+    const [code, msg] = await codeOf(client.register({ url: "http://127.0.0.1:9/bad", events: ["a"], ...bad }, acme));
+    expect(code).toBe(Code.InvalidArgument);
+    expected(msg);
+    const { subscription } = await client.register({ url: "http://127.0.0.1:9/ok", events: ["a"] }, acme);
+    const [updateCode, updateMsg] = await codeOf(client.updateSubscription({ id: subscription!.id, ...bad }, acme));
+    expect(updateCode).toBe(Code.InvalidArgument);
+    expected(updateMsg);
+  });
+});
+
 describe("authentication and tenants", () => {
   it("refuses a missing, malformed or unknown key", async () => {
     expect(await codeOf(client.listSubscriptions({}))).toEqual([Code.Unauthenticated, 'missing "authorization: Bearer <api key>" header']);

@@ -219,6 +219,22 @@ describe("the console in Chromium", () => {
     await client.deleteSubscription({ id: owned.subscription!.id }, acme);
   });
 
+  it("shows a subscription's rate limit and its extra headers' names, never their values", async () => {
+    const token = "Bearer cust-secret-7f3a";
+    const reg = await client.register({ url: rcv.url("/with-headers"), events: ["nothing.*"], headers: { Authorization: token, "X-Shop": "42" }, rateLimitPerSecond: 7 }, acme);
+    const id = reg.subscription!.id;
+    await page.goto(url(`/console#/subscriptions/${id}`));
+    await page.waitForSelector("ul.headers");
+    expect(await page.$$eval("ul.headers li", (lis) => lis.map((li) => li.textContent))).toEqual(["authorization: ••••••••", "x-shop: ••••••••"]);
+    expect(await page.$$eval("dl.facts dt, dl.facts dd", (els) => els.map((e) => e.textContent).join("|"))).toContain("Rate limit|7 attempts a second (per Hookwire process)");
+    // GetSubscription answered the values; the page keeps none of them.
+    const html = await page.content();
+    expect(html).not.toContain("cust-secret-7f3a");
+    expect(html).not.toContain(">42<");
+    await shot("02c-subscription-settings");
+    await client.deleteSubscription({ id }, acme);
+  });
+
   let messageId = "";
   let deliveryId = "";
 

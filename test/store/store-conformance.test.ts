@@ -545,6 +545,29 @@ describe.each(implementations)("$name", (impl) => {
       expect(ids(await b.subscriptions.active("acme", { owner: "user-bob" }))).toEqual([bob._id]);
     });
 
+    it("keep extra headers and a rate limit: given back as stored, replaced whole, removed by an empty list; none stored when absent", async () => {
+      const [a, b] = await twoProcesses();
+      const now = new Date();
+      const headers = [
+        { name: "authorization", value: "Bearer t0ken" },
+        { name: "x.odd$name", value: "é ÿ" },
+      ];
+      const plain = { _id: newId("sub"), tenant: "acme", owner: "", url: "http://127.0.0.1:9/p", events: ["*"], secret: "s", description: "", createdAt: now, updatedAt: now, disabled: false, disabledReason: "", policy: {} };
+      const sub = { ...plain, _id: newId("sub"), owner: "user-h", headers, rateLimitPerSecond: 10 };
+      await a.subscriptions.insert(plain);
+      await a.subscriptions.insert(sub);
+      expect(await b.subscriptions.get("acme", sub._id)).toEqual(sub);
+      expect(await b.subscriptions.get("acme", plain._id)).toEqual(plain);
+      expect((await b.subscriptions.activeById("acme", "user-h", sub._id))?.headers).toEqual(headers);
+      expect((await b.subscriptions.list("acme", undefined, 10, "user-h"))[0]).toMatchObject({ headers, rateLimitPerSecond: 10 });
+      const replaced = await a.subscriptions.update("acme", sub._id, { headers: [{ name: "x-only", value: "1" }], rateLimitPerSecond: 0 }, new Date());
+      expect(replaced).toMatchObject({ headers: [{ name: "x-only", value: "1" }], rateLimitPerSecond: 0 });
+      await waitFor(async () => (await b.subscriptions.activeById("acme", "user-h", sub._id))?.headers?.[0]?.name === "x-only", { timeoutMs: 300, intervalMs: 20, what: "the replaced headers" });
+      const cleared = await a.subscriptions.update("acme", sub._id, { headers: [] }, new Date());
+      expect(cleared!.headers ?? []).toEqual([]);
+      expect((await b.subscriptions.get("acme", sub._id))!.headers ?? []).toEqual([]);
+    });
+
     it("disable only an active subscription: the first call answers it, a second finds it disabled", async () => {
       const [a, b] = await twoProcesses();
       const now = new Date();

@@ -11,52 +11,7 @@ import { HookwireMetrics } from "../../server/telemetry/metrics.js";
 import type { Clock, Delivery, Message, StorePorts, Subscription } from "../../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { sleep } from "../helpers/wait.js";
-
-/** Timers run only when the test moves time on. */
-class FakeClock implements Clock {
-  private t = Date.now();
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private nextId = 1;
-
-  now(): number {
-    return this.t;
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.t + Math.max(0, ms), fn, id });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== handle);
-  }
-
-  /** Moves time on by ms, running each timer due on the way, letting real I/O settle after each. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      const next = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((x) => x !== next);
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-      await settle();
-    }
-    this.t = end;
-    await settle();
-  }
-}
-
-/**
- * Lets promise chains and local I/O that the timers started run. A sleep, as the fake clock's part of real time:
- * after time moves on, what a timer set off gets this long to happen before the test looks, so a check that
- * nothing was sent yet (right after advance) can fail. Tests wait for what they expect on its event instead.
- */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await sleep(2);
-}
+import { FakeClock } from "../helpers/fake-clock.js";
 
 const HOLD_MS = 30_000;
 const quiet = createLogger("error", () => undefined);
@@ -257,4 +212,30 @@ it("one endpoint that hangs holds only its own share: another endpoint's deliver
   await r.rcv.waitFor(() => r.rcv.requests("/hang").length >= 2);
   expect(r.rcv.requests("/hang")).toHaveLength(2); // its per-endpoint limit
   for (const m of fineMessages) expect((await stateOf(r, m.held[0]!.delivery._id)).status).toBe("delivered");
+});
+
+it("a subscription's extra headers go with every attempt as they are when it starts; Hookwire's own headers win", async () => {
+  const r = await rig();
+  const sub = await subscribe(r, "/headers");
+  // Stored directly, past validation (which refuses the last two): the engine still sends its own.
+  const headers = [
+    { name: "x-customer-token", value: "first" },
+    { name: "content-type", value: "text/plain" },
+    { name: "webhook-id", value: "forged" },
+  ];
+  await r.store.subscriptions.update("acme", sub._id, { headers }, new Date(r.clock.now()));
+  r.rcv.route("/headers", { respond: (n) => ({ status: n === 1 ? 500 : 200 }) });
+  const { message, held } = await trigger(r, [sub]);
+  r.engine.submit(held, message.body);
+  await r.rcv.waitFor(() => r.rcv.requests("/headers").length === 1);
+  const first = r.rcv.requests("/headers")[0]!.headers;
+  expect(first["x-customer-token"]).toBe("first");
+  expect(first["content-type"]).toBe("application/json");
+  expect(first["webhook-id"]).toBe(message._id);
+  await r.stored(held[0]!.delivery._id, (d) => d.attempts.length === 1);
+  // Changed before the retry: the retry carries the new value.
+  await r.store.subscriptions.update("acme", sub._id, { headers: [{ name: "x-customer-token", value: "second" }] }, new Date(r.clock.now()));
+  await r.clock.advance(1200);
+  await r.rcv.waitFor(() => r.rcv.requests("/headers").length === 2);
+  expect(r.rcv.requests("/headers")[1]!.headers["x-customer-token"]).toBe("second");
 });

@@ -1,18 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../../server/domain/errors.js";
+import { refusal } from "../helpers/refusal.js";
 import { eventMatches, isPrivateAddress, pageSize, validateEventFilters, validateSecret, validateUrl } from "../../server/domain/validation.js";
 import { generateSecret } from "@hookwire/sdk/node";
-
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    expect((err as DomainError).kind).toBe("invalid");
-    return (err as Error).message;
-  }
-  throw new Error("expected a validation error");
-}
 
 describe("subscriber URLs", () => {
   it("accepts public http and https URLs", () => {
@@ -27,7 +16,7 @@ describe("subscriber URLs", () => {
     ["https://user:pw@example.com/", /credentials/],
     [`https://example.com/${"a".repeat(2048)}`, /longer than 2048/],
   ])("refuses %j", (url, msg) => {
-    expect(fieldOf(() => validateUrl(url, true))).toMatch(msg);
+    expect(refusal(() => validateUrl(url, true))).toMatch(msg);
   });
 
   it.each([
@@ -43,7 +32,7 @@ describe("subscriber URLs", () => {
     "http://[::ffff:127.0.0.1]/",
     "http://0.0.0.0/",
   ])("refuses the private address %s unless allowed", (url) => {
-    expect(fieldOf(() => validateUrl(url, false))).toMatch(/url: host .* HOOKWIRE_ALLOW_PRIVATE_URLS/);
+    expect(refusal(() => validateUrl(url, false))).toMatch(/url: host .* HOOKWIRE_ALLOW_PRIVATE_URLS/);
     expect(validateUrl(url, true)).toBe(url);
   });
 
@@ -68,7 +57,7 @@ describe("event filters", () => {
     [["a b"], /events\[0\]/],
     [[`x${".y".repeat(70)}`], /events\[0\]/],
   ])("refuses %j", (events, msg) => {
-    expect(fieldOf(() => validateEventFilters(events as string[]))).toMatch(msg);
+    expect(refusal(() => validateEventFilters(events as string[]))).toMatch(msg);
   });
 
   it("matches events", () => {
@@ -92,7 +81,7 @@ describe("secrets and paging", () => {
   it.each(["plain-secret", "whsec_short", "whsec_" + Buffer.alloc(16).toString("base64"), "whsec_" + Buffer.alloc(65).toString("base64"), "whsec_!!!!"])(
     "refuses %j",
     (s) => {
-      expect(fieldOf(() => validateSecret(s))).toMatch(/^secret: must be "whsec_"/);
+      expect(refusal(() => validateSecret(s))).toMatch(/^secret: must be "whsec_"/);
     },
   );
 
@@ -100,6 +89,6 @@ describe("secrets and paging", () => {
     expect(pageSize(0)).toBe(50);
     expect(pageSize(7)).toBe(7);
     expect(pageSize(10_000)).toBe(100);
-    expect(fieldOf(() => pageSize(-1))).toMatch(/page_size/);
+    expect(refusal(() => pageSize(-1))).toMatch(/page_size/);
   });
 });

@@ -51,9 +51,22 @@ type Subscription struct {
 	// chooses (1-256 printable characters, e.g. its user id). Empty for the
 	// tenant's own subscriptions. Set at Register and never changed; a Trigger
 	// for an owner reaches only that owner's subscriptions.
-	Owner         string `protobuf:"bytes,13,opt,name=owner,proto3" json:"owner,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Owner string `protobuf:"bytes,13,opt,name=owner,proto3" json:"owner,omitempty"`
+	// Extra request headers sent with every attempt (for example the
+	// customer's own token for its endpoint), names in lower case. Sealed at
+	// rest like the secret. Their values are answered only by GetSubscription;
+	// every other answer carrying a subscription (Register, ListSubscriptions,
+	// UpdateSubscription, RotateSecret) has the names with each value masked as
+	// "********", a value no request may set.
+	Headers map[string]string `protobuf:"bytes,14,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// At most this many attempts a second to this endpoint, retries included;
+	// attempts beyond it wait their turn (none is dropped) and other endpoints
+	// are not slowed. 0: no limit. Enforced per server process: with several
+	// processes sharing one database, the endpoint may get up to this many
+	// from each.
+	RateLimitPerSecond int32 `protobuf:"varint,15,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3" json:"rate_limit_per_second,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Subscription) Reset() {
@@ -177,6 +190,20 @@ func (x *Subscription) GetOwner() string {
 	return ""
 }
 
+func (x *Subscription) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *Subscription) GetRateLimitPerSecond() int32 {
+	if x != nil {
+		return x.RateLimitPerSecond
+	}
+	return 0
+}
+
 // An endpoint's record, counted per attempt. Hookwire disables a subscription
 // whose attempts have all failed for a configured period (with at least a
 // minimum number of failures), saying why in disabled_reason; re-enabling it
@@ -282,7 +309,7 @@ var File_hookwire_v1_subscription_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehookwire/v1/subscription.proto\x12\vhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x03\n" +
+	"\x1ehookwire/v1/subscription.proto\x12\vhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x05\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
@@ -300,7 +327,12 @@ const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\n" +
 	"timeout_ms\x18\v \x01(\x05R\ttimeoutMs\x127\n" +
 	"\x06health\x18\f \x01(\v2\x1f.hookwire.v1.SubscriptionHealthR\x06health\x12\x14\n" +
-	"\x05owner\x18\r \x01(\tR\x05owner\"\x87\x03\n" +
+	"\x05owner\x18\r \x01(\tR\x05owner\x12@\n" +
+	"\aheaders\x18\x0e \x03(\v2&.hookwire.v1.Subscription.HeadersEntryR\aheaders\x121\n" +
+	"\x15rate_limit_per_second\x18\x0f \x01(\x05R\x12rateLimitPerSecond\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x87\x03\n" +
 	"\x12SubscriptionHealth\x12-\n" +
 	"\x12attempts_succeeded\x18\x01 \x01(\x03R\x11attemptsSucceeded\x12'\n" +
 	"\x0fattempts_failed\x18\x02 \x01(\x03R\x0eattemptsFailed\x12B\n" +
@@ -323,24 +355,26 @@ func file_hookwire_v1_subscription_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_subscription_proto_rawDescData
 }
 
-var file_hookwire_v1_subscription_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_hookwire_v1_subscription_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_hookwire_v1_subscription_proto_goTypes = []any{
 	(*Subscription)(nil),          // 0: hookwire.v1.Subscription
 	(*SubscriptionHealth)(nil),    // 1: hookwire.v1.SubscriptionHealth
-	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	nil,                           // 2: hookwire.v1.Subscription.HeadersEntry
+	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
 }
 var file_hookwire_v1_subscription_proto_depIdxs = []int32{
-	2, // 0: hookwire.v1.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	2, // 1: hookwire.v1.Subscription.updated_at:type_name -> google.protobuf.Timestamp
+	3, // 0: hookwire.v1.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	3, // 1: hookwire.v1.Subscription.updated_at:type_name -> google.protobuf.Timestamp
 	1, // 2: hookwire.v1.Subscription.health:type_name -> hookwire.v1.SubscriptionHealth
-	2, // 3: hookwire.v1.SubscriptionHealth.last_success_at:type_name -> google.protobuf.Timestamp
-	2, // 4: hookwire.v1.SubscriptionHealth.last_failure_at:type_name -> google.protobuf.Timestamp
-	2, // 5: hookwire.v1.SubscriptionHealth.failing_since:type_name -> google.protobuf.Timestamp
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	2, // 3: hookwire.v1.Subscription.headers:type_name -> hookwire.v1.Subscription.HeadersEntry
+	3, // 4: hookwire.v1.SubscriptionHealth.last_success_at:type_name -> google.protobuf.Timestamp
+	3, // 5: hookwire.v1.SubscriptionHealth.last_failure_at:type_name -> google.protobuf.Timestamp
+	3, // 6: hookwire.v1.SubscriptionHealth.failing_since:type_name -> google.protobuf.Timestamp
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_subscription_proto_init() }
@@ -354,7 +388,7 @@ func file_hookwire_v1_subscription_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_subscription_proto_rawDesc), len(file_hookwire_v1_subscription_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

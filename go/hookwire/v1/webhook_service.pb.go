@@ -38,9 +38,23 @@ type RegisterRequest struct {
 	// characters; empty registers the tenant's own subscription. Cannot be
 	// changed later (moving an endpoint to another owner is delete and
 	// register).
-	Owner         string `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Owner string `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
+	// Extra request headers for every attempt (for example the customer's own
+	// auth token for its endpoint): at most 20, 8 KiB of names and values in
+	// all. Names are RFC 9110 tokens, unique ignoring case (kept in lower
+	// case); values hold no control characters (CR, LF and NUL included) and
+	// only Latin-1 text, with no white space at either end. Names Hookwire
+	// sets are refused: webhook-*, x-hub-signature*, x-webhook-event,
+	// content-type, content-length, host, user-agent, and the connection's own
+	// (connection, keep-alive, proxy-*, te, trailer, transfer-encoding,
+	// upgrade, expect).
+	Headers map[string]string `protobuf:"bytes,9,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// At most this many attempts a second to the endpoint, 1 to 10000, retries
+	// included; 0 (the default) for no limit. Per server process (see
+	// Subscription.rate_limit_per_second).
+	RateLimitPerSecond int32 `protobuf:"varint,10,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3" json:"rate_limit_per_second,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *RegisterRequest) Reset() {
@@ -127,6 +141,20 @@ func (x *RegisterRequest) GetOwner() string {
 		return x.Owner
 	}
 	return ""
+}
+
+func (x *RegisterRequest) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *RegisterRequest) GetRateLimitPerSecond() int32 {
+	if x != nil {
+		return x.RateLimitPerSecond
+	}
+	return 0
 }
 
 type RegisterResponse struct {
@@ -394,12 +422,22 @@ type UpdateSubscriptionRequest struct {
 	Events      []string `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
 	Description *string  `protobuf:"bytes,4,opt,name=description,proto3,oneof" json:"description,omitempty"`
 	// true disables the subscription, false enables it again.
-	Disabled      *bool  `protobuf:"varint,5,opt,name=disabled,proto3,oneof" json:"disabled,omitempty"`
-	Retries       *int32 `protobuf:"varint,6,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
-	RetryDelayMs  *int32 `protobuf:"varint,7,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
-	TimeoutMs     *int32 `protobuf:"varint,8,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Disabled     *bool  `protobuf:"varint,5,opt,name=disabled,proto3,oneof" json:"disabled,omitempty"`
+	Retries      *int32 `protobuf:"varint,6,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
+	RetryDelayMs *int32 `protobuf:"varint,7,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
+	TimeoutMs    *int32 `protobuf:"varint,8,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
+	// Replaces every extra header when not empty: the new set is exactly
+	// these (a name left out is removed), under Register's rules. An empty map
+	// keeps the headers as they are (proto3 cannot tell an empty map from an
+	// unset one): to remove them all, set clear_headers instead.
+	Headers map[string]string `protobuf:"bytes,9,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// true removes every extra header; headers must then be empty.
+	ClearHeaders bool `protobuf:"varint,10,opt,name=clear_headers,json=clearHeaders,proto3" json:"clear_headers,omitempty"`
+	// The new limit when set: 1 to 10000 attempts a second, or 0 to remove
+	// the limit. Applies from the endpoint's next attempts.
+	RateLimitPerSecond *int32 `protobuf:"varint,11,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3,oneof" json:"rate_limit_per_second,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *UpdateSubscriptionRequest) Reset() {
@@ -484,6 +522,27 @@ func (x *UpdateSubscriptionRequest) GetRetryDelayMs() int32 {
 func (x *UpdateSubscriptionRequest) GetTimeoutMs() int32 {
 	if x != nil && x.TimeoutMs != nil {
 		return *x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *UpdateSubscriptionRequest) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *UpdateSubscriptionRequest) GetClearHeaders() bool {
+	if x != nil {
+		return x.ClearHeaders
+	}
+	return false
+}
+
+func (x *UpdateSubscriptionRequest) GetRateLimitPerSecond() int32 {
+	if x != nil && x.RateLimitPerSecond != nil {
+		return *x.RateLimitPerSecond
 	}
 	return 0
 }
@@ -2407,7 +2466,7 @@ var File_hookwire_v1_webhook_service_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
-	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1chookwire/v1/event_type.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xa7\x02\n" +
+	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1chookwire/v1/event_type.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xdb\x03\n" +
 	"\x0fRegisterRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06events\x18\x02 \x03(\tR\x06events\x12\x16\n" +
@@ -2417,7 +2476,13 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x0eretry_delay_ms\x18\x06 \x01(\x05H\x01R\fretryDelayMs\x88\x01\x01\x12\"\n" +
 	"\n" +
 	"timeout_ms\x18\a \x01(\x05H\x02R\ttimeoutMs\x88\x01\x01\x12\x14\n" +
-	"\x05owner\x18\b \x01(\tR\x05ownerB\n" +
+	"\x05owner\x18\b \x01(\tR\x05owner\x12C\n" +
+	"\aheaders\x18\t \x03(\v2).hookwire.v1.RegisterRequest.HeadersEntryR\aheaders\x121\n" +
+	"\x15rate_limit_per_second\x18\n" +
+	" \x01(\x05R\x12rateLimitPerSecond\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\n" +
 	"\n" +
 	"\b_retriesB\x11\n" +
 	"\x0f_retry_delay_msB\r\n" +
@@ -2436,7 +2501,7 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x05owner\x18\x03 \x01(\tR\x05owner\"\x84\x01\n" +
 	"\x19ListSubscriptionsResponse\x12?\n" +
 	"\rsubscriptions\x18\x01 \x03(\v2\x19.hookwire.v1.SubscriptionR\rsubscriptions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe3\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe5\x04\n" +
 	"\x19UpdateSubscriptionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x03url\x18\x02 \x01(\tH\x00R\x03url\x88\x01\x01\x12\x16\n" +
@@ -2446,14 +2511,22 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\aretries\x18\x06 \x01(\x05H\x03R\aretries\x88\x01\x01\x12)\n" +
 	"\x0eretry_delay_ms\x18\a \x01(\x05H\x04R\fretryDelayMs\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"timeout_ms\x18\b \x01(\x05H\x05R\ttimeoutMs\x88\x01\x01B\x06\n" +
+	"timeout_ms\x18\b \x01(\x05H\x05R\ttimeoutMs\x88\x01\x01\x12M\n" +
+	"\aheaders\x18\t \x03(\v23.hookwire.v1.UpdateSubscriptionRequest.HeadersEntryR\aheaders\x12#\n" +
+	"\rclear_headers\x18\n" +
+	" \x01(\bR\fclearHeaders\x126\n" +
+	"\x15rate_limit_per_second\x18\v \x01(\x05H\x06R\x12rateLimitPerSecond\x88\x01\x01\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x06\n" +
 	"\x04_urlB\x0e\n" +
 	"\f_descriptionB\v\n" +
 	"\t_disabledB\n" +
 	"\n" +
 	"\b_retriesB\x11\n" +
 	"\x0f_retry_delay_msB\r\n" +
-	"\v_timeout_ms\"[\n" +
+	"\v_timeout_msB\x18\n" +
+	"\x16_rate_limit_per_second\"[\n" +
 	"\x1aUpdateSubscriptionResponse\x12=\n" +
 	"\fsubscription\x18\x01 \x01(\v2\x19.hookwire.v1.SubscriptionR\fsubscription\"+\n" +
 	"\x19DeleteSubscriptionRequest\x12\x0e\n" +
@@ -2628,7 +2701,7 @@ func file_hookwire_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_webhook_service_proto_rawDescData
 }
 
-var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*RegisterRequest)(nil),            // 0: hookwire.v1.RegisterRequest
 	(*RegisterResponse)(nil),           // 1: hookwire.v1.RegisterResponse
@@ -2671,88 +2744,92 @@ var file_hookwire_v1_webhook_service_proto_goTypes = []any{
 	(*UpdateEventTypeResponse)(nil),    // 38: hookwire.v1.UpdateEventTypeResponse
 	(*DeleteEventTypeRequest)(nil),     // 39: hookwire.v1.DeleteEventTypeRequest
 	(*DeleteEventTypeResponse)(nil),    // 40: hookwire.v1.DeleteEventTypeResponse
-	(*Subscription)(nil),               // 41: hookwire.v1.Subscription
-	(SignatureScheme)(0),               // 42: hookwire.v1.SignatureScheme
-	(*structpb.Value)(nil),             // 43: google.protobuf.Value
-	(*Delivery)(nil),                   // 44: hookwire.v1.Delivery
-	(*Message)(nil),                    // 45: hookwire.v1.Message
-	(DeliveryStatus)(0),                // 46: hookwire.v1.DeliveryStatus
-	(*timestamppb.Timestamp)(nil),      // 47: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),            // 48: google.protobuf.Struct
-	(*EventType)(nil),                  // 49: hookwire.v1.EventType
+	nil,                                // 41: hookwire.v1.RegisterRequest.HeadersEntry
+	nil,                                // 42: hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
+	(*Subscription)(nil),               // 43: hookwire.v1.Subscription
+	(SignatureScheme)(0),               // 44: hookwire.v1.SignatureScheme
+	(*structpb.Value)(nil),             // 45: google.protobuf.Value
+	(*Delivery)(nil),                   // 46: hookwire.v1.Delivery
+	(*Message)(nil),                    // 47: hookwire.v1.Message
+	(DeliveryStatus)(0),                // 48: hookwire.v1.DeliveryStatus
+	(*timestamppb.Timestamp)(nil),      // 49: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),            // 50: google.protobuf.Struct
+	(*EventType)(nil),                  // 51: hookwire.v1.EventType
 }
 var file_hookwire_v1_webhook_service_proto_depIdxs = []int32{
-	41, // 0: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
-	41, // 1: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	41, // 2: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
-	41, // 3: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	41, // 4: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
-	42, // 5: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	42, // 6: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	43, // 7: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
-	43, // 8: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
-	18, // 9: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
-	44, // 10: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
-	45, // 11: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
-	46, // 12: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
-	44, // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	44, // 14: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	47, // 15: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	44, // 16: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	44, // 17: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
-	48, // 18: hookwire.v1.CreateEventTypeRequest.schema:type_name -> google.protobuf.Struct
-	43, // 19: hookwire.v1.CreateEventTypeRequest.example:type_name -> google.protobuf.Value
-	49, // 20: hookwire.v1.CreateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	49, // 21: hookwire.v1.GetEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	49, // 22: hookwire.v1.ListEventTypesResponse.event_types:type_name -> hookwire.v1.EventType
-	48, // 23: hookwire.v1.UpdateEventTypeRequest.schema:type_name -> google.protobuf.Struct
-	43, // 24: hookwire.v1.UpdateEventTypeRequest.example:type_name -> google.protobuf.Value
-	49, // 25: hookwire.v1.UpdateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	0,  // 26: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
-	2,  // 27: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
-	4,  // 28: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
-	6,  // 29: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
-	8,  // 30: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
-	10, // 31: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
-	12, // 32: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
-	14, // 33: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
-	16, // 34: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
-	19, // 35: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
-	21, // 36: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
-	23, // 37: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	25, // 38: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	27, // 39: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
-	29, // 40: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
-	31, // 41: hookwire.v1.WebhookService.CreateEventType:input_type -> hookwire.v1.CreateEventTypeRequest
-	33, // 42: hookwire.v1.WebhookService.GetEventType:input_type -> hookwire.v1.GetEventTypeRequest
-	35, // 43: hookwire.v1.WebhookService.ListEventTypes:input_type -> hookwire.v1.ListEventTypesRequest
-	37, // 44: hookwire.v1.WebhookService.UpdateEventType:input_type -> hookwire.v1.UpdateEventTypeRequest
-	39, // 45: hookwire.v1.WebhookService.DeleteEventType:input_type -> hookwire.v1.DeleteEventTypeRequest
-	1,  // 46: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
-	3,  // 47: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
-	5,  // 48: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
-	7,  // 49: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
-	9,  // 50: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
-	11, // 51: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
-	13, // 52: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
-	15, // 53: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
-	17, // 54: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
-	20, // 55: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
-	22, // 56: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
-	24, // 57: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	26, // 58: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	28, // 59: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
-	30, // 60: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
-	32, // 61: hookwire.v1.WebhookService.CreateEventType:output_type -> hookwire.v1.CreateEventTypeResponse
-	34, // 62: hookwire.v1.WebhookService.GetEventType:output_type -> hookwire.v1.GetEventTypeResponse
-	36, // 63: hookwire.v1.WebhookService.ListEventTypes:output_type -> hookwire.v1.ListEventTypesResponse
-	38, // 64: hookwire.v1.WebhookService.UpdateEventType:output_type -> hookwire.v1.UpdateEventTypeResponse
-	40, // 65: hookwire.v1.WebhookService.DeleteEventType:output_type -> hookwire.v1.DeleteEventTypeResponse
-	46, // [46:66] is the sub-list for method output_type
-	26, // [26:46] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	41, // 0: hookwire.v1.RegisterRequest.headers:type_name -> hookwire.v1.RegisterRequest.HeadersEntry
+	43, // 1: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
+	43, // 2: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	43, // 3: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
+	42, // 4: hookwire.v1.UpdateSubscriptionRequest.headers:type_name -> hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
+	43, // 5: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	43, // 6: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
+	44, // 7: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	44, // 8: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	45, // 9: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
+	45, // 10: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
+	18, // 11: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
+	46, // 12: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
+	47, // 13: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
+	48, // 14: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
+	46, // 15: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	46, // 16: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
+	49, // 17: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	46, // 18: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	46, // 19: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
+	50, // 20: hookwire.v1.CreateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	45, // 21: hookwire.v1.CreateEventTypeRequest.example:type_name -> google.protobuf.Value
+	51, // 22: hookwire.v1.CreateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	51, // 23: hookwire.v1.GetEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	51, // 24: hookwire.v1.ListEventTypesResponse.event_types:type_name -> hookwire.v1.EventType
+	50, // 25: hookwire.v1.UpdateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	45, // 26: hookwire.v1.UpdateEventTypeRequest.example:type_name -> google.protobuf.Value
+	51, // 27: hookwire.v1.UpdateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	0,  // 28: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
+	2,  // 29: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
+	4,  // 30: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
+	6,  // 31: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
+	8,  // 32: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
+	10, // 33: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
+	12, // 34: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
+	14, // 35: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
+	16, // 36: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
+	19, // 37: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
+	21, // 38: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
+	23, // 39: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	25, // 40: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	27, // 41: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
+	29, // 42: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
+	31, // 43: hookwire.v1.WebhookService.CreateEventType:input_type -> hookwire.v1.CreateEventTypeRequest
+	33, // 44: hookwire.v1.WebhookService.GetEventType:input_type -> hookwire.v1.GetEventTypeRequest
+	35, // 45: hookwire.v1.WebhookService.ListEventTypes:input_type -> hookwire.v1.ListEventTypesRequest
+	37, // 46: hookwire.v1.WebhookService.UpdateEventType:input_type -> hookwire.v1.UpdateEventTypeRequest
+	39, // 47: hookwire.v1.WebhookService.DeleteEventType:input_type -> hookwire.v1.DeleteEventTypeRequest
+	1,  // 48: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
+	3,  // 49: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
+	5,  // 50: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
+	7,  // 51: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
+	9,  // 52: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
+	11, // 53: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
+	13, // 54: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
+	15, // 55: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
+	17, // 56: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
+	20, // 57: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
+	22, // 58: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
+	24, // 59: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	26, // 60: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	28, // 61: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
+	30, // 62: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
+	32, // 63: hookwire.v1.WebhookService.CreateEventType:output_type -> hookwire.v1.CreateEventTypeResponse
+	34, // 64: hookwire.v1.WebhookService.GetEventType:output_type -> hookwire.v1.GetEventTypeResponse
+	36, // 65: hookwire.v1.WebhookService.ListEventTypes:output_type -> hookwire.v1.ListEventTypesResponse
+	38, // 66: hookwire.v1.WebhookService.UpdateEventType:output_type -> hookwire.v1.UpdateEventTypeResponse
+	40, // 67: hookwire.v1.WebhookService.DeleteEventType:output_type -> hookwire.v1.DeleteEventTypeResponse
+	48, // [48:68] is the sub-list for method output_type
+	28, // [28:48] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_webhook_service_proto_init() }
@@ -2774,7 +2851,7 @@ func file_hookwire_v1_webhook_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_webhook_service_proto_rawDesc), len(file_hookwire_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   41,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

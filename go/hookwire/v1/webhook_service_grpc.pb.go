@@ -52,6 +52,8 @@ type WebhookServiceClient interface {
 	// Creates a subscription. Answers the subscription and its signing secret
 	// (the only time the secret is returned, apart from rotation).
 	Register(ctx context.Context, in *RegisterRequest, opts ...grpc.CallOption) (*RegisterResponse, error)
+	// One subscription, with its extra headers' values: the only answer that
+	// has them in plain text (every other one masks them).
 	GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*GetSubscriptionResponse, error)
 	// Lists the caller's subscriptions, oldest first.
 	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
@@ -330,6 +332,8 @@ type WebhookServiceServer interface {
 	// Creates a subscription. Answers the subscription and its signing secret
 	// (the only time the secret is returned, apart from rotation).
 	Register(context.Context, *RegisterRequest) (*RegisterResponse, error)
+	// One subscription, with its extra headers' values: the only answer that
+	// has them in plain text (every other one masks them).
 	GetSubscription(context.Context, *GetSubscriptionRequest) (*GetSubscriptionResponse, error)
 	// Lists the caller's subscriptions, oldest first.
 	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)

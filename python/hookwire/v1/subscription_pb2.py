@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehookwire/v1/subscription.proto\x12\x0bhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x02\n\x0cSubscription\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64isabled\x18\x07 \x01(\x08\x12\x17\n\x0f\x64isabled_reason\x18\x08 \x01(\t\x12\x0f\n\x07retries\x18\t \x01(\x05\x12\x16\n\x0eretry_delay_ms\x18\n \x01(\x05\x12\x12\n\ntimeout_ms\x18\x0b \x01(\x05\x12/\n\x06health\x18\x0c \x01(\x0b\x32\x1f.hookwire.v1.SubscriptionHealth\x12\r\n\x05owner\x18\r \x01(\t\"\x98\x02\n\x12SubscriptionHealth\x12\x1a\n\x12\x61ttempts_succeeded\x18\x01 \x01(\x03\x12\x17\n\x0f\x61ttempts_failed\x18\x02 \x01(\x03\x12\x33\n\x0flast_success_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_failure_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\x05 \x01(\t\x12\x31\n\rfailing_since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x63onsecutive_failures\x18\x07 \x01(\x03\x42\x38Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehookwire/v1/subscription.proto\x12\x0bhookwire.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x03\n\x0cSubscription\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64isabled\x18\x07 \x01(\x08\x12\x17\n\x0f\x64isabled_reason\x18\x08 \x01(\t\x12\x0f\n\x07retries\x18\t \x01(\x05\x12\x16\n\x0eretry_delay_ms\x18\n \x01(\x05\x12\x12\n\ntimeout_ms\x18\x0b \x01(\x05\x12/\n\x06health\x18\x0c \x01(\x0b\x32\x1f.hookwire.v1.SubscriptionHealth\x12\r\n\x05owner\x18\r \x01(\t\x12\x37\n\x07headers\x18\x0e \x03(\x0b\x32&.hookwire.v1.Subscription.HeadersEntry\x12\x1d\n\x15rate_limit_per_second\x18\x0f \x01(\x05\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x02\n\x12SubscriptionHealth\x12\x1a\n\x12\x61ttempts_succeeded\x18\x01 \x01(\x03\x12\x17\n\x0f\x61ttempts_failed\x18\x02 \x01(\x03\x12\x33\n\x0flast_success_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_failure_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\x05 \x01(\t\x12\x31\n\rfailing_since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x63onsecutive_failures\x18\x07 \x01(\x03\x42\x38Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hookwire.v1.subscription_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1'
+  _globals['_SUBSCRIPTION_HEADERSENTRY']._loaded_options = None
+  _globals['_SUBSCRIPTION_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_SUBSCRIPTION']._serialized_start=81
-  _globals['_SUBSCRIPTION']._serialized_end=421
-  _globals['_SUBSCRIPTIONHEALTH']._serialized_start=424
-  _globals['_SUBSCRIPTIONHEALTH']._serialized_end=704
+  _globals['_SUBSCRIPTION']._serialized_end=557
+  _globals['_SUBSCRIPTION_HEADERSENTRY']._serialized_start=511
+  _globals['_SUBSCRIPTION_HEADERSENTRY']._serialized_end=557
+  _globals['_SUBSCRIPTIONHEALTH']._serialized_start=560
+  _globals['_SUBSCRIPTIONHEALTH']._serialized_end=840
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Subscription(_message.Message):
-    __slots__ = ("id", "url", "events", "description", "created_at", "updated_at", "disabled", "disabled_reason", "retries", "retry_delay_ms", "timeout_ms", "health", "owner")
+    __slots__ = ("id", "url", "events", "description", "created_at", "updated_at", "disabled", "disabled_reason", "retries", "retry_delay_ms", "timeout_ms", "health", "owner", "headers", "rate_limit_per_second")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +31,8 @@ class Subscription(_message.Message):
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     id: str
     url: str
     events: _containers.RepeatedScalarFieldContainer[str]
@@ -37,7 +46,9 @@ class Subscription(_message.Message):
     timeout_ms: int
     health: SubscriptionHealth
     owner: str
-    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., health: _Optional[_Union[SubscriptionHealth, _Mapping]] = ..., owner: _Optional[str] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    rate_limit_per_second: int
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., health: _Optional[_Union[SubscriptionHealth, _Mapping]] = ..., owner: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
 
 class SubscriptionHealth(_message.Message):
     __slots__ = ("attempts_succeeded", "attempts_failed", "last_success_at", "last_failure_at", "last_error", "failing_since", "consecutive_failures")

@@ -15,7 +15,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RegisterRequest(_message.Message):
-    __slots__ = ("url", "events", "secret", "description", "retries", "retry_delay_ms", "timeout_ms", "owner")
+    __slots__ = ("url", "events", "secret", "description", "retries", "retry_delay_ms", "timeout_ms", "owner", "headers", "rate_limit_per_second")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     URL_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     SECRET_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +31,8 @@ class RegisterRequest(_message.Message):
     RETRY_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     url: str
     events: _containers.RepeatedScalarFieldContainer[str]
     secret: str
@@ -32,7 +41,9 @@ class RegisterRequest(_message.Message):
     retry_delay_ms: int
     timeout_ms: int
     owner: str
-    def __init__(self, url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., secret: _Optional[str] = ..., description: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., owner: _Optional[str] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    rate_limit_per_second: int
+    def __init__(self, url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., secret: _Optional[str] = ..., description: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., owner: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
 
 class RegisterResponse(_message.Message):
     __slots__ = ("subscription", "secret")
@@ -73,7 +84,14 @@ class ListSubscriptionsResponse(_message.Message):
     def __init__(self, subscriptions: _Optional[_Iterable[_Union[_subscription_pb2.Subscription, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateSubscriptionRequest(_message.Message):
-    __slots__ = ("id", "url", "events", "description", "disabled", "retries", "retry_delay_ms", "timeout_ms")
+    __slots__ = ("id", "url", "events", "description", "disabled", "retries", "retry_delay_ms", "timeout_ms", "headers", "clear_headers", "rate_limit_per_second")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +100,9 @@ class UpdateSubscriptionRequest(_message.Message):
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     RETRY_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     id: str
     url: str
     events: _containers.RepeatedScalarFieldContainer[str]
@@ -90,7 +111,10 @@ class UpdateSubscriptionRequest(_message.Message):
     retries: int
     retry_delay_ms: int
     timeout_ms: int
-    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., disabled: _Optional[bool] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    clear_headers: bool
+    rate_limit_per_second: int
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., disabled: _Optional[bool] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., headers: _Optional[_Mapping[str, str]] = ..., clear_headers: _Optional[bool] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
 
 class UpdateSubscriptionResponse(_message.Message):
     __slots__ = ("subscription",)

@@ -154,7 +154,9 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSubscription(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """One subscription, with its extra headers' values: the only answer that
+        has them in plain text (every other one masks them).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

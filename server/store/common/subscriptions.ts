@@ -1,15 +1,22 @@
-import type { Collection, Filter } from "mongodb";
+import type { Collection, Filter, UpdateFilter } from "mongodb";
 import type { GroupCommit } from "./group-commit.js";
 import { tenantVersions } from "./tenant-versions.js";
 import { upserting } from "./duplicate-key.js";
 import type { SecretBox } from "../../domain/secret-box.js";
+import type { EndpointHeader } from "../../domain/endpoint-headers.js";
 import type { Audience, Subscription, SubscriptionChanges, Subscriptions } from "../../ports.js";
 import { runOnce } from "./run-once.js";
 import { ensureWalkIndex } from "./walk-index.js";
 import type { SubscriptionView } from "./subscription-view.js";
 
-/** Stored as the port's Subscription, field for field, its secrets sealed. */
-export type SubscriptionDoc = Subscription;
+/**
+ * Stored as the port's Subscription, field for field, its secrets sealed, and its extra headers (names
+ * and values, so no caller's name becomes a document key) sealed as one JSON text, absent when none.
+ */
+export type SubscriptionDoc = Omit<Subscription, "headers"> & { headers?: string };
+
+/** Changes as written: secrets and headers sealed. */
+type StoredChanges = Omit<SubscriptionChanges, "headers"> & { headers?: string };
 
 interface TenantDoc {
   _id: string;
@@ -28,6 +35,8 @@ const ACTIVE_FRESH_MS = 250;
 
 /** Where a subscription's secrets are bound when sealed: a sealed value does not open in another record. */
 const sealContext = (doc: { tenant: string; _id: string }) => `subscription:${doc.tenant}:${doc._id}`;
+/** Its headers' own binding: a sealed secret copied into the headers field does not open there, nor the other way. */
+const headersContext = (doc: { tenant: string; _id: string }) => `${sealContext(doc)}:headers`;
 
 /**
  * One owner's subscriptions in one tenant: the set a Trigger for that owner reads (the tenant's own being
@@ -53,8 +62,8 @@ interface CachedScope {
   version: number;
   checkedAt: number;
   generation: number;
-  subs: SubscriptionDoc[];
-  byId: Map<string, SubscriptionDoc>;
+  subs: Subscription[];
+  byId: Map<string, Subscription>;
 }
 
 export class SubscriptionStore implements Subscriptions {
@@ -93,41 +102,51 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   /**
-   * Seals every secret stored in plain text (before encryption existed) or under a key that no longer
-   * seals (after a key rotation); answers how many subscriptions were rewritten. One pass over a small
-   * collection at start.
+   * Seals every secret stored in plain text (before encryption existed), and every secret and headers
+   * sealed under a key that no longer seals (after a key rotation); answers how many subscriptions were
+   * rewritten. One pass over a small collection at start.
    */
   async resealAll(): Promise<number> {
     let count = 0;
-    for await (const stored of this.col.find({}, { projection: { tenant: 1, secret: 1, previousSecrets: 1 } })) {
-      const values = [stored.secret, ...(stored.previousSecrets ?? []).map((p) => p.secret)];
+    for await (const stored of this.col.find({}, { projection: { tenant: 1, secret: 1, previousSecrets: 1, headers: 1 } })) {
+      const values = [stored.secret, ...(stored.previousSecrets ?? []).map((p) => p.secret), ...(stored.headers === undefined ? [] : [stored.headers])];
       if (values.every((v) => this.box.isCurrent(v))) continue;
       const plain = this.open(stored as SubscriptionDoc);
-      await this.col.updateOne({ _id: stored._id }, { $set: this.sealSecrets({ secret: plain.secret, previousSecrets: plain.previousSecrets ?? [] }, stored) });
+      const changes: SubscriptionChanges = { secret: plain.secret, previousSecrets: plain.previousSecrets ?? [] };
+      if (plain.headers) changes.headers = plain.headers;
+      await this.col.updateOne({ _id: stored._id }, { $set: this.sealSecrets(changes, stored) });
       count++;
     }
     return count;
   }
 
-  private sealSecrets(changes: SubscriptionChanges, where: { tenant: string; _id: string }): SubscriptionChanges {
-    const out = { ...changes };
+  /** The changes as stored: secrets sealed; headers sealed as one text (an empty list is stored as none, see update). */
+  private sealSecrets(changes: SubscriptionChanges, where: { tenant: string; _id: string }): StoredChanges {
+    const { headers, ...rest } = changes;
+    const out: StoredChanges = { ...rest };
     const ctx = sealContext(where);
     if (changes.secret !== undefined) out.secret = this.box.seal(changes.secret, ctx);
     if (changes.previousSecrets !== undefined) out.previousSecrets = changes.previousSecrets.map((p) => ({ ...p, secret: this.box.seal(p.secret, ctx) }));
+    if (headers !== undefined && headers.length > 0) out.headers = this.box.seal(JSON.stringify(headers.map((h) => [h.name, h.value])), headersContext(where));
     return out;
   }
 
-  /** A stored document with its secrets in plain text, for the code that signs. */
-  private open(stored: SubscriptionDoc): SubscriptionDoc {
+  /** A stored document with its secrets and headers in plain text, for the code that signs and sends. */
+  private open(stored: SubscriptionDoc): Subscription {
     const ctx = sealContext(stored);
-    const doc = { ...stored, secret: this.box.openOrPlain(stored.secret, ctx) };
+    const { headers, ...rest } = stored;
+    const doc: Subscription = { ...rest, secret: this.box.openOrPlain(stored.secret, ctx) };
     if (stored.previousSecrets) doc.previousSecrets = stored.previousSecrets.map((p) => ({ ...p, secret: this.box.openOrPlain(p.secret, ctx) }));
+    // Always sealed: headers are newer than encryption at rest.
+    if (headers !== undefined) doc.headers = (JSON.parse(this.box.open(headers, headersContext(stored))) as Array<[string, string]>).map(([name, value]): EndpointHeader => ({ name, value }));
     return doc;
   }
 
-  async insert(doc: SubscriptionDoc): Promise<void> {
+  async insert(doc: Subscription): Promise<void> {
     if (!this.counted.has(doc.tenant)) await this.count(doc.tenant);
-    await this.col.insertOne({ ...doc, ...this.sealSecrets({ secret: doc.secret, ...(doc.previousSecrets ? { previousSecrets: doc.previousSecrets } : {}) }, doc) });
+    const { headers, ...rest } = doc;
+    const sealed = this.sealSecrets({ secret: doc.secret, ...(doc.previousSecrets ? { previousSecrets: doc.previousSecrets } : {}), ...(headers ? { headers } : {}) }, doc);
+    await this.col.insertOne({ ...rest, ...sealed });
     await this.bump(doc.tenant, doc.owner, 1);
   }
 
@@ -198,24 +217,23 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   /** By _id alone, the tenant checked after: the one filter FerretDB's SQLite backend answers without a scan. */
-  async get(tenant: string, id: string): Promise<SubscriptionDoc | null> {
+  async get(tenant: string, id: string): Promise<Subscription | null> {
     const doc = await this.col.findOne({ _id: id });
     return doc && doc.tenant === tenant ? this.open(doc) : null;
   }
 
   /** Up to `limit` subscriptions of the tenant (of one owner, when given) with ids after `afterId`, in id (creation) order. */
-  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<SubscriptionDoc[]> {
+  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<Subscription[]> {
     const filter: Filter<SubscriptionDoc> = owner === undefined ? { tenant } : { tenant, owner };
     if (afterId !== undefined) filter._id = { $gt: afterId };
     return (await this.col.find(filter).sort({ _id: 1 }).limit(limit).toArray()).map((d) => this.open(d));
   }
 
-  async update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<SubscriptionDoc | null> {
-    const doc = await this.col.findOneAndUpdate(
-      { _id: id, tenant },
-      { $set: { ...this.sealSecrets(changes, { tenant, _id: id }), updatedAt: now } },
-      { returnDocument: "after" },
-    );
+  async update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null> {
+    const update: UpdateFilter<SubscriptionDoc> = { $set: { ...this.sealSecrets(changes, { tenant, _id: id }), updatedAt: now } };
+    // No headers are stored as none at all, as at Register.
+    if (changes.headers?.length === 0) update.$unset = { headers: "" };
+    const doc = await this.col.findOneAndUpdate({ _id: id, tenant }, update, { returnDocument: "after" });
     if (doc) await this.bump(tenant, doc.owner);
     return doc && this.open(doc);
   }
@@ -224,7 +242,7 @@ export class SubscriptionStore implements Subscriptions {
    * Only an active subscription: on MongoDB proper one process wins; on FerretDB (whose updates are not
    * atomic) two racing could both answer it, and the disabling is announced twice, never not at all.
    */
-  async disable(tenant: string, id: string, reason: string, now: Date): Promise<SubscriptionDoc | null> {
+  async disable(tenant: string, id: string, reason: string, now: Date): Promise<Subscription | null> {
     const doc = await this.col.findOneAndUpdate(
       { _id: id, tenant, disabled: false },
       { $set: { disabled: true, disabledReason: reason, updatedAt: now } },
@@ -244,7 +262,7 @@ export class SubscriptionStore implements Subscriptions {
    * made by another process is then seen within that time (one made through this process drops it at
    * once). Every owner at once (an announcement, asked for explicitly) reads the tenant's whole list.
    */
-  async active(tenant: string, audience: Audience): Promise<SubscriptionDoc[]> {
+  async active(tenant: string, audience: Audience): Promise<Subscription[]> {
     if (audience === "all-owners") return (await this.col.find({ tenant, disabled: false }).toArray()).map((d) => this.open(d));
     const key = scopeKey(tenant, audience.owner);
     const viewed = this.viewed(key);
@@ -261,7 +279,7 @@ export class SubscriptionStore implements Subscriptions {
    * another read (a change that races an attempt cannot be ordered before it anyway), so a fan-out's
    * thousands of attempts do not each wait for a version read.
    */
-  async activeById(tenant: string, owner: string, id: string): Promise<SubscriptionDoc | undefined> {
+  async activeById(tenant: string, owner: string, id: string): Promise<Subscription | undefined> {
     const key = scopeKey(tenant, owner);
     const viewed = this.viewed(key);
     if (viewed) return viewed.byId.get(id);

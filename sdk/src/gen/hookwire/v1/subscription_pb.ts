@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/subscription.proto.
  */
 export const file_hookwire_v1_subscription: GenFile = /*@__PURE__*/
-  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxItQCCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFEi8KBmhlYWx0aBgMIAEoCzIfLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbkhlYWx0aBINCgVvd25lchgNIAEoCSKYAgoSU3Vic2NyaXB0aW9uSGVhbHRoEhoKEmF0dGVtcHRzX3N1Y2NlZWRlZBgBIAEoAxIXCg9hdHRlbXB0c19mYWlsZWQYAiABKAMSMwoPbGFzdF9zdWNjZXNzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9sYXN0X2ZhaWx1cmVfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBSABKAkSMQoNZmFpbGluZ19zaW5jZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYByABKANCOFo2Z2l0aHViLmNvbS9ob29rd2lyZS9ob29rd2lyZS9nby9ob29rd2lyZS92MTtob29rd2lyZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxItwDCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFEi8KBmhlYWx0aBgMIAEoCzIfLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbkhlYWx0aBINCgVvd25lchgNIAEoCRI3CgdoZWFkZXJzGA4gAygLMiYuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uLkhlYWRlcnNFbnRyeRIdChVyYXRlX2xpbWl0X3Blcl9zZWNvbmQYDyABKAUaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimAIKElN1YnNjcmlwdGlvbkhlYWx0aBIaChJhdHRlbXB0c19zdWNjZWVkZWQYASABKAMSFwoPYXR0ZW1wdHNfZmFpbGVkGAIgASgDEjMKD2xhc3Rfc3VjY2Vzc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbGFzdF9mYWlsdXJlX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXN0X2Vycm9yGAUgASgJEjEKDWZhaWxpbmdfc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAcgASgDQjhaNmdpdGh1Yi5jb20vaG9va3dpcmUvaG9va3dpcmUvZ28vaG9va3dpcmUvdjE7aG9va3dpcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A subscriber endpoint: where deliveries for matching events go.
@@ -106,6 +106,29 @@ export type Subscription = Message<"hookwire.v1.Subscription"> & {
    * @generated from field: string owner = 13;
    */
   owner: string;
+
+  /**
+   * Extra request headers sent with every attempt (for example the
+   * customer's own token for its endpoint), names in lower case. Sealed at
+   * rest like the secret. Their values are answered only by GetSubscription;
+   * every other answer carrying a subscription (Register, ListSubscriptions,
+   * UpdateSubscription, RotateSecret) has the names with each value masked as
+   * "********", a value no request may set.
+   *
+   * @generated from field: map<string, string> headers = 14;
+   */
+  headers: { [key: string]: string };
+
+  /**
+   * At most this many attempts a second to this endpoint, retries included;
+   * attempts beyond it wait their turn (none is dropped) and other endpoints
+   * are not slowed. 0: no limit. Enforced per server process: with several
+   * processes sharing one database, the endpoint may get up to this many
+   * from each.
+   *
+   * @generated from field: int32 rate_limit_per_second = 15;
+   */
+  rateLimitPerSecond: number;
 };
 
 /**
