@@ -307,13 +307,15 @@ export class DeliveryStore {
     return out.slice(0, limit);
   }
 
-  /** Pending and finished deliveries together, in id (creation) order. */
+  /**
+   * Pending and finished deliveries together, in id (creation) order. Read in the order a delivery moves
+   * (its batch entry, then its queue row, then its log row), each read after the one before: a delivery
+   * that moves on during the call is then found where it went. Its log row is written before its queue
+   * row is removed, and a row before its batch entry stops counting, so whatever stage it reaches after a
+   * read, a later read sees it; read at once, the reads could each miss it in passing.
+   */
   async list(q: DeliveryQuery): Promise<DeliveryDoc[]> {
     const filter = logFilter<DeliveryDoc>(q);
-    const [pending, done] = await Promise.all([
-      this.queue.find(filter).sort({ _id: 1 }).limit(q.limit).toArray(),
-      this.log.find(filter as Filter<LogRow | DeliveryDoc>).sort({ _id: 1 }).limit(q.limit).toArray().then((rows) => rows.map(fromLogRow)),
-    ]);
     // Deliveries still waiting for their first outcome live only in their batch.
     const inBatches =
       q.status && q.status !== "pending"
@@ -324,9 +326,11 @@ export class DeliveryStore {
               .filter((d) => inQuery(q, d)),
             q.limit,
           );
+    const pending = await this.queue.find(filter).sort({ _id: 1 }).limit(q.limit).toArray();
+    const done = (await this.log.find(filter as Filter<LogRow | DeliveryDoc>).sort({ _id: 1 }).limit(q.limit).toArray()).map(fromLogRow);
     // A delivery in two places appears once: its log row wins over its queue row over its batch entry.
     const byId = new Map<string, DeliveryDoc>();
-    for (const d of [...inBatches, ...(pending ?? []), ...(done ?? [])]) byId.set(d._id, d);
+    for (const d of [...inBatches, ...pending, ...done]) byId.set(d._id, d);
     return [...byId.values()].sort(byIdOrder).slice(0, q.limit);
   }
 
