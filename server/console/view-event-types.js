@@ -2,7 +2,7 @@
 // it means, and (opened) its JSON Schema and example. Hookwire's own operational events are marked
 // built-in. Changes go through the API, the SDK or `hookwire event-types`.
 import { h, replace, timeEl } from "./dom.js";
-import { errorBox } from "./errors.js";
+import { loadMore } from "./load-more.js";
 
 /** @typedef {import("./app.js").Ctx} Ctx */
 
@@ -10,32 +10,20 @@ import { errorBox } from "./errors.js";
 export function eventTypesPage(ctx, view) {
   const list = h("div", { class: "event-types" });
   const status = h("div", {});
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
-  let token = "";
+  const pages = loadMore(status, async (pageToken) => {
+    const res = await ctx.call("ListEventTypes", { pageSize: 50, pageToken });
+    for (const e of res.eventTypes ?? []) list.append(eventTypeCard(e));
+    return { next: res.nextPageToken ?? "" };
+  });
   replace(
     view,
     h("h1", {}, "Event types"),
     h("p", { class: "muted" }, "The tenant's catalog, in name order. A Trigger of an event whose type has a schema is checked against it; events without one are not. Change the catalog with the API, the SDK or hookwire event-types."),
     status,
     list,
-    more,
+    pages.more,
   );
-  async function load() {
-    more.disabled = true;
-    try {
-      const res = await ctx.call("ListEventTypes", { pageSize: 50, pageToken: token });
-      for (const e of res.eventTypes ?? []) list.append(eventTypeCard(e));
-      token = res.nextPageToken ?? "";
-      more.hidden = !token;
-      replace(status, "");
-    } catch (err) {
-      replace(status, errorBox(err));
-    } finally {
-      more.disabled = false;
-    }
-  }
-  more.addEventListener("click", () => void load());
-  void load();
+  void pages.load();
   return () => undefined;
 }
 

@@ -5,6 +5,7 @@ import { h, replace, route, timeEl } from "./dom.js";
 import { health, stateBadge } from "./format.js";
 import { deliveryList } from "./deliveries.js";
 import { errorBox } from "./errors.js";
+import { loadMore } from "./load-more.js";
 import { recoverForm } from "./recover.js";
 
 /** @typedef {import("./app.js").Ctx} Ctx */
@@ -13,11 +14,15 @@ import { recoverForm } from "./recover.js";
 export function subscriptionsPage(ctx, view) {
   const body = h("tbody", {});
   const status = h("div", {});
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
   const ownerInput = h("input", { type: "search", name: "owner", placeholder: "Owner (a customer's id)", "aria-label": "Owner", maxlength: "256" });
   const ownerForm = h("form", { class: "owner-filter", role: "search" }, ownerInput, h("button", { type: "submit", class: "secondary" }, "Filter"));
-  let token = "";
   let owner = "";
+  const pages = loadMore(status, async (pageToken) => {
+    const res = await ctx.call("ListSubscriptions", { pageSize: 50, pageToken, ...(owner ? { owner } : {}) });
+    for (const s of res.subscriptions ?? []) body.append(subscriptionRow(s));
+    const none = owner ? "This owner has no subscriptions." : "No subscriptions yet: Register one with the SDK or the CLI.";
+    return { next: res.nextPageToken ?? "", note: body.childElementCount ? "" : h("p", { class: "muted empty" }, none) };
+  });
   replace(
     view,
     h("h1", {}, "Subscriptions"),
@@ -29,33 +34,16 @@ export function subscriptionsPage(ctx, view) {
       h("thead", {}, h("tr", {}, ["Endpoint", "Owner", "Events", "State", "Success rate", "Last failure", "Failing since"].map((t) => h("th", {}, t)))),
       body,
     ),
-    more,
+    pages.more,
   );
   // One owner's subscriptions (an exact id), or every one of the tenant's when the field is empty.
   ownerForm.addEventListener("submit", (e) => {
     e.preventDefault();
     owner = ownerInput.value;
-    token = "";
     replace(body);
-    void load();
+    void pages.restart();
   });
-  async function load() {
-    more.disabled = true;
-    try {
-      const res = await ctx.call("ListSubscriptions", { pageSize: 50, pageToken: token, ...(owner ? { owner } : {}) });
-      for (const s of res.subscriptions ?? []) body.append(subscriptionRow(s));
-      token = res.nextPageToken ?? "";
-      more.hidden = !token;
-      const none = owner ? "This owner has no subscriptions." : "No subscriptions yet: Register one with the SDK or the CLI.";
-      replace(status, body.childElementCount ? "" : h("p", { class: "muted empty" }, none));
-    } catch (err) {
-      replace(status, errorBox(err));
-    } finally {
-      more.disabled = false;
-    }
-  }
-  more.addEventListener("click", () => void load());
-  void load();
+  void pages.load();
   return () => undefined;
 }
 
