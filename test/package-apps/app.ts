@@ -57,7 +57,7 @@ const verified = await verifyDelivery({ "X-Hub-Signature-256": hw.sign(body, "pl
 const receiverSecret = generateSecret();
 const now = Math.floor(Date.now() / 1000);
 const headers = { "webhook-id": "msg_app", "webhook-timestamp": String(now), "webhook-signature": await signStandard("msg_app", now, body, receiverSecret) };
-const nodeVerified = await verifyRequest(new Request("http://app/", { method: "POST", headers, body }), { secret: receiverSecret });
+const nodeVerified = await verifyRequest(new Request("http://127.0.0.1/", { method: "POST", headers, body }), { secret: receiverSecret });
 await hw.deleteSubscription(subscription.id);
 
 console.log(
