@@ -2,6 +2,7 @@
 import type { Delivery, DeliveryStatus } from "@hookwire/sdk";
 import { Command, Option } from "commander";
 import { contextOf } from "./context.js";
+import { listPages } from "./pages.js";
 import { UsageError } from "./exit-codes.js";
 import { integer } from "./input.js";
 import { attemptSummary, deliveryState, iso, printJson, printLine, printNote, printTable } from "./output.js";
@@ -41,21 +42,11 @@ export function deliveriesCommand(): Command {
       if (opts.failed && opts.status && opts.status !== "failed") throw new UsageError(`--failed and --status ${opts.status}: give one`);
       const { manager, json } = await contextOf(cmd);
       const status: DeliveryStatus | undefined = opts.failed ? "failed" : opts.status;
-      const deliveries: Delivery[] = [];
-      let pageToken = opts.pageToken;
-      do {
-        const page = await manager.listDeliveries({
-          subscriptionId: opts.subscription,
-          messageId: opts.message,
-          owner: opts.owner,
-          status,
-          pageSize: opts.pageSize,
-          pageToken,
-        });
-        deliveries.push(...page.deliveries);
-        pageToken = page.nextPageToken;
-      } while (opts.all && pageToken);
-      if (json) return printJson({ deliveries, nextPageToken: pageToken ?? "" });
+      const { items: deliveries, pageToken } = await listPages(opts.all, opts.pageToken, async (pageToken) => {
+        const page = await manager.listDeliveries({ subscriptionId: opts.subscription, messageId: opts.message, owner: opts.owner, status, pageSize: opts.pageSize, pageToken });
+        return { items: page.deliveries, nextPageToken: page.nextPageToken };
+      });
+      if (json) return printJson({ deliveries, nextPageToken: pageToken });
       if (deliveries.length === 0) printLine("no deliveries");
       else printTable(DELIVERY_HEADER, deliveries.map(deliveriesRow));
       if (pageToken) printNote(`more: add --page-token ${pageToken} (or --all)`);

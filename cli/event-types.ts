@@ -2,6 +2,7 @@
 import type { HookwireManager } from "@hookwire/sdk";
 import { Command } from "commander";
 import { contextOf } from "./context.js";
+import { listPages } from "./pages.js";
 import { UsageError } from "./exit-codes.js";
 import { integer, readJsonPayload } from "./input.js";
 import { iso, printFields, printJson, printLine, printNote, printTable } from "./output.js";
@@ -57,14 +58,11 @@ Example:
     .option("--all", "follow every page")
     .action(async (opts: { pageSize?: number; pageToken?: string; all?: boolean }, cmd: Command) => {
       const { manager, json } = await contextOf(cmd);
-      const eventTypes: EventType[] = [];
-      let pageToken = opts.pageToken;
-      do {
+      const { items: eventTypes, pageToken } = await listPages(opts.all, opts.pageToken, async (pageToken) => {
         const page = await manager.listEventTypes({ pageSize: opts.pageSize, pageToken });
-        eventTypes.push(...page.eventTypes);
-        pageToken = page.nextPageToken;
-      } while (opts.all && pageToken);
-      if (json) return printJson({ eventTypes, nextPageToken: pageToken ?? "" });
+        return { items: page.eventTypes, nextPageToken: page.nextPageToken };
+      });
+      if (json) return printJson({ eventTypes, nextPageToken: pageToken });
       printTable(
         ["NAME", "SCHEMA", "KIND", "DESCRIPTION"],
         eventTypes.map((e) => [e.name, e.schema ? "yes" : "-", e.builtin ? "built-in" : "own", e.description]),

@@ -2,6 +2,7 @@
 import type { Subscription } from "@hookwire/sdk";
 import { Command } from "commander";
 import { contextOf } from "./context.js";
+import { listPages } from "./pages.js";
 import { UsageError } from "./exit-codes.js";
 import { integer } from "./input.js";
 import { iso, printFields, printJson, printLine, printNote, printTable } from "./output.js";
@@ -88,14 +89,11 @@ export function subscriptionsCommand(): Command {
     .option("--all", "follow every page")
     .action(async (opts: { owner?: string; pageSize?: number; pageToken?: string; all?: boolean }, cmd: Command) => {
       const { manager, json } = await contextOf(cmd);
-      const subscriptions: Subscription[] = [];
-      let pageToken = opts.pageToken;
-      do {
+      const { items: subscriptions, pageToken } = await listPages(opts.all, opts.pageToken, async (pageToken) => {
         const page = await manager.listSubscriptions({ owner: opts.owner, pageSize: opts.pageSize, pageToken });
-        subscriptions.push(...page.subscriptions);
-        pageToken = page.nextPageToken;
-      } while (opts.all && pageToken);
-      if (json) return printJson({ subscriptions, nextPageToken: pageToken ?? "" });
+        return { items: page.subscriptions, nextPageToken: page.nextPageToken };
+      });
+      if (json) return printJson({ subscriptions, nextPageToken: pageToken });
       if (subscriptions.length === 0) printLine("no subscriptions");
       else printTable(["ID", "OWNER", "EVENTS", "URL", "HEALTH"], subscriptions.map((s) => [s.id, s.owner || "-", s.events.join(","), s.url, healthSummary(s)]));
       if (pageToken) printNote(`more: add --page-token ${pageToken} (or --all)`);
