@@ -2,6 +2,12 @@
 // about once a second: the store takes a few hundred updates a second, so nothing here writes once per
 // attempt. Each touched subscription costs one write per flush, however many attempts it made; a flush
 // waits for the one before, so a backlog of touched subscriptions slows the flushes, never the attempts.
+//
+// A subscription that keeps succeeding is written at most once per quiet interval (30 s by default): with
+// 100,000 customers' endpoints in a tenant, one health write per endpoint reached per second was what held
+// back the Triggers of a busy set of owners (bench/README.md, the owners figure). Everything that changes
+// what an operator or the disable rule acts on is written at the next flush as before: any failure, and the
+// first success after one (or the first this process sees of a subscription), which clears its streak.
 import { errorFields, type Logger } from "../telemetry/log.js";
 import type { Clock, HealthChange, HealthLog, SubscriptionHealth } from "../ports.js";
 
@@ -15,12 +21,18 @@ export interface HealthRecorderDeps {
 
 export class HealthRecorder {
   private pending = new Map<string, HealthChange>();
+  /**
+   * When this process last wrote a subscription's health as a clean success (no failure, streak 0), for
+   * those written within the quiet interval: the ones whose next successes may wait. Pruned at each flush.
+   */
+  private quietSince = new Map<string, number>();
   private timer: unknown;
   private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly deps: HealthRecorderDeps,
     private readonly flushMs = 1000,
+    private readonly quietMs = 30_000,
   ) {}
 
   /** One attempt that reached for the endpoint (not one Hookwire could not send): a few field updates. */
@@ -53,15 +65,48 @@ export class HealthRecorder {
     }, this.flushMs);
   }
 
-  /** Writes what is gathered; a failed write keeps it, merged under what came meanwhile, for the next flush. */
-  flush(): Promise<void> {
+  /**
+   * Splits off what is due: every change but the clean successes of subscriptions written as clean within
+   * the quiet interval, which stay gathered (all of them when `all`).
+   */
+  private due(all: boolean): Map<string, HealthChange> {
+    const now = this.deps.clock.now();
+    for (const [id, at] of this.quietSince) if (now - at >= this.quietMs) this.quietSince.delete(id);
+    if (all || this.quietSince.size === 0) {
+      const batch = this.pending;
+      this.pending = new Map();
+      return batch;
+    }
+    const batch = new Map<string, HealthChange>();
+    for (const [id, c] of this.pending) {
+      if (c.failed === 0 && this.quietSince.has(id)) continue;
+      batch.set(id, c);
+      this.pending.delete(id);
+    }
+    return batch;
+  }
+
+  /**
+   * Writes what is due (everything when `all`); a failed write keeps it, merged under what came meanwhile,
+   * for the next flush.
+   */
+  flush(all = false): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.pending.size === 0) return Promise.resolve();
-    const batch = this.pending;
-    this.pending = new Map();
+    const batch = this.due(all);
+    if (batch.size === 0) {
+      this.schedule();
+      return Promise.resolve();
+    }
     this.flushing = (async () => {
       try {
         const failing = await this.deps.store.add([...batch.values()]);
+        const now = this.deps.clock.now();
+        for (const [id, c] of batch) {
+          if (c.failed === 0 && c.streakFailures === 0) {
+            if (!this.quietSince.has(id)) this.quietSince.set(id, now);
+          } else this.quietSince.delete(id);
+        }
         for (const [id, health] of failing) this.deps.onFailing(batch.get(id)!.tenant, id, health);
       } catch (err) {
         this.deps.log.warn("writing subscription health failed; will retry", { subscriptions: batch.size, ...errorFields(err) });
@@ -82,7 +127,7 @@ export class HealthRecorder {
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
     while ((this.pending.size > 0 || this.flushing) && Date.now() < deadline) {
-      await this.flush();
+      await this.flush(true);
       if (this.pending.size > 0) await new Promise((r) => setTimeout(r, 100));
     }
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);

@@ -2,6 +2,7 @@
 // gathered per subscription become one change per flush, and a failed write loses nothing.
 import { describe, expect, it } from "vitest";
 import { HealthRecorder } from "../../server/engine/health-recorder.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 import { createLogger } from "../../server/telemetry/log.js";
 import { systemClock, type HealthChange, type HealthLog, type SubscriptionHealth } from "../../server/ports.js";
 import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
@@ -60,5 +61,69 @@ describe("the health recorder", () => {
       failingSince: t(4),
       lastError: "timed out after 100 ms",
     });
+  });
+});
+
+describe("the health recorder's quiet interval", () => {
+  function quietSetup() {
+    const clock = new FakeClock();
+    const store = openMemoryStore(new MemoryDatabase(), { holdMs: 1000 }).health;
+    const writes: HealthChange[][] = [];
+    const log: HealthLog = {
+      ...store,
+      get: (tenant, ids) => store.get(tenant, ids),
+      restartStreak: (tenant, id) => store.restartStreak(tenant, id),
+      drop: (tenant, id) => store.drop(tenant, id),
+      async add(changes) {
+        writes.push(structuredClone(changes));
+        return store.add(changes);
+      },
+    };
+    const rec = new HealthRecorder({ store: log, clock, log: quiet, onFailing: () => undefined }, 1000, 10_000);
+    const written = () => writes.flat().map((c) => `${c.subscriptionId} +${c.succeeded}/-${c.failed}`);
+    return { rec, clock, store, written };
+  }
+
+  it("writes a subscription that keeps succeeding once per quiet interval, with every attempt counted", async () => {
+    const { rec, clock, store, written } = quietSetup();
+    rec.note("acme", "sub_a", t(1), true, "");
+    await clock.advance(1000);
+    expect(written()).toEqual(["sub_a +1/-0"]); // the first this process sees: at once
+    for (let i = 0; i < 5; i++) {
+      rec.note("acme", "sub_a", t(2 + i), true, "");
+      await clock.advance(1000);
+    }
+    expect(written()).toEqual(["sub_a +1/-0"]); // gathered, not written, within the quiet interval
+    await clock.advance(5000);
+    expect(written()).toEqual(["sub_a +1/-0", "sub_a +5/-0"]);
+    expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ attemptsSucceeded: 6, lastSuccessAt: t(6) });
+  });
+
+  it("writes a failure, and the success after it, at the next flush even within the quiet interval", async () => {
+    const { rec, clock, store, written } = quietSetup();
+    rec.note("acme", "sub_a", t(1), true, "");
+    await clock.advance(1000);
+    rec.note("acme", "sub_a", t(2), true, "");
+    rec.note("acme", "sub_a", t(3), false, "HTTP 500");
+    await clock.advance(1000);
+    expect(written()).toEqual(["sub_a +1/-0", "sub_a +1/-1"]);
+    expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ consecutiveFailures: 1 });
+    rec.note("acme", "sub_a", t(4), true, "");
+    await clock.advance(1000);
+    expect(written()).toEqual(["sub_a +1/-0", "sub_a +1/-1", "sub_a +1/-0"]);
+    expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ consecutiveFailures: 0, failingSince: undefined });
+  });
+
+  it("writes what the quiet interval holds back when it drains at shutdown", async () => {
+    const { rec, clock, store, written } = quietSetup();
+    rec.note("acme", "sub_a", t(1), true, "");
+    await clock.advance(1000);
+    rec.note("acme", "sub_a", t(2), true, "");
+    rec.note("acme", "sub_b", t(2), true, "");
+    await clock.advance(1000);
+    expect(written()).toEqual(["sub_a +1/-0", "sub_b +1/-0"]);
+    await rec.drain(Date.now() + 2000);
+    expect(written()).toEqual(["sub_a +1/-0", "sub_b +1/-0", "sub_a +1/-0"]);
+    expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ attemptsSucceeded: 2 });
   });
 });

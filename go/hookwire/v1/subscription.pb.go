@@ -207,7 +207,9 @@ func (x *Subscription) GetRateLimitPerSecond() int32 {
 // An endpoint's record, counted per attempt. Hookwire disables a subscription
 // whose attempts have all failed for a configured period (with at least a
 // minimum number of failures), saying why in disabled_reason; re-enabling it
-// starts its failing streak anew.
+// starts its failing streak anew. Failures, and the first success after
+// them, show within about a second; an endpoint that keeps succeeding has
+// its counts and last_success_at brought up to date about every 30 seconds.
 type SubscriptionHealth struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Attempts that were answered 2xx, and attempts that were not.

@@ -142,7 +142,9 @@ export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
  * An endpoint's record, counted per attempt. Hookwire disables a subscription
  * whose attempts have all failed for a configured period (with at least a
  * minimum number of failures), saying why in disabled_reason; re-enabling it
- * starts its failing streak anew.
+ * starts its failing streak anew. Failures, and the first success after
+ * them, show within about a second; an endpoint that keeps succeeding has
+ * its counts and last_success_at brought up to date about every 30 seconds.
  *
  * @generated from message hookwire.v1.SubscriptionHealth
  */
