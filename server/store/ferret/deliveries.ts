@@ -27,6 +27,8 @@ import type { SendSecretStore } from "../common/send-secrets.js";
 
 /** A batch stays well under MongoDB's 16 MB document limit (a delivery is about 500 bytes). */
 export const BATCH_DELIVERIES = 500;
+/** Messages a list reads of a live lot at a time (a lot takes at most a second of Triggers). */
+const LOT_READ_PAGE = 500;
 
 /** A larger fan-out's further deliveries, beyond the message document's first batch; written once. */
 export interface BatchDoc {
@@ -189,7 +191,16 @@ export class DeliveryStore {
     }
     const out: LotBatch[] = [];
     for (const lot of live) {
-      out.push(...(await this.messages.find({ lot, tenant }, { projection: { body: 0 } }).toArray()).map(messageBatch));
+      // Through the lot's walk index, page by page, the tenant picked out here: a filter on lot and tenant
+      // is one FerretDB answers by reading every stored message, which made a list cost what the whole
+      // message collection holds (50 ms at 36,000 messages) instead of what the live lots hold.
+      for (let after: string | undefined; ; ) {
+        const filter: Filter<MessageDoc> = after ? { lot, _id: { $gt: after } } : { lot };
+        const page = await this.messages.find(filter, { projection: { body: 0 } }).sort({ _id: 1 }).limit(LOT_READ_PAGE).toArray();
+        for (const m of page) if (m.tenant === tenant) out.push(messageBatch(m));
+        if (page.length < LOT_READ_PAGE) break;
+        after = page.at(-1)!._id;
+      }
       out.push(...(await this.batches.find({ lot, tenant }).toArray()).map(rowBatch));
     }
     return out;
