@@ -2,6 +2,7 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "@hookwire/sdk/proto";
 import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { DomainError, invalid } from "../domain/errors.js";
 import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../usecases/messages.js";
 import { recoverDeliveries } from "../usecases/recovery.js";
@@ -181,6 +182,19 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
     async deleteEventType(req, ctx) {
       await deleteEventType(deps.catalog, tenantOf(ctx), req.name);
       return {};
+    },
+    // The customer portal's RPCs: being built (issue 24); until then they answer UNIMPLEMENTED.
+    sendTestEvent() {
+      throw new ConnectError("SendTestEvent is not implemented yet", Code.Unimplemented);
+    },
+    createPortalSession() {
+      throw new ConnectError("CreatePortalSession is not implemented yet", Code.Unimplemented);
+    },
+    revokePortalSessions() {
+      throw new ConnectError("RevokePortalSessions is not implemented yet", Code.Unimplemented);
+    },
+    getPortalSession() {
+      throw new ConnectError("GetPortalSession is not implemented yet", Code.Unimplemented);
     },
     async *watchDeliveries(req, ctx) {
       // The slot is taken before anything else, so a stream over the quota is refused at once, and given
