@@ -23,6 +23,121 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type SendTestEventRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SubscriptionId string                 `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	// An event name (a catalog entry's, usually).
+	Event string `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	// The payload; the event type's example when unset.
+	Payload       *structpb.Struct `protobuf:"bytes,3,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendTestEventRequest) Reset() {
+	*x = SendTestEventRequest{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendTestEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendTestEventRequest) ProtoMessage() {}
+
+func (x *SendTestEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendTestEventRequest.ProtoReflect.Descriptor instead.
+func (*SendTestEventRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *SendTestEventRequest) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *SendTestEventRequest) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
+func (x *SendTestEventRequest) GetPayload() *structpb.Struct {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+type SendTestEventResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MessageId string                 `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// The test's delivery to the subscription.
+	Delivery      *Delivery `protobuf:"bytes,2,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendTestEventResponse) Reset() {
+	*x = SendTestEventResponse{}
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendTestEventResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendTestEventResponse) ProtoMessage() {}
+
+func (x *SendTestEventResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendTestEventResponse.ProtoReflect.Descriptor instead.
+func (*SendTestEventResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SendTestEventResponse) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *SendTestEventResponse) GetDelivery() *Delivery {
+	if x != nil {
+		return x.Delivery
+	}
+	return nil
+}
+
 type RegisterRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Url    string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
@@ -59,7 +174,7 @@ type RegisterRequest struct {
 
 func (x *RegisterRequest) Reset() {
 	*x = RegisterRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[0]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -71,7 +186,7 @@ func (x *RegisterRequest) String() string {
 func (*RegisterRequest) ProtoMessage() {}
 
 func (x *RegisterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[0]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -84,7 +199,7 @@ func (x *RegisterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterRequest.ProtoReflect.Descriptor instead.
 func (*RegisterRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{0}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RegisterRequest) GetUrl() string {
@@ -167,7 +282,7 @@ type RegisterResponse struct {
 
 func (x *RegisterResponse) Reset() {
 	*x = RegisterResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[1]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -179,7 +294,7 @@ func (x *RegisterResponse) String() string {
 func (*RegisterResponse) ProtoMessage() {}
 
 func (x *RegisterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[1]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -192,7 +307,7 @@ func (x *RegisterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterResponse.ProtoReflect.Descriptor instead.
 func (*RegisterResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{1}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RegisterResponse) GetSubscription() *Subscription {
@@ -218,7 +333,7 @@ type GetSubscriptionRequest struct {
 
 func (x *GetSubscriptionRequest) Reset() {
 	*x = GetSubscriptionRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[2]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -230,7 +345,7 @@ func (x *GetSubscriptionRequest) String() string {
 func (*GetSubscriptionRequest) ProtoMessage() {}
 
 func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[2]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -243,7 +358,7 @@ func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{2}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetSubscriptionRequest) GetId() string {
@@ -262,7 +377,7 @@ type GetSubscriptionResponse struct {
 
 func (x *GetSubscriptionResponse) Reset() {
 	*x = GetSubscriptionResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[3]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -274,7 +389,7 @@ func (x *GetSubscriptionResponse) String() string {
 func (*GetSubscriptionResponse) ProtoMessage() {}
 
 func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[3]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -287,7 +402,7 @@ func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{3}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetSubscriptionResponse) GetSubscription() *Subscription {
@@ -312,7 +427,7 @@ type ListSubscriptionsRequest struct {
 
 func (x *ListSubscriptionsRequest) Reset() {
 	*x = ListSubscriptionsRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[4]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +439,7 @@ func (x *ListSubscriptionsRequest) String() string {
 func (*ListSubscriptionsRequest) ProtoMessage() {}
 
 func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[4]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +452,7 @@ func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{4}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListSubscriptionsRequest) GetPageSize() int32 {
@@ -372,7 +487,7 @@ type ListSubscriptionsResponse struct {
 
 func (x *ListSubscriptionsResponse) Reset() {
 	*x = ListSubscriptionsResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[5]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +499,7 @@ func (x *ListSubscriptionsResponse) String() string {
 func (*ListSubscriptionsResponse) ProtoMessage() {}
 
 func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[5]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +512,7 @@ func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{5}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListSubscriptionsResponse) GetSubscriptions() []*Subscription {
@@ -442,7 +557,7 @@ type UpdateSubscriptionRequest struct {
 
 func (x *UpdateSubscriptionRequest) Reset() {
 	*x = UpdateSubscriptionRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[6]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +569,7 @@ func (x *UpdateSubscriptionRequest) String() string {
 func (*UpdateSubscriptionRequest) ProtoMessage() {}
 
 func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[6]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +582,7 @@ func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{6}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateSubscriptionRequest) GetId() string {
@@ -556,7 +671,7 @@ type UpdateSubscriptionResponse struct {
 
 func (x *UpdateSubscriptionResponse) Reset() {
 	*x = UpdateSubscriptionResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[7]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -568,7 +683,7 @@ func (x *UpdateSubscriptionResponse) String() string {
 func (*UpdateSubscriptionResponse) ProtoMessage() {}
 
 func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[7]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -581,7 +696,7 @@ func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{7}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateSubscriptionResponse) GetSubscription() *Subscription {
@@ -600,7 +715,7 @@ type DeleteSubscriptionRequest struct {
 
 func (x *DeleteSubscriptionRequest) Reset() {
 	*x = DeleteSubscriptionRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[8]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +727,7 @@ func (x *DeleteSubscriptionRequest) String() string {
 func (*DeleteSubscriptionRequest) ProtoMessage() {}
 
 func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[8]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +740,7 @@ func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{8}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteSubscriptionRequest) GetId() string {
@@ -643,7 +758,7 @@ type DeleteSubscriptionResponse struct {
 
 func (x *DeleteSubscriptionResponse) Reset() {
 	*x = DeleteSubscriptionResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[9]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -655,7 +770,7 @@ func (x *DeleteSubscriptionResponse) String() string {
 func (*DeleteSubscriptionResponse) ProtoMessage() {}
 
 func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[9]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -668,7 +783,7 @@ func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{9}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{11}
 }
 
 type RotateSecretRequest struct {
@@ -685,7 +800,7 @@ type RotateSecretRequest struct {
 
 func (x *RotateSecretRequest) Reset() {
 	*x = RotateSecretRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +812,7 @@ func (x *RotateSecretRequest) String() string {
 func (*RotateSecretRequest) ProtoMessage() {}
 
 func (x *RotateSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[10]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +825,7 @@ func (x *RotateSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSecretRequest.ProtoReflect.Descriptor instead.
 func (*RotateSecretRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{10}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RotateSecretRequest) GetId() string {
@@ -745,7 +860,7 @@ type RotateSecretResponse struct {
 
 func (x *RotateSecretResponse) Reset() {
 	*x = RotateSecretResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +872,7 @@ func (x *RotateSecretResponse) String() string {
 func (*RotateSecretResponse) ProtoMessage() {}
 
 func (x *RotateSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[11]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +885,7 @@ func (x *RotateSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSecretResponse.ProtoReflect.Descriptor instead.
 func (*RotateSecretResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{11}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RotateSecretResponse) GetSubscription() *Subscription {
@@ -802,7 +917,7 @@ type SignRequest struct {
 
 func (x *SignRequest) Reset() {
 	*x = SignRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +929,7 @@ func (x *SignRequest) String() string {
 func (*SignRequest) ProtoMessage() {}
 
 func (x *SignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[12]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +942,7 @@ func (x *SignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignRequest.ProtoReflect.Descriptor instead.
 func (*SignRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{12}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SignRequest) GetBody() []byte {
@@ -874,7 +989,7 @@ type SignResponse struct {
 
 func (x *SignResponse) Reset() {
 	*x = SignResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +1001,7 @@ func (x *SignResponse) String() string {
 func (*SignResponse) ProtoMessage() {}
 
 func (x *SignResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[13]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1014,7 @@ func (x *SignResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignResponse.ProtoReflect.Descriptor instead.
 func (*SignResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{13}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SignResponse) GetSignature() string {
@@ -929,7 +1044,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1056,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[14]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1069,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{14}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *VerifyRequest) GetBody() []byte {
@@ -1017,7 +1132,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1144,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[15]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1157,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{15}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *VerifyResponse) GetValid() bool {
@@ -1081,7 +1196,7 @@ type TriggerRequest struct {
 
 func (x *TriggerRequest) Reset() {
 	*x = TriggerRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1208,7 @@ func (x *TriggerRequest) String() string {
 func (*TriggerRequest) ProtoMessage() {}
 
 func (x *TriggerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[16]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1221,7 @@ func (x *TriggerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TriggerRequest.ProtoReflect.Descriptor instead.
 func (*TriggerRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{16}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TriggerRequest) GetEvent() string {
@@ -1155,7 +1270,7 @@ type TriggerResponse struct {
 
 func (x *TriggerResponse) Reset() {
 	*x = TriggerResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1282,7 @@ func (x *TriggerResponse) String() string {
 func (*TriggerResponse) ProtoMessage() {}
 
 func (x *TriggerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[17]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1295,7 @@ func (x *TriggerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TriggerResponse.ProtoReflect.Descriptor instead.
 func (*TriggerResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{17}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TriggerResponse) GetMessageId() string {
@@ -1210,7 +1325,7 @@ type WebhookPayload struct {
 
 func (x *WebhookPayload) Reset() {
 	*x = WebhookPayload{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1337,7 @@ func (x *WebhookPayload) String() string {
 func (*WebhookPayload) ProtoMessage() {}
 
 func (x *WebhookPayload) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[18]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1350,7 @@ func (x *WebhookPayload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookPayload.ProtoReflect.Descriptor instead.
 func (*WebhookPayload) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{18}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *WebhookPayload) GetEvent() string {
@@ -1277,7 +1392,7 @@ type SendRequest struct {
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1404,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[19]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1417,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{19}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SendRequest) GetUrl() string {
@@ -1365,7 +1480,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1377,7 +1492,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[20]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1390,7 +1505,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{20}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SendResponse) GetMessageId() string {
@@ -1416,7 +1531,7 @@ type GetMessageRequest struct {
 
 func (x *GetMessageRequest) Reset() {
 	*x = GetMessageRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1428,7 +1543,7 @@ func (x *GetMessageRequest) String() string {
 func (*GetMessageRequest) ProtoMessage() {}
 
 func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[21]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1441,7 +1556,7 @@ func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetMessageRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{21}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetMessageRequest) GetId() string {
@@ -1460,7 +1575,7 @@ type GetMessageResponse struct {
 
 func (x *GetMessageResponse) Reset() {
 	*x = GetMessageResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1587,7 @@ func (x *GetMessageResponse) String() string {
 func (*GetMessageResponse) ProtoMessage() {}
 
 func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1600,7 @@ func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetMessageResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{22}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetMessageResponse) GetMessage() *Message {
@@ -1514,7 +1629,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1641,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1654,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{23}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListDeliveriesRequest) GetMessageId() string {
@@ -1594,7 +1709,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1721,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1734,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{24}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -1645,7 +1760,7 @@ type RedeliverRequest struct {
 
 func (x *RedeliverRequest) Reset() {
 	*x = RedeliverRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +1772,7 @@ func (x *RedeliverRequest) String() string {
 func (*RedeliverRequest) ProtoMessage() {}
 
 func (x *RedeliverRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +1785,7 @@ func (x *RedeliverRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeliverRequest.ProtoReflect.Descriptor instead.
 func (*RedeliverRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{25}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RedeliverRequest) GetDeliveryId() string {
@@ -1689,7 +1804,7 @@ type RedeliverResponse struct {
 
 func (x *RedeliverResponse) Reset() {
 	*x = RedeliverResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1816,7 @@ func (x *RedeliverResponse) String() string {
 func (*RedeliverResponse) ProtoMessage() {}
 
 func (x *RedeliverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +1829,7 @@ func (x *RedeliverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeliverResponse.ProtoReflect.Descriptor instead.
 func (*RedeliverResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{26}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RedeliverResponse) GetDelivery() *Delivery {
@@ -1739,7 +1854,7 @@ type RecoverDeliveriesRequest struct {
 
 func (x *RecoverDeliveriesRequest) Reset() {
 	*x = RecoverDeliveriesRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1751,7 +1866,7 @@ func (x *RecoverDeliveriesRequest) String() string {
 func (*RecoverDeliveriesRequest) ProtoMessage() {}
 
 func (x *RecoverDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[27]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1764,7 +1879,7 @@ func (x *RecoverDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*RecoverDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{27}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RecoverDeliveriesRequest) GetSubscriptionId() string {
@@ -1807,7 +1922,7 @@ type RecoverDeliveriesResponse struct {
 
 func (x *RecoverDeliveriesResponse) Reset() {
 	*x = RecoverDeliveriesResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +1934,7 @@ func (x *RecoverDeliveriesResponse) String() string {
 func (*RecoverDeliveriesResponse) ProtoMessage() {}
 
 func (x *RecoverDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[28]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +1947,7 @@ func (x *RecoverDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*RecoverDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{28}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RecoverDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -1861,7 +1976,7 @@ type WatchDeliveriesRequest struct {
 
 func (x *WatchDeliveriesRequest) Reset() {
 	*x = WatchDeliveriesRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[29]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1873,7 +1988,7 @@ func (x *WatchDeliveriesRequest) String() string {
 func (*WatchDeliveriesRequest) ProtoMessage() {}
 
 func (x *WatchDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[29]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1886,7 +2001,7 @@ func (x *WatchDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*WatchDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{29}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WatchDeliveriesRequest) GetSubscriptionId() string {
@@ -1913,7 +2028,7 @@ type WatchDeliveriesResponse struct {
 
 func (x *WatchDeliveriesResponse) Reset() {
 	*x = WatchDeliveriesResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[30]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2040,7 @@ func (x *WatchDeliveriesResponse) String() string {
 func (*WatchDeliveriesResponse) ProtoMessage() {}
 
 func (x *WatchDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[30]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2053,7 @@ func (x *WatchDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*WatchDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{30}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WatchDeliveriesResponse) GetDelivery() *Delivery {
@@ -1966,7 +2081,7 @@ type CreateEventTypeRequest struct {
 
 func (x *CreateEventTypeRequest) Reset() {
 	*x = CreateEventTypeRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[31]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1978,7 +2093,7 @@ func (x *CreateEventTypeRequest) String() string {
 func (*CreateEventTypeRequest) ProtoMessage() {}
 
 func (x *CreateEventTypeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[31]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1991,7 +2106,7 @@ func (x *CreateEventTypeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateEventTypeRequest.ProtoReflect.Descriptor instead.
 func (*CreateEventTypeRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{31}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateEventTypeRequest) GetName() string {
@@ -2031,7 +2146,7 @@ type CreateEventTypeResponse struct {
 
 func (x *CreateEventTypeResponse) Reset() {
 	*x = CreateEventTypeResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[32]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2043,7 +2158,7 @@ func (x *CreateEventTypeResponse) String() string {
 func (*CreateEventTypeResponse) ProtoMessage() {}
 
 func (x *CreateEventTypeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[32]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2056,7 +2171,7 @@ func (x *CreateEventTypeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateEventTypeResponse.ProtoReflect.Descriptor instead.
 func (*CreateEventTypeResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{32}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CreateEventTypeResponse) GetEventType() *EventType {
@@ -2076,7 +2191,7 @@ type GetEventTypeRequest struct {
 
 func (x *GetEventTypeRequest) Reset() {
 	*x = GetEventTypeRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[33]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2088,7 +2203,7 @@ func (x *GetEventTypeRequest) String() string {
 func (*GetEventTypeRequest) ProtoMessage() {}
 
 func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[33]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2101,7 +2216,7 @@ func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeRequest.ProtoReflect.Descriptor instead.
 func (*GetEventTypeRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{33}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetEventTypeRequest) GetName() string {
@@ -2120,7 +2235,7 @@ type GetEventTypeResponse struct {
 
 func (x *GetEventTypeResponse) Reset() {
 	*x = GetEventTypeResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[34]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2247,7 @@ func (x *GetEventTypeResponse) String() string {
 func (*GetEventTypeResponse) ProtoMessage() {}
 
 func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[34]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2260,7 @@ func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeResponse.ProtoReflect.Descriptor instead.
 func (*GetEventTypeResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{34}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetEventTypeResponse) GetEventType() *EventType {
@@ -2167,7 +2282,7 @@ type ListEventTypesRequest struct {
 
 func (x *ListEventTypesRequest) Reset() {
 	*x = ListEventTypesRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[35]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2179,7 +2294,7 @@ func (x *ListEventTypesRequest) String() string {
 func (*ListEventTypesRequest) ProtoMessage() {}
 
 func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[35]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2192,7 +2307,7 @@ func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListEventTypesRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{35}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListEventTypesRequest) GetPageSize() int32 {
@@ -2221,7 +2336,7 @@ type ListEventTypesResponse struct {
 
 func (x *ListEventTypesResponse) Reset() {
 	*x = ListEventTypesResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[36]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2233,7 +2348,7 @@ func (x *ListEventTypesResponse) String() string {
 func (*ListEventTypesResponse) ProtoMessage() {}
 
 func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[36]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2246,7 +2361,7 @@ func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListEventTypesResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{36}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListEventTypesResponse) GetEventTypes() []*EventType {
@@ -2281,7 +2396,7 @@ type UpdateEventTypeRequest struct {
 
 func (x *UpdateEventTypeRequest) Reset() {
 	*x = UpdateEventTypeRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[37]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2293,7 +2408,7 @@ func (x *UpdateEventTypeRequest) String() string {
 func (*UpdateEventTypeRequest) ProtoMessage() {}
 
 func (x *UpdateEventTypeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[37]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2306,7 +2421,7 @@ func (x *UpdateEventTypeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventTypeRequest.ProtoReflect.Descriptor instead.
 func (*UpdateEventTypeRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{37}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateEventTypeRequest) GetName() string {
@@ -2346,7 +2461,7 @@ type UpdateEventTypeResponse struct {
 
 func (x *UpdateEventTypeResponse) Reset() {
 	*x = UpdateEventTypeResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[38]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2358,7 +2473,7 @@ func (x *UpdateEventTypeResponse) String() string {
 func (*UpdateEventTypeResponse) ProtoMessage() {}
 
 func (x *UpdateEventTypeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[38]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2371,7 +2486,7 @@ func (x *UpdateEventTypeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventTypeResponse.ProtoReflect.Descriptor instead.
 func (*UpdateEventTypeResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{38}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UpdateEventTypeResponse) GetEventType() *EventType {
@@ -2391,7 +2506,7 @@ type DeleteEventTypeRequest struct {
 
 func (x *DeleteEventTypeRequest) Reset() {
 	*x = DeleteEventTypeRequest{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[39]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2403,7 +2518,7 @@ func (x *DeleteEventTypeRequest) String() string {
 func (*DeleteEventTypeRequest) ProtoMessage() {}
 
 func (x *DeleteEventTypeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[39]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2416,7 +2531,7 @@ func (x *DeleteEventTypeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEventTypeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEventTypeRequest) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{39}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DeleteEventTypeRequest) GetName() string {
@@ -2434,7 +2549,7 @@ type DeleteEventTypeResponse struct {
 
 func (x *DeleteEventTypeResponse) Reset() {
 	*x = DeleteEventTypeResponse{}
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[40]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2446,7 +2561,7 @@ func (x *DeleteEventTypeResponse) String() string {
 func (*DeleteEventTypeResponse) ProtoMessage() {}
 
 func (x *DeleteEventTypeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[40]
+	mi := &file_hookwire_v1_webhook_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2459,14 +2574,22 @@ func (x *DeleteEventTypeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEventTypeResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEventTypeResponse) Descriptor() ([]byte, []int) {
-	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{40}
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{42}
 }
 
 var File_hookwire_v1_webhook_service_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
-	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1chookwire/v1/event_type.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\xdb\x03\n" +
+	"!hookwire/v1/webhook_service.proto\x12\vhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ahookwire/v1/delivery.proto\x1a\x1chookwire/v1/event_type.proto\x1a\x18hookwire/v1/portal.proto\x1a\x1bhookwire/v1/signature.proto\x1a\x1ehookwire/v1/subscription.proto\"\x88\x01\n" +
+	"\x14SendTestEventRequest\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x14\n" +
+	"\x05event\x18\x02 \x01(\tR\x05event\x121\n" +
+	"\apayload\x18\x03 \x01(\v2\x17.google.protobuf.StructR\apayload\"i\n" +
+	"\x15SendTestEventResponse\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\x121\n" +
+	"\bdelivery\x18\x02 \x01(\v2\x15.hookwire.v1.DeliveryR\bdelivery\"\xdb\x03\n" +
 	"\x0fRegisterRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06events\x18\x02 \x03(\tR\x06events\x12\x16\n" +
@@ -2665,7 +2788,7 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"event_type\x18\x01 \x01(\v2\x16.hookwire.v1.EventTypeR\teventType\",\n" +
 	"\x16DeleteEventTypeRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x19\n" +
-	"\x17DeleteEventTypeResponse2\xc5\r\n" +
+	"\x17DeleteEventTypeResponse2\xd5\x10\n" +
 	"\x0eWebhookService\x12G\n" +
 	"\bRegister\x12\x1c.hookwire.v1.RegisterRequest\x1a\x1d.hookwire.v1.RegisterResponse\x12\\\n" +
 	"\x0fGetSubscription\x12#.hookwire.v1.GetSubscriptionRequest\x1a$.hookwire.v1.GetSubscriptionResponse\x12b\n" +
@@ -2687,7 +2810,11 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\fGetEventType\x12 .hookwire.v1.GetEventTypeRequest\x1a!.hookwire.v1.GetEventTypeResponse\x12Y\n" +
 	"\x0eListEventTypes\x12\".hookwire.v1.ListEventTypesRequest\x1a#.hookwire.v1.ListEventTypesResponse\x12\\\n" +
 	"\x0fUpdateEventType\x12#.hookwire.v1.UpdateEventTypeRequest\x1a$.hookwire.v1.UpdateEventTypeResponse\x12\\\n" +
-	"\x0fDeleteEventType\x12#.hookwire.v1.DeleteEventTypeRequest\x1a$.hookwire.v1.DeleteEventTypeResponseB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
+	"\x0fDeleteEventType\x12#.hookwire.v1.DeleteEventTypeRequest\x1a$.hookwire.v1.DeleteEventTypeResponse\x12V\n" +
+	"\rSendTestEvent\x12!.hookwire.v1.SendTestEventRequest\x1a\".hookwire.v1.SendTestEventResponse\x12h\n" +
+	"\x13CreatePortalSession\x12'.hookwire.v1.CreatePortalSessionRequest\x1a(.hookwire.v1.CreatePortalSessionResponse\x12k\n" +
+	"\x14RevokePortalSessions\x12(.hookwire.v1.RevokePortalSessionsRequest\x1a).hookwire.v1.RevokePortalSessionsResponse\x12_\n" +
+	"\x10GetPortalSession\x12$.hookwire.v1.GetPortalSessionRequest\x1a%.hookwire.v1.GetPortalSessionResponseB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_webhook_service_proto_rawDescOnce sync.Once
@@ -2701,135 +2828,153 @@ func file_hookwire_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_webhook_service_proto_rawDescData
 }
 
-var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_hookwire_v1_webhook_service_proto_goTypes = []any{
-	(*RegisterRequest)(nil),            // 0: hookwire.v1.RegisterRequest
-	(*RegisterResponse)(nil),           // 1: hookwire.v1.RegisterResponse
-	(*GetSubscriptionRequest)(nil),     // 2: hookwire.v1.GetSubscriptionRequest
-	(*GetSubscriptionResponse)(nil),    // 3: hookwire.v1.GetSubscriptionResponse
-	(*ListSubscriptionsRequest)(nil),   // 4: hookwire.v1.ListSubscriptionsRequest
-	(*ListSubscriptionsResponse)(nil),  // 5: hookwire.v1.ListSubscriptionsResponse
-	(*UpdateSubscriptionRequest)(nil),  // 6: hookwire.v1.UpdateSubscriptionRequest
-	(*UpdateSubscriptionResponse)(nil), // 7: hookwire.v1.UpdateSubscriptionResponse
-	(*DeleteSubscriptionRequest)(nil),  // 8: hookwire.v1.DeleteSubscriptionRequest
-	(*DeleteSubscriptionResponse)(nil), // 9: hookwire.v1.DeleteSubscriptionResponse
-	(*RotateSecretRequest)(nil),        // 10: hookwire.v1.RotateSecretRequest
-	(*RotateSecretResponse)(nil),       // 11: hookwire.v1.RotateSecretResponse
-	(*SignRequest)(nil),                // 12: hookwire.v1.SignRequest
-	(*SignResponse)(nil),               // 13: hookwire.v1.SignResponse
-	(*VerifyRequest)(nil),              // 14: hookwire.v1.VerifyRequest
-	(*VerifyResponse)(nil),             // 15: hookwire.v1.VerifyResponse
-	(*TriggerRequest)(nil),             // 16: hookwire.v1.TriggerRequest
-	(*TriggerResponse)(nil),            // 17: hookwire.v1.TriggerResponse
-	(*WebhookPayload)(nil),             // 18: hookwire.v1.WebhookPayload
-	(*SendRequest)(nil),                // 19: hookwire.v1.SendRequest
-	(*SendResponse)(nil),               // 20: hookwire.v1.SendResponse
-	(*GetMessageRequest)(nil),          // 21: hookwire.v1.GetMessageRequest
-	(*GetMessageResponse)(nil),         // 22: hookwire.v1.GetMessageResponse
-	(*ListDeliveriesRequest)(nil),      // 23: hookwire.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),     // 24: hookwire.v1.ListDeliveriesResponse
-	(*RedeliverRequest)(nil),           // 25: hookwire.v1.RedeliverRequest
-	(*RedeliverResponse)(nil),          // 26: hookwire.v1.RedeliverResponse
-	(*RecoverDeliveriesRequest)(nil),   // 27: hookwire.v1.RecoverDeliveriesRequest
-	(*RecoverDeliveriesResponse)(nil),  // 28: hookwire.v1.RecoverDeliveriesResponse
-	(*WatchDeliveriesRequest)(nil),     // 29: hookwire.v1.WatchDeliveriesRequest
-	(*WatchDeliveriesResponse)(nil),    // 30: hookwire.v1.WatchDeliveriesResponse
-	(*CreateEventTypeRequest)(nil),     // 31: hookwire.v1.CreateEventTypeRequest
-	(*CreateEventTypeResponse)(nil),    // 32: hookwire.v1.CreateEventTypeResponse
-	(*GetEventTypeRequest)(nil),        // 33: hookwire.v1.GetEventTypeRequest
-	(*GetEventTypeResponse)(nil),       // 34: hookwire.v1.GetEventTypeResponse
-	(*ListEventTypesRequest)(nil),      // 35: hookwire.v1.ListEventTypesRequest
-	(*ListEventTypesResponse)(nil),     // 36: hookwire.v1.ListEventTypesResponse
-	(*UpdateEventTypeRequest)(nil),     // 37: hookwire.v1.UpdateEventTypeRequest
-	(*UpdateEventTypeResponse)(nil),    // 38: hookwire.v1.UpdateEventTypeResponse
-	(*DeleteEventTypeRequest)(nil),     // 39: hookwire.v1.DeleteEventTypeRequest
-	(*DeleteEventTypeResponse)(nil),    // 40: hookwire.v1.DeleteEventTypeResponse
-	nil,                                // 41: hookwire.v1.RegisterRequest.HeadersEntry
-	nil,                                // 42: hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
-	(*Subscription)(nil),               // 43: hookwire.v1.Subscription
-	(SignatureScheme)(0),               // 44: hookwire.v1.SignatureScheme
-	(*structpb.Value)(nil),             // 45: google.protobuf.Value
-	(*Delivery)(nil),                   // 46: hookwire.v1.Delivery
-	(*Message)(nil),                    // 47: hookwire.v1.Message
-	(DeliveryStatus)(0),                // 48: hookwire.v1.DeliveryStatus
-	(*timestamppb.Timestamp)(nil),      // 49: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),            // 50: google.protobuf.Struct
-	(*EventType)(nil),                  // 51: hookwire.v1.EventType
+	(*SendTestEventRequest)(nil),         // 0: hookwire.v1.SendTestEventRequest
+	(*SendTestEventResponse)(nil),        // 1: hookwire.v1.SendTestEventResponse
+	(*RegisterRequest)(nil),              // 2: hookwire.v1.RegisterRequest
+	(*RegisterResponse)(nil),             // 3: hookwire.v1.RegisterResponse
+	(*GetSubscriptionRequest)(nil),       // 4: hookwire.v1.GetSubscriptionRequest
+	(*GetSubscriptionResponse)(nil),      // 5: hookwire.v1.GetSubscriptionResponse
+	(*ListSubscriptionsRequest)(nil),     // 6: hookwire.v1.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),    // 7: hookwire.v1.ListSubscriptionsResponse
+	(*UpdateSubscriptionRequest)(nil),    // 8: hookwire.v1.UpdateSubscriptionRequest
+	(*UpdateSubscriptionResponse)(nil),   // 9: hookwire.v1.UpdateSubscriptionResponse
+	(*DeleteSubscriptionRequest)(nil),    // 10: hookwire.v1.DeleteSubscriptionRequest
+	(*DeleteSubscriptionResponse)(nil),   // 11: hookwire.v1.DeleteSubscriptionResponse
+	(*RotateSecretRequest)(nil),          // 12: hookwire.v1.RotateSecretRequest
+	(*RotateSecretResponse)(nil),         // 13: hookwire.v1.RotateSecretResponse
+	(*SignRequest)(nil),                  // 14: hookwire.v1.SignRequest
+	(*SignResponse)(nil),                 // 15: hookwire.v1.SignResponse
+	(*VerifyRequest)(nil),                // 16: hookwire.v1.VerifyRequest
+	(*VerifyResponse)(nil),               // 17: hookwire.v1.VerifyResponse
+	(*TriggerRequest)(nil),               // 18: hookwire.v1.TriggerRequest
+	(*TriggerResponse)(nil),              // 19: hookwire.v1.TriggerResponse
+	(*WebhookPayload)(nil),               // 20: hookwire.v1.WebhookPayload
+	(*SendRequest)(nil),                  // 21: hookwire.v1.SendRequest
+	(*SendResponse)(nil),                 // 22: hookwire.v1.SendResponse
+	(*GetMessageRequest)(nil),            // 23: hookwire.v1.GetMessageRequest
+	(*GetMessageResponse)(nil),           // 24: hookwire.v1.GetMessageResponse
+	(*ListDeliveriesRequest)(nil),        // 25: hookwire.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),       // 26: hookwire.v1.ListDeliveriesResponse
+	(*RedeliverRequest)(nil),             // 27: hookwire.v1.RedeliverRequest
+	(*RedeliverResponse)(nil),            // 28: hookwire.v1.RedeliverResponse
+	(*RecoverDeliveriesRequest)(nil),     // 29: hookwire.v1.RecoverDeliveriesRequest
+	(*RecoverDeliveriesResponse)(nil),    // 30: hookwire.v1.RecoverDeliveriesResponse
+	(*WatchDeliveriesRequest)(nil),       // 31: hookwire.v1.WatchDeliveriesRequest
+	(*WatchDeliveriesResponse)(nil),      // 32: hookwire.v1.WatchDeliveriesResponse
+	(*CreateEventTypeRequest)(nil),       // 33: hookwire.v1.CreateEventTypeRequest
+	(*CreateEventTypeResponse)(nil),      // 34: hookwire.v1.CreateEventTypeResponse
+	(*GetEventTypeRequest)(nil),          // 35: hookwire.v1.GetEventTypeRequest
+	(*GetEventTypeResponse)(nil),         // 36: hookwire.v1.GetEventTypeResponse
+	(*ListEventTypesRequest)(nil),        // 37: hookwire.v1.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),       // 38: hookwire.v1.ListEventTypesResponse
+	(*UpdateEventTypeRequest)(nil),       // 39: hookwire.v1.UpdateEventTypeRequest
+	(*UpdateEventTypeResponse)(nil),      // 40: hookwire.v1.UpdateEventTypeResponse
+	(*DeleteEventTypeRequest)(nil),       // 41: hookwire.v1.DeleteEventTypeRequest
+	(*DeleteEventTypeResponse)(nil),      // 42: hookwire.v1.DeleteEventTypeResponse
+	nil,                                  // 43: hookwire.v1.RegisterRequest.HeadersEntry
+	nil,                                  // 44: hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
+	(*structpb.Struct)(nil),              // 45: google.protobuf.Struct
+	(*Delivery)(nil),                     // 46: hookwire.v1.Delivery
+	(*Subscription)(nil),                 // 47: hookwire.v1.Subscription
+	(SignatureScheme)(0),                 // 48: hookwire.v1.SignatureScheme
+	(*structpb.Value)(nil),               // 49: google.protobuf.Value
+	(*Message)(nil),                      // 50: hookwire.v1.Message
+	(DeliveryStatus)(0),                  // 51: hookwire.v1.DeliveryStatus
+	(*timestamppb.Timestamp)(nil),        // 52: google.protobuf.Timestamp
+	(*EventType)(nil),                    // 53: hookwire.v1.EventType
+	(*CreatePortalSessionRequest)(nil),   // 54: hookwire.v1.CreatePortalSessionRequest
+	(*RevokePortalSessionsRequest)(nil),  // 55: hookwire.v1.RevokePortalSessionsRequest
+	(*GetPortalSessionRequest)(nil),      // 56: hookwire.v1.GetPortalSessionRequest
+	(*CreatePortalSessionResponse)(nil),  // 57: hookwire.v1.CreatePortalSessionResponse
+	(*RevokePortalSessionsResponse)(nil), // 58: hookwire.v1.RevokePortalSessionsResponse
+	(*GetPortalSessionResponse)(nil),     // 59: hookwire.v1.GetPortalSessionResponse
 }
 var file_hookwire_v1_webhook_service_proto_depIdxs = []int32{
-	41, // 0: hookwire.v1.RegisterRequest.headers:type_name -> hookwire.v1.RegisterRequest.HeadersEntry
-	43, // 1: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
-	43, // 2: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	43, // 3: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
-	42, // 4: hookwire.v1.UpdateSubscriptionRequest.headers:type_name -> hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
-	43, // 5: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	43, // 6: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
-	44, // 7: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	44, // 8: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	45, // 9: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
-	45, // 10: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
-	18, // 11: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
-	46, // 12: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
-	47, // 13: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
-	48, // 14: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
-	46, // 15: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	46, // 16: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	49, // 17: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	46, // 18: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	46, // 19: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
-	50, // 20: hookwire.v1.CreateEventTypeRequest.schema:type_name -> google.protobuf.Struct
-	45, // 21: hookwire.v1.CreateEventTypeRequest.example:type_name -> google.protobuf.Value
-	51, // 22: hookwire.v1.CreateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	51, // 23: hookwire.v1.GetEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	51, // 24: hookwire.v1.ListEventTypesResponse.event_types:type_name -> hookwire.v1.EventType
-	50, // 25: hookwire.v1.UpdateEventTypeRequest.schema:type_name -> google.protobuf.Struct
-	45, // 26: hookwire.v1.UpdateEventTypeRequest.example:type_name -> google.protobuf.Value
-	51, // 27: hookwire.v1.UpdateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	0,  // 28: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
-	2,  // 29: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
-	4,  // 30: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
-	6,  // 31: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
-	8,  // 32: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
-	10, // 33: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
-	12, // 34: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
-	14, // 35: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
-	16, // 36: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
-	19, // 37: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
-	21, // 38: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
-	23, // 39: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	25, // 40: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	27, // 41: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
-	29, // 42: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
-	31, // 43: hookwire.v1.WebhookService.CreateEventType:input_type -> hookwire.v1.CreateEventTypeRequest
-	33, // 44: hookwire.v1.WebhookService.GetEventType:input_type -> hookwire.v1.GetEventTypeRequest
-	35, // 45: hookwire.v1.WebhookService.ListEventTypes:input_type -> hookwire.v1.ListEventTypesRequest
-	37, // 46: hookwire.v1.WebhookService.UpdateEventType:input_type -> hookwire.v1.UpdateEventTypeRequest
-	39, // 47: hookwire.v1.WebhookService.DeleteEventType:input_type -> hookwire.v1.DeleteEventTypeRequest
-	1,  // 48: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
-	3,  // 49: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
-	5,  // 50: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
-	7,  // 51: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
-	9,  // 52: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
-	11, // 53: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
-	13, // 54: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
-	15, // 55: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
-	17, // 56: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
-	20, // 57: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
-	22, // 58: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
-	24, // 59: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	26, // 60: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	28, // 61: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
-	30, // 62: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
-	32, // 63: hookwire.v1.WebhookService.CreateEventType:output_type -> hookwire.v1.CreateEventTypeResponse
-	34, // 64: hookwire.v1.WebhookService.GetEventType:output_type -> hookwire.v1.GetEventTypeResponse
-	36, // 65: hookwire.v1.WebhookService.ListEventTypes:output_type -> hookwire.v1.ListEventTypesResponse
-	38, // 66: hookwire.v1.WebhookService.UpdateEventType:output_type -> hookwire.v1.UpdateEventTypeResponse
-	40, // 67: hookwire.v1.WebhookService.DeleteEventType:output_type -> hookwire.v1.DeleteEventTypeResponse
-	48, // [48:68] is the sub-list for method output_type
-	28, // [28:48] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	45, // 0: hookwire.v1.SendTestEventRequest.payload:type_name -> google.protobuf.Struct
+	46, // 1: hookwire.v1.SendTestEventResponse.delivery:type_name -> hookwire.v1.Delivery
+	43, // 2: hookwire.v1.RegisterRequest.headers:type_name -> hookwire.v1.RegisterRequest.HeadersEntry
+	47, // 3: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
+	47, // 4: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	47, // 5: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
+	44, // 6: hookwire.v1.UpdateSubscriptionRequest.headers:type_name -> hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
+	47, // 7: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	47, // 8: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
+	48, // 9: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	48, // 10: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	49, // 11: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
+	49, // 12: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
+	20, // 13: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
+	46, // 14: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
+	50, // 15: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
+	51, // 16: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
+	46, // 17: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	46, // 18: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
+	52, // 19: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	46, // 20: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	46, // 21: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
+	45, // 22: hookwire.v1.CreateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	49, // 23: hookwire.v1.CreateEventTypeRequest.example:type_name -> google.protobuf.Value
+	53, // 24: hookwire.v1.CreateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	53, // 25: hookwire.v1.GetEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	53, // 26: hookwire.v1.ListEventTypesResponse.event_types:type_name -> hookwire.v1.EventType
+	45, // 27: hookwire.v1.UpdateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	49, // 28: hookwire.v1.UpdateEventTypeRequest.example:type_name -> google.protobuf.Value
+	53, // 29: hookwire.v1.UpdateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	2,  // 30: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
+	4,  // 31: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
+	6,  // 32: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
+	8,  // 33: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
+	10, // 34: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
+	12, // 35: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
+	14, // 36: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
+	16, // 37: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
+	18, // 38: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
+	21, // 39: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
+	23, // 40: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
+	25, // 41: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	27, // 42: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	29, // 43: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
+	31, // 44: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
+	33, // 45: hookwire.v1.WebhookService.CreateEventType:input_type -> hookwire.v1.CreateEventTypeRequest
+	35, // 46: hookwire.v1.WebhookService.GetEventType:input_type -> hookwire.v1.GetEventTypeRequest
+	37, // 47: hookwire.v1.WebhookService.ListEventTypes:input_type -> hookwire.v1.ListEventTypesRequest
+	39, // 48: hookwire.v1.WebhookService.UpdateEventType:input_type -> hookwire.v1.UpdateEventTypeRequest
+	41, // 49: hookwire.v1.WebhookService.DeleteEventType:input_type -> hookwire.v1.DeleteEventTypeRequest
+	0,  // 50: hookwire.v1.WebhookService.SendTestEvent:input_type -> hookwire.v1.SendTestEventRequest
+	54, // 51: hookwire.v1.WebhookService.CreatePortalSession:input_type -> hookwire.v1.CreatePortalSessionRequest
+	55, // 52: hookwire.v1.WebhookService.RevokePortalSessions:input_type -> hookwire.v1.RevokePortalSessionsRequest
+	56, // 53: hookwire.v1.WebhookService.GetPortalSession:input_type -> hookwire.v1.GetPortalSessionRequest
+	3,  // 54: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
+	5,  // 55: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
+	7,  // 56: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
+	9,  // 57: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
+	11, // 58: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
+	13, // 59: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
+	15, // 60: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
+	17, // 61: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
+	19, // 62: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
+	22, // 63: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
+	24, // 64: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
+	26, // 65: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	28, // 66: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	30, // 67: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
+	32, // 68: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
+	34, // 69: hookwire.v1.WebhookService.CreateEventType:output_type -> hookwire.v1.CreateEventTypeResponse
+	36, // 70: hookwire.v1.WebhookService.GetEventType:output_type -> hookwire.v1.GetEventTypeResponse
+	38, // 71: hookwire.v1.WebhookService.ListEventTypes:output_type -> hookwire.v1.ListEventTypesResponse
+	40, // 72: hookwire.v1.WebhookService.UpdateEventType:output_type -> hookwire.v1.UpdateEventTypeResponse
+	42, // 73: hookwire.v1.WebhookService.DeleteEventType:output_type -> hookwire.v1.DeleteEventTypeResponse
+	1,  // 74: hookwire.v1.WebhookService.SendTestEvent:output_type -> hookwire.v1.SendTestEventResponse
+	57, // 75: hookwire.v1.WebhookService.CreatePortalSession:output_type -> hookwire.v1.CreatePortalSessionResponse
+	58, // 76: hookwire.v1.WebhookService.RevokePortalSessions:output_type -> hookwire.v1.RevokePortalSessionsResponse
+	59, // 77: hookwire.v1.WebhookService.GetPortalSession:output_type -> hookwire.v1.GetPortalSessionResponse
+	54, // [54:78] is the sub-list for method output_type
+	30, // [30:54] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_webhook_service_proto_init() }
@@ -2839,19 +2984,20 @@ func file_hookwire_v1_webhook_service_proto_init() {
 	}
 	file_hookwire_v1_delivery_proto_init()
 	file_hookwire_v1_event_type_proto_init()
+	file_hookwire_v1_portal_proto_init()
 	file_hookwire_v1_signature_proto_init()
 	file_hookwire_v1_subscription_proto_init()
-	file_hookwire_v1_webhook_service_proto_msgTypes[0].OneofWrappers = []any{}
-	file_hookwire_v1_webhook_service_proto_msgTypes[6].OneofWrappers = []any{}
-	file_hookwire_v1_webhook_service_proto_msgTypes[19].OneofWrappers = []any{}
-	file_hookwire_v1_webhook_service_proto_msgTypes[37].OneofWrappers = []any{}
+	file_hookwire_v1_webhook_service_proto_msgTypes[2].OneofWrappers = []any{}
+	file_hookwire_v1_webhook_service_proto_msgTypes[8].OneofWrappers = []any{}
+	file_hookwire_v1_webhook_service_proto_msgTypes[21].OneofWrappers = []any{}
+	file_hookwire_v1_webhook_service_proto_msgTypes[39].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_webhook_service_proto_rawDesc), len(file_hookwire_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,26 +19,30 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WebhookService_Register_FullMethodName           = "/hookwire.v1.WebhookService/Register"
-	WebhookService_GetSubscription_FullMethodName    = "/hookwire.v1.WebhookService/GetSubscription"
-	WebhookService_ListSubscriptions_FullMethodName  = "/hookwire.v1.WebhookService/ListSubscriptions"
-	WebhookService_UpdateSubscription_FullMethodName = "/hookwire.v1.WebhookService/UpdateSubscription"
-	WebhookService_DeleteSubscription_FullMethodName = "/hookwire.v1.WebhookService/DeleteSubscription"
-	WebhookService_RotateSecret_FullMethodName       = "/hookwire.v1.WebhookService/RotateSecret"
-	WebhookService_Sign_FullMethodName               = "/hookwire.v1.WebhookService/Sign"
-	WebhookService_Verify_FullMethodName             = "/hookwire.v1.WebhookService/Verify"
-	WebhookService_Trigger_FullMethodName            = "/hookwire.v1.WebhookService/Trigger"
-	WebhookService_Send_FullMethodName               = "/hookwire.v1.WebhookService/Send"
-	WebhookService_GetMessage_FullMethodName         = "/hookwire.v1.WebhookService/GetMessage"
-	WebhookService_ListDeliveries_FullMethodName     = "/hookwire.v1.WebhookService/ListDeliveries"
-	WebhookService_Redeliver_FullMethodName          = "/hookwire.v1.WebhookService/Redeliver"
-	WebhookService_RecoverDeliveries_FullMethodName  = "/hookwire.v1.WebhookService/RecoverDeliveries"
-	WebhookService_WatchDeliveries_FullMethodName    = "/hookwire.v1.WebhookService/WatchDeliveries"
-	WebhookService_CreateEventType_FullMethodName    = "/hookwire.v1.WebhookService/CreateEventType"
-	WebhookService_GetEventType_FullMethodName       = "/hookwire.v1.WebhookService/GetEventType"
-	WebhookService_ListEventTypes_FullMethodName     = "/hookwire.v1.WebhookService/ListEventTypes"
-	WebhookService_UpdateEventType_FullMethodName    = "/hookwire.v1.WebhookService/UpdateEventType"
-	WebhookService_DeleteEventType_FullMethodName    = "/hookwire.v1.WebhookService/DeleteEventType"
+	WebhookService_Register_FullMethodName             = "/hookwire.v1.WebhookService/Register"
+	WebhookService_GetSubscription_FullMethodName      = "/hookwire.v1.WebhookService/GetSubscription"
+	WebhookService_ListSubscriptions_FullMethodName    = "/hookwire.v1.WebhookService/ListSubscriptions"
+	WebhookService_UpdateSubscription_FullMethodName   = "/hookwire.v1.WebhookService/UpdateSubscription"
+	WebhookService_DeleteSubscription_FullMethodName   = "/hookwire.v1.WebhookService/DeleteSubscription"
+	WebhookService_RotateSecret_FullMethodName         = "/hookwire.v1.WebhookService/RotateSecret"
+	WebhookService_Sign_FullMethodName                 = "/hookwire.v1.WebhookService/Sign"
+	WebhookService_Verify_FullMethodName               = "/hookwire.v1.WebhookService/Verify"
+	WebhookService_Trigger_FullMethodName              = "/hookwire.v1.WebhookService/Trigger"
+	WebhookService_Send_FullMethodName                 = "/hookwire.v1.WebhookService/Send"
+	WebhookService_GetMessage_FullMethodName           = "/hookwire.v1.WebhookService/GetMessage"
+	WebhookService_ListDeliveries_FullMethodName       = "/hookwire.v1.WebhookService/ListDeliveries"
+	WebhookService_Redeliver_FullMethodName            = "/hookwire.v1.WebhookService/Redeliver"
+	WebhookService_RecoverDeliveries_FullMethodName    = "/hookwire.v1.WebhookService/RecoverDeliveries"
+	WebhookService_WatchDeliveries_FullMethodName      = "/hookwire.v1.WebhookService/WatchDeliveries"
+	WebhookService_CreateEventType_FullMethodName      = "/hookwire.v1.WebhookService/CreateEventType"
+	WebhookService_GetEventType_FullMethodName         = "/hookwire.v1.WebhookService/GetEventType"
+	WebhookService_ListEventTypes_FullMethodName       = "/hookwire.v1.WebhookService/ListEventTypes"
+	WebhookService_UpdateEventType_FullMethodName      = "/hookwire.v1.WebhookService/UpdateEventType"
+	WebhookService_DeleteEventType_FullMethodName      = "/hookwire.v1.WebhookService/DeleteEventType"
+	WebhookService_SendTestEvent_FullMethodName        = "/hookwire.v1.WebhookService/SendTestEvent"
+	WebhookService_CreatePortalSession_FullMethodName  = "/hookwire.v1.WebhookService/CreatePortalSession"
+	WebhookService_RevokePortalSessions_FullMethodName = "/hookwire.v1.WebhookService/RevokePortalSessions"
+	WebhookService_GetPortalSession_FullMethodName     = "/hookwire.v1.WebhookService/GetPortalSession"
 )
 
 // WebhookServiceClient is the client API for WebhookService service.
@@ -47,7 +51,12 @@ const (
 //
 // Hookwire: webhook subscriptions, signed and durable delivery, signatures.
 // Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
-// tenant, which sees only its own subscriptions.
+// tenant, which sees only its own subscriptions. A portal session's token
+// (CreatePortalSession) is accepted in its place on the RPCs a customer
+// portal uses, scoped to one owner of one tenant: its own subscriptions,
+// their deliveries, the catalog (read), SendTestEvent, WatchDeliveries and
+// GetPortalSession. Everything else answers PERMISSION_DENIED to it, and
+// another owner's ids answer NOT_FOUND.
 type WebhookServiceClient interface {
 	// Creates a subscription. Answers the subscription and its signing secret
 	// (the only time the secret is returned, apart from rotation).
@@ -102,6 +111,17 @@ type WebhookServiceClient interface {
 	// Removes an event type: its event is no longer checked. Subscriptions
 	// naming it and its messages stay.
 	DeleteEventType(ctx context.Context, in *DeleteEventTypeRequest, opts ...grpc.CallOption) (*DeleteEventTypeResponse, error)
+	// Sends one event to one subscription only, whatever its events: the
+	// payload given, or the event type's example when unset (INVALID_ARGUMENT
+	// when the catalog has none). Checked against the event type's schema as
+	// a Trigger is. The message records the subscription's owner.
+	SendTestEvent(ctx context.Context, in *SendTestEventRequest, opts ...grpc.CallOption) (*SendTestEventResponse, error)
+	// A customer portal session for one owner (tenant API keys only).
+	CreatePortalSession(ctx context.Context, in *CreatePortalSessionRequest, opts ...grpc.CallOption) (*CreatePortalSessionResponse, error)
+	// Ends every portal session of one owner at once (tenant API keys only).
+	RevokePortalSessions(ctx context.Context, in *RevokePortalSessionsRequest, opts ...grpc.CallOption) (*RevokePortalSessionsResponse, error)
+	// The calling portal session's owner, expiry and theme (portal tokens only).
+	GetPortalSession(ctx context.Context, in *GetPortalSessionRequest, opts ...grpc.CallOption) (*GetPortalSessionResponse, error)
 }
 
 type webhookServiceClient struct {
@@ -321,13 +341,58 @@ func (c *webhookServiceClient) DeleteEventType(ctx context.Context, in *DeleteEv
 	return out, nil
 }
 
+func (c *webhookServiceClient) SendTestEvent(ctx context.Context, in *SendTestEventRequest, opts ...grpc.CallOption) (*SendTestEventResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendTestEventResponse)
+	err := c.cc.Invoke(ctx, WebhookService_SendTestEvent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) CreatePortalSession(ctx context.Context, in *CreatePortalSessionRequest, opts ...grpc.CallOption) (*CreatePortalSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePortalSessionResponse)
+	err := c.cc.Invoke(ctx, WebhookService_CreatePortalSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) RevokePortalSessions(ctx context.Context, in *RevokePortalSessionsRequest, opts ...grpc.CallOption) (*RevokePortalSessionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokePortalSessionsResponse)
+	err := c.cc.Invoke(ctx, WebhookService_RevokePortalSessions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *webhookServiceClient) GetPortalSession(ctx context.Context, in *GetPortalSessionRequest, opts ...grpc.CallOption) (*GetPortalSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPortalSessionResponse)
+	err := c.cc.Invoke(ctx, WebhookService_GetPortalSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WebhookServiceServer is the server API for WebhookService service.
 // All implementations must embed UnimplementedWebhookServiceServer
 // for forward compatibility.
 //
 // Hookwire: webhook subscriptions, signed and durable delivery, signatures.
 // Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
-// tenant, which sees only its own subscriptions.
+// tenant, which sees only its own subscriptions. A portal session's token
+// (CreatePortalSession) is accepted in its place on the RPCs a customer
+// portal uses, scoped to one owner of one tenant: its own subscriptions,
+// their deliveries, the catalog (read), SendTestEvent, WatchDeliveries and
+// GetPortalSession. Everything else answers PERMISSION_DENIED to it, and
+// another owner's ids answer NOT_FOUND.
 type WebhookServiceServer interface {
 	// Creates a subscription. Answers the subscription and its signing secret
 	// (the only time the secret is returned, apart from rotation).
@@ -382,6 +447,17 @@ type WebhookServiceServer interface {
 	// Removes an event type: its event is no longer checked. Subscriptions
 	// naming it and its messages stay.
 	DeleteEventType(context.Context, *DeleteEventTypeRequest) (*DeleteEventTypeResponse, error)
+	// Sends one event to one subscription only, whatever its events: the
+	// payload given, or the event type's example when unset (INVALID_ARGUMENT
+	// when the catalog has none). Checked against the event type's schema as
+	// a Trigger is. The message records the subscription's owner.
+	SendTestEvent(context.Context, *SendTestEventRequest) (*SendTestEventResponse, error)
+	// A customer portal session for one owner (tenant API keys only).
+	CreatePortalSession(context.Context, *CreatePortalSessionRequest) (*CreatePortalSessionResponse, error)
+	// Ends every portal session of one owner at once (tenant API keys only).
+	RevokePortalSessions(context.Context, *RevokePortalSessionsRequest) (*RevokePortalSessionsResponse, error)
+	// The calling portal session's owner, expiry and theme (portal tokens only).
+	GetPortalSession(context.Context, *GetPortalSessionRequest) (*GetPortalSessionResponse, error)
 	mustEmbedUnimplementedWebhookServiceServer()
 }
 
@@ -451,6 +527,18 @@ func (UnimplementedWebhookServiceServer) UpdateEventType(context.Context, *Updat
 }
 func (UnimplementedWebhookServiceServer) DeleteEventType(context.Context, *DeleteEventTypeRequest) (*DeleteEventTypeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteEventType not implemented")
+}
+func (UnimplementedWebhookServiceServer) SendTestEvent(context.Context, *SendTestEventRequest) (*SendTestEventResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendTestEvent not implemented")
+}
+func (UnimplementedWebhookServiceServer) CreatePortalSession(context.Context, *CreatePortalSessionRequest) (*CreatePortalSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePortalSession not implemented")
+}
+func (UnimplementedWebhookServiceServer) RevokePortalSessions(context.Context, *RevokePortalSessionsRequest) (*RevokePortalSessionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokePortalSessions not implemented")
+}
+func (UnimplementedWebhookServiceServer) GetPortalSession(context.Context, *GetPortalSessionRequest) (*GetPortalSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPortalSession not implemented")
 }
 func (UnimplementedWebhookServiceServer) mustEmbedUnimplementedWebhookServiceServer() {}
 func (UnimplementedWebhookServiceServer) testEmbeddedByValue()                        {}
@@ -826,6 +914,78 @@ func _WebhookService_DeleteEventType_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WebhookService_SendTestEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendTestEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).SendTestEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_SendTestEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).SendTestEvent(ctx, req.(*SendTestEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_CreatePortalSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePortalSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).CreatePortalSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_CreatePortalSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).CreatePortalSession(ctx, req.(*CreatePortalSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_RevokePortalSessions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokePortalSessionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).RevokePortalSessions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_RevokePortalSessions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).RevokePortalSessions(ctx, req.(*RevokePortalSessionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WebhookService_GetPortalSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPortalSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).GetPortalSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_GetPortalSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).GetPortalSession(ctx, req.(*GetPortalSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WebhookService_ServiceDesc is the grpc.ServiceDesc for WebhookService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -908,6 +1068,22 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteEventType",
 			Handler:    _WebhookService_DeleteEventType_Handler,
+		},
+		{
+			MethodName: "SendTestEvent",
+			Handler:    _WebhookService_SendTestEvent_Handler,
+		},
+		{
+			MethodName: "CreatePortalSession",
+			Handler:    _WebhookService_CreatePortalSession_Handler,
+		},
+		{
+			MethodName: "RevokePortalSessions",
+			Handler:    _WebhookService_RevokePortalSessions_Handler,
+		},
+		{
+			MethodName: "GetPortalSession",
+			Handler:    _WebhookService_GetPortalSession_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

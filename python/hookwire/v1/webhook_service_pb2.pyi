@@ -4,6 +4,7 @@ from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from hookwire.v1 import delivery_pb2 as _delivery_pb2
 from hookwire.v1 import event_type_pb2 as _event_type_pb2
+from hookwire.v1 import portal_pb2 as _portal_pb2
 from hookwire.v1 import signature_pb2 as _signature_pb2
 from hookwire.v1 import subscription_pb2 as _subscription_pb2
 from google.protobuf.internal import containers as _containers
@@ -13,6 +14,24 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class SendTestEventRequest(_message.Message):
+    __slots__ = ("subscription_id", "event", "payload")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    event: str
+    payload: _struct_pb2.Struct
+    def __init__(self, subscription_id: _Optional[str] = ..., event: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class SendTestEventResponse(_message.Message):
+    __slots__ = ("message_id", "delivery")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    delivery: _delivery_pb2.Delivery
+    def __init__(self, message_id: _Optional[str] = ..., delivery: _Optional[_Union[_delivery_pb2.Delivery, _Mapping]] = ...) -> None: ...
 
 class RegisterRequest(_message.Message):
     __slots__ = ("url", "events", "secret", "description", "retries", "retry_delay_ms", "timeout_ms", "owner", "headers", "rate_limit_per_second")

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from hookwire.v1 import portal_pb2 as hookwire_dot_v1_dot_portal__pb2
 from hookwire.v1 import webhook_service_pb2 as hookwire_dot_v1_dot_webhook__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -28,7 +29,12 @@ if _version_not_supported:
 class WebhookServiceStub:
     """Hookwire: webhook subscriptions, signed and durable delivery, signatures.
     Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
-    tenant, which sees only its own subscriptions.
+    tenant, which sees only its own subscriptions. A portal session's token
+    (CreatePortalSession) is accepted in its place on the RPCs a customer
+    portal uses, scoped to one owner of one tenant: its own subscriptions,
+    their deliveries, the catalog (read), SendTestEvent, WatchDeliveries and
+    GetPortalSession. Everything else answers PERMISSION_DENIED to it, and
+    another owner's ids answer NOT_FOUND.
     """
 
     def __init__(self, channel):
@@ -137,12 +143,37 @@ class WebhookServiceStub:
                 request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeRequest.SerializeToString,
                 response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeResponse.FromString,
                 _registered_method=True)
+        self.SendTestEvent = channel.unary_unary(
+                '/hookwire.v1.WebhookService/SendTestEvent',
+                request_serializer=hookwire_dot_v1_dot_webhook__service__pb2.SendTestEventRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.SendTestEventResponse.FromString,
+                _registered_method=True)
+        self.CreatePortalSession = channel.unary_unary(
+                '/hookwire.v1.WebhookService/CreatePortalSession',
+                request_serializer=hookwire_dot_v1_dot_portal__pb2.CreatePortalSessionRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_portal__pb2.CreatePortalSessionResponse.FromString,
+                _registered_method=True)
+        self.RevokePortalSessions = channel.unary_unary(
+                '/hookwire.v1.WebhookService/RevokePortalSessions',
+                request_serializer=hookwire_dot_v1_dot_portal__pb2.RevokePortalSessionsRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_portal__pb2.RevokePortalSessionsResponse.FromString,
+                _registered_method=True)
+        self.GetPortalSession = channel.unary_unary(
+                '/hookwire.v1.WebhookService/GetPortalSession',
+                request_serializer=hookwire_dot_v1_dot_portal__pb2.GetPortalSessionRequest.SerializeToString,
+                response_deserializer=hookwire_dot_v1_dot_portal__pb2.GetPortalSessionResponse.FromString,
+                _registered_method=True)
 
 
 class WebhookServiceServicer:
     """Hookwire: webhook subscriptions, signed and durable delivery, signatures.
     Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
-    tenant, which sees only its own subscriptions.
+    tenant, which sees only its own subscriptions. A portal session's token
+    (CreatePortalSession) is accepted in its place on the RPCs a customer
+    portal uses, scoped to one owner of one tenant: its own subscriptions,
+    their deliveries, the catalog (read), SendTestEvent, WatchDeliveries and
+    GetPortalSession. Everything else answers PERMISSION_DENIED to it, and
+    another owner's ids answer NOT_FOUND.
     """
 
     def Register(self, request, context):
@@ -298,6 +329,37 @@ class WebhookServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendTestEvent(self, request, context):
+        """Sends one event to one subscription only, whatever its events: the
+        payload given, or the event type's example when unset (INVALID_ARGUMENT
+        when the catalog has none). Checked against the event type's schema as
+        a Trigger is. The message records the subscription's owner.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePortalSession(self, request, context):
+        """A customer portal session for one owner (tenant API keys only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokePortalSessions(self, request, context):
+        """Ends every portal session of one owner at once (tenant API keys only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPortalSession(self, request, context):
+        """The calling portal session's owner, expiry and theme (portal tokens only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -401,6 +463,26 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeRequest.FromString,
                     response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeResponse.SerializeToString,
             ),
+            'SendTestEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendTestEvent,
+                    request_deserializer=hookwire_dot_v1_dot_webhook__service__pb2.SendTestEventRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_webhook__service__pb2.SendTestEventResponse.SerializeToString,
+            ),
+            'CreatePortalSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePortalSession,
+                    request_deserializer=hookwire_dot_v1_dot_portal__pb2.CreatePortalSessionRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_portal__pb2.CreatePortalSessionResponse.SerializeToString,
+            ),
+            'RevokePortalSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokePortalSessions,
+                    request_deserializer=hookwire_dot_v1_dot_portal__pb2.RevokePortalSessionsRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_portal__pb2.RevokePortalSessionsResponse.SerializeToString,
+            ),
+            'GetPortalSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPortalSession,
+                    request_deserializer=hookwire_dot_v1_dot_portal__pb2.GetPortalSessionRequest.FromString,
+                    response_serializer=hookwire_dot_v1_dot_portal__pb2.GetPortalSessionResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'hookwire.v1.WebhookService', rpc_method_handlers)
@@ -412,7 +494,12 @@ def add_WebhookServiceServicer_to_server(servicer, server):
 class WebhookService:
     """Hookwire: webhook subscriptions, signed and durable delivery, signatures.
     Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
-    tenant, which sees only its own subscriptions.
+    tenant, which sees only its own subscriptions. A portal session's token
+    (CreatePortalSession) is accepted in its place on the RPCs a customer
+    portal uses, scoped to one owner of one tenant: its own subscriptions,
+    their deliveries, the catalog (read), SendTestEvent, WatchDeliveries and
+    GetPortalSession. Everything else answers PERMISSION_DENIED to it, and
+    another owner's ids answer NOT_FOUND.
     """
 
     @staticmethod
@@ -945,6 +1032,114 @@ class WebhookService:
             '/hookwire.v1.WebhookService/DeleteEventType',
             hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeRequest.SerializeToString,
             hookwire_dot_v1_dot_webhook__service__pb2.DeleteEventTypeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendTestEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/SendTestEvent',
+            hookwire_dot_v1_dot_webhook__service__pb2.SendTestEventRequest.SerializeToString,
+            hookwire_dot_v1_dot_webhook__service__pb2.SendTestEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePortalSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/CreatePortalSession',
+            hookwire_dot_v1_dot_portal__pb2.CreatePortalSessionRequest.SerializeToString,
+            hookwire_dot_v1_dot_portal__pb2.CreatePortalSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokePortalSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/RevokePortalSessions',
+            hookwire_dot_v1_dot_portal__pb2.RevokePortalSessionsRequest.SerializeToString,
+            hookwire_dot_v1_dot_portal__pb2.RevokePortalSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPortalSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hookwire.v1.WebhookService/GetPortalSession',
+            hookwire_dot_v1_dot_portal__pb2.GetPortalSessionRequest.SerializeToString,
+            hookwire_dot_v1_dot_portal__pb2.GetPortalSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

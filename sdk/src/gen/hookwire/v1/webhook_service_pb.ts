@@ -10,6 +10,8 @@ import type { Delivery, DeliveryStatus, Message as Message$1 } from "./delivery_
 import { file_hookwire_v1_delivery } from "./delivery_pb.js";
 import type { EventType } from "./event_type_pb.js";
 import { file_hookwire_v1_event_type } from "./event_type_pb.js";
+import type { CreatePortalSessionRequestSchema, CreatePortalSessionResponseSchema, GetPortalSessionRequestSchema, GetPortalSessionResponseSchema, RevokePortalSessionsRequestSchema, RevokePortalSessionsResponseSchema } from "./portal_pb.js";
+import { file_hookwire_v1_portal } from "./portal_pb.js";
 import type { SignatureScheme } from "./signature_pb.js";
 import { file_hookwire_v1_signature } from "./signature_pb.js";
 import type { Subscription } from "./subscription_pb.js";
@@ -20,7 +22,62 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/webhook_service.proto.
  */
 export const file_hookwire_v1_webhook_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxIucCCg9SZWdpc3RlclJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmV2ZW50cxgCIAMoCRIOCgZzZWNyZXQYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSFAoHcmV0cmllcxgFIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAYgASgFSAGIAQESFwoKdGltZW91dF9tcxgHIAEoBUgCiAEBEg0KBW93bmVyGAggASgJEjoKB2hlYWRlcnMYCSADKAsyKS5ob29rd2lyZS52MS5SZWdpc3RlclJlcXVlc3QuSGVhZGVyc0VudHJ5Eh0KFXJhdGVfbGltaXRfcGVyX3NlY29uZBgKIAEoBRouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiUwoQUmVnaXN0ZXJSZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24SDgoGc2VjcmV0GAIgASgJIiQKFkdldFN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkiSgoXR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uIlAKGExpc3RTdWJzY3JpcHRpb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRINCgVvd25lchgDIAEoCSJmChlMaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlEjAKDXN1YnNjcmlwdGlvbnMYASADKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIuQDChlVcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0EgoKAmlkGAEgASgJEhAKA3VybBgCIAEoCUgAiAEBEg4KBmV2ZW50cxgDIAMoCRIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhUKCGRpc2FibGVkGAUgASgISAKIAQESFAoHcmV0cmllcxgGIAEoBUgDiAEBEhsKDnJldHJ5X2RlbGF5X21zGAcgASgFSASIAQESFwoKdGltZW91dF9tcxgIIAEoBUgFiAEBEkQKB2hlYWRlcnMYCSADKAsyMy5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0LkhlYWRlcnNFbnRyeRIVCg1jbGVhcl9oZWFkZXJzGAogASgIEiIKFXJhdGVfbGltaXRfcGVyX3NlY29uZBgLIAEoBUgGiAEBGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgYKBF91cmxCDgoMX2Rlc2NyaXB0aW9uQgsKCV9kaXNhYmxlZEIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXNCGAoWX3JhdGVfbGltaXRfcGVyX3NlY29uZCJNChpVcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iJwoZRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSJWChNSb3RhdGVTZWNyZXRSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnNlY3JldBgCIAEoCRIjChtwcmV2aW91c19zZWNyZXRfdHRsX3NlY29uZHMYAyABKAMiVwoUUm90YXRlU2VjcmV0UmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uEg4KBnNlY3JldBgCIAEoCSKAAQoLU2lnblJlcXVlc3QSDAoEYm9keRgBIAEoDBIOCgZzZWNyZXQYAiABKAkSLAoGc2NoZW1lGAMgASgOMhwuaG9va3dpcmUudjEuU2lnbmF0dXJlU2NoZW1lEhIKCndlYmhvb2tfaWQYBCABKAkSEQoJdGltZXN0YW1wGAUgASgDIiEKDFNpZ25SZXNwb25zZRIRCglzaWduYXR1cmUYASABKAkisAEKDVZlcmlmeVJlcXVlc3QSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAkSDgoGc2VjcmV0GAMgASgJEiwKBnNjaGVtZRgEIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAUgASgJEhEKCXRpbWVzdGFtcBgGIAEoAxIZChF0b2xlcmFuY2Vfc2Vjb25kcxgHIAEoAyIvCg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIOCgZyZWFzb24YAiABKAkihAEKDlRyaWdnZXJSZXF1ZXN0Eg0KBWV2ZW50GAEgASgJEicKB3BheWxvYWQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg0KBW93bmVyGAQgASgJEhIKCmFsbF9vd25lcnMYBSABKAgiOQoPVHJpZ2dlclJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSEgoKZGVsaXZlcmllcxgCIAEoBSJbCg5XZWJob29rUGF5bG9hZBINCgVldmVudBgBIAEoCRInCgdwYXlsb2FkGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVzdGFtcBgDIAEoCSLrAQoLU2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEiwKB3BheWxvYWQYAiABKAsyGy5ob29rd2lyZS52MS5XZWJob29rUGF5bG9hZBIOCgZzZWNyZXQYAyABKAkSFAoHcmV0cmllcxgEIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAUgASgFSAGIAQESFwoKdGltZW91dF9tcxgGIAEoBUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiSwoMU2VuZFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSJwoIZGVsaXZlcnkYAiABKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeSIfChFHZXRNZXNzYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChJHZXRNZXNzYWdlUmVzcG9uc2USJQoHbWVzc2FnZRgBIAEoCzIULmhvb2t3aXJlLnYxLk1lc3NhZ2UipwEKFUxpc3REZWxpdmVyaWVzUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRINCgVvd25lchgGIAEoCSJcChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEikKCmRlbGl2ZXJpZXMYASADKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoQUmVkZWxpdmVyUmVxdWVzdBITCgtkZWxpdmVyeV9pZBgBIAEoCSI8ChFSZWRlbGl2ZXJSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IoEBChhSZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEikKBXNpbmNlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVsaW1pdBgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl8KGVJlY292ZXJEZWxpdmVyaWVzUmVzcG9uc2USKQoKZGVsaXZlcmllcxgBIAMoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChZXYXRjaERlbGl2ZXJpZXNSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRINCgVvd25lchgCIAEoCSJCChdXYXRjaERlbGl2ZXJpZXNSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5Io0BChZDcmVhdGVFdmVudFR5cGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSJwoGc2NoZW1hGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgdleGFtcGxlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIkUKF0NyZWF0ZUV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiIwoTR2V0RXZlbnRUeXBlUmVxdWVzdBIMCgRuYW1lGAEgASgJIkIKFEdldEV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiPgoVTGlzdEV2ZW50VHlwZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIl4KFkxpc3RFdmVudFR5cGVzUmVzcG9uc2USKwoLZXZlbnRfdHlwZXMYASADKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqIBChZVcGRhdGVFdmVudFR5cGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSGAoLZGVzY3JpcHRpb24YAiABKAlIAIgBARInCgZzY2hlbWEYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKB2V4YW1wbGUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWVCDgoMX2Rlc2NyaXB0aW9uIkUKF1VwZGF0ZUV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiJgoWRGVsZXRlRXZlbnRUeXBlUmVxdWVzdBIMCgRuYW1lGAEgASgJIhkKF0RlbGV0ZUV2ZW50VHlwZVJlc3BvbnNlMsUNCg5XZWJob29rU2VydmljZRJHCghSZWdpc3RlchIcLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVxdWVzdBodLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVzcG9uc2USXAoPR2V0U3Vic2NyaXB0aW9uEiMuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBokLmhvb2t3aXJlLnYxLkdldFN1YnNjcmlwdGlvblJlc3BvbnNlEmIKEUxpc3RTdWJzY3JpcHRpb25zEiUuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiYuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRJlChJVcGRhdGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuVXBkYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USZQoSRGVsZXRlU3Vic2NyaXB0aW9uEiYuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBonLmhvb2t3aXJlLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlElMKDFJvdGF0ZVNlY3JldBIgLmhvb2t3aXJlLnYxLlJvdGF0ZVNlY3JldFJlcXVlc3QaIS5ob29rd2lyZS52MS5Sb3RhdGVTZWNyZXRSZXNwb25zZRI7CgRTaWduEhguaG9va3dpcmUudjEuU2lnblJlcXVlc3QaGS5ob29rd2lyZS52MS5TaWduUmVzcG9uc2USQQoGVmVyaWZ5EhouaG9va3dpcmUudjEuVmVyaWZ5UmVxdWVzdBobLmhvb2t3aXJlLnYxLlZlcmlmeVJlc3BvbnNlEkQKB1RyaWdnZXISGy5ob29rd2lyZS52MS5UcmlnZ2VyUmVxdWVzdBocLmhvb2t3aXJlLnYxLlRyaWdnZXJSZXNwb25zZRI7CgRTZW5kEhguaG9va3dpcmUudjEuU2VuZFJlcXVlc3QaGS5ob29rd2lyZS52MS5TZW5kUmVzcG9uc2USTQoKR2V0TWVzc2FnZRIeLmhvb2t3aXJlLnYxLkdldE1lc3NhZ2VSZXF1ZXN0Gh8uaG9va3dpcmUudjEuR2V0TWVzc2FnZVJlc3BvbnNlElkKDkxpc3REZWxpdmVyaWVzEiIuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXF1ZXN0GiMuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXNwb25zZRJKCglSZWRlbGl2ZXISHS5ob29rd2lyZS52MS5SZWRlbGl2ZXJSZXF1ZXN0Gh4uaG9va3dpcmUudjEuUmVkZWxpdmVyUmVzcG9uc2USYgoRUmVjb3ZlckRlbGl2ZXJpZXMSJS5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QaJi5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1Jlc3BvbnNlEl4KD1dhdGNoRGVsaXZlcmllcxIjLmhvb2t3aXJlLnYxLldhdGNoRGVsaXZlcmllc1JlcXVlc3QaJC5ob29rd2lyZS52MS5XYXRjaERlbGl2ZXJpZXNSZXNwb25zZTABElwKD0NyZWF0ZUV2ZW50VHlwZRIjLmhvb2t3aXJlLnYxLkNyZWF0ZUV2ZW50VHlwZVJlcXVlc3QaJC5ob29rd2lyZS52MS5DcmVhdGVFdmVudFR5cGVSZXNwb25zZRJTCgxHZXRFdmVudFR5cGUSIC5ob29rd2lyZS52MS5HZXRFdmVudFR5cGVSZXF1ZXN0GiEuaG9va3dpcmUudjEuR2V0RXZlbnRUeXBlUmVzcG9uc2USWQoOTGlzdEV2ZW50VHlwZXMSIi5ob29rd2lyZS52MS5MaXN0RXZlbnRUeXBlc1JlcXVlc3QaIy5ob29rd2lyZS52MS5MaXN0RXZlbnRUeXBlc1Jlc3BvbnNlElwKD1VwZGF0ZUV2ZW50VHlwZRIjLmhvb2t3aXJlLnYxLlVwZGF0ZUV2ZW50VHlwZVJlcXVlc3QaJC5ob29rd2lyZS52MS5VcGRhdGVFdmVudFR5cGVSZXNwb25zZRJcCg9EZWxldGVFdmVudFR5cGUSIy5ob29rd2lyZS52MS5EZWxldGVFdmVudFR5cGVSZXF1ZXN0GiQuaG9va3dpcmUudjEuRGVsZXRlRXZlbnRUeXBlUmVzcG9uc2VCOFo2Z2l0aHViLmNvbS9ob29rd2lyZS9ob29rd2lyZS9nby9ob29rd2lyZS92MTtob29rd2lyZXYxYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_hookwire_v1_delivery, file_hookwire_v1_event_type, file_hookwire_v1_signature, file_hookwire_v1_subscription]);
+  fileDesc("CiFob29rd2lyZS92MS93ZWJob29rX3NlcnZpY2UucHJvdG8SC2hvb2t3aXJlLnYxImgKFFNlbmRUZXN0RXZlbnRSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRINCgVldmVudBgCIAEoCRIoCgdwYXlsb2FkGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJUChVTZW5kVGVzdEV2ZW50UmVzcG9uc2USEgoKbWVzc2FnZV9pZBgBIAEoCRInCghkZWxpdmVyeRgCIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IucCCg9SZWdpc3RlclJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmV2ZW50cxgCIAMoCRIOCgZzZWNyZXQYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSFAoHcmV0cmllcxgFIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAYgASgFSAGIAQESFwoKdGltZW91dF9tcxgHIAEoBUgCiAEBEg0KBW93bmVyGAggASgJEjoKB2hlYWRlcnMYCSADKAsyKS5ob29rd2lyZS52MS5SZWdpc3RlclJlcXVlc3QuSGVhZGVyc0VudHJ5Eh0KFXJhdGVfbGltaXRfcGVyX3NlY29uZBgKIAEoBRouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiUwoQUmVnaXN0ZXJSZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24SDgoGc2VjcmV0GAIgASgJIiQKFkdldFN1YnNjcmlwdGlvblJlcXVlc3QSCgoCaWQYASABKAkiSgoXR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uIlAKGExpc3RTdWJzY3JpcHRpb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRINCgVvd25lchgDIAEoCSJmChlMaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlEjAKDXN1YnNjcmlwdGlvbnMYASADKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIuQDChlVcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0EgoKAmlkGAEgASgJEhAKA3VybBgCIAEoCUgAiAEBEg4KBmV2ZW50cxgDIAMoCRIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhUKCGRpc2FibGVkGAUgASgISAKIAQESFAoHcmV0cmllcxgGIAEoBUgDiAEBEhsKDnJldHJ5X2RlbGF5X21zGAcgASgFSASIAQESFwoKdGltZW91dF9tcxgIIAEoBUgFiAEBEkQKB2hlYWRlcnMYCSADKAsyMy5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0LkhlYWRlcnNFbnRyeRIVCg1jbGVhcl9oZWFkZXJzGAogASgIEiIKFXJhdGVfbGltaXRfcGVyX3NlY29uZBgLIAEoBUgGiAEBGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgYKBF91cmxCDgoMX2Rlc2NyaXB0aW9uQgsKCV9kaXNhYmxlZEIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXNCGAoWX3JhdGVfbGltaXRfcGVyX3NlY29uZCJNChpVcGRhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5ob29rd2lyZS52MS5TdWJzY3JpcHRpb24iJwoZRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSJWChNSb3RhdGVTZWNyZXRSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnNlY3JldBgCIAEoCRIjChtwcmV2aW91c19zZWNyZXRfdHRsX3NlY29uZHMYAyABKAMiVwoUUm90YXRlU2VjcmV0UmVzcG9uc2USLwoMc3Vic2NyaXB0aW9uGAEgASgLMhkuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uEg4KBnNlY3JldBgCIAEoCSKAAQoLU2lnblJlcXVlc3QSDAoEYm9keRgBIAEoDBIOCgZzZWNyZXQYAiABKAkSLAoGc2NoZW1lGAMgASgOMhwuaG9va3dpcmUudjEuU2lnbmF0dXJlU2NoZW1lEhIKCndlYmhvb2tfaWQYBCABKAkSEQoJdGltZXN0YW1wGAUgASgDIiEKDFNpZ25SZXNwb25zZRIRCglzaWduYXR1cmUYASABKAkisAEKDVZlcmlmeVJlcXVlc3QSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAkSDgoGc2VjcmV0GAMgASgJEiwKBnNjaGVtZRgEIAEoDjIcLmhvb2t3aXJlLnYxLlNpZ25hdHVyZVNjaGVtZRISCgp3ZWJob29rX2lkGAUgASgJEhEKCXRpbWVzdGFtcBgGIAEoAxIZChF0b2xlcmFuY2Vfc2Vjb25kcxgHIAEoAyIvCg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIOCgZyZWFzb24YAiABKAkihAEKDlRyaWdnZXJSZXF1ZXN0Eg0KBWV2ZW50GAEgASgJEicKB3BheWxvYWQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg0KBW93bmVyGAQgASgJEhIKCmFsbF9vd25lcnMYBSABKAgiOQoPVHJpZ2dlclJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSEgoKZGVsaXZlcmllcxgCIAEoBSJbCg5XZWJob29rUGF5bG9hZBINCgVldmVudBgBIAEoCRInCgdwYXlsb2FkGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVzdGFtcBgDIAEoCSLrAQoLU2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEiwKB3BheWxvYWQYAiABKAsyGy5ob29rd2lyZS52MS5XZWJob29rUGF5bG9hZBIOCgZzZWNyZXQYAyABKAkSFAoHcmV0cmllcxgEIAEoBUgAiAEBEhsKDnJldHJ5X2RlbGF5X21zGAUgASgFSAGIAQESFwoKdGltZW91dF9tcxgGIAEoBUgCiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCUIKCghfcmV0cmllc0IRCg9fcmV0cnlfZGVsYXlfbXNCDQoLX3RpbWVvdXRfbXMiSwoMU2VuZFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSJwoIZGVsaXZlcnkYAiABKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeSIfChFHZXRNZXNzYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChJHZXRNZXNzYWdlUmVzcG9uc2USJQoHbWVzc2FnZRgBIAEoCzIULmhvb2t3aXJlLnYxLk1lc3NhZ2UipwEKFUxpc3REZWxpdmVyaWVzUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5ob29rd2lyZS52MS5EZWxpdmVyeVN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRINCgVvd25lchgGIAEoCSJcChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEikKCmRlbGl2ZXJpZXMYASADKAsyFS5ob29rd2lyZS52MS5EZWxpdmVyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoQUmVkZWxpdmVyUmVxdWVzdBITCgtkZWxpdmVyeV9pZBgBIAEoCSI8ChFSZWRlbGl2ZXJSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5IoEBChhSZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEikKBXNpbmNlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVsaW1pdBgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl8KGVJlY292ZXJEZWxpdmVyaWVzUmVzcG9uc2USKQoKZGVsaXZlcmllcxgBIAMoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChZXYXRjaERlbGl2ZXJpZXNSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRINCgVvd25lchgCIAEoCSJCChdXYXRjaERlbGl2ZXJpZXNSZXNwb25zZRInCghkZWxpdmVyeRgBIAEoCzIVLmhvb2t3aXJlLnYxLkRlbGl2ZXJ5Io0BChZDcmVhdGVFdmVudFR5cGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSJwoGc2NoZW1hGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgdleGFtcGxlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIkUKF0NyZWF0ZUV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiIwoTR2V0RXZlbnRUeXBlUmVxdWVzdBIMCgRuYW1lGAEgASgJIkIKFEdldEV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiPgoVTGlzdEV2ZW50VHlwZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIl4KFkxpc3RFdmVudFR5cGVzUmVzcG9uc2USKwoLZXZlbnRfdHlwZXMYASADKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqIBChZVcGRhdGVFdmVudFR5cGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSGAoLZGVzY3JpcHRpb24YAiABKAlIAIgBARInCgZzY2hlbWEYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKB2V4YW1wbGUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWVCDgoMX2Rlc2NyaXB0aW9uIkUKF1VwZGF0ZUV2ZW50VHlwZVJlc3BvbnNlEioKCmV2ZW50X3R5cGUYASABKAsyFi5ob29rd2lyZS52MS5FdmVudFR5cGUiJgoWRGVsZXRlRXZlbnRUeXBlUmVxdWVzdBIMCgRuYW1lGAEgASgJIhkKF0RlbGV0ZUV2ZW50VHlwZVJlc3BvbnNlMtUQCg5XZWJob29rU2VydmljZRJHCghSZWdpc3RlchIcLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVxdWVzdBodLmhvb2t3aXJlLnYxLlJlZ2lzdGVyUmVzcG9uc2USXAoPR2V0U3Vic2NyaXB0aW9uEiMuaG9va3dpcmUudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBokLmhvb2t3aXJlLnYxLkdldFN1YnNjcmlwdGlvblJlc3BvbnNlEmIKEUxpc3RTdWJzY3JpcHRpb25zEiUuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiYuaG9va3dpcmUudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRJlChJVcGRhdGVTdWJzY3JpcHRpb24SJi5ob29rd2lyZS52MS5VcGRhdGVTdWJzY3JpcHRpb25SZXF1ZXN0GicuaG9va3dpcmUudjEuVXBkYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USZQoSRGVsZXRlU3Vic2NyaXB0aW9uEiYuaG9va3dpcmUudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVxdWVzdBonLmhvb2t3aXJlLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlElMKDFJvdGF0ZVNlY3JldBIgLmhvb2t3aXJlLnYxLlJvdGF0ZVNlY3JldFJlcXVlc3QaIS5ob29rd2lyZS52MS5Sb3RhdGVTZWNyZXRSZXNwb25zZRI7CgRTaWduEhguaG9va3dpcmUudjEuU2lnblJlcXVlc3QaGS5ob29rd2lyZS52MS5TaWduUmVzcG9uc2USQQoGVmVyaWZ5EhouaG9va3dpcmUudjEuVmVyaWZ5UmVxdWVzdBobLmhvb2t3aXJlLnYxLlZlcmlmeVJlc3BvbnNlEkQKB1RyaWdnZXISGy5ob29rd2lyZS52MS5UcmlnZ2VyUmVxdWVzdBocLmhvb2t3aXJlLnYxLlRyaWdnZXJSZXNwb25zZRI7CgRTZW5kEhguaG9va3dpcmUudjEuU2VuZFJlcXVlc3QaGS5ob29rd2lyZS52MS5TZW5kUmVzcG9uc2USTQoKR2V0TWVzc2FnZRIeLmhvb2t3aXJlLnYxLkdldE1lc3NhZ2VSZXF1ZXN0Gh8uaG9va3dpcmUudjEuR2V0TWVzc2FnZVJlc3BvbnNlElkKDkxpc3REZWxpdmVyaWVzEiIuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXF1ZXN0GiMuaG9va3dpcmUudjEuTGlzdERlbGl2ZXJpZXNSZXNwb25zZRJKCglSZWRlbGl2ZXISHS5ob29rd2lyZS52MS5SZWRlbGl2ZXJSZXF1ZXN0Gh4uaG9va3dpcmUudjEuUmVkZWxpdmVyUmVzcG9uc2USYgoRUmVjb3ZlckRlbGl2ZXJpZXMSJS5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1JlcXVlc3QaJi5ob29rd2lyZS52MS5SZWNvdmVyRGVsaXZlcmllc1Jlc3BvbnNlEl4KD1dhdGNoRGVsaXZlcmllcxIjLmhvb2t3aXJlLnYxLldhdGNoRGVsaXZlcmllc1JlcXVlc3QaJC5ob29rd2lyZS52MS5XYXRjaERlbGl2ZXJpZXNSZXNwb25zZTABElwKD0NyZWF0ZUV2ZW50VHlwZRIjLmhvb2t3aXJlLnYxLkNyZWF0ZUV2ZW50VHlwZVJlcXVlc3QaJC5ob29rd2lyZS52MS5DcmVhdGVFdmVudFR5cGVSZXNwb25zZRJTCgxHZXRFdmVudFR5cGUSIC5ob29rd2lyZS52MS5HZXRFdmVudFR5cGVSZXF1ZXN0GiEuaG9va3dpcmUudjEuR2V0RXZlbnRUeXBlUmVzcG9uc2USWQoOTGlzdEV2ZW50VHlwZXMSIi5ob29rd2lyZS52MS5MaXN0RXZlbnRUeXBlc1JlcXVlc3QaIy5ob29rd2lyZS52MS5MaXN0RXZlbnRUeXBlc1Jlc3BvbnNlElwKD1VwZGF0ZUV2ZW50VHlwZRIjLmhvb2t3aXJlLnYxLlVwZGF0ZUV2ZW50VHlwZVJlcXVlc3QaJC5ob29rd2lyZS52MS5VcGRhdGVFdmVudFR5cGVSZXNwb25zZRJcCg9EZWxldGVFdmVudFR5cGUSIy5ob29rd2lyZS52MS5EZWxldGVFdmVudFR5cGVSZXF1ZXN0GiQuaG9va3dpcmUudjEuRGVsZXRlRXZlbnRUeXBlUmVzcG9uc2USVgoNU2VuZFRlc3RFdmVudBIhLmhvb2t3aXJlLnYxLlNlbmRUZXN0RXZlbnRSZXF1ZXN0GiIuaG9va3dpcmUudjEuU2VuZFRlc3RFdmVudFJlc3BvbnNlEmgKE0NyZWF0ZVBvcnRhbFNlc3Npb24SJy5ob29rd2lyZS52MS5DcmVhdGVQb3J0YWxTZXNzaW9uUmVxdWVzdBooLmhvb2t3aXJlLnYxLkNyZWF0ZVBvcnRhbFNlc3Npb25SZXNwb25zZRJrChRSZXZva2VQb3J0YWxTZXNzaW9ucxIoLmhvb2t3aXJlLnYxLlJldm9rZVBvcnRhbFNlc3Npb25zUmVxdWVzdBopLmhvb2t3aXJlLnYxLlJldm9rZVBvcnRhbFNlc3Npb25zUmVzcG9uc2USXwoQR2V0UG9ydGFsU2Vzc2lvbhIkLmhvb2t3aXJlLnYxLkdldFBvcnRhbFNlc3Npb25SZXF1ZXN0GiUuaG9va3dpcmUudjEuR2V0UG9ydGFsU2Vzc2lvblJlc3BvbnNlQjhaNmdpdGh1Yi5jb20vaG9va3dpcmUvaG9va3dpcmUvZ28vaG9va3dpcmUvdjE7aG9va3dpcmV2MWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_hookwire_v1_delivery, file_hookwire_v1_event_type, file_hookwire_v1_portal, file_hookwire_v1_signature, file_hookwire_v1_subscription]);
+
+/**
+ * @generated from message hookwire.v1.SendTestEventRequest
+ */
+export type SendTestEventRequest = Message<"hookwire.v1.SendTestEventRequest"> & {
+  /**
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * An event name (a catalog entry's, usually).
+   *
+   * @generated from field: string event = 2;
+   */
+  event: string;
+
+  /**
+   * The payload; the event type's example when unset.
+   *
+   * @generated from field: google.protobuf.Struct payload = 3;
+   */
+  payload?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.SendTestEventRequest.
+ * Use `create(SendTestEventRequestSchema)` to create a new message.
+ */
+export const SendTestEventRequestSchema: GenMessage<SendTestEventRequest> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 0);
+
+/**
+ * @generated from message hookwire.v1.SendTestEventResponse
+ */
+export type SendTestEventResponse = Message<"hookwire.v1.SendTestEventResponse"> & {
+  /**
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * The test's delivery to the subscription.
+   *
+   * @generated from field: hookwire.v1.Delivery delivery = 2;
+   */
+  delivery?: Delivery | undefined;
+};
+
+/**
+ * Describes the message hookwire.v1.SendTestEventResponse.
+ * Use `create(SendTestEventResponseSchema)` to create a new message.
+ */
+export const SendTestEventResponseSchema: GenMessage<SendTestEventResponse> = /*@__PURE__*/
+  messageDesc(file_hookwire_v1_webhook_service, 1);
 
 /**
  * @generated from message hookwire.v1.RegisterRequest
@@ -105,7 +162,7 @@ export type RegisterRequest = Message<"hookwire.v1.RegisterRequest"> & {
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 0);
+  messageDesc(file_hookwire_v1_webhook_service, 2);
 
 /**
  * @generated from message hookwire.v1.RegisterResponse
@@ -127,7 +184,7 @@ export type RegisterResponse = Message<"hookwire.v1.RegisterResponse"> & {
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 1);
+  messageDesc(file_hookwire_v1_webhook_service, 3);
 
 /**
  * @generated from message hookwire.v1.GetSubscriptionRequest
@@ -144,7 +201,7 @@ export type GetSubscriptionRequest = Message<"hookwire.v1.GetSubscriptionRequest
  * Use `create(GetSubscriptionRequestSchema)` to create a new message.
  */
 export const GetSubscriptionRequestSchema: GenMessage<GetSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 2);
+  messageDesc(file_hookwire_v1_webhook_service, 4);
 
 /**
  * @generated from message hookwire.v1.GetSubscriptionResponse
@@ -161,7 +218,7 @@ export type GetSubscriptionResponse = Message<"hookwire.v1.GetSubscriptionRespon
  * Use `create(GetSubscriptionResponseSchema)` to create a new message.
  */
 export const GetSubscriptionResponseSchema: GenMessage<GetSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 3);
+  messageDesc(file_hookwire_v1_webhook_service, 5);
 
 /**
  * @generated from message hookwire.v1.ListSubscriptionsRequest
@@ -195,7 +252,7 @@ export type ListSubscriptionsRequest = Message<"hookwire.v1.ListSubscriptionsReq
  * Use `create(ListSubscriptionsRequestSchema)` to create a new message.
  */
 export const ListSubscriptionsRequestSchema: GenMessage<ListSubscriptionsRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 4);
+  messageDesc(file_hookwire_v1_webhook_service, 6);
 
 /**
  * @generated from message hookwire.v1.ListSubscriptionsResponse
@@ -219,7 +276,7 @@ export type ListSubscriptionsResponse = Message<"hookwire.v1.ListSubscriptionsRe
  * Use `create(ListSubscriptionsResponseSchema)` to create a new message.
  */
 export const ListSubscriptionsResponseSchema: GenMessage<ListSubscriptionsResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 5);
+  messageDesc(file_hookwire_v1_webhook_service, 7);
 
 /**
  * @generated from message hookwire.v1.UpdateSubscriptionRequest
@@ -300,7 +357,7 @@ export type UpdateSubscriptionRequest = Message<"hookwire.v1.UpdateSubscriptionR
  * Use `create(UpdateSubscriptionRequestSchema)` to create a new message.
  */
 export const UpdateSubscriptionRequestSchema: GenMessage<UpdateSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 6);
+  messageDesc(file_hookwire_v1_webhook_service, 8);
 
 /**
  * @generated from message hookwire.v1.UpdateSubscriptionResponse
@@ -317,7 +374,7 @@ export type UpdateSubscriptionResponse = Message<"hookwire.v1.UpdateSubscription
  * Use `create(UpdateSubscriptionResponseSchema)` to create a new message.
  */
 export const UpdateSubscriptionResponseSchema: GenMessage<UpdateSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 7);
+  messageDesc(file_hookwire_v1_webhook_service, 9);
 
 /**
  * @generated from message hookwire.v1.DeleteSubscriptionRequest
@@ -334,7 +391,7 @@ export type DeleteSubscriptionRequest = Message<"hookwire.v1.DeleteSubscriptionR
  * Use `create(DeleteSubscriptionRequestSchema)` to create a new message.
  */
 export const DeleteSubscriptionRequestSchema: GenMessage<DeleteSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 8);
+  messageDesc(file_hookwire_v1_webhook_service, 10);
 
 /**
  * @generated from message hookwire.v1.DeleteSubscriptionResponse
@@ -347,7 +404,7 @@ export type DeleteSubscriptionResponse = Message<"hookwire.v1.DeleteSubscription
  * Use `create(DeleteSubscriptionResponseSchema)` to create a new message.
  */
 export const DeleteSubscriptionResponseSchema: GenMessage<DeleteSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 9);
+  messageDesc(file_hookwire_v1_webhook_service, 11);
 
 /**
  * @generated from message hookwire.v1.RotateSecretRequest
@@ -379,7 +436,7 @@ export type RotateSecretRequest = Message<"hookwire.v1.RotateSecretRequest"> & {
  * Use `create(RotateSecretRequestSchema)` to create a new message.
  */
 export const RotateSecretRequestSchema: GenMessage<RotateSecretRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 10);
+  messageDesc(file_hookwire_v1_webhook_service, 12);
 
 /**
  * @generated from message hookwire.v1.RotateSecretResponse
@@ -403,7 +460,7 @@ export type RotateSecretResponse = Message<"hookwire.v1.RotateSecretResponse"> &
  * Use `create(RotateSecretResponseSchema)` to create a new message.
  */
 export const RotateSecretResponseSchema: GenMessage<RotateSecretResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 11);
+  messageDesc(file_hookwire_v1_webhook_service, 13);
 
 /**
  * @generated from message hookwire.v1.SignRequest
@@ -443,7 +500,7 @@ export type SignRequest = Message<"hookwire.v1.SignRequest"> & {
  * Use `create(SignRequestSchema)` to create a new message.
  */
 export const SignRequestSchema: GenMessage<SignRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 12);
+  messageDesc(file_hookwire_v1_webhook_service, 14);
 
 /**
  * @generated from message hookwire.v1.SignResponse
@@ -460,7 +517,7 @@ export type SignResponse = Message<"hookwire.v1.SignResponse"> & {
  * Use `create(SignResponseSchema)` to create a new message.
  */
 export const SignResponseSchema: GenMessage<SignResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 13);
+  messageDesc(file_hookwire_v1_webhook_service, 15);
 
 /**
  * @generated from message hookwire.v1.VerifyRequest
@@ -515,7 +572,7 @@ export type VerifyRequest = Message<"hookwire.v1.VerifyRequest"> & {
  * Use `create(VerifyRequestSchema)` to create a new message.
  */
 export const VerifyRequestSchema: GenMessage<VerifyRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 14);
+  messageDesc(file_hookwire_v1_webhook_service, 16);
 
 /**
  * @generated from message hookwire.v1.VerifyResponse
@@ -539,7 +596,7 @@ export type VerifyResponse = Message<"hookwire.v1.VerifyResponse"> & {
  * Use `create(VerifyResponseSchema)` to create a new message.
  */
 export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 15);
+  messageDesc(file_hookwire_v1_webhook_service, 17);
 
 /**
  * @generated from message hookwire.v1.TriggerRequest
@@ -590,7 +647,7 @@ export type TriggerRequest = Message<"hookwire.v1.TriggerRequest"> & {
  * Use `create(TriggerRequestSchema)` to create a new message.
  */
 export const TriggerRequestSchema: GenMessage<TriggerRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 16);
+  messageDesc(file_hookwire_v1_webhook_service, 18);
 
 /**
  * @generated from message hookwire.v1.TriggerResponse
@@ -614,7 +671,7 @@ export type TriggerResponse = Message<"hookwire.v1.TriggerResponse"> & {
  * Use `create(TriggerResponseSchema)` to create a new message.
  */
 export const TriggerResponseSchema: GenMessage<TriggerResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 17);
+  messageDesc(file_hookwire_v1_webhook_service, 19);
 
 /**
  * The body of every delivery: {"event", "payload", "timestamp"}.
@@ -645,7 +702,7 @@ export type WebhookPayload = Message<"hookwire.v1.WebhookPayload"> & {
  * Use `create(WebhookPayloadSchema)` to create a new message.
  */
 export const WebhookPayloadSchema: GenMessage<WebhookPayload> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 18);
+  messageDesc(file_hookwire_v1_webhook_service, 20);
 
 /**
  * @generated from message hookwire.v1.SendRequest
@@ -697,7 +754,7 @@ export type SendRequest = Message<"hookwire.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 19);
+  messageDesc(file_hookwire_v1_webhook_service, 21);
 
 /**
  * @generated from message hookwire.v1.SendResponse
@@ -721,7 +778,7 @@ export type SendResponse = Message<"hookwire.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 20);
+  messageDesc(file_hookwire_v1_webhook_service, 22);
 
 /**
  * @generated from message hookwire.v1.GetMessageRequest
@@ -738,7 +795,7 @@ export type GetMessageRequest = Message<"hookwire.v1.GetMessageRequest"> & {
  * Use `create(GetMessageRequestSchema)` to create a new message.
  */
 export const GetMessageRequestSchema: GenMessage<GetMessageRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 21);
+  messageDesc(file_hookwire_v1_webhook_service, 23);
 
 /**
  * @generated from message hookwire.v1.GetMessageResponse
@@ -755,7 +812,7 @@ export type GetMessageResponse = Message<"hookwire.v1.GetMessageResponse"> & {
  * Use `create(GetMessageResponseSchema)` to create a new message.
  */
 export const GetMessageResponseSchema: GenMessage<GetMessageResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 22);
+  messageDesc(file_hookwire_v1_webhook_service, 24);
 
 /**
  * @generated from message hookwire.v1.ListDeliveriesRequest
@@ -805,7 +862,7 @@ export type ListDeliveriesRequest = Message<"hookwire.v1.ListDeliveriesRequest">
  * Use `create(ListDeliveriesRequestSchema)` to create a new message.
  */
 export const ListDeliveriesRequestSchema: GenMessage<ListDeliveriesRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 23);
+  messageDesc(file_hookwire_v1_webhook_service, 25);
 
 /**
  * @generated from message hookwire.v1.ListDeliveriesResponse
@@ -827,7 +884,7 @@ export type ListDeliveriesResponse = Message<"hookwire.v1.ListDeliveriesResponse
  * Use `create(ListDeliveriesResponseSchema)` to create a new message.
  */
 export const ListDeliveriesResponseSchema: GenMessage<ListDeliveriesResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 24);
+  messageDesc(file_hookwire_v1_webhook_service, 26);
 
 /**
  * @generated from message hookwire.v1.RedeliverRequest
@@ -844,7 +901,7 @@ export type RedeliverRequest = Message<"hookwire.v1.RedeliverRequest"> & {
  * Use `create(RedeliverRequestSchema)` to create a new message.
  */
 export const RedeliverRequestSchema: GenMessage<RedeliverRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 25);
+  messageDesc(file_hookwire_v1_webhook_service, 27);
 
 /**
  * @generated from message hookwire.v1.RedeliverResponse
@@ -861,7 +918,7 @@ export type RedeliverResponse = Message<"hookwire.v1.RedeliverResponse"> & {
  * Use `create(RedeliverResponseSchema)` to create a new message.
  */
 export const RedeliverResponseSchema: GenMessage<RedeliverResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 26);
+  messageDesc(file_hookwire_v1_webhook_service, 28);
 
 /**
  * @generated from message hookwire.v1.RecoverDeliveriesRequest
@@ -899,7 +956,7 @@ export type RecoverDeliveriesRequest = Message<"hookwire.v1.RecoverDeliveriesReq
  * Use `create(RecoverDeliveriesRequestSchema)` to create a new message.
  */
 export const RecoverDeliveriesRequestSchema: GenMessage<RecoverDeliveriesRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 27);
+  messageDesc(file_hookwire_v1_webhook_service, 29);
 
 /**
  * @generated from message hookwire.v1.RecoverDeliveriesResponse
@@ -925,7 +982,7 @@ export type RecoverDeliveriesResponse = Message<"hookwire.v1.RecoverDeliveriesRe
  * Use `create(RecoverDeliveriesResponseSchema)` to create a new message.
  */
 export const RecoverDeliveriesResponseSchema: GenMessage<RecoverDeliveriesResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 28);
+  messageDesc(file_hookwire_v1_webhook_service, 30);
 
 /**
  * @generated from message hookwire.v1.WatchDeliveriesRequest
@@ -951,7 +1008,7 @@ export type WatchDeliveriesRequest = Message<"hookwire.v1.WatchDeliveriesRequest
  * Use `create(WatchDeliveriesRequestSchema)` to create a new message.
  */
 export const WatchDeliveriesRequestSchema: GenMessage<WatchDeliveriesRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 29);
+  messageDesc(file_hookwire_v1_webhook_service, 31);
 
 /**
  * @generated from message hookwire.v1.WatchDeliveriesResponse
@@ -970,7 +1027,7 @@ export type WatchDeliveriesResponse = Message<"hookwire.v1.WatchDeliveriesRespon
  * Use `create(WatchDeliveriesResponseSchema)` to create a new message.
  */
 export const WatchDeliveriesResponseSchema: GenMessage<WatchDeliveriesResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 30);
+  messageDesc(file_hookwire_v1_webhook_service, 32);
 
 /**
  * @generated from message hookwire.v1.CreateEventTypeRequest
@@ -1012,7 +1069,7 @@ export type CreateEventTypeRequest = Message<"hookwire.v1.CreateEventTypeRequest
  * Use `create(CreateEventTypeRequestSchema)` to create a new message.
  */
 export const CreateEventTypeRequestSchema: GenMessage<CreateEventTypeRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 31);
+  messageDesc(file_hookwire_v1_webhook_service, 33);
 
 /**
  * @generated from message hookwire.v1.CreateEventTypeResponse
@@ -1029,7 +1086,7 @@ export type CreateEventTypeResponse = Message<"hookwire.v1.CreateEventTypeRespon
  * Use `create(CreateEventTypeResponseSchema)` to create a new message.
  */
 export const CreateEventTypeResponseSchema: GenMessage<CreateEventTypeResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 32);
+  messageDesc(file_hookwire_v1_webhook_service, 34);
 
 /**
  * @generated from message hookwire.v1.GetEventTypeRequest
@@ -1048,7 +1105,7 @@ export type GetEventTypeRequest = Message<"hookwire.v1.GetEventTypeRequest"> & {
  * Use `create(GetEventTypeRequestSchema)` to create a new message.
  */
 export const GetEventTypeRequestSchema: GenMessage<GetEventTypeRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 33);
+  messageDesc(file_hookwire_v1_webhook_service, 35);
 
 /**
  * @generated from message hookwire.v1.GetEventTypeResponse
@@ -1065,7 +1122,7 @@ export type GetEventTypeResponse = Message<"hookwire.v1.GetEventTypeResponse"> &
  * Use `create(GetEventTypeResponseSchema)` to create a new message.
  */
 export const GetEventTypeResponseSchema: GenMessage<GetEventTypeResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 34);
+  messageDesc(file_hookwire_v1_webhook_service, 36);
 
 /**
  * @generated from message hookwire.v1.ListEventTypesRequest
@@ -1091,7 +1148,7 @@ export type ListEventTypesRequest = Message<"hookwire.v1.ListEventTypesRequest">
  * Use `create(ListEventTypesRequestSchema)` to create a new message.
  */
 export const ListEventTypesRequestSchema: GenMessage<ListEventTypesRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 35);
+  messageDesc(file_hookwire_v1_webhook_service, 37);
 
 /**
  * @generated from message hookwire.v1.ListEventTypesResponse
@@ -1117,7 +1174,7 @@ export type ListEventTypesResponse = Message<"hookwire.v1.ListEventTypesResponse
  * Use `create(ListEventTypesResponseSchema)` to create a new message.
  */
 export const ListEventTypesResponseSchema: GenMessage<ListEventTypesResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 36);
+  messageDesc(file_hookwire_v1_webhook_service, 38);
 
 /**
  * @generated from message hookwire.v1.UpdateEventTypeRequest
@@ -1159,7 +1216,7 @@ export type UpdateEventTypeRequest = Message<"hookwire.v1.UpdateEventTypeRequest
  * Use `create(UpdateEventTypeRequestSchema)` to create a new message.
  */
 export const UpdateEventTypeRequestSchema: GenMessage<UpdateEventTypeRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 37);
+  messageDesc(file_hookwire_v1_webhook_service, 39);
 
 /**
  * @generated from message hookwire.v1.UpdateEventTypeResponse
@@ -1176,7 +1233,7 @@ export type UpdateEventTypeResponse = Message<"hookwire.v1.UpdateEventTypeRespon
  * Use `create(UpdateEventTypeResponseSchema)` to create a new message.
  */
 export const UpdateEventTypeResponseSchema: GenMessage<UpdateEventTypeResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 38);
+  messageDesc(file_hookwire_v1_webhook_service, 40);
 
 /**
  * @generated from message hookwire.v1.DeleteEventTypeRequest
@@ -1195,7 +1252,7 @@ export type DeleteEventTypeRequest = Message<"hookwire.v1.DeleteEventTypeRequest
  * Use `create(DeleteEventTypeRequestSchema)` to create a new message.
  */
 export const DeleteEventTypeRequestSchema: GenMessage<DeleteEventTypeRequest> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 39);
+  messageDesc(file_hookwire_v1_webhook_service, 41);
 
 /**
  * @generated from message hookwire.v1.DeleteEventTypeResponse
@@ -1208,12 +1265,17 @@ export type DeleteEventTypeResponse = Message<"hookwire.v1.DeleteEventTypeRespon
  * Use `create(DeleteEventTypeResponseSchema)` to create a new message.
  */
 export const DeleteEventTypeResponseSchema: GenMessage<DeleteEventTypeResponse> = /*@__PURE__*/
-  messageDesc(file_hookwire_v1_webhook_service, 40);
+  messageDesc(file_hookwire_v1_webhook_service, 42);
 
 /**
  * Hookwire: webhook subscriptions, signed and durable delivery, signatures.
  * Every RPC needs "authorization: Bearer <api key>"; a key belongs to one
- * tenant, which sees only its own subscriptions.
+ * tenant, which sees only its own subscriptions. A portal session's token
+ * (CreatePortalSession) is accepted in its place on the RPCs a customer
+ * portal uses, scoped to one owner of one tenant: its own subscriptions,
+ * their deliveries, the catalog (read), SendTestEvent, WatchDeliveries and
+ * GetPortalSession. Everything else answers PERMISSION_DENIED to it, and
+ * another owner's ids answer NOT_FOUND.
  *
  * @generated from service hookwire.v1.WebhookService
  */
@@ -1428,6 +1490,49 @@ export const WebhookService: GenService<{
     methodKind: "unary";
     input: typeof DeleteEventTypeRequestSchema;
     output: typeof DeleteEventTypeResponseSchema;
+  },
+  /**
+   * Sends one event to one subscription only, whatever its events: the
+   * payload given, or the event type's example when unset (INVALID_ARGUMENT
+   * when the catalog has none). Checked against the event type's schema as
+   * a Trigger is. The message records the subscription's owner.
+   *
+   * @generated from rpc hookwire.v1.WebhookService.SendTestEvent
+   */
+  sendTestEvent: {
+    methodKind: "unary";
+    input: typeof SendTestEventRequestSchema;
+    output: typeof SendTestEventResponseSchema;
+  },
+  /**
+   * A customer portal session for one owner (tenant API keys only).
+   *
+   * @generated from rpc hookwire.v1.WebhookService.CreatePortalSession
+   */
+  createPortalSession: {
+    methodKind: "unary";
+    input: typeof CreatePortalSessionRequestSchema;
+    output: typeof CreatePortalSessionResponseSchema;
+  },
+  /**
+   * Ends every portal session of one owner at once (tenant API keys only).
+   *
+   * @generated from rpc hookwire.v1.WebhookService.RevokePortalSessions
+   */
+  revokePortalSessions: {
+    methodKind: "unary";
+    input: typeof RevokePortalSessionsRequestSchema;
+    output: typeof RevokePortalSessionsResponseSchema;
+  },
+  /**
+   * The calling portal session's owner, expiry and theme (portal tokens only).
+   *
+   * @generated from rpc hookwire.v1.WebhookService.GetPortalSession
+   */
+  getPortalSession: {
+    methodKind: "unary";
+    input: typeof GetPortalSessionRequestSchema;
+    output: typeof GetPortalSessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hookwire_v1_webhook_service, 0);
