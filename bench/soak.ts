@@ -99,6 +99,8 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     await sleep(calmEnd - performance.now());
     const calmRss = procs.peakRss();
     const faults: string[] = [];
+    /** When each killed process was killed and when it was back (performance.now()). */
+    const gaps: Gap[] = [];
     // The kinds alternate from a seeded first one, so even a short run kills each process.
     let serverNext = random() < 0.5;
     for (;;) {
@@ -114,6 +116,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
       await sleep(down * 1000);
       if (which === "server") await procs.startServer();
       else await procs.startStore();
+      gaps.push({ from: t, back: performance.now() });
       const line = `kill -9 ${which} at ${((t - t0) / 1000).toFixed(1)} s, restarted after ${((performance.now() - t) / 1000).toFixed(1)} s`;
       faults.push(line);
       process.stderr.write(`  (${line})\n`);
@@ -131,7 +134,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     // Late duplicates (a retry of a delivery whose outcome a kill lost) may still come: a short settle.
     await sleep(2000);
 
-    report(o, { pub, receivers: receivers.healthy, t0, calmEnd, end, faults, drained, calmRss, procs, neverOpen: receivers.neverOpen(), badHits: receivers.badHits });
+    report(o, { pub, receivers: receivers.healthy, t0, calmEnd, end, faults, gaps, drained, calmRss, procs, neverOpen: receivers.neverOpen(), badHits: receivers.badHits });
     const lost = receivers.healthy.reduce((sum, h) => sum + expected(pub.accepted, h).filter((a) => !h.firstSeen.has(a.messageId)).length, 0);
     return { lost };
   } finally {
@@ -151,6 +154,18 @@ const drainBoundMs = (o: SoakOptions) => Math.max(120_000, 3 * (o.holdMs ?? DEFA
 const healthyOf = (healthy: HealthyEndpoint[], a: AcceptedTrigger) => healthy.find((h) => h.tenant === a.tenant)!;
 const expected = (accepted: AcceptedTrigger[], h: HealthyEndpoint) => accepted.filter((a) => a.tenant === h.tenant);
 
+/** A killed process's gap: from its kill to its restart's end. */
+interface Gap {
+  from: number;
+  back: number;
+}
+
+/**
+ * How long after a killed process is back its catch-up lasts: every Trigger refused meanwhile comes back
+ * within it (the publisher's backoff is at most 2 s), with the deliveries the store's gap held.
+ */
+const CATCH_UP_MS = 2000;
+
 interface Run {
   pub: Awaited<ReturnType<ReturnType<typeof startPublisher>["stop"]>>;
   receivers: HealthyEndpoint[];
@@ -158,6 +173,7 @@ interface Run {
   calmEnd: number;
   end: number;
   faults: string[];
+  gaps: Gap[];
   drained: number;
   calmRss: { server: number; store: number };
   procs: { peakRss(): { server: number; store: number }; unplannedServerExits(): number };
@@ -174,6 +190,11 @@ function report(o: SoakOptions, r: Run): void {
   // the time a call waited inside the server for its store, which the send-time figure includes.
   const faultyFromAnswer: number[] = [];
   const calmFromAnswer: number[] = [];
+  // The faulty part's deliveries split by when their Trigger was sent: during a gap or the catch-up after
+  // it, or between (more than CATCH_UP_MS after the last process came back).
+  const catchUpFromAnswer: number[] = [];
+  const betweenFromAnswer: number[] = [];
+  const inCatchUp = (at: number) => r.gaps.some((g) => at >= g.from && at < g.back + CATCH_UP_MS);
   /** [sent (s into the run), answered after (ms), delivered after (ms)] of every delivery during the faults, for the slowest's note. */
   const slowest: Array<[number, number, number]> = [];
   let wrongCount = 0;
@@ -189,10 +210,13 @@ function report(o: SoakOptions, r: Run): void {
     else if (a.at >= r.calmEnd && a.at < r.end) {
       faulty.push(seen - a.at);
       faultyFromAnswer.push(Math.max(0, seen - a.answeredAt));
+      (inCatchUp(a.at) ? catchUpFromAnswer : betweenFromAnswer).push(Math.max(0, seen - a.answeredAt));
       slowest.push([(a.at - r.t0) / 1000, a.answeredAt - a.at, seen - a.at]);
     }
   }
   faultyFromAnswer.sort((x, y) => x - y);
+  catchUpFromAnswer.sort((x, y) => x - y);
+  betweenFromAnswer.sort((x, y) => x - y);
   calmFromAnswer.sort((x, y) => x - y);
   slowest.sort((x, y) => y[2] - x[2]);
   const slowNote = slowest
@@ -261,6 +285,14 @@ function report(o: SoakOptions, r: Run): void {
     target: "<= 2x before (not a gate)",
     met: a99[1]! <= 2 * a99[0]!,
     note: `receive time minus the time the accepted call's answer came (0 when the delivery came first); p50 ${percentile(faultyFromAnswer, 50).toFixed(1)} ms during, ${percentile(calmFromAnswer, 50).toFixed(1)} ms before; ${phases}`,
+  });
+  beside("healthy delivery p99 between faults, from the Trigger's answer", percentile(betweenFromAnswer, 99), "ms", a99[0]!, "p99 before faults", {
+    target: "figure",
+    note: `the faulty part's deliveries whose Trigger was sent more than ${CATCH_UP_MS / 1000} s after the last killed process was back (${betweenFromAnswer.length}): the bad endpoints and the faults' aftermath without the catch-up`,
+  });
+  beside("healthy delivery p99 in the catch-ups, from the Trigger's answer", percentile(catchUpFromAnswer, 99), "ms", a99[0]!, "p99 before faults", {
+    target: "figure",
+    note: `the faulty part's deliveries whose Trigger was sent while a process was down or within ${CATCH_UP_MS / 1000} s after it was back (${catchUpFromAnswer.length}, ${((100 * catchUpFromAnswer.length) / Math.max(1, faultyFromAnswer.length)).toFixed(1)} % of the faulty part's): every refused Trigger retried at once with what the gap held, on one server thread; p50 ${percentile(catchUpFromAnswer, 50).toFixed(1)} ms`,
   });
   beside("healthy delivery p99 during faults, from the Trigger's send", p99[1]!, "ms", p99[0]!, "p99 before faults", {
     target: "figure",
