@@ -20,7 +20,7 @@ export function h(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (typeof value === "function") el.addEventListener(name.slice(2), value);
-    else if (name === "href" && !String(value).startsWith("#")) throw new Error("links stay inside the console");
+    else if (name === "href" && !String(value).startsWith("#")) throw new Error("links stay inside the page");
     else el.setAttribute(name, value === true ? "" : String(value));
   }
   append(el, children);

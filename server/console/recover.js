@@ -11,7 +11,7 @@ function localInputValue(d) {
   return new Date(d.getTime() - off).toISOString().slice(0, 16);
 }
 
-/** @param {import("./app.js").Ctx} ctx @param {string} subscriptionId @param {() => void} onRecovered */
+/** @param {import("./rpc.js").Api} ctx @param {string} subscriptionId @param {() => void} onRecovered */
 export function recoverForm(ctx, subscriptionId, onRecovered) {
   const since = h("input", { type: "datetime-local", name: "since", required: true, value: localInputValue(new Date(Date.now() - 24 * 3600_000)) });
   const start = h("button", { type: "submit" }, "Recover failed deliveries");
