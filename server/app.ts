@@ -11,7 +11,7 @@ import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./en
 import { HttpSender } from "./engine/http-sender.js";
 import { withSpecGrpcMessage } from "./api/http/grpc-message.js";
 import { listen } from "./api/http/listener.js";
-import type { Logger } from "./telemetry/log.js";
+import { errorFields, type Logger } from "./telemetry/log.js";
 import { HookwireMetrics } from "./telemetry/metrics.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { healthService } from "./api/health.js";
@@ -30,6 +30,7 @@ import { systemClock, type Dispatch } from "./ports.js";
 import { Quotas } from "./usecases/quotas.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
+import { portalSessionOf, type PortalDeps } from "./usecases/portal.js";
 
 export interface Hookwire {
   port: number;
@@ -122,11 +123,15 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   const messageDeps = messageDepsOn(engine);
   engine.start();
   metrics.watchEngine(() => engine.stats);
-  const retention = new RetentionSweeper(store.retention, store.recoveries, systemClock, log, {
-    ...DEFAULT_RETENTION,
-    retentionMs: config.retentionMs,
-    intervalMs: config.retentionSweepMs,
-  });
+  const retention = new RetentionSweeper(
+    store.retention,
+    store.recoveries,
+    systemClock,
+    log,
+    { ...DEFAULT_RETENTION, retentionMs: config.retentionMs, intervalMs: config.retentionSweepMs },
+    store.portalSessions,
+  );
+  const portal: PortalDeps = { store: store.portalSessions, metrics, publicUrl: config.publicUrl };
   retention.start();
   const stopping = new AbortController();
   const served = [WebhookService.typeName, Health.typeName];
@@ -139,7 +144,16 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   PUBLIC_SERVICES.add(Health.typeName);
   const handler = rpcAdapter({
     readMaxBytes: config.maxPayloadBytes + REQUEST_OVERHEAD_BYTES,
-    authenticate: apiKeyAuthenticator(apiKeys),
+    // API keys at once; a portal session's token ("hwp_…") by one read of the store, each call.
+    authenticate: apiKeyAuthenticator(apiKeys, {
+      session: (token) => portalSessionOf(portal, token),
+      refused: () => metrics.portalCallRefused("token"),
+      failed: (err) => {
+        metrics.storeError("rpc");
+        void store.writes.failed(err);
+        log.warn("store unavailable", { procedure: "portal session check", ...errorFields(err) });
+      },
+    }),
     publicServices: PUBLIC_SERVICES,
     log,
     // Plain HTTP GETs on the same port, no API key: /metrics (unless off; HOOKWIRE_METRICS_TOKEN when set), the web
@@ -147,7 +161,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     // session's token; framed only by HOOKWIRE_PORTAL_ORIGINS).
     fallback: plainRoutes(...(config.metrics ? [metricsRoute(metrics, config.metricsToken)] : []), consoleRoute(), portalRoute(config.portalOrigins)),
     publicStreams: new PublicStreams(config.publicStreams),
-    // The key is checked by the adapter itself, before a body is read; handlers find the tenant in the context.
+    // The key is checked by the adapter itself, before a body is read; handlers find the caller in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.
     interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log, store.writes, metrics)] : [errorInterceptor(log, store.writes, metrics)],
     metrics: config.metrics ? metrics : undefined,
@@ -161,6 +175,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
           subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: config.allowPrivateUrls, egressAllow: config.egressAllow, delivery: config.delivery, quotas },
           messages: messageDeps,
           catalog,
+          portal,
+          metrics,
           watchBuffer: config.watchBuffer,
         }),
       );

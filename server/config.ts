@@ -57,6 +57,11 @@ export interface Config {
   retentionSweepMs: number;
   /** Per-tenant quotas (HOOKWIRE_MAX_SUBSCRIPTIONS, …; server/usecases/quotas.ts). */
   quotas: QuotaLimits;
+  /**
+   * HOOKWIRE_PUBLIC_URL: the origin callers and browsers reach this server at (behind a proxy), for the
+   * portal sessions' urls; undefined, the origin each CreatePortalSession request came to.
+   */
+  publicUrl: string | undefined;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {
     holdMs?: number;
@@ -264,6 +269,21 @@ function egressAllowVar(env: Env): EgressAllowList | undefined {
   }
 }
 
+/** An http(s) origin (scheme, host, optional port; a trailing "/" is allowed), answered without the slash. */
+function publicUrlVar(env: Env): string | undefined {
+  const raw = (env.HOOKWIRE_PUBLIC_URL ?? "").trim();
+  if (raw === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  const origin = url && (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password && url.pathname === "/" && !url.search && !url.hash && !raw.endsWith("?") && !raw.endsWith("#");
+  if (!url || !origin) throw new ConfigError(`HOOKWIRE_PUBLIC_URL: "${raw.slice(0, 100)}" is not an http(s) origin such as https://hooks.example.com (no path, query or credentials)`);
+  return url.origin;
+}
+
 function logLevelVar(env: Env): LogLevel {
   const raw = (env.HOOKWIRE_LOG_LEVEL ?? "").trim() || "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
@@ -312,6 +332,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionMs: retentionVar(env),
     retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
     quotas: quotasVar(env),
+    publicUrl: publicUrlVar(env),
     engine: {
       holdMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

@@ -4,6 +4,8 @@ import type { Delivery, DeliveryState, Message, Subscription, SubscriptionChange
 import type { EventType, EventTypeFields } from "./domain/event-types.js";
 export { NO_HEALTH, SecretUnreadableError } from "./domain/model.js";
 export type { EventType, EventTypeFields } from "./domain/event-types.js";
+import type { PortalSession } from "./domain/portal.js";
+export type { PortalSession, PortalTheme } from "./domain/portal.js";
 export type { Attempt, Delivery, DeliveryState, Message, PreviousSecret, Subscription, SubscriptionChanges, SubscriptionHealth, SubscriptionView } from "./domain/model.js";
 
 /**
@@ -257,6 +259,21 @@ export interface EventTypes {
   schemaDigest(tenant: string, name: string): Promise<string | undefined>;
 }
 
+/**
+ * Customer portal sessions (domain/portal.ts), keyed by their token's digest. Read once per call a portal
+ * makes, by _id; so a revocation is seen by the next call on every process.
+ */
+export interface PortalSessions {
+  /** Stores a new session (its theme included). */
+  create(session: PortalSession): Promise<void>;
+  /** The session as stored, expired or not; with its theme only when asked (every portal call reads one without). */
+  byDigest(digest: string, withTheme?: boolean): Promise<PortalSession | null>;
+  /** Removes every session of the owner (expired ones too); answers how many of them had not expired at `now`. */
+  revokeOwner(tenant: string, owner: string, now: Date): Promise<number>;
+  /** Removes up to `limit` sessions that expired at or before `now`; answers how many went. */
+  removeExpired(now: Date, limit: number): Promise<number>;
+}
+
 /** What one call of Retention.sweep removed. */
 export interface SweepResult {
   /** Messages removed, each with every delivery of it. */
@@ -287,5 +304,6 @@ export interface StorePorts {
   health: HealthLog;
   retention: Retention;
   eventTypes: EventTypes;
+  portalSessions: PortalSessions;
   close(): Promise<void>;
 }

@@ -2,10 +2,22 @@
 import { create } from "@bufbuild/protobuf";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate, type Timestamp, type Value } from "@bufbuild/protobuf/wkt";
-import { DeliverySchema, DeliveryStatus, EventTypeSchema, MessageSchema, type Delivery as DeliveryProto, type EventType as EventTypeProto, type Message as MessageProto } from "@hookwire/sdk/proto";
+import {
+  DeliverySchema,
+  DeliveryStatus,
+  EventTypeSchema,
+  MessageSchema,
+  PortalColorScheme,
+  PortalThemeSchema,
+  type Delivery as DeliveryProto,
+  type EventType as EventTypeProto,
+  type Message as MessageProto,
+  type PortalTheme as PortalThemeProto,
+} from "@hookwire/sdk/proto";
 import { PayloadError, valueFromJson, valueToJsonText } from "@hookwire/sdk/internal";
 import { invalid } from "../domain/errors.js";
 import type { CatalogEntry } from "../domain/event-types.js";
+import { NO_THEME, type PortalColorScheme as ColorScheme, type PortalTheme } from "../domain/portal.js";
 import { LIMITS } from "../domain/validation.js";
 import type { Delivery, DeliveryState, Message } from "../ports.js";
 import { SubscriptionSchema, type Subscription } from "@hookwire/sdk/proto";
@@ -122,16 +134,43 @@ export function payloadFromProto(value: Value | undefined, field = "payload"): s
   }
 }
 
-/** A request's JSON Schema (a Struct, which protobuf-es hands over as a plain object) as JSON text, within the payload limits; undefined when unset. */
-export function schemaFromProto(schema: JsonObject | undefined, field = "schema"): string | undefined {
-  if (schema === undefined) return undefined;
+/**
+ * A request's Struct (which protobuf-es hands over as a plain object: a JSON Schema, SendTestEvent's
+ * payload) as JSON text, within the payload limits; undefined when unset.
+ */
+export function structFromProto(struct: JsonObject | undefined, field: string): string | undefined {
+  if (struct === undefined) return undefined;
   try {
-    valueFromJson(schema, { maxDepth: LIMITS.payloadDepth });
+    valueFromJson(struct, { maxDepth: LIMITS.payloadDepth });
   } catch (err) {
     if (err instanceof PayloadError) throw invalid(field, err.message);
     throw err;
   }
-  return JSON.stringify(schema);
+  return JSON.stringify(struct);
+}
+
+/** A request's JSON Schema as JSON text, within the payload limits; undefined when unset. */
+export function schemaFromProto(schema: JsonObject | undefined, field = "schema"): string | undefined {
+  return structFromProto(schema, field);
+}
+
+const SCHEME_FROM_PROTO: Record<number, ColorScheme | undefined> = {
+  [PortalColorScheme.UNSPECIFIED]: "",
+  [PortalColorScheme.LIGHT]: "light",
+  [PortalColorScheme.DARK]: "dark",
+};
+
+/** A session request's theme (unset: the defaults); an unknown colour scheme is refused by name. */
+export function themeFromProto(theme: PortalThemeProto | undefined, field = "theme"): PortalTheme {
+  if (!theme) return { ...NO_THEME };
+  const colorScheme = SCHEME_FROM_PROTO[theme.colorScheme];
+  if (colorScheme === undefined) throw invalid(`${field}.color_scheme`, `${theme.colorScheme} is not a known colour scheme`);
+  return { accentColor: theme.accentColor, logoUrl: theme.logoUrl, colorScheme, title: theme.title };
+}
+
+export function themeToProto(theme: PortalTheme): PortalThemeProto {
+  const colorScheme = theme.colorScheme === "light" ? PortalColorScheme.LIGHT : theme.colorScheme === "dark" ? PortalColorScheme.DARK : PortalColorScheme.UNSPECIFIED;
+  return create(PortalThemeSchema, { accentColor: theme.accentColor, logoUrl: theme.logoUrl, colorScheme, title: theme.title });
 }
 
 /** A catalog entry as answered: the schema and example as JSON again, a built-in without times. */

@@ -13,6 +13,8 @@ const CODES: Record<ErrorKind, Code> = {
   exhausted: Code.ResourceExhausted,
   unavailable: Code.Unavailable,
   failed_precondition: Code.FailedPrecondition,
+  permission_denied: Code.PermissionDenied,
+  unauthenticated: Code.Unauthenticated,
 };
 
 /** What a caller is told when the store refused to write for a reason of its own. */

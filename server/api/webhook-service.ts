@@ -2,9 +2,10 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "@hookwire/sdk/proto";
 import type { WatchDeliveriesResponse } from "@hookwire/sdk/proto";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { DomainError, invalid } from "../domain/errors.js";
-import { getMessage, listDeliveries, redeliver, send, trigger, type MessageDeps } from "../usecases/messages.js";
+import { getMessage, listDeliveries, redeliver, send, sendTestEvent, trigger, type MessageDeps } from "../usecases/messages.js";
+import { createPortalSession, getPortalSession, revokePortalSessions, type PortalDeps } from "../usecases/portal.js";
 import { recoverDeliveries } from "../usecases/recovery.js";
 import { createEventType, deleteEventType, getEventType, listEventTypes, updateEventType, type CatalogDeps } from "../usecases/catalog.js";
 import { signBody, verifyBody } from "../usecases/signatures.js";
@@ -19,7 +20,9 @@ import {
   updateSubscription,
   type SubscriptionDeps,
 } from "../usecases/subscriptions.js";
-import { streamReadyKey, tenantKey } from "./context.js";
+import { callerOf, streamReadyKey } from "./context.js";
+import { withPortalScope } from "./scope.js";
+import type { HookwireMetrics } from "../telemetry/metrics.js";
 import {
   dateFromProto,
   deliveryStateFromProto,
@@ -28,15 +31,24 @@ import {
   messageToProto,
   payloadFromProto,
   schemaFromProto,
+  structFromProto,
   subscriptionToProto,
+  themeFromProto,
+  themeToProto,
 } from "./convert.js";
 
-const tenantOf = (ctx: HandlerContext) => ctx.values.get(tenantKey);
+const tenantOf = (ctx: HandlerContext) => callerOf(ctx).tenant;
+
+/** The origin a request came to (the server speaks cleartext: TLS, if any, ends in front of it). */
+const requestOrigin = (ctx: HandlerContext) => `http://${new URL(ctx.url).host}`;
 
 export interface ServiceDeps {
   subscriptions: SubscriptionDeps;
   messages: MessageDeps;
   catalog: CatalogDeps;
+  portal: PortalDeps;
+  /** Where portal calls refused by the scope are counted. */
+  metrics: Pick<HookwireMetrics, "portalCallRefused">;
   /** Outcomes buffered for one WatchDeliveries watcher before it is ended as too far behind. */
   watchBuffer?: number;
 }
@@ -81,7 +93,12 @@ async function* watchStream(
   }
 }
 
+/** The service, each RPC bounded for portal sessions' calls by the scope (scope.ts). */
 export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
+  return withPortalScope(handlers(deps), { subscriptions: deps.subscriptions, messages: deps.messages, metrics: deps.metrics });
+}
+
+function handlers(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
   const subs = deps.subscriptions;
   const msgs = deps.messages;
   // Header values are answered by GetSubscription alone; every other answer masks them.
@@ -183,18 +200,22 @@ export function webhookService(deps: ServiceDeps): ServiceImpl<typeof WebhookSer
       await deleteEventType(deps.catalog, tenantOf(ctx), req.name);
       return {};
     },
-    // The customer portal's RPCs: being built (issue 24); until then they answer UNIMPLEMENTED.
-    sendTestEvent() {
-      throw new ConnectError("SendTestEvent is not implemented yet", Code.Unimplemented);
+    async sendTestEvent(req, ctx) {
+      const res = await sendTestEvent(msgs, tenantOf(ctx), { subscriptionId: req.subscriptionId, event: req.event, payload: structFromProto(req.payload, "payload") });
+      return { messageId: res.messageId, delivery: deliveryToProto(res.delivery) };
     },
-    createPortalSession() {
-      throw new ConnectError("CreatePortalSession is not implemented yet", Code.Unimplemented);
+    async createPortalSession(req, ctx) {
+      const input = { owner: req.owner, ttlSeconds: req.ttlSeconds, theme: themeFromProto(req.theme) };
+      const created = await createPortalSession(deps.portal, tenantOf(ctx), input, requestOrigin(ctx));
+      return { token: created.token, url: created.url, expiresAt: timestampFromDate(created.expiresAt) };
     },
-    revokePortalSessions() {
-      throw new ConnectError("RevokePortalSessions is not implemented yet", Code.Unimplemented);
+    async revokePortalSessions(req, ctx) {
+      return { revoked: await revokePortalSessions(deps.portal, tenantOf(ctx), req.owner) };
     },
-    getPortalSession() {
-      throw new ConnectError("GetPortalSession is not implemented yet", Code.Unimplemented);
+    async getPortalSession(_req, ctx) {
+      // The scope lets only portal sessions' calls in.
+      const session = await getPortalSession(deps.portal, callerOf(ctx).portal!);
+      return { owner: session.owner, expiresAt: timestampFromDate(session.expiresAt), theme: session.theme && themeToProto(session.theme) };
     },
     async *watchDeliveries(req, ctx) {
       // The slot is taken before anything else, so a stream over the quota is refused at once, and given

@@ -173,10 +173,17 @@ export function validateOwner(owner: string, field = "owner"): string {
   if (owner === "") return owner;
   if ([...owner].length > LIMITS.ownerLength) throw invalid(field, `is longer than ${LIMITS.ownerLength} characters`);
   if (owner.trim() !== owner) throw invalid(field, "starts or ends with white space");
-  const bad = UNPRINTABLE.exec(owner);
-  if (bad) throw invalid(field, `holds the unprintable character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`);
-  if (/\p{Cs}/u.test(owner)) throw invalid(field, "holds a lone surrogate (not valid UTF-16 text)");
+  const bad = unprintableIn(owner);
+  if (bad) throw invalid(field, bad);
   return owner;
+}
+
+/** What makes text unprintable (said as a refusal's message), or undefined when it is all printable. */
+export function unprintableIn(text: string): string | undefined {
+  const bad = UNPRINTABLE.exec(text);
+  if (bad) return `holds the unprintable character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (/\p{Cs}/u.test(text)) return "holds a lone surrogate (not valid UTF-16 text)";
+  return undefined;
 }
 
 export function validateId(id: string, prefix: string, field = "id"): string {

@@ -2,9 +2,10 @@
 // chunks of a bounded size with a pause between them, so a large backlog (retention just turned on,
 // or a store that was down) is worked off without holding the store for long at a time. The store
 // decides what is finished and keeps the rest (Retention in ports.ts); several processes may sweep
-// one database at once.
+// one database at once. Each sweep also removes the customer portal sessions that have expired (whatever
+// the retention age, even with retention off): they open nothing once expired, and would otherwise stay.
 import { errorFields, type Logger } from "../telemetry/log.js";
-import type { Clock, Recoveries, Retention } from "../ports.js";
+import type { Clock, PortalSessions, Recoveries, Retention } from "../ports.js";
 
 export interface RetentionOptions {
   /** Messages older than this go once finished; 0 keeps everything. */
@@ -31,10 +32,12 @@ export class RetentionSweeper {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly opts: RetentionOptions,
+    /** Expired portal sessions go at each sweep; none swept when absent. */
+    private readonly portalSessions?: Pick<PortalSessions, "removeExpired">,
   ) {}
 
   start(): void {
-    if (this.opts.retentionMs > 0) this.schedule(this.opts.intervalMs);
+    if (this.opts.retentionMs > 0 || this.portalSessions) this.schedule(this.opts.intervalMs);
   }
 
   /** No sweep starts after this; resolves once the chunk in progress (if any) is done. */
@@ -56,6 +59,26 @@ export class RetentionSweeper {
   }
 
   private async sweep(): Promise<void> {
+    if (this.opts.retentionMs > 0) await this.sweepMessages();
+    if (this.portalSessions) await this.sweepSessions(this.portalSessions);
+  }
+
+  private async sweepSessions(sessions: Pick<PortalSessions, "removeExpired">): Promise<void> {
+    let removed = 0;
+    try {
+      while (!this.stopped) {
+        const n = await sessions.removeExpired(new Date(this.clock.now()), this.opts.chunk);
+        removed += n;
+        if (n < this.opts.chunk) break;
+        await new Promise<void>((r) => this.clock.setTimeout(r, this.opts.pauseMs));
+      }
+    } catch (err) {
+      this.log.warn("removing expired portal sessions failed; will retry at the next sweep", errorFields(err));
+    }
+    if (removed > 0) this.log.debug("retention: removed expired portal sessions", { sessions: removed });
+  }
+
+  private async sweepMessages(): Promise<void> {
     let removed = 0;
     try {
       for (;;) {

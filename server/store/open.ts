@@ -2,7 +2,7 @@
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import type { DeliveryLog, DeliveryQueue, EventTypes, Messages, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
+import type { DeliveryLog, DeliveryQueue, EventTypes, Messages, PortalSessions, Recoveries, Retention, SendSecrets, StorePorts } from "../ports.js";
 import { DeliveryStore } from "./ferret/deliveries.js";
 import { MessageStore } from "./common/messages.js";
 import { migrate } from "./ferret/migrations.js";
@@ -14,6 +14,7 @@ import { SubscriptionStore } from "./common/subscriptions.js";
 import { SubscriptionView } from "./common/subscription-view.js";
 import { RecoveryStore } from "./common/recoveries.js";
 import { EventTypeStore } from "./common/event-types.js";
+import { PortalSessionStore } from "./common/portal-sessions.js";
 import { HealthStore } from "./common/health.js";
 import { ferretdbRetention } from "./ferret/retention.js";
 import { MongoRetention } from "./mongo/retention.js";
@@ -32,6 +33,7 @@ export interface Store extends StorePorts {
   health: HealthStore;
   retention: Retention;
   eventTypes: EventTypes;
+  portalSessions: PortalSessions;
   /**
    * Starts following other processes' subscription changes (subscription-view.ts), so Triggers match
    * against cached lists without a read. A server does; a store opened without it reads each time.
@@ -112,6 +114,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   const health = new HealthStore(db.collection("subscription_health"));
   // Its changes take the subscriptions' change epochs too, so Triggers everywhere see them at once (event-types.ts).
   const eventTypes = new EventTypeStore(db.collection("event_types"), db.collection("event_type_versions"), view);
+  const portalSessions = new PortalSessionStore(db.collection("portal_sessions"));
   let deliveries: { queue: DeliveryQueue; log: DeliveryLog; retention: Retention; ensureIndexes(): Promise<void> };
   if (layout === "mongodb") {
     const both = new MongoDeliveries(db.collection("deliveries"), messages, sendSecrets, log, options);
@@ -147,7 +150,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
   }
   // Messages are read by _id only: no index beyond it (each one costs every insert; the FerretDB layout
   // adds its lot index, the MongoDB layout one on createdAt for retention).
-  await Promise.all([subscriptions.ensureIndexes(), eventTypes.ensureIndexes(), deliveries.ensureIndexes()]);
+  await Promise.all([subscriptions.ensureIndexes(), eventTypes.ensureIndexes(), portalSessions.ensureIndexes(), deliveries.ensureIndexes()]);
   const resealed = await subscriptions.resealAll();
   const resealedSends = await sendSecrets.resealAll();
   if (resealed + resealedSends > 0) {
@@ -166,6 +169,7 @@ export async function openStore(uri: string, database: string, log: Logger, box:
     health,
     retention: deliveries.retention,
     eventTypes,
+    portalSessions,
     watchSubscriptionChanges: () => view.start(),
     writes,
     async ping() {

@@ -22,6 +22,12 @@ export type DisableReason = "gone" | "failing";
  * due work (the port's takeDue): the label keeps the name it was published under, which dashboards know.
  */
 export type StoreOperation = "rpc" | "claim" | "renew" | "record" | "prepare";
+/**
+ * Why a customer portal's call was refused: "token", a token that is forged, altered, expired or revoked
+ * (UNAUTHENTICATED); "method", an RPC outside a portal's scope, and "owner", a request naming another
+ * owner (PERMISSION_DENIED); "id", an id of another owner's or of the tenant's own (NOT_FOUND).
+ */
+export type PortalRefusal = "token" | "method" | "owner" | "id";
 /** An attempt by its answer's status class; "no_response" covers timeouts, connection errors and attempts never sent. */
 export type AttemptClass = "2xx" | "3xx" | "4xx" | "5xx" | "no_response";
 
@@ -97,6 +103,19 @@ export class HookwireMetrics {
     registers: [this.registry],
   });
 
+  private readonly portalSessionsTotal = new Counter({
+    name: "hookwire_portal_sessions_created_total",
+    help: "Customer portal sessions created (CreatePortalSession), by tenant.",
+    labelNames: ["tenant"],
+    registers: [this.registry],
+  });
+  private readonly portalRefusedTotal = new Counter({
+    name: "hookwire_portal_calls_refused_total",
+    help: "Calls with a portal session's token refused, by reason (token: forged, expired or revoked; method: outside a portal's scope; owner: another owner named; id: another owner's id).",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+
   private engine: (() => EngineGauges) | undefined;
   private readonly tenants = new Map<string, TenantChildren>();
   private readonly other: TenantChildren;
@@ -115,6 +134,7 @@ export class HookwireMetrics {
     };
     for (const reason of ["gone", "failing"] satisfies DisableReason[]) this.disabledTotal.inc({ reason }, 0);
     for (const operation of ["rpc", "claim", "renew", "record", "prepare"] satisfies StoreOperation[]) this.storeErrorsTotal.inc({ operation }, 0);
+    for (const reason of ["token", "method", "owner", "id"] satisfies PortalRefusal[]) this.portalRefusedTotal.inc({ reason }, 0);
     const self = this;
     // Read at scrape time only: what the engine holds in memory, not a count of the store (on FerretDB a count reads every row).
     new Gauge({
@@ -147,7 +167,19 @@ export class HookwireMetrics {
 
   /** The tenants that get labels of their own: those of the configured API keys. */
   setTenants(tenants: Iterable<string>): void {
-    for (const t of tenants) if (!this.tenants.has(t)) this.tenants.set(t, this.childrenOf(t));
+    for (const t of tenants) {
+      if (this.tenants.has(t)) continue;
+      this.tenants.set(t, this.childrenOf(t));
+      this.portalSessionsTotal.inc({ tenant: t }, 0);
+    }
+  }
+
+  portalSessionCreated(tenant: string): void {
+    this.portalSessionsTotal.inc({ tenant: this.tenants.has(tenant) ? tenant : OTHER_TENANT });
+  }
+
+  portalCallRefused(reason: PortalRefusal): void {
+    this.portalRefusedTotal.inc({ reason });
   }
 
   /** Where the in-memory gauges are read from at scrape time. */

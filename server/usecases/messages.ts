@@ -183,13 +183,31 @@ async function triggerChecked(
   operational = false,
   skip = "",
 ): Promise<{ messageId: string; deliveries: number; repeated: boolean }> {
-  // A repeated key is found by the message insert itself (the store answers the earlier message), not
-  // by a read first: the SDK sends a key with every Trigger, and a read each would cost more than repeats save.
-  const messageId = messageIdFor(tenant, idempotencyKey);
   // Only the audience's subscriptions are read: an owner's Trigger costs what that owner holds.
   const subs = (await deps.subscriptions.active(tenant, audience)).filter((s) => s._id !== skip && eventMatches(s.events, event));
   // An operational event nobody subscribed to is not stored: a storm of failures costs no writes for it.
   if (operational && subs.length === 0) return { messageId: "", deliveries: 0, repeated: false };
+  const stored = await storeMessage(deps, tenant, event, payload, idempotencyKey, audience, subs);
+  return { messageId: stored.messageId, deliveries: stored.deliveries, repeated: stored.repeated };
+}
+
+/**
+ * The one way a message is stored for subscriptions (Trigger, operational events, SendTestEvent): the
+ * message with one delivery per subscription, started here. A repeated idempotency key answers the first
+ * message's count, and nothing new is kept.
+ */
+async function storeMessage(
+  deps: MessageDeps,
+  tenant: string,
+  event: string,
+  payload: string,
+  idempotencyKey: string,
+  audience: Audience,
+  subs: Subscription[],
+): Promise<{ messageId: string; deliveries: number; repeated: boolean; docs: Delivery[] }> {
+  // A repeated key is found by the message insert itself (the store answers the earlier message), not
+  // by a read first: the SDK sends a key with every Trigger, and a read each would cost more than repeats save.
+  const messageId = messageIdFor(tenant, idempotencyKey);
   const body = envelope(event, payload, new Date().toISOString());
   const docs = newDeliveries(
     tenant,
@@ -208,7 +226,37 @@ async function triggerChecked(
     ...(audience === "all-owners" ? { allOwners: true } : audience.owner !== "" ? { owner: audience.owner } : {}),
   };
   const earlier = await store(deps, message, docs);
-  return earlier ? { messageId, deliveries: earlier.deliveries, repeated: true } : { messageId, deliveries: docs.length, repeated: false };
+  return earlier ? { messageId, deliveries: earlier.deliveries, repeated: true, docs: [] } : { messageId, deliveries: docs.length, repeated: false, docs };
+}
+
+export interface TestEventInput {
+  subscriptionId: string;
+  event: string;
+  /** JSON text; undefined: the event type's example. */
+  payload: string | undefined;
+}
+
+/**
+ * One event to one subscription only, whatever its event patterns (a customer trying its endpoint): the
+ * payload given or the catalog's example, checked against the event type's schema as a Trigger's is,
+ * stored as the subscription's owner's message and delivered like any other. A Trigger's rate quota.
+ */
+export async function sendTestEvent(deps: MessageDeps, tenant: string, input: TestEventInput): Promise<{ messageId: string; delivery: Delivery }> {
+  deps.quotas.takeTrigger(tenant);
+  const id = validateId(input.subscriptionId, "sub", "subscription_id");
+  const event = validateCallerEvent(input.event);
+  const sub = await deps.subscriptions.get(tenant, id);
+  if (!sub) throw notFound("subscription_id", "subscription", id);
+  if (sub.disabled) throw new DomainError("failed_precondition", `subscription_id: subscription "${id}" is disabled; enable it to send it a test event`);
+  let json = input.payload;
+  if (json === undefined) {
+    json = (await deps.catalog.store.get(tenant, event))?.example;
+    if (json === undefined) throw invalid("payload", `is required: event type "${event}" has no example in the catalog to send instead`);
+  }
+  const payload = payloadJson(json, deps.maxPayloadBytes);
+  await checkPayload(deps.catalog, tenant, event, payload);
+  const stored = await storeMessage(deps, tenant, event, payload, "", { owner: sub.owner }, [sub]);
+  return { messageId: stored.messageId, delivery: stored.docs[0]! };
 }
 
 export interface SendInput extends PolicyOverrides {
@@ -267,6 +315,24 @@ export async function getMessage(deps: MessageDeps, tenant: string, id: string):
   return doc;
 }
 
+/**
+ * Whether a message was for `owner` (never ""): an event for that owner, or an announcement to every
+ * owner that went to one of its endpoints. (A redelivery keeps its message, so is covered too.)
+ */
+export async function messageReached(deps: MessageDeps, message: Message, owner: string): Promise<boolean> {
+  if (message.owner === owner) return true;
+  if (!message.allOwners) return false;
+  return (await deps.log.list({ tenant: message.tenant, messageId: message._id, owner, limit: 1 })).length > 0;
+}
+
+/** A delivery of the tenant by id; `field` names the request field that carried it. */
+export async function findDelivery(deps: MessageDeps, tenant: string, id: string, field = "delivery_id"): Promise<Delivery> {
+  validateId(id, "dlv", field);
+  const doc = await deps.log.get(tenant, id);
+  if (!doc) throw notFound(field, "delivery", id);
+  return doc;
+}
+
 export interface ListDeliveriesInput {
   messageId: string;
   subscriptionId: string;
@@ -306,9 +372,7 @@ export async function listDeliveries(
 
 /** A finished delivery's message, delivered again as a new delivery (to the subscription's current URL, signed with its current secret). */
 export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: string): Promise<Delivery> {
-  validateId(deliveryId, "dlv", "delivery_id");
-  const old = await deps.log.get(tenant, deliveryId);
-  if (!old) throw notFound("delivery_id", "delivery", deliveryId);
+  const old = await findDelivery(deps, tenant, deliveryId);
   if (old.status === "pending") throw new DomainError("failed_precondition", `delivery_id: delivery "${deliveryId}" is still pending`);
   const message = await deps.messages.get(tenant, old.messageId);
   if (!message) throw notFound("delivery_id", "message", old.messageId);

@@ -1,8 +1,8 @@
 // The RPC front door: Connect's router behind our own Node adapter (in place of connectNodeAdapter), so that
 // - nothing a request does can throw into the event loop (connectNodeAdapter throws synchronously, e.g. on a
 //   request without Host, and that ended the process);
-// - the API key is checked before the body is read, and an oversized or undecodable body is refused as it
-//   arrives (see request-body.ts);
+// - the API key is checked before the body is read (a portal session's token after its store read, the body
+//   waiting unread), and an oversized or undecodable body is refused as it arrives (see request-body.ts);
 // - a body that will not be read to its end ends its HTTP/1.1 connection or resets its HTTP/2 stream,
 //   instead of being drained for as long as the caller keeps sending;
 // - streams without a key are bounded in number and lifetime (public-streams.ts);
@@ -25,7 +25,7 @@ import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { DescService } from "@bufbuild/protobuf";
 import type { DualHandler } from "./listener.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
-import { streamReadyKey, tenantKey } from "../context.js";
+import { callerKey, streamReadyKey, type Caller } from "../context.js";
 import type { Authenticate } from "./auth.js";
 import { bodyShape, checkedBody } from "./request-body.js";
 import { answerPlainGrpc, plainGrpcUnary } from "./grpc-unary.js";
@@ -96,9 +96,12 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     if (uHandler.method.methodKind === "server_streaming") contextValues.set(streamReadyKey, (header) => sendHeadersNow(res, header));
     let refusal: unknown;
     let lifetime: AbortSignal | undefined;
+    let lookup: Promise<Caller> | undefined;
     if (!opts.publicServices.has(uHandler.service.typeName)) {
       try {
-        contextValues.set(tenantKey, opts.authenticate(req.headers.authorization));
+        const caller = opts.authenticate(req.headers.authorization);
+        if (caller instanceof Promise) lookup = caller;
+        else contextValues.set(callerKey, caller);
       } catch (err) {
         refusal = err;
       }
@@ -113,8 +116,21 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     }
     stopUnreadBodyWhenDone(req, res);
     const call: ConnectCall = { req, res, uHandler, contextValues, refusal, procedure, started, lifetime };
+    if (!lookup) return dispatch(call, path, authority);
+    // A portal session's token: the call goes on once the store has answered, its body unread meanwhile.
+    void lookup
+      .then(
+        (caller) => void contextValues.set(callerKey, caller),
+        (err: unknown) => void (call.refusal = err),
+      )
+      .then(() => guarded(req, res, () => dispatch(call, path, authority)));
+  }
+
+  /** The call, its caller known (or its refusal decided): the plain unary path when it may take it, else Connect's. */
+  function dispatch(call: ConnectCall, path: string, authority: string): void {
+    const { req, res, uHandler, procedure, started } = call;
     const route = unary.get(path);
-    const plain = route && !refusal && !declaredTooLarge(req, opts.readMaxBytes) ? plainCall(route, req, res, authority, contextValues) : undefined;
+    const plain = route && !call.refusal && !declaredTooLarge(req, opts.readMaxBytes) ? plainCall(route, req, res, authority, call.contextValues) : undefined;
     if (!plain) return void viaConnect(call);
     // Read first: a call that is not the plain case goes on to Connect with what was read, then the rest.
     readBody(req, opts.readMaxBytes + 5)
@@ -125,6 +141,17 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
         if (callerLeft(req)) opts.metrics?.rpc(uHandler.method, Code.Canceled, started);
         abandon(req, res);
       });
+  }
+
+  /** Runs a step of a request's handling: whatever a request can make throw before Connect runs (a malformed authority, …) is its fault. */
+  function guarded(req: Req, res: Res, step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      log.debug("request refused", { url: String(req.url).slice(0, 200), ...errorFields(err) });
+      if (res.headersSent) abandon(req, res);
+      else plainAnswer(res, 400, "bad request");
+    }
   }
 
   /** The call through Connect's handler, the body checked at the door; `read` is what the plain path read of it. */
@@ -176,14 +203,7 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     // Connect removes its own error listeners once a request closes; a late error must not be unhandled.
     req.on("error", noop);
     (res as ServerResponse).on("error", noop);
-    try {
-      serve(req, res);
-    } catch (err) {
-      // Whatever a request can make throw before Connect runs (a malformed authority, …) is its fault.
-      log.debug("request refused", { url: String(req.url).slice(0, 200), ...errorFields(err) });
-      if (res.headersSent) abandon(req, res);
-      else plainAnswer(res, 400, "bad request");
-    }
+    guarded(req, res, () => serve(req, res));
   };
 }
 

@@ -16,6 +16,8 @@ import {
   type HeldDelivery,
   type Message,
   type Messages,
+  type PortalSession,
+  type PortalSessions,
   type Recoveries,
   type HealthChange,
   type HealthLog,
@@ -28,6 +30,7 @@ import {
   type SubscriptionHealth,
 } from "../../ports.js";
 import { idFloor } from "../../domain/ids.js";
+import { NO_THEME } from "../../domain/portal.js";
 import { byIdOrder, inQuery } from "../common/log-query.js";
 import { MessageSweeper } from "../common/retention.js";
 
@@ -50,6 +53,8 @@ export class MemoryDatabase {
   readonly health = new Map<string, { tenant: string; health: SubscriptionHealth }>();
   /** Keyed by tenant, then name. */
   readonly eventTypes = new Map<string, Map<string, EventType>>();
+  /** Keyed by the token's digest. */
+  readonly portalSessions = new Map<string, PortalSession>();
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -334,6 +339,38 @@ class MemoryEventTypes implements EventTypes {
   }
 }
 
+class MemoryPortalSessions implements PortalSessions {
+  constructor(private readonly db: MemoryDatabase) {}
+
+  async create(session: PortalSession): Promise<void> {
+    if (this.db.portalSessions.has(session.digest)) throw new Error("duplicate portal session");
+    this.db.portalSessions.set(session.digest, copy({ ...session, theme: session.theme ?? { ...NO_THEME } }));
+  }
+
+  async byDigest(digest: string, withTheme = false): Promise<PortalSession | null> {
+    const s = this.db.portalSessions.get(digest);
+    if (!s) return null;
+    const { theme, ...rest } = copy(s);
+    return withTheme ? { ...rest, theme: theme ?? { ...NO_THEME } } : rest;
+  }
+
+  async revokeOwner(tenant: string, owner: string, now: Date): Promise<number> {
+    let revoked = 0;
+    for (const [digest, s] of this.db.portalSessions) {
+      if (s.tenant !== tenant || s.owner !== owner) continue;
+      if (s.expiresAt.getTime() > now.getTime()) revoked++;
+      this.db.portalSessions.delete(digest);
+    }
+    return revoked;
+  }
+
+  async removeExpired(now: Date, limit: number): Promise<number> {
+    const old = [...this.db.portalSessions.values()].filter((s) => s.expiresAt.getTime() <= now.getTime()).slice(0, limit);
+    for (const s of old) this.db.portalSessions.delete(s.digest);
+    return old.length;
+  }
+}
+
 const later = (a: Date | undefined, b: Date | undefined) => (a && b ? (a > b ? a : b) : (a ?? b));
 
 class MemoryHealth implements HealthLog {
@@ -415,6 +452,7 @@ export function openMemoryStore(db: MemoryDatabase, opts: { holdMs: number; cloc
     health: new MemoryHealth(db),
     retention: memoryRetention(db),
     eventTypes: new MemoryEventTypes(db),
+    portalSessions: new MemoryPortalSessions(db),
     close: async () => undefined,
   };
 }
