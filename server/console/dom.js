@@ -41,6 +41,22 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
+/**
+ * Runs `work` with `button` busy: marked aria-disabled and ignored until the work ends, but still focused (a
+ * disabled button would drop the keyboard's focus to the page). Answers false, doing nothing, when it is busy already.
+ * @param {HTMLButtonElement} button @param {() => Promise<void>} work
+ */
+export async function busy(button, work) {
+  if (button.getAttribute("aria-disabled") === "true") return false;
+  button.setAttribute("aria-disabled", "true");
+  try {
+    await work();
+  } finally {
+    button.removeAttribute("aria-disabled");
+  }
+  return true;
+}
+
 /** A link inside the console, its path segments encoded. @param {string[]} segments */
 export function route(...segments) {
   return "#/" + segments.map(encodeURIComponent).join("/");

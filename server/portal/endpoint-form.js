@@ -1,7 +1,7 @@
 // Adding an endpoint (Register) or changing one (UpdateSubscription): its URL, description, events (chosen from
 // the catalog, with their descriptions, or given as patterns), extra headers and rate limit. The server is the one
 // judge of every value: its INVALID_ARGUMENT message starts with the field's name, and is shown next to that field.
-import { h, replace, route } from "./dom.js";
+import { busy, h, replace, route } from "./dom.js";
 import { errorBox } from "./errors.js";
 import { RpcError } from "./rpc.js";
 
@@ -106,8 +106,8 @@ function endpointForm(ctx, catalog, sub) {
   // Headers: name and value rows; values as password fields (a customer's tokens), shown on request.
   const rows = h("div", { class: "header-rows" });
   let shown = false;
-  const showValues = h("button", { type: "button", class: "secondary", "aria-pressed": "false" }, "Show values");
-  const addHeader = h("button", { type: "button", class: "secondary" }, "Add header");
+  const showValues = h("button", { type: "button", class: "secondary", id: "show-header-values", "aria-pressed": "false" }, "Show values");
+  const addHeader = h("button", { type: "button", class: "secondary", id: "add-header" }, "Add header");
   const headersError = h("p", { class: "field-error", id: "f-headers-error", hidden: true });
   const renumber = () =>
     [...rows.children].forEach((row, i) => {
@@ -216,8 +216,12 @@ function endpointForm(ctx, catalog, sub) {
     replace(formError, errorBox(err));
   };
 
-  form.addEventListener("submit", async (e) => {
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
+    void busy(submit, save);
+  });
+
+  async function save() {
     clearErrors();
     const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
     const typed = patterns.value.split(/[\s,]+/).filter((p) => p !== "");
@@ -240,7 +244,6 @@ function endpointForm(ctx, catalog, sub) {
     if (!/^\d{1,9}$/.test(rateText)) return fieldError("rate", `rate_limit_per_second: "${rateText}" is not a whole number (0 to ${RATE_MAX})`);
     // UpdateSubscription keeps the events when the list is empty: refuse it here, in the server's words for Register.
     if (editing && eventList.length === 0) return fieldError("events", NO_EVENTS);
-    submit.disabled = true;
     try {
       const common = { url: url.value.trim(), description: description.value, events: eventList, rateLimitPerSecond: Number(rateText) };
       if (!editing) {
@@ -258,9 +261,7 @@ function endpointForm(ctx, catalog, sub) {
       }
     } catch (err) {
       showError(err);
-    } finally {
-      submit.disabled = false;
     }
-  });
+  }
   return form;
 }

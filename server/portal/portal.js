@@ -153,6 +153,7 @@ function showLive() {
   const labels = { live: "● live", connecting: "○ connecting", reconnecting: "○ reconnecting", stopped: "" };
   liveEl.textContent = labels[live.state];
   liveEl.className = `live ${live.state}`;
+  liveEl.dataset.state = live.state;
   liveEl.title = live.state === "live" ? "Delivery outcomes appear as they happen" : live.detail;
   liveEl.hidden = ended || live.state === "stopped";
 }

@@ -1,6 +1,6 @@
 // A test event to one endpoint (SendTestEvent): an event of the catalog, with its example payload to start from
 // (editable JSON), and its delivery followed as its outcome arrives on the portal's live stream.
-import { duration, h, replace, timeEl } from "./dom.js";
+import { busy, duration, h, replace, timeEl } from "./dom.js";
 import { errorBox } from "./errors.js";
 import { attemptOutcome, statusBadge, statusName } from "./format.js";
 import { RpcError } from "./rpc.js";
@@ -90,8 +90,12 @@ export function testEventForm(ctx, sub) {
   /** @type {() => void} */
   let untrack = () => undefined;
 
-  form.addEventListener("submit", async (e) => {
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
+    void busy(send, sendTest);
+  });
+
+  async function sendTest() {
     clear();
     const event = eventControl.value.trim();
     const text = payload.value.trim();
@@ -109,7 +113,6 @@ export function testEventForm(ctx, sub) {
         else return fieldError(payloadError, "payload: must be a JSON object ({…})", payload);
       }
     }
-    send.disabled = true;
     try {
       const res = await ctx.call("SendTestEvent", { subscriptionId: sub.id, event, ...(body === undefined ? {} : { payload: body }) });
       track(res.messageId ?? "", res.delivery ?? {});
@@ -117,10 +120,8 @@ export function testEventForm(ctx, sub) {
       if (err instanceof RpcError && /^payload\b/.test(err.message)) fieldError(payloadError, err.message, payload);
       else if (err instanceof RpcError && /^event\b/.test(err.message)) fieldError(eventError, err.message, eventControl);
       else replace(formError, errorBox(err));
-    } finally {
-      send.disabled = false;
     }
-  });
+  }
 
   /** Shows the test's delivery and follows it until it is delivered or failed. @param {string} messageId @param {any} first */
   function track(messageId, first) {

@@ -1,7 +1,7 @@
 // One endpoint: its settings and health; its signing secret once after it was made or rotated; edit, disable or
 // enable, rotate the secret, delete; a test event; its deliveries with every attempt (filtered by status, refreshed
 // as their outcomes stream in, each redeliverable) and recovery of its failed deliveries since a time.
-import { h, replace, route, timeEl } from "./dom.js";
+import { busy, h, replace, route, timeEl } from "./dom.js";
 import { deliveryList } from "./deliveries.js";
 import { confirmDialog } from "./dialog.js";
 import { errorBox } from "./errors.js";
@@ -149,17 +149,16 @@ export function endpointPage(ctx, view, id) {
       body.hidden = false;
     });
 
-  /** @param {HTMLButtonElement} button @param {() => Promise<void>} work */
-  async function act(button, work) {
-    replace(actionError);
-    button.disabled = true;
-    try {
-      await work();
-    } catch (err) {
-      replace(actionError, errorBox(err));
-    } finally {
-      button.disabled = false;
-    }
+  /** One action at a time per button; a failure shown above the settings. @param {HTMLButtonElement} button @param {() => Promise<void>} work */
+  function act(button, work) {
+    return busy(button, async () => {
+      replace(actionError);
+      try {
+        await work();
+      } catch (err) {
+        replace(actionError, errorBox(err));
+      }
+    });
   }
 
   toggle.addEventListener("click", () =>
