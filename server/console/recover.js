@@ -17,7 +17,7 @@ export function recoverForm(ctx, subscriptionId, onRecovered) {
   const start = h("button", { type: "submit" }, "Recover failed deliveries");
   const stop = h("button", { type: "button", class: "secondary", hidden: true }, "Stop");
   const progress = h("div", { class: "recover-progress", "aria-live": "polite" });
-  const form = h("form", { class: "recover" }, h("h2", {}, "Recover"), h("p", { class: "muted" }, "Redeliver every failed delivery of this subscription created since:"), h("label", {}, "Since ", since), " ", start, " ", stop, progress);
+  const form = h("form", { class: "recover" }, h("h2", {}, "Recover"), h("p", { class: "muted" }, "Redeliver every failed delivery made since:"), h("label", {}, "Since ", since), " ", start, " ", stop, progress);
   /** @type {AbortController | undefined} */
   let running;
   stop.addEventListener("click", () => running?.abort());

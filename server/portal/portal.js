@@ -45,6 +45,8 @@ let ended = false;
 let cleanup = () => undefined;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let expiryTimer;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let noticeTimer;
 
 const live = new LiveDeliveries(() => end());
 
@@ -65,9 +67,13 @@ const ctx = {
     }
   },
   notify(text) {
-    // Cleared first, so the same message said twice is announced twice.
+    // Cleared first, so the same message said twice is announced twice; gone after a while (it was said).
     notice.textContent = "";
-    setTimeout(() => (notice.textContent = text), 50);
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => {
+      notice.textContent = text;
+      noticeTimer = setTimeout(() => (notice.textContent = ""), 10_000);
+    }, 50);
   },
   live,
   catalog() {

@@ -20,7 +20,7 @@ export function testEventForm(ctx, sub) {
   const patterns = /** @type {string[]} */ (sub.events ?? []);
   const eventSlot = h("div", { class: "field", "data-field": "event" }, h("p", { class: "muted" }, "Reading the event catalog…"));
   const eventError = h("p", { class: "field-error", id: "t-event-error", hidden: true });
-  const payload = h("textarea", { id: "t-payload", name: "payload", rows: "8", spellcheck: "false", autocomplete: "off", "aria-describedby": "t-payload-hint t-payload-error" });
+  const payload = h("textarea", { id: "t-payload", name: "payload", rows: "6", spellcheck: "false", autocomplete: "off", "aria-describedby": "t-payload-hint t-payload-error" });
   const payloadHint = h("p", { class: "hint", id: "t-payload-hint" }, "A JSON object: the event's example from the catalog, which you may change.");
   const payloadError = h("p", { class: "field-error", id: "t-payload-error", hidden: true });
   const send = h("button", { type: "submit" }, "Send test event");

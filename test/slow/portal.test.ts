@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { crc32, deflateSync } from "node:zlib";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { DeliveryStatus, PortalColorScheme } from "@hookwire/sdk/proto";
@@ -54,8 +55,35 @@ const SHOTS = join(ROOT, "artifacts", "portal");
 const CHROMIUM = process.env.HOOKWIRE_CHROMIUM ?? "/usr/bin/chromium";
 const acme = { headers: bearer(KEYS.acme) };
 const TOKEN_KEY = "hookwire.portal.token";
-/** A 1×1 PNG: the theme's logo as a data: URL (nothing is fetched from anywhere). */
-const LOGO = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+/** The theme's logo as a data: URL (nothing is fetched from anywhere): a ring, drawn here as a PNG. */
+const LOGO_SIZE = 28;
+const LOGO = `data:image/png;base64,${ringPng(LOGO_SIZE, [130, 80, 223]).toString("base64")}`;
+
+function ringPng(size: number, [r, g, b]: number[]): Buffer {
+  const rows: Buffer[] = [];
+  for (let y = 0; y < size; y++) {
+    const row = Buffer.alloc(1 + size * 4); // filter byte 0, then RGBA
+    for (let x = 0; x < size; x++) {
+      const d = Math.hypot(x + 0.5 - size / 2, y + 0.5 - size / 2);
+      const on = (d <= size / 2 && d >= size / 2 - 5) || d <= 4;
+      row.set(on ? [r!, g!, b!, 255] : [0, 0, 0, 0], 1 + x * 4);
+    }
+    rows.push(row);
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8); // 8 bits, RGBA
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
+}
 const ORDER_EXAMPLE = { id: "o_1", total: 12.5, currency: "EUR" };
 
 const value = (v: JsonValue) => fromJson(ValueSchema, v);
@@ -105,7 +133,7 @@ beforeAll(async () => {
   await client.createEventType({ name: "invoice.paid", description: "An invoice was paid", example: value({ invoice: "inv_1" }) }, acme);
   const reg = async (path: string, owner: string, events: string[], extra: { retries?: number } = {}) => {
     const r = await client.register({ url: rcv.url(path), events, owner, ...extra }, acme);
-    rcv.route(path, { secret: r.secret, respond: path === "/a-down" ? (n) => (n === 1 ? { status: 503, body: "maintenance" } : { status: 200, body: "ok" }) : undefined });
+    rcv.route(path, { secret: r.secret, respond: path === "/a-down" ? (n) => (n === 1 || n === 3 ? { status: 503, body: "maintenance" } : { status: 200, body: "ok" }) : undefined });
     return r.subscription!.id;
   };
   subs.aOk = await reg("/a-ok", "cust-a", ["order.*"]);
@@ -233,10 +261,10 @@ describe("the portal in Chromium", () => {
     expect(await page.$eval("#add-endpoint", (el) => getComputedStyle(el as unknown as PageElement).backgroundColor)).toBe("rgb(130, 80, 223)");
     expect(await text("#title")).toBe("Acme webhooks");
     expect(await page.evaluate(() => document.title)).toBe("Acme webhooks");
-    await page.waitForFunction(() => {
+    await page.waitForFunction((size: number) => {
       const img = document.querySelector("#logo") as unknown as { hidden: boolean; complete: boolean; naturalWidth: number; src: string } | null;
-      return img && !img.hidden && img.complete && img.naturalWidth === 1 && img.src.startsWith("data:image/png");
-    });
+      return img && !img.hidden && img.complete && img.naturalWidth === size && img.src.startsWith("data:image/png");
+    }, {}, LOGO_SIZE);
     expect(await page.evaluate(() => document.documentElement.getAttribute("data-scheme"))).toBe("dark");
     expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe("rgb(13, 17, 23)");
   });
@@ -387,6 +415,18 @@ describe("the portal in Chromium", () => {
       { timeout: 15_000 },
       failed.id,
     );
+  });
+
+  it("recovers the endpoint's failed deliveries since a time", async () => {
+    await client.trigger({ event: "invoice.paid", owner: "cust-a", payload: value({ invoice: "inv_10" }) }, acme);
+    await rcv.waitFor((all) => all.filter((r) => r.path === "/a-down").length === 3); // answered 503
+    await waitFor(async () => (await client.listDeliveries({ subscriptionId: subs.aDown, status: DeliveryStatus.FAILED }, acme)).deliveries.length === 2, { what: "the second failed delivery" });
+    await page.click('form.recover button[type="submit"]');
+    await page.waitForSelector(".recover-progress .done, .recover-progress .error");
+    expect(await page.$(".recover-progress .error")).toBeNull();
+    expect(Number(await page.$eval(".recover-progress .done", (e) => e.getAttribute("data-recovered")))).toBeGreaterThanOrEqual(1);
+    const all = await rcv.waitFor((r) => r.filter((x) => x.path === "/a-down").length >= 4);
+    expect(all.filter((x) => x.path === "/a-down").slice(3).some((x) => JSON.parse(x.body).payload.invoice === "inv_10")).toBe(true);
   });
 
   it("adds an endpoint with the keyboard alone (Tab, Enter, Space), every control named for a screen reader, the focus visible", async () => {
