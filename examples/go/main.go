@@ -1,6 +1,6 @@
 // Calls Hookwire over gRPC from Go with the module github.com/hookwire/hookwire/go: registers a
-// subscription, triggers an event, and signs and verifies every shared test vector. Prints one
-// JSON line at the end; exits 1 on any mismatch.
+// subscription, triggers an event, opens a customer portal session, and signs and verifies every
+// shared test vector. Prints one JSON line at the end; exits 1 on any mismatch.
 //
 //	HOOKWIRE_API_KEY=... go run .
 //
@@ -41,6 +41,7 @@ type result struct {
 	Language       string   `json:"language"`
 	SubscriptionID string   `json:"subscription_id"`
 	MessageID      string   `json:"message_id"`
+	PortalURL      string   `json:"portal_url"`
 	Signatures     []string `json:"signatures"`
 }
 
@@ -107,6 +108,14 @@ func run() error {
 	}
 	fmt.Println("message:", trig.GetMessageId(), "deliveries:", trig.GetDeliveries())
 
+	// The customer portal for that customer (for the user signed in to your site): put the url in an
+	// iframe, and they manage their own endpoints there for an hour (TtlSeconds: up to a day).
+	portal, err := client.CreatePortalSession(ctx, &hookwirev1.CreatePortalSessionRequest{Owner: "customer-42"})
+	if err != nil {
+		return fmt.Errorf("CreatePortalSession: %w", err)
+	}
+	fmt.Println("portal:", portal.GetUrl())
+
 	var signatures []string
 	for _, v := range vectors.Github {
 		sig, err := signAndVerify(ctx, client, v, &hookwirev1.SignRequest{
@@ -130,7 +139,7 @@ func run() error {
 		signatures = append(signatures, sig)
 	}
 
-	out, err := json.Marshal(result{"go", reg.GetSubscription().GetId(), trig.GetMessageId(), signatures})
+	out, err := json.Marshal(result{"go", reg.GetSubscription().GetId(), trig.GetMessageId(), portal.GetUrl(), signatures})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 """Calls Hookwire over gRPC from Python with the hookwire package: registers a subscription,
-triggers an event, and signs and verifies every shared test vector. Prints one JSON line at the
-end; exits 1 on any mismatch.
+triggers an event, opens a customer portal session, and signs and verifies every shared test
+vector. Prints one JSON line at the end; exits 1 on any mismatch.
 
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install ./python   # the package, from a clone
     HOOKWIRE_API_KEY=... /tmp/venv/bin/python examples/python/example.py
@@ -16,7 +16,7 @@ import grpc
 from google.protobuf import struct_pb2
 
 import hookwire
-from hookwire.v1 import signature_pb2, webhook_service_pb2 as pb
+from hookwire.v1 import portal_pb2, signature_pb2, webhook_service_pb2 as pb
 
 DEFAULT_VECTORS = Path(__file__).resolve().parent.parent.parent / "test" / "vectors" / "signatures.json"
 TIMEOUT = 10  # seconds per call, so an unreachable server fails instead of hanging
@@ -90,6 +90,11 @@ def main():
         )
         print("message:", triggered.message_id, "deliveries:", triggered.deliveries)
 
+        # The customer portal for that customer (for the user signed in to your site): put the url in
+        # an iframe, and they manage their own endpoints there for an hour (ttl_seconds: up to a day).
+        portal = client.CreatePortalSession(portal_pb2.CreatePortalSessionRequest(owner="customer-42"), timeout=TIMEOUT)
+        print("portal:", portal.url)
+
         signatures = []
         for v in vectors["github"]:
             request = pb.SignRequest(
@@ -112,6 +117,7 @@ def main():
         "language": "python",
         "subscription_id": subscription_id,
         "message_id": triggered.message_id,
+        "portal_url": portal.url,
         "signatures": signatures,
     }, separators=(",", ":")))
 

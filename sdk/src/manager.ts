@@ -5,11 +5,27 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate, type Value } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { SignatureScheme } from "./gen/hookwire/v1/signature_pb.js";
+import { PortalColorScheme } from "./gen/hookwire/v1/portal_pb.js";
 import { WebhookService } from "./gen/hookwire/v1/webhook_service_pb.js";
 import { DeliveryFailedError, HookwireError, InvalidArgumentError, UnavailableError } from "./errors.js";
 import { PayloadError, valueFromJson } from "./payload.js";
-import { deliveryFrom, eventTypeFrom, messageFrom, statusToProto, subscriptionFrom } from "./results.js";
-import type { Delivery, DeliveryPage, DeliveryStatus, EventType, EventTypePage, Message, Registered, Rotated, Subscription, SubscriptionPage, Triggered, Verified } from "./types.js";
+import { deliveryFrom, eventTypeFrom, messageFrom, portalSessionFrom, statusToProto, subscriptionFrom } from "./results.js";
+import type {
+  Delivery,
+  DeliveryPage,
+  DeliveryStatus,
+  EventType,
+  EventTypePage,
+  Message,
+  PortalSession,
+  Registered,
+  Rotated,
+  Subscription,
+  SubscriptionPage,
+  TestEvent,
+  Triggered,
+  Verified,
+} from "./types.js";
 import { signGithub, verifyGithub } from "./node/signature.js";
 import type { Body } from "./rules/signature.js";
 import { createHookwireTransport, type TransportOptions } from "./transport.js";
@@ -129,6 +145,32 @@ export interface UpdateEventTypeInput {
   example?: unknown;
 }
 
+export interface CreatePortalSessionInput {
+  /** The customer the portal is for (your user or account id, as `register({ owner })` takes it): required. */
+  owner: string;
+  /** How long the session lasts, in seconds: 1 to 86400 (a day); unset or 0, an hour. */
+  ttlSeconds?: number;
+  /** How the portal looks, to match your site around it; each field unset keeps the portal's default. */
+  theme?: {
+    /** "#rrggbb". */
+    accentColor?: string;
+    /** An https: URL, or a data:image/(png|jpeg|gif|webp|svg+xml);base64 URL of at most 32 KiB. */
+    logoUrl?: string;
+    /** Unset: the browser's preference. */
+    colorScheme?: "light" | "dark";
+    /** The portal's heading (at most 100 characters); "Webhooks" when unset. */
+    title?: string;
+  };
+}
+
+export interface SendTestEventInput {
+  subscriptionId: string;
+  /** The event's name, e.g. "order.created" (whatever events the subscription takes). */
+  event: string;
+  /** A JSON object; unset, the event type's example from the catalog. */
+  payload?: Record<string, unknown>;
+}
+
 export interface SignInput {
   body: Body;
   secret: string;
@@ -193,6 +235,20 @@ export interface HookwireManager extends WebhookManager {
   /** Changes the fields given; the next trigger() anywhere is checked against a new schema. */
   updateEventType(input: UpdateEventTypeInput): Promise<EventType>;
   deleteEventType(name: string): Promise<void>;
+  /**
+   * A customer portal session for one owner: open `url` (or put it in an iframe) and that customer manages
+   * its own endpoints, and nothing else, until the session expires or is revoked. `token` is the session's
+   * credential (it is also in `url`'s fragment): keep it as you would a password, or not at all.
+   */
+  createPortalSession(input: CreatePortalSessionInput): Promise<PortalSession>;
+  /** Ends every portal session of the owner at once (on every Hookwire process); resolves to how many were live. */
+  revokePortalSessions(owner: string): Promise<number>;
+  /**
+   * Sends one event to one subscription only, whatever events it takes: `payload`, or the event type's
+   * example; checked against the event type's schema as trigger() is. Resolves once it is stored, with
+   * its delivery (pending).
+   */
+  sendTestEvent(input: SendTestEventInput): Promise<TestEvent>;
   /** The Sign RPC (the local sign() gives the same for the GitHub style). */
   signRemote(input: SignInput): Promise<string>;
   verifyRemote(input: VerifyInput): Promise<Verified>;
@@ -215,10 +271,21 @@ function toValue(payload: unknown): Value {
   }
 }
 
-/** A JSON Schema as the Struct field takes it: plain JSON (a Date becomes a string, as in JSON). */
-function toSchema(schema: Record<string, unknown>): JsonObject {
-  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) throw new InvalidArgumentError("schema: must be a JSON object");
-  return JSON.parse(JSON.stringify(schema)) as JsonObject;
+/** An object as a Struct field takes it (a JSON Schema, a test event's payload): plain JSON (a Date becomes a string, as in JSON). */
+function toStruct(value: Record<string, unknown>, field: string): JsonObject {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidArgumentError(`${field}: must be a JSON object`);
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
+}
+
+const toSchema = (schema: Record<string, unknown>) => toStruct(schema, "schema");
+
+const COLOR_SCHEMES: Record<string, PortalColorScheme> = { light: PortalColorScheme.LIGHT, dark: PortalColorScheme.DARK };
+
+function colorSchemeOf(name: string | undefined): PortalColorScheme {
+  if (name === undefined) return PortalColorScheme.UNSPECIFIED;
+  const scheme = COLOR_SCHEMES[name];
+  if (scheme === undefined) throw new InvalidArgumentError(`theme.colorScheme: must be "light" or "dark", not ${JSON.stringify(name)}`);
+  return scheme;
 }
 
 const SCHEMES: Record<SchemeName, SignatureScheme> = {
@@ -368,6 +435,22 @@ export function createWebhookManager(options: WebhookManagerOptions = {}): Hookw
     },
     async deleteEventType(name) {
       await call(() => client.deleteEventType({ name }));
+    },
+    async createPortalSession({ owner, ttlSeconds, theme }) {
+      const req = {
+        owner,
+        ttlSeconds: int64(ttlSeconds, "ttlSeconds"),
+        theme: theme && { accentColor: theme.accentColor ?? "", logoUrl: theme.logoUrl ?? "", colorScheme: colorSchemeOf(theme.colorScheme), title: theme.title ?? "" },
+      };
+      // Not retried: each call makes a session.
+      const res = await call(() => client.createPortalSession(req));
+      return portalSessionFrom(res);
+    },
+    revokePortalSessions: async (owner) => (await retried(() => client.revokePortalSessions({ owner }))).revoked,
+    async sendTestEvent({ subscriptionId, event, payload }) {
+      const req = { subscriptionId, event, payload: payload === undefined ? undefined : toStruct(payload, "payload") };
+      const res = await call(() => client.sendTestEvent(req));
+      return { messageId: res.messageId, delivery: deliveryFrom(res.delivery) };
     },
     async signRemote(input) {
       const req = { ...input, body: bytes(input.body), scheme: schemeOf(input.scheme), timestamp: int64(input.timestamp, "timestamp") };

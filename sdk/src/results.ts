@@ -8,7 +8,8 @@ import type * as epb from "./gen/hookwire/v1/event_type_pb.js";
 import { HookwireError } from "./errors.js";
 import { valueToJsonText } from "./payload.js";
 
-import type { Delivery, DeliveryStatus, EventType, Message, Subscription, SubscriptionHealth } from "./types.js";
+import type { CreatePortalSessionResponse } from "./gen/hookwire/v1/portal_pb.js";
+import type { Delivery, DeliveryStatus, EventType, Message, PortalSession, Subscription, SubscriptionHealth } from "./types.js";
 
 const STATUS: Record<pb.DeliveryStatus, DeliveryStatus | undefined> = {
   [pb.DeliveryStatus.UNSPECIFIED]: undefined,
@@ -121,4 +122,8 @@ export function eventTypeFrom(e: epb.EventType | undefined): EventType {
   // Through the JSON text, as a message's payload is.
   if (et.example) out.example = JSON.parse(valueToJsonText(et.example)) as unknown;
   return out;
+}
+
+export function portalSessionFrom(res: CreatePortalSessionResponse): PortalSession {
+  return { token: res.token, url: res.url, expiresAt: date(res.expiresAt, "expires_at") };
 }

@@ -148,3 +148,19 @@ export interface EventTypePage {
   /** Empty on the last page. */
   nextPageToken: string;
 }
+
+/** A customer portal session (createPortalSession). */
+export interface PortalSession {
+  /** The session's credential ("hwp_…"), for this owner only; Hookwire keeps only its digest. */
+  token: string;
+  /** The portal page, with the token in its fragment: open it, or put it in an iframe. */
+  url: string;
+  expiresAt: Date;
+}
+
+/** What sendTestEvent() stored. */
+export interface TestEvent {
+  messageId: string;
+  /** The test's one delivery, as stored (pending). */
+  delivery: Delivery;
+}

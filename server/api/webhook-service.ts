@@ -40,7 +40,13 @@ import {
 const tenantOf = (ctx: HandlerContext) => callerOf(ctx).tenant;
 
 /** The origin a request came to (the server speaks cleartext: TLS, if any, ends in front of it). */
-const requestOrigin = (ctx: HandlerContext) => `http://${new URL(ctx.url).host}`;
+function requestOrigin(ctx: HandlerContext): string {
+  try {
+    return `http://${new URL(ctx.url).host}`;
+  } catch {
+    throw new DomainError("failed_precondition", "url: the request's Host is not a host name, and HOOKWIRE_PUBLIC_URL is not set to say where the portal is");
+  }
+}
 
 export interface ServiceDeps {
   subscriptions: SubscriptionDeps;
@@ -206,7 +212,7 @@ function handlers(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
     },
     async createPortalSession(req, ctx) {
       const input = { owner: req.owner, ttlSeconds: req.ttlSeconds, theme: themeFromProto(req.theme) };
-      const created = await createPortalSession(deps.portal, tenantOf(ctx), input, requestOrigin(ctx));
+      const created = await createPortalSession(deps.portal, tenantOf(ctx), input, deps.portal.publicUrl ?? requestOrigin(ctx));
       return { token: created.token, url: created.url, expiresAt: timestampFromDate(created.expiresAt) };
     },
     async revokePortalSessions(req, ctx) {

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   WebhookService,
+  CreatePortalSessionRequestSchema,
   DeliveryStatus,
   DeleteSubscriptionRequestSchema,
   GetMessageRequestSchema,
@@ -16,8 +17,10 @@ import {
   ListSubscriptionsRequestSchema,
   RedeliverRequestSchema,
   RegisterRequestSchema,
+  RevokePortalSessionsRequestSchema,
   RotateSecretRequestSchema,
   SendRequestSchema,
+  SendTestEventRequestSchema,
   SignRequestSchema,
   TriggerRequestSchema,
   UpdateSubscriptionRequestSchema,
@@ -146,6 +149,33 @@ const cases: Record<string, Case> = {
       .map((r) => (c, signal) => c.listDeliveries(r, { ...acme, signal })),
   },
   Redeliver: { schema: RedeliverRequestSchema, arb: id("dlv").map((i) => (c, signal) => c.redeliver({ deliveryId: i }, { ...acme, signal })) },
+  SendTestEvent: {
+    schema: SendTestEventRequestSchema,
+    arb: fc
+      .record({ subscriptionId: id("sub"), event, payload: opt(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 5 }))) })
+      .map((r) => (c, signal) => c.sendTestEvent(r as never, { ...acme, signal })),
+  },
+  CreatePortalSession: {
+    schema: CreatePortalSessionRequestSchema,
+    arb: fc
+      .record({
+        owner: fc.oneof(text, fc.constant("customer-1")),
+        ttlSeconds: fc.oneof(int64, fc.bigInt({ min: -2n, max: 90_000n })),
+        theme: opt(
+          fc.record({
+            accentColor: fc.oneof(text, fc.constantFrom("#00ff00", "#0f0", "")),
+            logoUrl: fc.oneof(text, fc.constantFrom("", "https://127.0.0.1/l.png", "data:image/png;base64,AAAA", "data:image/svg+xml;base64,", "https://u:p@127.0.0.1/")),
+            colorScheme: enumValue,
+            title: text,
+          }),
+        ),
+      })
+      .map((r) => (c, signal) => c.createPortalSession(r, { ...acme, signal })),
+  },
+  RevokePortalSessions: {
+    schema: RevokePortalSessionsRequestSchema,
+    arb: fc.oneof(text, fc.constant("customer-1")).map((owner) => (c, signal) => c.revokePortalSessions({ owner }, { ...acme, signal })),
+  },
   WatchDeliveries: {
     schema: WatchDeliveriesRequestSchema,
     arb: fc.oneof(fc.constant(""), id("sub")).map((i) => async (c, signal) => {

@@ -306,6 +306,38 @@ describe("typed calls", () => {
   });
 });
 
+describe("the customer portal", () => {
+  it("createPortalSession for a customer; its token, as apiKey, acts for that customer only; sendTestEvent; revokePortalSessions ends it", async () => {
+    const { secret, subscription } = await hw.register({ owner: "customer-42", url: rcv.url("/portal-sdk"), events: ["order.*"] });
+    rcv.route("/portal-sdk", { secret });
+    await hw.register({ owner: "customer-43", url: rcv.url("/portal-sdk-other"), events: ["order.*"] });
+    const before = Date.now();
+    const session = await hw.createPortalSession({ owner: "customer-42", ttlSeconds: 600, theme: { accentColor: "#ff6600", colorScheme: "dark", title: "Acme" } });
+    expect(session.token).toMatch(/^hwp_[A-Za-z0-9_-]{43}$/);
+    expect(session.url).toBe(`${server.baseUrl}/portal#token=${session.token}`);
+    expect(session.expiresAt).toBeInstanceOf(Date);
+    expect(session.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 599_000);
+    expect(session.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 601_000);
+    const customer = createWebhookManager({ baseUrl: server.baseUrl, apiKey: session.token });
+    expect((await customer.listSubscriptions()).subscriptions.map((s) => s.id)).toEqual([subscription.id]);
+    expect((await customer.register({ url: rcv.url("/portal-sdk-2"), events: ["order.*"] })).subscription.owner).toBe("customer-42");
+    // A test event, from the customer's side: reaches its endpoint, signed.
+    const test = await customer.sendTestEvent({ subscriptionId: subscription.id, event: "order.tested", payload: { ok: true } });
+    expect(test.delivery).toMatchObject({ subscriptionId: subscription.id, owner: "customer-42", status: "pending", messageId: test.messageId });
+    await rcv.waitFor((all) => all.some((r) => r.headers["webhook-id"] === test.messageId));
+    expect(rcv.requests("/portal-sdk").find((r) => r.headers["webhook-id"] === test.messageId)).toMatchObject({ verified: true });
+    // Beyond its scope: refused with the code, and bad input by its field.
+    await expect(customer.trigger("order.created", {})).rejects.toMatchObject({ code: Code.PermissionDenied });
+    await expect(hw.createPortalSession({ owner: "customer-42", theme: { colorScheme: "sepia" as "dark" } })).rejects.toMatchObject({ field: "theme.colorScheme" });
+    await expect(hw.createPortalSession({ owner: "customer-42", ttlSeconds: 86_401 })).rejects.toMatchObject({ field: "ttl_seconds" });
+    await expect(hw.sendTestEvent({ subscriptionId: subscription.id, event: "order.x", payload: [] as unknown as Record<string, unknown> })).rejects.toMatchObject({ field: "payload" });
+    // Revoked: the customer's next call is refused.
+    expect(await hw.revokePortalSessions("customer-42")).toBe(1);
+    await expect(customer.listSubscriptions()).rejects.toBeInstanceOf(UnauthenticatedError);
+    expect(await hw.revokePortalSessions("customer-42")).toBe(0);
+  });
+});
+
 describe("receiver helpers", () => {
   it("verify real deliveries from Node requests and Fetch requests", async () => {
     type Checks = Record<"node" | "fetch" | "tampered" | "stale" | "mixedCase" | "web" | "webRequest" | "webMixedCase", VerifiedDelivery>;

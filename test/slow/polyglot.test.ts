@@ -27,6 +27,7 @@ interface CallerResult {
   language: string;
   subscription_id: string;
   message_id: string;
+  portal_url: string;
   signatures: string[];
 }
 
@@ -144,6 +145,15 @@ describe("the Go module and the Python package, installed outside the repo", () 
       // Both callers register customer-42's endpoint in one tenant: each Trigger reaches the ones registered by then.
       expect(message?.deliveries).toBeGreaterThanOrEqual(1);
       expect(message?.payload && toJson(ValueSchema, message.payload)).toEqual({ from });
+    }
+  });
+
+  it("open a customer portal session for that customer: its url carries a token for that owner", async () => {
+    const client = grpcClient(server!);
+    for (const caller of [go, python]) {
+      const m = new RegExp(`^http://127\\.0\\.0\\.1:${server!.port}/portal#token=(hwp_[A-Za-z0-9_-]{43})$`).exec(caller.portal_url);
+      expect(m, caller.portal_url).not.toBeNull();
+      expect((await client.getPortalSession({}, { headers: bearer(m![1]!) })).owner).toBe("customer-42");
     }
   });
 });

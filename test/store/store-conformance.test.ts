@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { idFloor, newId } from "../../server/domain/ids.js";
 import { createLogger } from "../../server/telemetry/log.js";
-import type { Delivery, DeliveryQueue, EventType, HealthChange, HeldDelivery, Message, StorePorts } from "../../server/ports.js";
+import type { Delivery, DeliveryQueue, EventType, HealthChange, HeldDelivery, Message, PortalSession, PortalTheme, StorePorts } from "../../server/ports.js";
+import { NO_THEME, portalTokenDigest } from "../../server/domain/portal.js";
 import { MemoryDatabase, openMemoryStore } from "../../server/store/memory/memory-store.js";
 import { openStore } from "../../server/store/open.js";
 import { SecretBox } from "../../server/domain/secret-box.js";
@@ -695,6 +696,55 @@ describe.each(implementations)("$name", (impl) => {
       expect((await a.health.get("acme", [x])).size).toBe(1);
       await a.health.drop("acme", x);
       expect((await b.health.get("acme", [x])).size).toBe(0);
+    });
+  });
+
+  describe("PortalSessions", () => {
+    const hour = 3_600_000;
+    let n = 0;
+    /** A session of the tenant's owner, expiring `inMs` from now (negative: expired). */
+    const session = (tenant: string, owner: string, inMs: number, theme?: PortalTheme): PortalSession => {
+      const now = Date.now();
+      return { digest: portalTokenDigest(`hwp_${String(++n).padStart(43, "x")}`), tenant, owner, createdAt: new Date(now - hour), expiresAt: new Date(now + inMs), ...(theme ? { theme } : {}) };
+    };
+    const withoutTheme = ({ theme: _t, ...rest }: PortalSession) => rest;
+
+    it("keep a session by its token's digest, its theme (up to a 32 KiB logo) read only when asked for", async () => {
+      const [a, b] = await twoProcesses();
+      const logo = `data:image/png;base64,${"A".repeat(32 * 1024 - 22)}`;
+      const themed = session("acme", "customer-42", hour, { accentColor: "#12ab9F", logoUrl: logo, colorScheme: "dark", title: "Webhooks for Acme" });
+      const plain = session("acme", "customer-43", hour);
+      await a.portalSessions.create(themed);
+      await a.portalSessions.create({ ...plain, theme: { ...NO_THEME } });
+      expect(await b.portalSessions.byDigest(themed.digest)).toEqual(withoutTheme(themed));
+      expect(await b.portalSessions.byDigest(themed.digest, true)).toEqual(themed);
+      expect(await b.portalSessions.byDigest(plain.digest, true)).toEqual({ ...plain, theme: NO_THEME });
+      expect(await b.portalSessions.byDigest(portalTokenDigest("hwp_never-made"))).toBeNull();
+    });
+
+    it("revoke every session of one owner of one tenant, expired ones too, answering how many were live", async () => {
+      const [a, b] = await twoProcesses();
+      const alice = [session("acme", "alice", hour), session("acme", "alice", 2 * hour), session("acme", "alice", -1000)];
+      const others = [session("acme", "bob", hour), session("globex", "alice", hour), session("acme", "alice-2", hour)];
+      for (const s of [...alice, ...others]) await a.portalSessions.create(s);
+      expect(await b.portalSessions.revokeOwner("acme", "alice", new Date())).toBe(2);
+      for (const s of alice) expect(await a.portalSessions.byDigest(s.digest)).toBeNull();
+      for (const s of others) expect(await a.portalSessions.byDigest(s.digest)).toEqual(withoutTheme(s));
+      expect(await a.portalSessions.revokeOwner("acme", "alice", new Date())).toBe(0);
+      expect(await a.portalSessions.revokeOwner("initech", "bob", new Date())).toBe(0);
+    });
+
+    it("remove expired sessions a bounded number at a time, from any process, keeping live ones", async () => {
+      const [a, b] = await twoProcesses();
+      const expired = Array.from({ length: 5 }, (_, i) => session("acme", `o${i}`, -1000 - i));
+      const live = [session("acme", "o0", hour), session("globex", "o9", 60_000)];
+      for (const s of [...expired, ...live]) await a.portalSessions.create(s);
+      const now = new Date();
+      expect(await b.portalSessions.removeExpired(now, 3)).toBe(3);
+      expect(await a.portalSessions.removeExpired(now, 3)).toBe(2);
+      expect(await b.portalSessions.removeExpired(now, 3)).toBe(0);
+      for (const s of expired) expect(await a.portalSessions.byDigest(s.digest)).toBeNull();
+      for (const s of live) expect(await b.portalSessions.byDigest(s.digest)).toEqual(withoutTheme(s));
     });
   });
 

@@ -36,7 +36,8 @@ export const PORTAL_SESSION_ENDED = "portal session expired or revoked";
 /** Key lookup by digest, so the comparison time does not depend on how much of a key matches. */
 export function apiKeyAuthenticator(keys: readonly ApiKey[], portal?: PortalAuthentication): Authenticate {
   const digest = (k: string) => createHash("sha256").update(k).digest();
-  const entries = keys.map((k) => ({ digest: digest(k.key), tenant: k.tenant }));
+  // One caller object per key, made once: a call with a key allocates nothing for it.
+  const entries = keys.map((k) => ({ digest: digest(k.key), caller: Object.freeze({ tenant: k.tenant }) as Caller }));
   // A session of a tenant whose key is no longer configured opens nothing.
   const tenants = new Set(keys.map((k) => k.tenant));
 
@@ -60,9 +61,9 @@ export function apiKeyAuthenticator(keys: readonly ApiKey[], portal?: PortalAuth
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new ConnectError('authorization header must be "Bearer <api key>"', Code.Unauthenticated);
     const d = digest(match[1]);
-    let tenant: string | undefined;
-    for (const e of entries) if (timingSafeEqual(e.digest, d)) tenant = e.tenant;
-    if (tenant !== undefined) return { tenant };
+    let caller: Caller | undefined;
+    for (const e of entries) if (timingSafeEqual(e.digest, d)) caller = e.caller;
+    if (caller) return caller;
     // API keys first: a configured key that happens to start with the prefix stays a key.
     if (portal && match[1].startsWith(PORTAL_TOKEN_PREFIX)) return portalCaller(portal, match[1]);
     throw new ConnectError("unknown API key", Code.Unauthenticated);

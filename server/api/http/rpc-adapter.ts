@@ -123,7 +123,13 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
         (caller) => void contextValues.set(callerKey, caller),
         (err: unknown) => void (call.refusal = err),
       )
-      .then(() => guarded(req, res, () => dispatch(call, path, authority)));
+      .then(() => {
+        try {
+          dispatch(call, path, authority);
+        } catch (err) {
+          refuseRequest(req, res, err);
+        }
+      });
   }
 
   /** The call, its caller known (or its refusal decided): the plain unary path when it may take it, else Connect's. */
@@ -143,15 +149,11 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
       });
   }
 
-  /** Runs a step of a request's handling: whatever a request can make throw before Connect runs (a malformed authority, …) is its fault. */
-  function guarded(req: Req, res: Res, step: () => void): void {
-    try {
-      step();
-    } catch (err) {
-      log.debug("request refused", { url: String(req.url).slice(0, 200), ...errorFields(err) });
-      if (res.headersSent) abandon(req, res);
-      else plainAnswer(res, 400, "bad request");
-    }
+  /** Whatever a request can make throw before Connect runs (a malformed authority, …) is its fault. */
+  function refuseRequest(req: Req, res: Res, err: unknown): void {
+    log.debug("request refused", { url: String(req.url).slice(0, 200), ...errorFields(err) });
+    if (res.headersSent) abandon(req, res);
+    else plainAnswer(res, 400, "bad request");
   }
 
   /** The call through Connect's handler, the body checked at the door; `read` is what the plain path read of it. */
@@ -203,7 +205,11 @@ export function rpcAdapter(opts: RpcAdapterOptions): DualHandler {
     // Connect removes its own error listeners once a request closes; a late error must not be unhandled.
     req.on("error", noop);
     (res as ServerResponse).on("error", noop);
-    guarded(req, res, () => serve(req, res));
+    try {
+      serve(req, res);
+    } catch (err) {
+      refuseRequest(req, res, err);
+    }
   };
 }
 
