@@ -22,7 +22,7 @@ import { DeliveryStatus, PortalColorScheme } from "@hookwire/sdk/proto";
 import puppeteer, { type Browser, type Frame, type Page, type SerializedAXNode } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { bearer, connectClient, KEYS, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
+import { bearer, connectClient, KEYS, spawnServer, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
 
 // The page's globals that callbacks run in the browser use (this project type-checks against Node's types).
@@ -242,6 +242,12 @@ describe("the /portal route", () => {
     for (const p of [`${base}app.js`, `${base}view-subscriptions.js`, `${base}tsconfig.json`, `${base}../../console/v/x/app.js`]) expect((await fetch(url(p))).status, p).toBe(404);
   });
 
+  it("a value of HOOKWIRE_PORTAL_ORIGINS that is not an origin stops the server at start, naming it", async () => {
+    const run = spawnServer({ env: { HOOKWIRE_PORTAL_ORIGINS: "http://127.0.0.1:3000,http://127.0.0.1:3001/settings" } });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain('HOOKWIRE_PORTAL_ORIGINS: "http://127.0.0.1:3001/settings" is not an http(s) origin');
+  });
+
   it("the portal's browser scripts type-check (JSDoc, strict), with the console's modules they share", async () => {
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     await promisify(execFile)(process.execPath, [tsc, "-p", join(ROOT, "server", "portal")]);
@@ -283,6 +289,31 @@ describe("the portal in Chromium", () => {
     await open(`#/endpoints/${subs.b}`);
     await page.waitForSelector('.error[data-code="not_found"]');
     expect(await page.content()).not.toContain(rcv.url("/b"));
+    // Requests edited by hand in the page, with its token: another owner's and the tenant's ids are not found.
+    const edited = await page.evaluate(
+      async (key, ids) => {
+        const out: string[] = [];
+        for (const [method, body] of [
+          ["UpdateSubscription", { id: ids.b, disabled: true }],
+          ["DeleteSubscription", { id: ids.tenant }],
+          ["ListDeliveries", { subscriptionId: ids.b }],
+        ] as const) {
+          const res = await fetch(`/hookwire.v1.WebhookService/${method}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${sessionStorage.getItem(key)}` },
+            body: JSON.stringify(body),
+          });
+          out.push(`${method} ${res.status} ${JSON.stringify(await res.json())}`);
+        }
+        return out;
+      },
+      TOKEN_KEY,
+      { b: subs.b, tenant: subs.tenant },
+    );
+    expect(edited[0]).toMatch(/^UpdateSubscription 404 .*"not_found"/);
+    expect(edited[1]).toMatch(/^DeleteSubscription 404 .*"not_found"/);
+    expect(edited[2]).toBe('ListDeliveries 200 {}');
+    expect((await client.getSubscription({ id: subs.b }, acme)).subscription!.disabled).toBe(false);
     await shot("01-endpoints-dark");
   });
 
