@@ -420,6 +420,20 @@ describe("the portal in Chromium", () => {
     expect((await client.getSubscription({ id: subs.added }, acme)).subscription!.disabled).toBe(false);
   });
 
+  it("edits the endpoint: header values read plain for the form only, a header removed, the rate limit changed", async () => {
+    await page.click("#edit-endpoint");
+    await page.waitForSelector('#endpoint-form input[name="header-value"]');
+    expect(await page.$eval('input[name="header-value"]', (el) => [(el as unknown as PageElement).type, (el as unknown as PageElement).value])).toEqual(["password", "c-1 token"]);
+    expect(await page.$eval('.event-choice[data-event="order.created"] input', (el) => (el as unknown as PageElement).checked)).toBe(true);
+    await page.click('.header-row button[aria-label="Remove header 1"]');
+    await page.$eval("#f-rate", (el) => ((el as unknown as PageElement).value = "7"));
+    await page.click('#endpoint-form button[type="submit"]');
+    await page.waitForSelector("#toggle-endpoint");
+    await page.waitForFunction(() => document.querySelector("#notice")?.textContent === "Changes saved.");
+    const got = (await client.getSubscription({ id: subs.added }, acme)).subscription!;
+    expect(got).toMatchObject({ rateLimitPerSecond: 7, headers: {}, events: ["order.created"], url: rcv.url("/added") });
+  });
+
   it("shows a failing endpoint's delivery with its attempt and error, and resends it", async () => {
     await client.trigger({ event: "invoice.paid", owner: "cust-a", payload: value({ invoice: "inv_9", amount: 40 }) }, acme);
     const failed = await waitFor(async () => (await client.listDeliveries({ subscriptionId: subs.aDown, status: DeliveryStatus.FAILED }, acme)).deliveries[0], {
