@@ -2,6 +2,7 @@
 import { apiKeyAuthenticator } from "./api/http/auth.js";
 import { metricsRoute } from "./api/http/metrics-route.js";
 import { consoleRoute } from "./api/http/console-route.js";
+import { portalRoute } from "./api/http/portal-route.js";
 import { plainRoutes } from "./api/http/plain-routes.js";
 import { rpcAdapter } from "./api/http/rpc-adapter.js";
 import { PublicStreams } from "./api/http/public-streams.js";
@@ -155,9 +156,10 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     }),
     publicServices: PUBLIC_SERVICES,
     log,
-    // Plain HTTP GETs on the same port, no API key: /metrics (unless off; HOOKWIRE_METRICS_TOKEN when set) and the
-    // web console's files (its calls carry the operator's key).
-    fallback: config.metrics ? plainRoutes(metricsRoute(metrics, config.metricsToken), consoleRoute()) : plainRoutes(consoleRoute()),
+    // Plain HTTP GETs on the same port, no API key: /metrics (unless off; HOOKWIRE_METRICS_TOKEN when set), the web
+    // console's files (its calls carry the operator's key) and the customer portal's (its calls carry a portal
+    // session's token; framed only by HOOKWIRE_PORTAL_ORIGINS).
+    fallback: plainRoutes(...(config.metrics ? [metricsRoute(metrics, config.metricsToken)] : []), consoleRoute(), portalRoute(config.portalOrigins)),
     publicStreams: new PublicStreams(config.publicStreams),
     // The key is checked by the adapter itself, before a body is read; handlers find the caller in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.

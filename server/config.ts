@@ -47,6 +47,8 @@ export interface Config {
   metrics: boolean;
   /** When set, GET /metrics answers only "authorization: Bearer <this>" (HOOKWIRE_METRICS_TOKEN). */
   metricsToken: string | undefined;
+  /** HOOKWIRE_PORTAL_ORIGINS: the sites (origins) that may show the customer portal in a frame; empty, none may. */
+  portalOrigins: string[];
   /** Streams anyone may open without a key (health Watch, reflection): how many at once, and for how long each. */
   publicStreams: PublicStreamLimits;
   /** Finished messages (with their deliveries) older than this are removed; 0 keeps them for ever. */
@@ -207,6 +209,31 @@ function metricsTokenVar(env: Env, apiKeys: readonly ApiKey[] | undefined): stri
   return token;
 }
 
+/**
+ * HOOKWIRE_PORTAL_ORIGINS: comma-separated origins ("https://app.example.com", "http://127.0.0.1:3000"), each
+ * http(s) with a host and optionally a port, nothing else (no path, wildcard or credentials): they go into the
+ * portal's CSP frame-ancestors as their serialized origin.
+ */
+function portalOriginsVar(env: Env): string[] {
+  const out: string[] = [];
+  for (const item of (env.HOOKWIRE_PORTAL_ORIGINS ?? "").split(",")) {
+    const raw = item.trim();
+    if (raw === "") continue;
+    const bad = new ConfigError(`HOOKWIRE_PORTAL_ORIGINS: "${raw.slice(0, 100)}" is not an http(s) origin such as https://app.example.com (scheme, host and optional port; no path)`);
+    if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(raw)) throw bad;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw bad;
+    }
+    // The host as the URL parser wrote it: a DNS name (IDNs in punycode), an IPv4 address, or [IPv6].
+    if (!/^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) throw bad;
+    if (!out.includes(url.origin)) out.push(url.origin);
+  }
+  return out;
+}
+
 function storeLayoutVar(env: Env): Config["storeLayout"] {
   const raw = (env.HOOKWIRE_STORE ?? "").trim() || "auto";
   if (raw === "auto" || raw === "ferretdb" || raw === "mongodb") return raw;
@@ -301,6 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: boolVar(env, "HOOKWIRE_METRICS", true),
     metricsToken: metricsTokenVar(env, apiKeys),
     publicStreams: publicStreamsVar(env, connections),
+    portalOrigins: portalOriginsVar(env),
     retentionMs: retentionVar(env),
     retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
     quotas: quotasVar(env),

@@ -1,14 +1,17 @@
 // A list of deliveries, each with every attempt, a Redeliver button once it is finished, and paging. Used by
-// the message, subscription and failed pages; reloads keep the deliveries that were open open.
+// the console's message, subscription and failed pages and the portal's endpoint page; reloads keep the
+// deliveries that were open open.
 import { append, duration, h, num, replace, route, timeEl } from "./dom.js";
 import { attemptOutcome, finished, statusBadge } from "./format.js";
 import { errorBox } from "./errors.js";
 
 /**
- * @typedef {{ call: (method: string, req: object, signal?: AbortSignal) => Promise<any>, notify: (text: string) => void }} Api
- * @param {Api} api
+ * `show.message` and `show.subscription` link each delivery to its message's and subscription's console pages
+ * (default on); `show.requestBody` shows, in an opened delivery, the body its attempts sent (the envelope, read
+ * with GetMessage: a page with no message page of its own, the portal, shows it there).
+ * @param {import("./rpc.js").Api} api
  * @param {{ load: (pageToken: string) => Promise<{deliveries?: any[], nextPageToken?: string}>, empty: string,
- *           show?: { message?: boolean, subscription?: boolean } }} opts
+ *           show?: { message?: boolean, subscription?: boolean, requestBody?: boolean } }} opts
  */
 export function deliveryList(api, { load, empty, show = {} }) {
   const list = h("div", { class: "deliveries" });
@@ -19,6 +22,8 @@ export function deliveryList(api, { load, empty, show = {} }) {
   const open = new Set();
   let token = "";
   let generation = 0;
+  /** Request bodies read so far, by message id: a message does not change. @type {Map<string, Promise<any>>} */
+  const bodies = new Map();
 
   /** @param {boolean} fresh */
   async function page(fresh) {
@@ -46,6 +51,7 @@ export function deliveryList(api, { load, empty, show = {} }) {
   function deliveryCard(d) {
     const attempts = d.attempts ?? [];
     const last = attempts[attempts.length - 1];
+    const body = show.requestBody ? h("div", { class: "request-body-slot" }, h("h3", {}, "Request body"), h("p", { class: "muted" }, "Loading…")) : undefined;
     const card = h(
       "details",
       { class: "delivery", "data-delivery-id": d.id, "data-status": d.status ?? "", open: open.has(d.id) },
@@ -72,12 +78,40 @@ export function deliveryList(api, { load, empty, show = {} }) {
           d.nextAttemptAt && fact("Next attempt", timeEl(d.nextAttemptAt)),
           fact("Updated", timeEl(d.updatedAt)),
         ),
+        body,
         attemptsTable(attempts),
         finished(d) && h("button", { type: "button", class: "redeliver", onclick: (e) => redeliver(d, /** @type {HTMLButtonElement} */ (e.currentTarget)) }, "Redeliver"),
       ),
     );
-    card.addEventListener("toggle", () => (card.open ? open.add(d.id) : open.delete(d.id)));
+    const onToggle = () => {
+      if (card.open) open.add(d.id);
+      else open.delete(d.id);
+      if (card.open && body && !body.dataset.loaded) showBody(d.messageId, body);
+    };
+    card.addEventListener("toggle", onToggle);
+    if (card.open) onToggle();
     return card;
+  }
+
+  /** The request body of a delivery's attempts: its message's envelope. @param {string} messageId @param {HTMLElement} slot */
+  function showBody(messageId, slot) {
+    slot.dataset.loaded = "true";
+    let read = bodies.get(messageId);
+    if (!read) {
+      read = api.call("GetMessage", { id: messageId });
+      bodies.set(messageId, read);
+      read.catch(() => bodies.delete(messageId));
+    }
+    read.then(
+      (res) => {
+        const m = res.message ?? {};
+        replace(slot, h("h3", {}, "Request body"), h("pre", { class: "payload request-body" }, JSON.stringify({ event: m.event, payload: m.payload ?? null, timestamp: m.timestamp }, null, 2)));
+      },
+      (err) => {
+        delete slot.dataset.loaded;
+        replace(slot, h("h3", {}, "Request body"), errorBox(err));
+      },
+    );
   }
 
   /** @param {any} d @param {HTMLButtonElement} button */
@@ -111,7 +145,7 @@ function attemptsTable(attempts) {
   return h(
     "table",
     { class: "attempts" },
-    h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "At"), h("th", {}, "Status"), h("th", {}, "Duration"), h("th", {}, "Response or error"))),
+    h("thead", {}, h("tr", {}, ["#", "At", "Status", "Duration", "Response or error"].map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       {},

@@ -20,7 +20,7 @@ export function h(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (typeof value === "function") el.addEventListener(name.slice(2), value);
-    else if (name === "href" && !String(value).startsWith("#")) throw new Error("links stay inside the console");
+    else if (name === "href" && !String(value).startsWith("#")) throw new Error("links stay inside the page");
     else el.setAttribute(name, value === true ? "" : String(value));
   }
   append(el, children);
@@ -39,6 +39,22 @@ export function append(el, children) {
 export function replace(el, ...children) {
   el.replaceChildren();
   append(el, children);
+}
+
+/**
+ * Runs `work` with `button` busy: marked aria-disabled and ignored until the work ends, but still focused (a
+ * disabled button would drop the keyboard's focus to the page). Answers false, doing nothing, when it is busy already.
+ * @param {HTMLButtonElement} button @param {() => Promise<void>} work
+ */
+export async function busy(button, work) {
+  if (button.getAttribute("aria-disabled") === "true") return false;
+  button.setAttribute("aria-disabled", "true");
+  try {
+    await work();
+  } finally {
+    button.removeAttribute("aria-disabled");
+  }
+  return true;
 }
 
 /** A link inside the console, its path segments encoded. @param {string[]} segments */

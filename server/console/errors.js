@@ -5,7 +5,7 @@ import { RpcError } from "./rpc.js";
 const HINTS = /** @type {Record<string, string>} */ ({
   unimplemented: "This server does not offer that yet (it may be older than the console).",
   unavailable: "The server or its database cannot be reached; try again.",
-  not_found: "Nothing with that id in this tenant.",
+  not_found: "Nothing with that id here.",
 });
 
 /** @param {unknown} err */

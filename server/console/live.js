@@ -1,6 +1,7 @@
 // One WatchDeliveries stream for the whole console, opened at sign-in: the tail shows it, and the message and
 // subscription pages refresh when an outcome of theirs arrives. A dropped stream is opened again with a
-// growing pause; outcomes made while it was down are in the log (ListDeliveries), not replayed here.
+// growing pause; outcomes made while it was down are in the log (ListDeliveries), not replayed here. (The portal
+// holds one too, for its session's owner.)
 import { RpcError, stream } from "./rpc.js";
 
 const KEEP = 200;
@@ -23,11 +24,29 @@ export class LiveDeliveries {
     this.stateListeners = new Set();
     /** @type {AbortController | undefined} */
     this.abort = undefined;
+    /** The key the stream runs with, while it runs. */
+    this.key = "";
+    // A page the browser keeps in its back/forward cache keeps its open fetches too: the stream would hold one of
+    // the few connections a browser opens to one host (6 over HTTP/1.1) for as long as the page is kept, and a
+    // few such pages leave the next page waiting. So the stream ends when the page is hidden that way, and opens
+    // again if the page is shown again.
+    let resume = "";
+    addEventListener("pagehide", (e) => {
+      if (!e.persisted || !this.abort) return;
+      resume = this.key;
+      this.stop();
+    });
+    addEventListener("pageshow", (e) => {
+      if (!e.persisted || !resume) return;
+      this.start(resume);
+      resume = "";
+    });
   }
 
   /** @param {string} key */
   start(key) {
     this.stop();
+    this.key = key;
     const abort = (this.abort = new AbortController());
     void this.run(key, abort.signal);
   }
@@ -35,6 +54,7 @@ export class LiveDeliveries {
   stop() {
     this.abort?.abort();
     this.abort = undefined;
+    this.key = "";
     this.recent = [];
     this.setState("stopped", "");
   }

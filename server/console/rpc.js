@@ -4,6 +4,12 @@
 // 32-bit length, then the JSON); the last frame has flag 0x02 and carries {"error"?, "metadata"?}.
 
 const SERVICE = "/hookwire.v1.WebhookService/";
+
+/**
+ * What the shared views (deliveries.js, recover.js) need of the page that shows them: a unary call with the page's
+ * credential (the console's key, the portal's session token), and a way to tell the user something.
+ * @typedef {{ call: (method: string, req: object, signal?: AbortSignal) => Promise<any>, notify: (text: string) => void }} Api
+ */
 const FLAG_COMPRESSED = 0x01;
 const FLAG_END_STREAM = 0x02;
 

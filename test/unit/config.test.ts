@@ -18,6 +18,14 @@ it.each([
   [{ HOOKWIRE_MAX_EVENT_TYPES: "0" }, /HOOKWIRE_MAX_EVENT_TYPES: 0 is outside 1\.\.1000000/],
   [{ HOOKWIRE_MAX_EVENT_TYPES: "many" }, /HOOKWIRE_MAX_EVENT_TYPES: "many" is not a whole number/],
   [{ HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" }, /HOOKWIRE_FERRETDB_DEBUG_ADDR: "0.0.0.0:8089" is not a loopback address/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "https://app.example.com,ftp://files.example.com" }, /HOOKWIRE_PORTAL_ORIGINS: "ftp:\/\/files.example.com" is not an http\(s\) origin/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "https://app.example.com/settings" }, /HOOKWIRE_PORTAL_ORIGINS: "https:\/\/app.example.com\/settings" is not an http\(s\) origin/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "app.example.com" }, /HOOKWIRE_PORTAL_ORIGINS: "app.example.com" is not/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "https://*.example.com" }, /HOOKWIRE_PORTAL_ORIGINS: "https:\/\/\*.example.com" is not/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "https://a;b.example.com" }, /HOOKWIRE_PORTAL_ORIGINS: "https:\/\/a;b.example.com" is not/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "https://user@app.example.com" }, /HOOKWIRE_PORTAL_ORIGINS: .* is not/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "https://app.example.com?x" }, /HOOKWIRE_PORTAL_ORIGINS: .* is not/],
+  [{ HOOKWIRE_PORTAL_ORIGINS: "null" }, /HOOKWIRE_PORTAL_ORIGINS: "null" is not/],
 ])("refuses a bad setting with one line naming it: %o", (env, msg) => {
   let err: unknown;
   try {
@@ -28,4 +36,11 @@ it.each([
   expect(err).toBeInstanceOf(ConfigError);
   expect((err as Error).message).not.toContain("\n");
   expect((err as Error).message).toMatch(msg);
+});
+
+it("HOOKWIRE_PORTAL_ORIGINS: each origin as the browser serializes it, once; none when unset", () => {
+  expect(loadConfig(BASE).portalOrigins).toEqual([]);
+  expect(
+    loadConfig({ ...BASE, HOOKWIRE_PORTAL_ORIGINS: " https://App.Example.com/ , http://127.0.0.1:3000,https://app.example.com:443,http://[::1]:8081" }).portalOrigins,
+  ).toEqual(["https://app.example.com", "http://127.0.0.1:3000", "http://[::1]:8081"]);
 });
