@@ -5,7 +5,10 @@
 // and at the receiver (signature verified), shows a failing delivery's attempts and resends it, rotates the secret,
 // disables and enables, deletes after a confirmation; a keyboard-only path adds an endpoint; controls have accessible
 // names; the theme applies; a page on an allowed origin frames it, other origins and a server without
-// HOOKWIRE_PORTAL_ORIGINS cannot; an expired, revoked or altered token shows the ended state.
+// HOOKWIRE_PORTAL_ORIGINS cannot; an expired, revoked or altered token shows the ended state. The core flow (another
+// owner's ids not found, also in requests edited by hand; add an endpoint from the catalog and copy its secret; a test
+// event live and at the receiver; a failed attempt resent) runs twice through the same steps: with the portal as the
+// tab's page, and inside the iframe of a page on the allowed origin, as a platform embeds it.
 // Also, over plain HTTP: the route's CSP and framing headers, the shared modules it serves; and the portal's scripts
 // type-check. Screenshots go to artifacts/portal/ (kept by CI).
 import { execFile } from "node:child_process";
@@ -18,10 +21,11 @@ import { promisify } from "node:util";
 import { crc32, deflateSync } from "node:zlib";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { verifyDelivery } from "@hookwire/sdk/node";
 import { DeliveryStatus, PortalColorScheme } from "@hookwire/sdk/proto";
 import puppeteer, { type Browser, type Frame, type Page, type SerializedAXNode } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 import { bearer, connectClient, KEYS, spawnServer, startServer, uniqueDatabase, type RunningServer } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -35,6 +39,7 @@ interface PageElement {
   checked: boolean;
   matches(selector: string): boolean;
   getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
   querySelector(selector: string): PageElement | null;
 }
 declare const document: {
@@ -47,6 +52,7 @@ declare const document: {
   addEventListener(type: "securitypolicyviolation", fn: (e: { violatedDirective: string; blockedURI: string }) => void): void;
 };
 declare const sessionStorage: { length: number; getItem(key: string): string | null };
+declare const location: { hash: string };
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 declare function getComputedStyle(el: PageElement): { getPropertyValue(p: string): string; backgroundColor: string; outlineStyle: string; outlineWidth: string };
 
@@ -85,6 +91,12 @@ function ringPng(size: number, [r, g, b]: number[]): Buffer {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
 }
 const ORDER_EXAMPLE = { id: "o_1", total: 12.5, currency: "EUR" };
+/** The catalog's event types and their descriptions, as the form shows them. */
+const DESCRIPTIONS: Record<string, string> = {
+  "order.created": "An order was placed",
+  "order.cancelled": "An order was cancelled before it shipped",
+  "invoice.paid": "An invoice was paid",
+};
 
 const value = (v: JsonValue) => fromJson(ValueSchema, v);
 
@@ -98,6 +110,8 @@ let database: string;
 let sessionUrl = "";
 const problems: string[] = [];
 const subs = { aOk: "", aDown: "", b: "", tenant: "", added: "", keyboard: "" };
+/** The added endpoint's signing secret, as the page showed it. */
+let addedSecret = "";
 
 /** A page on another origin that frames `src` (the platform's own site, in the test). */
 function embedderServer(): Server {
@@ -128,9 +142,9 @@ beforeAll(async () => {
   server = await startServer({ database, env: { HOOKWIRE_POLL_MS: "100", HOOKWIRE_PORTAL_ORIGINS: embedder.origin(a) } });
   client = connectClient(server);
 
-  await client.createEventType({ name: "order.created", description: "An order was placed", example: value(ORDER_EXAMPLE) }, acme);
-  await client.createEventType({ name: "order.cancelled", description: "An order was cancelled before it shipped" }, acme);
-  await client.createEventType({ name: "invoice.paid", description: "An invoice was paid", example: value({ invoice: "inv_1" }) }, acme);
+  await client.createEventType({ name: "order.created", description: DESCRIPTIONS["order.created"], example: value(ORDER_EXAMPLE) }, acme);
+  await client.createEventType({ name: "order.cancelled", description: DESCRIPTIONS["order.cancelled"] }, acme);
+  await client.createEventType({ name: "invoice.paid", description: DESCRIPTIONS["invoice.paid"], example: value({ invoice: "inv_1" }) }, acme);
   const reg = async (path: string, owner: string, events: string[], extra: { retries?: number } = {}) => {
     const r = await client.register({ url: rcv.url(path), events, owner, ...extra }, acme);
     rcv.route(path, { secret: r.secret, respond: path === "/a-down" ? (n) => (n === 1 || n === 3 ? { status: 503, body: "maintenance" } : { status: 200, body: "ok" }) : undefined });
@@ -157,15 +171,23 @@ beforeAll(async () => {
   // Waits fail (saying what they waited for) well before the test's own timeout.
   page.setDefaultTimeout(10_000);
   await page.setViewport({ width: 1200, height: 900 });
-  page.on("pageerror", (err) => problems.push(`page error: ${String(err)}`));
-  page.on("console", (m) => {
+  await watchProblems(page);
+}, 90_000);
+
+/**
+ * Collects the page's errors and CSP violations into `problems`, its frames' too: their console and pageerror
+ * events arrive on the Page, and the listener below is added to every document of the page, framed ones included.
+ */
+async function watchProblems(p: Page) {
+  p.on("pageerror", (err) => problems.push(`page error: ${String(err)}`));
+  p.on("console", (m) => {
     // A refused call logs a failed resource load (400/401/404 are expected answers here); anything else is a problem.
     if (m.type() === "error" && !/Failed to load resource/.test(m.text())) problems.push(`console error: ${m.text()}`);
   });
-  await page.evaluateOnNewDocument(() => {
+  await p.evaluateOnNewDocument(() => {
     document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
   });
-}, 90_000);
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -176,9 +198,9 @@ afterAll(async () => {
 });
 
 const shot = (name: string, p: Page = page) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-const text = (sel: string) => page.$eval(sel, (el) => el.textContent ?? "");
+const text = (sel: string, f: Frame = page.mainFrame()) => f.$eval(sel, (el) => el.textContent ?? "");
 const url = (path: string) => `${server.baseUrl}${path}`;
-const activeIs = (sel: string) => page.evaluate((s) => document.activeElement === document.querySelector(s), sel);
+const activeIs = (sel: string, f: Frame = page.mainFrame()) => f.evaluate((s) => document.activeElement === document.querySelector(s), sel);
 
 /** Loads `to` afresh (goto to the same page with another hash would only change the hash). */
 async function load(to: string, p: Page = page) {
@@ -204,6 +226,162 @@ async function tabTo(selector: string, max = 40) {
 /** Every node of an accessibility tree. */
 function nodes(n: SerializedAXNode | null): SerializedAXNode[] {
   return n ? [n, ...(n.children ?? []).flatMap(nodes)] : [];
+}
+
+// The core flow's steps, each on the portal's document wherever it is: the tab's page (page.mainFrame()) or the iframe
+// on the platform's page. A Page's $, click, type, select, evaluate… are its main frame's, so one Frame type serves
+// both; steps move between the portal's pages through its own router (the hash), as its links do.
+
+/** Goes to one of the portal's pages, as following a link to it does. */
+async function go(f: Frame, hash: string) {
+  await f.evaluate((to) => {
+    location.hash = to;
+  }, hash);
+}
+
+/**
+ * Another owner's endpoint is not found, its id typed into the address or put by hand into requests sent with the
+ * page's own token (another owner's and the tenant's ids alike), and nothing of it shows.
+ */
+async function otherOwnersHidden(f: Frame) {
+  await go(f, `#/endpoints/${encodeURIComponent(subs.b)}`);
+  await f.waitForSelector('.error[data-code="not_found"]');
+  expect(await f.content()).not.toContain(rcv.url("/b"));
+  const edited = await f.evaluate(
+    async (key, ids) => {
+      const out: string[] = [];
+      for (const [method, body] of [
+        ["UpdateSubscription", { id: ids.b, disabled: true }],
+        ["DeleteSubscription", { id: ids.tenant }],
+        ["ListDeliveries", { subscriptionId: ids.b }],
+      ] as const) {
+        const res = await fetch(`/hookwire.v1.WebhookService/${method}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${sessionStorage.getItem(key)}` },
+          body: JSON.stringify(body),
+        });
+        out.push(`${method} ${res.status} ${JSON.stringify(await res.json())}`);
+      }
+      return out;
+    },
+    TOKEN_KEY,
+    { b: subs.b, tenant: subs.tenant },
+  );
+  expect(edited[0]).toMatch(/^UpdateSubscription 404 .*"not_found"/);
+  expect(edited[1]).toMatch(/^DeleteSubscription 404 .*"not_found"/);
+  expect(edited[2]).toBe("ListDeliveries 200 {}");
+  expect((await client.getSubscription({ id: subs.b }, acme)).subscription!.disabled).toBe(false);
+  expect((await client.getSubscription({ id: subs.tenant }, acme)).subscription?.id).toBe(subs.tenant);
+}
+
+/**
+ * From the endpoints page: adds an endpoint for the receiver's `path`, choosing `events` from the catalog (each shown
+ * with its description). `fill` does more to the form first (its URL field is set after it). Then the secret is shown
+ * once, and its copy button puts it on the clipboard, which `clipboard` reads back. The receiver's route checks
+ * signatures with it from then on.
+ */
+async function addEndpoint(
+  f: Frame,
+  o: { path: string; events: string[]; clipboard: () => Promise<string>; fill?: (f: Frame) => Promise<void> },
+): Promise<{ id: string; secret: string }> {
+  await f.waitForSelector("#add-endpoint");
+  await f.click("#add-endpoint");
+  await f.waitForSelector('#endpoint-form .event-choice[data-event="order.created"]');
+  // The catalog's events, each with its description.
+  const shown = await f.$$eval("#endpoint-form .event-choice[data-event]", (els) => els.map((el) => el.getAttribute("data-event")));
+  expect(shown).toEqual(expect.arrayContaining(Object.keys(DESCRIPTIONS)));
+  for (const event of o.events) {
+    expect(await text(`.event-choice[data-event="${event}"] .hint`, f)).toBe(DESCRIPTIONS[event]);
+    await f.click(`.event-choice[data-event="${event}"] input`);
+  }
+  await o.fill?.(f);
+  await f.$eval("#f-url", (el) => ((el as unknown as PageElement).value = ""));
+  await f.type("#f-url", rcv.url(o.path));
+  await f.click('#endpoint-form button[type="submit"]');
+  await f.waitForSelector(".secret-panel .secret-value");
+  const id = decodeURIComponent(/#\/endpoints\/([^/]+)$/.exec(f.url())![1]!);
+  const secret = await text(".secret-value", f);
+  expect(secret).toMatch(/^whsec_/);
+  rcv.route(o.path, { secret });
+  await f.click(".secret-panel button.copy");
+  await f.waitForSelector(".copy-status[data-copied]");
+  // "true": the page wrote to the clipboard (not its fallback, the secret selected for Ctrl+C).
+  expect(await f.$eval(".copy-status", (el) => el.getAttribute("data-copied"))).toBe("true");
+  expect(await text(".copy-status", f)).toBe("Copied to the clipboard.");
+  expect(await o.clipboard()).toBe(secret);
+  return { id, secret };
+}
+
+/**
+ * On an endpoint's page: sends `event` as a test event, its catalog example (`example`) edited to `payload`; sees
+ * its outcome arrive live, the request at the receiver's `path` with a signature that verifies (the receiver's
+ * independent libraries, and the SDK's verifyDelivery with `secret`), and the delivery in the list with its body.
+ */
+async function sendTestEvent(f: Frame, o: { path: string; secret: string; event: string; example: unknown; payload: Record<string, unknown> }): Promise<Received> {
+  await f.waitForSelector('#live[data-state="live"]', { timeout: 10_000 });
+  await f.waitForSelector("select#t-event");
+  await f.select("#t-event", o.event);
+  expect(await f.$eval("#t-event", (el) => (el as unknown as PageElement).value)).toBe(o.event);
+  expect(JSON.parse(await f.$eval("#t-payload", (el) => (el as unknown as PageElement).value))).toEqual(o.example);
+  await f.$eval("#t-payload", (el, v) => ((el as unknown as PageElement).value = v), JSON.stringify(o.payload));
+  const before = rcv.requests(o.path).length;
+  await f.click('form.test-event button[type="submit"]');
+  await f.waitForSelector('.test-delivery[data-status="delivered"]', { timeout: 15_000 });
+  expect(await text(".test-delivery .outcome", f)).toMatch(/^HTTP 200/);
+  const all = await rcv.waitFor((r) => r.filter((x) => x.path === o.path).length > before);
+  const req = all.filter((x) => x.path === o.path)[before]!;
+  expect(req.verified, req.verifyError).toBe(true);
+  expect(await verifyDelivery(req.headers, req.body, { secret: o.secret })).toMatchObject({ valid: true, scheme: "standard-webhooks", event: o.event });
+  expect(req.headers["webhook-id"]).toBe(await f.$eval(".test-delivery", (el) => el.getAttribute("data-message-id")));
+  expect(JSON.parse(req.body)).toMatchObject({ event: o.event, payload: o.payload });
+  // The delivery list fills in as the outcome streams in, with the request body sent.
+  const card = `details.delivery[data-status="DELIVERY_STATUS_DELIVERED"]`;
+  await f.waitForSelector(card);
+  await f.click(`${card} > summary`);
+  await f.waitForSelector(`${card} pre.request-body`);
+  expect(JSON.parse(await text(`${card} pre.request-body`, f))).toMatchObject({ event: o.event, payload: o.payload });
+  return req;
+}
+
+/**
+ * The platform triggers invoice.paid for owner A; `sub` (retries 0, its receiver at `path` answering 503
+ * "maintenance" this time) fails it. From the endpoints page to that endpoint's page, failed deliveries only: the
+ * delivery with its attempt (status, response excerpt) and the request body sent. Answers the delivery's card.
+ */
+async function showFailedAttempt(f: Frame, o: { sub: string; payload: Record<string, unknown> }): Promise<{ card: string; id: string }> {
+  const sent = await client.trigger({ event: "invoice.paid", owner: "cust-a", payload: value(o.payload as JsonValue) }, acme);
+  const failed = await waitFor(
+    async () => (await client.listDeliveries({ subscriptionId: o.sub, status: DeliveryStatus.FAILED }, acme)).deliveries.find((d) => d.messageId === sent.messageId),
+    { what: "the failed delivery" },
+  );
+  await go(f, "#/");
+  await f.waitForSelector(`tr[data-subscription-id="${o.sub}"] a`);
+  await f.click(`tr[data-subscription-id="${o.sub}"] a`);
+  await f.waitForSelector("#delivery-filter");
+  await f.select("#delivery-filter", "DELIVERY_STATUS_FAILED");
+  const card = `details.delivery[data-delivery-id="${failed.id}"]`;
+  await f.waitForSelector(card);
+  await f.click(`${card} > summary`);
+  const cells = await f.$$eval(`${card} table.attempts tbody tr td`, (tds) => tds.map((td) => td.textContent ?? ""));
+  expect(cells[2]).toBe("503");
+  expect(cells[4]).toBe("maintenance");
+  await f.waitForSelector(`${card} pre.request-body`);
+  expect(JSON.parse(await text(`${card} pre.request-body`, f))).toMatchObject({ event: "invoice.paid", payload: o.payload });
+  return { card, id: failed.id };
+}
+
+/** Resends the failed delivery from its card; the receiver at `path` gets it again, and the list shows the redelivery delivered. */
+async function resend(f: Frame, failed: { card: string; id: string }, path: string) {
+  const before = rcv.requests(path).length;
+  await f.click(`${failed.card} button.redeliver`);
+  await f.waitForFunction(() => /^Redelivery dlv_\S+ queued/.test(document.querySelector("#notice")?.textContent ?? ""));
+  await rcv.waitFor((all) => all.filter((r) => r.path === path).length > before);
+  await f.select("#delivery-filter", "");
+  await f.waitForFunction(
+    (orig) => [...document.querySelectorAll("details.delivery")].some((d) => d.querySelector(".redelivery-of")?.textContent === orig && d.getAttribute("data-status") === "DELIVERY_STATUS_DELIVERED"),
+    { timeout: 15_000 },
+    failed.id,
+  );
 }
 
 describe("the /portal route", () => {
@@ -285,71 +463,35 @@ describe("the portal in Chromium", () => {
     // A reload keeps the session (sessionStorage).
     await page.reload({ waitUntil: "load" });
     await page.waitForSelector(`tr[data-subscription-id="${subs.aDown}"]`);
-    // Another owner's endpoint, its id typed into the address: the server says not found.
-    await open(`#/endpoints/${subs.b}`);
-    await page.waitForSelector('.error[data-code="not_found"]');
-    expect(await page.content()).not.toContain(rcv.url("/b"));
-    // Requests edited by hand in the page, with its token: another owner's and the tenant's ids are not found.
-    const edited = await page.evaluate(
-      async (key, ids) => {
-        const out: string[] = [];
-        for (const [method, body] of [
-          ["UpdateSubscription", { id: ids.b, disabled: true }],
-          ["DeleteSubscription", { id: ids.tenant }],
-          ["ListDeliveries", { subscriptionId: ids.b }],
-        ] as const) {
-          const res = await fetch(`/hookwire.v1.WebhookService/${method}`, {
-            method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${sessionStorage.getItem(key)}` },
-            body: JSON.stringify(body),
-          });
-          out.push(`${method} ${res.status} ${JSON.stringify(await res.json())}`);
-        }
-        return out;
-      },
-      TOKEN_KEY,
-      { b: subs.b, tenant: subs.tenant },
-    );
-    expect(edited[0]).toMatch(/^UpdateSubscription 404 .*"not_found"/);
-    expect(edited[1]).toMatch(/^DeleteSubscription 404 .*"not_found"/);
-    expect(edited[2]).toBe('ListDeliveries 200 {}');
-    expect((await client.getSubscription({ id: subs.b }, acme)).subscription!.disabled).toBe(false);
     await shot("01-endpoints-dark");
+    await otherOwnersHidden(page.mainFrame());
   });
 
-  it("adds an endpoint: the server's refusal next to the URL field, then the secret shown once, copied", async () => {
+  it("adds an endpoint: events from the catalog, the server's refusal next to the URL field, then the secret shown once, copied", async () => {
     await open("#/");
-    await page.click("#add-endpoint");
-    await page.waitForSelector('#endpoint-form .event-choice[data-event="order.created"]');
-    // Events from the catalog, each with its description.
-    expect(await text('.event-choice[data-event="order.created"] .hint')).toBe("An order was placed");
-    await page.type("#f-url", "ftp://127.0.0.1/hooks");
-    await page.click('.event-choice[data-event="order.created"] input');
-    await page.click("#add-header");
-    await page.type('input[name="header-name"]', "X-Customer");
-    await page.type('input[name="header-value"]', "c-1 token");
-    await page.$eval("#f-rate", (el) => ((el as unknown as PageElement).value = ""));
-    await page.type("#f-rate", "5");
-    await page.click('#endpoint-form button[type="submit"]');
-    await page.waitForSelector("#f-url-error:not([hidden])");
-    expect(await text("#f-url-error")).toBe('url: scheme "ftp" is not allowed; use http or https');
-    expect(await page.$eval("#f-url", (el) => el.getAttribute("aria-invalid"))).toBe("true");
-    expect(await page.$eval("#f-url", (el) => el.getAttribute("aria-describedby"))).toContain("f-url-error");
-    expect(await activeIs("#f-url")).toBe(true);
-    await shot("02-form-refused");
-
-    await page.$eval("#f-url", (el) => ((el as unknown as PageElement).value = ""));
-    await page.type("#f-url", rcv.url("/added"));
-    await page.click('#endpoint-form button[type="submit"]');
-    await page.waitForSelector(".secret-panel .secret-value");
-    subs.added = decodeURIComponent(/#\/endpoints\/([^/]+)$/.exec(page.url())![1]!);
-    const secret = await text(".secret-value");
-    expect(secret).toMatch(/^whsec_/);
-    rcv.route("/added", { secret });
-    await page.click(".secret-panel button.copy");
-    await page.waitForSelector(".copy-status[data-copied]");
-    expect(await text(".copy-status")).toBe("Copied to the clipboard.");
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    const added = await addEndpoint(page.mainFrame(), {
+      path: "/added",
+      events: ["order.created"],
+      clipboard: () => page.evaluate(() => navigator.clipboard.readText()),
+      // A header and a rate limit; first a URL the server refuses, its message at the field.
+      async fill(f) {
+        await f.type("#f-url", "ftp://127.0.0.1/hooks");
+        await f.click("#add-header");
+        await f.type('input[name="header-name"]', "X-Customer");
+        await f.type('input[name="header-value"]', "c-1 token");
+        await f.$eval("#f-rate", (el) => ((el as unknown as PageElement).value = ""));
+        await f.type("#f-rate", "5");
+        await f.click('#endpoint-form button[type="submit"]');
+        await f.waitForSelector("#f-url-error:not([hidden])");
+        expect(await text("#f-url-error", f)).toBe('url: scheme "ftp" is not allowed; use http or https');
+        expect(await f.$eval("#f-url", (el) => el.getAttribute("aria-invalid"))).toBe("true");
+        expect(await f.$eval("#f-url", (el) => el.getAttribute("aria-describedby"))).toContain("f-url-error");
+        expect(await activeIs("#f-url", f)).toBe(true);
+        await shot("02-form-refused");
+      },
+    });
+    subs.added = added.id;
+    const secret = (addedSecret = added.secret);
     await shot("03-secret-once");
 
     const got = (await client.getSubscription({ id: subs.added }, acme)).subscription!;
@@ -364,25 +506,9 @@ describe("the portal in Chromium", () => {
   });
 
   it("sends a test event (the catalog's example, edited) and sees it arrive live and at the receiver", async () => {
-    await page.waitForSelector('#live[data-state="live"]', { timeout: 10_000 });
-    await page.waitForSelector("#t-event");
-    expect(await page.$eval("#t-event", (el) => (el as unknown as PageElement).value)).toBe("order.created");
-    expect(JSON.parse(await page.$eval("#t-payload", (el) => (el as unknown as PageElement).value))).toEqual(ORDER_EXAMPLE);
-    await page.$eval("#t-payload", (el) => ((el as unknown as PageElement).value = '{"id": "o_test", "total": 99}'));
-    await page.click('form.test-event button[type="submit"]');
-    await page.waitForSelector('.test-delivery[data-status="delivered"]', { timeout: 15_000 });
-    expect(await text(".test-delivery .outcome")).toMatch(/^HTTP 200/);
-    await rcv.waitFor((all) => all.some((r) => r.path === "/added"));
-    const req = rcv.requests("/added")[0]!;
-    expect(req.verified, req.verifyError).toBe(true);
-    expect(JSON.parse(req.body)).toMatchObject({ event: "order.created", payload: { id: "o_test", total: 99 } });
+    const req = await sendTestEvent(page.mainFrame(), { path: "/added", secret: addedSecret, event: "order.created", example: ORDER_EXAMPLE, payload: { id: "o_test", total: 99 } });
+    // The endpoint's header, set in the form, goes with it.
     expect(req.headers["x-customer"]).toBe("c-1 token");
-    // The delivery list fills in as the outcome streams in, with the request body sent.
-    const card = `details.delivery[data-status="DELIVERY_STATUS_DELIVERED"]`;
-    await page.waitForSelector(card);
-    await page.click(`${card} > summary`);
-    await page.waitForSelector(`${card} pre.request-body`);
-    expect(JSON.parse(await text(`${card} pre.request-body`))).toMatchObject({ event: "order.created", payload: { id: "o_test", total: 99 } });
     await shot("04-test-event-live");
   });
 
@@ -435,31 +561,9 @@ describe("the portal in Chromium", () => {
   });
 
   it("shows a failing endpoint's delivery with its attempt and error, and resends it", async () => {
-    await client.trigger({ event: "invoice.paid", owner: "cust-a", payload: value({ invoice: "inv_9", amount: 40 }) }, acme);
-    const failed = await waitFor(async () => (await client.listDeliveries({ subscriptionId: subs.aDown, status: DeliveryStatus.FAILED }, acme)).deliveries[0], {
-      what: "the failed delivery",
-    });
-    await open(`#/endpoints/${subs.aDown}`);
-    await page.waitForSelector("#delivery-filter");
-    await page.select("#delivery-filter", "DELIVERY_STATUS_FAILED");
-    const card = `details.delivery[data-delivery-id="${failed.id}"]`;
-    await page.waitForSelector(card);
-    await page.click(`${card} > summary`);
-    const cells = await page.$$eval(`${card} table.attempts tbody tr td`, (tds) => tds.map((td) => td.textContent ?? ""));
-    expect(cells[2]).toBe("503");
-    expect(cells[4]).toBe("maintenance");
-    await page.waitForSelector(`${card} pre.request-body`);
-    expect(JSON.parse(await text(`${card} pre.request-body`))).toMatchObject({ event: "invoice.paid", payload: { invoice: "inv_9", amount: 40 } });
+    const failed = await showFailedAttempt(page.mainFrame(), { sub: subs.aDown, payload: { invoice: "inv_9", amount: 40 } });
     await shot("05-failed-delivery");
-    await page.click(`${card} button.redeliver`);
-    await page.waitForFunction(() => /^Redelivery dlv_\S+ queued/.test(document.querySelector("#notice")?.textContent ?? ""));
-    await rcv.waitFor((all) => all.filter((r) => r.path === "/a-down").length === 2);
-    await page.select("#delivery-filter", "");
-    await page.waitForFunction(
-      (orig) => [...document.querySelectorAll("details.delivery")].some((d) => d.querySelector(".redelivery-of")?.textContent === orig && d.getAttribute("data-status") === "DELIVERY_STATUS_DELIVERED"),
-      { timeout: 15_000 },
-      failed.id,
-    );
+    await resend(page.mainFrame(), failed, "/a-down");
   });
 
   it("recovers the endpoint's failed deliveries since a time", async () => {
@@ -570,16 +674,31 @@ describe("the portal in Chromium", () => {
 describe("the portal framed by the platform's page", () => {
   let framing: Page;
   let other: RunningServer | undefined;
+  /** The portal's document in the iframe of the allowed origin's page, for the core flow. */
+  let portal: Frame;
+  const framed = { id: "", secret: "", down: "" };
 
   beforeAll(async () => {
+    // The copy button writes in the portal's frame (the iframe allows clipboard-write); the test reads the clipboard
+    // back in the platform's page, as the customer pasting the secret there would.
+    await browser.defaultBrowserContext().overridePermissions(embedder.origin(embedder.a), ["clipboard-read", "clipboard-write", "clipboard-sanitized-write"]);
     framing = await browser.newPage();
     framing.setDefaultTimeout(10_000);
     await framing.setViewport({ width: 1200, height: 900 });
+    await watchProblems(framing);
   });
   afterAll(async () => {
     await framing?.close();
     await other?.stop();
   });
+
+  /** Chromium's report, on the framing page's console, that it refused to frame the portal of `base`; taken out of the problems. */
+  async function refusedFraming(base: string): Promise<string> {
+    const refused = (p: string) => p.startsWith(`console error: Framing '${base}/' violates the following Content Security Policy directive`);
+    const got = await waitFor(() => problems.find(refused), { what: `Chromium's refusal to frame ${base}` });
+    problems.splice(0, problems.length, ...problems.filter((p) => !refused(p)));
+    return got;
+  }
 
   /** Loads the embedder's page framing `src`; answers the portal's frame once it has loaded (or failed to). */
   async function frame(host: Server, src: string): Promise<Frame | undefined> {
@@ -603,11 +722,62 @@ describe("the portal framed by the platform's page", () => {
     expect(await g!.$eval(".ended .platform", (el) => el.textContent)).toBe(new URL(embedder.origin(embedder.a)).host);
   });
 
+  it("in the iframe on the allowed origin: owner A's endpoints only; another owner's id, typed or put into requests by hand, is not found", async () => {
+    const s = await client.createPortalSession({ owner: "cust-a", theme: { accentColor: "#0a7d4f", colorScheme: PortalColorScheme.LIGHT, title: "Globex Cloud" } }, acme);
+    portal = (await frame(embedder.a, s.url))!;
+    await portal.waitForSelector(`tr[data-subscription-id="${subs.aOk}"]`);
+    expect(await portal.$$eval("table.endpoints tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-subscription-id")))).toEqual([subs.aOk, subs.aDown, subs.added]);
+    await otherOwnersHidden(portal);
+  });
+
+  it("in the iframe: adds an endpoint choosing events from the catalog, and copies its secret to the clipboard", async () => {
+    await go(portal, "#/");
+    const added = await addEndpoint(portal, {
+      path: "/framed",
+      events: ["order.created", "order.cancelled"],
+      clipboard: () => framing.evaluate(() => navigator.clipboard.readText()),
+    });
+    Object.assign(framed, added);
+    expect(portal.url()).toBe(url(`/portal#/endpoints/${encodeURIComponent(added.id)}`));
+    const got = (await client.getSubscription({ id: added.id }, acme)).subscription!;
+    expect(got).toMatchObject({ owner: "cust-a", url: rcv.url("/framed") });
+    expect([...got.events].sort()).toEqual(["order.cancelled", "order.created"]);
+    await shot("08-framed-secret", framing);
+  });
+
+  it("in the iframe: sends a test event, sees it arrive live, and at the receiver with a signature that verifies", async () => {
+    await sendTestEvent(portal, { path: "/framed", secret: framed.secret, event: "order.created", example: ORDER_EXAMPLE, payload: { id: "o_framed", total: 7 } });
+    await shot("09-framed-test-event", framing);
+  });
+
+  it("in the iframe: sees a failing endpoint's delivery with its attempt, and resends it", async () => {
+    const r = await client.register({ url: rcv.url("/framed-down"), events: ["invoice.*"], owner: "cust-a", retries: 0 }, acme);
+    framed.down = r.subscription!.id;
+    rcv.route("/framed-down", { secret: r.secret, respond: (n) => (n === 1 ? { status: 503, body: "maintenance" } : { status: 200, body: "ok" }) });
+    const failed = await showFailedAttempt(portal, { sub: framed.down, payload: { invoice: "inv_framed", amount: 12 } });
+    await shot("10-framed-failed-delivery", framing);
+    await resend(portal, failed, "/framed-down");
+    expect(rcv.requests("/framed-down").at(-1)!.verified).toBe(true);
+  });
+
+  it("the framing page and the portal in it ran without page errors or CSP violations (one made on purpose in the frame is caught)", async () => {
+    expect(problems).toEqual([]);
+    // The check sees the framed document: an inline style there is refused by the portal's CSP, and reported.
+    await portal.evaluate(() => document.body.setAttribute("style", "outline: 1px solid red"));
+    // Reported twice: by the listener added to every document of the page, and by Chromium's own console message.
+    const ours = "console error: CSP violation: style-src-attr inline";
+    const chromiums = (p: string) => p.startsWith("console error: Applying inline style violates the following Content Security Policy directive 'style-src 'self''");
+    await waitFor(() => problems.includes(ours) && problems.some(chromiums), { what: "the framed document's CSP violation reported" });
+    expect(problems.filter((p) => p !== ours && !chromiums(p))).toEqual([]);
+    problems.splice(0, problems.length);
+  });
+
   it("is not rendered in a frame on another origin", async () => {
     const s = await client.createPortalSession({ owner: "cust-a" }, acme);
     const f = await frame(embedder.b, s.url);
-    // The frame holds the browser's error page, not the portal.
+    // The frame holds the browser's error page, not the portal: Chromium refused it for the portal's frame-ancestors.
     expect(await f?.$("#view").catch(() => null)).toBeFalsy();
+    expect(await refusedFraming(server.baseUrl)).toContain(`directive: "frame-ancestors ${embedder.origin(embedder.a)}"`);
   });
 
   it("is not rendered in any frame by a server without HOOKWIRE_PORTAL_ORIGINS (frame-ancestors 'none', X-Frame-Options DENY)", async () => {
@@ -622,5 +792,10 @@ describe("the portal framed by the platform's page", () => {
     // Opened on its own, the same url works.
     await framing.goto(s.url, { waitUntil: "load" });
     await framing.waitForSelector(`tr[data-subscription-id="${subs.aOk}"]`);
+    expect(await refusedFraming(other.baseUrl)).toContain(`directive: "frame-ancestors 'none'"`);
+  });
+
+  it("ran without page errors or CSP violations, but for the refusals to frame it checked for", () => {
+    expect(problems).toEqual([]);
   });
 });
