@@ -1,5 +1,5 @@
-// Message bodies for attempts about to start: the most recently used ones up to a byte budget, the
-// rest read again by id when needed. Waiting deliveries hold only their message id, so memory stays
+// Message bodies for attempts about to start: those of messages with a delivery held (the engine drops
+// the rest), the most recently used up to a byte budget, the others read again by id when needed. Waiting deliveries hold only their message id, so memory stays
 // bounded whatever the backlog and payload sizes.
 export class BodyCache {
   /** In use order, oldest first. */
@@ -26,6 +26,14 @@ export class BodyCache {
       this.bodies.delete(id);
       this.bytes -= size(b);
     }
+  }
+
+  /** A body no held delivery needs any more. */
+  drop(messageId: string): void {
+    const body = this.bodies.get(messageId);
+    if (body === undefined) return;
+    this.bodies.delete(messageId);
+    this.bytes -= size(body);
   }
 
   /** The body, from memory or read once however many callers ask at the same time. */

@@ -239,3 +239,22 @@ it("a subscription's extra headers go with every attempt as they are when it sta
   await r.rcv.waitFor(() => r.rcv.requests("/headers").length === 2);
   expect(r.rcv.requests("/headers")[1]!.headers["x-customer-token"]).toBe("second");
 });
+
+it("keeps a message's body cached while one of its deliveries is held, and drops it once none is", async () => {
+  const r = await rig();
+  const [a, b] = [await subscribe(r, "/body-a"), await subscribe(r, "/body-b")];
+  r.rcv.route("/body-a", { respond: () => ({ status: 200 }) });
+  r.rcv.route("/body-b", { respond: (n) => ({ status: n === 1 ? 500 : 200 }) });
+  const { message, held } = await trigger(r, [a, b]);
+  r.engine.submit(held, message.body);
+  expect(r.engine.stats.cachedBodyBytes).toBe(message.body.length * 2);
+  const [da, db] = [held[0]!.delivery._id, held[1]!.delivery._id];
+  await r.stored(da, (d) => d.status === "delivered");
+  await r.stored(db, (d) => d.attempts.length === 1);
+  // One delivered, the other held for its retry: the body stays, and the retry does not read it back.
+  expect(r.engine.stats.cachedBodyBytes).toBe(message.body.length * 2);
+  await r.clock.advance(1200);
+  await r.stored(db, (d) => d.status === "delivered");
+  expect(r.rcv.requests("/body-b")[1]!.body).toBe(message.body);
+  expect(r.engine.stats.cachedBodyBytes).toBe(0);
+});
