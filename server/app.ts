@@ -20,13 +20,13 @@ import { reflectionServices } from "./api/reflection.js";
 import { webhookService } from "./api/webhook-service.js";
 import { file_hookwire_v1_webhook_service, WebhookService } from "@hookwire/sdk/proto";
 import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
-import { openStore } from "./store/open.js";
+import { deadLocalHolder, openStore } from "./store/open.js";
 import { SecretBox } from "./domain/secret-box.js";
 import { attemptPreparer } from "./engine/prepare.js";
 import { endpointEvents } from "./usecases/endpoints.js";
 import type { MessageDeps } from "./usecases/messages.js";
 import { DEFAULT_RETENTION, RetentionSweeper } from "./engine/retention-sweeper.js";
-import { systemClock, type Dispatch } from "./ports.js";
+import { systemClock, type DeliveryQueue, type Dispatch } from "./ports.js";
 import { Quotas } from "./usecases/quotas.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
@@ -62,6 +62,21 @@ export function engineOptionsFor(config: Config, tenants: number): EngineOptions
   opts.maxInFlight = maxInFlight ?? opts.maxInFlightPerTenant * Math.max(1, tenants);
   opts.maxHeld = opts.maxHeldPerTenant * Math.max(1, tenants);
   return opts;
+}
+
+/**
+ * Before the engine takes anything: the holds of processes of this host that provably died (a kill -9 and a
+ * restart on the same database) are released at once, so their work is taken now, not once their holds run
+ * out (HOOKWIRE_LEASE_MS). Whose holds those are is judged by deadLocalHolder alone. A failure only leaves
+ * the holds to run out, as they would without this.
+ */
+async function releaseDeadHolds(queue: DeliveryQueue, log: Logger): Promise<void> {
+  try {
+    const released = await queue.releaseDeadHolders((holder) => deadLocalHolder(holder, queue.holder));
+    if (released.holders.length > 0) log.info("released the holds of dead processes", { ...released, owner: queue.holder });
+  } catch (err) {
+    log.warn("releasing the holds of dead processes failed; their holds run out as they stand", errorFields(err));
+  }
 }
 
 export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
@@ -121,6 +136,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     engineOptions,
   );
   const messageDeps = messageDepsOn(engine);
+  await releaseDeadHolds(store.queue, log);
   engine.start();
   metrics.watchEngine(() => engine.stats);
   const retention = new RetentionSweeper(

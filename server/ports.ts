@@ -80,6 +80,13 @@ export interface DeliveryQueue {
   renew(): Promise<void>;
   /** Hands everything this process holds back, for any process to take at once. */
   releaseAll(): Promise<void>;
+  /**
+   * Hands back at once, for any process to take now instead of when their holds run out, everything held
+   * by the holders `dead` judges dead (never this process's own). The holders looked at are those of held
+   * lots in the FerretDB layout (not the queue's, which may be large: a dead holder holding queue rows but
+   * no lot keeps them until its hold runs out), of held deliveries elsewhere. Answers what was released.
+   */
+  releaseDeadHolders(dead: (holder: string) => boolean): Promise<ReleasedHolds>;
   /** Removes a deleted subscription's unfinished deliveries. */
   dropForSubscription(tenant: string, subscriptionId: string): Promise<void>;
   /** Waits until recorded states are stored or the deadline passes; answers whether all were. */
@@ -88,6 +95,13 @@ export interface DeliveryQueue {
   readonly unwritten: number;
   /** Names this process's hold in the store (logged at start). */
   readonly holder: string;
+}
+
+/** What releaseDeadHolders handed back: the holders judged dead, and how many of their lots (FerretDB layout) and rows. */
+export interface ReleasedHolds {
+  holders: string[];
+  lots: number;
+  rows: number;
 }
 
 /** Time for the engine: the system's, or a fake one in unit tests. */

@@ -21,6 +21,9 @@ import { MongoRetention } from "./mongo/retention.js";
 import { WriteHealth } from "./common/write-health.js";
 import { failWritesToClosedSockets } from "./common/closed-socket-writes.js";
 
+/** Which holders are provably dead processes of this host (the composition root releases their holds at start). */
+export { deadLocalHolder } from "./common/holds.js";
+
 export interface Store extends StorePorts {
   client: MongoClient;
   db: Db;

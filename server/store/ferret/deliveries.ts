@@ -9,7 +9,7 @@
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
-import type { DeliveryQuery } from "../../ports.js";
+import type { DeliveryQuery, ReleasedHolds } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
 import { finishedSends } from "../common/holds.js";
 import { takeByToken } from "../common/take-by-token.js";
@@ -246,6 +246,25 @@ export class DeliveryStore {
   async releaseAll(holder: string): Promise<void> {
     await this.queue.updateMany({ holder }, { $set: UNHELD });
     await this.lots.updateMany({ holder }, { $set: UNHELD });
+  }
+
+  /**
+   * Hands back unheld, for any process to take at once, the lots and queue rows of the holders of held
+   * lots that `dead` judges dead (never `own`). The candidates come from the lots (a handful: a process
+   * holds about one a second of Triggers while it works), never from the queue, which may be large; each
+   * dead holder's rows are then selected by its holder (an index). A lot or row taken over meanwhile by
+   * another process no longer names the dead holder and is left to its new one.
+   */
+  async releaseDeadHolders(own: string, dead: (holder: string) => boolean): Promise<ReleasedHolds> {
+    const held = await this.lots.find({ holder: { $ne: "" } }, { projection: { holder: 1 } }).toArray();
+    const holders = [...new Set(held.map((l) => l.holder))].filter((h) => h !== "" && h !== own && dead(h)).sort();
+    let lots = 0;
+    let rows = 0;
+    for (const holder of holders) {
+      lots += (await this.lots.updateMany({ holder }, { $set: UNHELD })).modifiedCount;
+      rows += (await this.queue.updateMany({ holder }, { $set: UNHELD })).modifiedCount;
+    }
+    return { holders, lots, rows };
   }
 
   /**

@@ -5,7 +5,7 @@
 // here.
 import { newId } from "../../domain/ids.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
-import type { Delivery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
+import type { Delivery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds } from "../../ports.js";
 import { BATCH_DELIVERIES, type BatchDoc, type DeliveryStore, type LotBatch, type Outcome } from "./deliveries.js";
 import type { DeliveryDoc } from "../common/delivery-doc.js";
 import type { MessageDoc, MessageStore } from "../common/messages.js";
@@ -310,6 +310,13 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     await this.store.releaseAll(this.holder);
     this.lots.clear();
     this.current = undefined;
+  }
+
+  async releaseDeadHolders(dead: (holder: string) => boolean): Promise<ReleasedHolds> {
+    const released = await this.store.releaseDeadHolders(this.holder, dead);
+    // Released lots are looked for at the next take, not a quarter of a hold after the last look.
+    if (released.lots > 0) this.lotFound = true;
+    return released;
   }
 
   dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type PortalSession,
   type PortalSessions,
   type Recoveries,
+  type ReleasedHolds,
   type HealthChange,
   type HealthLog,
   type SendSecrets,
@@ -128,6 +129,24 @@ class MemoryQueue implements DeliveryQueue {
       s.holder = "";
       s.holdUntil = 0;
     }
+  }
+
+  async releaseDeadHolders(dead: (holder: string) => boolean): Promise<ReleasedHolds> {
+    const judged = new Map<string, boolean>();
+    const isDead = (h: string) => {
+      if (h === "" || h === this.holder) return false;
+      if (!judged.has(h)) judged.set(h, dead(h));
+      return judged.get(h)!;
+    };
+    let rows = 0;
+    for (const s of this.db.deliveries.values()) {
+      if (!isDead(s.holder)) continue;
+      s.holder = "";
+      s.holdUntil = 0;
+      rows++;
+    }
+    const holders = [...judged].filter(([, d]) => d).map(([h]) => h).sort();
+    return { holders, lots: 0, rows };
   }
 
   async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {

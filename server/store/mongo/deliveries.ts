@@ -4,7 +4,7 @@
 // (The layout in ../ferret/ is shaped for the embedded FerretDB instead.)
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { Logger } from "../../telemetry/log.js";
-import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message } from "../../ports.js";
+import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds } from "../../ports.js";
 import { skipFilter } from "../common/take-skip.js";
 import { finishedSends, holdAfterRecord, holdFrom, newHolder } from "../common/holds.js";
 import { UNHELD, type DeliveryDoc } from "../common/delivery-doc.js";
@@ -104,6 +104,18 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
 
   async releaseAll(): Promise<void> {
     await this.col.updateMany({ holder: this.holder }, { $set: UNHELD });
+  }
+
+  /**
+   * The holders come from the holder index (MongoDB answers a distinct of an indexed field from the index,
+   * one step per distinct value: a handful of processes); each dead one's deliveries are then selected by it.
+   */
+  async releaseDeadHolders(dead: (holder: string) => boolean): Promise<ReleasedHolds> {
+    const found = (await this.col.distinct("holder")) as string[];
+    const holders = found.filter((h) => h !== "" && h !== this.holder && dead(h)).sort();
+    let rows = 0;
+    for (const holder of holders) rows += (await this.col.updateMany({ holder }, { $set: UNHELD })).modifiedCount;
+    return { holders, lots: 0, rows };
   }
 
   async dropForSubscription(tenant: string, subscriptionId: string): Promise<void> {
