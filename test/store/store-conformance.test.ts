@@ -19,25 +19,25 @@ const box = new SecretBox([randomBytes(32)]);
 
 interface Implementation {
   name: string;
-  /** A store on the given database, as one process opens it. */
-  open(database: string): Promise<StorePorts>;
+  /** A store on the given database, as one process opens it (holds lasting holdMs). */
+  open(database: string, holdMs?: number): Promise<StorePorts>;
 }
 
 const memoryDatabases = new Map<string, MemoryDatabase>();
 const implementations: Implementation[] = [
   {
     name: "the store in the FerretDB layout",
-    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { holdMs: HOLD_MS, layout: "ferretdb" }),
+    open: (database, holdMs = HOLD_MS) => openStore(inject("mongodbUri"), database, quiet, box, { holdMs, layout: "ferretdb" }),
   },
   {
     name: "the store in the MongoDB layout (on FerretDB)",
-    open: (database) => openStore(inject("mongodbUri"), database, quiet, box, { holdMs: HOLD_MS, layout: "mongodb" }),
+    open: (database, holdMs = HOLD_MS) => openStore(inject("mongodbUri"), database, quiet, box, { holdMs, layout: "mongodb" }),
   },
   {
     name: "the in-memory store",
-    open: async (database) => {
+    open: async (database, holdMs = HOLD_MS) => {
       if (!memoryDatabases.has(database)) memoryDatabases.set(database, new MemoryDatabase());
-      return openMemoryStore(memoryDatabases.get(database)!, { holdMs: HOLD_MS });
+      return openMemoryStore(memoryDatabases.get(database)!, { holdMs });
     },
   },
 ];
@@ -262,6 +262,39 @@ describe.each(implementations)("$name", (impl) => {
       await c.queue.release(later);
       expect(await d.queue.takeDue(new Date(), 100)).toEqual([]); // its hold stands until it runs out
       expect(ids(await takeWithin(d.queue, HOLD_MS * 4))).toEqual(ids(later));
+    });
+
+    it("releaseDeadHolders hands back at once what holders judged dead hold (lot and retry rows), never a live one's or its own", async () => {
+      // Holds of a minute: whatever is taken below was released, not run out.
+      const database = uniqueDatabase("conf");
+      const [dead, live, starting] = [await impl.open(database, 60_000), await impl.open(database, 60_000), await impl.open(database, 60_000)];
+      opened.push(dead, live, starting);
+      const [retry, first] = await accepted(dead.queue, message("acme"), ["sub_retry", "sub_first"]);
+      // One retry kept held (a queue row of its own), one delivery still waiting for its first outcome (in its lot).
+      await dead.queue.record(retry!, { ...retry!.delivery, attempts: [attempt(500)], updatedAt: new Date(), nextAttemptAt: new Date() }, true);
+      expect(await dead.queue.flush(Date.now() + 5000)).toBe(true);
+      const liveHeld = await accepted(live.queue, message("acme"), ["sub_live"]);
+      const ownHeld = await accepted(starting.queue, message("acme"), ["sub_own"]);
+      expect(await starting.queue.takeDue(new Date(), 100)).toEqual([]); // all held
+
+      const judged: string[] = [];
+      const released = await starting.queue.releaseDeadHolders((h) => {
+        judged.push(h);
+        return h === dead.queue.holder || h === starting.queue.holder; // its own is never released, whatever the judgement
+      });
+      expect(released.holders).toEqual([dead.queue.holder]);
+      expect(released.lots + released.rows).toBeGreaterThan(0);
+      expect(judged).not.toContain(starting.queue.holder);
+
+      const taken: HeldDelivery[] = [];
+      for (let i = 0; i < 4; i++) taken.push(...(await starting.queue.takeDue(new Date(), 100)));
+      expect(ids(taken)).toEqual(ids([retry!, first!]));
+      expect(taken.find((t) => t.delivery._id === retry!.delivery._id)!.delivery.attempts).toHaveLength(1);
+      // The live process's and the starting one's own stay held: nobody takes them.
+      expect(await live.queue.takeDue(new Date(), 100)).toEqual([]);
+      expect(liveHeld.length + ownHeld.length).toBe(2);
+      // Nothing is left to release: the dead holder's holds were taken by the starting process.
+      expect((await live.queue.releaseDeadHolders((h) => h === dead.queue.holder)).holders).toEqual([]);
     });
 
     it("drop removes deliveries that can never be sent; dropForSubscription a deleted subscription's pending ones", async () => {
