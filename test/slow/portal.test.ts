@@ -360,8 +360,16 @@ async function showFailedAttempt(f: Frame, o: { sub: string; payload: Record<str
   await f.waitForSelector("#delivery-filter");
   await f.select("#delivery-filter", "DELIVERY_STATUS_FAILED");
   const card = `details.delivery[data-delivery-id="${failed.id}"]`;
-  await f.waitForSelector(card);
-  await f.click(`${card} > summary`);
+  // The list may render again under the click (the filter's reload, a live outcome), replacing the card:
+  // open it until an open card shows its attempts, never clicking an open one (a click would close it).
+  await waitFor(
+    async () => {
+      if (await f.$(`${card}[open] table.attempts tbody tr td`)) return true;
+      if (!(await f.$(`${card}[open]`))) await f.click(`${card} > summary`).catch(() => undefined);
+      return false;
+    },
+    { timeoutMs: 10_000, intervalMs: 200, what: "the failed delivery's card open with its attempts" },
+  );
   const cells = await f.$$eval(`${card} table.attempts tbody tr td`, (tds) => tds.map((td) => td.textContent ?? ""));
   expect(cells[2]).toBe("503");
   expect(cells[4]).toBe("maintenance");
@@ -373,7 +381,16 @@ async function showFailedAttempt(f: Frame, o: { sub: string; payload: Record<str
 /** Resends the failed delivery from its card; the receiver at `path` gets it again, and the list shows the redelivery delivered. */
 async function resend(f: Frame, failed: { card: string; id: string }, path: string) {
   const before = rcv.requests(path).length;
-  await f.click(`${failed.card} button.redeliver`);
+  // A card replaced by a render between puppeteer's find and its click fails before clicking: find it again.
+  for (let tries = 1; ; tries++) {
+    try {
+      await f.click(`${failed.card} button.redeliver`);
+      break;
+    } catch (err) {
+      if (tries >= 5 || !/detached/i.test(String(err))) throw err;
+      await f.waitForSelector(`${failed.card} button.redeliver`);
+    }
+  }
   await f.waitForFunction(() => /^Redelivery dlv_\S+ queued/.test(document.querySelector("#notice")?.textContent ?? ""));
   await rcv.waitFor((all) => all.filter((r) => r.path === path).length > before);
   await f.select("#delivery-filter", "");
