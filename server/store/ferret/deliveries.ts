@@ -159,9 +159,13 @@ export class DeliveryStore {
 
   /** The first batches of a lot's messages after `afterMessageId`, in id order, through the walk index. */
   async lotMessages(lot: string, afterMessageId: string | undefined, limit: number): Promise<LotBatch[]> {
+    return (await this.lotMessageDocs(lot, afterMessageId, limit)).map(messageBatch);
+  }
+
+  /** A page of a lot's messages (without their bodies) after `afterMessageId`, in id order, through the walk index. */
+  private lotMessageDocs(lot: string, afterMessageId: string | undefined, limit: number): Promise<MessageDoc[]> {
     const filter: Filter<MessageDoc> = afterMessageId ? { lot, _id: { $gt: afterMessageId } } : { lot };
-    const docs = await this.messages.find(filter, { projection: { body: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
-    return docs.map(messageBatch);
+    return this.messages.find(filter, { projection: { body: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
   }
 
   /** A lot's batch rows (only larger fan-outs have any). */
@@ -195,8 +199,7 @@ export class DeliveryStore {
       // is one FerretDB answers by reading every stored message, which made a list cost what the whole
       // message collection holds (50 ms at 36,000 messages) instead of what the live lots hold.
       for (let after: string | undefined; ; ) {
-        const filter: Filter<MessageDoc> = after ? { lot, _id: { $gt: after } } : { lot };
-        const page = await this.messages.find(filter, { projection: { body: 0 } }).sort({ _id: 1 }).limit(LOT_READ_PAGE).toArray();
+        const page = await this.lotMessageDocs(lot, after, LOT_READ_PAGE);
         for (const m of page) if (m.tenant === tenant) out.push(messageBatch(m));
         if (page.length < LOT_READ_PAGE) break;
         after = page.at(-1)!._id;
