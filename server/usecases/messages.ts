@@ -9,6 +9,7 @@ import type { Audience, Delivery, DeliveryLog, Dispatch, DeliveryQueue, Delivery
 import { validatePolicy, withDefaults, type PolicyOverrides } from "../domain/policy.js";
 import type { Quotas } from "./quotas.js";
 import { checkPayload, type CatalogDeps } from "./catalog.js";
+import { findSubscription } from "./subscriptions.js";
 import { SECRET_PREFIX } from "@hookwire/sdk/internal";
 import {
   eventMatches,
@@ -243,11 +244,9 @@ export interface TestEventInput {
  */
 export async function sendTestEvent(deps: MessageDeps, tenant: string, input: TestEventInput): Promise<{ messageId: string; delivery: Delivery }> {
   deps.quotas.takeTrigger(tenant);
-  const id = validateId(input.subscriptionId, "sub", "subscription_id");
   const event = validateCallerEvent(input.event);
-  const sub = await deps.subscriptions.get(tenant, id);
-  if (!sub) throw notFound("subscription_id", "subscription", id);
-  if (sub.disabled) throw new DomainError("failed_precondition", `subscription_id: subscription "${id}" is disabled; enable it to send it a test event`);
+  const sub = await findSubscription({ store: deps.subscriptions }, tenant, input.subscriptionId, "subscription_id");
+  if (sub.disabled) throw new DomainError("failed_precondition", `subscription_id: subscription "${sub._id}" is disabled; enable it to send it a test event`);
   let json = input.payload;
   if (json === undefined) {
     json = (await deps.catalog.store.get(tenant, event))?.example;

@@ -90,7 +90,7 @@ async function withHealth(deps: SubscriptionDeps, tenant: string, docs: Subscrip
 }
 
 /** Without its health, for checks. `field` names the request field that carried the id, for the error message. */
-export async function findSubscription(deps: SubscriptionDeps, tenant: string, id: string, field = "id"): Promise<Subscription> {
+export async function findSubscription(deps: Pick<SubscriptionDeps, "store">, tenant: string, id: string, field = "id"): Promise<Subscription> {
   validateId(id, "sub", field);
   const doc = await deps.store.get(tenant, id);
   if (!doc) throw notFound(field, "subscription", id);
