@@ -1,6 +1,6 @@
 // Wires config, store, delivery engine and RPC handlers into a listening server.
 import { apiKeyAuthenticator } from "./api/http/auth.js";
-import { metricsRoute } from "./api/http/metrics-route.js";
+import { metricsRoute, type MetricsSource } from "./api/http/metrics-route.js";
 import { consoleRoute } from "./api/http/console-route.js";
 import { portalRoute } from "./api/http/portal-route.js";
 import { plainRoutes } from "./api/http/plain-routes.js";
@@ -45,6 +45,11 @@ export interface AppOptions {
   /** Seal the secrets the store keeps; the first seals, all open. */
   encryptionKeys: Buffer[];
   log: Logger;
+  /** Set when this process is one of several workers on the port (server/cluster/worker.ts). */
+  worker?: {
+    /** What /metrics answers: every worker's metrics, gathered by the primary, rather than this one's. */
+    metrics(local: HookwireMetrics): MetricsSource;
+  };
 }
 
 /** Room for the protobuf framing and the other fields around the largest accepted payload. */
@@ -61,6 +66,8 @@ export function engineOptionsFor(config: Config, tenants: number): EngineOptions
   const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...rest };
   opts.maxInFlight = maxInFlight ?? opts.maxInFlightPerTenant * Math.max(1, tenants);
   opts.maxHeld = opts.maxHeldPerTenant * Math.max(1, tenants);
+  // Every worker takes deliveries of every endpoint: each paces at its part, so together they keep the limit.
+  opts.rateShare = 1 / config.workers;
   return opts;
 }
 
@@ -79,7 +86,7 @@ async function releaseDeadHolds(queue: DeliveryQueue, log: Logger): Promise<void
   }
 }
 
-export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log }: AppOptions): Promise<Hookwire> {
+export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log, worker }: AppOptions): Promise<Hookwire> {
   const engineOptions = engineOptionsFor(config, apiKeys.length);
   // One set of metrics for this server, handed to every part that counts something.
   const metrics = new HookwireMetrics();
@@ -100,7 +107,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     userAgent: USER_AGENT,
   });
   // One per process: the quotas counted in memory (watches, the Trigger rate) are this process's.
-  const quotas = new Quotas(config.quotas);
+  const quotas = new Quotas(config.quotas, Date.now, config.workers);
   // One set of compiled schemas per process, for every tenant (compiled-schemas.ts).
   const catalog: CatalogDeps = { store: store.eventTypes, quotas, schemas: new CompiledSchemas(), maxPayloadBytes: config.maxPayloadBytes };
   // The message use cases on a dispatch: the engine's, for the API and for the endpoints use case alike.
@@ -175,7 +182,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     // Plain HTTP GETs on the same port, no API key: /metrics (unless off; HOOKWIRE_METRICS_TOKEN when set), the web
     // console's files (its calls carry the operator's key) and the customer portal's (its calls carry a portal
     // session's token; framed only by HOOKWIRE_PORTAL_ORIGINS).
-    fallback: plainRoutes(...(config.metrics ? [metricsRoute(metrics, config.metricsToken)] : []), consoleRoute(), portalRoute(config.portalOrigins)),
+    fallback: plainRoutes(...(config.metrics ? [metricsRoute(worker?.metrics(metrics) ?? metrics, config.metricsToken)] : []), consoleRoute(), portalRoute(config.portalOrigins)),
     publicStreams: new PublicStreams(config.publicStreams),
     // The key is checked by the adapter itself, before a body is read; handlers find the caller in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.
@@ -199,7 +206,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     },
   });
   const listener = await listen(withSpecGrpcMessage(handler), config.host, config.port, config.connections, log);
-  log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: engine.owner });
+  // A worker's primary says "hookwire listening" once every worker is (server/cluster/primary.ts).
+  if (!worker) log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: engine.owner });
   return {
     port: listener.port,
     engine,

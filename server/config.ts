@@ -1,4 +1,5 @@
 // Configuration from the environment, validated once at start.
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { DISABLE_DEFAULTS, DISABLE_LIMITS, POLICY_DEFAULTS, POLICY_LIMITS, type DeliveryDefaults, type DisableRule } from "./domain/policy.js";
 import { ConfigError } from "./domain/errors.js";
@@ -15,6 +16,11 @@ export { ConfigError };
 export interface Config {
   host: string;
   port: number;
+  /**
+   * HOOKWIRE_WORKERS: server processes sharing the port and the store (server/cluster/); one per core by
+   * default. 1 runs the server in this process, as before there were workers.
+   */
+  workers: number;
   /** Undefined means: start the embedded FerretDB. */
   mongodbUri: string | undefined;
   database: string;
@@ -301,6 +307,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     host: hostVar(env),
     port: intVar(env, "HOOKWIRE_PORT", 8080, 0, 65535),
+    workers: intVar(env, "HOOKWIRE_WORKERS", availableParallelism(), 1, 256),
     mongodbUri: mongoUriVar(env),
     database,
     apiKeys,

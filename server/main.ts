@@ -1,10 +1,14 @@
 // Entry point: `npm start`. Reads the environment, starts the embedded store when MONGODB_URI is unset,
-// serves until SIGTERM/SIGINT.
+// serves until SIGTERM/SIGINT: in this process (HOOKWIRE_WORKERS=1) or in worker processes it forks, which
+// run this same file (server/cluster/).
 import "./harden.js";
+import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startHookwire } from "./app.js";
+import { startWorkers } from "./cluster/primary.js";
+import { runWorker } from "./cluster/worker.js";
 import { ConfigError, loadConfig, type ApiKey, type Config } from "./config.js";
 import { DataFolderInUseError, prepareDataFolder } from "./dev/data-folder.js";
 import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./dev/embedded-ferretdb.js";
@@ -75,9 +79,16 @@ async function main(): Promise<void> {
     log.info("embedded FerretDB started", { dataDir: embedded.dataDir, pid: embedded.process.pid });
   }
 
-  let app: Awaited<ReturnType<typeof startHookwire>>;
+  let app: { close(): Promise<void> };
   try {
-    app = await startHookwire({ config, mongodbUri, apiKeys, encryptionKeys: keys, log });
+    if (config.workers > 1) {
+      // Each worker's own stop is its grace, then its store's close; past that (and a margin) it is killed.
+      const workers = await startWorkers({ workers: config.workers, mongodbUri, apiKeys, encryptionKeys: keys, stopWaitMs: config.shutdownGraceMs + 10_000, log });
+      log.info("hookwire listening", { host: config.host, port: workers.port, protocols: ["grpc", "connect", "grpc-web"], workers: workers.pids() });
+      app = workers;
+    } else {
+      app = await startHookwire({ config, mongodbUri, apiKeys, encryptionKeys: keys, log });
+    }
   } catch (err) {
     stopping = true;
     await embedded?.stop();
@@ -112,7 +123,11 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`hookwire: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (cluster.isWorker) {
+  runWorker();
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(`hookwire: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -37,6 +37,8 @@ export interface EngineOptions {
   bodyCacheBytes: number;
   /** How often the gathered health of the subscriptions attempted is written (each at most once per flush). */
   healthFlushMs: number;
+  /** This process's part of each subscription's rate limit: 1 / the worker processes on this host (app.ts). */
+  rateShare: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -56,6 +58,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   holdRetriesUnderMs: 10_000,
   bodyCacheBytes: 64 * 1024 * 1024,
   healthFlushMs: 1000,
+  rateShare: 1,
 };
 
 export interface EngineDeps {

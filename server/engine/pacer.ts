@@ -17,7 +17,14 @@ export class Pacer {
   /** Least recently used first. */
   private readonly lines = new Map<string, Paced>();
 
-  constructor(private readonly now: () => number) {}
+  /**
+   * `share`: this process's part of each line's limit. Several worker processes on one host each take
+   * deliveries of the same endpoint, so each paces at its share and together they never exceed the limit.
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly share = 1,
+  ) {}
 
   /** The line's limit, when this process used it lately; undefined when it does not know (no limit, or not lately). */
   known(line: string): number | undefined {
@@ -32,8 +39,9 @@ export class Pacer {
     const now = this.now();
     let paced = this.lines.get(line);
     if (paced?.perSecond !== perSecond) {
-      const burst = rateBurst(perSecond);
-      paced = { perSecond, bucket: new TokenBucket(perSecond, burst, this.now), usedAt: now, fullAfterMs: (burst * 1000) / perSecond };
+      const rate = perSecond * this.share;
+      const burst = rateBurst(rate);
+      paced = { perSecond, bucket: new TokenBucket(rate, burst, this.now), usedAt: now, fullAfterMs: (burst * 1000) / rate };
     }
     this.lines.delete(line);
     this.lines.set(line, paced);

@@ -18,6 +18,8 @@ export interface SchedulerLimits {
   maxInFlight: number;
   maxInFlightPerTenant: number;
   maxInFlightPerEndpoint: number;
+  /** This process's part of each endpoint's rate limit (pacer.ts); 1 when it is the only one. */
+  rateShare?: number;
 }
 
 export interface Scheduled {
@@ -55,7 +57,7 @@ export class Scheduler<T extends Scheduled> {
     /** Runs one attempt; its end frees the slot. */
     private readonly run: (item: T) => Promise<void>,
   ) {
-    this.pacer = new Pacer(() => clock.now());
+    this.pacer = new Pacer(() => clock.now(), limits.rateShare);
   }
 
   get inFlight(): number {

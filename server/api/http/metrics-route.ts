@@ -3,14 +3,19 @@
 // tenant's API key, since any tenant would otherwise read every tenant's counts. Unset, it is open, like health
 // checks; the README says to set it, or to keep the port private, wherever the port is reachable by others.
 import type { ServerResponse } from "node:http";
-import type { HookwireMetrics } from "../../telemetry/metrics.js";
 import { apiKeyAuthenticator } from "./auth.js";
 import { answer, type PlainRoute } from "./plain-routes.js";
 
 export const METRICS_PATH = "/metrics";
 
+/** Where the exposition comes from: this process's registry, or every worker's (server/cluster/worker.ts). */
+export interface MetricsSource {
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
 /** Takes /metrics and nothing else; with a token, only requests bearing it. */
-export function metricsRoute(metrics: HookwireMetrics, token?: string): PlainRoute {
+export function metricsRoute(metrics: MetricsSource, token?: string): PlainRoute {
   const allowed = token === undefined ? () => true : bearerCheck(token);
   return (req, res, path) => {
     if (path !== METRICS_PATH) return false;

@@ -1,0 +1,54 @@
+// What the primary and its worker processes tell each other over the cluster's IPC channel. Secrets (API keys,
+// the sealing keys) travel here rather than in a worker's environment, which other tools can read (/proc).
+import type { ApiKey } from "../config.js";
+
+/**
+ * Worker → primary, once its listener is in place: a message sent before that would be lost (a forked worker is
+ * "online" before its modules have loaded).
+ */
+export interface HelloMessage {
+  type: "hookwire:hello";
+}
+
+/** Primary → worker, once, answering its hello: what the primary alone decided (the store's URI, keys from the data folder). */
+export interface StartMessage {
+  type: "hookwire:start";
+  mongodbUri: string;
+  apiKeys: ApiKey[];
+  /** Base64 of each sealing key, the first seals. */
+  encryptionKeys: string[];
+}
+
+/** Worker → primary: listening on the shared port, its engine holding work as `owner`. */
+export interface ReadyMessage {
+  type: "hookwire:ready";
+  port: number;
+  owner: string;
+}
+
+/** Primary → worker: stop gracefully (write outcomes, hand back holds) and exit. */
+export interface StopMessage {
+  type: "hookwire:stop";
+}
+
+/** Worker → primary: the metrics of every worker, for a scrape that reached this one. */
+export interface MetricsRequest {
+  type: "hookwire:metrics-request";
+  id: number;
+}
+
+/** Primary → worker: the answer to a MetricsRequest. */
+export interface MetricsAnswer {
+  type: "hookwire:metrics-answer";
+  id: number;
+  text?: string;
+  error?: string;
+}
+
+export type ToWorker = StartMessage | StopMessage | MetricsAnswer;
+export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest;
+
+/** Messages of this protocol only: prom-client's aggregator shares the channel with its own. */
+export function isMessage<T extends { type: string }>(m: unknown, type: T["type"]): m is T {
+  return typeof m === "object" && m !== null && (m as { type?: unknown }).type === type;
+}

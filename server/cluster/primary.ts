@@ -1,0 +1,131 @@
+// The cluster's primary: with HOOKWIRE_WORKERS above 1, `npm start` forks that many worker processes, each a whole
+// server on the one port (node:cluster deals connections round-robin), all sharing the store as separate processes
+// on one database always could (holds, takeovers). The primary keeps what must be one: the data folder's lock, the
+// embedded FerretDB, the development and sealing keys (sent to each worker), the metrics gathering, and the stop.
+//
+// A worker that dies is started again with backoff. Nothing it accepted is lost: its Triggers were stored before
+// they were answered, and the new worker releases the dead one's holds as it starts (app.ts, deadLocalHolder), so
+// its deliveries are taken at once rather than when their holds run out.
+import cluster, { type Worker } from "node:cluster";
+import { AggregatorRegistry } from "prom-client";
+import type { ApiKey } from "../config.js";
+import { errorFields, type Logger } from "../telemetry/log.js";
+import { isMessage, type HelloMessage, type MetricsRequest, type ReadyMessage, type StartMessage, type ToWorker } from "./messages.js";
+
+export interface WorkersOptions {
+  workers: number;
+  mongodbUri: string;
+  apiKeys: ApiKey[];
+  encryptionKeys: Buffer[];
+  /** How long a stopping worker may take (its own grace, then its store's close) before it is killed. */
+  stopWaitMs: number;
+  log: Logger;
+}
+
+export interface Workers {
+  port: number;
+  /** The workers' process ids, in the order they were started. */
+  pids(): number[];
+  /** Stops every worker gracefully (each hands back what it holds), killing any that outlasts stopWaitMs. */
+  close(): Promise<void>;
+}
+
+/** Restarts of a dying worker wait this long, doubling while it keeps dying, up to the cap. */
+const RESTART_FIRST_MS = 250;
+const RESTART_MAX_MS = 30_000;
+/** A worker that ran this long before dying starts the backoff afresh. */
+const RESTART_STABLE_MS = 60_000;
+
+function tell(worker: Worker, message: ToWorker): void {
+  if (worker.isConnected()) worker.send(message);
+}
+
+/** Forks the workers and resolves once every one listens; rejects if one exits before it does. */
+export function startWorkers(o: WorkersOptions): Promise<Workers> {
+  const start: StartMessage = { type: "hookwire:start", mongodbUri: o.mongodbUri, apiKeys: o.apiKeys, encryptionKeys: o.encryptionKeys.map((k) => k.toString("base64")) };
+  const aggregator = new AggregatorRegistry();
+  const live = new Set<Worker>();
+  let stopping = false;
+  let port = 0;
+  let failures = 0;
+
+  const fork = (onReady: (m: ReadyMessage) => void, onEarlyExit: (why: string) => void): Worker => {
+    const worker = cluster.fork();
+    const forkedAt = Date.now();
+    let ready = false;
+    live.add(worker);
+    worker.on("message", (m: unknown) => {
+      if (isMessage<HelloMessage>(m, "hookwire:hello")) {
+        tell(worker, start);
+      } else if (isMessage<ReadyMessage>(m, "hookwire:ready")) {
+        ready = true;
+        onReady(m);
+      } else if (isMessage<MetricsRequest>(m, "hookwire:metrics-request")) {
+        aggregator.clusterMetrics().then(
+          (text) => tell(worker, { type: "hookwire:metrics-answer", id: m.id, text }),
+          (err: unknown) => tell(worker, { type: "hookwire:metrics-answer", id: m.id, error: err instanceof Error ? err.message : String(err) }),
+        );
+      }
+    });
+    worker.on("exit", (code, signal) => {
+      live.delete(worker);
+      if (stopping) return;
+      const why = signal ? `signal ${signal}` : `code ${code}`;
+      if (!ready) return onEarlyExit(why);
+      failures = Date.now() - forkedAt >= RESTART_STABLE_MS ? 0 : failures + 1;
+      const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
+      o.log.warn("worker exited; starting another", { pid: worker.process.pid, exit: why, restartInMs: delay });
+      setTimeout(replace, delay).unref();
+    });
+    return worker;
+  };
+
+  const replace = (): void => {
+    if (stopping) return;
+    const worker = fork(
+      (m) => o.log.info("worker ready", { pid: worker.process.pid, owner: m.owner }),
+      (why) => {
+        // A replacement that cannot start (the store is down, say) is retried with the same backoff.
+        failures++;
+        const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
+        o.log.warn("worker failed to start; trying again", { pid: worker.process.pid, exit: why, restartInMs: delay });
+        setTimeout(replace, delay).unref();
+      },
+    );
+  };
+
+  const close = async (): Promise<void> => {
+    stopping = true;
+    const exits = [...live].map((w) => new Promise<void>((res) => (w.isDead() ? res() : w.once("exit", () => res()))));
+    for (const w of live) tell(w, { type: "hookwire:stop" });
+    const killer = setTimeout(() => {
+      for (const w of live) {
+        o.log.warn("worker did not stop in time: killed", { pid: w.process.pid });
+        w.process.kill("SIGKILL");
+      }
+    }, o.stopWaitMs);
+    await Promise.all(exits);
+    clearTimeout(killer);
+  };
+
+  return new Promise<Workers>((resolve, reject) => {
+    let waiting = o.workers;
+    for (let i = 0; i < o.workers; i++) {
+      fork(
+          (m) => {
+            port = m.port;
+            if (--waiting === 0) resolve({ port, pids: () => [...live].map((w) => w.process.pid ?? 0), close });
+          },
+          (why) => {
+            if (waiting === 0) return;
+            waiting = -1;
+            o.log.error("a worker exited before it listened; stopping the others", { exit: why });
+            void close().then(() => reject(new Error(`a worker process exited before it listened (${why}); its error is above`)), (err: unknown) => {
+              o.log.error("stopping the workers failed", errorFields(err));
+              reject(err instanceof Error ? err : new Error(String(err)));
+            });
+          },
+      );
+    }
+  });
+}
