@@ -9,6 +9,7 @@ import { PublicStreams } from "./api/http/public-streams.js";
 import type { ApiKey, Config } from "./config.js";
 import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./engine/engine.js";
 import { HttpSender } from "./engine/http-sender.js";
+import type { LinePacer } from "./engine/pacer.js";
 import { withSpecGrpcMessage } from "./api/http/grpc-message.js";
 import { listen } from "./api/http/listener.js";
 import { errorFields, type Logger } from "./telemetry/log.js";
@@ -49,6 +50,8 @@ export interface AppOptions {
   worker?: {
     /** What /metrics answers: every worker's metrics, gathered by the primary, rather than this one's. */
     metrics(local: HookwireMetrics): MetricsSource;
+    /** The subscriptions' rate limits, kept once for all workers by the primary. */
+    pacer: LinePacer;
   };
 }
 
@@ -66,8 +69,6 @@ export function engineOptionsFor(config: Config, tenants: number): EngineOptions
   const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...rest };
   opts.maxInFlight = maxInFlight ?? opts.maxInFlightPerTenant * Math.max(1, tenants);
   opts.maxHeld = opts.maxHeldPerTenant * Math.max(1, tenants);
-  // Every worker takes deliveries of every endpoint: each paces at its part, so together they keep the limit.
-  opts.rateShare = 1 / config.workers;
   return opts;
 }
 
@@ -107,7 +108,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     userAgent: USER_AGENT,
   });
   // One per process: the quotas counted in memory (watches, the Trigger rate) are this process's.
-  const quotas = new Quotas(config.quotas, Date.now, config.workers);
+  const quotas = new Quotas(config.quotas);
   // One set of compiled schemas per process, for every tenant (compiled-schemas.ts).
   const catalog: CatalogDeps = { store: store.eventTypes, quotas, schemas: new CompiledSchemas(), maxPayloadBytes: config.maxPayloadBytes };
   // The message use cases on a dispatch: the engine's, for the API and for the endpoints use case alike.
@@ -136,6 +137,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       log,
       metrics,
       health: store.health,
+      pacer: worker?.pacer,
       // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
       endpoints: (dispatch) =>
         endpointEvents({ subscriptions: store.subscriptions, health: store.health, messages: messageDepsOn(dispatch), rule: config.disable, log, metrics }),

@@ -45,8 +45,22 @@ export interface MetricsAnswer {
   error?: string;
 }
 
-export type ToWorker = StartMessage | StopMessage | MetricsAnswer;
-export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest;
+/** Worker → primary: a token of a rate-limited line, for one attempt (shared-pacer.ts). */
+export interface PaceRequest {
+  type: "hookwire:pace-request";
+  line: string;
+  perSecond: number;
+}
+
+/** Primary → worker: the token (waitMs 0), or how long until the line's next one. */
+export interface PaceAnswer {
+  type: "hookwire:pace-answer";
+  line: string;
+  waitMs: number;
+}
+
+export type ToWorker = StartMessage | StopMessage | MetricsAnswer | PaceAnswer;
+export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest | PaceRequest;
 
 /** Messages of this protocol only: prom-client's aggregator shares the channel with its own. */
 export function isMessage<T extends { type: string }>(m: unknown, type: T["type"]): m is T {

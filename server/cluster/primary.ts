@@ -1,7 +1,8 @@
 // The cluster's primary: with HOOKWIRE_WORKERS above 1, `npm start` forks that many worker processes, each a whole
 // server on the one port (node:cluster deals connections round-robin), all sharing the store as separate processes
 // on one database always could (holds, takeovers). The primary keeps what must be one: the data folder's lock, the
-// embedded FerretDB, the development and sealing keys (sent to each worker), the metrics gathering, and the stop.
+// embedded FerretDB, the development and sealing keys (sent to each worker), the subscriptions' rate limits
+// (shared-pacer.ts), the metrics gathering, and the stop.
 //
 // A worker that dies is started again with backoff. Nothing it accepted is lost: its Triggers were stored before
 // they were answered, and the new worker releases the dead one's holds as it starts (app.ts, deadLocalHolder), so
@@ -10,6 +11,7 @@ import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry } from "prom-client";
 import type { ApiKey } from "../config.js";
 import { errorFields, type Logger } from "../telemetry/log.js";
+import { PaceGrants } from "./shared-pacer.js";
 import { isMessage, type HelloMessage, type MetricsRequest, type ReadyMessage, type StartMessage, type ToWorker } from "./messages.js";
 
 export interface WorkersOptions {
@@ -44,6 +46,7 @@ function tell(worker: Worker, message: ToWorker): void {
 export function startWorkers(o: WorkersOptions): Promise<Workers> {
   const start: StartMessage = { type: "hookwire:start", mongodbUri: o.mongodbUri, apiKeys: o.apiKeys, encryptionKeys: o.encryptionKeys.map((k) => k.toString("base64")) };
   const aggregator = new AggregatorRegistry();
+  const grants = new PaceGrants();
   const live = new Set<Worker>();
   let stopping = false;
   let port = 0;
@@ -55,7 +58,10 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
     let ready = false;
     live.add(worker);
     worker.on("message", (m: unknown) => {
-      if (isMessage<HelloMessage>(m, "hookwire:hello")) {
+      const paced = grants.answer(m);
+      if (paced) {
+        tell(worker, paced);
+      } else if (isMessage<HelloMessage>(m, "hookwire:hello")) {
         tell(worker, start);
       } else if (isMessage<ReadyMessage>(m, "hookwire:ready")) {
         ready = true;

@@ -9,6 +9,7 @@ import { createLogger, errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
 import { isMessage, type MetricsAnswer, type StartMessage, type ToPrimary } from "./messages.js";
 import type { MetricsSource } from "../api/http/metrics-route.js";
+import { SharedPacer } from "./shared-pacer.js";
 
 /** How long a scrape waits for the primary to gather every worker's metrics (prom-client's own limit is 5 s). */
 const METRICS_WAIT_MS = 6000;
@@ -71,7 +72,9 @@ export function runWorker(): void {
   process.on("SIGINT", () => undefined);
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("disconnect", () => void stop("the primary is gone"));
+  const pacer = new SharedPacer(send);
   process.on("message", (m: unknown) => {
+    if (pacer.receive(m)) return;
     if (isMessage<StartMessage>(m, "hookwire:start") && app === undefined && !stopping) {
       startHookwire({
         config,
@@ -79,7 +82,7 @@ export function runWorker(): void {
         apiKeys: m.apiKeys,
         encryptionKeys: m.encryptionKeys.map((k) => Buffer.from(k, "base64")),
         log,
-        worker: { metrics: clusterMetrics },
+        worker: { metrics: clusterMetrics, pacer },
       }).then(
         (started) => {
           app = started;

@@ -13,6 +13,7 @@ import { BodyCache } from "./body-cache.js";
 import type { Sender } from "./sender.js";
 import { HoldKeeper } from "./hold-keeper.js";
 import { Notifier, type Listener } from "./notifier.js";
+import type { LinePacer } from "./pacer.js";
 import type { PrepareAttempt } from "./prepare.js";
 import { Scheduler } from "./scheduler.js";
 import { Shares, type Shared } from "./shares.js";
@@ -37,8 +38,6 @@ export interface EngineOptions {
   bodyCacheBytes: number;
   /** How often the gathered health of the subscriptions attempted is written (each at most once per flush). */
   healthFlushMs: number;
-  /** This process's part of each subscription's rate limit: 1 / the worker processes on this host (app.ts). */
-  rateShare: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -58,7 +57,6 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   holdRetriesUnderMs: 10_000,
   bodyCacheBytes: 64 * 1024 * 1024,
   healthFlushMs: 1000,
-  rateShare: 1,
 };
 
 export interface EngineDeps {
@@ -78,6 +76,8 @@ export interface EngineDeps {
    * that use case triggers operational events through it, so it is made with the engine, not before.
    */
   endpoints?: (dispatch: Dispatch) => EndpointEvents;
+  /** Rate limits shared with other worker processes (server/cluster/shared-pacer.ts); unset, this process's own. */
+  pacer?: LinePacer;
 }
 
 /** A delivery this process holds: no body (read when its attempt starts), so holding many costs little. */
@@ -154,6 +154,7 @@ export class DeliveryEngine implements Dispatch {
     });
     this.scheduler = new Scheduler<Held>(opts, clock, (h) =>
       this.run(h).catch((err: unknown) => deps.log.error("delivery attempt crashed", { delivery: h.doc._id, ...errorFields(err) })),
+      deps.pacer,
     );
     this.keeper = new HoldKeeper(
       {

@@ -13,18 +13,23 @@ interface Paced {
   fullAfterMs: number;
 }
 
-export class Pacer {
+/** What the scheduler asks of the rate limits of endpoints' lines (the one process's Pacer, or a cluster's). */
+export interface LinePacer {
+  /** The line's limit, when known lately; undefined when not (no limit, or not lately). */
+  known(line: string): number | undefined;
+  /** 0 when an attempt of the line may start now (its token taken), else milliseconds to wait before asking again. */
+  take(line: string, perSecond: number): number;
+  /** Charges the line one token for an attempt that already started (the one that learnt the line's rate). */
+  charge(line: string, perSecond: number): void;
+  /** The line has no limit any more. */
+  forget(line: string): void;
+}
+
+export class Pacer implements LinePacer {
   /** Least recently used first. */
   private readonly lines = new Map<string, Paced>();
 
-  /**
-   * `share`: this process's part of each line's limit. Several worker processes on one host each take
-   * deliveries of the same endpoint, so each paces at its share and together they never exceed the limit.
-   */
-  constructor(
-    private readonly now: () => number,
-    private readonly share = 1,
-  ) {}
+  constructor(private readonly now: () => number) {}
 
   /** The line's limit, when this process used it lately; undefined when it does not know (no limit, or not lately). */
   known(line: string): number | undefined {
@@ -39,15 +44,18 @@ export class Pacer {
     const now = this.now();
     let paced = this.lines.get(line);
     if (paced?.perSecond !== perSecond) {
-      const rate = perSecond * this.share;
-      const burst = rateBurst(rate);
-      paced = { perSecond, bucket: new TokenBucket(rate, burst, this.now), usedAt: now, fullAfterMs: (burst * 1000) / rate };
+      const burst = rateBurst(perSecond);
+      paced = { perSecond, bucket: new TokenBucket(perSecond, burst, this.now), usedAt: now, fullAfterMs: (burst * 1000) / perSecond };
     }
     this.lines.delete(line);
     this.lines.set(line, paced);
     paced.usedAt = now;
     this.forgetFull(now);
     return paced.bucket.take();
+  }
+
+  charge(line: string, perSecond: number): void {
+    this.take(line, perSecond);
   }
 
   /** The line has no limit any more. */

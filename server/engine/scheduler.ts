@@ -12,14 +12,12 @@
 // is read by each attempt's preparation (pace()); until a line's rate is known, one attempt at a time
 // starts on it, and the first that learns it is charged its token then.
 import type { Clock } from "../ports.js";
-import { Pacer } from "./pacer.js";
+import { Pacer, type LinePacer } from "./pacer.js";
 
 export interface SchedulerLimits {
   maxInFlight: number;
   maxInFlightPerTenant: number;
   maxInFlightPerEndpoint: number;
-  /** This process's part of each endpoint's rate limit (pacer.ts); 1 when it is the only one. */
-  rateShare?: number;
 }
 
 export interface Scheduled {
@@ -48,7 +46,7 @@ export class Scheduler<T extends Scheduled> {
   private readonly blocked = new Set<string>();
   private inFlightCount = 0;
   private stopped = false;
-  private readonly pacer: Pacer;
+  private readonly pacer: LinePacer;
   readonly running = new Set<Promise<void>>();
 
   constructor(
@@ -56,8 +54,10 @@ export class Scheduler<T extends Scheduled> {
     private readonly clock: Clock,
     /** Runs one attempt; its end frees the slot. */
     private readonly run: (item: T) => Promise<void>,
+    /** Where lines' tokens come from: this process's own buckets unless several processes share the limits. */
+    pacer?: LinePacer,
   ) {
-    this.pacer = new Pacer(() => clock.now(), limits.rateShare);
+    this.pacer = pacer ?? new Pacer(() => clock.now());
   }
 
   get inFlight(): number {
@@ -103,7 +103,7 @@ export class Scheduler<T extends Scheduled> {
     line.rate = perSecond;
     this.unpause(line);
     if (perSecond === 0) this.pacer.forget(item.endpoint);
-    else if (learnt) this.pacer.take(item.endpoint, perSecond);
+    else if (learnt) this.pacer.charge(item.endpoint, perSecond);
     this.fill(item.endpoint);
   }
 

@@ -1,4 +1,5 @@
 // The only module that opens MongoDB: the ports of server/ports.ts on its collections.
+import { upserting } from "./common/duplicate-key.js";
 import { MongoClient, type Db } from "mongodb";
 import type { Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
@@ -80,7 +81,8 @@ async function chooseLayout(db: Db, wanted: StoreLayout): Promise<"ferretdb" | "
     // A database used before layouts were recorded holds the FerretDB layout's collections.
     const older = (await db.listCollections({ name: "delivery_log" }, { nameOnly: true }).toArray()).length > 0;
     const existing = older ? "ferretdb" : layout;
-    await meta.updateOne({ _id: "layout" }, { $set: { layout: existing } }, { upsert: true });
+    // Several processes may open a new database at once (a cluster's workers): the loser's retry updates.
+    await upserting(() => meta.updateOne({ _id: "layout" }, { $set: { layout: existing } }, { upsert: true }));
     if (existing !== layout) throw new StoreLayoutError(`HOOKWIRE_STORE: this database holds deliveries in the "${existing}" layout, not "${layout}"`);
   } else if (recorded !== layout) {
     throw new StoreLayoutError(`HOOKWIRE_STORE: this database holds deliveries in the "${recorded}" layout, not "${layout}"`);

@@ -56,12 +56,6 @@ export class Quotas {
   constructor(
     readonly limits: QuotaLimits = QUOTA_DEFAULTS,
     private readonly now: () => number = Date.now,
-    /**
-     * Worker processes on this host (HOOKWIRE_WORKERS). Each connection's calls go to one of them and connections
-     * are dealt round-robin, so each allows its even part of the Trigger rate: together never more than the quota.
-     * Watch streams stay per process: they bound what each process holds in memory.
-     */
-    private readonly processes = 1,
   ) {}
 
   /**
@@ -126,12 +120,11 @@ export class Quotas {
     const { triggerRate: rate, triggerBurst: burst } = this.limits;
     if (rate === 0) return;
     let bucket = this.buckets.get(tenant);
-    if (!bucket) this.buckets.set(tenant, (bucket = new TokenBucket(rate / this.processes, Math.max(1, Math.ceil(burst / this.processes)), this.now)));
+    if (!bucket) this.buckets.set(tenant, (bucket = new TokenBucket(rate, burst, this.now)));
     const waitMs = bucket.take();
     if (waitMs > 0) {
-      const split = this.processes > 1 ? `, split evenly between ${this.processes} worker processes` : "";
       throw exhausted(
-        `trigger_rate: tenant "${tenant}" is over its quota of ${rate} Triggers and Sends a second, ${burst} at once${split} (HOOKWIRE_TRIGGER_RATE, HOOKWIRE_TRIGGER_BURST); retry in ${waitMs} ms`,
+        `trigger_rate: tenant "${tenant}" is over its quota of ${rate} Triggers and Sends a second, ${burst} at once (HOOKWIRE_TRIGGER_RATE, HOOKWIRE_TRIGGER_BURST); retry in ${waitMs} ms`,
       );
     }
   }

@@ -25,11 +25,12 @@ export type Env = Record<string, string | undefined>;
 export const LOOPBACK_ONLY = "127.0.0.0/8,::1/128";
 
 /**
- * One server process unless the caller asks for workers (HOOKWIRE_WORKERS): tests and benches start many
- * servers, and a cluster's forks would multiply their start-up; the cluster's own tests set it.
+ * One server process unless workers are asked for (HOOKWIRE_WORKERS in the caller's environment runs every
+ * server so, or a test's env sets it): tests and benches start many servers, and a cluster's forks would
+ * multiply their start-up.
  */
 export function spawnHookwire(env: Env, execArgv: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const full: Env = { ...process.env, HOOKWIRE_WORKERS: "1", HOOKWIRE_EGRESS_ALLOW: LOOPBACK_ONLY, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
+  const full: Env = { HOOKWIRE_WORKERS: "1", ...process.env, HOOKWIRE_EGRESS_ALLOW: LOOPBACK_ONLY, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
   const child = spawn(process.execPath, [...execArgv, "--conditions=hookwire-source", "--import", "tsx", MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
