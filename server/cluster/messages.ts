@@ -52,7 +52,7 @@ export interface PaceRequest {
   perSecond: number;
 }
 
-/** Primary → worker: the token (waitMs 0), or how long until the line's next one. */
+/** Primary → worker: the token (waitMs 0), or that the ask is queued and its token comes in about waitMs. */
 export interface PaceAnswer {
   type: "hookwire:pace-answer";
   line: string;

@@ -58,9 +58,8 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
     let ready = false;
     live.add(worker);
     worker.on("message", (m: unknown) => {
-      const paced = grants.answer(m);
-      if (paced) {
-        tell(worker, paced);
+      if (grants.request(m, (answer) => tell(worker, answer))) {
+        // a rate-limited line's token: answered now or when the line's bucket has it
       } else if (isMessage<HelloMessage>(m, "hookwire:hello")) {
         tell(worker, start);
       } else if (isMessage<ReadyMessage>(m, "hookwire:ready")) {
