@@ -24,6 +24,17 @@ export default defineConfig({
       { extends: true, test: { name: "store", include: ["test/store/**/*.test.ts"], globalSetup: ferretdb } },
       // The real server as a child process, called by real clients.
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ferretdb } },
+      // The fault and isolation tests again with every server two worker processes (server/cluster/): what they
+      // prove (nothing lost, health, stops, shares, limits) must hold for a cluster too.
+      {
+        extends: true,
+        test: {
+          name: "workers",
+          include: ["test/e2e/{faults,faults-embedded,shutdown,isolation,rate-limit}.test.ts"],
+          env: { HOOKWIRE_WORKERS: "2" },
+          globalSetup: ferretdb,
+        },
+      },
       // Toolchains, packages and a browser: Go, Python, grpcurl, npm pack, Chromium.
       { extends: true, test: { name: "slow", include: ["test/slow/**/*.test.ts"], globalSetup: ferretdb } },
     ],

@@ -27,7 +27,7 @@ import { attemptPreparer } from "./engine/prepare.js";
 import { endpointEvents } from "./usecases/endpoints.js";
 import type { MessageDeps } from "./usecases/messages.js";
 import { DEFAULT_RETENTION, RetentionSweeper } from "./engine/retention-sweeper.js";
-import { systemClock, type DeliveryQueue, type Dispatch } from "./ports.js";
+import { systemClock, type DeliveryQueue, type Dispatch, type WriteFaultRelay } from "./ports.js";
 import { Quotas } from "./usecases/quotas.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
@@ -52,6 +52,8 @@ export interface AppOptions {
     metrics(local: HookwireMetrics): MetricsSource;
     /** The subscriptions' rate limits, kept once for all workers by the primary. */
     pacer: LinePacer;
+    /** Connects this worker's write health with the others' (one database, one answer). */
+    writes(relay: WriteFaultRelay): void;
   };
 }
 
@@ -99,6 +101,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     subscriptionCacheMs: config.subscriptionCacheMs,
   });
   store.watchSubscriptionChanges();
+  worker?.writes(store.writes);
   const sender = new HttpSender({
     allowPrivateUrls: config.allowPrivateUrls,
     egressAllow: config.egressAllow,

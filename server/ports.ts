@@ -28,6 +28,17 @@ export interface StoreFaults {
 }
 
 /**
+ * Whether writes work is one fact for every process on a database: a worker whose store refused a write tells
+ * the others (server/cluster/), which then count writes as broken too until their own probe write succeeds.
+ */
+export interface WriteFaultRelay {
+  /** Hears each time this process's own failed write turned writes off. */
+  onRefused(listener: (fault: StoreWriteFault) => void): void;
+  /** Another process's write was refused for this fault. */
+  heard(fault: StoreWriteFault): void;
+}
+
+/**
  * The delivery engine as the use cases and the API see it: deliveries just stored start, and whoever waits
  * hears of their outcomes once they are stored.
  */

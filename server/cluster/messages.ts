@@ -1,6 +1,7 @@
 // What the primary and its worker processes tell each other over the cluster's IPC channel. Secrets (API keys,
 // the sealing keys) travel here rather than in a worker's environment, which other tools can read (/proc).
 import type { ApiKey } from "../config.js";
+import type { StoreWriteFault } from "../ports.js";
 
 /**
  * Worker → primary, once its listener is in place: a message sent before that would be lost (a forked worker is
@@ -59,8 +60,14 @@ export interface PaceAnswer {
   waitMs: number;
 }
 
-export type ToWorker = StartMessage | StopMessage | MetricsAnswer | PaceAnswer;
-export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest | PaceRequest;
+/** Worker → primary, and primary → the other workers: a worker's store refused a write (a full disk, say). */
+export interface WriteRefused {
+  type: "hookwire:write-refused";
+  fault: StoreWriteFault;
+}
+
+export type ToWorker = StartMessage | StopMessage | MetricsAnswer | PaceAnswer | WriteRefused;
+export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest | PaceRequest | WriteRefused;
 
 /** Messages of this protocol only: prom-client's aggregator shares the channel with its own. */
 export function isMessage<T extends { type: string }>(m: unknown, type: T["type"]): m is T {

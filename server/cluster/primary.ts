@@ -12,7 +12,7 @@ import { AggregatorRegistry } from "prom-client";
 import type { ApiKey } from "../config.js";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import { PaceGrants } from "./shared-pacer.js";
-import { isMessage, type HelloMessage, type MetricsRequest, type ReadyMessage, type StartMessage, type ToWorker } from "./messages.js";
+import { isMessage, type HelloMessage, type MetricsRequest, type ReadyMessage, type StartMessage, type ToWorker, type WriteRefused } from "./messages.js";
 
 export interface WorkersOptions {
   workers: number;
@@ -60,6 +60,9 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
     worker.on("message", (m: unknown) => {
       if (grants.request(m, (answer) => tell(worker, answer))) {
         // a rate-limited line's token: answered now or when the line's bucket has it
+      } else if (isMessage<WriteRefused>(m, "hookwire:write-refused")) {
+        // One database: what one worker found, every worker's health must say.
+        for (const other of live) if (other !== worker) tell(other, m);
       } else if (isMessage<HelloMessage>(m, "hookwire:hello")) {
         tell(worker, start);
       } else if (isMessage<ReadyMessage>(m, "hookwire:ready")) {

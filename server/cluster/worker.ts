@@ -7,7 +7,7 @@ import { startHookwire, type Hookwire } from "../app.js";
 import { loadConfig } from "../config.js";
 import { createLogger, errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import { isMessage, type MetricsAnswer, type StartMessage, type ToPrimary } from "./messages.js";
+import { isMessage, type MetricsAnswer, type StartMessage, type ToPrimary, type WriteRefused } from "./messages.js";
 import type { MetricsSource } from "../api/http/metrics-route.js";
 import { SharedPacer } from "./shared-pacer.js";
 
@@ -82,7 +82,16 @@ export function runWorker(): void {
         apiKeys: m.apiKeys,
         encryptionKeys: m.encryptionKeys.map((k) => Buffer.from(k, "base64")),
         log,
-        worker: { metrics: clusterMetrics, pacer },
+        worker: {
+          metrics: clusterMetrics,
+          pacer,
+          writes(relay) {
+            relay.onRefused((fault) => send({ type: "hookwire:write-refused", fault }));
+            process.on("message", (w: unknown) => {
+              if (isMessage<WriteRefused>(w, "hookwire:write-refused")) relay.heard(w.fault);
+            });
+          },
+        },
       }).then(
         (started) => {
           app = started;

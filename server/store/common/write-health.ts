@@ -2,7 +2,7 @@
 // turned on again by a small probe write that succeeds. gRPC health reports NOT_SERVING meanwhile, so a load
 // balancer sends Triggers to a server that can store them.
 import type { Collection } from "mongodb";
-import type { StoreFault, StoreFaults, StoreWriteFault } from "../../ports.js";
+import type { StoreFault, StoreFaults, StoreWriteFault, WriteFaultRelay } from "../../ports.js";
 import { isStoreUnavailable, storeWriteFault } from "./store-errors.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
 
@@ -17,8 +17,9 @@ const PROBE_ID = "write-probe";
  */
 const PROBE_BYTES = 4096;
 
-export class WriteHealth implements StoreFaults {
+export class WriteHealth implements StoreFaults, WriteFaultRelay {
   private failing: { since: number; fault: StoreWriteFault } | undefined;
+  private readonly refusedListeners: Array<(fault: StoreWriteFault) => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -45,8 +46,20 @@ export class WriteHealth implements StoreFaults {
       this.failing = { since: Date.now(), fault };
       this.log.error("the database cannot write; health is NOT_SERVING until a probe write succeeds", { fault, ...errorFields(err) });
       this.schedule(PROBE_FIRST_DELAY_MS);
+      for (const listener of this.refusedListeners) listener(fault);
     }
     return fault;
+  }
+
+  onRefused(listener: (fault: StoreWriteFault) => void): void {
+    this.refusedListeners.push(listener);
+  }
+
+  heard(fault: StoreWriteFault): void {
+    if (this.failing || this.stopped) return;
+    this.failing = { since: Date.now(), fault };
+    this.log.warn("another worker's write was refused; health is NOT_SERVING until a probe write succeeds", { fault });
+    this.schedule(PROBE_FIRST_DELAY_MS);
   }
 
   private schedule(delayMs: number): void {
