@@ -1,7 +1,8 @@
-// What the primary and its worker processes tell each other over the cluster's IPC channel. Secrets (API keys,
-// the sealing keys) travel here rather than in a worker's environment, which other tools can read (/proc).
+// What the primary and its worker processes tell each other over the cluster's IPC channel (structured clone:
+// delivery states keep their dates). Secrets (API keys, the sealing keys) travel here rather than in a worker's
+// environment, which other tools can read (/proc).
 import type { ApiKey } from "../config.js";
-import type { StoreWriteFault } from "../ports.js";
+import type { Delivery, StoreWriteFault } from "../ports.js";
 
 /**
  * Worker → primary, once its listener is in place: a message sent before that would be lost (a forked worker is
@@ -66,8 +67,26 @@ export interface WriteRefused {
   fault: StoreWriteFault;
 }
 
-export type ToWorker = StartMessage | StopMessage | MetricsAnswer | PaceAnswer | WriteRefused;
-export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest | PaceRequest | WriteRefused;
+/** Worker → primary: whether this worker has WatchDeliveries streams (or other watchers) open. */
+export interface Watching {
+  type: "hookwire:watching";
+  watching: boolean;
+}
+
+/** Primary → worker: whether another worker watches, so this one's delivery states must be passed on. */
+export interface RelayStates {
+  type: "hookwire:relay";
+  on: boolean;
+}
+
+/** Worker → primary → the watching workers: delivery states just stored, for their watchers. */
+export interface States {
+  type: "hookwire:states";
+  docs: Delivery[];
+}
+
+export type ToWorker = StartMessage | StopMessage | MetricsAnswer | PaceAnswer | WriteRefused | RelayStates | States;
+export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest | PaceRequest | WriteRefused | Watching | States;
 
 /** Messages of this protocol only: prom-client's aggregator shares the channel with its own. */
 export function isMessage<T extends { type: string }>(m: unknown, type: T["type"]): m is T {

@@ -2,7 +2,8 @@
 // server on the one port (node:cluster deals connections round-robin), all sharing the store as separate processes
 // on one database always could (holds, takeovers). The primary keeps what must be one: the data folder's lock, the
 // embedded FerretDB, the development and sealing keys (sent to each worker), the subscriptions' rate limits
-// (shared-pacer.ts), the metrics gathering, and the stop.
+// (shared-pacer.ts), the relay of delivery states to the workers whose watchers (WatchDeliveries) need another
+// worker's, the metrics gathering, and the stop.
 //
 // A worker that dies is started again with backoff. Nothing it accepted is lost: its Triggers were stored before
 // they were answered, and the new worker releases the dead one's holds as it starts (app.ts, deadLocalHolder), so
@@ -12,7 +13,7 @@ import { AggregatorRegistry } from "prom-client";
 import type { ApiKey } from "../config.js";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import { PaceGrants } from "./shared-pacer.js";
-import { isMessage, type HelloMessage, type MetricsRequest, type ReadyMessage, type StartMessage, type ToWorker, type WriteRefused } from "./messages.js";
+import { isMessage, type HelloMessage, type MetricsRequest, type ReadyMessage, type StartMessage, type States, type ToWorker, type Watching, type WriteRefused } from "./messages.js";
 
 export interface WorkersOptions {
   workers: number;
@@ -45,7 +46,20 @@ function tell(worker: Worker, message: ToWorker): void {
 /** Forks the workers and resolves once every one listens; rejects if one exits before it does. */
 export function startWorkers(o: WorkersOptions): Promise<Workers> {
   const start: StartMessage = { type: "hookwire:start", mongodbUri: o.mongodbUri, apiKeys: o.apiKeys, encryptionKeys: o.encryptionKeys.map((k) => k.toString("base64")) };
+  // Structured clone rather than JSON: relayed delivery states keep their dates.
+  cluster.setupPrimary({ serialization: "advanced" });
   const aggregator = new AggregatorRegistry();
+  // Workers with watchers open, and what each worker was last told about relaying its delivery states.
+  const watching = new Set<Worker>();
+  const relaying = new Map<Worker, boolean>();
+  const tellRelays = () => {
+    for (const w of live) {
+      const on = [...watching].some((other) => other !== w);
+      if (relaying.get(w) === on) continue;
+      relaying.set(w, on);
+      tell(w, { type: "hookwire:relay", on });
+    }
+  };
   const grants = new PaceGrants();
   const live = new Set<Worker>();
   let stopping = false;
@@ -60,6 +74,12 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
     worker.on("message", (m: unknown) => {
       if (grants.request(m, (answer) => tell(worker, answer))) {
         // a rate-limited line's token: answered now or when the line's bucket has it
+      } else if (isMessage<States>(m, "hookwire:states")) {
+        for (const other of watching) if (other !== worker) tell(other, m);
+      } else if (isMessage<Watching>(m, "hookwire:watching")) {
+        if (m.watching) watching.add(worker);
+        else watching.delete(worker);
+        tellRelays();
       } else if (isMessage<WriteRefused>(m, "hookwire:write-refused")) {
         // One database: what one worker found, every worker's health must say.
         for (const other of live) if (other !== worker) tell(other, m);
@@ -77,6 +97,9 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
     });
     worker.on("exit", (code, signal) => {
       live.delete(worker);
+      watching.delete(worker);
+      relaying.delete(worker);
+      tellRelays();
       if (stopping) return;
       const why = signal ? `signal ${signal}` : `code ${code}`;
       if (!ready) return onEarlyExit(why);

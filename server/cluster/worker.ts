@@ -7,7 +7,9 @@ import { startHookwire, type Hookwire } from "../app.js";
 import { loadConfig } from "../config.js";
 import { createLogger, errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import { isMessage, type MetricsAnswer, type StartMessage, type ToPrimary, type WriteRefused } from "./messages.js";
+import { isMessage, type MetricsAnswer, type RelayStates, type StartMessage, type States, type ToPrimary, type WriteRefused } from "./messages.js";
+import type { Delivery } from "../ports.js";
+import type { NotifierRelay } from "../engine/notifier.js";
 import type { MetricsSource } from "../api/http/metrics-route.js";
 import { SharedPacer } from "./shared-pacer.js";
 
@@ -49,6 +51,24 @@ function clusterMetrics(local: HookwireMetrics): MetricsSource {
         send({ type: "hookwire:metrics-request", id });
       }),
   };
+}
+
+/**
+ * WatchDeliveries streams of one worker see every worker's delivery states: this worker says whether it has
+ * watchers, passes its states on while the primary says another worker has, and tells its watchers the states
+ * relayed to it. States go in batches, one message per turn of the event loop.
+ */
+function relayStates(app: Hookwire): void {
+  const batch: Delivery[] = [];
+  const forward = (doc: Delivery) => {
+    if (batch.push(doc) === 1) setImmediate(() => send({ type: "hookwire:states", docs: batch.splice(0) }));
+  };
+  const relay: NotifierRelay = { watching: (watching) => send({ type: "hookwire:watching", watching }) };
+  process.on("message", (m: unknown) => {
+    if (isMessage<RelayStates>(m, "hookwire:relay")) relay.forward = m.on ? forward : undefined;
+    else if (isMessage<States>(m, "hookwire:states")) for (const doc of m.docs) app.engine.relayedState(doc);
+  });
+  app.engine.relayStates(relay);
 }
 
 export function runWorker(): void {
@@ -96,6 +116,7 @@ export function runWorker(): void {
         (started) => {
           app = started;
           if (stopping) return void started.close().finally(() => process.exit(0));
+          relayStates(started);
           send({ type: "hookwire:ready", port: started.port, owner: started.engine.owner });
         },
         (err: unknown) => {

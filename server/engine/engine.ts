@@ -12,7 +12,7 @@ import { HealthRecorder } from "./health-recorder.js";
 import { BodyCache } from "./body-cache.js";
 import type { Sender } from "./sender.js";
 import { HoldKeeper } from "./hold-keeper.js";
-import { Notifier, type Listener } from "./notifier.js";
+import { Notifier, type Listener, type NotifierRelay } from "./notifier.js";
 import type { LinePacer } from "./pacer.js";
 import type { PrepareAttempt } from "./prepare.js";
 import { Scheduler } from "./scheduler.js";
@@ -205,6 +205,16 @@ export class DeliveryEngine implements Dispatch {
   /** Calls the listener with each delivery state once it is stored. */
   watch(listener: Listener): () => void {
     return this.notifier.watch(listener);
+  }
+
+  /** Shares delivery states with other worker processes' watchers (server/cluster/worker.ts). */
+  relayStates(relay: NotifierRelay): void {
+    this.notifier.relayTo(relay);
+  }
+
+  /** A delivery state another worker stored: told to the watchers here. */
+  relayedState(doc: Delivery): void {
+    this.notifier.relayed(doc);
   }
 
   /** Resolves with the delivery once it is delivered or failed and that is stored. */

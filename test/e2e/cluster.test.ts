@@ -4,6 +4,7 @@
 // outlive a primary killed with -9.
 import { request as httpRequest } from "node:http";
 import { afterEach, expect, it } from "vitest";
+import { DeliveryStatus } from "@hookwire/sdk/proto";
 import { startReceiver } from "../helpers/receiver.js";
 import { grpcClient, KEYS, bearer, startServer, type RunningServer } from "../helpers/server.js";
 import { sleep, waitFor } from "../helpers/wait.js";
@@ -111,6 +112,33 @@ it("a subscription limited to 10 a second gets 10 a second in all while both wor
   // Each worker pacing on its own would have sent about 20 a second; split evenly, a worker without any would leave 5.
   expect(inWindow).toBeGreaterThanOrEqual(72);
   expect(inWindow).toBeLessThanOrEqual(88);
+}, 60_000);
+
+it("a WatchDeliveries stream on one worker sees the deliveries every worker made", async () => {
+  const server = await cluster();
+  const rcv = await startReceiver();
+  cleanup.push(() => rcv.close());
+  const client = grpcClient(server);
+  await client.register({ url: rcv.url("/w"), events: ["watch.*"] }, acme);
+  const watch = new AbortController();
+  cleanup.push(async () => watch.abort());
+  const seen = new Map<string, DeliveryStatus>();
+  let opened = false;
+  const watching = (async () => {
+    for await (const res of client.watchDeliveries({}, { ...acme, signal: watch.signal, onHeader: () => (opened = true) })) {
+      seen.set(res.delivery!.messageId, res.delivery!.status);
+    }
+  })().catch(() => undefined);
+  await waitFor(() => opened, { what: "the watch to open" });
+  await sleep(200); // the other worker hears that one watches (one message through the primary) before the Triggers
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push(await triggerUntilAccepted(server, { event: "watch.tick", payload: { i } }));
+  // The 20 Triggers went to both workers (one connection each); the watch, on one of them, sees them all delivered.
+  await waitFor(() => ids.every((id) => seen.get(id) === DeliveryStatus.DELIVERED), {
+    what: () => `every delivery seen delivered on the watch (${ids.filter((id) => seen.get(id) === DeliveryStatus.DELIVERED).length} of 20)`,
+  });
+  watch.abort();
+  await watching;
 }, 60_000);
 
 it("a worker killed with -9 is replaced, and every Trigger accepted meanwhile is delivered", async () => {

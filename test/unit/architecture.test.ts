@@ -59,7 +59,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   "gen/": [],
   "ports.ts": ["domain/"],
   // The worker processes: part of the composition (a worker runs app.ts), with the engine's pacer shared.
-  "cluster/": ["app.ts", "config.ts", "engine/", "api/", "telemetry/", "domain/"],
+  "cluster/": ["app.ts", "config.ts", "ports.ts", "engine/", "api/", "telemetry/", "domain/"],
 };
 /** The composition root: it wires every layer together. */
 const ROOT_FILES = ["main.ts", "app.ts", "config.ts", "ports.ts", "harden.ts"];
