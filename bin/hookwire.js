@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-// The `hookwire` command. The CLI is TypeScript (cli/main.ts) on the SDK's sources, so this launcher
-// loads tsx and the `hookwire-source` export condition into this process with module hooks, rather
-// than re-running Node with `--conditions=hookwire-source --import tsx`: one process, no second start-up.
-import { register } from "node:module";
-import { register as registerTsx } from "tsx/esm/api";
+// The `hookwire` command: the CLI built into dist/ (scripts/build.mjs), built first when a source changed since
+// the last build (a fresh clone, or a developer's edit), so each command starts as plain JavaScript.
+import { buildIfStale } from "../scripts/build.mjs";
 
-registerTsx();
-// Hooks run last registered first: this one adds the condition, then tsx resolves with it.
-register("./source-condition.mjs", import.meta.url);
-await import("../cli/main.ts");
+await buildIfStale();
+await import("../dist/cli/main.mjs");

@@ -6,9 +6,8 @@ import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startHookwire } from "./app.js";
+import type { startHookwire as StartHookwire } from "./app.js";
 import { startWorkers } from "./cluster/primary.js";
-import { runWorker } from "./cluster/worker.js";
 import { ConfigError, loadConfig, type ApiKey, type Config } from "./config.js";
 import { DataFolderInUseError, prepareDataFolder } from "./dev/data-folder.js";
 import { EmbeddedStoreError, startFerretDB, type EmbeddedFerretDB } from "./dev/embedded-ferretdb.js";
@@ -36,6 +35,14 @@ function developmentKey(config: Config, log: Logger): ApiKey[] {
  * soon after the first is that same one; a person pressing Ctrl-C again to skip the grace comes later.
  */
 const SAME_SIGNAL_MS = 1000;
+
+/**
+ * The server itself (store, engine, RPCs) is loaded only by the processes that serve: a cluster's first
+ * process never does, so it holds its few jobs without the memory of the whole server.
+ */
+function serverModule(): Promise<{ startHookwire: typeof StartHookwire }> {
+  return import("./app.js");
+}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -87,7 +94,7 @@ async function main(): Promise<void> {
       log.info("hookwire listening", { host: config.host, port: workers.port, protocols: ["grpc", "connect", "grpc-web"], workers: workers.pids() });
       app = workers;
     } else {
-      app = await startHookwire({ config, mongodbUri, apiKeys, encryptionKeys: keys, log });
+      app = await (await serverModule()).startHookwire({ config, mongodbUri, apiKeys, encryptionKeys: keys, log });
     }
   } catch (err) {
     stopping = true;
@@ -124,7 +131,7 @@ async function main(): Promise<void> {
 }
 
 if (cluster.isWorker) {
-  runWorker();
+  void import("./cluster/worker.js").then((w) => w.runWorker());
 } else {
   main().catch((err: unknown) => {
     process.stderr.write(`hookwire: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,9 +1,10 @@
-// The real Hookwire server (server/main.ts) as a child process, as `npm start` runs it. No vitest here,
+// The real Hookwire server (server/main.ts, built into dist/) as a child process, as `npm start` runs it. No vitest here,
 // so the benchmarks start servers the same way the tests do.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../server/main.ts", import.meta.url));
+/** The server as `npm start` runs it: built by scripts/build.mjs (the test run's global setup builds it when stale). */
+const MAIN = fileURLToPath(new URL("../../dist/server/main.mjs", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface RunningServer {
@@ -32,7 +33,7 @@ export const LOOPBACK_ONLY = "127.0.0.0/8,::1/128";
 export function spawnHookwire(env: Env, execArgv: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const full: Env = { HOOKWIRE_WORKERS: "1", ...process.env, HOOKWIRE_EGRESS_ALLOW: LOOPBACK_ONLY, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
-  const child = spawn(process.execPath, [...execArgv, "--conditions=hookwire-source", "--import", "tsx", MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...execArgv, "--enable-source-maps", MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
