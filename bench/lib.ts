@@ -90,6 +90,38 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** The command line of a process, from /proc; "" once it is gone. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/** The processes of a server `npm start` started: itself and its worker processes (HOOKWIRE_WORKERS), not its FerretDB. */
+export function serverPids(pid: number): number[] {
+  return [pid, ...childPids(pid).filter((c) => !commandOf(c).includes("ferretdb"))];
+}
+
+/** The embedded FerretDB a server started, or 0 when it has none (MONGODB_URI). */
+export function ferretdbOf(serverPid: number): number {
+  return childPids(serverPid).find((c) => commandOf(c).includes("ferretdb")) ?? 0;
+}
+
+/** Resident set size of a whole server (all its workers, not its FerretDB) in MB. */
+export function serverRssMb(pid: number): number {
+  return serverPids(pid).reduce((sum, p) => sum + rssMbOrZero(p), 0);
+}
+
+function rssMbOrZero(pid: number): number {
+  try {
+    return rssMb(pid);
+  } catch {
+    return 0; // gone meanwhile
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc; 0 once it is gone. */
 export function cpuSeconds(pid: number): number {
   try {
@@ -102,12 +134,16 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU of some processes from now on: `perUnit(n)` is each one's µs of CPU since, per unit of `n` done. */
-export function cpuMeter<K extends string>(pids: Record<K, number>): { perUnit(n: number): Record<K, number> } {
+/**
+ * CPU of some processes from now on: `perUnit(n)` is each one's µs of CPU since, per unit of `n` done. A name may
+ * stand for several processes (a server's workers: serverPids), whose CPU is summed.
+ */
+export function cpuMeter<K extends string>(pids: Record<K, number | number[]>): { perUnit(n: number): Record<K, number> } {
   const names = Object.keys(pids) as K[];
-  const start = new Map(names.map((k) => [k, cpuSeconds(pids[k])]));
+  const cpu = (k: K) => ([] as number[]).concat(pids[k]).reduce((sum, p) => sum + cpuSeconds(p), 0);
+  const start = new Map(names.map((k) => [k, cpu(k)]));
   return {
-    perUnit: (n) => Object.fromEntries(names.map((k) => [k, (1e6 * (cpuSeconds(pids[k]) - start.get(k)!)) / n])) as Record<K, number>,
+    perUnit: (n) => Object.fromEntries(names.map((k) => [k, (1e6 * (cpu(k) - start.get(k)!)) / n])) as Record<K, number>,
   };
 }
 

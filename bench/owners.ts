@@ -8,7 +8,7 @@ import { fromJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { WebhookService } from "@hookwire/sdk/proto";
 import type { RunningServer } from "../test/helpers/hookwire-process.js";
-import { openLoop, percentile, pool, rssMb, stealMeter, type Figure, type ReceiverProcess } from "./lib.js";
+import { openLoop, percentile, pool, serverRssMb, stealMeter, type Figure, type ReceiverProcess } from "./lib.js";
 
 export interface OwnersBench {
   owners: number;
@@ -92,7 +92,7 @@ export async function ownersFigure(b: OwnersBench): Promise<void> {
   const base = pooled(baseRuns);
   const hot = pooled(hotRuns);
   const wide = pooled([await latencies(b, many.client, () => ownerId(Math.floor(Math.random() * n)), b)]);
-  const rss = rssMb(many.server.child.pid!);
+  const rss = serverRssMb(many.server.child.pid!);
   const someOwner = ownerId(Math.floor(n / 2));
   const listSubs = await median(() => many.client.listSubscriptions({ owner: someOwner }, b.auth));
   const listDeliveries = await median(() => many.client.listDeliveries({ owner: someOwner, pageSize: 50 }, b.auth));

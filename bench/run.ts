@@ -28,7 +28,7 @@ import type { DeliveryDoc } from "../server/store/common/delivery-doc.js";
 import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { soak } from "./soak.js";
 import { ownersFigure } from "./owners.js";
-import { childPids, openLoop, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
+import { ferretdbOf, serverPids, serverRssMb, openLoop, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -63,6 +63,10 @@ const SIZE = {
   pendingPerMessage: arg("per-message", QUICK ? 10 : 5),
   // Finished deliveries stored for the read figures; --reads=1000000 is the target's size (a long fill).
   reads: arg("reads", QUICK ? 5000 : 100_000),
+  /** Deliveries of 64 KB messages sent through the API to an endpoint that never answers (the intake memory figure). */
+  intake: arg("intake", QUICK ? 1000 : 30_000),
+  /** Worker processes of the servers the memory figures start (HOOKWIRE_WORKERS): the server's default, one per core. */
+  memoryWorkers: arg("memory-workers", cpus().length),
   /** Owners of one subscription each in one tenant (the owners figure). */
   owners: arg("owners", QUICK ? 2000 : 100_000),
   // The soak figure's length in seconds (--soak-seconds=N, or HOOKWIRE_SOAK_SECONDS), its offered rate, seed.
@@ -147,7 +151,7 @@ async function endToEnd(raw: number): Promise<void> {
   await rcv.reset();
   const total = SIZE.e2eEvents * SIZE.e2eSubscriptions;
   // CPU per delivery of the server and of the run's FerretDB (which only this server uses meanwhile).
-  const cpu = cpuMeter({ server: server.child.pid!, ferretdb: db.process.pid! });
+  const cpu = cpuMeter({ server: serverPids(server.child.pid!), ferretdb: db.process.pid! });
   const t = performance.now();
   await pool(SIZE.e2eEvents, 16, trigger);
   const done = await rcv.waitForCount(total, 300_000);
@@ -300,7 +304,7 @@ async function peerRun(protocol: "connect" | "grpc"): Promise<PeerRun> {
   await rcv.waitForCount(1000, 120_000);
   await rcv.reset();
   const serverPid = server.child.pid!;
-  const cpu = cpuMeter({ server: serverPid, "its FerretDB": childPids(serverPid)[0] ?? 0, receiver: rcv.child.pid!, callers: go?.pid ?? process.pid });
+  const cpu = cpuMeter({ server: serverPids(serverPid), "its FerretDB": ferretdbOf(serverPid), receiver: rcv.child.pid!, callers: go?.pid ?? process.pid });
   const steal = stealMeter();
   const t = performance.now();
   let acceptedMs: number;
@@ -353,14 +357,14 @@ async function cpuPerCall(): Promise<void> {
   const { server, client } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir });
   const n = QUICK ? 500 : 10_000;
   const pid = server.child.pid!;
-  const ferretdb = childPids(pid)[0] ?? 0;
+  const ferretdb = ferretdbOf(pid);
   const sign = plainCall(server.port, "Sign");
   const trigger = plainTrigger(server.port, (i: number) => ({ i, note: "bench" }), "cost.event");
   let expected = 0;
   const measure = async (fn: (i: number) => Promise<void>, settle?: () => Promise<unknown>) => {
     await pool(Math.min(n, 1000), SIZE.concurrency, fn);
     await settle?.();
-    const cpu = cpuMeter({ server: pid, ferretdb });
+    const cpu = cpuMeter({ server: serverPids(pid), ferretdb });
     await pool(n, SIZE.concurrency, fn);
     await settle?.();
     return cpu.perUnit(n);
@@ -643,7 +647,7 @@ async function memory(): Promise<void> {
   }
   await client.close();
   const idle = await hookwire();
-  const idleRss = rssMb(idle.server.child.pid!);
+  const idleRss = serverRssMb(idle.server.child.pid!);
   const { server } = await hookwire({ HOOKWIRE_DATABASE: database, HOOKWIRE_LOG_LEVEL: "debug" });
   // Sample until the engine holds its cap (or all there is), or its takes stopped growing for 30 s
   // after the first one, or the time is up. A figure without anything held would measure nothing.
@@ -656,7 +660,7 @@ async function memory(): Promise<void> {
   let firstTake = NaN;
   while (performance.now() < deadline && held < cap && performance.now() - lastGrowth < 30_000) {
     await sleep(1000);
-    peak = Math.max(peak, rssMb(server.child.pid!));
+    peak = Math.max(peak, serverRssMb(server.child.pid!));
     const takes = [...server.output().matchAll(/"held":(\d+)/g)];
     if (process.env.BENCH_DEBUG) process.stderr.write(server.output().split("\n").filter((l) => !l.includes('"msg":"rpc"')).slice(-3).join("\n") + "\n");
     const now = Number(takes.at(-1)?.[1] ?? 0);
@@ -669,7 +673,7 @@ async function memory(): Promise<void> {
   // A few more samples at the cap: what the held deliveries' attempts and bodies cost settles.
   for (let i = 0; i < 10 && held > 0; i++) {
     await sleep(1000);
-    peak = Math.max(peak, rssMb(server.child.pid!));
+    peak = Math.max(peak, serverRssMb(server.child.pid!));
   }
   record({
     figure: `server RSS, ${SIZE.pending} pending deliveries of ${SIZE.payloadKb} KB messages`,
@@ -682,6 +686,52 @@ async function memory(): Promise<void> {
     met: peak <= 300 && held > 0,
     note: `${held} deliveries held in memory at the end (one tenant's share is 20,000, one endpoint's 5,000; the rest waits parked in the store), the first take after ${((firstTake - started) / 1000).toFixed(1)} s; FerretDB's own RSS ${rssMb(db.process.pid!).toFixed(0)} MB`,
   });
+}
+
+/**
+ * Memory with intake (issue 25): `--intake` Triggers of a 64 KB payload, one delivery each, sent as Connect JSON by
+ * 32 callers to a subscription whose endpoint accepts and never answers (a 300 s timeout, so every attempt stays
+ * in flight or waits). The whole server's RSS (every worker, not its FerretDB) sampled every 250 ms through the
+ * sending and 10 s after, beside an idle server of as many workers.
+ */
+async function memoryIntake(): Promise<void> {
+  const workers = { HOOKWIRE_WORKERS: String(SIZE.memoryWorkers) };
+  const idle = await hookwire(workers);
+  await sleep(2000);
+  const idleRss = serverRssMb(idle.server.child.pid!);
+  await idle.server.stop("SIGKILL");
+  const { server, client } = await hookwire(workers);
+  await client.register({ url: `http://127.0.0.1:${rcv.hangPort}/intake`, events: ["intake.*"], timeoutMs: 300_000 }, auth);
+  const body = JSON.stringify({ event: "intake.test", payload: { blob: "x".repeat(SIZE.payloadKb * 1024 - 64) } });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
+  const http = new Pool(server.baseUrl, { connections: SIZE.concurrency });
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, serverRssMb(server.child.pid!))), 250);
+  let refused = 0;
+  const started = performance.now();
+  try {
+    await pool(SIZE.intake, SIZE.concurrency, async () => {
+      const res = await http.request({ path: "/hookwire.v1.WebhookService/Trigger", method: "POST", headers, body });
+      if (res.statusCode !== 200) refused++;
+      await res.body.dump();
+    });
+    const sendS = (performance.now() - started) / 1000;
+    await sleep(10_000); // what the held deliveries cost once intake is over settles
+    record({
+      figure: `server RSS, ${SIZE.intake} deliveries of ${SIZE.payloadKb} KB messages sent to an endpoint that never answers (intake included, ${SIZE.memoryWorkers} workers)`,
+      value: peak,
+      unit: "MB",
+      baseline: idleRss,
+      baselineName: `an idle server of ${SIZE.memoryWorkers} workers`,
+      ratio: peak / idleRss,
+      target: "<= 300 MB",
+      met: peak <= 300 && refused === 0,
+      note: `sent in ${sendS.toFixed(1)} s (${(SIZE.intake / sendS).toFixed(0)}/s), ${refused} refused; RSS summed over the server's processes (the first and its workers), FerretDB's own ${rssMb(db.process.pid!).toFixed(0)} MB`,
+    });
+  } finally {
+    clearInterval(sampler);
+    await http.close();
+  }
 }
 
 /**
@@ -805,6 +855,7 @@ const steps: Array<[string, () => Promise<void>]> = [
   ["sign", signVerify],
   ["rpc", rpcOverhead],
   ["memory", memory],
+  ["intake", memoryIntake],
   ["reads", reads],
   // The busy owners and their baseline are timed over one quiet interval of healthy endpoints' health writes
   // (30 s, engine/health-recorder.ts) after a warm-up that outlasts one: the steady state of those writes, not

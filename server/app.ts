@@ -71,6 +71,8 @@ export function engineOptionsFor(config: Config, tenants: number): EngineOptions
   const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...rest };
   opts.maxInFlight = maxInFlight ?? opts.maxInFlightPerTenant * Math.max(1, tenants);
   opts.maxHeld = opts.maxHeldPerTenant * Math.max(1, tenants);
+  // The message bodies kept for attempts to come are one budget for the server, split among its workers.
+  opts.bodyCacheBytes = Math.floor(opts.bodyCacheBytes / config.workers);
   return opts;
 }
 

@@ -86,21 +86,14 @@ async function main(): Promise<void> {
     log.info("embedded FerretDB started", { dataDir: embedded.dataDir, pid: embedded.process.pid });
   }
 
-  let app: { close(): Promise<void> };
-  try {
-    if (config.workers > 1) {
-      // Each worker's own stop is its grace, then its store's close; past that (and a margin) it is killed.
-      const workers = await startWorkers({ workers: config.workers, mongodbUri, apiKeys, encryptionKeys: keys, stopWaitMs: config.shutdownGraceMs + 10_000, log });
-      log.info("hookwire listening", { host: config.host, port: workers.port, protocols: ["grpc", "connect", "grpc-web"], workers: workers.pids() });
-      app = workers;
-    } else {
-      app = await (await serverModule()).startHookwire({ config, mongodbUri, apiKeys, encryptionKeys: keys, log });
-    }
-  } catch (err) {
-    stopping = true;
-    await embedded?.stop();
-    throw err;
-  }
+  const starting: Promise<{ close(): Promise<void> }> =
+    config.workers > 1
+      ? // Each worker's own stop is its grace, then its store's close; past that (and a margin) it is killed.
+        startWorkers({ workers: config.workers, mongodbUri, apiKeys, encryptionKeys: keys, stopWaitMs: config.shutdownGraceMs + 10_000, log }).then((workers) => {
+          log.info("hookwire listening", { host: config.host, port: workers.port, protocols: ["grpc", "connect", "grpc-web"], workers: workers.pids() });
+          return workers;
+        })
+      : serverModule().then((m) => m.startHookwire({ config, mongodbUri, apiKeys, encryptionKeys: keys, log }));
   let firstSignalAt = 0;
   const stop = async (signal: string) => {
     if (stopping && Date.now() - firstSignalAt < SAME_SIGNAL_MS) {
@@ -118,16 +111,25 @@ async function main(): Promise<void> {
     log.info("shutting down", { signal });
     try {
       // FerretDB, in its own process group, saw no Ctrl-C: it is stopped only after the graceful stop has written
-      // the outcomes and handed back the work the server held.
-      await app.close();
+      // the outcomes and handed back the work the server held. A signal during the start stops what it started.
+      await (await starting).close();
       await embedded?.stop();
     } catch (err) {
       log.error("shutdown failed", errorFields(err));
     }
     process.exit(0);
   };
+  // Before the "listening" line is written: a caller that stops the server the instant it reads that line (a
+  // supervisor, a test) must get the graceful stop, not the default end of the process.
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  try {
+    await starting;
+  } catch (err) {
+    stopping = true;
+    await embedded?.stop();
+    throw err;
+  }
 }
 
 if (cluster.isWorker) {
