@@ -69,10 +69,16 @@ export const USER_AGENT = "Hookwire/0.1 (+webhook delivery)";
 export function engineOptionsFor(config: Config, tenants: number): EngineOptions {
   const { maxInFlight, ...rest } = config.engine;
   const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...rest };
-  opts.maxInFlight = maxInFlight ?? opts.maxInFlightPerTenant * Math.max(1, tenants);
-  opts.maxHeld = opts.maxHeldPerTenant * Math.max(1, tenants);
-  // The message bodies kept for attempts to come are one budget for the server, split among its workers.
+  // The limits are the server's, whatever its workers: each worker keeps its even part of every one (at least 1),
+  // so an endpoint gets no more attempts at once, and the server holds no more in memory, with more workers.
+  const part = (n: number) => Math.max(1, Math.ceil(n / config.workers));
+  opts.maxInFlightPerTenant = part(opts.maxInFlightPerTenant);
+  opts.maxInFlightPerEndpoint = part(opts.maxInFlightPerEndpoint);
+  opts.maxHeldPerTenant = part(opts.maxHeldPerTenant);
+  opts.maxHeldPerEndpoint = part(opts.maxHeldPerEndpoint);
   opts.bodyCacheBytes = Math.floor(opts.bodyCacheBytes / config.workers);
+  opts.maxInFlight = maxInFlight !== undefined ? part(maxInFlight) : opts.maxInFlightPerTenant * Math.max(1, tenants);
+  opts.maxHeld = opts.maxHeldPerTenant * Math.max(1, tenants);
   return opts;
 }
 

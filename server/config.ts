@@ -21,6 +21,12 @@ export interface Config {
    * default. 1 runs the server in this process, as before there were workers.
    */
   workers: number;
+  /**
+   * HOOKWIRE_MAX_HEAP_MB: each worker process's V8 heap limit (node's --max-old-space-size). Far above what a
+   * worker keeps, it is there for V8's sizing: under its default limit (a quarter of the machine's memory) V8 lets
+   * the garbage of a busy intake pile up to twice the RSS before collecting it.
+   */
+  maxHeapMb: number;
   /** Undefined means: start the embedded FerretDB. */
   mongodbUri: string | undefined;
   database: string;
@@ -308,6 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: hostVar(env),
     port: intVar(env, "HOOKWIRE_PORT", 8080, 0, 65535),
     workers: intVar(env, "HOOKWIRE_WORKERS", availableParallelism(), 1, 256),
+    maxHeapMb: intVar(env, "HOOKWIRE_MAX_HEAP_MB", 1024, 128, 65_536),
     mongodbUri: mongoUriVar(env),
     database,
     apiKeys,

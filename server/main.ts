@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const starting: Promise<{ close(): Promise<void> }> =
     config.workers > 1
       ? // Each worker's own stop is its grace, then its store's close; past that (and a margin) it is killed.
-        startWorkers({ workers: config.workers, mongodbUri, apiKeys, encryptionKeys: keys, stopWaitMs: config.shutdownGraceMs + 10_000, log }).then((workers) => {
+        startWorkers({ workers: config.workers, maxHeapMb: config.maxHeapMb, mongodbUri, apiKeys, encryptionKeys: keys, stopWaitMs: config.shutdownGraceMs + 10_000, log }).then((workers) => {
           log.info("hookwire listening", { host: config.host, port: workers.port, protocols: ["grpc", "connect", "grpc-web"], workers: workers.pids() });
           return workers;
         })

@@ -17,6 +17,8 @@ import { isMessage, type HelloMessage, type MetricsRequest, type ReadyMessage, t
 
 export interface WorkersOptions {
   workers: number;
+  /** Each worker's V8 heap limit in MB (--max-old-space-size). */
+  maxHeapMb: number;
   mongodbUri: string;
   apiKeys: ApiKey[];
   encryptionKeys: Buffer[];
@@ -47,7 +49,9 @@ function tell(worker: Worker, message: ToWorker): void {
 export function startWorkers(o: WorkersOptions): Promise<Workers> {
   const start: StartMessage = { type: "hookwire:start", mongodbUri: o.mongodbUri, apiKeys: o.apiKeys, encryptionKeys: o.encryptionKeys.map((k) => k.toString("base64")) };
   // Structured clone rather than JSON: relayed delivery states keep their dates.
-  cluster.setupPrimary({ serialization: "advanced" });
+  // Each worker's heap limit replaces any the first process was given.
+  const execArgv = [...process.execArgv.filter((a) => !a.startsWith("--max-old-space-size")), `--max-old-space-size=${o.maxHeapMb}`];
+  cluster.setupPrimary({ serialization: "advanced", execArgv });
   const aggregator = new AggregatorRegistry();
   // Workers with watchers open, and what each worker was last told about relaying its delivery states.
   const watching = new Set<Worker>();

@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 
 /** The server as `npm start` runs it: built by scripts/build.mjs (the test run's global setup builds it when stale). */
 const MAIN = fileURLToPath(new URL("../../dist/server/main.mjs", import.meta.url));
+/** Node's flags as package.json's start script gives them (test/unit/start-flags.test.ts keeps the two the same). */
+export const START_FLAGS = ["--enable-source-maps", "--max-old-space-size=1024"];
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface RunningServer {
@@ -33,7 +35,7 @@ export const LOOPBACK_ONLY = "127.0.0.0/8,::1/128";
 export function spawnHookwire(env: Env, execArgv: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const full: Env = { HOOKWIRE_WORKERS: "1", ...process.env, HOOKWIRE_EGRESS_ALLOW: LOOPBACK_ONLY, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
-  const child = spawn(process.execPath, [...execArgv, "--enable-source-maps", MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...execArgv, ...START_FLAGS, MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
