@@ -10,6 +10,7 @@ it.each([
   [{ HOOKWIRE_PORT: "70000" }, /HOOKWIRE_PORT: 70000 is outside/],
   [{ HOOKWIRE_WORKERS: "0" }, /HOOKWIRE_WORKERS: 0 is outside 1\.\.256/],
   [{ HOOKWIRE_WORKERS: "two" }, /HOOKWIRE_WORKERS: "two" is not a whole number/],
+  [{ HOOKWIRE_MAX_HEAP_MB: "64" }, /HOOKWIRE_MAX_HEAP_MB: 64 is outside 128\.\.65536/],
   [{ HOOKWIRE_API_KEYS: "no-colon" }, /HOOKWIRE_API_KEYS: .* is not a tenant:key pair/],
   [{ HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" }, /HOOKWIRE_ALLOW_PRIVATE_URLS: "maybe" is not true or false/],
   [{ MONGODB_URI: "postgres://x" }, /MONGODB_URI: must start with/],
