@@ -833,6 +833,8 @@ async function soakFigure(): Promise<void> {
     // Short runs fault more often, so the quick one still kills each process a few times.
     faultGapS: SIZE.soakSeconds < 60 ? [3, 7] : [10, 30],
     holdMs: Number.isNaN(holdMs) ? undefined : holdMs,
+    // The server's default, one worker per core, unless --soak-workers says otherwise.
+    workers: arg("soak-workers", cpus().length),
     record,
   });
   if (lost > 0) failures.push(`soak: ${lost} accepted Triggers never reached their healthy endpoint`);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startFerretDB, type EmbeddedFerretDB } from "../server/dev/embedded-ferretdb.js";
 import { freePort } from "../test/helpers/free-port.js";
 import { startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
-import { sleep } from "./lib.js";
+import { serverPids, sleep } from "./lib.js";
 
 /** VmHWM (the peak resident set so far) of a process in MB, 0 once it is gone. */
 function peakRssMb(pid: number | undefined): number {
@@ -20,8 +20,13 @@ function peakRssMb(pid: number | undefined): number {
 
 export interface SoakProcesses {
   serverPort: number;
-  /** Kills the server with SIGKILL (it gets no chance to hand anything back). */
+  /** Kills the server with SIGKILL, its first process and every worker (none gets a chance to hand anything back). */
   killServer(): Promise<void>;
+  /**
+   * Kills one of the server's worker processes (the `pick`-th, modulo their number) with SIGKILL and resolves
+   * once the server has started another in its place; false when the server has no workers (HOOKWIRE_WORKERS=1).
+   */
+  killWorker(pick: number): Promise<boolean>;
   startServer(): Promise<void>;
   killStore(): Promise<void>;
   startStore(): Promise<void>;
@@ -82,8 +87,10 @@ export async function startSoakProcesses(dir: string, env: Record<string, string
   };
   await startStore();
   await startServer();
+  /** The server's peak: the sum of its processes' peaks (its workers' come and go with the faults). */
+  const serverPeak = (s: RunningServer | undefined) => (s?.child.pid ? serverPids(s.child.pid).reduce((sum, p) => sum + peakRssMb(p), 0) : 0);
   const sampler = setInterval(() => {
-    peaks.server = Math.max(peaks.server, peakRssMb(server?.child.pid));
+    peaks.server = Math.max(peaks.server, serverPeak(server));
     peaks.store = Math.max(peaks.store, peakRssMb(store?.process.pid));
   }, 500);
 
@@ -91,10 +98,30 @@ export async function startSoakProcesses(dir: string, env: Record<string, string
     serverPort,
     async killServer() {
       const s = server;
-      peaks.server = Math.max(peaks.server, peakRssMb(s?.child.pid));
+      peaks.server = Math.max(peaks.server, serverPeak(s));
       serverWanted = false;
       server = undefined;
+      // The workers first: killed after their first process, they would see it gone and stop gracefully.
+      const workers = s?.child.pid ? serverPids(s.child.pid).slice(1) : [];
+      for (const pid of workers) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
       await s?.stop("SIGKILL");
+    },
+    async killWorker(pick) {
+      const s = server;
+      const workers = s?.child.pid ? serverPids(s.child.pid).slice(1) : [];
+      if (!s || workers.length === 0) return false;
+      peaks.server = Math.max(peaks.server, serverPeak(s));
+      const readies = () => s.output().split('"msg":"worker ready"').length;
+      const before = readies();
+      process.kill(workers[pick % workers.length]!, "SIGKILL");
+      while (readies() === before && server === s) await sleep(50);
+      return true;
     },
     startServer,
     async killStore() {

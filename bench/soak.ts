@@ -29,6 +29,8 @@ export interface SoakOptions {
   faultGapS: [number, number];
   /** HOOKWIRE_LEASE_MS for the server, or undefined for its default. */
   holdMs: number | undefined;
+  /** HOOKWIRE_WORKERS for the server; above 1, one of its workers is killed by turns too. */
+  workers: number;
   record(f: Figure): void;
 }
 
@@ -62,6 +64,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     HOOKWIRE_API_KEYS: tenants.map((t) => `${t.tenant}:${t.key}`).join(","),
     HOOKWIRE_ALLOW_PRIVATE_URLS: "true",
     HOOKWIRE_LOG_LEVEL: "info", // the "listening" line says when a (re)started server is ready
+    HOOKWIRE_WORKERS: String(o.workers),
     ...(o.holdMs !== undefined ? { HOOKWIRE_LEASE_MS: String(o.holdMs) } : {}),
   });
   try {
@@ -101,23 +104,28 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     const faults: string[] = [];
     /** When each killed process was killed and when it was back (performance.now()). */
     const gaps: Gap[] = [];
-    // The kinds alternate from a seeded first one, so even a short run kills each process.
-    let serverNext = random() < 0.5;
+    // The kinds take turns from a seeded first one, so even a short run kills each: the whole server (its first
+    // process and every worker), its FerretDB, and, with workers, one worker (the server starts another itself).
+    const kinds = o.workers > 1 ? (["server", "FerretDB", "a worker"] as const) : (["server", "FerretDB"] as const);
+    let turn = Math.floor(random() * kinds.length);
     for (;;) {
       const at = performance.now() + between(o.faultGapS[0], o.faultGapS[1]) * 1000;
       if (at >= end) break;
       await sleep(at - performance.now());
       const down = between(0.5, 3);
-      const which = serverNext ? "server" : "FerretDB";
-      serverNext = !serverNext;
+      const which = kinds[turn++ % kinds.length]!;
       const t = performance.now();
-      if (which === "server") await procs.killServer();
-      else await procs.killStore();
-      await sleep(down * 1000);
-      if (which === "server") await procs.startServer();
-      else await procs.startStore();
+      if (which === "a worker") {
+        await procs.killWorker(Math.floor(random() * o.workers));
+      } else {
+        if (which === "server") await procs.killServer();
+        else await procs.killStore();
+        await sleep(down * 1000);
+        if (which === "server") await procs.startServer();
+        else await procs.startStore();
+      }
       gaps.push({ from: t, back: performance.now() });
-      const line = `kill -9 ${which} at ${((t - t0) / 1000).toFixed(1)} s, restarted after ${((performance.now() - t) / 1000).toFixed(1)} s`;
+      const line = `kill -9 ${which} at ${((t - t0) / 1000).toFixed(1)} s, ${which === "a worker" ? "replaced by the server" : "restarted"} after ${((performance.now() - t) / 1000).toFixed(1)} s`;
       faults.push(line);
       process.stderr.write(`  (${line})\n`);
     }
@@ -292,7 +300,7 @@ function report(o: SoakOptions, r: Run): void {
   });
   beside("healthy delivery p99 in the catch-ups, from the Trigger's answer", percentile(catchUpFromAnswer, 99), "ms", a99[0]!, "p99 before faults", {
     target: "figure",
-    note: `the faulty part's deliveries whose Trigger was sent while a process was down or within ${CATCH_UP_MS / 1000} s after it was back (${catchUpFromAnswer.length}, ${((100 * catchUpFromAnswer.length) / Math.max(1, faultyFromAnswer.length)).toFixed(1)} % of the faulty part's): every refused Trigger retried at once with what the gap held, on one server thread; p50 ${percentile(catchUpFromAnswer, 50).toFixed(1)} ms`,
+    note: `the faulty part's deliveries whose Trigger was sent while a process was down or within ${CATCH_UP_MS / 1000} s after it was back (${catchUpFromAnswer.length}, ${((100 * catchUpFromAnswer.length) / Math.max(1, faultyFromAnswer.length)).toFixed(1)} % of the faulty part's): every refused Trigger retried (with backoff, within 2 s) beside what the gap held; p50 ${percentile(catchUpFromAnswer, 50).toFixed(1)} ms`,
   });
   beside("healthy delivery p99 during faults, from the Trigger's send", p99[1]!, "ms", p99[0]!, "p99 before faults", {
     target: "figure",

@@ -36,6 +36,8 @@ import { portalSessionOf, type PortalDeps } from "./usecases/portal.js";
 export interface Hookwire {
   port: number;
   engine: DeliveryEngine;
+  /** Releases the holds of this host's dead processes (a worker killed beside this one) and takes their work now. */
+  releaseDeadHolds(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -224,6 +226,10 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   return {
     port: listener.port,
     engine,
+    async releaseDeadHolds() {
+      await releaseDeadHolds(store.queue, log);
+      engine.lookNow();
+    },
     async close() {
       stopping.abort();
       // One grace for both: calls in flight finish while attempts in flight do.

@@ -85,7 +85,13 @@ export interface States {
   docs: Delivery[];
 }
 
-export type ToWorker = StartMessage | StopMessage | MetricsAnswer | PaceAnswer | WriteRefused | RelayStates | States;
+/** Primary → one live worker: a worker died; release its holds now, rather than when its replacement starts. */
+export interface WorkerDied {
+  type: "hookwire:worker-died";
+  pid: number;
+}
+
+export type ToWorker = StartMessage | StopMessage | MetricsAnswer | PaceAnswer | WriteRefused | RelayStates | States | WorkerDied;
 export type ToPrimary = HelloMessage | ReadyMessage | MetricsRequest | PaceRequest | WriteRefused | Watching | States;
 
 /** Messages of this protocol only: prom-client's aggregator shares the channel with its own. */

@@ -107,6 +107,10 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
       if (stopping) return;
       const why = signal ? `signal ${signal}` : `code ${code}`;
       if (!ready) return onEarlyExit(why);
+      // What it held is taken over at once by a worker that is still up (its replacement would release it too, but
+      // only once started).
+      const heir = [...live].find((w) => w.isConnected());
+      if (heir && worker.process.pid) tell(heir, { type: "hookwire:worker-died", pid: worker.process.pid });
       failures = Date.now() - forkedAt >= RESTART_STABLE_MS ? 0 : failures + 1;
       const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
       o.log.warn("worker exited; starting another", { pid: worker.process.pid, exit: why, restartInMs: delay });

@@ -7,7 +7,7 @@ import { startHookwire, type Hookwire } from "../app.js";
 import { loadConfig } from "../config.js";
 import { createLogger, errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import { isMessage, type MetricsAnswer, type RelayStates, type StartMessage, type States, type ToPrimary, type WriteRefused } from "./messages.js";
+import { isMessage, type MetricsAnswer, type RelayStates, type StartMessage, type States, type ToPrimary, type WorkerDied, type WriteRefused } from "./messages.js";
 import type { Delivery } from "../ports.js";
 import type { NotifierRelay } from "../engine/notifier.js";
 import type { MetricsSource } from "../api/http/metrics-route.js";
@@ -124,6 +124,8 @@ export function runWorker(): void {
           process.exit(1);
         },
       );
+    } else if (isMessage<WorkerDied>(m, "hookwire:worker-died")) {
+      void app?.releaseDeadHolds();
     } else if (isMessage(m, "hookwire:stop")) {
       void stop("the primary stops");
     }

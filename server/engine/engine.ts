@@ -207,6 +207,11 @@ export class DeliveryEngine implements Dispatch {
     return this.notifier.watch(listener);
   }
 
+  /** Looks for work in the store now rather than at the next poll (another process's holds were just released). */
+  lookNow(): void {
+    this.keeper.wake(0);
+  }
+
   /** Shares delivery states with other worker processes' watchers (server/cluster/worker.ts). */
   relayStates(relay: NotifierRelay): void {
     this.notifier.relayTo(relay);

@@ -162,6 +162,10 @@ it("a worker killed with -9 is replaced, and every Trigger accepted meanwhile is
   process.kill(victim!, "SIGKILL");
   await sending;
   await waitFor(() => /"msg":"worker exited; starting another"/.test(server.output()), { what: "the primary noticing the dead worker" });
+  // The surviving worker (told by the primary) or the replacement releases what the dead one held.
+  await waitFor(() => server.output().split("\n").some((l) => l.includes('"msg":"released the holds of dead processes"') && l.includes(`:${victim}:`)), {
+    what: "the dead worker's holds released",
+  });
   await waitFor(() => /"msg":"worker ready"/.test(server.output()), { timeoutMs: 30_000, what: "a replacement worker" });
   // Every accepted message reaches the receiver, well within the dead worker's 60 s holds (the replacement
   // releases them as it starts); duplicates are allowed (at least once), losses are not.
