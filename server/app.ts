@@ -31,6 +31,7 @@ import { Quotas } from "./usecases/quotas.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
 import { portalSessionOf, type PortalDeps } from "./usecases/portal.js";
+import { warmUp } from "./warmup.js";
 
 export interface Hookwire {
   port: number;
@@ -198,6 +199,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       );
     },
   });
+  // The hot paths compiled and optimised on a private rig before the first caller comes (HOOKWIRE_WARMUP_MS).
+  await warmUp(config, log);
   const listener = await listen(withSpecGrpcMessage(handler), config.host, config.port, config.connections, log);
   log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: engine.owner });
   return {
