@@ -47,7 +47,7 @@ const SIZE = {
   // The cold-start rows (bench/cold.ts): issue 25's rate, from a fresh server's first Trigger, no warm-up of ours.
   coldRate: arg("cold-rate", 1000),
   coldSeconds: arg("cold-seconds", QUICK ? 1 : 2),
-  coldRounds: arg("cold-rounds", QUICK ? 1 : 2),
+  coldRounds: arg("cold-rounds", QUICK ? 1 : 3),
   fanout: arg("fanout", QUICK ? 300 : 10_000),
   isolationEvents: QUICK ? 100 : 1000,
   // The issue's reproduction: one tenant's endpoint that never answers gets this many Triggers (20,500 filled
@@ -416,7 +416,7 @@ function latencyNote(steal: number, more: string): string {
 
 /** The first seconds of fresh servers, with and without the server's start-up warm-up (bench/cold.ts). */
 async function coldFigure(): Promise<void> {
-  await coldStart({ hookwire, key: KEY, rate: SIZE.coldRate, seconds: SIZE.coldSeconds, rounds: SIZE.coldRounds, record });
+  await coldStart({ hookwire, key: KEY, rate: SIZE.coldRate, seconds: SIZE.coldSeconds, rounds: SIZE.coldRounds, ownPids: [db.process.pid!, rcv.child.pid!], record });
 }
 
 async function triggerLatency(): Promise<void> {

@@ -338,7 +338,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
     quotas: quotasVar(env),
     publicUrl: publicUrlVar(env),
-    warmupMs: intVar(env, "HOOKWIRE_WARMUP_MS", 1500, 0, 60_000),
+    warmupMs: intVar(env, "HOOKWIRE_WARMUP_MS", 2500, 0, 60_000),
     engine: {
       holdMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

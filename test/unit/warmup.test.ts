@@ -56,8 +56,8 @@ it("does nothing at 0 (HOOKWIRE_WARMUP_MS=0)", async () => {
   expect(lines).toEqual([]);
 });
 
-it("HOOKWIRE_WARMUP_MS: 1500 unless set, 0-60000", () => {
-  expect(loadConfig({}).warmupMs).toBe(1500);
+it("HOOKWIRE_WARMUP_MS: 2500 unless set, 0-60000", () => {
+  expect(loadConfig({}).warmupMs).toBe(2500);
   expect(loadConfig({ HOOKWIRE_WARMUP_MS: "0" }).warmupMs).toBe(0);
   expect(() => loadConfig({ HOOKWIRE_WARMUP_MS: "60001" })).toThrow(/HOOKWIRE_WARMUP_MS: 60001 is outside 0..60000/);
   expect(() => loadConfig({ HOOKWIRE_WARMUP_MS: "1s" })).toThrow(/HOOKWIRE_WARMUP_MS: "1s" is not a whole number/);
