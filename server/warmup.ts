@@ -24,7 +24,7 @@ import { TriggerRequestSchema, WebhookService } from "@hookwire/sdk/proto";
 import type { Config } from "./config.js";
 import { apiKeyAuthenticator } from "./api/http/auth.js";
 import { withSpecGrpcMessage } from "./api/http/grpc-message.js";
-import { listen, type Listener } from "./api/http/listener.js";
+import { DEFAULT_CONNECTION_LIMITS, listen, type Listener } from "./api/http/listener.js";
 import { rpcAdapter } from "./api/http/rpc-adapter.js";
 import { errorInterceptor, rpcMetricsInterceptor } from "./api/interceptors.js";
 import { webhookService } from "./api/webhook-service.js";
@@ -194,7 +194,9 @@ async function run(config: Config, started: number, budgetMs: number, closers: A
       );
     },
   });
-  const listener: Listener = await listen(withSpecGrpcMessage(handler), "127.0.0.1", 0, config.connections, log);
+  // The default connection limits, not the configured ones: a server allowed few connections or streams per
+  // connection (HOOKWIRE_MAX_CONNECTIONS, HOOKWIRE_MAX_STREAMS_PER_CONNECTION) would refuse the rig's callers.
+  const listener: Listener = await listen(withSpecGrpcMessage(handler), "127.0.0.1", 0, DEFAULT_CONNECTION_LIMITS, log);
   closers.push(() => listener.close(0));
   const base = `http://127.0.0.1:${listener.port}`;
   const authorization = `Bearer ${key}`;

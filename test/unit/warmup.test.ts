@@ -50,6 +50,14 @@ it("runs Triggers and their deliveries within its budget, logs one info line, an
   expect(extra()).toEqual([]);
 });
 
+it("runs whatever connection limits the server has (its rig listens with the defaults)", async () => {
+  const { lines, log } = collecting();
+  const config = loadConfig({ HOOKWIRE_WARMUP_MS: "300", HOOKWIRE_MAX_CONNECTIONS: "2", HOOKWIRE_MAX_PUBLIC_STREAMS: "1", HOOKWIRE_MAX_STREAMS_PER_CONNECTION: "1" });
+  const report = await warmUp(config, log);
+  expect(report?.triggers).toBeGreaterThan(0);
+  expect(lines.map((l) => l.msg)).toEqual(["warm-up done"]);
+});
+
 it("does nothing at 0 (HOOKWIRE_WARMUP_MS=0)", async () => {
   const { lines, log } = collecting();
   expect(await warmUp(loadConfig({ HOOKWIRE_WARMUP_MS: "0" }), log)).toBeUndefined();
