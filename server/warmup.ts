@@ -54,7 +54,7 @@ export interface WarmupReport {
  * calls); after these the warm-up stops even when time is left, so a fast machine does not spend its whole budget.
  */
 const ENOUGH_TRIGGERS = 4000;
-/** Calls in flight per protocol: batches of the sizes a busy server sees (the engine groups what arrives together). */
+/** Calls in flight, half of them per protocol: batches of the sizes a busy server sees (the engine groups what arrives together). */
 const IN_FLIGHT = 16;
 /** The share of the budget for Triggers; the rest lets their deliveries finish. */
 const TRIGGER_SHARE = 0.9;
@@ -249,8 +249,11 @@ async function run(config: Config, started: number, budgetMs: number, closers: A
   let triggers = 0;
   const triggerUntil = started + budgetMs * TRIGGER_SHARE;
   const more = () => triggers < ENOUGH_TRIGGERS && performance.now() < triggerUntil;
-  // The wait for deliveries ends with the Trigger share of the budget, whatever has arrived.
-  const paced = (i: number) => Promise.race([receiver.reached(i - UNDELIVERED), new Promise((r) => setTimeout(r, Math.max(0, triggerUntil - performance.now())))]);
+  // The wait for deliveries ends with the Trigger share of the budget, whatever has arrived (one timer for all).
+  let windowTimer: NodeJS.Timeout | undefined;
+  const windowEnds = new Promise<void>((r) => (windowTimer = setTimeout(r, Math.max(0, triggerUntil - performance.now()))));
+  closers.push(async () => clearTimeout(windowTimer));
+  const paced = (i: number) => Promise.race([receiver.reached(i - UNDELIVERED), windowEnds]);
   const viaConnect = async () => {
     while (more()) {
       const i = triggers++;
