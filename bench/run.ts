@@ -28,6 +28,7 @@ import type { DeliveryDoc } from "../server/store/common/delivery-doc.js";
 import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helpers/hookwire-process.js";
 import { soak } from "./soak.js";
 import { ownersFigure } from "./owners.js";
+import { coldStart } from "./cold.js";
 import { ferretdbOf, serverPids, serverRssMb, openLoop, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 
 const QUICK = process.argv.includes("--quick");
@@ -43,6 +44,10 @@ const SIZE = {
   latencyRate: arg("latency-rate", 500),
   latencySeconds: QUICK ? 1 : 5,
   latencyWarmSeconds: QUICK ? 1 : 5,
+  // The cold-start rows (bench/cold.ts): issue 25's rate, from a fresh server's first Trigger, no warm-up of ours.
+  coldRate: arg("cold-rate", 1000),
+  coldSeconds: arg("cold-seconds", QUICK ? 1 : 2),
+  coldRounds: arg("cold-rounds", QUICK ? 1 : 3),
   fanout: arg("fanout", QUICK ? 300 : 10_000),
   isolationEvents: QUICK ? 100 : 1000,
   // The issue's reproduction: one tenant's endpoint that never answers gets this many Triggers (20,500 filled
@@ -411,6 +416,11 @@ function plainCall(port: number, method: string): ((body: unknown) => Promise<vo
 /** What a latency row measured: the offered rate and time, the steal over it, the warm-up, and `more`. */
 function latencyNote(steal: number, more: string): string {
   return `${SIZE.latencyRate}/s offered for ${SIZE.latencySeconds} s at ${(100 * steal).toFixed(0)} % steal, after ${SIZE.latencyWarmSeconds} s of warm-up at that rate (${more})`;
+}
+
+/** The first seconds of fresh servers, with and without the server's start-up warm-up (bench/cold.ts). */
+async function coldFigure(): Promise<void> {
+  await coldStart({ hookwire, key: KEY, rate: SIZE.coldRate, seconds: SIZE.coldSeconds, rounds: SIZE.coldRounds, ownPids: [db.process.pid!, rcv.child.pid!], record });
 }
 
 async function triggerLatency(): Promise<void> {
@@ -848,7 +858,13 @@ const steps: Array<[string, () => Promise<void>]> = [
   ["peer", peer],
   ["cost", cpuPerCall],
   ["e2e", () => endToEnd(raw)],
-  ["latency", triggerLatency],
+  // The latency rows: first a fresh server's first seconds, every call counted (the cold-start rows), then the
+  // steady state after the bench's own warm-up. `--only=cold` runs the cold-start rows alone.
+  ["latency", async () => {
+    await coldFigure();
+    await triggerLatency();
+  }],
+  ["cold", coldFigure],
   ["fanout", fanout],
   ["isolation", async () => {
     await isolation();
@@ -870,7 +886,7 @@ try {
   raw = await rawCeiling();
   record({ figure: "raw HTTP ceiling", value: raw, unit: "requests/s", target: "baseline", note: `undici, ${SIZE.concurrency} connections, receiver in its own process` });
   for (const [name, step] of steps) {
-    if (only && !only.includes(name)) continue;
+    if (only ? !only.includes(name) : name === "cold") continue;
     process.stderr.write(`${name}\n`);
     await step();
   }

@@ -32,6 +32,7 @@ import { Quotas } from "./usecases/quotas.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
 import { portalSessionOf, type PortalDeps } from "./usecases/portal.js";
+import { warmUp } from "./warmup.js";
 
 export interface Hookwire {
   port: number;
@@ -220,6 +221,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       );
     },
   });
+  // The hot paths compiled and optimised on a private rig before the first caller comes (HOOKWIRE_WARMUP_MS).
+  await warmUp(config, log);
   const listener = await listen(withSpecGrpcMessage(handler), config.host, config.port, config.connections, log);
   // A worker's primary says "hookwire listening" once every worker is (server/cluster/primary.ts).
   if (!worker) log.info("hookwire listening", { host: config.host, port: listener.port, protocols: ["grpc", "connect", "grpc-web"], owner: engine.owner });

@@ -74,6 +74,11 @@ export interface Config {
    * portal sessions' urls; undefined, the origin each CreatePortalSession request came to.
    */
   publicUrl: string | undefined;
+  /**
+   * HOOKWIRE_WARMUP_MS: at most this long before the port opens, Triggers and deliveries run through the hot paths
+   * on a private rig (server/warmup.ts) so that the first callers are served as fast as later ones; 0: no warm-up.
+   */
+  warmupMs: number;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {
     holdMs?: number;
@@ -347,6 +352,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionSweepMs: intVar(env, "HOOKWIRE_RETENTION_SWEEP_MS", 60_000, 100, 86_400_000),
     quotas: quotasVar(env),
     publicUrl: publicUrlVar(env),
+    warmupMs: intVar(env, "HOOKWIRE_WARMUP_MS", 2500, 0, 60_000),
     engine: {
       holdMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

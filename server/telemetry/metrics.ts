@@ -122,7 +122,12 @@ export class HookwireMetrics {
   private readonly methods = new Map<DescMethod, MethodChildren>();
   private readonly attempts: Record<AttemptClass, Observe>;
 
-  constructor() {
+  /**
+   * `processMetrics: false` leaves out prom-client's process metrics (CPU, memory, event loop lag, GC): they
+   * describe the whole process and start observers that live as long as it, so only the one set a server
+   * publishes collects them (the start-up warm-up's private set does not; server/warmup.ts).
+   */
+  constructor(opts: { processMetrics?: boolean } = {}) {
     this.other = this.childrenOf(OTHER_TENANT);
     const h = this.attemptSeconds;
     this.attempts = {
@@ -162,7 +167,7 @@ export class HookwireMetrics {
         this.set(self.engine?.().unwritten ?? 0);
       },
     });
-    collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
   /** The tenants that get labels of their own: those of the configured API keys. */

@@ -29,6 +29,10 @@ function testEnv(opts: ServerOptions): Env {
     HOOKWIRE_DATABASE: opts.database ?? uniqueDatabase(),
     HOOKWIRE_API_KEYS: `acme:${KEYS.acme},globex:${KEYS.globex}`,
     HOOKWIRE_LOG_LEVEL: "info",
+    // The start-up warm-up runs in every test's server, short: long enough that its rig runs (so every test also
+    // shows it leaves nothing behind), without its default 1.5 s on each of the suite's many starts.
+    // test/e2e/warmup.test.ts runs it longer.
+    HOOKWIRE_WARMUP_MS: "200",
     ...opts.env,
   };
 }

@@ -62,7 +62,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   "cluster/": ["app.ts", "config.ts", "ports.ts", "engine/", "api/", "telemetry/", "domain/"],
 };
 /** The composition root: it wires every layer together. */
-const ROOT_FILES = ["main.ts", "app.ts", "config.ts", "ports.ts", "harden.ts"];
+const ROOT_FILES = ["main.ts", "app.ts", "config.ts", "ports.ts", "harden.ts", "warmup.ts"];
 
 it("server/ holds only the composition root; everything else is in a folder of the layout", () => {
   const loose = readdirSync(join(ROOT, "server")).filter((n) => n.endsWith(".ts") && !ROOT_FILES.includes(n));
@@ -84,11 +84,15 @@ it("each layer imports only what it may: domain nothing, use cases the domain an
   expect(wrong).toEqual([]);
 });
 
-it("only app.ts and the store's opener reach into the store from outside it", () => {
-  const wrong = edges.filter((e) => !e.bare && e.to.startsWith("server/store/") && !e.from.startsWith("server/store/") && e.from !== "server/app.ts");
+it("only app.ts and the store's opener reach into the store from outside it (and the warm-up into the in-memory store alone)", () => {
+  const openers = ["server/app.ts", "server/warmup.ts"];
+  const wrong = edges.filter((e) => !e.bare && e.to.startsWith("server/store/") && !e.from.startsWith("server/store/") && !openers.includes(e.from));
   expect(wrong.map((e) => `${e.from} -> ${e.to}`)).toEqual([]);
   const opened = edges.filter((e) => e.from === "server/app.ts" && e.to.startsWith("server/store/")).map((e) => e.to);
   expect(opened).toEqual(opened.length > 0 ? opened.map(() => "server/store/open.ts") : []);
+  // The warm-up's rig must never open the real store: its private one is in memory (server/warmup.ts).
+  const rig = edges.filter((e) => e.from === "server/warmup.ts" && e.to.startsWith("server/store/")).map((e) => e.to);
+  expect(rig).toEqual(["server/store/memory/memory-store.ts"]);
 });
 
 it("nothing outside server/store/ imports the database driver", () => {

@@ -52,7 +52,11 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
 
-export function listen(handler: DualHandler, host: string, port: number, limits: ConnectionLimits, log: Logger): Promise<Listener> {
+/**
+ * `exclusive`: bound by this process alone even in a cluster's worker, where a listener otherwise shares the
+ * first process's socket for its host and port (port 0 included: every worker would get the same one).
+ */
+export function listen(handler: DualHandler, host: string, port: number, limits: ConnectionLimits, log: Logger, exclusive = false): Promise<Listener> {
   const h1 = createHttp1Server(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -148,7 +152,7 @@ export function listen(handler: DualHandler, host: string, port: number, limits:
 
   return new Promise((resolveListen, reject) => {
     tcp.once("error", reject);
-    tcp.listen(port, host, () => {
+    tcp.listen({ port, host, exclusive }, () => {
       tcp.off("error", reject);
       tcp.on("error", (err) => log.error("listener error", errorFields(err)));
       // The HTTP/1.1 server never listens itself; "listening" starts its header and request timeout checks.

@@ -1,5 +1,6 @@
-// The ports in memory, for the engine's unit tests (on a fake clock) and nothing else: it passes the
-// same conformance suite as the store on MongoDB/FerretDB (test/store/store-conformance.test.ts). Several
+// The ports in memory, for the engine's unit tests (on a fake clock) and the start-up warm-up's private rig
+// (server/warmup.ts: its Triggers must not reach the real store), nothing else: it passes the same
+// conformance suite as the store on MongoDB/FerretDB (test/store/store-conformance.test.ts). Several
 // instances opened on one MemoryDatabase stand for several processes sharing a database.
 import { randomBytes } from "node:crypto";
 import {
