@@ -102,12 +102,16 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU of some processes from now on: `perUnit(n)` is each one's µs of CPU since, per unit of `n` done. */
-export function cpuMeter<K extends string>(pids: Record<K, number>): { perUnit(n: number): Record<K, number> } {
+/**
+ * CPU of some processes from now on: `perUnit(n)` is each one's µs of CPU since, per unit of `n` done. A name may
+ * stand for several processes (a server's workers), whose CPU is summed.
+ */
+export function cpuMeter<K extends string>(pids: Record<K, number | number[]>): { perUnit(n: number): Record<K, number> } {
   const names = Object.keys(pids) as K[];
-  const start = new Map(names.map((k) => [k, cpuSeconds(pids[k])]));
+  const read = (k: K) => ([] as number[]).concat(pids[k]).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const start = new Map(names.map((k) => [k, read(k)]));
   return {
-    perUnit: (n) => Object.fromEntries(names.map((k) => [k, (1e6 * (cpuSeconds(pids[k]) - start.get(k)!)) / n])) as Record<K, number>,
+    perUnit: (n) => Object.fromEntries(names.map((k) => [k, (1e6 * (read(k) - start.get(k)!)) / n])) as Record<K, number>,
   };
 }
 
@@ -136,6 +140,28 @@ export function childPids(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * A server's processes, from /proc: its embedded FerretDB (a child whose command names it) and the rest of its
+ * tree, the server itself and any worker processes (HOOKWIRE_WORKERS), whose CPU counts as the server's.
+ */
+export function serverProcesses(pid: number): { server: number[]; ferretdb: number[] } {
+  const server: number[] = [];
+  const ferretdb: number[] = [];
+  const walk = (p: number, underFerret: boolean) => {
+    let comm = "";
+    try {
+      comm = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+    } catch {
+      return;
+    }
+    const ferret = underFerret || /ferret/i.test(comm);
+    (ferret ? ferretdb : server).push(p);
+    for (const c of childPids(p)) walk(c, ferret);
+  };
+  walk(pid, false);
+  return { server, ferretdb };
 }
 
 /** Operations per second of a synchronous function, after a warm-up. */
