@@ -1064,6 +1064,6 @@ const seconds = (performance.now() - started) / 1000;
 console.log(`\n${cpus().length} cores, Node ${process.version}, ${seconds.toFixed(0)} s${QUICK ? ", quick sizes" : ""}`);
 const outDir = fileURLToPath(new URL("./results/", import.meta.url));
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, QUICK ? "quick.json" : "latest.json"), JSON.stringify({ date: new Date().toISOString(), quick: QUICK, cores: cpus().length, node: process.version, seconds, sizes: SIZE, figures }, null, 2) + "\n");
+writeFileSync(join(outDir, QUICK ? "quick.json" : "latest.json"), JSON.stringify({ date: new Date().toISOString(), quick: QUICK, cores: cpus().length, node: process.version, seconds, sizes: SIZE, figures, sections }, null, 2) + "\n");
 for (const f of failures) console.error(`FAILED: ${f}`);
 process.exit(failures.length > 0 ? 1 : 0);
