@@ -2,7 +2,7 @@
 // written to bench/results/latest.json. `--quick` runs tiny sizes (a smoke run, as CI may do).
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,9 @@ import { soak } from "./soak.js";
 import { ownersFigure } from "./owners.js";
 import { coldStart } from "./cold.js";
 import { ferretdbOf, serverPids, serverRssMb, openLoop, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
+import { hookwireOpenLoop } from "./peer-e2e.js";
+import { outpostSetup, peersDir, runOutpost } from "./peer-outpost.js";
+import { medianRound, ms, perSecond, table, times, type E2eFigures, type OutpostRun, type PeerRun } from "./peer-rounds.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -59,6 +62,12 @@ const SIZE = {
   rpcCalls: QUICK ? 1000 : 10_000,
   peerEvents: arg("peer-events", QUICK ? 500 : 20_000),
   peerRuns: arg("peer-runs", QUICK ? 1 : 3),
+  // Side by side with Outpost: rounds of Hookwire and Outpost in turn (the figure is the median round's ratio),
+  // then rounds of the open-loop end-to-end latency (0 skips it) at a rate for some seconds.
+  peerRounds: arg("peer-rounds", QUICK ? 1 : 3),
+  peerE2eRounds: arg("peer-e2e-rounds", QUICK ? 1 : 3),
+  peerE2eRate: arg("peer-e2e-rate", 1000),
+  peerE2eSeconds: arg("peer-e2e-seconds", QUICK ? 3 : 20),
   // 1,000,000 is the target's size; FerretDB answers each take by scanning the whole queue in Go
   // (about 90 µs a document), so at that size the engine would wait minutes per take. --pending=N.
   pending: arg("pending", QUICK ? 2000 : 50_000),
@@ -240,59 +249,169 @@ async function goPeerCaller(port: number, calls: number, warmup: number, extra: 
   };
 }
 
+/** `--peer-workers=1,2`: the HOOKWIRE_WORKERS values the peer figures run Hookwire with, each in every round. */
+const PEER_WORKERS = (process.argv.find((a) => a.startsWith("--peer-workers="))?.slice(15) ?? "1,2")
+  .split(",")
+  .map(Number)
+  .filter((w) => Number.isInteger(w) && w > 0);
+const workersLabel = (w: number) => `${w} worker${w === 1 ? "" : "s"}`;
+const protocolLabel = (p: "connect" | "grpc") => (p === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight");
+
+/** Tables the peer figures add below the main one: every round, side by side. */
+const sections: string[][] = [];
+
 /**
  * The peer's workload (issue 10): one tenant, one destination, PEER_EVENTS single events of a small
  * payload, a closed loop of 32 calls in flight, against a server started as `npm start` starts it (its
- * own embedded FerretDB). Once over Connect JSON on HTTP/1.1 keep-alive (32 connections), once over gRPC
- * on one HTTP/2 connection, each `--peer-runs` times (3) on a fresh server, the best run standing for the
- * figure and every run in its note. Hookdeck Outpost 1.2.0's figures on this machine kind, three runs, for
- * comparison: 1,408-1,528 accepted/s, 1,368-1,513 delivered/s, publish p50 19-21 ms, p99 49-56 ms.
+ * own embedded FerretDB). Over Connect JSON on HTTP/1.1 keep-alive (32 connections) and over gRPC on one
+ * HTTP/2 connection, with each `--peer-workers` count. When Hookdeck Outpost's binaries are built (outside
+ * this repo: ../shared/peers/outpost/README.md), Hookwire and Outpost run in alternating rounds
+ * (`--peer-rounds`, 3) and each figure is the median round's ratio; then the open-loop end-to-end latency,
+ * the same way. Without them, Hookwire alone as before: the best of `--peer-runs`, beside Outpost's figures
+ * from an older machine.
  */
 async function peer(): Promise<void> {
-  // --peer-protocols=grpc runs one; --peer-runs=N repeats each (Outpost's figures are three runs too).
-  const protocols = (process.argv.find((a) => a.startsWith("--peer-protocols="))?.slice(17) ?? "connect,grpc").split(",");
-  for (const protocol of (["connect", "grpc"] as const).filter((p) => protocols.includes(p))) {
-    const runs: PeerRun[] = [];
-    for (let r = 0; r < SIZE.peerRuns; r++) runs.push(await peerRun(protocol));
-    // The best run stands for the figure, as the peer's best run does; the note gives every run.
-    const best = runs.reduce((a, b) => (b.delivered > a.delivered ? b : a));
-    const name = `${protocol === "connect" ? "Connect JSON, HTTP/1.1, 32 connections" : "gRPC, one HTTP/2 connection, 32 in flight"}; ${best.caller} client`;
-    const of = runs.length > 1 ? `, best of ${runs.length} runs` : "";
-    const each = runs.map((r) => `${r.delivered.toFixed(0)}/s p99 ${r.p99.toFixed(1)} ms at ${r.steal.toFixed(0)} % steal (CPU ms per Trigger: ${r.cpu})`).join("; ");
-    record({ figure: `peer workload (${name}): accepted`, value: best.accepted, unit: "Triggers/s", baseline: 1528, baselineName: "Outpost's best", ratio: best.accepted / 1528, target: "figure" });
-    record({
-      figure: `peer workload (${name}): delivered`,
-      value: best.delivered,
-      unit: "deliveries/s",
-      baseline: 1513,
-      baselineName: "Outpost's best",
-      ratio: best.delivered / 1513,
-      target: ">= 3000/s (2x the peer)",
-      met: best.delivered >= 3000,
-      note: `${SIZE.peerEvents} events${of}; Outpost 1.2.0 on this machine kind: 1,368-1,513 delivered/s; runs: ${each}; steal is the machine's CPU time taken by its host`,
-    });
-    record({ figure: `peer workload (${name}): Trigger p50`, value: best.p50, unit: "ms", target: "figure", note: "Outpost: 19-21 ms" });
-    record({ figure: `peer workload (${name}): Trigger p99`, value: best.p99, unit: "ms", target: "<= 40 ms", met: best.p99 <= 40, note: "Outpost: 49-56 ms" });
+  // --peer-protocols=grpc runs one protocol.
+  const chosen = (process.argv.find((a) => a.startsWith("--peer-protocols="))?.slice(17) ?? "connect,grpc").split(",");
+  const protocols = (["connect", "grpc"] as const).filter((p) => chosen.includes(p));
+  const { benchSh, missing } = outpostSetup();
+  if (missing.length > 0) {
+    const readme = join(peersDir(), "outpost", "README.md");
+    process.stderr.write(`  THE PEER IS NOT BUILT: Hookdeck Outpost's runner or binaries are missing (${missing.join(", ")}).\n  Build it yourself outside this repo, see ${readme}; Hookwire runs alone.\n`);
+    await peerAlone(protocols, `the peer is not built (missing ${missing.join(", ")}; see ${readme})`);
+  } else {
+    await peerSideBySide(protocols, benchSh);
+  }
+  if (SIZE.peerE2eRounds > 0) await peerE2e(missing.length > 0 ? undefined : benchSh);
+}
+
+/** Hookwire alone (no peer built): the best of `--peer-runs` runs, beside Outpost's figures from an older machine. */
+async function peerAlone(protocols: Array<"connect" | "grpc">, why: string): Promise<void> {
+  for (const workers of PEER_WORKERS) {
+    for (const protocol of protocols) {
+      const runs: PeerRun[] = [];
+      for (let r = 0; r < SIZE.peerRuns; r++) runs.push(await peerRun(protocol, workers));
+      // The best run stands for the figure, as the peer's best run does; the note gives every run.
+      const best = runs.reduce((a, b) => (b.delivered > a.delivered ? b : a));
+      const name = `${protocolLabel(protocol)}; ${best.caller} client; ${workersLabel(workers)}`;
+      const of = runs.length > 1 ? `, best of ${runs.length} runs` : "";
+      const each = runs.map((r) => `${r.delivered.toFixed(0)}/s p99 ${r.p99.toFixed(1)} ms at ${r.steal.toFixed(0)} % steal (CPU ms per Trigger: ${r.cpu})`).join("; ");
+      record({ figure: `peer workload (${name}): accepted`, value: best.accepted, unit: "Triggers/s", baseline: 1528, baselineName: "Outpost's best, older machine", ratio: best.accepted / 1528, target: "figure" });
+      record({
+        figure: `peer workload (${name}): delivered`,
+        value: best.delivered,
+        unit: "deliveries/s",
+        baseline: 1513,
+        baselineName: "Outpost's best, older machine",
+        ratio: best.delivered / 1513,
+        target: ">= 3000/s (2x the peer)",
+        met: best.delivered >= 3000,
+        note: `${why}; ${SIZE.peerEvents} events${of}; Outpost 1.2.0 on an older machine of this kind: 1,368-1,513 delivered/s (stale: side by side on this machine it did 1,789-2,527/s); runs: ${each}; steal is the machine's CPU time taken by its host`,
+      });
+      record({ figure: `peer workload (${name}): Trigger p50`, value: best.p50, unit: "ms", target: "figure", note: "Outpost (older machine): 19-21 ms" });
+      record({ figure: `peer workload (${name}): Trigger p99`, value: best.p99, unit: "ms", target: "<= 40 ms", met: best.p99 <= 40, note: "Outpost (older machine): 49-56 ms" });
+    }
   }
 }
 
-interface PeerRun {
-  caller: string;
-  accepted: number;
-  delivered: number;
-  p50: number;
-  p99: number;
-  /** CPU ms per Trigger of each process, to the last delivery: a figure this machine's noise moves little. */
-  cpu: string;
-  steal: number;
+/** One round's runs: Hookwire's by protocol and worker count, and Outpost's (absent when its run failed). */
+interface PeerRound {
+  no: number;
+  hookwire: Map<string, PeerRun>;
+  outpost?: OutpostRun;
+}
+const runKey = (protocol: "connect" | "grpc", workers: number) => `${protocol}/${workers}`;
+
+/**
+ * Hookwire and Outpost in alternating rounds, each round every Hookwire variant (protocol x workers, each on a
+ * fresh server) and one Outpost run (its runner starts everything fresh too). Who goes first alternates, so a
+ * drift of the machine over the run does not always favour the same side. A figure is the median round's
+ * ratio (Hookwire / Outpost of the same round), every round in its note and in the table printed below.
+ */
+async function peerSideBySide(protocols: Array<"connect" | "grpc">, benchSh: string): Promise<void> {
+  const rounds: PeerRound[] = [];
+  for (let no = 1; no <= SIZE.peerRounds; no++) {
+    const round: PeerRound = { no, hookwire: new Map() };
+    const hookwireTurn = async () => {
+      for (const workers of PEER_WORKERS) for (const protocol of protocols) round.hookwire.set(runKey(protocol, workers), await peerRun(protocol, workers));
+    };
+    const outpostTurn = async () => {
+      process.stderr.write(`  (round ${no}: Outpost, bash ${benchSh} ${SIZE.peerEvents})\n`);
+      try {
+        const r = await runOutpost(benchSh, SIZE.peerEvents);
+        const f = r.fields;
+        round.outpost = { accepted: f["publish/s"]!, delivered: f["deliveries/s"]!, p50: f.publish_p50_ms!, p99: f.publish_p99_ms!, complete: r.code === 0 };
+        process.stderr.write(`  (run: Outpost ${r.line}${r.code === 0 ? "" : ` INCOMPLETE (exit ${r.code})`}; its logs in ${r.runDir})\n`);
+      } catch (err) {
+        process.stderr.write(`  (round ${no}: Outpost failed, the round has no ratio: ${(err as Error).message})\n`);
+      }
+    };
+    if (no % 2 === 1) {
+      await hookwireTurn();
+      await outpostTurn();
+    } else {
+      await outpostTurn();
+      await hookwireTurn();
+    }
+    const o = round.outpost;
+    const parts = [...round.hookwire].map(([k, r]) => `${k} ${perSecond(r.delivered)} p99 ${ms(r.p99)}${o ? ` = ${times(r.delivered / o.delivered)}` : ""}`);
+    process.stderr.write(`  round ${no}: Outpost ${o ? `${perSecond(o.delivered)} p99 ${ms(o.p99)}` : "failed"}; Hookwire ${parts.join("; ")}\n`);
+    rounds.push(round);
+  }
+  const compared = rounds.filter((r): r is PeerRound & { outpost: OutpostRun } => r.outpost !== undefined);
+  if (compared.length === 0) throw new Error("peer: every Outpost run failed, no round to compare (its runner's output is above)");
+  const of = `median of ${compared.length} round${compared.length === 1 ? "" : "s"}${compared.length < rounds.length ? ` (${rounds.length - compared.length} without an Outpost result)` : ""}`;
+  for (const workers of PEER_WORKERS) {
+    for (const protocol of protocols) {
+      const key = runKey(protocol, workers);
+      const hw = (r: PeerRound) => r.hookwire.get(key)!;
+      const name = `${protocolLabel(protocol)}; ${hw(compared[0]!).caller} client; ${workersLabel(workers)}`;
+      const each = compared.map((r) => `round ${r.no}: ${perSecond(hw(r).delivered)} p99 ${ms(hw(r).p99)} vs Outpost ${perSecond(r.outpost.delivered)} p99 ${ms(r.outpost.p99)}${r.outpost.complete ? "" : " (incomplete)"} = ${times(hw(r).delivered / r.outpost.delivered)}, ${hw(r).steal.toFixed(0)} % steal, CPU ms per Trigger: ${hw(r).cpu}`).join("; ");
+      const delivered = medianRound(compared, (r) => hw(r).delivered / r.outpost.delivered, true);
+      const accepted = medianRound(compared, (r) => hw(r).accepted / r.outpost.accepted, true);
+      const p50 = medianRound(compared, (r) => hw(r).p50 / r.outpost.p50, false);
+      const p99 = medianRound(compared, (r) => hw(r).p99 / r.outpost.p99, false);
+      const connect = protocol === "connect";
+      const dRatio = hw(delivered).delivered / delivered.outpost.delivered;
+      record({ figure: `peer workload (${name}): accepted`, value: hw(accepted).accepted, unit: "Triggers/s", baseline: accepted.outpost.accepted, baselineName: `Outpost, round ${accepted.no}`, ratio: hw(accepted).accepted / accepted.outpost.accepted, target: "figure" });
+      record({
+        figure: `peer workload (${name}): delivered`,
+        value: hw(delivered).delivered,
+        unit: "deliveries/s",
+        baseline: delivered.outpost.delivered,
+        baselineName: `Outpost, round ${delivered.no}`,
+        ratio: dRatio,
+        target: connect ? ">= 2x Outpost" : "> Outpost",
+        met: connect ? dRatio >= 2 : dRatio > 1,
+        note: `${SIZE.peerEvents} events, ${of}, Outpost 1.2.0 beside it in each; ${each}`,
+      });
+      record({ figure: `peer workload (${name}): Trigger p50`, value: hw(p50).p50, unit: "ms", baseline: p50.outpost.p50, baselineName: `Outpost's publish p50, round ${p50.no}`, ratio: hw(p50).p50 / p50.outpost.p50, target: "figure" });
+      const pRatio = hw(p99).p99 / p99.outpost.p99;
+      record({ figure: `peer workload (${name}): Trigger p99`, value: hw(p99).p99, unit: "ms", baseline: p99.outpost.p99, baselineName: `Outpost's publish p99, round ${p99.no}`, ratio: pRatio, target: connect ? "<= Outpost's" : "figure", ...(connect ? { met: pRatio <= 1 } : {}) });
+    }
+  }
+  // Every round side by side: delivered/s and Trigger p99 of each, Hookwire's ratio to the same round's Outpost.
+  const columns = PEER_WORKERS.flatMap((w) => protocols.map((p) => [p, w] as const));
+  const cell = (r: PeerRun | undefined, o: OutpostRun | undefined) => (r ? `${perSecond(r.delivered)}, ${ms(r.p99)}${o ? `, ${times(r.delivered / o.delivered)}` : ""}` : "-");
+  const rows = rounds.map((r) => [String(r.no), r.outpost ? `${perSecond(r.outpost.delivered)}, ${ms(r.outpost.p99)}${r.outpost.complete ? "" : " (incomplete)"}` : "failed", ...columns.map(([p, w]) => cell(r.hookwire.get(runKey(p, w)), r.outpost))]);
+  const medianRatio = (p: "connect" | "grpc", w: number) => {
+    const m = medianRound(compared, (r) => r.hookwire.get(runKey(p, w))!.delivered / r.outpost.delivered, true);
+    return `${times(m.hookwire.get(runKey(p, w))!.delivered / m.outpost.delivered)} (round ${m.no})`;
+  };
+  rows.push(["median", "", ...columns.map(([p, w]) => medianRatio(p, w))]);
+  sections.push([
+    `Peer workload, side by side (delivered/s, Trigger p99, ratio of delivered/s to the same round's Outpost; ${SIZE.peerEvents} events, 32 in flight):`,
+    "",
+    ...table(["round", "Outpost 1.2.0 (HTTP JSON)", ...columns.map(([p, w]) => `Hookwire ${p === "connect" ? "Connect JSON" : "gRPC"}, ${workersLabel(w)}`)], rows),
+  ]);
 }
 
 /** One run of the peer workload on a server of its own (`npm start`'s embedded store, a fresh data folder). */
-async function peerRun(protocol: "connect" | "grpc"): Promise<PeerRun> {
+async function peerRun(protocol: "connect" | "grpc", workers: number): Promise<PeerRun> {
   // --ferretdb-debug-addr=127.0.0.1:PORT opens the embedded FerretDB's pprof.
   const debugAddr = process.argv.find((a) => a.startsWith("--ferretdb-debug-addr="))?.slice(22);
   const dataDir = mkdtempSync(join(tmpdir(), "hookwire-peer-"));
-  const { server } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir, ...(debugAddr ? { HOOKWIRE_FERRETDB_DEBUG_ADDR: debugAddr } : {}) });
+  const { server } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir, HOOKWIRE_WORKERS: String(workers), ...(debugAddr ? { HOOKWIRE_FERRETDB_DEBUG_ADDR: debugAddr } : {}) });
   const agent = new HttpAgent({ keepAlive: true, maxSockets: SIZE.concurrency });
   const transport =
     protocol === "connect"
@@ -308,6 +427,7 @@ async function peerRun(protocol: "connect" | "grpc"): Promise<PeerRun> {
   if (!go) await pool(1000, SIZE.concurrency, trigger);
   await rcv.waitForCount(1000, 120_000);
   await rcv.reset();
+  // The server's processes but its FerretDB count as the server (its worker processes, when it has them).
   const serverPid = server.child.pid!;
   const cpu = cpuMeter({ server: serverPids(serverPid), "its FerretDB": ferretdbOf(serverPid), receiver: rcv.child.pid!, callers: go?.pid ?? process.pid });
   const steal = stealMeter();
@@ -343,12 +463,106 @@ async function peerRun(protocol: "connect" | "grpc"): Promise<PeerRun> {
     cpu: cpuPerTrigger,
     steal: 100 * steal.share(),
   };
-  process.stderr.write(`  (run: ${run.delivered.toFixed(0)} delivered/s, p99 ${p99.toFixed(1)} ms, steal ${run.steal.toFixed(0)} %; CPU ms per Trigger: ${cpuPerTrigger})\n`);
+  process.stderr.write(`  (run: Hookwire ${protocol}, ${workersLabel(workers)}: ${run.delivered.toFixed(0)} delivered/s, p99 ${p99.toFixed(1)} ms, steal ${run.steal.toFixed(0)} %; CPU ms per Trigger: ${cpuPerTrigger})\n`);
   agent.destroy();
   await plain?.close();
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
   return run;
+}
+
+/**
+ * End-to-end delivery latency from a fresh start (issue 25): an open loop at `--peer-e2e-rate` (1,000/s) for
+ * `--peer-e2e-seconds` (20), publish start to the receiver's first arrival, every event counted from the
+ * first. Hookwire on a server just started (with each `--peer-workers` count), one subscription, Connect JSON
+ * Triggers; Outpost through its runner's open loop; both driven and timed by the same shared code
+ * (../shared/peers/e2e-latency/openloop.cjs). Rounds alternate as the closed-loop ones do; a figure is the
+ * median round's ratio. Without the peer built, Hookwire alone.
+ */
+async function peerE2e(benchSh: string | undefined): Promise<void> {
+  const openloop = join(peersDir(), "e2e-latency", "openloop.cjs");
+  if (!existsSync(openloop)) {
+    process.stderr.write(`  (no end-to-end latency figure: the shared open loop is not at ${openloop})\n`);
+    return;
+  }
+  const { rate, seconds } = { rate: SIZE.peerE2eRate, seconds: SIZE.peerE2eSeconds };
+  interface E2eRound { no: number; hookwire: Map<number, E2eFigures>; outpost?: E2eFigures }
+  const rounds: E2eRound[] = [];
+  for (let no = 1; no <= SIZE.peerE2eRounds; no++) {
+    const round: E2eRound = { no, hookwire: new Map() };
+    const hookwireTurn = async () => {
+      for (const workers of PEER_WORKERS) {
+        const dataDir = mkdtempSync(join(tmpdir(), "hookwire-peer-e2e-"));
+        const { server } = await hookwire({ MONGODB_URI: "", HOOKWIRE_DATA_DIR: dataDir, HOOKWIRE_WORKERS: String(workers) });
+        try {
+          const r = await hookwireOpenLoop({ openloop, port: server.port, key: KEY, rate, seconds });
+          round.hookwire.set(workers, { p50: r.rx.e2e_ms.p50, p99: r.rx.e2e_ms.p99, max: r.rx.e2e_ms.max, delivered: r.rx.delivered, offered: r.pub.offered, complete: r.complete });
+          for (const l of r.details) process.stderr.write(`    [hookwire ${workersLabel(workers)}] ${l}\n`);
+          process.stderr.write(`  (run: ${r.line}${r.complete ? "" : " INCOMPLETE"}; ${workersLabel(workers)})\n`);
+        } finally {
+          await server.stop();
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      }
+    };
+    const outpostTurn = async () => {
+      if (!benchSh) return;
+      process.stderr.write(`  (round ${no}: Outpost, RATE=${rate} DURATION_S=${seconds} bash ${benchSh})\n`);
+      try {
+        const r = await runOutpost(benchSh, 1, { rate, seconds });
+        const f = r.fields;
+        round.outpost = { p50: f.e2e_p50_ms!, p99: f.e2e_p99_ms!, max: f.e2e_max_ms!, delivered: f.delivered!, offered: f.offered!, complete: r.code === 0 };
+        process.stderr.write(`  (run: ${r.line}${r.code === 0 ? "" : ` INCOMPLETE (exit ${r.code})`}; its logs in ${r.runDir})\n`);
+      } catch (err) {
+        process.stderr.write(`  (round ${no}: Outpost failed, the round has no ratio: ${(err as Error).message})\n`);
+      }
+    };
+    if (no % 2 === 1) {
+      await hookwireTurn();
+      await outpostTurn();
+    } else {
+      await outpostTurn();
+      await hookwireTurn();
+    }
+    rounds.push(round);
+  }
+  const fmt = (e: E2eFigures | undefined) => (e ? `${ms(e.p50)} / ${ms(e.p99)} / ${ms(e.max)}${e.complete && e.delivered === e.offered ? "" : ` (${e.delivered} of ${e.offered} delivered)`}` : "-");
+  const what = `open loop at ${rate}/s for ${seconds} s from a fresh start, publish start to first arrival, every event from the first`;
+  const compared = rounds.filter((r): r is E2eRound & { outpost: E2eFigures } => r.outpost !== undefined);
+  for (const workers of PEER_WORKERS) {
+    const hw = (r: E2eRound) => r.hookwire.get(workers)!;
+    const each = rounds.map((r) => `round ${r.no}: p50/p99/max ${fmt(hw(r))}${r.outpost ? ` vs Outpost ${fmt(r.outpost)}` : ""}`).join("; ");
+    for (const stat of ["p99", "max"] as const) {
+      const figure = `end-to-end latency ${stat} (${rate}/s open loop, fresh start; ${workersLabel(workers)})`;
+      if (compared.length === 0) {
+        const m = medianRound(rounds, (r) => hw(r)[stat], false);
+        const note = `${what}; median of ${rounds.length}, no Outpost run (${benchSh ? "its runs failed" : "the peer is not built"}; Outpost 1.2.0 measured 2026-12-07: p99 61-63 ms, max 78-81 ms); ${each}`;
+        record({ figure, value: hw(m)[stat], unit: "ms", target: "< Outpost's", ...(stat === "p99" ? { note } : {}) });
+        continue;
+      }
+      const m = medianRound(compared, (r) => hw(r)[stat] / r.outpost[stat], false);
+      const ratio = hw(m)[stat] / m.outpost[stat];
+      record({
+        figure,
+        value: hw(m)[stat],
+        unit: "ms",
+        baseline: m.outpost[stat],
+        baselineName: `Outpost, round ${m.no}`,
+        ratio,
+        target: "< Outpost's",
+        met: ratio < 1 && hw(m).complete && hw(m).delivered === hw(m).offered,
+        ...(stat === "p99" ? { note: `${what}; median round of ${compared.length} by the ratio; ${each}` } : {}),
+      });
+    }
+  }
+  sections.push([
+    `End-to-end delivery latency, side by side (p50 / p99 / max; ${what}):`,
+    "",
+    ...table(
+      ["round", "Outpost 1.2.0", ...PEER_WORKERS.map((w) => `Hookwire, ${workersLabel(w)}`)],
+      rounds.map((r) => [String(r.no), benchSh ? fmt(r.outpost) : "not built", ...PEER_WORKERS.map((w) => fmt(r.hookwire.get(w)))]),
+    ),
+  ]);
 }
 
 /**
@@ -914,10 +1128,11 @@ console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
 for (const r of rows) console.log(line(r));
 const notes = figures.filter((f) => f.note).map((f) => `- ${f.figure}: ${f.note}`);
 if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
+for (const section of sections) console.log(`\n${section.join("\n")}`);
 const seconds = (performance.now() - started) / 1000;
 console.log(`\n${cpus().length} cores, Node ${process.version}, ${seconds.toFixed(0)} s${QUICK ? ", quick sizes" : ""}`);
 const outDir = fileURLToPath(new URL("./results/", import.meta.url));
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, QUICK ? "quick.json" : "latest.json"), JSON.stringify({ date: new Date().toISOString(), quick: QUICK, cores: cpus().length, node: process.version, seconds, sizes: SIZE, figures }, null, 2) + "\n");
+writeFileSync(join(outDir, QUICK ? "quick.json" : "latest.json"), JSON.stringify({ date: new Date().toISOString(), quick: QUICK, cores: cpus().length, node: process.version, seconds, sizes: SIZE, figures, sections }, null, 2) + "\n");
 for (const f of failures) console.error(`FAILED: ${f}`);
 process.exit(failures.length > 0 ? 1 : 0);
