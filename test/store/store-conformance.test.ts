@@ -367,6 +367,37 @@ describe.each(implementations)("$name", (impl) => {
       expect((await a.log.list({ tenant: "acme", beforeId: all[0], limit: 10 })).map((d) => d._id)).toEqual([]);
       expect((await a.log.list({ tenant: "globex", status: "failed", limit: 10 })).map((d) => d._id)).toEqual([]);
     });
+    it("lists by owner the owner's deliveries not attempted yet, from another process too: its events', an announcement's (beyond its first batch too), never another owner's", async () => {
+      const [a, b] = await twoProcesses();
+      /** A message accepted with one delivery per owner given ("" for the tenant's own). */
+      const acceptFor = async (tenant: string, owners: string[]) => {
+        const m = message(tenant);
+        const ds = deliveriesOf(m, owners.map((_, i) => `sub_${String(i).padStart(4, "0")}`)).map((d, i) => ({ ...d, owner: owners[i]! }));
+        const res = await a.queue.accept(m, ds);
+        if (!("held" in res)) throw new Error("not accepted");
+        return res.held;
+      };
+      const alices = await acceptFor("acme", ["user-alice", "user-alice"]);
+      await acceptFor("acme", ["user-bob"]);
+      await acceptFor("acme", [""]);
+      // An announcement to 1,203 owners' endpoints, alice's first, 701st and last: two of them in batch rows.
+      const many = Array.from({ length: 1203 }, (_, i) => (i === 0 || i === 700 || i === 1202 ? "user-alice" : i === 1 ? "" : `user-${i}`));
+      const announced = (await acceptFor("acme", many)).filter((h) => h.delivery.owner === "user-alice");
+      await acceptFor("globex", ["user-alice"]);
+      const alice = [...alices, ...announced].map((h) => h.delivery._id).sort();
+      // Nothing attempted yet: each lives only where it was accepted, and is listed, by either process.
+      for (const p of [a, b]) expect((await p.log.list({ tenant: "acme", owner: "user-alice", limit: 10 })).map((d) => d._id)).toEqual(alice);
+      expect((await b.log.list({ tenant: "acme", owner: "user-bob", limit: 10 })).map((d) => d.owner)).toEqual(["user-bob"]);
+      expect((await b.log.list({ tenant: "acme", owner: "user-alice", afterId: alice[1], limit: 2 })).map((d) => d._id)).toEqual(alice.slice(2, 4));
+      // One finished, one waiting for a retry: listed where they went, the others still where they were.
+      await a.queue.record(alices[0]!, { ...alices[0]!.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
+      await a.queue.record(announced[1]!, { ...announced[1]!.delivery, attempts: [attempt(503)], nextAttemptAt: new Date(Date.now() + 60_000), updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      const listed = await b.log.list({ tenant: "acme", owner: "user-alice", limit: 10 });
+      expect(listed.map((d) => d._id)).toEqual(alice);
+      expect(listed.find((d) => d._id === alices[0]!.delivery._id)!.status).toBe("delivered");
+      expect((await b.log.list({ tenant: "acme", owner: "user-alice", status: "pending", limit: 10 })).map((d) => d._id)).toEqual(alice.filter((id) => id !== alices[0]!.delivery._id));
+    });
   });
 
   describe("Recoveries", () => {

@@ -76,3 +76,23 @@ it("counts the subscriptions of a database written before the per-tenant counter
   expect(await store.subscriptions.count("globex")).toBe(1);
   expect(await db.collection<{ _id: string }>("tenants").findOne({ _id: "acme" })).toMatchObject({ subscriptionCount: 2, subscriptionsVersion: 4 });
 });
+
+it("lists by owner the deliveries of a live lot the version before owner-keyed lots opened (its messages read whole)", async () => {
+  const database = uniqueDatabase("upgrade");
+  const db = client.db(database);
+  await db.collection("hookwire_meta").insertOne({ _id: "layout" as never, layout: "ferretdb" });
+  const lot = newId("lot");
+  // Held by a process elsewhere that is still renewing it: nothing is taken over, the list must find it as it stands.
+  const hold = { holder: "elsewhere:123:live", holdUntil: new Date(Date.now() + 60_000) };
+  await db.collection("delivery_lots").insertOne({ _id: lot as never, createdAt: new Date(), ...hold });
+  const m = newId("msg");
+  const alice = { ...earlierDelivery(m, "sub_1", hold), owner: "user-alice" };
+  const bob = { ...earlierDelivery(m, "sub_2", hold), owner: "user-bob" };
+  const body = '{"event":"order.created","payload":1,"timestamp":"t"}';
+  await db.collection("messages").insertOne({ _id: m as never, tenant: "acme", event: "order.created", body, idempotencyKey: "", deliveries: 2, createdAt: new Date(), allOwners: true, lot, batch: [alice, bob] });
+
+  const store = await openStore(inject("mongodbUri"), database, quiet, new SecretBox([randomBytes(32)]), { holdMs: 400, layout: "ferretdb" });
+  opened.push(store);
+  expect((await store.log.list({ tenant: "acme", owner: "user-alice", limit: 10 })).map((d) => d._id)).toEqual([alice._id]);
+  expect((await store.log.list({ tenant: "acme", owner: "user-carol", limit: 10 })).map((d) => d._id)).toEqual([]);
+});

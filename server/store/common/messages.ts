@@ -12,6 +12,8 @@ import { GroupCommit } from "./group-commit.js";
  */
 export interface MessageDoc extends Message {
   lot?: string;
+  /** Whom its deliveries are for, as a list by owner looks for them in a live lot (ferret/deliveries.ts reachOf). */
+  reach?: string;
   /** Packed (packed.ts); an array in documents written before packing. */
   batch?: string | DeliveryDoc[];
 }

@@ -6,7 +6,7 @@
 import { newId } from "../../domain/ids.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
 import type { Delivery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds } from "../../ports.js";
-import { BATCH_DELIVERIES, type BatchDoc, type DeliveryStore, type LotBatch, type Outcome } from "./deliveries.js";
+import { BATCH_DELIVERIES, reachOf, type BatchDoc, type DeliveryStore, type LotBatch, type Outcome } from "./deliveries.js";
 import type { DeliveryDoc } from "../common/delivery-doc.js";
 import type { MessageDoc, MessageStore } from "../common/messages.js";
 import { packDeliveries } from "./packed.js";
@@ -119,7 +119,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     if (this.current) return Promise.resolve(this.current);
     this.opening ??= (async () => {
       const lot: Lot = { id: newId("lot"), open: true, waiting: 0, handBack: false, hasBatchRows: false };
-      await this.store.openLot({ _id: lot.id, holder: this.holder, holdUntil: this.holdUntil(), createdAt: new Date() });
+      await this.store.openLot({ _id: lot.id, holder: this.holder, holdUntil: this.holdUntil(), createdAt: new Date(), reachKeyed: true });
       this.lots.set(lot.id, lot);
       this.current = lot;
       setTimeout(() => {
@@ -174,7 +174,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
       await Promise.all(rows.map((b) => this.store.enqueueBatch(b)));
       // The message insert is the commit point: batch rows whose message is missing are never sent.
       // The keys the message lacks written first: see heldBy().
-      const doc: MessageDoc = { lot: lot.id, batch: packDeliveries(first), ...message };
+      const doc: MessageDoc = { lot: lot.id, reach: reachOf(docs), batch: packDeliveries(first), ...message };
       if (!(await this.messages.insert(doc))) {
         await this.store.dropBatches(rows.map((b) => b._id), true);
         stored = true;
