@@ -18,7 +18,7 @@ export interface Config {
   port: number;
   /**
    * HOOKWIRE_WORKERS: server processes sharing the port and the store (server/cluster/); one per core by
-   * default. 1 runs the server in this process, as before there were workers.
+   * default, less one for the embedded FerretDB. 1 runs the server in this process, as before there were workers.
    */
   workers: number;
   /**
@@ -94,6 +94,16 @@ export interface Config {
 
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * One worker per core, but one core left to the embedded FerretDB when it runs here: on 2 cores with it, two
+ * workers delivered 26 % less than one on the peer workload (bench/README.md), the store, the callers and the
+ * receiver all wanting the same cores. With MONGODB_URI the store is elsewhere and every core serves.
+ */
+function defaultWorkers(mongodbUri: string | undefined): number {
+  const cores = availableParallelism();
+  return mongodbUri === undefined ? Math.max(1, cores - 1) : cores;
+}
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -318,7 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     host: hostVar(env),
     port: intVar(env, "HOOKWIRE_PORT", 8080, 0, 65535),
-    workers: intVar(env, "HOOKWIRE_WORKERS", availableParallelism(), 1, 256),
+    workers: intVar(env, "HOOKWIRE_WORKERS", defaultWorkers(mongoUriVar(env)), 1, 256),
     maxHeapMb: intVar(env, "HOOKWIRE_MAX_HEAP_MB", 1024, 128, 65_536),
     mongodbUri: mongoUriVar(env),
     database,

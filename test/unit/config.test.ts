@@ -1,5 +1,6 @@
 // loadConfig's refusals: each bad setting is one ConfigError naming the variable (the process prints it as
 // one line and exits 2: test/e2e/lifecycle.test.ts spawns it once).
+import { availableParallelism } from "node:os";
 import { expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../server/config.js";
 
@@ -46,4 +47,11 @@ it("HOOKWIRE_PORTAL_ORIGINS: each origin as the browser serializes it, once; non
   expect(
     loadConfig({ ...BASE, HOOKWIRE_PORTAL_ORIGINS: " https://App.Example.com/ , http://127.0.0.1:3000,https://app.example.com:443,http://[::1]:8081" }).portalOrigins,
   ).toEqual(["https://app.example.com", "http://127.0.0.1:3000", "http://[::1]:8081"]);
+});
+
+it("HOOKWIRE_WORKERS: one per core by default, one core left to the embedded FerretDB when it runs here", () => {
+  const cores = availableParallelism();
+  expect(loadConfig({}).workers).toBe(Math.max(1, cores - 1));
+  expect(loadConfig({ MONGODB_URI: "mongodb://127.0.0.1:27017" }).workers).toBe(cores);
+  expect(loadConfig({ HOOKWIRE_WORKERS: "3" }).workers).toBe(3);
 });
