@@ -1057,8 +1057,8 @@ async function soakFigure(): Promise<void> {
     // Short runs fault more often, so the quick one still kills each process a few times.
     faultGapS: SIZE.soakSeconds < 60 ? [3, 7] : [10, 30],
     holdMs: Number.isNaN(holdMs) ? undefined : holdMs,
-    // The server's default, one worker per core, unless --soak-workers says otherwise.
-    workers: arg("soak-workers", cpus().length),
+    // The server's default with its FerretDB on this machine (one worker per core but one), unless --soak-workers.
+    workers: arg("soak-workers", Math.max(1, cpus().length - 1)),
     record,
   });
   if (lost > 0) failures.push(`soak: ${lost} accepted Triggers never reached their healthy endpoint`);
