@@ -43,6 +43,11 @@ export function medianRound<T>(rounds: T[], value: (r: T) => number, higherIsBet
   return sorted[higherIsBetter ? Math.floor(mid) : Math.ceil(mid)]!;
 }
 
+/** Odd rounds run Hookwire first, even rounds the peer first: a drift of the machine favours neither side. */
+export async function inTurn(round: number, hookwire: () => Promise<void>, peer: () => Promise<void>): Promise<void> {
+  for (const turn of round % 2 === 1 ? [hookwire, peer] : [peer, hookwire]) await turn();
+}
+
 export const perSecond = (x: number) => `${Math.round(x).toLocaleString("en-US")}/s`;
 export const ms = (x: number) => `${x >= 100 ? x.toFixed(0) : x.toFixed(1)} ms`;
 export const times = (x: number) => `${x.toFixed(2)}x`;

@@ -32,7 +32,7 @@ import { coldStart } from "./cold.js";
 import { ferretdbOf, serverPids, serverRssMb, openLoop, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 import { hookwireOpenLoop } from "./peer-e2e.js";
 import { outpostSetup, peersDir, runOutpost } from "./peer-outpost.js";
-import { medianRound, ms, perSecond, table, times, type E2eFigures, type OutpostRun, type PeerRun } from "./peer-rounds.js";
+import { inTurn, medianRound, ms, perSecond, table, times, type E2eFigures, type OutpostRun, type PeerRun } from "./peer-rounds.js";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string, fallback: number) => {
@@ -346,13 +346,7 @@ async function peerSideBySide(protocols: Array<"connect" | "grpc">, benchSh: str
         process.stderr.write(`  (round ${no}: Outpost failed, the round has no ratio: ${(err as Error).message})\n`);
       }
     };
-    if (no % 2 === 1) {
-      await hookwireTurn();
-      await outpostTurn();
-    } else {
-      await outpostTurn();
-      await hookwireTurn();
-    }
+    await inTurn(no, hookwireTurn, outpostTurn);
     const o = round.outpost;
     const parts = [...round.hookwire].map(([k, r]) => `${k} ${perSecond(r.delivered)} p99 ${ms(r.p99)}${o ? ` = ${times(r.delivered / o.delivered)}` : ""}`);
     process.stderr.write(`  round ${no}: Outpost ${o ? `${perSecond(o.delivered)} p99 ${ms(o.p99)}` : "failed"}; Hookwire ${parts.join("; ")}\n`);
@@ -517,13 +511,7 @@ async function peerE2e(benchSh: string | undefined): Promise<void> {
         process.stderr.write(`  (round ${no}: Outpost failed, the round has no ratio: ${(err as Error).message})\n`);
       }
     };
-    if (no % 2 === 1) {
-      await hookwireTurn();
-      await outpostTurn();
-    } else {
-      await outpostTurn();
-      await hookwireTurn();
-    }
+    await inTurn(no, hookwireTurn, outpostTurn);
     rounds.push(round);
   }
   const fmt = (e: E2eFigures | undefined) => (e ? `${ms(e.p50)} / ${ms(e.p99)} / ${ms(e.max)}${e.complete && e.delivered === e.offered ? "" : ` (${e.delivered} of ${e.offered} delivered)`}` : "-");

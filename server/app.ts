@@ -23,16 +23,14 @@ import { file_hookwire_v1_webhook_service, WebhookService } from "@hookwire/sdk/
 import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
 import { deadLocalHolder, openStore } from "./store/open.js";
 import { SecretBox } from "./domain/secret-box.js";
-import { attemptPreparer } from "./engine/prepare.js";
-import { endpointEvents } from "./usecases/endpoints.js";
-import type { MessageDeps } from "./usecases/messages.js";
 import { DEFAULT_RETENTION, RetentionSweeper } from "./engine/retention-sweeper.js";
-import { systemClock, type DeliveryQueue, type Dispatch, type WriteFaultRelay } from "./ports.js";
+import { systemClock, type DeliveryQueue, type WriteFaultRelay } from "./ports.js";
 import { Quotas } from "./usecases/quotas.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
 import { portalSessionOf, type PortalDeps } from "./usecases/portal.js";
 import { warmUp } from "./warmup.js";
+import { wireDelivery } from "./wiring.js";
 
 export interface Hookwire {
   port: number;
@@ -125,40 +123,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   const quotas = new Quotas(config.quotas);
   // One set of compiled schemas per process, for every tenant (compiled-schemas.ts).
   const catalog: CatalogDeps = { store: store.eventTypes, quotas, schemas: new CompiledSchemas(), maxPayloadBytes: config.maxPayloadBytes };
-  // The message use cases on a dispatch: the engine's, for the API and for the endpoints use case alike.
-  const messageDepsOn = (engine: Dispatch): MessageDeps => ({
-    messages: store.messages,
-    queue: store.queue,
-    log: store.log,
-    sendSecrets: store.sendSecrets,
-    subscriptions: store.subscriptions,
-    recoveries: store.recoveries,
-    engine,
-    defaults: config.delivery,
-    maxPayloadBytes: config.maxPayloadBytes,
-    allowPrivateUrls: config.allowPrivateUrls,
-    quotas,
-    egressAllow: config.egressAllow,
-    metrics,
-    catalog,
-  });
-  const engine = new DeliveryEngine(
-    {
-      queue: store.queue,
-      messages: store.messages,
-      sender,
-      prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
-      log,
-      metrics,
-      health: store.health,
-      pacer: worker?.pacer,
-      // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
-      endpoints: (dispatch) =>
-        endpointEvents({ subscriptions: store.subscriptions, health: store.health, messages: messageDepsOn(dispatch), rule: config.disable, log, metrics }),
-    },
-    engineOptions,
-  );
-  const messageDeps = messageDepsOn(engine);
+  const { engine, messages: messageDeps } = wireDelivery({ store, sender, quotas, catalog, metrics, log, config, engineOptions, pacer: worker?.pacer });
   await releaseDeadHolds(store.queue, log);
   engine.start();
   metrics.watchEngine(() => engine.stats);

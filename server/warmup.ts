@@ -22,6 +22,7 @@ import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Pool } from "undici";
 import { TriggerRequestSchema, WebhookService } from "@hookwire/sdk/proto";
 import type { Config } from "./config.js";
+import { wireDelivery } from "./wiring.js";
 import { apiKeyAuthenticator } from "./api/http/auth.js";
 import { withSpecGrpcMessage } from "./api/http/grpc-message.js";
 import { DEFAULT_CONNECTION_LIMITS, listen, type Listener } from "./api/http/listener.js";
@@ -29,17 +30,13 @@ import { rpcAdapter } from "./api/http/rpc-adapter.js";
 import { errorInterceptor, rpcMetricsInterceptor } from "./api/interceptors.js";
 import { webhookService } from "./api/webhook-service.js";
 import { parseEgressAllow } from "./domain/egress.js";
-import { DeliveryEngine, DEFAULT_ENGINE_OPTIONS } from "./engine/engine.js";
+import { DEFAULT_ENGINE_OPTIONS } from "./engine/engine.js";
 import { HttpSender } from "./engine/http-sender.js";
-import { attemptPreparer } from "./engine/prepare.js";
-import type { Dispatch } from "./ports.js";
 import { MemoryDatabase, openMemoryStore } from "./store/memory/memory-store.js";
 import { createLogger, errorFields, type Logger } from "./telemetry/log.js";
 import { HookwireMetrics } from "./telemetry/metrics.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { CompiledSchemas } from "./usecases/compiled-schemas.js";
-import { endpointEvents } from "./usecases/endpoints.js";
-import type { MessageDeps } from "./usecases/messages.js";
 import { Quotas } from "./usecases/quotas.js";
 
 /** What the warm-up did, as its log line says. */
@@ -144,35 +141,18 @@ async function run(config: Config, started: number, budgetMs: number, closers: A
   // The real limits on payloads and subscriptions; a Trigger rate no warm-up reaches (the rate is still checked).
   const quotas = new Quotas({ ...config.quotas, triggerRate: 10_000_000, triggerBurst: 10_000_000 });
   const catalog: CatalogDeps = { store: store.eventTypes, quotas, schemas: new CompiledSchemas(), maxPayloadBytes: config.maxPayloadBytes };
-  const messageDepsOn = (engine: Dispatch): MessageDeps => ({
-    messages: store.messages,
-    queue: store.queue,
-    log: store.log,
-    sendSecrets: store.sendSecrets,
-    subscriptions: store.subscriptions,
-    recoveries: store.recoveries,
-    engine,
-    defaults: config.delivery,
-    maxPayloadBytes: config.maxPayloadBytes,
-    allowPrivateUrls: true,
+  // The server's own wiring (app.ts), on the rig's parts: private URLs allowed (its receiver is on loopback) and
+  // no egress list but the sender's own.
+  const { engine, messages: messageDeps } = wireDelivery({
+    store,
+    sender,
     quotas,
-    egressAllow: undefined,
-    metrics,
     catalog,
+    metrics,
+    log,
+    config: { ...config, allowPrivateUrls: true, egressAllow: undefined },
+    engineOptions: DEFAULT_ENGINE_OPTIONS,
   });
-  const engine = new DeliveryEngine(
-    {
-      queue: store.queue,
-      messages: store.messages,
-      sender,
-      prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
-      log,
-      metrics,
-      health: store.health,
-      endpoints: (dispatch) => endpointEvents({ subscriptions: store.subscriptions, health: store.health, messages: messageDepsOn(dispatch), rule: config.disable, log, metrics }),
-    },
-    DEFAULT_ENGINE_OPTIONS,
-  );
   engine.start();
   closers.push(() => engine.stop(0));
   const key = `hwk_warmup_${randomBytes(18).toString("base64url")}`;
@@ -188,7 +168,7 @@ async function run(config: Config, started: number, budgetMs: number, closers: A
         WebhookService,
         webhookService({
           subscriptions: { store: store.subscriptions, queue: store.queue, health: store.health, allowPrivateUrls: true, delivery: config.delivery, quotas },
-          messages: messageDepsOn(engine),
+          messages: messageDeps,
           catalog,
           portal: { store: store.portalSessions, metrics, publicUrl: undefined },
           metrics,
