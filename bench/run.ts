@@ -79,8 +79,11 @@ const SIZE = {
   reads: arg("reads", QUICK ? 5000 : 100_000),
   /** Deliveries of 64 KB messages sent through the API to an endpoint that never answers (the intake memory figure). */
   intake: arg("intake", QUICK ? 1000 : 30_000),
-  /** Worker processes of the servers the memory figures start (HOOKWIRE_WORKERS): the server's default, one per core. */
-  memoryWorkers: arg("memory-workers", cpus().length),
+  /**
+   * Worker processes of the server the intake figure starts (HOOKWIRE_WORKERS): the server's default with its FerretDB
+   * on this machine, one per core but one.
+   */
+  memoryWorkers: arg("memory-workers", Math.max(1, cpus().length - 1)),
   /** Owners of one subscription each in one tenant (the owners figure). */
   owners: arg("owners", QUICK ? 2000 : 100_000),
   // The soak figure's length in seconds (--soak-seconds=N, or HOOKWIRE_SOAK_SECONDS), its offered rate, seed.
