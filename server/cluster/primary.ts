@@ -111,12 +111,21 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
       // only once started).
       const heir = [...live].find((w) => w.isConnected());
       if (heir && worker.process.pid) tell(heir, { type: "hookwire:worker-died", pid: worker.process.pid });
-      failures = Date.now() - forkedAt >= RESTART_STABLE_MS ? 0 : failures + 1;
-      const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
+      const delay = replaceLater(Date.now() - forkedAt >= RESTART_STABLE_MS);
       o.log.warn("worker exited; starting another", { pid: worker.process.pid, exit: why, restartInMs: delay });
-      setTimeout(replace, delay).unref();
     });
     return worker;
+  };
+
+  /**
+   * Starts a replacement after the backoff, which doubles with each death in a row (`afresh`: the one that died had
+   * run long enough to count as well, so the backoff starts over); answers the wait.
+   */
+  const replaceLater = (afresh: boolean): number => {
+    failures = afresh ? 0 : failures + 1;
+    const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
+    setTimeout(replace, delay).unref();
+    return delay;
   };
 
   const replace = (): void => {
@@ -125,10 +134,7 @@ export function startWorkers(o: WorkersOptions): Promise<Workers> {
       (m) => o.log.info("worker ready", { pid: worker.process.pid, owner: m.owner }),
       (why) => {
         // A replacement that cannot start (the store is down, say) is retried with the same backoff.
-        failures++;
-        const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
-        o.log.warn("worker failed to start; trying again", { pid: worker.process.pid, exit: why, restartInMs: delay });
-        setTimeout(replace, delay).unref();
+        o.log.warn("worker failed to start; trying again", { pid: worker.process.pid, exit: why, restartInMs: replaceLater(false) });
       },
     );
   };
