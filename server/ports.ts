@@ -61,6 +61,9 @@ export interface Dispatch {
   watch(listener: (doc: Delivery) => void): () => void;
 }
 
+/** Whether a take wants a due row of this tenant's subscription (empty for a Send's delivery). */
+export type TakeWants = (tenant: string, subscriptionId: string) => boolean;
+
 /** The durable delivery queue, as one process sees it. */
 export interface DeliveryQueue {
   /**
@@ -73,10 +76,12 @@ export interface DeliveryQueue {
   add(deliveries: Delivery[]): Promise<HeldDelivery[]>;
   /**
    * Takes on about `limit` due deliveries that no live process holds, leaving those of the subscriptions
-   * in `skip` (whose shares of this process are full) for later. A taken-over lot's deliveries may come
-   * regardless of `skip`.
+   * in `skip` (whose shares of this process are full) for later, and those `wants` declines: it is asked
+   * once per candidate row, in the order the take meets them, and keeps its own count, so a take brings no
+   * more of one endpoint than the taker has room for (rows beyond it stay in the store, untouched, for any
+   * process). A taken-over lot's deliveries may come regardless of `skip` and `wants`.
    */
-  takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]>;
+  takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]>;
   /**
    * Stores a delivery's new state, resolving once it is stored (a failed write is tried again for as
    * long as the process lives). A pending state with `keep` stays held: this process attempts it

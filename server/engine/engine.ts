@@ -94,7 +94,11 @@ interface Held extends Shared {
 
 /** The scheduler's line for a delivery: tenants and subscriptions never share one (ids never hold a newline). */
 function lineOf(doc: Delivery): string {
-  return `${doc.tenant}\n${doc.subscriptionId || new URL(doc.url).origin}`;
+  return lineKey(doc.tenant, doc.subscriptionId || new URL(doc.url).origin);
+}
+
+function lineKey(tenant: string, subscriptionOrOrigin: string): string {
+  return `${tenant}\n${subscriptionOrOrigin}`;
 }
 
 export class DeliveryEngine implements Dispatch {
@@ -165,6 +169,11 @@ export class DeliveryEngine implements Dispatch {
         room: () => this.opts.maxHeld - this.held.size,
         heldCount: () => this.held.size,
         skip: () => this.shares.skip(),
+        wants: () => {
+          const fits = this.shares.picker();
+          // A Send's delivery (no subscription) has its line by origin, not known from the row: always wanted.
+          return (tenant, subscriptionId) => subscriptionId === "" || fits(tenant, lineKey(tenant, subscriptionId));
+        },
         // Without bodies: an attempt reads its body when it starts, so what taken work costs in memory is
         // bounded by the attempts in flight and the body cache, not by how many distinct messages it names.
         existingMessages: (ids) => deps.messages.existing(ids),

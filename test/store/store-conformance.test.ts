@@ -134,6 +134,25 @@ describe.each(implementations)("$name", (impl) => {
       expect(rest.map((t) => t.delivery.subscriptionId)).toEqual(["sub_full"]);
     });
 
+    it("a take brings only the rows its picker wants, asked once each, and leaves the rest untouched for any process", async () => {
+      const [a, b] = await twoProcesses();
+      const held: HeldDelivery[] = [];
+      for (let i = 0; i < 4; i++) held.push(...(await accepted(a.queue, message("acme"), ["sub_busy", "sub_busy2"])));
+      for (const item of held) await a.queue.record(item, { ...item.delivery, updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      const asked: string[] = [];
+      let busy = 0;
+      const first = await b.queue.takeDue(new Date(), 100, [], (tenant, sub) => {
+        asked.push(`${tenant}/${sub}`);
+        return sub === "sub_busy2" || busy++ < 1;
+      });
+      expect(asked.sort()).toEqual([...Array(4).fill("acme/sub_busy"), ...Array(4).fill("acme/sub_busy2")]);
+      expect(first.map((t) => t.delivery.subscriptionId).sort()).toEqual(["sub_busy", ...Array(4).fill("sub_busy2")]);
+      // The three declined are unheld: another process takes them at once.
+      const rest = await a.queue.takeDue(new Date(), 100);
+      expect(rest.map((t) => t.delivery.subscriptionId)).toEqual(Array(3).fill("sub_busy"));
+    });
+
     it("records states: a released retry is taken by another process once due, a final state ends it", async () => {
       const [a, b] = await twoProcesses();
       const m = message("acme");

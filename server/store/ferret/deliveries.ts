@@ -9,8 +9,8 @@
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
-import type { DeliveryQuery, ReleasedHolds } from "../../ports.js";
-import { skipFilter } from "../common/take-skip.js";
+import type { DeliveryQuery, ReleasedHolds, TakeWants } from "../../ports.js";
+import { skipFilter, wanted } from "../common/take-skip.js";
 import { finishedSends } from "../common/holds.js";
 import { takeByToken } from "../common/take-by-token.js";
 import { foundById } from "../common/found-by-id.js";
@@ -102,14 +102,19 @@ async function take<T extends HoldFields & { _id: string }>(
   now: Date,
   holdUntil: Date,
   limit: number,
+  wants?: TakeWants,
 ): Promise<T[]> {
   // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
-  const sample = await col.find(due, { projection: { _id: 1 } }).limit(limit + 1).toArray();
+  const sample = await col.find(due, { projection: { _id: 1, tenant: 1, subscriptionId: 1 } }).limit(limit + 1).toArray();
   if (sample.length === 0) return [];
+  // Queue rows carry their tenant and subscription (lots, taken without `wants`, do not).
+  const picked = wanted(sample.slice(0, limit) as unknown as Array<{ _id: unknown; tenant: string; subscriptionId: string }>, wants);
+  if (picked.length === 0) return [];
+  // Every due row at once when the sample held them all and all are wanted; else the picked rows by id.
   return takeByToken(col, holder, now, holdUntil, (hold) =>
-    sample.length <= limit
+    sample.length <= limit && picked.length === sample.length
       ? col.updateMany(due, hold)
-      : updatesInChunks(col, sample.slice(0, limit).map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: hold } }))),
+      : updatesInChunks(col, picked.map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: hold } }))),
   );
 }
 
@@ -273,8 +278,8 @@ export class DeliveryStore {
   }
 
   /** Takes due deliveries whose hold has run out (see take). */
-  async takeDue(holder: string, now: Date, holdUntil: Date, limit: number, skip?: string[]): Promise<DeliveryDoc[]> {
-    return take(this.queue, { nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) }, holder, now, holdUntil, limit);
+  async takeDue(holder: string, now: Date, holdUntil: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<DeliveryDoc[]> {
+    return take(this.queue, { nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) }, holder, now, holdUntil, limit, wants);
   }
 
   /** Extends this process's holds: every queue row and lot it holds (each selected by its holder). */

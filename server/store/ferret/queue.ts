@@ -5,7 +5,7 @@
 // here.
 import { newId } from "../../domain/ids.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
-import type { Delivery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds } from "../../ports.js";
+import type { Delivery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds, TakeWants } from "../../ports.js";
 import { BATCH_DELIVERIES, reachOf, type BatchDoc, type DeliveryStore, type LotBatch, type Outcome } from "./deliveries.js";
 import type { DeliveryDoc } from "../common/delivery-doc.js";
 import type { MessageDoc, MessageStore } from "../common/messages.js";
@@ -202,8 +202,8 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     return docs.map((d): Entry => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
   }
 
-  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
-    const rows = await this.store.takeDue(this.holder, now, this.holdUntil(now.getTime()), limit, skip);
+  async takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]> {
+    const rows = await this.store.takeDue(this.holder, now, this.holdUntil(now.getTime()), limit, skip, wants);
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
     // Lots are taken over only once their hold ran out, so they are looked for less often than retries;
     // but once one is found, the next is looked for as soon as its walk is done: a process killed while

@@ -30,6 +30,7 @@ import {
   type SubscriptionChanges,
   type Subscriptions,
   type SubscriptionHealth,
+  type TakeWants,
 } from "../../ports.js";
 import { idFloor } from "../../domain/ids.js";
 import { NO_THEME } from "../../domain/portal.js";
@@ -88,11 +89,15 @@ class MemoryQueue implements DeliveryQueue {
     return deliveries.map((d) => this.hold(d));
   }
 
-  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
+  async takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]> {
     const taken: HeldDelivery[] = [];
+    let met = 0;
     for (const s of this.db.deliveries.values()) {
-      if (taken.length >= limit) break;
+      if (met >= limit) break;
       if (s.doc.status !== "pending" || s.doc.nextAttemptAt.getTime() > now.getTime() || s.holdUntil > now.getTime() || (skip?.includes(s.doc.subscriptionId) ?? false)) continue;
+      // Like the other layouts: `limit` bounds the candidates met, and `wants` picks among them.
+      met++;
+      if (wants && !wants(s.doc.tenant, s.doc.subscriptionId)) continue;
       s.holder = this.holder;
       s.holdUntil = now.getTime() + this.holdMs;
       taken.push({ delivery: copy(s.doc) });
