@@ -98,9 +98,9 @@ export interface DeliveryQueue {
   releaseAll(): Promise<void>;
   /**
    * Hands back at once, for any process to take now instead of when their holds run out, everything held
-   * by the holders `dead` judges dead (never this process's own). The holders looked at are those of held
-   * lots in the FerretDB layout (not the queue's, which may be large: a dead holder holding queue rows but
-   * no lot keeps them until its hold runs out), of held deliveries elsewhere. Answers what was released.
+   * by the holders `dead` judges dead (never this process's own). The holders looked at are, in the FerretDB
+   * layout, those of held lots and those registered in hookwire_meta before they first held anything (not
+   * the queue's, which may be large); of held deliveries elsewhere. Answers what was released.
    */
   releaseDeadHolders(dead: (holder: string) => boolean): Promise<ReleasedHolds>;
   /** Removes a deleted subscription's unfinished deliveries. */

@@ -316,6 +316,22 @@ describe.each(implementations)("$name", (impl) => {
       expect((await live.queue.releaseDeadHolders((h) => h === dead.queue.holder)).holders).toEqual([]);
     });
 
+    it("releaseDeadHolders finds a dead holder that holds only retry rows it took, no lot", async () => {
+      const database = uniqueDatabase("conf");
+      const [first, dead, starting] = [await impl.open(database, 60_000), await impl.open(database, 60_000), await impl.open(database, 60_000)];
+      opened.push(first, dead, starting);
+      const held = await accepted(first.queue, message("acme"), ["sub_retry"]);
+      await first.queue.record(held[0]!, { ...held[0]!.delivery, attempts: [attempt(500)], updatedAt: new Date(), nextAttemptAt: new Date() }, false);
+      expect(await first.queue.flush(Date.now() + 5000)).toBe(true);
+      const taken = await dead.queue.takeDue(new Date(), 100);
+      expect(ids(taken)).toEqual(ids(held)); // now dead's queue row (a minute's hold); first's lot is gone or first's
+      expect(await starting.queue.takeDue(new Date(), 100)).toEqual([]);
+      const released = await starting.queue.releaseDeadHolders((h) => h === dead.queue.holder);
+      expect(released.holders).toEqual([dead.queue.holder]);
+      expect(released.rows).toBe(1);
+      expect(ids(await starting.queue.takeDue(new Date(), 100))).toEqual(ids(held));
+    });
+
     it("drop removes deliveries that can never be sent; dropForSubscription a deleted subscription's pending ones", async () => {
       const [a, b] = await twoProcesses();
       const m = message("acme");

@@ -15,7 +15,7 @@ import { finishedSends } from "../common/holds.js";
 import { takeByToken } from "../common/take-by-token.js";
 import { foundById } from "../common/found-by-id.js";
 import { deleteById } from "../common/delete-by-id.js";
-import { duplicateIndexes } from "../common/duplicate-key.js";
+import { duplicateIndexes, upserting } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
 import { updatesInChunks } from "../common/update-chunks.js";
 import { byIdOrder, ensureLogWalkIndexes, inQuery, logFilter } from "../common/log-query.js";
@@ -82,6 +82,10 @@ export interface Outcome {
 }
 
 /** Marks done the one-time migrations (secrets out of rows; held batches into a lot). */
+/** The prefix of a holder's registration in hookwire_meta (registerHolder). */
+const HOLDER_ENTRY = "holder:";
+const holderEntry = (holder: string) => `${HOLDER_ENTRY}${holder}`;
+
 export interface MetaDoc {
   _id: string;
   at: Date;
@@ -298,27 +302,41 @@ export class DeliveryStore {
     await this.queue.updateMany({ holder, _id: { $in: ids } }, { $set: { holder: "" } });
   }
 
+  /**
+   * Names `holder` in hookwire_meta among the processes that may hold queue rows, before it takes or stores
+   * any, so releaseDeadHolders finds it after a kill even when it holds no lot: the retries it took or kept
+   * are queue rows only, and the queue is not searched for holders (it may be large).
+   */
+  async registerHolder(holder: string): Promise<void> {
+    await upserting(() => this.meta.updateOne({ _id: holderEntry(holder) }, { $set: { at: new Date() } }, { upsert: true }));
+  }
+
   /** Hands back every delivery and lot this process holds, for any process to take at once. */
   async releaseAll(holder: string): Promise<void> {
     await this.queue.updateMany({ holder }, { $set: UNHELD });
     await this.lots.updateMany({ holder }, { $set: UNHELD });
+    await this.meta.deleteOne({ _id: holderEntry(holder) });
   }
 
   /**
-   * Hands back unheld, for any process to take at once, the lots and queue rows of the holders of held
-   * lots that `dead` judges dead (never `own`). The candidates come from the lots (a handful: a process
-   * holds about one a second of Triggers while it works), never from the queue, which may be large; each
-   * dead holder's rows are then selected by its holder (an index). A lot or row taken over meanwhile by
-   * another process no longer names the dead holder and is left to its new one.
+   * Hands back unheld, for any process to take at once, the lots and queue rows of the holders that `dead`
+   * judges dead (never `own`). The candidates are the holders of held lots and the registered ones (a
+   * handful: one per process that ran and did not stop gracefully, until a process of its host finds it
+   * dead), never the queue's, which may be large; each dead holder's rows are then selected by its holder
+   * (an index), and its registration goes. A lot or row taken over meanwhile by another process no longer
+   * names the dead holder and is left to its new one.
    */
   async releaseDeadHolders(own: string, dead: (holder: string) => boolean): Promise<ReleasedHolds> {
     const held = await this.lots.find({ holder: { $ne: "" } }, { projection: { holder: 1 } }).toArray();
-    const holders = [...new Set(held.map((l) => l.holder))].filter((h) => h !== "" && h !== own && dead(h)).sort();
+    const registered = await this.meta.find({ _id: { $regex: `^${HOLDER_ENTRY}` } }, { projection: { _id: 1 } }).toArray();
+    const named = [...held.map((l) => l.holder), ...registered.map((r) => r._id.slice(HOLDER_ENTRY.length))];
+    const holders = [...new Set(named)].filter((h) => h !== "" && h !== own && dead(h)).sort();
     let lots = 0;
     let rows = 0;
     for (const holder of holders) {
       lots += (await this.lots.updateMany({ holder }, { $set: UNHELD })).modifiedCount;
       rows += (await this.queue.updateMany({ holder }, { $set: UNHELD })).modifiedCount;
+      await this.meta.deleteOne({ _id: holderEntry(holder) });
     }
     return { holders, lots, rows };
   }

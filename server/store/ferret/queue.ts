@@ -78,6 +78,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   private lastLotTake = 0;
   /** The last look for a lot found one: look again without waiting. */
   private lotFound = false;
+  private registering: Promise<void> | undefined;
   /**
    * How long a lot takes new messages: well within its first hold, so a lot that still takes messages
    * can never have been taken over, whether or not its renewals get through.
@@ -152,7 +153,17 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     }
   }
 
+  /** This process's registration as a holder (DeliveryStore.registerHolder), written once, before it first holds anything. */
+  private registered(): Promise<void> {
+    this.registering ??= this.store.registerHolder(this.holder).catch((err: unknown) => {
+      this.registering = undefined; // tried again at the next hold
+      throw err;
+    });
+    return this.registering;
+  }
+
   async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
+    await this.registered();
     if (deliveries.length === 0) {
       if (await this.messages.insert(message)) return { held: [] };
       return { earlier: await this.messages.byId(message._id) };
@@ -196,6 +207,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   async add(deliveries: Delivery[]): Promise<HeldDelivery[]> {
+    await this.registered();
     const until = this.holdUntil(Date.now());
     const docs = deliveries.map((d) => this.stored(d, until));
     await this.store.enqueue(docs);
@@ -203,6 +215,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   async takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]> {
+    await this.registered();
     const rows = await this.store.takeDue(this.holder, now, this.holdUntil(now.getTime()), limit, skip, wants);
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
     // Lots are taken over only once their hold ran out, so they are looked for less often than retries;
@@ -308,6 +321,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
 
   async releaseAll(): Promise<void> {
     await this.store.releaseAll(this.holder);
+    this.registering = undefined;
     this.lots.clear();
     this.current = undefined;
   }
