@@ -55,8 +55,11 @@ export interface EndpointEvents {
 export interface Dispatch {
   /** Deliveries just stored, held by this process, start now; `body` (their message's) saves a read. */
   submit(items: HeldDelivery[], body?: string): void;
-  /** Resolves with the delivery once it is delivered or failed and that is stored. */
-  finished(id: string, signal?: AbortSignal): Promise<Delivery>;
+  /**
+   * Resolves with the delivery once it is delivered or failed and that is stored, whichever process attempts it
+   * (one that took it over after a park or a kill too).
+   */
+  finished(tenant: string, id: string, signal?: AbortSignal): Promise<Delivery>;
   /** Calls the listener with each delivery state once it is stored; answers how to stop. */
   watch(listener: (doc: Delivery) => void): () => void;
 }

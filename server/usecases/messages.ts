@@ -292,7 +292,7 @@ export async function send(
   const docs = newDeliveries(tenant, messageId, event, [{ subscriptionId: "", owner: "", url, policy }]);
   const doc = docs[0]!;
   const message: Message = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
-  const outcome = deps.engine.finished(doc._id, signal);
+  const outcome = deps.engine.finished(tenant, doc._id, signal);
   outcome.catch(() => undefined);
   // Before the commit point (the message insert), so an accepted Send can always be signed.
   await deps.sendSecrets.keep(tenant, doc._id, input.secret);
