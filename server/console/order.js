@@ -29,7 +29,10 @@ export function orderSelect(onChange) {
   );
   /** @type {HTMLSelectElement} */ (select).value = listOrder();
   select.addEventListener("change", () => {
-    stored.set(/** @type {HTMLSelectElement} */ (select).value);
+    const value = /** @type {HTMLSelectElement} */ (select).value;
+    // The default is kept as nothing at all: the tab then holds only what it must (the key).
+    if (value === "oldest") stored.set(value);
+    else stored.clear();
     onChange();
   });
   return h("label", { class: "list-order" }, "Order ", select);
