@@ -396,7 +396,7 @@ describe("the console in Chromium", () => {
     await shot("09c-redelivery-opened");
   });
 
-  it("lists newest first by default, and oldest first when chosen (attempts too), across pages", async () => {
+  it("lists newest first by default, and oldest first when chosen, on every list that takes the choice", async () => {
     const sub = await client.register({ url: rcv.url("/ordered"), events: ["ordered.*"] }, acme);
     rcv.route("/ordered", { secret: sub.secret, respond: () => ({ status: 200, body: "ok" }) });
     const id = sub.subscription!.id;
