@@ -147,14 +147,22 @@ export interface DeliveryQuery {
   afterId?: string | undefined;
   /** Only ids before this one (exclusive): with afterId, a range of creation times, since ids start with theirs. */
   beforeId?: string | undefined;
+  /** The first `limit` from the newest (the highest id) down, rather than from the oldest up. */
+  newestFirst?: boolean | undefined;
   limit: number;
 }
 
 /** Every delivery, pending or finished, for the log RPCs. */
 export interface DeliveryLog {
   get(tenant: string, id: string): Promise<Delivery | null>;
-  /** In id (creation) order. */
+  /** In id (creation) order, or its reverse when the query asks for the newest first. */
   list(query: DeliveryQuery): Promise<Delivery[]>;
+  /**
+   * How many deliveries are pending across every tenant, counting at most `cap` (answers `cap` when there
+   * are more): read from the store, so every process sharing it answers the same figure. Costs what it
+   * counts, never what the finished deliveries hold.
+   */
+  countPending(cap: number): Promise<number>;
 }
 
 export interface Messages {
@@ -178,6 +186,10 @@ export interface Recoveries {
   mark(tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>>;
   /** Takes marks back (their redeliveries could not be stored), so a later recovery makes them. */
   unmark(originals: string[]): Promise<void>;
+  /** Marks `original` as redelivered by `redelivery` whether or not it was before (Redeliver: the newest wins). */
+  link(tenant: string, original: string, redelivery: string): Promise<void>;
+  /** The redelivery each of these deliveries of the tenant is marked with, for those marked. */
+  redeliveries(tenant: string, originals: string[]): Promise<Map<string, string>>;
   /**
    * Retention's part: removes up to `limit` marks of deliveries created before `before` (their log
    * rows go with their messages); answers how many went.
@@ -204,9 +216,10 @@ export interface Subscriptions {
   get(tenant: string, id: string): Promise<Subscription | null>;
   /**
    * Up to `limit` of the tenant's subscriptions with ids after `afterId`, in id (creation) order; only
-   * `owner`'s when it is given (an index walk, whatever the tenant holds).
+   * `owner`'s when it is given (an index walk, whatever the tenant holds). With `newestFirst`, from the
+   * newest down instead, and `afterId` is passed going down (only ids below it).
    */
-  list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<Subscription[]>;
+  list(tenant: string, afterId: string | undefined, limit: number, owner?: string, newestFirst?: boolean): Promise<Subscription[]>;
   update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null>;
   delete(tenant: string, id: string): Promise<boolean>;
   /**
@@ -250,6 +263,11 @@ export interface HealthChange {
   streakFailures: number;
   /** The first of those failures. */
   streakSince?: Date | undefined;
+  /** Deliveries that finished (their last attempt sent), by outcome: the recent counts' additions. */
+  deliveriesSucceeded?: number | undefined;
+  deliveriesFailed?: number | undefined;
+  /** The hour (since the epoch) the delivery counts fall in: the recorder's clock when it writes them. */
+  hour?: number | undefined;
 }
 
 /** Per-subscription health, written in gathered changes (never once per attempt). */

@@ -328,6 +328,8 @@ export class DeliveryEngine implements Dispatch {
     if (outcome.kind !== "interrupted") {
       reportAttempt(this.deps.log, this.deps.metrics, outcome);
       if (outcome.sent && held.doc.subscriptionId) this.noteHealth(outcome.next);
+      // A finished delivery counts once towards its endpoint's recent success rate, whatever its attempts.
+      if (outcome.kind === "final" && outcome.sent && held.doc.subscriptionId) this.health?.finished(held.doc.tenant, held.doc.subscriptionId, outcome.next.status === "delivered");
     }
     switch (outcome.kind) {
       case "interrupted": {

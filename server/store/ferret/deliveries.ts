@@ -397,11 +397,12 @@ export class DeliveryStore {
   }
 
   /**
-   * The first `limit` of these batch entries, in id order, that have no row of their own: an entry
+   * The first `limit` of these batch entries, in id order (or its reverse), that have no row of their own: an entry
    * whose delivery already has one is a stale copy (its row may be filtered out by status).
    */
-  private async firstWithoutRow(entries: DeliveryDoc[], limit: number): Promise<DeliveryDoc[]> {
+  private async firstWithoutRow(entries: DeliveryDoc[], limit: number, newestFirst = false): Promise<DeliveryDoc[]> {
     const sorted = entries.sort(byIdOrder);
+    if (newestFirst) sorted.reverse();
     const out: DeliveryDoc[] = [];
     for (let i = 0; i < sorted.length && out.length < limit; i += limit) {
       const chunk = sorted.slice(i, i + limit);
@@ -420,6 +421,8 @@ export class DeliveryStore {
    */
   async list(q: DeliveryQuery): Promise<DeliveryDoc[]> {
     const filter = logFilter<DeliveryDoc>(q);
+    // Newest first is the same walk read down: FerretDB's walk (walk-index.ts) takes {_id: -1} as well.
+    const order = q.newestFirst ? -1 : 1;
     // Deliveries still waiting for their first outcome live only in their batch.
     const inBatches =
       q.status && q.status !== "pending"
@@ -429,13 +432,44 @@ export class DeliveryStore {
               .flatMap((b) => b.deliveries)
               .filter((d) => inQuery(q, d)),
             q.limit,
+            q.newestFirst,
           );
-    const pending = await this.queue.find(filter).sort({ _id: 1 }).limit(q.limit).toArray();
-    const done = (await this.log.find(filter as Filter<LogRow | DeliveryDoc>).sort({ _id: 1 }).limit(q.limit).toArray()).map(fromLogRow);
+    const pending = await this.queue.find(filter).sort({ _id: order }).limit(q.limit).toArray();
+    const done = (await this.log.find(filter as Filter<LogRow | DeliveryDoc>).sort({ _id: order }).limit(q.limit).toArray()).map(fromLogRow);
     // A delivery in two places appears once: its log row wins over its queue row over its batch entry.
     const byId = new Map<string, DeliveryDoc>();
     for (const d of [...inBatches, ...pending, ...done]) byId.set(d._id, d);
-    return [...byId.values()].sort(byIdOrder).slice(0, q.limit);
+    const merged = [...byId.values()].sort(byIdOrder);
+    if (q.newestFirst) merged.reverse();
+    return merged.slice(0, q.limit);
+  }
+
+  /**
+   * Pending deliveries of every tenant, at most `cap` counted: the queue's rows (every one is pending; read
+   * by _id alone, with no sort, so the read stops at the cap), then the entries of the live lots' batches
+   * that have no row yet (a lot lives about a second after its Triggers, so they are few). Never the log.
+   */
+  async countPending(cap: number): Promise<number> {
+    let n = (await this.queue.find({}, { projection: { _id: 1 } }).limit(cap).toArray()).length;
+    if (n >= cap) return cap;
+    const lots = await this.lots.find({}, { projection: { _id: 1 } }).toArray();
+    const add = async (batches: LotBatch[]) => {
+      for (const b of batches) {
+        n += b.deliveries.length - (await this.existing(b.deliveries.map((d) => d._id))).size;
+        if (n >= cap) return true;
+      }
+      return false;
+    };
+    for (const lot of lots) {
+      for (let after: string | undefined; ; ) {
+        const page = await this.lotMessages(lot._id, after, LOT_READ_PAGE);
+        if (await add(page)) return cap;
+        if (page.length < LOT_READ_PAGE) break;
+        after = page.at(-1)!._id;
+      }
+      if (await add(await this.lotRows(lot._id))) return cap;
+    }
+    return n;
   }
 
   /**

@@ -139,6 +139,12 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async list(q: DeliveryQuery): Promise<Delivery[]> {
-    return this.col.find(logFilter<DeliveryDoc>(q)).sort({ _id: 1 }).limit(q.limit).toArray();
+    return this.col.find(logFilter<DeliveryDoc>(q)).sort({ _id: q.newestFirst ? -1 : 1 }).limit(q.limit).toArray();
+  }
+
+  async countPending(cap: number): Promise<number> {
+    // A count on the (status, nextAttemptAt, holdUntil) index's leading key, stopped at the cap: MongoDB
+    // counts index entries, never documents.
+    return this.col.countDocuments({ status: "pending" }, { limit: cap });
   }
 }
