@@ -23,7 +23,7 @@ const program = new Command("hookwire")
     `
 Owners are your customers: register each customer's endpoint with --owner <their id>, and trigger an
 event for one customer with --owner; it reaches that customer's endpoints only:
-  hookwire subscriptions create --owner user-42 --endpoint https://hooks.example/orders --event 'order.*'
+  hookwire subscriptions create --owner user-42 --endpoint http://127.0.0.1:9000/hooks --event 'order.*'
   hookwire trigger order.created --owner user-42 --data '{"orderId": 1001}'
 Without --owner a trigger reaches the tenant's own subscriptions; --all-owners announces to every owner.
 
