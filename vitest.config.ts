@@ -36,6 +36,8 @@ export default defineConfig({
           globalSetup: ferretdb,
         },
       },
+      // The docs checker: every runnable block of README.md and docs/*.md against a live server (docs/README.md).
+      { extends: true, test: { name: "docs", include: ["test/docs/**/*.test.ts"], globalSetup: ferretdb } },
       // Toolchains, packages and a browser: Go, Python, grpcurl, npm pack, Chromium.
       { extends: true, test: { name: "slow", include: ["test/slow/**/*.test.ts"], globalSetup: ferretdb } },
     ],

@@ -95,7 +95,7 @@ export class HoldKeeper {
       full = taken.length >= room || (declined > 0 && taken.length > 0);
       if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.deps.heldCount() });
     } catch (err) {
-      // The metric's label and the log lines keep the words they were published with (README): dashboards
+      // The metric's label and the log lines keep the words they were published with (docs/operations.md): dashboards
       // and log searches know them.
       this.deps.metrics.storeError("claim");
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));
