@@ -24,19 +24,20 @@ export default defineConfig({
       { extends: true, test: { name: "store", include: ["test/store/**/*.test.ts"], globalSetup: ferretdb } },
       // The real server as a child process, called by real clients.
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ferretdb } },
-      // The fault, shutdown and rate-limit tests again with every server two worker processes (server/cluster/): what
-      // they prove (nothing lost, health, stops, limits) must hold for a cluster too. Not isolation.test.ts yet: with
-      // each worker keeping half of every held share, draining 1,200 parked deliveries took one CI run over the
-      // test's 30 s (each take grabs more of one endpoint than its half-share holds and parks the rest again).
+      // The fault, isolation, shutdown and rate-limit tests again with every server two worker processes
+      // (server/cluster/): what they prove (nothing lost, a stuck endpoint costs only itself, health, stops,
+      // limits) must hold for a cluster too.
       {
         extends: true,
         test: {
           name: "workers",
-          include: ["test/e2e/{faults,faults-embedded,shutdown,rate-limit}.test.ts"],
+          include: ["test/e2e/{faults,faults-embedded,isolation,shutdown,rate-limit}.test.ts"],
           env: { HOOKWIRE_WORKERS: "2" },
           globalSetup: ferretdb,
         },
       },
+      // The docs checker: every runnable block of README.md and docs/*.md against a live server (docs/README.md).
+      { extends: true, test: { name: "docs", include: ["test/docs/**/*.test.ts"], globalSetup: ferretdb } },
       // Toolchains, packages and a browser: Go, Python, grpcurl, npm pack, Chromium.
       { extends: true, test: { name: "slow", include: ["test/slow/**/*.test.ts"], globalSetup: ferretdb } },
     ],

@@ -1,5 +1,7 @@
 // What every command gets from the global flags and the environment: the SDK manager, the address it
 // talks to (for error lines), and whether to print JSON.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { HookwireManager, WebhookManagerOptions } from "@hookwire/sdk";
 import type { Command } from "commander";
 import { UsageError } from "./exit-codes.js";
@@ -23,6 +25,21 @@ const DEFAULT_BASE_URL = "http://127.0.0.1:8080";
 /** The address calls go to: --url, else HOOKWIRE_URL, else the SDK's default (as the SDK resolves it). */
 export function baseUrlOf(options: GlobalOptions): string {
   return options.url ?? (process.env.HOOKWIRE_URL || DEFAULT_BASE_URL);
+}
+
+/**
+ * Where the key that calls carry comes from, for the line a refused key prints: the flag, the variable, or the
+ * development key file the SDK falls back to (sdk/src/transport.ts reads the same file), named in full, since a
+ * HOOKWIRE_DATA_DIR of another server's makes the CLI read a key that server does not know.
+ */
+export function keySourceOf(options: GlobalOptions): string {
+  if (options.apiKey !== undefined) return "the key came from --api-key";
+  if (process.env.HOOKWIRE_API_KEY) return "the key came from HOOKWIRE_API_KEY";
+  const dataDir = process.env.HOOKWIRE_DATA_DIR || ".hookwire";
+  const file = resolve(dataDir, "dev-api-key");
+  const dir = process.env.HOOKWIRE_DATA_DIR ? `HOOKWIRE_DATA_DIR=${process.env.HOOKWIRE_DATA_DIR}` : "HOOKWIRE_DATA_DIR unset";
+  if (!existsSync(file)) return `no key was sent: HOOKWIRE_API_KEY is unset and ${file} does not exist (${dir})`;
+  return `the key was read from ${file} (${dir}), the development key of the server started with that data folder`;
 }
 
 /** Loads the SDK on first use: `--help` and the local commands (sign, verify) start without it. */

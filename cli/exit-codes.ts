@@ -1,5 +1,5 @@
-// What `hookwire` exits with, one code per thing a script handles differently. The README's
-// "### The CLI" lists the same table. No imports: every command loads this, and start-up stays fast.
+// What `hookwire` exits with, one code per thing a script handles differently. docs/cli.md
+// lists the same table. No imports: every command loads this, and start-up stays fast.
 export const EXIT = {
   ok: 0,
   /** `verify`: the signature does not match (the command worked; the answer is "no"). */

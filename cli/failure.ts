@@ -19,8 +19,11 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** The exit code and stderr line for anything a command threw. */
-export function describeFailure(err: unknown, baseUrl: string): Failure {
+/**
+ * The exit code and stderr line for anything a command threw. `keySource` (cli/context.ts keySourceOf) says where
+ * the key came from, so a refused key names the flag, variable or file it was taken from.
+ */
+export function describeFailure(err: unknown, baseUrl: string, keySource?: string): Failure {
   if (err instanceof UsageError) return { exitCode: EXIT.usage, line: err.message };
   if (!(err instanceof HookwireError)) {
     const net = networkCode(err);
@@ -35,7 +38,7 @@ export function describeFailure(err: unknown, baseUrl: string): Failure {
     case Code.NotFound:
       return { exitCode: EXIT.notFound, line: `not found: ${message}` };
     case Code.Unauthenticated:
-      return { exitCode: EXIT.unauthenticated, line: `unauthenticated: ${message} (pass --api-key or set HOOKWIRE_API_KEY)` };
+      return { exitCode: EXIT.unauthenticated, line: `unauthenticated: ${message} (${keySource ? `${keySource}; ` : ""}pass --api-key or set HOOKWIRE_API_KEY)` };
     case Code.Unavailable: {
       const net = networkCode(err);
       if (net) return { exitCode: EXIT.unavailable, line: `cannot reach Hookwire at ${baseUrl} (${net})` };

@@ -1,7 +1,7 @@
 // The `hookwire` command line: global flags, the command groups (one module each), and how a failure
 // becomes one line on stderr and an exit code (exit-codes.ts). Started by bin/hookwire.js.
 import { Command, CommanderError, Option } from "commander";
-import { baseUrlOf, type GlobalOptions } from "./context.js";
+import { baseUrlOf, keySourceOf, type GlobalOptions } from "./context.js";
 import { deliveriesCommand, redeliverCommand } from "./deliveries.js";
 import { eventTypesCommand } from "./event-types.js";
 import { EXIT } from "./exit-codes.js";
@@ -14,7 +14,7 @@ import { tailCommand } from "./tail.js";
 
 const program = new Command("hookwire")
   .description("Operate Hookwire: subscriptions, events, the event type catalog, the delivery log, recovery, a live tail, signatures.")
-  .option("--api-key <key>", "API key (default: HOOKWIRE_API_KEY, else .hookwire/dev-api-key of a local npm start)")
+  .option("--api-key <key>", "API key (default: HOOKWIRE_API_KEY, else $HOOKWIRE_DATA_DIR/dev-api-key, .hookwire/dev-api-key when unset: a local npm start's)")
   .option("--url <url>", "Hookwire's address (default: HOOKWIRE_URL, else http://127.0.0.1:8080)")
   .addOption(new Option("--protocol <protocol>", "wire protocol").choices(["grpc", "connect", "grpc-web"]).default("grpc"))
   .option("--json", "print JSON for scripts: one document, or one line per event for tail")
@@ -23,7 +23,7 @@ const program = new Command("hookwire")
     `
 Owners are your customers: register each customer's endpoint with --owner <their id>, and trigger an
 event for one customer with --owner; it reaches that customer's endpoints only:
-  hookwire subscriptions create --owner user-42 --endpoint https://hooks.example/orders --event 'order.*'
+  hookwire subscriptions create --owner user-42 --endpoint http://127.0.0.1:9000/hooks --event 'order.*'
   hookwire trigger order.created --owner user-42 --data '{"orderId": 1001}'
 Without --owner a trigger reaches the tenant's own subscriptions; --all-owners announces to every owner.
 
@@ -65,7 +65,8 @@ try {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else {
     const { describeFailure } = await import("./failure.js");
-    const failure = describeFailure(err, baseUrlOf(program.opts<GlobalOptions>()));
+    const globals = program.opts<GlobalOptions>();
+    const failure = describeFailure(err, baseUrlOf(globals), keySourceOf(globals));
     // The line may quote what the server said (a field's value, an error): made safe for a terminal.
     printNote(`hookwire: ${failure.line}`);
     process.exitCode = failure.exitCode;

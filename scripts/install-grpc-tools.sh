@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs grpc_health_probe and grpcurl (pinned) into the cache's bin folder, once; prints that folder.
+# Installs grpc-health-probe and grpcurl (pinned) into the cache's bin folder, once; prints that folder.
 set -euo pipefail
 CACHE_DIR="${HOOKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hookwire}"
 BIN="$CACHE_DIR/bin"

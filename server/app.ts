@@ -144,6 +144,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   await releaseDeadHolds(store.queue, log);
   engine.start();
   metrics.watchEngine(() => engine.stats);
+  metrics.watchPending((cap) => store.log.countPending(cap));
   const retention = new RetentionSweeper(
     store.retention,
     store.recoveries,

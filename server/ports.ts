@@ -55,11 +55,17 @@ export interface EndpointEvents {
 export interface Dispatch {
   /** Deliveries just stored, held by this process, start now; `body` (their message's) saves a read. */
   submit(items: HeldDelivery[], body?: string): void;
-  /** Resolves with the delivery once it is delivered or failed and that is stored. */
-  finished(id: string, signal?: AbortSignal): Promise<Delivery>;
+  /**
+   * Resolves with the delivery once it is delivered or failed and that is stored, whichever process attempts it
+   * (one that took it over after a park or a kill too).
+   */
+  finished(tenant: string, id: string, signal?: AbortSignal): Promise<Delivery>;
   /** Calls the listener with each delivery state once it is stored; answers how to stop. */
   watch(listener: (doc: Delivery) => void): () => void;
 }
+
+/** Whether a take wants a due row of this tenant's subscription (empty for a Send's delivery). */
+export type TakeWants = (tenant: string, subscriptionId: string) => boolean;
 
 /** The durable delivery queue, as one process sees it. */
 export interface DeliveryQueue {
@@ -73,10 +79,12 @@ export interface DeliveryQueue {
   add(deliveries: Delivery[]): Promise<HeldDelivery[]>;
   /**
    * Takes on about `limit` due deliveries that no live process holds, leaving those of the subscriptions
-   * in `skip` (whose shares of this process are full) for later. A taken-over lot's deliveries may come
-   * regardless of `skip`.
+   * in `skip` (whose shares of this process are full) for later, and those `wants` declines: it is asked
+   * once per candidate row, in the order the take meets them, and keeps its own count, so a take brings no
+   * more of one endpoint than the taker has room for (rows beyond it stay in the store, untouched, for any
+   * process). A taken-over lot's deliveries may come regardless of `skip` and `wants`.
    */
-  takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]>;
+  takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]>;
   /**
    * Stores a delivery's new state, resolving once it is stored (a failed write is tried again for as
    * long as the process lives). A pending state with `keep` stays held: this process attempts it
@@ -93,9 +101,9 @@ export interface DeliveryQueue {
   releaseAll(): Promise<void>;
   /**
    * Hands back at once, for any process to take now instead of when their holds run out, everything held
-   * by the holders `dead` judges dead (never this process's own). The holders looked at are those of held
-   * lots in the FerretDB layout (not the queue's, which may be large: a dead holder holding queue rows but
-   * no lot keeps them until its hold runs out), of held deliveries elsewhere. Answers what was released.
+   * by the holders `dead` judges dead (never this process's own). The holders looked at are, in the FerretDB
+   * layout, those of held lots and those registered in hookwire_meta before they first held anything (not
+   * the queue's, which may be large); of held deliveries elsewhere. Answers what was released.
    */
   releaseDeadHolders(dead: (holder: string) => boolean): Promise<ReleasedHolds>;
   /** Removes a deleted subscription's unfinished deliveries. */
@@ -139,14 +147,22 @@ export interface DeliveryQuery {
   afterId?: string | undefined;
   /** Only ids before this one (exclusive): with afterId, a range of creation times, since ids start with theirs. */
   beforeId?: string | undefined;
+  /** The first `limit` from the newest (the highest id) down, rather than from the oldest up. */
+  newestFirst?: boolean | undefined;
   limit: number;
 }
 
 /** Every delivery, pending or finished, for the log RPCs. */
 export interface DeliveryLog {
   get(tenant: string, id: string): Promise<Delivery | null>;
-  /** In id (creation) order. */
+  /** In id (creation) order, or its reverse when the query asks for the newest first. */
   list(query: DeliveryQuery): Promise<Delivery[]>;
+  /**
+   * How many deliveries are pending across every tenant, counting at most `cap` (answers `cap` when there
+   * are more): read from the store, so every process sharing it answers the same figure. Costs what it
+   * counts, never what the finished deliveries hold.
+   */
+  countPending(cap: number): Promise<number>;
 }
 
 export interface Messages {
@@ -170,6 +186,10 @@ export interface Recoveries {
   mark(tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>>;
   /** Takes marks back (their redeliveries could not be stored), so a later recovery makes them. */
   unmark(originals: string[]): Promise<void>;
+  /** Marks `original` as redelivered by `redelivery` whether or not it was before (Redeliver: the newest wins). */
+  link(tenant: string, original: string, redelivery: string): Promise<void>;
+  /** The redelivery each of these deliveries of the tenant is marked with, for those marked. */
+  redeliveries(tenant: string, originals: string[]): Promise<Map<string, string>>;
   /**
    * Retention's part: removes up to `limit` marks of deliveries created before `before` (their log
    * rows go with their messages); answers how many went.
@@ -196,9 +216,10 @@ export interface Subscriptions {
   get(tenant: string, id: string): Promise<Subscription | null>;
   /**
    * Up to `limit` of the tenant's subscriptions with ids after `afterId`, in id (creation) order; only
-   * `owner`'s when it is given (an index walk, whatever the tenant holds).
+   * `owner`'s when it is given (an index walk, whatever the tenant holds). With `newestFirst`, from the
+   * newest down instead, and `afterId` is passed going down (only ids below it).
    */
-  list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<Subscription[]>;
+  list(tenant: string, afterId: string | undefined, limit: number, owner?: string, newestFirst?: boolean): Promise<Subscription[]>;
   update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null>;
   delete(tenant: string, id: string): Promise<boolean>;
   /**
@@ -242,6 +263,11 @@ export interface HealthChange {
   streakFailures: number;
   /** The first of those failures. */
   streakSince?: Date | undefined;
+  /** Deliveries that finished (their last attempt sent), by outcome: the recent counts' additions. */
+  deliveriesSucceeded?: number | undefined;
+  deliveriesFailed?: number | undefined;
+  /** The hour (since the epoch) the delivery counts fall in: the recorder's clock when it writes them. */
+  hour?: number | undefined;
 }
 
 /** Per-subscription health, written in gathered changes (never once per attempt). */

@@ -54,6 +54,7 @@ export function wireDelivery(w: DeliveryWiring): { engine: DeliveryEngine; messa
     {
       queue: store.queue,
       messages: store.messages,
+      deliveries: store.log,
       sender: w.sender,
       prepare: attemptPreparer(store.subscriptions, store.sendSecrets),
       log,

@@ -5,6 +5,7 @@ import { timestampFromDate, type Timestamp, type Value } from "@bufbuild/protobu
 import {
   DeliverySchema,
   DeliveryStatus,
+  ListOrder,
   EventTypeSchema,
   MessageSchema,
   PortalColorScheme,
@@ -23,6 +24,7 @@ import type { Delivery, DeliveryState, Message } from "../ports.js";
 import { SubscriptionSchema, type Subscription } from "@hookwire/sdk/proto";
 import type { DeliveryDefaults } from "../domain/policy.js";
 import type { SubscriptionHealth, SubscriptionView } from "../ports.js";
+import { RECENT_WINDOW_HOURS } from "../domain/model.js";
 import { withDefaults } from "../domain/policy.js";
 import { answeredHeaders } from "../domain/endpoint-headers.js";
 
@@ -58,6 +60,9 @@ function healthToProto(h: SubscriptionHealth) {
     lastError: h.lastError,
     failingSince: at(h.failingSince),
     consecutiveFailures: BigInt(h.consecutiveFailures),
+    recentDeliveriesSucceeded: BigInt(h.recentDeliveriesSucceeded ?? 0),
+    recentDeliveriesFailed: BigInt(h.recentDeliveriesFailed ?? 0),
+    recentWindowHours: RECENT_WINDOW_HOURS,
   };
 }
 
@@ -82,6 +87,19 @@ export function deliveryStateFromProto(status: DeliveryStatus): DeliveryState | 
   }
 }
 
+/** Whether a list is asked for newest first (ListOrder; unspecified is oldest first). */
+export function newestFirstFromProto(order: ListOrder): boolean {
+  switch (order) {
+    case ListOrder.UNSPECIFIED:
+    case ListOrder.OLDEST_FIRST:
+      return false;
+    case ListOrder.NEWEST_FIRST:
+      return true;
+    default:
+      throw invalid("order", `${order} is not a known list order`);
+  }
+}
+
 export function deliveryToProto(doc: Delivery): DeliveryProto {
   return create(DeliverySchema, {
     id: doc._id,
@@ -101,6 +119,7 @@ export function deliveryToProto(doc: Delivery): DeliveryProto {
     updatedAt: timestampFromDate(doc.updatedAt),
     nextAttemptAt: doc.status === "pending" ? timestampFromDate(doc.nextAttemptAt) : undefined,
     redeliveryOf: doc.redeliveryOf ?? "",
+    redeliveredAs: doc.redeliveredAs ?? "",
     owner: doc.owner ?? "",
   });
 }

@@ -27,6 +27,7 @@ import {
   dateFromProto,
   deliveryStateFromProto,
   deliveryToProto,
+  newestFirstFromProto,
   eventTypeToProto,
   messageToProto,
   payloadFromProto,
@@ -118,7 +119,7 @@ function handlers(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
       return { subscription: subscriptionToProto(await getSubscription(subs, tenantOf(ctx), req.id), msgs.defaults, "plain") };
     },
     async listSubscriptions(req, ctx) {
-      const page = await listSubscriptions(subs, tenantOf(ctx), req.pageSize, req.pageToken, req.owner);
+      const page = await listSubscriptions(subs, tenantOf(ctx), req.pageSize, req.pageToken, req.owner, newestFirstFromProto(req.order));
       return { subscriptions: page.subscriptions.map(toProto), nextPageToken: page.nextPageToken };
     },
     async updateSubscription(req, ctx) {
@@ -172,7 +173,7 @@ function handlers(deps: ServiceDeps): ServiceImpl<typeof WebhookService> {
       return { message: messageToProto(await getMessage(msgs, tenantOf(ctx), req.id)) };
     },
     async listDeliveries(req, ctx) {
-      const page = await listDeliveries(msgs, tenantOf(ctx), { ...req, status: deliveryStateFromProto(req.status) });
+      const page = await listDeliveries(msgs, tenantOf(ctx), { ...req, status: deliveryStateFromProto(req.status), newestFirst: newestFirstFromProto(req.order) });
       return { deliveries: page.deliveries.map(deliveryToProto), nextPageToken: page.nextPageToken };
     },
     async redeliver(req, ctx) {

@@ -1,5 +1,5 @@
 // The console's shell: sign-in, the header, a notice banner and a hash router (#/subscriptions,
-// #/subscriptions/<id>, #/messages/<id>, #/failed, #/tail, #/event-types). Each page is a function that fills the view and
+// #/subscriptions/<id>, #/messages/<id>[/<delivery id>], #/failed, #/tail, #/event-types). Each page is a function that fills the view and
 // answers its clean-up, run when the page is left.
 import { h, replace } from "./dom.js";
 import { errorBox } from "./errors.js";
@@ -113,7 +113,7 @@ function render() {
   cleanup();
   cleanup = () => undefined;
   banner.hidden = true;
-  const [page = "", id = ""] = location.hash.replace(/^#\/?/, "").split("/").map((s) => decodeURIComponent(s));
+  const [page = "", id = "", sub = ""] = location.hash.replace(/^#\/?/, "").split("/").map((s) => decodeURIComponent(s));
   const key = currentKey();
   const signedIn = key !== "";
   nav.hidden = !signedIn;
@@ -127,7 +127,7 @@ function render() {
   }
   if (live.state === "stopped") live.start(key);
   if (page === "subscriptions" && id) cleanup = subscriptionPage(ctx, view, id);
-  else if (page === "messages" && id) cleanup = messagePage(ctx, view, id);
+  else if (page === "messages" && id) cleanup = messagePage(ctx, view, id, sub || undefined);
   else if (page === "failed") cleanup = failedPage(ctx, view);
   else if (page === "tail") cleanup = tailPage(ctx, view);
   else if (page === "event-types") cleanup = eventTypesPage(ctx, view);

@@ -9,17 +9,22 @@ import { errorBox } from "./errors.js";
  * `show.message` and `show.subscription` link each delivery to its message's and subscription's console pages
  * (default on); `show.requestBody` shows, in an opened delivery, the body its attempts sent (the envelope, read
  * with GetMessage: a page with no message page of its own, the portal, shows it there).
+ * `order` (the console's) puts its control above the list, which reloads from the first page when it changes
+ * (`load` asks for the order chosen), and shows each delivery's attempts in the same order. `focus` opens the
+ * delivery of that id once listed, marked and scrolled to (a link to a redelivery lands there).
  * @param {import("./rpc.js").Api} api
  * @param {{ load: (pageToken: string) => Promise<{deliveries?: any[], nextPageToken?: string}>, empty: string,
- *           show?: { message?: boolean, subscription?: boolean, requestBody?: boolean } }} opts
+ *           show?: { message?: boolean, subscription?: boolean, requestBody?: boolean },
+ *           order?: { control: (onChange: () => void) => Node, newestFirst: () => boolean }, focus?: string }} opts
  */
-export function deliveryList(api, { load, empty, show = {} }) {
+export function deliveryList(api, { load, empty, show = {}, order, focus }) {
   const list = h("div", { class: "deliveries" });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
   const status = h("div", { class: "list-status" });
-  const el = h("section", { class: "delivery-list" }, status, list, more);
+  const el = h("section", { class: "delivery-list" }, order ? order.control(() => void page(true)) : "", status, list, more);
   /** @type {Set<string>} */
-  const open = new Set();
+  const open = new Set(focus ? [focus] : []);
+  let focused = false;
   let token = "";
   let generation = 0;
   /** Request bodies read so far, by message id: a message does not change. @type {Map<string, Promise<any>>} */
@@ -38,6 +43,14 @@ export function deliveryList(api, { load, empty, show = {} }) {
       token = res.nextPageToken ?? "";
       more.hidden = !token;
       replace(status, list.childElementCount ? "" : h("p", { class: "muted empty" }, empty));
+      if (focus && !focused) {
+        const card = list.querySelector(`[data-delivery-id="${CSS.escape(focus)}"]`);
+        if (card) {
+          focused = true;
+          card.classList.add("focus");
+          card.scrollIntoView({ block: "center" });
+        }
+      }
     } catch (err) {
       if (mine !== generation) return;
       replace(status, errorBox(err));
@@ -58,7 +71,7 @@ export function deliveryList(api, { load, empty, show = {} }) {
       h(
         "summary",
         {},
-        statusBadge(d.status),
+        statusBadge(d.status, d.redeliveredAs),
         h("span", { class: "event" }, d.event || ""),
         h("span", { class: "url", title: d.url }, d.url || ""),
         h("span", { class: "outcome" }, attemptOutcome(last), last ? ` · ${duration(last.durationMs)}` : ""),
@@ -74,12 +87,13 @@ export function deliveryList(api, { load, empty, show = {} }) {
           fact("Delivery", h("code", {}, d.id)),
           show.message !== false && fact("Message", h("a", { href: route("messages", d.messageId) }, d.messageId)),
           show.subscription !== false && d.subscriptionId && fact("Subscription", h("a", { href: route("subscriptions", d.subscriptionId) }, d.subscriptionId)),
-          d.redeliveryOf && fact("Redelivery of", h("code", { class: "redelivery-of" }, d.redeliveryOf)),
+          d.redeliveredAs && fact("Redelivered as", deliveryLink(d.messageId, d.redeliveredAs, "redelivered-as")),
+          d.redeliveryOf && fact("Redelivery of", deliveryLink(d.messageId, d.redeliveryOf, "redelivery-of")),
           d.nextAttemptAt && fact("Next attempt", timeEl(d.nextAttemptAt)),
           fact("Updated", timeEl(d.updatedAt)),
         ),
         body,
-        attemptsTable(attempts),
+        attemptsTable(attempts, order?.newestFirst() ?? false),
         finished(d) && h("button", { type: "button", class: "redeliver", onclick: (e) => redeliver(d, /** @type {HTMLButtonElement} */ (e.currentTarget)) }, "Redeliver"),
       ),
     );
@@ -129,6 +143,15 @@ export function deliveryList(api, { load, empty, show = {} }) {
     }
   }
 
+  /**
+   * Another delivery of the same message: a link to it on the message's page (which opens it) where the
+   * list links messages, its id alone elsewhere (the portal has no message page).
+   * @param {string} messageId @param {string} id @param {string} cls
+   */
+  function deliveryLink(messageId, id, cls) {
+    return show.message === false && !order ? h("code", { class: cls }, id) : h("a", { class: cls, href: route("messages", messageId, id) }, h("code", {}, id));
+  }
+
   more.addEventListener("click", () => void page(false));
   void page(true);
   return { el, reload: () => page(true) };
@@ -139,9 +162,11 @@ function fact(term, value) {
   return [h("dt", {}, term), h("dd", {}, value)];
 }
 
-/** @param {any[]} attempts */
-function attemptsTable(attempts) {
+/** Numbered from the first attempt, listed newest first when asked. @param {any[]} attempts @param {boolean} newestFirst */
+function attemptsTable(attempts, newestFirst) {
   if (!attempts.length) return h("p", { class: "muted" }, "No attempt yet.");
+  const numbered = attempts.map((a, i) => ({ a, n: i + 1 }));
+  if (newestFirst) numbered.reverse();
   return h(
     "table",
     { class: "attempts" },
@@ -149,11 +174,11 @@ function attemptsTable(attempts) {
     h(
       "tbody",
       {},
-      attempts.map((a, i) =>
+      numbered.map(({ a, n }) =>
         h(
           "tr",
-          { class: num(a.statusCode) >= 200 && num(a.statusCode) < 300 ? "ok" : "bad" },
-          h("td", {}, i + 1),
+          { class: num(a.statusCode) >= 200 && num(a.statusCode) < 300 ? "ok" : "bad", "data-attempt": n },
+          h("td", {}, n),
           h("td", {}, timeEl(a.attemptedAt)),
           h("td", {}, num(a.statusCode) ? String(num(a.statusCode)) : "—"),
           h("td", {}, duration(a.durationMs)),

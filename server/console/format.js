@@ -7,9 +7,16 @@ export function statusName(s) {
   return ({ DELIVERY_STATUS_PENDING: "pending", DELIVERY_STATUS_DELIVERED: "delivered", DELIVERY_STATUS_FAILED: "failed" })[s ?? ""] ?? "unknown";
 }
 
-/** @param {string | undefined} s */
-export function statusBadge(s) {
+/**
+ * A delivery's state; a finished one that was redelivered (redeliveredAs: by Redeliver or a recovery) is
+ * handled, its outcome now its redelivery's, so it no longer reads as a plain failure.
+ * @param {string | undefined} s @param {string} [redeliveredAs]
+ */
+export function statusBadge(s, redeliveredAs) {
   const name = statusName(s);
+  if (redeliveredAs && (name === "failed" || name === "delivered")) {
+    return h("span", { class: "badge handled", "data-status": name, "data-handled": "redelivered", title: `${name}, then redelivered as ${redeliveredAs}` }, "handled (redelivered)");
+  }
   return h("span", { class: `badge ${name}`, "data-status": name }, name);
 }
 
@@ -26,8 +33,11 @@ export function attemptOutcome(a) {
 }
 
 /**
- * A subscription's health as the console shows it. Until the server records health (a server without it
- * answers none, or zeros), every count is zero: "no attempts recorded" rather than a rate of 0 %.
+ * A subscription's health as the console shows it. The success rate is per delivery over the server's recent
+ * window (recentWindowHours, 24): of the deliveries that finished in it, the share that succeeded, so one that
+ * succeeded on its third attempt counts as one success, not one in three. The attempt counts, all time, are
+ * kept beside it. Before any delivery finished in the window there is no rate ("no attempts recorded" while
+ * the endpoint has never been tried), rather than a rate of 0 %.
  * @param {any} sub
  */
 export function health(sub) {
@@ -35,13 +45,25 @@ export function health(sub) {
   const ok = num(hl.attemptsSucceeded);
   const failed = num(hl.attemptsFailed);
   const total = ok + failed;
-  const rate = total ? (ok / total) * 100 : undefined;
+  const windowHours = num(hl.recentWindowHours) || 24;
+  const deliveredRecently = num(hl.recentDeliveriesSucceeded);
+  const deliveries = deliveredRecently + num(hl.recentDeliveriesFailed);
+  const rate = deliveries ? (deliveredRecently / deliveries) * 100 : undefined;
+  const plural = (/** @type {number} */ n, /** @type {string} */ one, /** @type {string} */ many) => `${n} ${n === 1 ? one : many}`;
   return {
     ok,
     failed,
     total,
+    deliveries,
+    windowHours,
     rate,
-    rateText: rate === undefined ? "no attempts recorded" : `${rate >= 99.95 || rate < 0.05 ? rate.toFixed(0) : rate.toFixed(1)} % (${ok} of ${total})`,
+    rateText:
+      rate === undefined
+        ? total
+          ? `no deliveries finished in the last ${windowHours} h`
+          : "no attempts recorded"
+        : `${rate >= 99.95 || rate < 0.05 ? rate.toFixed(0) : rate.toFixed(1)} % of ${plural(deliveries, "delivery", "deliveries")} (last ${windowHours} h)`,
+    attemptsText: total ? `${ok} of ${plural(total, "attempt", "attempts")} answered 2xx (all time)` : "none yet",
     level: rate === undefined ? "none" : rate >= 99 ? "good" : rate >= 80 ? "fair" : "poor",
     lastFailureAt: /** @type {string | undefined} */ (hl.lastFailureAt),
     lastError: /** @type {string} */ (hl.lastError ?? ""),

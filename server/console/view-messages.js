@@ -3,16 +3,22 @@
 import { h, replace, timeEl } from "./dom.js";
 import { deliveryList } from "./deliveries.js";
 import { errorBox } from "./errors.js";
+import { ORDERED, orderField } from "./order.js";
 
 /** @typedef {import("./app.js").Ctx} Ctx */
 
-/** @param {Ctx} ctx @param {HTMLElement} view @param {string} id */
-export function messagePage(ctx, view, id) {
+/**
+ * `focus`: a delivery of the message to open and mark (#/messages/<id>/<delivery id>, where a redelivery link lands).
+ * @param {Ctx} ctx @param {HTMLElement} view @param {string} id @param {string} [focus]
+ */
+export function messagePage(ctx, view, id, focus) {
   const head = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const list = deliveryList(ctx, {
-    load: (pageToken) => ctx.call("ListDeliveries", { messageId: id, pageSize: 50, pageToken }),
+    load: (pageToken) => ctx.call("ListDeliveries", { messageId: id, pageSize: 50, pageToken, ...orderField() }),
     empty: "No subscription matched this message.",
     show: { message: false },
+    order: ORDERED,
+    ...(focus ? { focus } : {}),
   });
   replace(view, head, h("h2", {}, "Deliveries"), list.el);
   ctx
@@ -56,11 +62,12 @@ export function messagePage(ctx, view, id) {
 /** @param {Ctx} ctx @param {HTMLElement} view */
 export function failedPage(ctx, view) {
   const list = deliveryList(ctx, {
-    // Neither id: the whole tenant, oldest first.
-    load: (pageToken) => ctx.call("ListDeliveries", { status: "DELIVERY_STATUS_FAILED", pageSize: 50, pageToken }),
+    // Neither id: the whole tenant, in the order chosen (newest first unless changed).
+    load: (pageToken) => ctx.call("ListDeliveries", { status: "DELIVERY_STATUS_FAILED", pageSize: 50, pageToken, ...orderField() }),
     empty: "No failed deliveries. Every delivery so far succeeded or is still being tried.",
+    order: ORDERED,
   });
   const refresh = h("button", { type: "button", class: "secondary", onclick: () => void list.reload() }, "Refresh");
-  replace(view, h("h1", {}, "Failed deliveries ", refresh), h("p", { class: "muted" }, "Every subscription of this tenant, oldest first. Redeliver one here, or recover a subscription's from its page."), list.el);
+  replace(view, h("h1", {}, "Failed deliveries ", refresh), h("p", { class: "muted" }, "Every subscription of this tenant. One redelivered since (here, or by a recovery on its subscription's page) shows as handled, with a link to its redelivery."), list.el);
   return () => undefined;
 }

@@ -7,6 +7,7 @@ import { deliveryList } from "./deliveries.js";
 import { errorBox } from "./errors.js";
 import { loadMore } from "./load-more.js";
 import { recoverForm } from "./recover.js";
+import { ORDERED, orderField, orderSelect } from "./order.js";
 
 /** @typedef {import("./app.js").Ctx} Ctx */
 
@@ -18,20 +19,24 @@ export function subscriptionsPage(ctx, view) {
   const ownerForm = h("form", { class: "owner-filter", role: "search" }, ownerInput, h("button", { type: "submit", class: "secondary" }, "Filter"));
   let owner = "";
   const pages = loadMore(status, async (pageToken) => {
-    const res = await ctx.call("ListSubscriptions", { pageSize: 50, pageToken, ...(owner ? { owner } : {}) });
+    const res = await ctx.call("ListSubscriptions", { pageSize: 50, pageToken, ...orderField(), ...(owner ? { owner } : {}) });
     for (const s of res.subscriptions ?? []) body.append(subscriptionRow(s));
     const none = owner ? "This owner has no subscriptions." : "No subscriptions yet: Register one with the SDK or the CLI.";
     return { next: res.nextPageToken ?? "", note: body.childElementCount ? "" : h("p", { class: "muted empty" }, none) };
   });
+  const reorder = orderSelect(() => {
+    replace(body);
+    void pages.restart();
+  });
   replace(
     view,
-    h("h1", {}, "Subscriptions"),
+    h("h1", {}, "Subscriptions", reorder),
     ownerForm,
     status,
     h(
       "table",
       { class: "subscriptions" },
-      h("thead", {}, h("tr", {}, ["Endpoint", "Owner", "Events", "State", "Success rate", "Last failure", "Failing since"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Endpoint", "Owner", "Events", "State", "Success rate", "Last failure", "Failing since"].map((t) => h("th", t === "Success rate" ? { title: "Of the deliveries that finished in the last 24 h, the share that succeeded (after retries or not)" } : {}, t)))),
       body,
     ),
     pages.more,
@@ -96,9 +101,10 @@ export function subscriptionPage(ctx, view, id) {
   const showList = () => {
     const status = filter.value;
     const dl = deliveryList(ctx, {
-      load: (pageToken) => ctx.call("ListDeliveries", { subscriptionId: id, pageSize: 25, pageToken, ...(status ? { status } : {}) }),
+      load: (pageToken) => ctx.call("ListDeliveries", { subscriptionId: id, pageSize: 25, pageToken, ...orderField(), ...(status ? { status } : {}) }),
       empty: status ? "No deliveries in that state." : "No deliveries yet.",
       show: { subscription: false },
+      order: ORDERED,
     });
     list = dl;
     replace(listSlot, dl.el);
@@ -138,7 +144,9 @@ export function subscriptionPage(ctx, view, id) {
             "dl",
             { class: "facts" },
             h("dt", {}, "Success rate"),
-            h("dd", { class: "rate" }, hl.rateText),
+            h("dd", { class: "rate", title: "Of the deliveries that finished in the window, the share that succeeded: one that succeeded after retries is a success" }, hl.rateText),
+            h("dt", {}, "Attempts"),
+            h("dd", { class: "attempt-counts" }, hl.attemptsText),
             h("dt", {}, "Last success"),
             h("dd", {}, timeEl(hl.lastSuccessAt)),
             h("dt", {}, "Last failure"),

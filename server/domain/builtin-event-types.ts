@@ -21,7 +21,7 @@ const exampleDisabled = endpointDisabledPayload(
   "failing",
   `every attempt failed since ${failingSince.toISOString()} (37 failed attempts); last error: HTTP 503`,
   disabledAt,
-  { attemptsSucceeded: 1204, attemptsFailed: 37, lastError: "HTTP 503", failingSince, consecutiveFailures: 37 },
+  { attemptsSucceeded: 1204, attemptsFailed: 37, lastError: "HTTP 503", failingSince, consecutiveFailures: 37, recentDeliveriesSucceeded: 0, recentDeliveriesFailed: 0 },
 );
 
 const exhaustedDelivery: Delivery = {

@@ -32,6 +32,11 @@ export interface Delivery {
   nextAttemptAt: Date;
   /** Set when Redeliver made this delivery. */
   redeliveryOf?: string;
+  /**
+   * The newest delivery Redeliver or RecoverDeliveries made for this one. Never stored on the delivery
+   * (that would rewrite its log row): the log RPCs read it from the recovery marks (ports.ts Recoveries).
+   */
+  redeliveredAs?: string;
   /** Its subscription's owner; absent or empty for the tenant's own subscriptions, for Send, and in rows written before owners. */
   owner?: string;
   /**
@@ -99,9 +104,18 @@ export interface SubscriptionHealth {
   failingSince?: Date | undefined;
   /** Failed attempts since the last success. */
   consecutiveFailures: number;
+  /**
+   * Deliveries that finished within the last RECENT_WINDOW_HOURS (by the hour they were recorded), by
+   * outcome: one that succeeded after retries is one success. What a success rate is computed from.
+   */
+  recentDeliveriesSucceeded: number;
+  recentDeliveriesFailed: number;
 }
 
-export const NO_HEALTH: SubscriptionHealth = Object.freeze({ attemptsSucceeded: 0, attemptsFailed: 0, lastError: "", consecutiveFailures: 0 });
+/** The window of SubscriptionHealth's recent delivery counts: the current hour and the 23 before it. */
+export const RECENT_WINDOW_HOURS = 24;
+
+export const NO_HEALTH: SubscriptionHealth = Object.freeze({ attemptsSucceeded: 0, attemptsFailed: 0, lastError: "", consecutiveFailures: 0, recentDeliveriesSucceeded: 0, recentDeliveriesFailed: 0 });
 
 /** A subscription as the API answers it: with its health. */
 export type SubscriptionView = Subscription & { health: SubscriptionHealth };

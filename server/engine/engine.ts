@@ -6,7 +6,7 @@ import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
 import type { Traces } from "../telemetry/traces.js";
-import { systemClock, type Clock, type Delivery, type Dispatch, type EndpointEvents, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
+import { systemClock, type Clock, type Delivery, type DeliveryLog, type Dispatch, type EndpointEvents, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
 import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
 import { HealthRecorder } from "./health-recorder.js";
@@ -41,6 +41,10 @@ export interface EngineOptions {
   healthFlushMs: number;
 }
 
+/** How soon, and at most how seldom, `finished` looks at the stored state of a delivery not held here. */
+const FINISHED_FIRST_LOOK_MS = 250;
+const FINISHED_LAST_LOOK_MS = 5_000;
+
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   holdMs: 30_000,
   pollMs: 1000,
@@ -63,6 +67,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 export interface EngineDeps {
   queue: DeliveryQueue;
   messages: Messages;
+  /** Stored delivery states, for `finished` when another process attempts the delivery; unset, only this one's outcomes count. */
+  deliveries?: DeliveryLog;
   sender: Sender;
   /** The current URL and secrets for an attempt about to start. */
   prepare: PrepareAttempt;
@@ -97,7 +103,11 @@ interface Held extends Shared {
 
 /** The scheduler's line for a delivery: tenants and subscriptions never share one (ids never hold a newline). */
 function lineOf(doc: Delivery): string {
-  return `${doc.tenant}\n${doc.subscriptionId || new URL(doc.url).origin}`;
+  return lineKey(doc.tenant, doc.subscriptionId || new URL(doc.url).origin);
+}
+
+function lineKey(tenant: string, subscriptionOrOrigin: string): string {
+  return `${tenant}\n${subscriptionOrOrigin}`;
 }
 
 export class DeliveryEngine implements Dispatch {
@@ -169,6 +179,11 @@ export class DeliveryEngine implements Dispatch {
         room: () => this.opts.maxHeld - this.held.size,
         heldCount: () => this.held.size,
         skip: () => this.shares.skip(),
+        wants: () => {
+          const fits = this.shares.picker();
+          // A Send's delivery (no subscription) has its line by origin, not known from the row: always wanted.
+          return (tenant, subscriptionId) => subscriptionId === "" || fits(tenant, lineKey(tenant, subscriptionId));
+        },
         // Without bodies: an attempt reads its body when it starts, so what taken work costs in memory is
         // bounded by the attempts in flight and the body cache, not by how many distinct messages it names.
         existingMessages: (ids) => deps.messages.existing(ids),
@@ -226,9 +241,42 @@ export class DeliveryEngine implements Dispatch {
     this.notifier.relayed(doc);
   }
 
-  /** Resolves with the delivery once it is delivered or failed and that is stored. */
-  finished(id: string, signal?: AbortSignal): Promise<Delivery> {
-    return this.notifier.finished(id, signal);
+  /**
+   * Resolves with the delivery once it is delivered or failed and that is stored. This process's own outcomes
+   * are announced (the notifier); while the delivery is not held here (parked, released for a later retry, or
+   * taken over by another process), its stored state is looked at too, at growing intervals, since another
+   * process's outcome is announced only to that process.
+   */
+  finished(tenant: string, id: string, signal?: AbortSignal): Promise<Delivery> {
+    const announced = this.notifier.finished(id, signal);
+    const stored = this.deps.deliveries;
+    if (!stored) return announced;
+    return new Promise<Delivery>((resolve, reject) => {
+      let timer: unknown;
+      let wait = FINISHED_FIRST_LOOK_MS;
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        fn();
+      };
+      const look = async () => {
+        timer = undefined;
+        if (!this.held.has(id)) {
+          const doc = await stored.get(tenant, id).catch(() => null); // a failed read: looked at again later
+          if (doc && doc.status !== "pending") return settle(() => resolve(doc));
+        }
+        if (settled) return;
+        wait = Math.min(wait * 2, FINISHED_LAST_LOOK_MS);
+        timer = this.clock.setTimeout(() => void look(), wait);
+      };
+      announced.then(
+        (doc) => settle(() => resolve(doc)),
+        (err: unknown) => settle(() => reject(err)),
+      );
+      timer = this.clock.setTimeout(() => void look(), wait);
+    });
   }
 
   get stats(): { held: number; inFlight: number; unwritten: number; cachedBodyBytes: number } {
@@ -284,6 +332,8 @@ export class DeliveryEngine implements Dispatch {
     if (outcome.kind !== "interrupted") {
       reportAttempt(this.deps.log, this.deps.metrics, outcome);
       if (outcome.sent && held.doc.subscriptionId) this.noteHealth(outcome.next);
+      // A finished delivery counts once towards its endpoint's recent success rate, whatever its attempts.
+      if (outcome.kind === "final" && outcome.sent && held.doc.subscriptionId) this.health?.finished(held.doc.tenant, held.doc.subscriptionId, outcome.next.status === "delivered");
     }
     switch (outcome.kind) {
       case "interrupted": {

@@ -57,6 +57,20 @@ export class HealthRecorder {
     this.schedule();
   }
 
+  /**
+   * A delivery that finished with an attempt sent, by its outcome (one that succeeded after retries is one
+   * success): what the recent success rate counts, beside the attempt noted by note().
+   */
+  finished(tenant: string, subscriptionId: string, ok: boolean): void {
+    const c = this.pending.get(subscriptionId);
+    // note() ran for its last attempt just before, so the change is there; a missing one is made bare.
+    const change = c ?? { tenant, subscriptionId, succeeded: 0, failed: 0, lastError: "", cleared: false, streakFailures: 0 };
+    if (ok) change.deliveriesSucceeded = (change.deliveriesSucceeded ?? 0) + 1;
+    else change.deliveriesFailed = (change.deliveriesFailed ?? 0) + 1;
+    if (!c) this.pending.set(subscriptionId, change);
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.timer !== undefined || this.flushing) return;
     this.timer = this.deps.clock.setTimeout(() => {
@@ -98,6 +112,9 @@ export class HealthRecorder {
       this.schedule();
       return Promise.resolve();
     }
+    // The recent counts go in the hour they are written in (a flush is at most the quiet interval late).
+    const hour = Math.floor(this.deps.clock.now() / 3_600_000);
+    for (const c of batch.values()) if (c.deliveriesSucceeded || c.deliveriesFailed) c.hour = hour;
     this.flushing = (async () => {
       try {
         const failing = await this.deps.store.add([...batch.values()]);
@@ -148,5 +165,7 @@ function merged(a: HealthChange, b: HealthChange): HealthChange {
     cleared: a.cleared || b.cleared,
     streakFailures: b.cleared ? b.streakFailures : a.streakFailures + b.streakFailures,
     streakSince: b.cleared ? b.streakSince : (a.streakSince ?? b.streakSince),
+    deliveriesSucceeded: (a.deliveriesSucceeded ?? 0) + (b.deliveriesSucceeded ?? 0),
+    deliveriesFailed: (a.deliveriesFailed ?? 0) + (b.deliveriesFailed ?? 0),
   };
 }

@@ -3,7 +3,7 @@
 // hold while it works, and drops work whose message was never stored.
 import { errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import type { Clock, DeliveryQueue, HeldDelivery } from "../ports.js";
+import type { Clock, DeliveryQueue, HeldDelivery, TakeWants } from "../ports.js";
 
 /** A message still missing after this long means its Trigger failed half-way and was never answered. */
 export const ORPHAN_AGE_MS = 60_000;
@@ -26,6 +26,8 @@ export interface HoldKeeperDeps {
   heldCount(): number;
   /** The tenants and endpoints whose work is to stay in the store for now (their shares are full). */
   skip(): string[];
+  /** For one take: which due rows it wants (no more of one endpoint than has room). */
+  wants(): TakeWants;
   /** Which of these messages exist. */
   existingMessages(ids: string[]): Promise<Set<string>>;
   /** Hands taken work to the engine. */
@@ -80,12 +82,20 @@ export class HoldKeeper {
     try {
       const room = Math.min(this.opts.takeAtOnce, this.deps.room());
       if (room <= 0) return;
-      const taken = await this.deps.queue.takeDue(new Date(this.deps.clock.now()), room, this.deps.skip());
+      const wants = this.deps.wants();
+      let declined = 0;
+      const taken = await this.deps.queue.takeDue(new Date(this.deps.clock.now()), room, this.deps.skip(), (tenant, subscriptionId) => {
+        if (wants(tenant, subscriptionId)) return true;
+        declined++;
+        return false;
+      });
       const held = await this.adopt(taken);
-      full = taken.length >= room;
+      // Rows declined for want of room leave their endpoints out of the next take (skip), so look again at
+      // once for other endpoints' work behind them, as when the take was full.
+      full = taken.length >= room || (declined > 0 && taken.length > 0);
       if (taken.length > 0) this.deps.log.debug("claimed due deliveries", { claimed: held, held: this.deps.heldCount() });
     } catch (err) {
-      // The metric's label and the log lines keep the words they were published with (README): dashboards
+      // The metric's label and the log lines keep the words they were published with (docs/operations.md): dashboards
       // and log searches know them.
       this.deps.metrics.storeError("claim");
       this.deps.log.warn("claiming due deliveries failed; will retry", errorFields(err));

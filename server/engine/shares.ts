@@ -103,9 +103,43 @@ export class Shares<T extends Shared> {
     return subscriptions;
   }
 
+  /**
+   * For one take: whether a due row of this endpoint is wanted, counting what the take has already picked.
+   * It is, while its endpoint (with the rows picked) is under its limit and its tenant under its share, or,
+   * the tenant's share being full, under an equal part of it (room then made by parking, as admit does).
+   * So a take brings no more of one endpoint than fits, and the rest stays in the store for any process to
+   * take, instead of being taken and parked again one write each.
+   */
+  picker(): (tenant: string, endpoint: string) => boolean {
+    const picked = new Map<string, number>();
+    /** Per tenant: rows picked, and endpoints picked that it holds nothing of (they count in its equal part). */
+    const ofTenant = new Map<string, { rows: number; newcomers: number }>();
+    return (tenant, endpoint) => {
+      const share = this.tenants.get(tenant);
+      const key = `${tenant}\n${endpoint}`;
+      const heldHere = share?.endpoints.get(endpoint)?.size ?? 0;
+      const pickedHere = picked.get(key) ?? 0;
+      const mine = heldHere + pickedHere;
+      if (mine >= this.limits.maxHeldPerEndpoint) return false;
+      const t = ofTenant.get(tenant) ?? { rows: 0, newcomers: 0 };
+      const newcomer = heldHere === 0 && pickedHere === 0;
+      if ((share?.held ?? 0) + t.rows >= this.limits.maxHeldPerTenant) {
+        const endpoints = (share?.endpoints.size ?? 0) + t.newcomers + (newcomer ? 1 : 0);
+        if (mine >= this.equalPartAmong(endpoints)) return false;
+      }
+      picked.set(key, pickedHere + 1);
+      ofTenant.set(tenant, { rows: t.rows + 1, newcomers: t.newcomers + (newcomer ? 1 : 0) });
+      return true;
+    };
+  }
+
   /** An equal part of the tenant's share among the endpoints it holds (and a newcomer). */
   private equalPart(share: TenantShare<T>, newcomer: boolean): number {
-    return Math.max(1, Math.floor(this.limits.maxHeldPerTenant / (share.endpoints.size + (newcomer ? 1 : 0))));
+    return this.equalPartAmong(share.endpoints.size + (newcomer ? 1 : 0));
+  }
+
+  private equalPartAmong(endpoints: number): number {
+    return Math.max(1, Math.floor(this.limits.maxHeldPerTenant / endpoints));
   }
 
   /** A delivery not started of the tenant's largest endpoint, when that holds at least two more than `mine`. */

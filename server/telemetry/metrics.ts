@@ -55,6 +55,11 @@ const OTHER_TENANT = "other";
 const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const RPC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** The pending gauge counts at most this many (a count costs what it counts) ... */
+export const PENDING_COUNT_CAP = 10_000;
+/** ... and at most once in this long, however often it is scraped. */
+const PENDING_REFRESH_MS = 5_000;
+
 export class HookwireMetrics {
   readonly registry = new Registry();
   private readonly triggersTotal = new HotCounter(
@@ -117,6 +122,8 @@ export class HookwireMetrics {
   });
 
   private engine: (() => EngineGauges) | undefined;
+  private countPending: ((cap: number) => Promise<number>) | undefined;
+  private pendingRead: { at: number; value: Promise<number | undefined> } | undefined;
   private readonly tenants = new Map<string, TenantChildren>();
   private readonly other: TenantChildren;
   private readonly methods = new Map<DescMethod, MethodChildren>();
@@ -141,10 +148,23 @@ export class HookwireMetrics {
     for (const operation of ["rpc", "claim", "renew", "record", "prepare"] satisfies StoreOperation[]) this.storeErrorsTotal.inc({ operation }, 0);
     for (const reason of ["token", "method", "owner", "id"] satisfies PortalRefusal[]) this.portalRefusedTotal.inc({ reason }, 0);
     const self = this;
-    // Read at scrape time only: what the engine holds in memory, not a count of the store (on FerretDB a count reads every row).
+    // Counted in the store at scrape time (at most every PENDING_REFRESH_MS, up to PENDING_COUNT_CAP), so every
+    // process sharing the database answers the whole server's figure: what one process holds in memory is a
+    // part of it, and with several workers the parts did not add up to it (a retry due later waits in the
+    // store, held by none). Every worker reads the same figure, so the cluster's aggregate is its max.
     new Gauge({
       name: "hookwire_deliveries_pending",
-      help: "Deliveries this process holds in memory that are waiting for their time or a free slot.",
+      help: `Deliveries waiting for an attempt (first or retry), of every tenant, counted in the store; at most ${PENDING_COUNT_CAP} (shown when there are more).`,
+      registers: [this.registry],
+      aggregator: "max",
+      async collect() {
+        const n = await self.pendingInStore();
+        if (n !== undefined) this.set(n);
+      },
+    });
+    new Gauge({
+      name: "hookwire_deliveries_held",
+      help: "Deliveries this process holds in memory that are waiting for their time or a free slot (its part of the pending).",
       registers: [this.registry],
       collect() {
         const g = self.engine?.();
@@ -185,6 +205,26 @@ export class HookwireMetrics {
 
   portalCallRefused(reason: PortalRefusal): void {
     this.portalRefusedTotal.inc({ reason });
+  }
+
+  /** Where the pending gauge is counted at scrape time: the store's count, capped (DeliveryLog.countPending). */
+  watchPending(count: (cap: number) => Promise<number>): void {
+    this.countPending = count;
+  }
+
+  /**
+   * The store's pending count, read again once PENDING_REFRESH_MS have passed (scrapes in between share the
+   * read); when a read fails, the figure read before it (undefined before any: the gauge keeps its value).
+   */
+  private pendingInStore(): Promise<number | undefined> {
+    const count = this.countPending;
+    if (!count) return Promise.resolve(0);
+    const now = Date.now();
+    if (!this.pendingRead || now - this.pendingRead.at >= PENDING_REFRESH_MS) {
+      const before = this.pendingRead?.value ?? Promise.resolve(undefined);
+      this.pendingRead = { at: now, value: count(PENDING_COUNT_CAP).catch(() => before) };
+    }
+    return this.pendingRead.value;
   }
 
   /** Where the in-memory gauges are read from at scrape time. */

@@ -292,7 +292,7 @@ export async function send(
   const docs = newDeliveries(tenant, messageId, event, [{ subscriptionId: "", owner: "", url, policy }]);
   const doc = docs[0]!;
   const message: Message = { _id: messageId, tenant, event, body, idempotencyKey: input.idempotencyKey, deliveries: 1, createdAt: new Date() };
-  const outcome = deps.engine.finished(doc._id, signal);
+  const outcome = deps.engine.finished(tenant, doc._id, signal);
   outcome.catch(() => undefined);
   // Before the commit point (the message insert), so an accepted Send can always be signed.
   await deps.sendSecrets.keep(tenant, doc._id, input.secret);
@@ -340,6 +340,8 @@ export interface ListDeliveriesInput {
   status: DeliveryState | undefined;
   pageSize: number;
   pageToken: string;
+  /** Newest first (ListOrder); the page token then holds the last id answered, and the next page is before it. */
+  newestFirst?: boolean;
 }
 
 export async function listDeliveries(
@@ -355,18 +357,33 @@ export async function listDeliveries(
   if (input.subscriptionId) validateId(input.subscriptionId, "sub", "subscription_id");
   const owner = validateOwner(input.owner);
   const size = pageSize(input.pageSize);
+  const newestFirst = input.newestFirst === true;
+  // The token is the last id answered: the next page starts past it in the order asked for.
+  const cursor = decodePageToken(input.pageToken, "dlv");
   const fetched = await deps.log.list({
     tenant,
     messageId: input.messageId || undefined,
     subscriptionId: input.subscriptionId || undefined,
     owner: owner || undefined,
     status: input.status,
-    afterId: decodePageToken(input.pageToken, "dlv"),
+    ...(newestFirst ? { beforeId: cursor, newestFirst } : { afterId: cursor }),
     limit: size + 1,
   });
-  const page = fetched.slice(0, size);
+  const page = await withRedeliveries(deps, tenant, fetched.slice(0, size));
   const last = page[page.length - 1];
   return { deliveries: page, nextPageToken: fetched.length > size && last ? encodePageToken(last._id) : "" };
+}
+
+/**
+ * The page with each finished delivery that was redelivered naming its newest redelivery (read from the
+ * recovery marks by id: the page's own rows only, never a walk of the marks).
+ */
+async function withRedeliveries(deps: MessageDeps, tenant: string, page: Delivery[]): Promise<Delivery[]> {
+  const finished = page.filter((d) => d.status !== "pending").map((d) => d._id);
+  if (finished.length === 0) return page;
+  const made = await deps.recoveries.redeliveries(tenant, finished);
+  if (made.size === 0) return page;
+  return page.map((d) => (made.has(d._id) ? { ...d, redeliveredAs: made.get(d._id)! } : d));
 }
 
 /** A finished delivery's message, delivered again as a new delivery (to the subscription's current URL, signed with its current secret). */
@@ -385,6 +402,10 @@ export async function redeliver(deps: MessageDeps, tenant: string, deliveryId: s
   if (!sub) throw new DomainError("failed_precondition", `delivery_id: subscription "${old.subscriptionId}" was deleted`);
   const docs = redeliveriesOf(deps, sub, [old]);
   await startRedeliveries(deps, docs, message.body);
+  // Linked after it is stored, so a link never names a delivery that is not there; the original then
+  // shows as handled, and a RecoverDeliveries over it leaves it be. A failure here leaves the
+  // redelivery made but unlinked, which is what every redelivery was before links.
+  await deps.recoveries.link(tenant, old._id, docs[0]!._id);
   return docs[0]!;
 }
 

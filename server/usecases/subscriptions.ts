@@ -110,12 +110,13 @@ export async function listSubscriptions(
   requestedPageSize: number,
   pageToken: string,
   owner = "",
+  newestFirst = false,
 ): Promise<{ subscriptions: SubscriptionView[]; nextPageToken: string }> {
   const size = pageSize(requestedPageSize);
   const after = decodePageToken(pageToken, "sub");
   validateOwner(owner);
   // One extra subscription tells whether another page exists without a count query.
-  const fetched = await deps.store.list(tenant, after, size + 1, owner === "" ? undefined : owner);
+  const fetched = await deps.store.list(tenant, after, size + 1, owner === "" ? undefined : owner, newestFirst);
   const page = fetched.slice(0, size);
   const last = page[page.length - 1];
   return { subscriptions: await withHealth(deps, tenant, page), nextPageToken: fetched.length > size && last ? encodePageToken(last._id) : "" };

@@ -379,7 +379,25 @@ describe("key, address and errors", () => {
   it("a wrong key exits 5 with one line", async () => {
     const r = await runCli(["subscriptions", "list"], { env: { HOOKWIRE_API_KEY: "not-a-key", HOOKWIRE_URL: server.baseUrl } });
     expect(r.code).toBe(5);
-    expectOneErrorLine(r.stderr, /^hookwire: unauthenticated: .*--api-key or set HOOKWIRE_API_KEY/);
+    expectOneErrorLine(r.stderr, /^hookwire: unauthenticated: .*the key came from HOOKWIRE_API_KEY; pass --api-key or set HOOKWIRE_API_KEY/);
+  });
+
+  it("a refused key names where it came from: the flag, or the key file of HOOKWIRE_DATA_DIR read in its place", async () => {
+    const flag = await runCli(["subscriptions", "list", "--api-key", "not-a-key"], { env: { HOOKWIRE_URL: server.baseUrl } });
+    expect(flag.code).toBe(5);
+    expectOneErrorLine(flag.stderr, /^hookwire: unauthenticated: .*\(the key came from --api-key; pass --api-key/);
+    // Another server's data folder: its development key is not this server's.
+    const other = mkdtempSync(join(tmpdir(), "hookwire-cli-other-"));
+    writeFileSync(join(other, "dev-api-key"), "another-servers-key\n");
+    const file = await runCli(["subscriptions", "list"], { env: { HOOKWIRE_URL: server.baseUrl, HOOKWIRE_DATA_DIR: other } });
+    expect(file.code).toBe(5);
+    expectOneErrorLine(file.stderr, /^hookwire: unauthenticated: /);
+    expect(file.stderr).toContain(`the key was read from ${join(other, "dev-api-key")} (HOOKWIRE_DATA_DIR=${other})`);
+    // No key at all: the line names the file that is missing.
+    const empty = mkdtempSync(join(tmpdir(), "hookwire-cli-empty-"));
+    const none = await runCli(["subscriptions", "list"], { env: { HOOKWIRE_URL: server.baseUrl, HOOKWIRE_DATA_DIR: empty } });
+    expect(none.code).toBe(5);
+    expect(none.stderr).toContain(`no key was sent: HOOKWIRE_API_KEY is unset and ${join(empty, "dev-api-key")} does not exist`);
   });
 
   it("nothing listening exits 6: cannot reach Hookwire at the address", async () => {

@@ -165,17 +165,25 @@ describe("the /console route", () => {
 });
 
 describe("the console's health summary (server/console/format.js, as the pages use it)", () => {
-  it("a rate from the attempt counts, and no rate at all before any attempt", async () => {
+  it("a rate per delivery over the stated window (a success after retries is a success), and no rate before any", async () => {
     // @ts-expect-error: a plain browser module (JSDoc-typed, checked by its own tsconfig), imported here for its pure helpers.
     const { health } = (await import("../../server/console/format.js")) as { health: (s: unknown) => Record<string, unknown> };
     expect(health({})).toMatchObject({ total: 0, rateText: "no attempts recorded", level: "none" });
     expect(health({ health: { attemptsSucceeded: "0", attemptsFailed: "0" } })).toMatchObject({ total: 0, rateText: "no attempts recorded" });
-    // int64 counts arrive as strings in protobuf JSON; absent fields are zero.
-    expect(health({ health: { attemptsSucceeded: "39", attemptsFailed: "1" } })).toMatchObject({ total: 40, rateText: "97.5 % (39 of 40)", level: "fair" });
-    expect(health({ health: { attemptsSucceeded: "500" } })).toMatchObject({ rateText: "100 % (500 of 500)", level: "good" });
+    // int64 counts arrive as strings in protobuf JSON; absent fields are zero. One delivery that succeeded on its
+    // third attempt: 100 %, not one attempt in three.
+    const third = health({ health: { attemptsSucceeded: "1", attemptsFailed: "2", recentDeliveriesSucceeded: "1", recentWindowHours: 24 } });
+    expect(third).toMatchObject({ rateText: "100 % of 1 delivery (last 24 h)", level: "good", attemptsText: "1 of 3 attempts answered 2xx (all time)" });
+    expect(health({ health: { attemptsSucceeded: "45", attemptsFailed: "9", recentDeliveriesSucceeded: "39", recentDeliveriesFailed: "1", recentWindowHours: 24 } })).toMatchObject({
+      deliveries: 40,
+      rateText: "97.5 % of 40 deliveries (last 24 h)",
+      level: "fair",
+    });
     expect(
-      health({ health: { attemptsFailed: "7", lastError: "HTTP 503", failingSince: "2026-01-01T00:00:00Z", consecutiveFailures: "7" } }),
-    ).toMatchObject({ rateText: "0 % (0 of 7)", level: "poor", lastError: "HTTP 503", consecutiveFailures: 7 });
+      health({ health: { attemptsFailed: "7", recentDeliveriesFailed: "7", recentWindowHours: 24, lastError: "HTTP 503", failingSince: "2026-01-01T00:00:00Z", consecutiveFailures: "7" } }),
+    ).toMatchObject({ rateText: "0 % of 7 deliveries (last 24 h)", level: "poor", lastError: "HTTP 503", consecutiveFailures: 7 });
+    // Attempts made, but none finished within the window: no rate, saying so.
+    expect(health({ health: { attemptsSucceeded: "3", recentWindowHours: 24 } })).toMatchObject({ rateText: "no deliveries finished in the last 24 h", level: "none" });
   });
 });
 
@@ -281,6 +289,10 @@ describe("the console in Chromium", () => {
       { timeout: 15_000 },
       deliveryId,
     );
+    // The original now reads as handled, naming its redelivery.
+    const original = `details.delivery[data-delivery-id="${deliveryId}"]`;
+    await page.waitForSelector(`${original} [data-handled=redelivered]`);
+    expect(await text(`${original} summary .badge`)).toBe("handled (redelivered)");
     const received = rcv.requests("/orders").filter((r) => r.headers["webhook-id"] === messageId);
     expect(received.length).toBe(2);
     expect(received.every((r) => r.verified)).toBe(true);
@@ -320,11 +332,14 @@ describe("the console in Chromium", () => {
     }
     const ok = Number(health?.attemptsSucceeded ?? 0);
     const total = ok + Number(health?.attemptsFailed ?? 0);
+    const deliveries = Number(health?.recentDeliveriesSucceeded ?? 0) + Number(health?.recentDeliveriesFailed ?? 0);
     const rate = await text("section.health-panel dd.rate");
+    expect(health?.recentWindowHours).toBe(24);
     if (total === 0) {
       expect(rate).toBe("no attempts recorded");
     } else {
-      expect(rate).toMatch(new RegExp(`^\\d+(\\.\\d)? % \\(${ok} of ${total}\\)$`));
+      expect(rate).toMatch(new RegExp(`^\\d+(\\.\\d)? % of ${deliveries} deliver(y|ies) \\(last 24 h\\)$`));
+      expect(await text("section.health-panel dd.attempt-counts")).toBe(`${ok} of ${total} attempt${total === 1 ? "" : "s"} answered 2xx (all time)`);
       if (health?.lastError) expect(await text("section.health-panel")).toContain(health.lastError);
       if (health?.failingSince) expect(await text("section.health-panel")).toContain(`${health.consecutiveFailures} failed in a row`);
     }
@@ -354,6 +369,91 @@ describe("the console in Chromium", () => {
     expect(await page.$(".recover-progress .error"), await text(".recover-progress")).toBeNull();
     expect(await page.$eval(".recover-progress .done", (e) => e.getAttribute("data-recovered"))).toBe("1");
     await rcv.waitFor(() => rcv.requests("/invoices").length > before);
+  });
+
+  it("shows a recovered delivery as handled, linking to its redelivery, which the link opens", async () => {
+    const original = await failedDeliveryOf(subs.down);
+    const listed = await waitFor(async () => (await client.listDeliveries({ subscriptionId: subs.down, status: DeliveryStatus.FAILED }, acme)).deliveries.find((d) => d.id === original.id && d.redeliveredAs), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: "the recovered delivery answered with its redelivery",
+    });
+    const redelivery = listed.redeliveredAs;
+    await page.click('nav a[data-nav="failed"]');
+    const card = `details.delivery[data-delivery-id="${original.id}"]`;
+    await page.waitForSelector(`${card} [data-handled=redelivered]`, { timeout: 10_000 });
+    expect(await text(`${card} summary .badge`)).toBe("handled (redelivered)");
+    await page.click(`${card} > summary`);
+    expect(await text(`${card} a.redelivered-as`)).toBe(redelivery);
+    await shot("09b-recovered-handled");
+    await page.click(`${card} a.redelivered-as`);
+    // Lands on the message's page with the redelivery open and marked, naming the delivery it redelivers.
+    const landed = `details.delivery.focus[data-delivery-id="${redelivery}"]`;
+    await page.waitForSelector(landed, { timeout: 10_000 });
+    expect(page.url()).toContain(`#/messages/${original.messageId}/${redelivery}`);
+    expect(await page.$eval(landed, (d) => d.getAttribute("open"))).not.toBeNull();
+    expect(await text(`${landed} a.redelivery-of`)).toBe(original.id);
+    await shot("09c-redelivery-opened");
+  });
+
+  it("lists newest first by default, and oldest first when chosen, on every list that takes the choice", async () => {
+    const sub = await client.register({ url: rcv.url("/ordered"), events: ["ordered.*"] }, acme);
+    rcv.route("/ordered", { secret: sub.secret, respond: () => ({ status: 200, body: "ok" }) });
+    const id = sub.subscription!.id;
+    for (let i = 0; i < 4; i++) await client.trigger({ event: "ordered.step", payload: { kind: { case: "numberValue", value: i } } }, acme);
+    const all = await waitFor(async () => {
+      const ds = (await client.listDeliveries({ subscriptionId: id, status: DeliveryStatus.DELIVERED }, acme)).deliveries;
+      return ds.length === 4 ? ds.map((d) => d.id) : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 100, what: "four delivered" });
+    const up = [...all].sort();
+    const shown = () => page.$$eval("details.delivery", (ds) => ds.map((d) => d.getAttribute("data-delivery-id")));
+    await page.goto(url(`/console#/subscriptions/${id}`));
+    await page.waitForSelector("details.delivery");
+    await waitFor(async () => (await shown()).length === 4, { what: "the four deliveries" });
+    expect(await shown()).toEqual([...up].reverse());
+    expect(await page.$eval("select[name=order]", (el) => (el as unknown as { value: string }).value)).toBe("newest");
+    await shot("11-newest-first");
+    await page.select("select[name=order]", "oldest");
+    await waitFor(async () => JSON.stringify(await shown()) === JSON.stringify(up), { what: "the oldest first" });
+    await shot("11b-oldest-first");
+    // The choice holds for the other lists, and the server pages on in it: the subscriptions, newest last now.
+    await page.goto(url("/console#/subscriptions"));
+    await page.waitForSelector(`tr[data-subscription-id="${id}"]`);
+    const rows = await page.$$eval("table.subscriptions tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-subscription-id")));
+    expect(rows.at(-1)).toBe(id);
+    await page.select("select[name=order]", "newest");
+    await waitFor(async () => (await page.$$eval("table.subscriptions tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-subscription-id"))))[0] === id, { what: "the newest subscription first" });
+    // Newest first is the default, kept as nothing: the tab holds only the key.
+    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(["hookwire.console.apiKey"]);
+    await client.deleteSubscription({ id }, acme);
+  });
+
+  it("counts a delivery that succeeded on its third attempt as 100 % in the success rate", async () => {
+    const sub = await client.register({ url: rcv.url("/flaky"), events: ["flaky.*"], retries: 2, retryDelayMs: 10 }, acme);
+    rcv.route("/flaky", { secret: sub.secret, respond: (n) => (n <= 2 ? { status: 503, body: "not yet" } : { status: 200, body: "ok" }) });
+    const id = sub.subscription!.id;
+    await client.trigger({ event: "flaky.once", payload: { kind: { case: "numberValue", value: 3 } } }, acme);
+    const health = await waitFor(async () => {
+      const h = (await client.getSubscription({ id }, acme)).subscription!.health;
+      return Number(h?.recentDeliveriesSucceeded ?? 0) === 1 && Number(h?.attemptsSucceeded ?? 0) === 1 ? h : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 100, what: "the delivery's success in the health" });
+    expect(Number(health!.attemptsFailed)).toBe(2);
+    expect(Number(health!.recentDeliveriesFailed ?? 0)).toBe(0);
+    await page.goto(url(`/console#/subscriptions/${id}`));
+    await page.reload();
+    await page.waitForSelector("section.health-panel");
+    expect(await text("section.health-panel dd.rate")).toBe("100 % of 1 delivery (last 24 h)");
+    expect(await page.$eval("section.health-panel", (e) => e.getAttribute("data-health"))).toBe("good");
+    expect(await text("section.health-panel dd.attempt-counts")).toBe("1 of 3 attempts answered 2xx (all time)");
+    // Its attempts newest first: the success on top, numbered from the first.
+    await page.waitForSelector("details.delivery");
+    await page.click("details.delivery > summary");
+    expect(await page.$$eval("details.delivery table.attempts tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-attempt")))).toEqual(["3", "2", "1"]);
+    await shot("12-success-rate-per-delivery");
+    await page.goto(url("/console#/subscriptions"));
+    await page.waitForSelector(`tr[data-subscription-id="${id}"]`);
+    expect(await text(`tr[data-subscription-id="${id}"] td.health`)).toBe("100 % of 1 delivery (last 24 h)");
+    await client.deleteSubscription({ id }, acme);
   });
 
   it("shows the event type catalog: the tenant's types and the built-ins, each with its schema and example", async () => {

@@ -134,6 +134,25 @@ describe.each(implementations)("$name", (impl) => {
       expect(rest.map((t) => t.delivery.subscriptionId)).toEqual(["sub_full"]);
     });
 
+    it("a take brings only the rows its picker wants, asked once each, and leaves the rest untouched for any process", async () => {
+      const [a, b] = await twoProcesses();
+      const held: HeldDelivery[] = [];
+      for (let i = 0; i < 4; i++) held.push(...(await accepted(a.queue, message("acme"), ["sub_busy", "sub_busy2"])));
+      for (const item of held) await a.queue.record(item, { ...item.delivery, updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      const asked: string[] = [];
+      let busy = 0;
+      const first = await b.queue.takeDue(new Date(), 100, [], (tenant, sub) => {
+        asked.push(`${tenant}/${sub}`);
+        return sub === "sub_busy2" || busy++ < 1;
+      });
+      expect(asked.sort()).toEqual([...Array(4).fill("acme/sub_busy"), ...Array(4).fill("acme/sub_busy2")]);
+      expect(first.map((t) => t.delivery.subscriptionId).sort()).toEqual(["sub_busy", ...Array(4).fill("sub_busy2")]);
+      // The three declined are unheld: another process takes them at once.
+      const rest = await a.queue.takeDue(new Date(), 100);
+      expect(rest.map((t) => t.delivery.subscriptionId)).toEqual(Array(3).fill("sub_busy"));
+    });
+
     it("records states: a released retry is taken by another process once due, a final state ends it", async () => {
       const [a, b] = await twoProcesses();
       const m = message("acme");
@@ -297,6 +316,22 @@ describe.each(implementations)("$name", (impl) => {
       expect((await live.queue.releaseDeadHolders((h) => h === dead.queue.holder)).holders).toEqual([]);
     });
 
+    it("releaseDeadHolders finds a dead holder that holds only retry rows it took, no lot", async () => {
+      const database = uniqueDatabase("conf");
+      const [first, dead, starting] = [await impl.open(database, 60_000), await impl.open(database, 60_000), await impl.open(database, 60_000)];
+      opened.push(first, dead, starting);
+      const held = await accepted(first.queue, message("acme"), ["sub_retry"]);
+      await first.queue.record(held[0]!, { ...held[0]!.delivery, attempts: [attempt(500)], updatedAt: new Date(), nextAttemptAt: new Date() }, false);
+      expect(await first.queue.flush(Date.now() + 5000)).toBe(true);
+      const taken = await dead.queue.takeDue(new Date(), 100);
+      expect(ids(taken)).toEqual(ids(held)); // now dead's queue row (a minute's hold); first's lot is gone or first's
+      expect(await starting.queue.takeDue(new Date(), 100)).toEqual([]);
+      const released = await starting.queue.releaseDeadHolders((h) => h === dead.queue.holder);
+      expect(released.holders).toEqual([dead.queue.holder]);
+      expect(released.rows).toBe(1);
+      expect(ids(await starting.queue.takeDue(new Date(), 100))).toEqual(ids(held));
+    });
+
     it("drop removes deliveries that can never be sent; dropForSubscription a deleted subscription's pending ones", async () => {
       const [a, b] = await twoProcesses();
       const m = message("acme");
@@ -400,6 +435,67 @@ describe.each(implementations)("$name", (impl) => {
     });
   });
 
+  describe("DeliveryLog order and pending count", () => {
+    it("lists newest first too, pending and finished together, paged by cursor both ways (afterId up, beforeId down)", async () => {
+      const [a, b] = await twoProcesses();
+      // Five messages a millisecond apart or more: ids (creation times) strictly increase.
+      const held: HeldDelivery[] = [];
+      for (let n = 0; n < 5; n++) {
+        held.push(...(await accepted(a.queue, message("acme", n), ["sub_a"])));
+        await sleep(2);
+      }
+      await accepted(a.queue, message("globex"), ["sub_a"]);
+      // One finished (log), one waiting for a retry (queue), three not attempted yet (their batches).
+      await a.queue.record(held[1]!, { ...held[1]!.delivery, attempts: [attempt(500)], status: "failed", updatedAt: new Date() }, false);
+      await a.queue.record(held[3]!, { ...held[3]!.delivery, attempts: [attempt(503)], nextAttemptAt: new Date(Date.now() + 60_000), updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      const up = held.map((h) => h.delivery._id).sort();
+      const down = [...up].reverse();
+      for (const q of [{}, { subscriptionId: "sub_a" }]) {
+        expect((await b.log.list({ tenant: "acme", ...q, limit: 10 })).map((d) => d._id)).toEqual(up);
+        expect((await b.log.list({ tenant: "acme", ...q, newestFirst: true, limit: 10 })).map((d) => d._id)).toEqual(down);
+        // Two at a time, each page past the last id of the one before, in either order.
+        const pageUp: string[] = [];
+        const pageDown: string[] = [];
+        for (let cursor: string | undefined, i = 0; i < 4; i++) {
+          const page = await b.log.list({ tenant: "acme", ...q, afterId: cursor, limit: 2 });
+          pageUp.push(...page.map((d) => d._id));
+          if (page.length < 2) break;
+          cursor = page.at(-1)!._id;
+        }
+        for (let cursor: string | undefined, i = 0; i < 4; i++) {
+          const page = await b.log.list({ tenant: "acme", ...q, beforeId: cursor, newestFirst: true, limit: 2 });
+          pageDown.push(...page.map((d) => d._id));
+          if (page.length < 2) break;
+          cursor = page.at(-1)!._id;
+        }
+        expect(pageUp).toEqual(up);
+        expect(pageDown).toEqual(down);
+      }
+      // By status and by message, newest first.
+      expect((await b.log.list({ tenant: "acme", status: "pending", newestFirst: true, limit: 2 })).map((d) => d._id)).toEqual([up[4], up[3]]);
+      expect((await b.log.list({ tenant: "acme", status: "pending", newestFirst: true, beforeId: up[3], limit: 10 })).map((d) => d._id)).toEqual([up[2], up[0]]);
+      expect((await b.log.list({ tenant: "acme", messageId: held[1]!.delivery.messageId, newestFirst: true, limit: 10 })).map((d) => d.status)).toEqual(["failed"]);
+    });
+
+    it("counts pending deliveries of every tenant in the store, whichever process holds them, up to a cap", async () => {
+      const [a, b] = await twoProcesses();
+      expect(await b.log.countPending(100)).toBe(0);
+      const h1 = await accepted(a.queue, message("acme", 1), ["sub_a", "sub_b", "sub_c"]);
+      await accepted(b.queue, message("globex", 2), ["sub_a"]);
+      // Nothing attempted: four pending wherever they were accepted, seen alike by both processes.
+      expect(await a.log.countPending(100)).toBe(4);
+      expect(await b.log.countPending(100)).toBe(4);
+      expect(await b.log.countPending(3)).toBe(3);
+      // One delivered, one waiting for a retry: three pending.
+      await a.queue.record(h1[0]!, { ...h1[0]!.delivery, attempts: [attempt(200)], status: "delivered", updatedAt: new Date() }, false);
+      await a.queue.record(h1[1]!, { ...h1[1]!.delivery, attempts: [attempt(503)], nextAttemptAt: new Date(Date.now() + 60_000), updatedAt: new Date() }, false);
+      await a.queue.flush(Date.now() + 5000);
+      expect(await b.log.countPending(100)).toBe(3);
+      expect(await b.log.countPending(1)).toBe(1);
+    });
+  });
+
   describe("Recoveries", () => {
     it("marks each original once, whichever process asks, and gives marks back", async () => {
       const [a, b] = await twoProcesses();
@@ -411,6 +507,22 @@ describe.each(implementations)("$name", (impl) => {
       expect(await a.recoveries.mark("acme", [])).toEqual(new Set());
       await a.recoveries.unmark([pairs[0]!.original]);
       expect([...(await b.recoveries.mark("acme", again))]).toEqual([pairs[0]!.original]);
+    });
+
+    it("links an original to its newest redelivery (Redeliver), read back by id for its tenant only; a later mark leaves it", async () => {
+      const [a, b] = await twoProcesses();
+      const [x, y, z] = [newId("dlv"), newId("dlv"), newId("dlv")];
+      const [r1, r2] = [newId("dlv"), newId("dlv")];
+      await a.recoveries.link("acme", x, r1);
+      expect(await b.recoveries.redeliveries("acme", [x, y])).toEqual(new Map([[x, r1]]));
+      // Redelivered again: the newest wins.
+      await b.recoveries.link("acme", x, r2);
+      expect(await a.recoveries.redeliveries("acme", [x])).toEqual(new Map([[x, r2]]));
+      // A recovery over a linked delivery makes no second redelivery; over another it marks and links.
+      expect([...(await a.recoveries.mark("acme", [{ original: x, redelivery: newId("dlv") }, { original: z, redelivery: r1 }]))]).toEqual([z]);
+      expect(await b.recoveries.redeliveries("acme", [x, y, z])).toEqual(new Map([[x, r2], [z, r1]]));
+      expect(await b.recoveries.redeliveries("globex", [x, z])).toEqual(new Map());
+      expect(await b.recoveries.redeliveries("acme", [])).toEqual(new Map());
     });
 
     it("forgets the marks of deliveries older than retention's age, a bounded number at a time", async () => {
@@ -545,6 +657,7 @@ describe.each(implementations)("$name", (impl) => {
       expect(await b.subscriptions.activeById("acme", "", sub._id)).toBeUndefined();
       expect(await b.subscriptions.active("acme", { owner: "" })).toEqual([]);
       expect((await b.subscriptions.list("acme", undefined, 10)).map((s) => s._id)).toEqual([sub._id]);
+      expect((await b.subscriptions.list("acme", undefined, 10, undefined, true)).map((s) => s._id)).toEqual([sub._id]);
       expect(await a.subscriptions.delete("globex", sub._id)).toBe(false);
       expect(await a.subscriptions.delete("acme", sub._id)).toBe(true);
       expect(await b.subscriptions.get("acme", sub._id)).toBeNull();
@@ -593,6 +706,13 @@ describe.each(implementations)("$name", (impl) => {
       expect(ids([...first, ...rest])).toEqual(ids(alice));
       expect(await b.subscriptions.list("acme", undefined, 10, "user-bob")).toMatchObject([{ _id: bob._id, owner: "user-bob" }]);
       expect((await b.subscriptions.list("acme", undefined, 10)).length).toBe(4);
+      // Newest first, paged down by cursor: the same subscriptions in the reverse order.
+      const acme = ids([...alice, bob, own]);
+      const top = await b.subscriptions.list("acme", undefined, 2, undefined, true);
+      const below = await b.subscriptions.list("acme", top.at(-1)!._id, 10, undefined, true);
+      expect([...top, ...below].map((s) => s._id)).toEqual([...acme].reverse());
+      const aliceDown = await b.subscriptions.list("acme", undefined, 1, "user-alice", true);
+      expect([...aliceDown, ...(await b.subscriptions.list("acme", aliceDown[0]!._id, 10, "user-alice", true))].map((s) => s._id)).toEqual(ids(alice).reverse());
       // An attempt finds a subscription only under its own owner.
       expect((await b.subscriptions.activeById("acme", "user-bob", bob._id))?._id).toBe(bob._id);
       expect(await b.subscriptions.activeById("acme", "user-alice", bob._id)).toBeUndefined();
@@ -739,6 +859,28 @@ describe.each(implementations)("$name", (impl) => {
       const healed = (await b.health.get("acme", [id])).get(id)!;
       expect(healed).toMatchObject({ attemptsSucceeded: 4, attemptsFailed: 6, consecutiveFailures: 0, lastError: "HTTP 502", lastFailureAt: t(7), lastSuccessAt: t(8) });
       expect(healed.failingSince).toBeUndefined();
+    });
+
+    it("counts finished deliveries by outcome over the last 24 hours, across processes; an hour a day old starts its slot again", async () => {
+      const [a, b] = await twoProcesses();
+      const id = newId("sub");
+      const hour = Math.floor(Date.now() / 3_600_000);
+      const recent = async () => {
+        const h = (await b.health.get("acme", [id])).get(id)!;
+        return [h.recentDeliveriesSucceeded, h.recentDeliveriesFailed];
+      };
+      // A day ago (outside the window), in the slot this hour uses again.
+      await a.health.add([change("acme", id, { succeeded: 5, deliveriesSucceeded: 5, hour: hour - 24, lastSuccessAt: t(1), cleared: true })]);
+      expect(await recent()).toEqual([0, 0]);
+      // This hour, from two processes: one delivery that needed three attempts counts as one success.
+      await a.health.add([change("acme", id, { succeeded: 1, failed: 2, deliveriesSucceeded: 1, hour, lastSuccessAt: t(3), cleared: true })]);
+      await b.health.add([change("acme", id, { failed: 3, deliveriesFailed: 1, hour, lastFailureAt: t(4), lastError: "HTTP 500", streakFailures: 3, streakSince: t(4) })]);
+      expect(await recent()).toEqual([1, 1]);
+      // Earlier in the window (23 hours ago) counts; a change without deliveries leaves the counts.
+      await b.health.add([change("acme", id, { deliveriesSucceeded: 2, hour: hour - 23 })]);
+      await a.health.add([change("acme", id, { succeeded: 1, lastSuccessAt: t(5), cleared: true })]);
+      expect(await recent()).toEqual([3, 1]);
+      expect((await b.health.get("acme", [id])).get(id)).toMatchObject({ attemptsSucceeded: 7, attemptsFailed: 5 });
     });
 
     it("gives a tenant its own only, restarts a streak on request and forgets a dropped subscription", async () => {

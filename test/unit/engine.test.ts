@@ -70,7 +70,7 @@ async function rig(options: Partial<EngineOptions> = {}, shared?: { db: MemoryDa
   const opts = { ...DEFAULT_ENGINE_OPTIONS, holdMs: HOLD_MS, pollMs: 1000, ...options };
   const sender = new HttpSender({ allowPrivateUrls: true, connectionsPerOrigin: opts.maxInFlightPerEndpoint, userAgent: "test" });
   const engine = new DeliveryEngine(
-    { queue: store.queue, messages: store.messages, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, metrics: new HookwireMetrics(), clock },
+    { queue: store.queue, messages: store.messages, deliveries: store.log, sender, prepare: attemptPreparer(store.subscriptions, store.sendSecrets), log: quiet, metrics: new HookwireMetrics(), clock },
     opts,
   );
   cleanup.push(() => engine.stop(0));
@@ -162,6 +162,24 @@ it("takes over the work of a process that died once its hold runs out", async ()
   await alive.rcv.waitFor(() => alive.rcv.requests("/orphan").length === 3);
   for (const h of held) await alive.stored(h.delivery._id, (d) => d.status !== "pending");
   for (const h of held) expect((await stateOf(alive, h.delivery._id)).status).toBe("delivered");
+});
+
+it("a caller waiting for a delivery's outcome (a Send) hears it when another process delivers it", async () => {
+  const first = await rig();
+  const sub = await subscribe(first, "/elsewhere");
+  const { held } = await trigger(first, [sub]); // held by `first`, whose engine never attempts it (as after a park)
+  const id = held[0]!.delivery._id;
+  const outcome = first.engine.finished("acme", id);
+  let heard: Delivery | undefined;
+  void outcome.then((d) => (heard = d));
+  const other = await rig({}, first);
+  other.engine.start();
+  await other.clock.advance(HOLD_MS + 1000); // first's hold runs out: the other process takes it and delivers
+  await other.rcv.waitFor(() => other.rcv.requests("/elsewhere").length === 1);
+  await other.stored(id, (d) => d.status !== "pending");
+  expect(heard).toBeUndefined(); // announced by the other engine only
+  await first.clock.advance(5_000); // first looks at the stored state at most this long apart
+  await expect.poll(() => heard?.status, { timeout: 2000 }).toBe("delivered");
 });
 
 it("a secret that cannot sign ends the delivery at once, saying why, with nothing sent", async () => {

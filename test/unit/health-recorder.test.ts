@@ -45,6 +45,21 @@ describe("the health recorder", () => {
     expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ attemptsFailed: 3, consecutiveFailures: 2, failingSince: t(3) });
   });
 
+  it("counts a finished delivery once by its outcome, in the hour it is written: a success on the third attempt is one success", async () => {
+    const { rec, store, writes } = setup(1);
+    rec.note("acme", "sub_a", t(1), false, "HTTP 503");
+    rec.note("acme", "sub_a", t(2), false, "HTTP 503");
+    rec.note("acme", "sub_a", t(3), true, "");
+    rec.finished("acme", "sub_a", true);
+    await rec.flush(); // fails: kept, and merged with the failed delivery after it
+    rec.note("acme", "sub_a", t(4), false, "HTTP 500");
+    rec.finished("acme", "sub_a", false);
+    await rec.drain(Date.now() + 2000);
+    const hour = Math.floor(Date.now() / 3_600_000);
+    expect(writes.at(-1)!.find((c) => c.subscriptionId === "sub_a")).toMatchObject({ deliveriesSucceeded: 1, deliveriesFailed: 1, hour });
+    expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ attemptsSucceeded: 1, attemptsFailed: 3, recentDeliveriesSucceeded: 1, recentDeliveriesFailed: 1 });
+  });
+
   it("keeps a change whose write failed and merges it with what came meanwhile", async () => {
     const { rec, store, writes } = setup(1);
     rec.note("acme", "sub_a", t(1), false, "HTTP 500");

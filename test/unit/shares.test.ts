@@ -65,3 +65,26 @@ it("takes skip the subscriptions near their endpoint's limit, and in a full tena
   send.add(item("a", ""));
   expect(send.skip()).toEqual([]);
 });
+
+it("a take's picker wants no more of an endpoint than its room, counting what the take already picked", () => {
+  const shares = new Shares<Shared>({ maxHeldPerEndpoint: 10, maxHeldPerTenant: 100 }, 1000);
+  fill(shares, "a", "busy", 7);
+  const wants = shares.picker();
+  const picks = (tenant: string, sub: string, n: number) => Array.from({ length: n }, () => wants(tenant, `${tenant}\n${sub}`)).filter(Boolean).length;
+  expect(picks("a", "busy", 20)).toBe(3); // 7 held + 3 picked = its limit
+  expect(picks("a", "idle", 20)).toBe(10);
+  expect(picks("b", "other", 20)).toBe(10); // another tenant's endpoint: its own room
+  // A new take starts its count afresh from what is held.
+  expect(shares.picker()("a", "a\nbusy")).toBe(true);
+});
+
+it("a take's picker stops at a full tenant's share, except for an endpoint under its equal part", () => {
+  const shares = new Shares<Shared>({ maxHeldPerEndpoint: 100, maxHeldPerTenant: 60 }, 1000);
+  fill(shares, "b", "dead", 50);
+  const wants = shares.picker();
+  let live = 0;
+  while (live < 100 && wants("b", "b\nlive")) live++;
+  // 10 fill the tenant's share; beyond it, up to an equal part of 60 among two endpoints (30), made room for by parking.
+  expect(live).toBe(30);
+  expect(wants("b", "b\ndead")).toBe(false); // the full tenant's largest endpoint gets nothing more
+});

@@ -179,7 +179,12 @@ type Delivery struct {
 	RedeliveryOf string `protobuf:"bytes,11,opt,name=redelivery_of,json=redeliveryOf,proto3" json:"redelivery_of,omitempty"`
 	// Its subscription's owner (empty for the tenant's own subscriptions and
 	// for Send).
-	Owner         string `protobuf:"bytes,12,opt,name=owner,proto3" json:"owner,omitempty"`
+	Owner string `protobuf:"bytes,12,opt,name=owner,proto3" json:"owner,omitempty"`
+	// Set on a finished delivery that Redeliver or RecoverDeliveries delivered
+	// again: the id of the newest delivery made for it (a delivery with
+	// redelivery_of naming this one). Its failure, if it failed, is handled.
+	// Answered by ListDeliveries.
+	RedeliveredAs string `protobuf:"bytes,13,opt,name=redelivered_as,json=redeliveredAs,proto3" json:"redelivered_as,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -294,6 +299,13 @@ func (x *Delivery) GetRedeliveryOf() string {
 func (x *Delivery) GetOwner() string {
 	if x != nil {
 		return x.Owner
+	}
+	return ""
+}
+
+func (x *Delivery) GetRedeliveredAs() string {
+	if x != nil {
+		return x.RedeliveredAs
 	}
 	return ""
 }
@@ -424,7 +436,7 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\vstatus_code\x18\x03 \x01(\x05R\n" +
 	"statusCode\x12)\n" +
 	"\x10response_excerpt\x18\x04 \x01(\tR\x0fresponseExcerpt\x12\x14\n" +
-	"\x05error\x18\x05 \x01(\tR\x05error\"\xee\x03\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\"\x95\x04\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -441,7 +453,8 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\x0fnext_attempt_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12#\n" +
 	"\rredelivery_of\x18\v \x01(\tR\fredeliveryOf\x12\x14\n" +
-	"\x05owner\x18\f \x01(\tR\x05owner\"\xb8\x02\n" +
+	"\x05owner\x18\f \x01(\tR\x05owner\x12%\n" +
+	"\x0eredelivered_as\x18\r \x01(\tR\rredeliveredAs\"\xb8\x02\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05event\x18\x02 \x01(\tR\x05event\x120\n" +

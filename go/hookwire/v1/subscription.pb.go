@@ -224,8 +224,18 @@ type SubscriptionHealth struct {
 	FailingSince *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=failing_since,json=failingSince,proto3" json:"failing_since,omitempty"`
 	// Failed attempts since the last success.
 	ConsecutiveFailures int64 `protobuf:"varint,7,opt,name=consecutive_failures,json=consecutiveFailures,proto3" json:"consecutive_failures,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Deliveries that finished in the last recent_window_hours hours (counted
+	// by the hour they were recorded in: the current hour and the ones before
+	// it), by their outcome: a delivery that succeeded after retries counts
+	// once, as succeeded; one that failed every attempt counts once, as
+	// failed. Their success rate is what an operator should read, rather than
+	// the attempt counts. Brought up to date like the counts above.
+	RecentDeliveriesSucceeded int64 `protobuf:"varint,8,opt,name=recent_deliveries_succeeded,json=recentDeliveriesSucceeded,proto3" json:"recent_deliveries_succeeded,omitempty"`
+	RecentDeliveriesFailed    int64 `protobuf:"varint,9,opt,name=recent_deliveries_failed,json=recentDeliveriesFailed,proto3" json:"recent_deliveries_failed,omitempty"`
+	// The window of the two counts above (24).
+	RecentWindowHours int32 `protobuf:"varint,10,opt,name=recent_window_hours,json=recentWindowHours,proto3" json:"recent_window_hours,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *SubscriptionHealth) Reset() {
@@ -307,6 +317,27 @@ func (x *SubscriptionHealth) GetConsecutiveFailures() int64 {
 	return 0
 }
 
+func (x *SubscriptionHealth) GetRecentDeliveriesSucceeded() int64 {
+	if x != nil {
+		return x.RecentDeliveriesSucceeded
+	}
+	return 0
+}
+
+func (x *SubscriptionHealth) GetRecentDeliveriesFailed() int64 {
+	if x != nil {
+		return x.RecentDeliveriesFailed
+	}
+	return 0
+}
+
+func (x *SubscriptionHealth) GetRecentWindowHours() int32 {
+	if x != nil {
+		return x.RecentWindowHours
+	}
+	return 0
+}
+
 var File_hookwire_v1_subscription_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_subscription_proto_rawDesc = "" +
@@ -334,7 +365,7 @@ const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\x15rate_limit_per_second\x18\x0f \x01(\x05R\x12rateLimitPerSecond\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x87\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x04\n" +
 	"\x12SubscriptionHealth\x12-\n" +
 	"\x12attempts_succeeded\x18\x01 \x01(\x03R\x11attemptsSucceeded\x12'\n" +
 	"\x0fattempts_failed\x18\x02 \x01(\x03R\x0eattemptsFailed\x12B\n" +
@@ -343,7 +374,11 @@ const file_hookwire_v1_subscription_proto_rawDesc = "" +
 	"\n" +
 	"last_error\x18\x05 \x01(\tR\tlastError\x12?\n" +
 	"\rfailing_since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ffailingSince\x121\n" +
-	"\x14consecutive_failures\x18\a \x01(\x03R\x13consecutiveFailuresB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
+	"\x14consecutive_failures\x18\a \x01(\x03R\x13consecutiveFailures\x12>\n" +
+	"\x1brecent_deliveries_succeeded\x18\b \x01(\x03R\x19recentDeliveriesSucceeded\x128\n" +
+	"\x18recent_deliveries_failed\x18\t \x01(\x03R\x16recentDeliveriesFailed\x12.\n" +
+	"\x13recent_window_hours\x18\n" +
+	" \x01(\x05R\x11recentWindowHoursB8Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_subscription_proto_rawDescOnce sync.Once

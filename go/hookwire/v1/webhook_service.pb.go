@@ -23,6 +23,57 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The order a list answers in, by creation time.
+type ListOrder int32
+
+const (
+	// Oldest first, as before the order could be chosen.
+	ListOrder_LIST_ORDER_UNSPECIFIED  ListOrder = 0
+	ListOrder_LIST_ORDER_OLDEST_FIRST ListOrder = 1
+	ListOrder_LIST_ORDER_NEWEST_FIRST ListOrder = 2
+)
+
+// Enum value maps for ListOrder.
+var (
+	ListOrder_name = map[int32]string{
+		0: "LIST_ORDER_UNSPECIFIED",
+		1: "LIST_ORDER_OLDEST_FIRST",
+		2: "LIST_ORDER_NEWEST_FIRST",
+	}
+	ListOrder_value = map[string]int32{
+		"LIST_ORDER_UNSPECIFIED":  0,
+		"LIST_ORDER_OLDEST_FIRST": 1,
+		"LIST_ORDER_NEWEST_FIRST": 2,
+	}
+)
+
+func (x ListOrder) Enum() *ListOrder {
+	p := new(ListOrder)
+	*p = x
+	return p
+}
+
+func (x ListOrder) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ListOrder) Descriptor() protoreflect.EnumDescriptor {
+	return file_hookwire_v1_webhook_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ListOrder) Type() protoreflect.EnumType {
+	return &file_hookwire_v1_webhook_service_proto_enumTypes[0]
+}
+
+func (x ListOrder) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ListOrder.Descriptor instead.
+func (ListOrder) EnumDescriptor() ([]byte, []int) {
+	return file_hookwire_v1_webhook_service_proto_rawDescGZIP(), []int{0}
+}
+
 type SendTestEventRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	SubscriptionId string                 `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
@@ -420,7 +471,10 @@ type ListSubscriptionsRequest struct {
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only this owner's subscriptions when set; every subscription of the
 	// tenant when empty.
-	Owner         string `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	Owner string `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	// Creation order: oldest first when unspecified. A page token pages on
+	// in the order it was answered for.
+	Order         ListOrder `protobuf:"varint,4,opt,name=order,proto3,enum=hookwire.v1.ListOrder" json:"order,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -474,6 +528,13 @@ func (x *ListSubscriptionsRequest) GetOwner() string {
 		return x.Owner
 	}
 	return ""
+}
+
+func (x *ListSubscriptionsRequest) GetOrder() ListOrder {
+	if x != nil {
+		return x.Order
+	}
+	return ListOrder_LIST_ORDER_UNSPECIFIED
 }
 
 type ListSubscriptionsResponse struct {
@@ -1622,7 +1683,10 @@ type ListDeliveriesRequest struct {
 	PageSize  int32          `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string         `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only deliveries to this owner's subscriptions when set.
-	Owner         string `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
+	Owner string `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
+	// Creation order: oldest first when unspecified. A page token pages on
+	// in the order it was answered for.
+	Order         ListOrder `protobuf:"varint,7,opt,name=order,proto3,enum=hookwire.v1.ListOrder" json:"order,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1697,6 +1761,13 @@ func (x *ListDeliveriesRequest) GetOwner() string {
 		return x.Owner
 	}
 	return ""
+}
+
+func (x *ListDeliveriesRequest) GetOrder() ListOrder {
+	if x != nil {
+		return x.Order
+	}
+	return ListOrder_LIST_ORDER_UNSPECIFIED
 }
 
 type ListDeliveriesResponse struct {
@@ -2616,12 +2687,13 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x16GetSubscriptionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"X\n" +
 	"\x17GetSubscriptionResponse\x12=\n" +
-	"\fsubscription\x18\x01 \x01(\v2\x19.hookwire.v1.SubscriptionR\fsubscription\"l\n" +
+	"\fsubscription\x18\x01 \x01(\v2\x19.hookwire.v1.SubscriptionR\fsubscription\"\x9a\x01\n" +
 	"\x18ListSubscriptionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x14\n" +
-	"\x05owner\x18\x03 \x01(\tR\x05owner\"\x84\x01\n" +
+	"\x05owner\x18\x03 \x01(\tR\x05owner\x12,\n" +
+	"\x05order\x18\x04 \x01(\x0e2\x16.hookwire.v1.ListOrderR\x05order\"\x84\x01\n" +
 	"\x19ListSubscriptionsResponse\x12?\n" +
 	"\rsubscriptions\x18\x01 \x03(\v2\x19.hookwire.v1.SubscriptionR\rsubscriptions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe5\x04\n" +
@@ -2720,7 +2792,7 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\x11GetMessageRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"D\n" +
 	"\x12GetMessageResponse\x12.\n" +
-	"\amessage\x18\x01 \x01(\v2\x14.hookwire.v1.MessageR\amessage\"\xe6\x01\n" +
+	"\amessage\x18\x01 \x01(\v2\x14.hookwire.v1.MessageR\amessage\"\x94\x02\n" +
 	"\x15ListDeliveriesRequest\x12\x1d\n" +
 	"\n" +
 	"message_id\x18\x01 \x01(\tR\tmessageId\x12'\n" +
@@ -2729,7 +2801,8 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\x12\x14\n" +
-	"\x05owner\x18\x06 \x01(\tR\x05owner\"w\n" +
+	"\x05owner\x18\x06 \x01(\tR\x05owner\x12,\n" +
+	"\x05order\x18\a \x01(\x0e2\x16.hookwire.v1.ListOrderR\x05order\"w\n" +
 	"\x16ListDeliveriesResponse\x125\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x15.hookwire.v1.DeliveryR\n" +
@@ -2788,7 +2861,11 @@ const file_hookwire_v1_webhook_service_proto_rawDesc = "" +
 	"event_type\x18\x01 \x01(\v2\x16.hookwire.v1.EventTypeR\teventType\",\n" +
 	"\x16DeleteEventTypeRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x19\n" +
-	"\x17DeleteEventTypeResponse2\xd5\x10\n" +
+	"\x17DeleteEventTypeResponse*a\n" +
+	"\tListOrder\x12\x1a\n" +
+	"\x16LIST_ORDER_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17LIST_ORDER_OLDEST_FIRST\x10\x01\x12\x1b\n" +
+	"\x17LIST_ORDER_NEWEST_FIRST\x10\x022\xd5\x10\n" +
 	"\x0eWebhookService\x12G\n" +
 	"\bRegister\x12\x1c.hookwire.v1.RegisterRequest\x1a\x1d.hookwire.v1.RegisterResponse\x12\\\n" +
 	"\x0fGetSubscription\x12#.hookwire.v1.GetSubscriptionRequest\x1a$.hookwire.v1.GetSubscriptionResponse\x12b\n" +
@@ -2828,153 +2905,157 @@ func file_hookwire_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_webhook_service_proto_rawDescData
 }
 
+var file_hookwire_v1_webhook_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_hookwire_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_hookwire_v1_webhook_service_proto_goTypes = []any{
-	(*SendTestEventRequest)(nil),         // 0: hookwire.v1.SendTestEventRequest
-	(*SendTestEventResponse)(nil),        // 1: hookwire.v1.SendTestEventResponse
-	(*RegisterRequest)(nil),              // 2: hookwire.v1.RegisterRequest
-	(*RegisterResponse)(nil),             // 3: hookwire.v1.RegisterResponse
-	(*GetSubscriptionRequest)(nil),       // 4: hookwire.v1.GetSubscriptionRequest
-	(*GetSubscriptionResponse)(nil),      // 5: hookwire.v1.GetSubscriptionResponse
-	(*ListSubscriptionsRequest)(nil),     // 6: hookwire.v1.ListSubscriptionsRequest
-	(*ListSubscriptionsResponse)(nil),    // 7: hookwire.v1.ListSubscriptionsResponse
-	(*UpdateSubscriptionRequest)(nil),    // 8: hookwire.v1.UpdateSubscriptionRequest
-	(*UpdateSubscriptionResponse)(nil),   // 9: hookwire.v1.UpdateSubscriptionResponse
-	(*DeleteSubscriptionRequest)(nil),    // 10: hookwire.v1.DeleteSubscriptionRequest
-	(*DeleteSubscriptionResponse)(nil),   // 11: hookwire.v1.DeleteSubscriptionResponse
-	(*RotateSecretRequest)(nil),          // 12: hookwire.v1.RotateSecretRequest
-	(*RotateSecretResponse)(nil),         // 13: hookwire.v1.RotateSecretResponse
-	(*SignRequest)(nil),                  // 14: hookwire.v1.SignRequest
-	(*SignResponse)(nil),                 // 15: hookwire.v1.SignResponse
-	(*VerifyRequest)(nil),                // 16: hookwire.v1.VerifyRequest
-	(*VerifyResponse)(nil),               // 17: hookwire.v1.VerifyResponse
-	(*TriggerRequest)(nil),               // 18: hookwire.v1.TriggerRequest
-	(*TriggerResponse)(nil),              // 19: hookwire.v1.TriggerResponse
-	(*WebhookPayload)(nil),               // 20: hookwire.v1.WebhookPayload
-	(*SendRequest)(nil),                  // 21: hookwire.v1.SendRequest
-	(*SendResponse)(nil),                 // 22: hookwire.v1.SendResponse
-	(*GetMessageRequest)(nil),            // 23: hookwire.v1.GetMessageRequest
-	(*GetMessageResponse)(nil),           // 24: hookwire.v1.GetMessageResponse
-	(*ListDeliveriesRequest)(nil),        // 25: hookwire.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),       // 26: hookwire.v1.ListDeliveriesResponse
-	(*RedeliverRequest)(nil),             // 27: hookwire.v1.RedeliverRequest
-	(*RedeliverResponse)(nil),            // 28: hookwire.v1.RedeliverResponse
-	(*RecoverDeliveriesRequest)(nil),     // 29: hookwire.v1.RecoverDeliveriesRequest
-	(*RecoverDeliveriesResponse)(nil),    // 30: hookwire.v1.RecoverDeliveriesResponse
-	(*WatchDeliveriesRequest)(nil),       // 31: hookwire.v1.WatchDeliveriesRequest
-	(*WatchDeliveriesResponse)(nil),      // 32: hookwire.v1.WatchDeliveriesResponse
-	(*CreateEventTypeRequest)(nil),       // 33: hookwire.v1.CreateEventTypeRequest
-	(*CreateEventTypeResponse)(nil),      // 34: hookwire.v1.CreateEventTypeResponse
-	(*GetEventTypeRequest)(nil),          // 35: hookwire.v1.GetEventTypeRequest
-	(*GetEventTypeResponse)(nil),         // 36: hookwire.v1.GetEventTypeResponse
-	(*ListEventTypesRequest)(nil),        // 37: hookwire.v1.ListEventTypesRequest
-	(*ListEventTypesResponse)(nil),       // 38: hookwire.v1.ListEventTypesResponse
-	(*UpdateEventTypeRequest)(nil),       // 39: hookwire.v1.UpdateEventTypeRequest
-	(*UpdateEventTypeResponse)(nil),      // 40: hookwire.v1.UpdateEventTypeResponse
-	(*DeleteEventTypeRequest)(nil),       // 41: hookwire.v1.DeleteEventTypeRequest
-	(*DeleteEventTypeResponse)(nil),      // 42: hookwire.v1.DeleteEventTypeResponse
-	nil,                                  // 43: hookwire.v1.RegisterRequest.HeadersEntry
-	nil,                                  // 44: hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
-	(*structpb.Struct)(nil),              // 45: google.protobuf.Struct
-	(*Delivery)(nil),                     // 46: hookwire.v1.Delivery
-	(*Subscription)(nil),                 // 47: hookwire.v1.Subscription
-	(SignatureScheme)(0),                 // 48: hookwire.v1.SignatureScheme
-	(*structpb.Value)(nil),               // 49: google.protobuf.Value
-	(*Message)(nil),                      // 50: hookwire.v1.Message
-	(DeliveryStatus)(0),                  // 51: hookwire.v1.DeliveryStatus
-	(*timestamppb.Timestamp)(nil),        // 52: google.protobuf.Timestamp
-	(*EventType)(nil),                    // 53: hookwire.v1.EventType
-	(*CreatePortalSessionRequest)(nil),   // 54: hookwire.v1.CreatePortalSessionRequest
-	(*RevokePortalSessionsRequest)(nil),  // 55: hookwire.v1.RevokePortalSessionsRequest
-	(*GetPortalSessionRequest)(nil),      // 56: hookwire.v1.GetPortalSessionRequest
-	(*CreatePortalSessionResponse)(nil),  // 57: hookwire.v1.CreatePortalSessionResponse
-	(*RevokePortalSessionsResponse)(nil), // 58: hookwire.v1.RevokePortalSessionsResponse
-	(*GetPortalSessionResponse)(nil),     // 59: hookwire.v1.GetPortalSessionResponse
+	(ListOrder)(0),                       // 0: hookwire.v1.ListOrder
+	(*SendTestEventRequest)(nil),         // 1: hookwire.v1.SendTestEventRequest
+	(*SendTestEventResponse)(nil),        // 2: hookwire.v1.SendTestEventResponse
+	(*RegisterRequest)(nil),              // 3: hookwire.v1.RegisterRequest
+	(*RegisterResponse)(nil),             // 4: hookwire.v1.RegisterResponse
+	(*GetSubscriptionRequest)(nil),       // 5: hookwire.v1.GetSubscriptionRequest
+	(*GetSubscriptionResponse)(nil),      // 6: hookwire.v1.GetSubscriptionResponse
+	(*ListSubscriptionsRequest)(nil),     // 7: hookwire.v1.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),    // 8: hookwire.v1.ListSubscriptionsResponse
+	(*UpdateSubscriptionRequest)(nil),    // 9: hookwire.v1.UpdateSubscriptionRequest
+	(*UpdateSubscriptionResponse)(nil),   // 10: hookwire.v1.UpdateSubscriptionResponse
+	(*DeleteSubscriptionRequest)(nil),    // 11: hookwire.v1.DeleteSubscriptionRequest
+	(*DeleteSubscriptionResponse)(nil),   // 12: hookwire.v1.DeleteSubscriptionResponse
+	(*RotateSecretRequest)(nil),          // 13: hookwire.v1.RotateSecretRequest
+	(*RotateSecretResponse)(nil),         // 14: hookwire.v1.RotateSecretResponse
+	(*SignRequest)(nil),                  // 15: hookwire.v1.SignRequest
+	(*SignResponse)(nil),                 // 16: hookwire.v1.SignResponse
+	(*VerifyRequest)(nil),                // 17: hookwire.v1.VerifyRequest
+	(*VerifyResponse)(nil),               // 18: hookwire.v1.VerifyResponse
+	(*TriggerRequest)(nil),               // 19: hookwire.v1.TriggerRequest
+	(*TriggerResponse)(nil),              // 20: hookwire.v1.TriggerResponse
+	(*WebhookPayload)(nil),               // 21: hookwire.v1.WebhookPayload
+	(*SendRequest)(nil),                  // 22: hookwire.v1.SendRequest
+	(*SendResponse)(nil),                 // 23: hookwire.v1.SendResponse
+	(*GetMessageRequest)(nil),            // 24: hookwire.v1.GetMessageRequest
+	(*GetMessageResponse)(nil),           // 25: hookwire.v1.GetMessageResponse
+	(*ListDeliveriesRequest)(nil),        // 26: hookwire.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),       // 27: hookwire.v1.ListDeliveriesResponse
+	(*RedeliverRequest)(nil),             // 28: hookwire.v1.RedeliverRequest
+	(*RedeliverResponse)(nil),            // 29: hookwire.v1.RedeliverResponse
+	(*RecoverDeliveriesRequest)(nil),     // 30: hookwire.v1.RecoverDeliveriesRequest
+	(*RecoverDeliveriesResponse)(nil),    // 31: hookwire.v1.RecoverDeliveriesResponse
+	(*WatchDeliveriesRequest)(nil),       // 32: hookwire.v1.WatchDeliveriesRequest
+	(*WatchDeliveriesResponse)(nil),      // 33: hookwire.v1.WatchDeliveriesResponse
+	(*CreateEventTypeRequest)(nil),       // 34: hookwire.v1.CreateEventTypeRequest
+	(*CreateEventTypeResponse)(nil),      // 35: hookwire.v1.CreateEventTypeResponse
+	(*GetEventTypeRequest)(nil),          // 36: hookwire.v1.GetEventTypeRequest
+	(*GetEventTypeResponse)(nil),         // 37: hookwire.v1.GetEventTypeResponse
+	(*ListEventTypesRequest)(nil),        // 38: hookwire.v1.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),       // 39: hookwire.v1.ListEventTypesResponse
+	(*UpdateEventTypeRequest)(nil),       // 40: hookwire.v1.UpdateEventTypeRequest
+	(*UpdateEventTypeResponse)(nil),      // 41: hookwire.v1.UpdateEventTypeResponse
+	(*DeleteEventTypeRequest)(nil),       // 42: hookwire.v1.DeleteEventTypeRequest
+	(*DeleteEventTypeResponse)(nil),      // 43: hookwire.v1.DeleteEventTypeResponse
+	nil,                                  // 44: hookwire.v1.RegisterRequest.HeadersEntry
+	nil,                                  // 45: hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
+	(*structpb.Struct)(nil),              // 46: google.protobuf.Struct
+	(*Delivery)(nil),                     // 47: hookwire.v1.Delivery
+	(*Subscription)(nil),                 // 48: hookwire.v1.Subscription
+	(SignatureScheme)(0),                 // 49: hookwire.v1.SignatureScheme
+	(*structpb.Value)(nil),               // 50: google.protobuf.Value
+	(*Message)(nil),                      // 51: hookwire.v1.Message
+	(DeliveryStatus)(0),                  // 52: hookwire.v1.DeliveryStatus
+	(*timestamppb.Timestamp)(nil),        // 53: google.protobuf.Timestamp
+	(*EventType)(nil),                    // 54: hookwire.v1.EventType
+	(*CreatePortalSessionRequest)(nil),   // 55: hookwire.v1.CreatePortalSessionRequest
+	(*RevokePortalSessionsRequest)(nil),  // 56: hookwire.v1.RevokePortalSessionsRequest
+	(*GetPortalSessionRequest)(nil),      // 57: hookwire.v1.GetPortalSessionRequest
+	(*CreatePortalSessionResponse)(nil),  // 58: hookwire.v1.CreatePortalSessionResponse
+	(*RevokePortalSessionsResponse)(nil), // 59: hookwire.v1.RevokePortalSessionsResponse
+	(*GetPortalSessionResponse)(nil),     // 60: hookwire.v1.GetPortalSessionResponse
 }
 var file_hookwire_v1_webhook_service_proto_depIdxs = []int32{
-	45, // 0: hookwire.v1.SendTestEventRequest.payload:type_name -> google.protobuf.Struct
-	46, // 1: hookwire.v1.SendTestEventResponse.delivery:type_name -> hookwire.v1.Delivery
-	43, // 2: hookwire.v1.RegisterRequest.headers:type_name -> hookwire.v1.RegisterRequest.HeadersEntry
-	47, // 3: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
-	47, // 4: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	47, // 5: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
-	44, // 6: hookwire.v1.UpdateSubscriptionRequest.headers:type_name -> hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
-	47, // 7: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
-	47, // 8: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
-	48, // 9: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	48, // 10: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
-	49, // 11: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
-	49, // 12: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
-	20, // 13: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
-	46, // 14: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
-	50, // 15: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
-	51, // 16: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
-	46, // 17: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	46, // 18: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	52, // 19: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	46, // 20: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	46, // 21: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
-	45, // 22: hookwire.v1.CreateEventTypeRequest.schema:type_name -> google.protobuf.Struct
-	49, // 23: hookwire.v1.CreateEventTypeRequest.example:type_name -> google.protobuf.Value
-	53, // 24: hookwire.v1.CreateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	53, // 25: hookwire.v1.GetEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	53, // 26: hookwire.v1.ListEventTypesResponse.event_types:type_name -> hookwire.v1.EventType
-	45, // 27: hookwire.v1.UpdateEventTypeRequest.schema:type_name -> google.protobuf.Struct
-	49, // 28: hookwire.v1.UpdateEventTypeRequest.example:type_name -> google.protobuf.Value
-	53, // 29: hookwire.v1.UpdateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
-	2,  // 30: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
-	4,  // 31: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
-	6,  // 32: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
-	8,  // 33: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
-	10, // 34: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
-	12, // 35: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
-	14, // 36: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
-	16, // 37: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
-	18, // 38: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
-	21, // 39: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
-	23, // 40: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
-	25, // 41: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	27, // 42: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	29, // 43: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
-	31, // 44: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
-	33, // 45: hookwire.v1.WebhookService.CreateEventType:input_type -> hookwire.v1.CreateEventTypeRequest
-	35, // 46: hookwire.v1.WebhookService.GetEventType:input_type -> hookwire.v1.GetEventTypeRequest
-	37, // 47: hookwire.v1.WebhookService.ListEventTypes:input_type -> hookwire.v1.ListEventTypesRequest
-	39, // 48: hookwire.v1.WebhookService.UpdateEventType:input_type -> hookwire.v1.UpdateEventTypeRequest
-	41, // 49: hookwire.v1.WebhookService.DeleteEventType:input_type -> hookwire.v1.DeleteEventTypeRequest
-	0,  // 50: hookwire.v1.WebhookService.SendTestEvent:input_type -> hookwire.v1.SendTestEventRequest
-	54, // 51: hookwire.v1.WebhookService.CreatePortalSession:input_type -> hookwire.v1.CreatePortalSessionRequest
-	55, // 52: hookwire.v1.WebhookService.RevokePortalSessions:input_type -> hookwire.v1.RevokePortalSessionsRequest
-	56, // 53: hookwire.v1.WebhookService.GetPortalSession:input_type -> hookwire.v1.GetPortalSessionRequest
-	3,  // 54: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
-	5,  // 55: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
-	7,  // 56: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
-	9,  // 57: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
-	11, // 58: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
-	13, // 59: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
-	15, // 60: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
-	17, // 61: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
-	19, // 62: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
-	22, // 63: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
-	24, // 64: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
-	26, // 65: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	28, // 66: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	30, // 67: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
-	32, // 68: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
-	34, // 69: hookwire.v1.WebhookService.CreateEventType:output_type -> hookwire.v1.CreateEventTypeResponse
-	36, // 70: hookwire.v1.WebhookService.GetEventType:output_type -> hookwire.v1.GetEventTypeResponse
-	38, // 71: hookwire.v1.WebhookService.ListEventTypes:output_type -> hookwire.v1.ListEventTypesResponse
-	40, // 72: hookwire.v1.WebhookService.UpdateEventType:output_type -> hookwire.v1.UpdateEventTypeResponse
-	42, // 73: hookwire.v1.WebhookService.DeleteEventType:output_type -> hookwire.v1.DeleteEventTypeResponse
-	1,  // 74: hookwire.v1.WebhookService.SendTestEvent:output_type -> hookwire.v1.SendTestEventResponse
-	57, // 75: hookwire.v1.WebhookService.CreatePortalSession:output_type -> hookwire.v1.CreatePortalSessionResponse
-	58, // 76: hookwire.v1.WebhookService.RevokePortalSessions:output_type -> hookwire.v1.RevokePortalSessionsResponse
-	59, // 77: hookwire.v1.WebhookService.GetPortalSession:output_type -> hookwire.v1.GetPortalSessionResponse
-	54, // [54:78] is the sub-list for method output_type
-	30, // [30:54] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	46, // 0: hookwire.v1.SendTestEventRequest.payload:type_name -> google.protobuf.Struct
+	47, // 1: hookwire.v1.SendTestEventResponse.delivery:type_name -> hookwire.v1.Delivery
+	44, // 2: hookwire.v1.RegisterRequest.headers:type_name -> hookwire.v1.RegisterRequest.HeadersEntry
+	48, // 3: hookwire.v1.RegisterResponse.subscription:type_name -> hookwire.v1.Subscription
+	48, // 4: hookwire.v1.GetSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	0,  // 5: hookwire.v1.ListSubscriptionsRequest.order:type_name -> hookwire.v1.ListOrder
+	48, // 6: hookwire.v1.ListSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.Subscription
+	45, // 7: hookwire.v1.UpdateSubscriptionRequest.headers:type_name -> hookwire.v1.UpdateSubscriptionRequest.HeadersEntry
+	48, // 8: hookwire.v1.UpdateSubscriptionResponse.subscription:type_name -> hookwire.v1.Subscription
+	48, // 9: hookwire.v1.RotateSecretResponse.subscription:type_name -> hookwire.v1.Subscription
+	49, // 10: hookwire.v1.SignRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	49, // 11: hookwire.v1.VerifyRequest.scheme:type_name -> hookwire.v1.SignatureScheme
+	50, // 12: hookwire.v1.TriggerRequest.payload:type_name -> google.protobuf.Value
+	50, // 13: hookwire.v1.WebhookPayload.payload:type_name -> google.protobuf.Value
+	21, // 14: hookwire.v1.SendRequest.payload:type_name -> hookwire.v1.WebhookPayload
+	47, // 15: hookwire.v1.SendResponse.delivery:type_name -> hookwire.v1.Delivery
+	51, // 16: hookwire.v1.GetMessageResponse.message:type_name -> hookwire.v1.Message
+	52, // 17: hookwire.v1.ListDeliveriesRequest.status:type_name -> hookwire.v1.DeliveryStatus
+	0,  // 18: hookwire.v1.ListDeliveriesRequest.order:type_name -> hookwire.v1.ListOrder
+	47, // 19: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	47, // 20: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
+	53, // 21: hookwire.v1.RecoverDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	47, // 22: hookwire.v1.RecoverDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	47, // 23: hookwire.v1.WatchDeliveriesResponse.delivery:type_name -> hookwire.v1.Delivery
+	46, // 24: hookwire.v1.CreateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	50, // 25: hookwire.v1.CreateEventTypeRequest.example:type_name -> google.protobuf.Value
+	54, // 26: hookwire.v1.CreateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	54, // 27: hookwire.v1.GetEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	54, // 28: hookwire.v1.ListEventTypesResponse.event_types:type_name -> hookwire.v1.EventType
+	46, // 29: hookwire.v1.UpdateEventTypeRequest.schema:type_name -> google.protobuf.Struct
+	50, // 30: hookwire.v1.UpdateEventTypeRequest.example:type_name -> google.protobuf.Value
+	54, // 31: hookwire.v1.UpdateEventTypeResponse.event_type:type_name -> hookwire.v1.EventType
+	3,  // 32: hookwire.v1.WebhookService.Register:input_type -> hookwire.v1.RegisterRequest
+	5,  // 33: hookwire.v1.WebhookService.GetSubscription:input_type -> hookwire.v1.GetSubscriptionRequest
+	7,  // 34: hookwire.v1.WebhookService.ListSubscriptions:input_type -> hookwire.v1.ListSubscriptionsRequest
+	9,  // 35: hookwire.v1.WebhookService.UpdateSubscription:input_type -> hookwire.v1.UpdateSubscriptionRequest
+	11, // 36: hookwire.v1.WebhookService.DeleteSubscription:input_type -> hookwire.v1.DeleteSubscriptionRequest
+	13, // 37: hookwire.v1.WebhookService.RotateSecret:input_type -> hookwire.v1.RotateSecretRequest
+	15, // 38: hookwire.v1.WebhookService.Sign:input_type -> hookwire.v1.SignRequest
+	17, // 39: hookwire.v1.WebhookService.Verify:input_type -> hookwire.v1.VerifyRequest
+	19, // 40: hookwire.v1.WebhookService.Trigger:input_type -> hookwire.v1.TriggerRequest
+	22, // 41: hookwire.v1.WebhookService.Send:input_type -> hookwire.v1.SendRequest
+	24, // 42: hookwire.v1.WebhookService.GetMessage:input_type -> hookwire.v1.GetMessageRequest
+	26, // 43: hookwire.v1.WebhookService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	28, // 44: hookwire.v1.WebhookService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	30, // 45: hookwire.v1.WebhookService.RecoverDeliveries:input_type -> hookwire.v1.RecoverDeliveriesRequest
+	32, // 46: hookwire.v1.WebhookService.WatchDeliveries:input_type -> hookwire.v1.WatchDeliveriesRequest
+	34, // 47: hookwire.v1.WebhookService.CreateEventType:input_type -> hookwire.v1.CreateEventTypeRequest
+	36, // 48: hookwire.v1.WebhookService.GetEventType:input_type -> hookwire.v1.GetEventTypeRequest
+	38, // 49: hookwire.v1.WebhookService.ListEventTypes:input_type -> hookwire.v1.ListEventTypesRequest
+	40, // 50: hookwire.v1.WebhookService.UpdateEventType:input_type -> hookwire.v1.UpdateEventTypeRequest
+	42, // 51: hookwire.v1.WebhookService.DeleteEventType:input_type -> hookwire.v1.DeleteEventTypeRequest
+	1,  // 52: hookwire.v1.WebhookService.SendTestEvent:input_type -> hookwire.v1.SendTestEventRequest
+	55, // 53: hookwire.v1.WebhookService.CreatePortalSession:input_type -> hookwire.v1.CreatePortalSessionRequest
+	56, // 54: hookwire.v1.WebhookService.RevokePortalSessions:input_type -> hookwire.v1.RevokePortalSessionsRequest
+	57, // 55: hookwire.v1.WebhookService.GetPortalSession:input_type -> hookwire.v1.GetPortalSessionRequest
+	4,  // 56: hookwire.v1.WebhookService.Register:output_type -> hookwire.v1.RegisterResponse
+	6,  // 57: hookwire.v1.WebhookService.GetSubscription:output_type -> hookwire.v1.GetSubscriptionResponse
+	8,  // 58: hookwire.v1.WebhookService.ListSubscriptions:output_type -> hookwire.v1.ListSubscriptionsResponse
+	10, // 59: hookwire.v1.WebhookService.UpdateSubscription:output_type -> hookwire.v1.UpdateSubscriptionResponse
+	12, // 60: hookwire.v1.WebhookService.DeleteSubscription:output_type -> hookwire.v1.DeleteSubscriptionResponse
+	14, // 61: hookwire.v1.WebhookService.RotateSecret:output_type -> hookwire.v1.RotateSecretResponse
+	16, // 62: hookwire.v1.WebhookService.Sign:output_type -> hookwire.v1.SignResponse
+	18, // 63: hookwire.v1.WebhookService.Verify:output_type -> hookwire.v1.VerifyResponse
+	20, // 64: hookwire.v1.WebhookService.Trigger:output_type -> hookwire.v1.TriggerResponse
+	23, // 65: hookwire.v1.WebhookService.Send:output_type -> hookwire.v1.SendResponse
+	25, // 66: hookwire.v1.WebhookService.GetMessage:output_type -> hookwire.v1.GetMessageResponse
+	27, // 67: hookwire.v1.WebhookService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	29, // 68: hookwire.v1.WebhookService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	31, // 69: hookwire.v1.WebhookService.RecoverDeliveries:output_type -> hookwire.v1.RecoverDeliveriesResponse
+	33, // 70: hookwire.v1.WebhookService.WatchDeliveries:output_type -> hookwire.v1.WatchDeliveriesResponse
+	35, // 71: hookwire.v1.WebhookService.CreateEventType:output_type -> hookwire.v1.CreateEventTypeResponse
+	37, // 72: hookwire.v1.WebhookService.GetEventType:output_type -> hookwire.v1.GetEventTypeResponse
+	39, // 73: hookwire.v1.WebhookService.ListEventTypes:output_type -> hookwire.v1.ListEventTypesResponse
+	41, // 74: hookwire.v1.WebhookService.UpdateEventType:output_type -> hookwire.v1.UpdateEventTypeResponse
+	43, // 75: hookwire.v1.WebhookService.DeleteEventType:output_type -> hookwire.v1.DeleteEventTypeResponse
+	2,  // 76: hookwire.v1.WebhookService.SendTestEvent:output_type -> hookwire.v1.SendTestEventResponse
+	58, // 77: hookwire.v1.WebhookService.CreatePortalSession:output_type -> hookwire.v1.CreatePortalSessionResponse
+	59, // 78: hookwire.v1.WebhookService.RevokePortalSessions:output_type -> hookwire.v1.RevokePortalSessionsResponse
+	60, // 79: hookwire.v1.WebhookService.GetPortalSession:output_type -> hookwire.v1.GetPortalSessionResponse
+	56, // [56:80] is the sub-list for method output_type
+	32, // [32:56] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_webhook_service_proto_init() }
@@ -2996,13 +3077,14 @@ func file_hookwire_v1_webhook_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_webhook_service_proto_rawDesc), len(file_hookwire_v1_webhook_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_hookwire_v1_webhook_service_proto_goTypes,
 		DependencyIndexes: file_hookwire_v1_webhook_service_proto_depIdxs,
+		EnumInfos:         file_hookwire_v1_webhook_service_proto_enumTypes,
 		MessageInfos:      file_hookwire_v1_webhook_service_proto_msgTypes,
 	}.Build()
 	File_hookwire_v1_webhook_service_proto = out.File

@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahookwire/v1/delivery.proto\x12\x0bhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x01\n\x0f\x44\x65liveryAttempt\x12\x30\n\x0c\x61ttempted_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64uration_ms\x18\x02 \x01(\x03\x12\x13\n\x0bstatus_code\x18\x03 \x01(\x05\x12\x18\n\x10response_excerpt\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\xf7\x02\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12\r\n\x05\x65vent\x18\x05 \x01(\t\x12+\n\x06status\x18\x06 \x01(\x0e\x32\x1b.hookwire.v1.DeliveryStatus\x12.\n\x08\x61ttempts\x18\x07 \x03(\x0b\x32\x1c.hookwire.v1.DeliveryAttempt\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rredelivery_of\x18\x0b \x01(\t\x12\r\n\x05owner\x18\x0c \x01(\t\"\xe0\x01\n\x07Message\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\'\n\x07payload\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\ttimestamp\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12\x12\n\ndeliveries\x18\x07 \x01(\x05\x12\r\n\x05owner\x18\x08 \x01(\t\x12\x12\n\nall_owners\x18\t \x01(\x08*\x89\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45LIVERY_STATUS_PENDING\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_STATUS_DELIVERED\x10\x02\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x03\x42\x38Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahookwire/v1/delivery.proto\x12\x0bhookwire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x01\n\x0f\x44\x65liveryAttempt\x12\x30\n\x0c\x61ttempted_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64uration_ms\x18\x02 \x01(\x03\x12\x13\n\x0bstatus_code\x18\x03 \x01(\x05\x12\x18\n\x10response_excerpt\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\x8f\x03\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12\r\n\x05\x65vent\x18\x05 \x01(\t\x12+\n\x06status\x18\x06 \x01(\x0e\x32\x1b.hookwire.v1.DeliveryStatus\x12.\n\x08\x61ttempts\x18\x07 \x03(\x0b\x32\x1c.hookwire.v1.DeliveryAttempt\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rredelivery_of\x18\x0b \x01(\t\x12\r\n\x05owner\x18\x0c \x01(\t\x12\x16\n\x0eredelivered_as\x18\r \x01(\t\"\xe0\x01\n\x07Message\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\'\n\x07payload\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\ttimestamp\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12\x12\n\ndeliveries\x18\x07 \x01(\x05\x12\r\n\x05owner\x18\x08 \x01(\t\x12\x12\n\nall_owners\x18\t \x01(\x08*\x89\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45LIVERY_STATUS_PENDING\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_STATUS_DELIVERED\x10\x02\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x03\x42\x38Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hookwire.v1.delivery_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z6github.com/hookwire/hookwire/go/hookwire/v1;hookwirev1'
-  _globals['_DELIVERYSTATUS']._serialized_start=865
-  _globals['_DELIVERYSTATUS']._serialized_end=1002
+  _globals['_DELIVERYSTATUS']._serialized_start=889
+  _globals['_DELIVERYSTATUS']._serialized_end=1026
   _globals['_DELIVERYATTEMPT']._serialized_start=107
   _globals['_DELIVERYATTEMPT']._serialized_end=257
   _globals['_DELIVERY']._serialized_start=260
-  _globals['_DELIVERY']._serialized_end=635
-  _globals['_MESSAGE']._serialized_start=638
-  _globals['_MESSAGE']._serialized_end=862
+  _globals['_DELIVERY']._serialized_end=659
+  _globals['_MESSAGE']._serialized_start=662
+  _globals['_MESSAGE']._serialized_end=886
 # @@protoc_insertion_point(module_scope)

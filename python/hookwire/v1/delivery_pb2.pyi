@@ -37,7 +37,7 @@ class DeliveryAttempt(_message.Message):
     def __init__(self, attempted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ..., status_code: _Optional[int] = ..., response_excerpt: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
 
 class Delivery(_message.Message):
-    __slots__ = ("id", "message_id", "subscription_id", "url", "event", "status", "attempts", "created_at", "updated_at", "next_attempt_at", "redelivery_of", "owner")
+    __slots__ = ("id", "message_id", "subscription_id", "url", "event", "status", "attempts", "created_at", "updated_at", "next_attempt_at", "redelivery_of", "owner", "redelivered_as")
     ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,7 @@ class Delivery(_message.Message):
     NEXT_ATTEMPT_AT_FIELD_NUMBER: _ClassVar[int]
     REDELIVERY_OF_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    REDELIVERED_AS_FIELD_NUMBER: _ClassVar[int]
     id: str
     message_id: str
     subscription_id: str
@@ -62,7 +63,8 @@ class Delivery(_message.Message):
     next_attempt_at: _timestamp_pb2.Timestamp
     redelivery_of: str
     owner: str
-    def __init__(self, id: _Optional[str] = ..., message_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., url: _Optional[str] = ..., event: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., attempts: _Optional[_Iterable[_Union[DeliveryAttempt, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_attempt_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., redelivery_of: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
+    redelivered_as: str
+    def __init__(self, id: _Optional[str] = ..., message_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., url: _Optional[str] = ..., event: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., attempts: _Optional[_Iterable[_Union[DeliveryAttempt, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_attempt_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., redelivery_of: _Optional[str] = ..., owner: _Optional[str] = ..., redelivered_as: _Optional[str] = ...) -> None: ...
 
 class Message(_message.Message):
     __slots__ = ("id", "event", "payload", "timestamp", "created_at", "idempotency_key", "deliveries", "owner", "all_owners")

@@ -51,7 +51,7 @@ class Subscription(_message.Message):
     def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., health: _Optional[_Union[SubscriptionHealth, _Mapping]] = ..., owner: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
 
 class SubscriptionHealth(_message.Message):
-    __slots__ = ("attempts_succeeded", "attempts_failed", "last_success_at", "last_failure_at", "last_error", "failing_since", "consecutive_failures")
+    __slots__ = ("attempts_succeeded", "attempts_failed", "last_success_at", "last_failure_at", "last_error", "failing_since", "consecutive_failures", "recent_deliveries_succeeded", "recent_deliveries_failed", "recent_window_hours")
     ATTEMPTS_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FAILED_FIELD_NUMBER: _ClassVar[int]
     LAST_SUCCESS_AT_FIELD_NUMBER: _ClassVar[int]
@@ -59,6 +59,9 @@ class SubscriptionHealth(_message.Message):
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     FAILING_SINCE_FIELD_NUMBER: _ClassVar[int]
     CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    RECENT_DELIVERIES_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    RECENT_DELIVERIES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    RECENT_WINDOW_HOURS_FIELD_NUMBER: _ClassVar[int]
     attempts_succeeded: int
     attempts_failed: int
     last_success_at: _timestamp_pb2.Timestamp
@@ -66,4 +69,7 @@ class SubscriptionHealth(_message.Message):
     last_error: str
     failing_since: _timestamp_pb2.Timestamp
     consecutive_failures: int
-    def __init__(self, attempts_succeeded: _Optional[int] = ..., attempts_failed: _Optional[int] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., failing_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consecutive_failures: _Optional[int] = ...) -> None: ...
+    recent_deliveries_succeeded: int
+    recent_deliveries_failed: int
+    recent_window_hours: int
+    def __init__(self, attempts_succeeded: _Optional[int] = ..., attempts_failed: _Optional[int] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., failing_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consecutive_failures: _Optional[int] = ..., recent_deliveries_succeeded: _Optional[int] = ..., recent_deliveries_failed: _Optional[int] = ..., recent_window_hours: _Optional[int] = ...) -> None: ...

@@ -8,12 +8,22 @@ from hookwire.v1 import portal_pb2 as _portal_pb2
 from hookwire.v1 import signature_pb2 as _signature_pb2
 from hookwire.v1 import subscription_pb2 as _subscription_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ListOrder(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LIST_ORDER_UNSPECIFIED: _ClassVar[ListOrder]
+    LIST_ORDER_OLDEST_FIRST: _ClassVar[ListOrder]
+    LIST_ORDER_NEWEST_FIRST: _ClassVar[ListOrder]
+LIST_ORDER_UNSPECIFIED: ListOrder
+LIST_ORDER_OLDEST_FIRST: ListOrder
+LIST_ORDER_NEWEST_FIRST: ListOrder
 
 class SendTestEventRequest(_message.Message):
     __slots__ = ("subscription_id", "event", "payload")
@@ -85,14 +95,16 @@ class GetSubscriptionResponse(_message.Message):
     def __init__(self, subscription: _Optional[_Union[_subscription_pb2.Subscription, _Mapping]] = ...) -> None: ...
 
 class ListSubscriptionsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "owner")
+    __slots__ = ("page_size", "page_token", "owner", "order")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     owner: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
+    order: ListOrder
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ..., order: _Optional[_Union[ListOrder, str]] = ...) -> None: ...
 
 class ListSubscriptionsResponse(_message.Message):
     __slots__ = ("subscriptions", "next_page_token")
@@ -286,20 +298,22 @@ class GetMessageResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[_delivery_pb2.Message, _Mapping]] = ...) -> None: ...
 
 class ListDeliveriesRequest(_message.Message):
-    __slots__ = ("message_id", "subscription_id", "status", "page_size", "page_token", "owner")
+    __slots__ = ("message_id", "subscription_id", "status", "page_size", "page_token", "owner", "order")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     subscription_id: str
     status: _delivery_pb2.DeliveryStatus
     page_size: int
     page_token: str
     owner: str
-    def __init__(self, message_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[_Union[_delivery_pb2.DeliveryStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
+    order: ListOrder
+    def __init__(self, message_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[_Union[_delivery_pb2.DeliveryStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ..., order: _Optional[_Union[ListOrder, str]] = ...) -> None: ...
 
 class ListDeliveriesResponse(_message.Message):
     __slots__ = ("deliveries", "next_page_token")

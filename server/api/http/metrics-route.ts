@@ -1,7 +1,7 @@
 // GET /metrics on the service port: the Prometheus text exposition. What it tells is counts, but per tenant by
 // name, so it can be closed with a scraper's own token (HOOKWIRE_METRICS_TOKEN): a separate secret, never a
 // tenant's API key, since any tenant would otherwise read every tenant's counts. Unset, it is open, like health
-// checks; the README says to set it, or to keep the port private, wherever the port is reachable by others.
+// checks; docs/security.md says to set it, or to keep the port private, wherever the port is reachable by others.
 import type { ServerResponse } from "node:http";
 import { apiKeyAuthenticator } from "./auth.js";
 import { answer, type PlainRoute } from "./plain-routes.js";

@@ -8,11 +8,13 @@
 import type { Collection } from "mongodb";
 import { idFloor } from "../../domain/ids.js";
 import type { Recoveries } from "../../ports.js";
-import { duplicateIndexes } from "./duplicate-key.js";
+import { duplicateIndexes, upserting } from "./duplicate-key.js";
 import { deleteById } from "./delete-by-id.js";
 
 /** Deliveries' ids, which marks are keyed by (server/usecases/messages.ts makes them). */
 const DELIVERY_PREFIX = "dlv";
+/** Marks read at once by redeliveries(): a page of deliveries is at most 100. */
+const AT_ONCE = 25;
 
 export interface RecoveryDoc {
   /** The failed delivery that was redelivered. */
@@ -41,6 +43,21 @@ export class RecoveryStore implements Recoveries {
 
   async unmark(originals: string[]): Promise<void> {
     await deleteById(this.col, originals);
+  }
+
+  async link(tenant: string, original: string, redelivery: string): Promise<void> {
+    // By _id, the one filter FerretDB answers from its index; one document rewritten.
+    await upserting(() => this.col.updateOne({ _id: original }, { $set: { tenant, redelivery, at: new Date() } }, { upsert: true }));
+  }
+
+  async redeliveries(tenant: string, originals: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    // By _id a few at a time (FerretDB matches an $in list against every mark it reads): a page's own.
+    for (let i = 0; i < originals.length; i += AT_ONCE) {
+      const docs = await Promise.all(originals.slice(i, i + AT_ONCE).map((_id) => this.col.findOne({ _id })));
+      for (const d of docs) if (d && d.tenant === tenant) out.set(d._id, d.redelivery);
+    }
+    return out;
   }
 
   async forget(before: Date, limit: number): Promise<number> {

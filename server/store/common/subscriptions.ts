@@ -223,10 +223,11 @@ export class SubscriptionStore implements Subscriptions {
   }
 
   /** Up to `limit` subscriptions of the tenant (of one owner, when given) with ids after `afterId`, in id (creation) order. */
-  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<Subscription[]> {
+  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string, newestFirst = false): Promise<Subscription[]> {
     const filter: Filter<SubscriptionDoc> = owner === undefined ? { tenant } : { tenant, owner };
-    if (afterId !== undefined) filter._id = { $gt: afterId };
-    return (await this.col.find(filter).sort({ _id: 1 }).limit(limit).toArray()).map((d) => this.open(d));
+    // Either way an _id-sorted walk of the same index (FerretDB's walk reads it down as well as up).
+    if (afterId !== undefined) filter._id = newestFirst ? { $lt: afterId } : { $gt: afterId };
+    return (await this.col.find(filter).sort({ _id: newestFirst ? -1 : 1 }).limit(limit).toArray()).map((d) => this.open(d));
   }
 
   async update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null> {

@@ -9,13 +9,13 @@
 // A lot whose holder died is taken over whole: its messages are walked, and the deliveries that have
 // no row yet are taken on.
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
-import type { DeliveryQuery, ReleasedHolds } from "../../ports.js";
-import { skipFilter } from "../common/take-skip.js";
+import type { DeliveryQuery, ReleasedHolds, TakeWants } from "../../ports.js";
+import { skipFilter, wanted } from "../common/take-skip.js";
 import { finishedSends } from "../common/holds.js";
 import { takeByToken } from "../common/take-by-token.js";
 import { foundById } from "../common/found-by-id.js";
 import { deleteById } from "../common/delete-by-id.js";
-import { duplicateIndexes } from "../common/duplicate-key.js";
+import { duplicateIndexes, upserting } from "../common/duplicate-key.js";
 import { GroupCommit } from "../common/group-commit.js";
 import { updatesInChunks } from "../common/update-chunks.js";
 import { byIdOrder, ensureLogWalkIndexes, inQuery, logFilter } from "../common/log-query.js";
@@ -82,6 +82,10 @@ export interface Outcome {
 }
 
 /** Marks done the one-time migrations (secrets out of rows; held batches into a lot). */
+/** The prefix of a holder's registration in hookwire_meta (registerHolder). */
+const HOLDER_ENTRY = "holder:";
+const holderEntry = (holder: string) => `${HOLDER_ENTRY}${holder}`;
+
 export interface MetaDoc {
   _id: string;
   at: Date;
@@ -102,14 +106,19 @@ async function take<T extends HoldFields & { _id: string }>(
   now: Date,
   holdUntil: Date,
   limit: number,
+  wants?: TakeWants,
 ): Promise<T[]> {
   // No sort: FerretDB would have to read the whole collection to sort it, and stops early without one.
-  const sample = await col.find(due, { projection: { _id: 1 } }).limit(limit + 1).toArray();
+  const sample = await col.find(due, { projection: { _id: 1, tenant: 1, subscriptionId: 1 } }).limit(limit + 1).toArray();
   if (sample.length === 0) return [];
+  // Queue rows carry their tenant and subscription (lots, taken without `wants`, do not).
+  const picked = wanted(sample.slice(0, limit) as unknown as Array<{ _id: unknown; tenant: string; subscriptionId: string }>, wants);
+  if (picked.length === 0) return [];
+  // Every due row at once when the sample held them all and all are wanted; else the picked rows by id.
   return takeByToken(col, holder, now, holdUntil, (hold) =>
-    sample.length <= limit
+    sample.length <= limit && picked.length === sample.length
       ? col.updateMany(due, hold)
-      : updatesInChunks(col, sample.slice(0, limit).map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: hold } }))),
+      : updatesInChunks(col, picked.map((s) => ({ updateOne: { filter: { ...due, _id: s._id } as Filter<T>, update: hold } }))),
   );
 }
 
@@ -273,8 +282,8 @@ export class DeliveryStore {
   }
 
   /** Takes due deliveries whose hold has run out (see take). */
-  async takeDue(holder: string, now: Date, holdUntil: Date, limit: number, skip?: string[]): Promise<DeliveryDoc[]> {
-    return take(this.queue, { nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) }, holder, now, holdUntil, limit);
+  async takeDue(holder: string, now: Date, holdUntil: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<DeliveryDoc[]> {
+    return take(this.queue, { nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) }, holder, now, holdUntil, limit, wants);
   }
 
   /** Extends this process's holds: every queue row and lot it holds (each selected by its holder). */
@@ -293,27 +302,41 @@ export class DeliveryStore {
     await this.queue.updateMany({ holder, _id: { $in: ids } }, { $set: { holder: "" } });
   }
 
+  /**
+   * Names `holder` in hookwire_meta among the processes that may hold queue rows, before it takes or stores
+   * any, so releaseDeadHolders finds it after a kill even when it holds no lot: the retries it took or kept
+   * are queue rows only, and the queue is not searched for holders (it may be large).
+   */
+  async registerHolder(holder: string): Promise<void> {
+    await upserting(() => this.meta.updateOne({ _id: holderEntry(holder) }, { $set: { at: new Date() } }, { upsert: true }));
+  }
+
   /** Hands back every delivery and lot this process holds, for any process to take at once. */
   async releaseAll(holder: string): Promise<void> {
     await this.queue.updateMany({ holder }, { $set: UNHELD });
     await this.lots.updateMany({ holder }, { $set: UNHELD });
+    await this.meta.deleteOne({ _id: holderEntry(holder) });
   }
 
   /**
-   * Hands back unheld, for any process to take at once, the lots and queue rows of the holders of held
-   * lots that `dead` judges dead (never `own`). The candidates come from the lots (a handful: a process
-   * holds about one a second of Triggers while it works), never from the queue, which may be large; each
-   * dead holder's rows are then selected by its holder (an index). A lot or row taken over meanwhile by
-   * another process no longer names the dead holder and is left to its new one.
+   * Hands back unheld, for any process to take at once, the lots and queue rows of the holders that `dead`
+   * judges dead (never `own`). The candidates are the holders of held lots and the registered ones (a
+   * handful: one per process that ran and did not stop gracefully, until a process of its host finds it
+   * dead), never the queue's, which may be large; each dead holder's rows are then selected by its holder
+   * (an index), and its registration goes. A lot or row taken over meanwhile by another process no longer
+   * names the dead holder and is left to its new one.
    */
   async releaseDeadHolders(own: string, dead: (holder: string) => boolean): Promise<ReleasedHolds> {
     const held = await this.lots.find({ holder: { $ne: "" } }, { projection: { holder: 1 } }).toArray();
-    const holders = [...new Set(held.map((l) => l.holder))].filter((h) => h !== "" && h !== own && dead(h)).sort();
+    const registered = await this.meta.find({ _id: { $regex: `^${HOLDER_ENTRY}` } }, { projection: { _id: 1 } }).toArray();
+    const named = [...held.map((l) => l.holder), ...registered.map((r) => r._id.slice(HOLDER_ENTRY.length))];
+    const holders = [...new Set(named)].filter((h) => h !== "" && h !== own && dead(h)).sort();
     let lots = 0;
     let rows = 0;
     for (const holder of holders) {
       lots += (await this.lots.updateMany({ holder }, { $set: UNHELD })).modifiedCount;
       rows += (await this.queue.updateMany({ holder }, { $set: UNHELD })).modifiedCount;
+      await this.meta.deleteOne({ _id: holderEntry(holder) });
     }
     return { holders, lots, rows };
   }
@@ -374,11 +397,12 @@ export class DeliveryStore {
   }
 
   /**
-   * The first `limit` of these batch entries, in id order, that have no row of their own: an entry
+   * The first `limit` of these batch entries, in id order (or its reverse), that have no row of their own: an entry
    * whose delivery already has one is a stale copy (its row may be filtered out by status).
    */
-  private async firstWithoutRow(entries: DeliveryDoc[], limit: number): Promise<DeliveryDoc[]> {
+  private async firstWithoutRow(entries: DeliveryDoc[], limit: number, newestFirst = false): Promise<DeliveryDoc[]> {
     const sorted = entries.sort(byIdOrder);
+    if (newestFirst) sorted.reverse();
     const out: DeliveryDoc[] = [];
     for (let i = 0; i < sorted.length && out.length < limit; i += limit) {
       const chunk = sorted.slice(i, i + limit);
@@ -397,6 +421,8 @@ export class DeliveryStore {
    */
   async list(q: DeliveryQuery): Promise<DeliveryDoc[]> {
     const filter = logFilter<DeliveryDoc>(q);
+    // Newest first is the same walk read down: FerretDB's walk (walk-index.ts) takes {_id: -1} as well.
+    const order = q.newestFirst ? -1 : 1;
     // Deliveries still waiting for their first outcome live only in their batch.
     const inBatches =
       q.status && q.status !== "pending"
@@ -406,13 +432,44 @@ export class DeliveryStore {
               .flatMap((b) => b.deliveries)
               .filter((d) => inQuery(q, d)),
             q.limit,
+            q.newestFirst,
           );
-    const pending = await this.queue.find(filter).sort({ _id: 1 }).limit(q.limit).toArray();
-    const done = (await this.log.find(filter as Filter<LogRow | DeliveryDoc>).sort({ _id: 1 }).limit(q.limit).toArray()).map(fromLogRow);
+    const pending = await this.queue.find(filter).sort({ _id: order }).limit(q.limit).toArray();
+    const done = (await this.log.find(filter as Filter<LogRow | DeliveryDoc>).sort({ _id: order }).limit(q.limit).toArray()).map(fromLogRow);
     // A delivery in two places appears once: its log row wins over its queue row over its batch entry.
     const byId = new Map<string, DeliveryDoc>();
     for (const d of [...inBatches, ...pending, ...done]) byId.set(d._id, d);
-    return [...byId.values()].sort(byIdOrder).slice(0, q.limit);
+    const merged = [...byId.values()].sort(byIdOrder);
+    if (q.newestFirst) merged.reverse();
+    return merged.slice(0, q.limit);
+  }
+
+  /**
+   * Pending deliveries of every tenant, at most `cap` counted: the queue's rows (every one is pending; read
+   * by _id alone, with no sort, so the read stops at the cap), then the entries of the live lots' batches
+   * that have no row yet (a lot lives about a second after its Triggers, so they are few). Never the log.
+   */
+  async countPending(cap: number): Promise<number> {
+    let n = (await this.queue.find({}, { projection: { _id: 1 } }).limit(cap).toArray()).length;
+    if (n >= cap) return cap;
+    const lots = await this.lots.find({}, { projection: { _id: 1 } }).toArray();
+    const add = async (batches: LotBatch[]) => {
+      for (const b of batches) {
+        n += b.deliveries.length - (await this.existing(b.deliveries.map((d) => d._id))).size;
+        if (n >= cap) return true;
+      }
+      return false;
+    };
+    for (const lot of lots) {
+      for (let after: string | undefined; ; ) {
+        const page = await this.lotMessages(lot._id, after, LOT_READ_PAGE);
+        if (await add(page)) return cap;
+        if (page.length < LOT_READ_PAGE) break;
+        after = page.at(-1)!._id;
+      }
+      if (await add(await this.lotRows(lot._id))) return cap;
+    }
+    return n;
   }
 
   /**

@@ -5,7 +5,7 @@
 // here.
 import { newId } from "../../domain/ids.js";
 import { errorFields, type Logger } from "../../telemetry/log.js";
-import type { Delivery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds } from "../../ports.js";
+import type { Delivery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds, TakeWants } from "../../ports.js";
 import { BATCH_DELIVERIES, reachOf, type BatchDoc, type DeliveryStore, type LotBatch, type Outcome } from "./deliveries.js";
 import type { DeliveryDoc } from "../common/delivery-doc.js";
 import type { MessageDoc, MessageStore } from "../common/messages.js";
@@ -78,6 +78,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   private lastLotTake = 0;
   /** The last look for a lot found one: look again without waiting. */
   private lotFound = false;
+  private registering: Promise<void> | undefined;
   /**
    * How long a lot takes new messages: well within its first hold, so a lot that still takes messages
    * can never have been taken over, whether or not its renewals get through.
@@ -152,7 +153,17 @@ export class StoredDeliveryQueue implements DeliveryQueue {
     }
   }
 
+  /** This process's registration as a holder (DeliveryStore.registerHolder), written once, before it first holds anything. */
+  private registered(): Promise<void> {
+    this.registering ??= this.store.registerHolder(this.holder).catch((err: unknown) => {
+      this.registering = undefined; // tried again at the next hold
+      throw err;
+    });
+    return this.registering;
+  }
+
   async accept(message: Message, deliveries: Delivery[]): Promise<{ held: HeldDelivery[] } | { earlier: Message | null }> {
+    await this.registered();
     if (deliveries.length === 0) {
       if (await this.messages.insert(message)) return { held: [] };
       return { earlier: await this.messages.byId(message._id) };
@@ -196,14 +207,16 @@ export class StoredDeliveryQueue implements DeliveryQueue {
   }
 
   async add(deliveries: Delivery[]): Promise<HeldDelivery[]> {
+    await this.registered();
     const until = this.holdUntil(Date.now());
     const docs = deliveries.map((d) => this.stored(d, until));
     await this.store.enqueue(docs);
     return docs.map((d): Entry => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
   }
 
-  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
-    const rows = await this.store.takeDue(this.holder, now, this.holdUntil(now.getTime()), limit, skip);
+  async takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]> {
+    await this.registered();
+    const rows = await this.store.takeDue(this.holder, now, this.holdUntil(now.getTime()), limit, skip, wants);
     const taken: Entry[] = rows.map((d) => ({ delivery: d, rowExists: true, lot: undefined, batchId: undefined }));
     // Lots are taken over only once their hold ran out, so they are looked for less often than retries;
     // but once one is found, the next is looked for as soon as its walk is done: a process killed while
@@ -308,6 +321,7 @@ export class StoredDeliveryQueue implements DeliveryQueue {
 
   async releaseAll(): Promise<void> {
     await this.store.releaseAll(this.holder);
+    this.registering = undefined;
     this.lots.clear();
     this.current = undefined;
   }

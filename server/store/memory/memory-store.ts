@@ -30,10 +30,13 @@ import {
   type SubscriptionChanges,
   type Subscriptions,
   type SubscriptionHealth,
+  type TakeWants,
 } from "../../ports.js";
 import { idFloor } from "../../domain/ids.js";
 import { NO_THEME } from "../../domain/portal.js";
 import { byIdOrder, inQuery } from "../common/log-query.js";
+import { recentOf } from "../common/health.js";
+import { RECENT_WINDOW_HOURS } from "../../domain/model.js";
 import { MessageSweeper } from "../common/retention.js";
 
 interface StoredDelivery {
@@ -51,8 +54,9 @@ export class MemoryDatabase {
   readonly subscriptions = new Map<string, Subscription>();
   readonly sendSecrets = new Map<string, { tenant: string; secret: string }>();
   /** Recovered delivery id → its redelivery's. */
-  readonly recovered = new Map<string, string>();
-  readonly health = new Map<string, { tenant: string; health: SubscriptionHealth }>();
+  readonly recovered = new Map<string, { tenant: string; redelivery: string }>();
+  /** `hours`: the recent deliveries' counts by hour (since the epoch) as the ring of the stored layouts holds them. */
+  readonly health = new Map<string, { tenant: string; health: SubscriptionHealth; hours: Record<string, { h: number; ok: number; failed: number }> }>();
   /** Keyed by tenant, then name. */
   readonly eventTypes = new Map<string, Map<string, EventType>>();
   /** Keyed by the token's digest. */
@@ -88,11 +92,15 @@ class MemoryQueue implements DeliveryQueue {
     return deliveries.map((d) => this.hold(d));
   }
 
-  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
+  async takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]> {
     const taken: HeldDelivery[] = [];
+    let met = 0;
     for (const s of this.db.deliveries.values()) {
-      if (taken.length >= limit) break;
+      if (met >= limit) break;
       if (s.doc.status !== "pending" || s.doc.nextAttemptAt.getTime() > now.getTime() || s.holdUntil > now.getTime() || (skip?.includes(s.doc.subscriptionId) ?? false)) continue;
+      // Like the other layouts: `limit` bounds the candidates met, and `wants` picks among them.
+      met++;
+      if (wants && !wants(s.doc.tenant, s.doc.subscriptionId)) continue;
       s.holder = this.holder;
       s.holdUntil = now.getTime() + this.holdMs;
       taken.push({ delivery: copy(s.doc) });
@@ -170,15 +178,21 @@ class MemoryLog implements DeliveryLog {
   }
 
   async list(q: DeliveryQuery): Promise<Delivery[]> {
-    return [...this.db.deliveries.values()]
+    const found = [...this.db.deliveries.values()]
       .map((s) => s.doc)
       .filter(
         (d) =>
           d.tenant === q.tenant && (!q.status || d.status === q.status) && inQuery(q, d),
       )
-      .sort(byIdOrder)
-      .slice(0, q.limit)
-      .map(copy);
+      .sort(byIdOrder);
+    if (q.newestFirst) found.reverse();
+    return found.slice(0, q.limit).map(copy);
+  }
+
+  async countPending(cap: number): Promise<number> {
+    let n = 0;
+    for (const s of this.db.deliveries.values()) if (s.doc.status === "pending" && ++n >= cap) break;
+    return n;
   }
 }
 
@@ -220,14 +234,27 @@ class MemorySendSecrets implements SendSecrets {
 class MemoryRecoveries implements Recoveries {
   constructor(private readonly db: MemoryDatabase) {}
 
-  async mark(_tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>> {
+  async mark(tenant: string, pairs: Array<{ original: string; redelivery: string }>): Promise<Set<string>> {
     const marked = new Set<string>();
     for (const p of pairs) {
       if (this.db.recovered.has(p.original)) continue;
-      this.db.recovered.set(p.original, p.redelivery);
+      this.db.recovered.set(p.original, { tenant, redelivery: p.redelivery });
       marked.add(p.original);
     }
     return marked;
+  }
+
+  async link(tenant: string, original: string, redelivery: string): Promise<void> {
+    this.db.recovered.set(original, { tenant, redelivery });
+  }
+
+  async redeliveries(tenant: string, originals: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of originals) {
+      const m = this.db.recovered.get(id);
+      if (m && m.tenant === tenant) out.set(id, m.redelivery);
+    }
+    return out;
   }
 
   async unmark(originals: string[]): Promise<void> {
@@ -260,12 +287,11 @@ class MemorySubscriptions implements Subscriptions {
     return s ? copy(s) : null;
   }
 
-  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string): Promise<Subscription[]> {
-    return [...this.db.subscriptions.values()]
-      .filter((s) => s.tenant === tenant && (owner === undefined || s.owner === owner) && (afterId === undefined || s._id > afterId))
-      .sort(byIdOrder)
-      .slice(0, limit)
-      .map(copy);
+  async list(tenant: string, afterId: string | undefined, limit: number, owner?: string, newestFirst = false): Promise<Subscription[]> {
+    const past = (id: string) => afterId === undefined || (newestFirst ? id < afterId : id > afterId);
+    const found = [...this.db.subscriptions.values()].filter((s) => s.tenant === tenant && (owner === undefined || s.owner === owner) && past(s._id)).sort(byIdOrder);
+    if (newestFirst) found.reverse();
+    return found.slice(0, limit).map(copy);
   }
 
   async update(tenant: string, id: string, changes: SubscriptionChanges, now: Date): Promise<Subscription | null> {
@@ -393,6 +419,12 @@ class MemoryPortalSessions implements PortalSessions {
 
 const later = (a: Date | undefined, b: Date | undefined) => (a && b ? (a > b ? a : b) : (a ?? b));
 
+/** A health as read: its recent counts from the ring, as now. */
+function withRecent(h: SubscriptionHealth, hours: Record<string, { h: number; ok: number; failed: number }>): SubscriptionHealth {
+  const recent = recentOf(hours, Date.now());
+  return { ...copy(h), recentDeliveriesSucceeded: recent.ok, recentDeliveriesFailed: recent.failed };
+}
+
 class MemoryHealth implements HealthLog {
   constructor(private readonly db: MemoryDatabase) {}
 
@@ -413,8 +445,15 @@ class MemoryHealth implements HealthLog {
         h.consecutiveFailures += c.streakFailures;
         if (c.streakSince && (!h.failingSince || c.streakSince < h.failingSince)) h.failingSince = c.streakSince;
       }
-      this.db.health.set(c.subscriptionId, { tenant: stored?.tenant ?? c.tenant, health: h });
-      if (c.streakFailures > 0 && (stored?.tenant ?? c.tenant) === c.tenant) failing.set(c.subscriptionId, copy(h));
+      const hours = stored?.hours ?? {};
+      if (c.hour !== undefined && (c.deliveriesSucceeded || c.deliveriesFailed)) {
+        const key = String(c.hour % RECENT_WINDOW_HOURS);
+        const slot = hours[key]?.h === c.hour ? hours[key] : (hours[key] = { h: c.hour, ok: 0, failed: 0 });
+        slot.ok += c.deliveriesSucceeded ?? 0;
+        slot.failed += c.deliveriesFailed ?? 0;
+      }
+      this.db.health.set(c.subscriptionId, { tenant: stored?.tenant ?? c.tenant, health: h, hours });
+      if (c.streakFailures > 0 && (stored?.tenant ?? c.tenant) === c.tenant) failing.set(c.subscriptionId, withRecent(h, hours));
     }
     return failing;
   }
@@ -423,7 +462,7 @@ class MemoryHealth implements HealthLog {
     const out = new Map<string, SubscriptionHealth>();
     for (const id of ids) {
       const s = this.db.health.get(id);
-      if (s && s.tenant === tenant) out.set(id, copy(s.health));
+      if (s && s.tenant === tenant) out.set(id, withRecent(s.health, s.hours));
     }
     return out;
   }

@@ -4,8 +4,8 @@
 // (The layout in ../ferret/ is shaped for the embedded FerretDB instead.)
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { Logger } from "../../telemetry/log.js";
-import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds } from "../../ports.js";
-import { skipFilter } from "../common/take-skip.js";
+import type { Delivery, DeliveryLog, DeliveryQuery, DeliveryQueue, HeldDelivery, Message, ReleasedHolds, TakeWants } from "../../ports.js";
+import { skipFilter, wanted } from "../common/take-skip.js";
 import { finishedSends, holdAfterRecord, holdFrom, newHolder } from "../common/holds.js";
 import { UNHELD, type DeliveryDoc } from "../common/delivery-doc.js";
 import { takeByToken } from "../common/take-by-token.js";
@@ -71,9 +71,10 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
     return docs.map((delivery) => ({ delivery }));
   }
 
-  async takeDue(now: Date, limit: number, skip?: string[]): Promise<HeldDelivery[]> {
+  async takeDue(now: Date, limit: number, skip?: string[], wants?: TakeWants): Promise<HeldDelivery[]> {
     const due: Filter<DeliveryDoc> = { status: "pending", nextAttemptAt: { $lte: now }, holdUntil: { $lte: now }, ...skipFilter(skip) };
-    const candidates = await this.col.find(due, { projection: { _id: 1 } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
+    const found = await this.col.find(due, { projection: { _id: 1, tenant: 1, subscriptionId: 1 } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
+    const candidates = wanted(found, wants);
     if (candidates.length === 0) return [];
     // The filter is checked again per document as it is updated: a delivery another process took
     // meanwhile no longer matches, so each is won by one process only.
@@ -138,6 +139,12 @@ export class MongoDeliveries implements DeliveryQueue, DeliveryLog {
   }
 
   async list(q: DeliveryQuery): Promise<Delivery[]> {
-    return this.col.find(logFilter<DeliveryDoc>(q)).sort({ _id: 1 }).limit(q.limit).toArray();
+    return this.col.find(logFilter<DeliveryDoc>(q)).sort({ _id: q.newestFirst ? -1 : 1 }).limit(q.limit).toArray();
+  }
+
+  async countPending(cap: number): Promise<number> {
+    // A count on the (status, nextAttemptAt, holdUntil) index's leading key, stopped at the cap: MongoDB
+    // counts index entries, never documents.
+    return this.col.countDocuments({ status: "pending" }, { limit: cap });
   }
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hookwire/v1/subscription.proto.
  */
 export const file_hookwire_v1_subscription: GenFile = /*@__PURE__*/
-  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxItwDCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFEi8KBmhlYWx0aBgMIAEoCzIfLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbkhlYWx0aBINCgVvd25lchgNIAEoCRI3CgdoZWFkZXJzGA4gAygLMiYuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uLkhlYWRlcnNFbnRyeRIdChVyYXRlX2xpbWl0X3Blcl9zZWNvbmQYDyABKAUaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimAIKElN1YnNjcmlwdGlvbkhlYWx0aBIaChJhdHRlbXB0c19zdWNjZWVkZWQYASABKAMSFwoPYXR0ZW1wdHNfZmFpbGVkGAIgASgDEjMKD2xhc3Rfc3VjY2Vzc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbGFzdF9mYWlsdXJlX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXN0X2Vycm9yGAUgASgJEjEKDWZhaWxpbmdfc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAcgASgDQjhaNmdpdGh1Yi5jb20vaG9va3dpcmUvaG9va3dpcmUvZ28vaG9va3dpcmUvdjE7aG9va3dpcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5ob29rd2lyZS92MS9zdWJzY3JpcHRpb24ucHJvdG8SC2hvb2t3aXJlLnYxItwDCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgHIAEoCBIXCg9kaXNhYmxlZF9yZWFzb24YCCABKAkSDwoHcmV0cmllcxgJIAEoBRIWCg5yZXRyeV9kZWxheV9tcxgKIAEoBRISCgp0aW1lb3V0X21zGAsgASgFEi8KBmhlYWx0aBgMIAEoCzIfLmhvb2t3aXJlLnYxLlN1YnNjcmlwdGlvbkhlYWx0aBINCgVvd25lchgNIAEoCRI3CgdoZWFkZXJzGA4gAygLMiYuaG9va3dpcmUudjEuU3Vic2NyaXB0aW9uLkhlYWRlcnNFbnRyeRIdChVyYXRlX2xpbWl0X3Blcl9zZWNvbmQYDyABKAUaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/AIKElN1YnNjcmlwdGlvbkhlYWx0aBIaChJhdHRlbXB0c19zdWNjZWVkZWQYASABKAMSFwoPYXR0ZW1wdHNfZmFpbGVkGAIgASgDEjMKD2xhc3Rfc3VjY2Vzc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbGFzdF9mYWlsdXJlX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXN0X2Vycm9yGAUgASgJEjEKDWZhaWxpbmdfc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAcgASgDEiMKG3JlY2VudF9kZWxpdmVyaWVzX3N1Y2NlZWRlZBgIIAEoAxIgChhyZWNlbnRfZGVsaXZlcmllc19mYWlsZWQYCSABKAMSGwoTcmVjZW50X3dpbmRvd19ob3VycxgKIAEoBUI4WjZnaXRodWIuY29tL2hvb2t3aXJlL2hvb2t3aXJlL2dvL2hvb2t3aXJlL3YxO2hvb2t3aXJldjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A subscriber endpoint: where deliveries for matching events go.
@@ -192,6 +192,30 @@ export type SubscriptionHealth = Message<"hookwire.v1.SubscriptionHealth"> & {
    * @generated from field: int64 consecutive_failures = 7;
    */
   consecutiveFailures: bigint;
+
+  /**
+   * Deliveries that finished in the last recent_window_hours hours (counted
+   * by the hour they were recorded in: the current hour and the ones before
+   * it), by their outcome: a delivery that succeeded after retries counts
+   * once, as succeeded; one that failed every attempt counts once, as
+   * failed. Their success rate is what an operator should read, rather than
+   * the attempt counts. Brought up to date like the counts above.
+   *
+   * @generated from field: int64 recent_deliveries_succeeded = 8;
+   */
+  recentDeliveriesSucceeded: bigint;
+
+  /**
+   * @generated from field: int64 recent_deliveries_failed = 9;
+   */
+  recentDeliveriesFailed: bigint;
+
+  /**
+   * The window of the two counts above (24).
+   *
+   * @generated from field: int32 recent_window_hours = 10;
+   */
+  recentWindowHours: number;
 };
 
 /**
