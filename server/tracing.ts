@@ -41,9 +41,13 @@ function tracedPort<T extends object>(target: T, port: string, methods: Record<s
     const parentOf = (args: unknown[]): WriteParent => (parent === "call" ? { call: true } : { trace: (parent as (...a: unknown[]) => string | undefined)(...args) });
     // New deliveries carry the context of the call that made them (the RPC's span), for their attempts to come.
     const stamp = port === "queue" && (name === "accept" || name === "add") ? (name === "accept" ? 1 : 0) : -1;
+    const finishing = port === "queue" && name === "record";
     wrapped.set(name, (...args: unknown[]) => {
       if (stamp >= 0) stampDeliveries(args[stamp] as Delivery[], traces.current());
-      return traces.write(spanName, parentOf(args), () => original.apply(target, args));
+      const parent = parentOf(args);
+      // A finished delivery has no attempt to come: its log row does not keep the context (55 bytes a row).
+      if (finishing) args[1] = withoutTrace(args[1] as Delivery);
+      return traces.write(spanName, parent, () => original.apply(target, args));
     });
   }
   const bound = new Map<PropertyKey, unknown>();
@@ -59,6 +63,12 @@ function tracedPort<T extends object>(target: T, port: string, methods: Record<s
       return b;
     },
   });
+}
+
+function withoutTrace(doc: Delivery): Delivery {
+  if (doc.status === "pending" || doc.trace === undefined) return doc;
+  const { trace: _trace, ...rest } = doc;
+  return rest;
 }
 
 function stampDeliveries(deliveries: Delivery[], trace: string | undefined): void {
