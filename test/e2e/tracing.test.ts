@@ -122,7 +122,7 @@ describe("traces on (OTLP http/protobuf, the default)", () => {
     expect(first!.verified, first!.verifyError).toBe(true);
 
     // Register, over gRPC: its span continues that caller's trace, with the subscription's write as its child.
-    const registered = otlp.spans().filter(inTrace(register.traceId));
+    const registered = await otlp.waitFor((all) => all.filter(inTrace(register.traceId)).length >= 2).then((all) => all.filter(inTrace(register.traceId)));
     const regSpan = registered.find((s) => s.name === "hookwire.v1.WebhookService/Register")!;
     expect(regSpan).toMatchObject({ kind: SERVER, parentSpanId: register.spanId });
     expect(regSpan.attributes["rpc.system"]).toBe("grpc");
