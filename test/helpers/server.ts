@@ -17,6 +17,8 @@ export interface ServerOptions {
   /** Database name in the shared test FerretDB; a fresh one when omitted. */
   database?: string;
   env?: Env;
+  /** Node flags before npm start's own (e.g. --inspect). */
+  execArgv?: string[];
 }
 
 export function uniqueDatabase(prefix = "t"): string {
@@ -44,7 +46,7 @@ export function spawnServer(opts: ServerOptions = {}) {
 
 /** The server on the run's FerretDB, listening on a free port. */
 export function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
-  return startHookwire(testEnv(opts));
+  return startHookwire(testEnv(opts), opts.execArgv);
 }
 
 export function bearer(key: string): Record<string, string> {
