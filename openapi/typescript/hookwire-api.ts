@@ -76,7 +76,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** DeleteSubscription */
+        /**
+         * DeleteSubscription
+         * @description Removes a subscription: it matches no new event, and its deliveries not
+         *      yet made are dropped. NOT_FOUND for an unknown id.
+         */
         post: operations["hookwire.v1.WebhookService.DeleteSubscription"];
         delete?: never;
         options?: never;
@@ -113,7 +117,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** GetMessage */
+        /**
+         * GetMessage
+         * @description One message (an event as Trigger, Send or SendTestEvent stored it), by
+         *      its id.
+         */
         post: operations["hookwire.v1.WebhookService.GetMessage"];
         delete?: never;
         options?: never;
@@ -728,7 +736,10 @@ export interface components {
         };
         /** CreateEventTypeResponse */
         "hookwire.v1.CreateEventTypeResponse": {
-            /** event_type */
+            /**
+             * event_type
+             * @description The new catalog entry.
+             */
             eventType?: components["schemas"]["hookwire.v1.EventType"];
         };
         /** CreatePortalSessionRequest */
@@ -746,7 +757,10 @@ export interface components {
              *      default.
              */
             ttlSeconds?: number | string;
-            /** theme */
+            /**
+             * theme
+             * @description How the portal looks; the defaults when unset.
+             */
             theme?: components["schemas"]["hookwire.v1.PortalTheme"];
         };
         /** CreatePortalSessionResponse */
@@ -764,7 +778,10 @@ export interface components {
              *      server): put it in an iframe or open it.
              */
             url?: string;
-            /** expires_at */
+            /**
+             * expires_at
+             * @description When the session ends (RevokePortalSessions ends it sooner).
+             */
             expiresAt?: components["schemas"]["google.protobuf.Timestamp"];
         };
         /** DeleteEventTypeRequest */
@@ -779,7 +796,10 @@ export interface components {
         "hookwire.v1.DeleteEventTypeResponse": Record<string, never>;
         /** DeleteSubscriptionRequest */
         "hookwire.v1.DeleteSubscriptionRequest": {
-            /** id */
+            /**
+             * id
+             * @description The subscription to remove ("sub_...").
+             */
             id?: string;
         };
         /** DeleteSubscriptionResponse */
@@ -789,7 +809,10 @@ export interface components {
          * @description One message on its way to one endpoint.
          */
         "hookwire.v1.Delivery": {
-            /** id */
+            /**
+             * id
+             * @description Server-assigned identifier, "dlv_" followed by a sortable token.
+             */
             id?: string;
             /**
              * message_id
@@ -801,17 +824,29 @@ export interface components {
              * @description Empty for deliveries made by Send.
              */
             subscriptionId?: string;
-            /** url */
+            /**
+             * url
+             * @description Where it is delivered.
+             */
             url?: string;
-            /** event */
+            /**
+             * event
+             * @description The message's event type.
+             */
             event?: string;
             /** status */
             status?: components["schemas"]["hookwire.v1.DeliveryStatus"];
-            /** attempts */
+            /**
+             * attempts
+             * @description Every attempt so far, oldest first.
+             */
             attempts?: components["schemas"]["hookwire.v1.DeliveryAttempt"][];
             /** created_at */
             createdAt?: components["schemas"]["google.protobuf.Timestamp"];
-            /** updated_at */
+            /**
+             * updated_at
+             * @description The last change: an attempt, or the status it led to.
+             */
             updatedAt?: components["schemas"]["google.protobuf.Timestamp"];
             /**
              * next_attempt_at
@@ -835,11 +870,15 @@ export interface components {
          * @description One HTTP request to a subscriber.
          */
         "hookwire.v1.DeliveryAttempt": {
-            /** attempted_at */
+            /**
+             * attempted_at
+             * @description When the request was started.
+             */
             attemptedAt?: components["schemas"]["google.protobuf.Timestamp"];
             /**
              * duration_ms
              * Format: int64
+             * @description How long the attempt took, in milliseconds.
              */
             durationMs?: number | string;
             /**
@@ -907,7 +946,10 @@ export interface components {
              *      event sends. It satisfies the schema when both are set. Unset: none.
              */
             example?: components["schemas"]["google.protobuf.Value"];
-            /** created_at */
+            /**
+             * created_at
+             * @description When it was added to the catalog.
+             */
             createdAt?: components["schemas"]["google.protobuf.Timestamp"];
             /**
              * updated_at
@@ -931,12 +973,18 @@ export interface components {
         };
         /** GetEventTypeResponse */
         "hookwire.v1.GetEventTypeResponse": {
-            /** event_type */
+            /**
+             * event_type
+             * @description The catalog entry, or the built-in, of that name.
+             */
             eventType?: components["schemas"]["hookwire.v1.EventType"];
         };
         /** GetMessageRequest */
         "hookwire.v1.GetMessageRequest": {
-            /** id */
+            /**
+             * id
+             * @description The message's id ("msg_...").
+             */
             id?: string;
         };
         /** GetMessageResponse */
@@ -953,19 +1001,31 @@ export interface components {
              * @description The owner the calling portal session is for.
              */
             owner?: string;
-            /** expires_at */
+            /**
+             * expires_at
+             * @description When the session ends.
+             */
             expiresAt?: components["schemas"]["google.protobuf.Timestamp"];
-            /** theme */
+            /**
+             * theme
+             * @description The theme the session was created with.
+             */
             theme?: components["schemas"]["hookwire.v1.PortalTheme"];
         };
         /** GetSubscriptionRequest */
         "hookwire.v1.GetSubscriptionRequest": {
-            /** id */
+            /**
+             * id
+             * @description The subscription's id ("sub_...").
+             */
             id?: string;
         };
         /** GetSubscriptionResponse */
         "hookwire.v1.GetSubscriptionResponse": {
-            /** subscription */
+            /**
+             * subscription
+             * @description The subscription, its extra headers' values in plain text.
+             */
             subscription?: components["schemas"]["hookwire.v1.Subscription"];
         };
         /** ListDeliveriesRequest */
@@ -987,9 +1047,13 @@ export interface components {
             /**
              * page_size
              * Format: int32
+             * @description At most this many deliveries (default 50, at most 100).
              */
             pageSize?: number;
-            /** page_token */
+            /**
+             * page_token
+             * @description next_page_token of the previous page; empty for the first page.
+             */
             pageToken?: string;
             /**
              * owner
@@ -999,9 +1063,15 @@ export interface components {
         };
         /** ListDeliveriesResponse */
         "hookwire.v1.ListDeliveriesResponse": {
-            /** deliveries */
+            /**
+             * deliveries
+             * @description Oldest first, each with its attempts.
+             */
             deliveries?: components["schemas"]["hookwire.v1.Delivery"][];
-            /** next_page_token */
+            /**
+             * next_page_token
+             * @description Empty on the last page.
+             */
             nextPageToken?: string;
         };
         /** ListEventTypesRequest */
@@ -1053,7 +1123,10 @@ export interface components {
         };
         /** ListSubscriptionsResponse */
         "hookwire.v1.ListSubscriptionsResponse": {
-            /** subscriptions */
+            /**
+             * subscriptions
+             * @description Oldest first; extra headers' values masked.
+             */
             subscriptions?: components["schemas"]["hookwire.v1.Subscription"][];
             /**
              * next_page_token
@@ -1066,20 +1139,36 @@ export interface components {
          * @description An event as stored: what every delivery of it carries.
          */
         "hookwire.v1.Message": {
-            /** id */
+            /**
+             * id
+             * @description "msg_" followed by a sortable token; receivers get it as the webhook-id
+             *      header.
+             */
             id?: string;
-            /** event */
+            /**
+             * event
+             * @description The event type, e.g. "order.created".
+             */
             event?: string;
-            /** payload */
+            /**
+             * payload
+             * @description The event's payload, as triggered (any JSON value).
+             */
             payload?: components["schemas"]["google.protobuf.Value"];
             /**
              * timestamp
              * @description The envelope's timestamp (RFC 3339).
              */
             timestamp?: string;
-            /** created_at */
+            /**
+             * created_at
+             * @description When it was stored.
+             */
             createdAt?: components["schemas"]["google.protobuf.Timestamp"];
-            /** idempotency_key */
+            /**
+             * idempotency_key
+             * @description The caller's idempotency key; empty when none was given.
+             */
             idempotencyKey?: string;
             /**
              * deliveries
@@ -1121,7 +1210,10 @@ export interface components {
              *      No logo when empty.
              */
             logoUrl?: string;
-            /** color_scheme */
+            /**
+             * color_scheme
+             * @description Light, dark, or the browser's preference (unspecified).
+             */
             colorScheme?: components["schemas"]["hookwire.v1.PortalColorScheme"];
             /**
              * title
@@ -1132,7 +1224,10 @@ export interface components {
         };
         /** RecoverDeliveriesRequest */
         "hookwire.v1.RecoverDeliveriesRequest": {
-            /** subscription_id */
+            /**
+             * subscription_id
+             * @description The subscription whose failed deliveries are redelivered ("sub_...").
+             */
             subscriptionId?: string;
             /**
              * since
@@ -1166,41 +1261,68 @@ export interface components {
         };
         /** RedeliverRequest */
         "hookwire.v1.RedeliverRequest": {
-            /** delivery_id */
+            /**
+             * delivery_id
+             * @description A delivered or failed delivery to a subscription ("dlv_...").
+             *      FAILED_PRECONDITION for one still pending, one made by Send, or one
+             *      whose subscription was deleted.
+             */
             deliveryId?: string;
         };
         /** RedeliverResponse */
         "hookwire.v1.RedeliverResponse": {
-            /** delivery */
+            /**
+             * delivery
+             * @description The new delivery, to the subscription's current URL and signed with its
+             *      current secret; its redelivery_of names the one given.
+             */
             delivery?: components["schemas"]["hookwire.v1.Delivery"];
         };
         /** RegisterRequest */
         "hookwire.v1.RegisterRequest": {
-            /** url */
+            /**
+             * url
+             * @description Where deliveries go: an absolute http or https URL (at most 2048
+             *      characters, no user or password). Loopback, private and link-local
+             *      addresses are refused unless the server allows them
+             *      (HOOKWIRE_ALLOW_PRIVATE_URLS, HOOKWIRE_EGRESS_ALLOW).
+             */
             url?: string;
-            /** events */
+            /**
+             * events
+             * @description Event types to receive, at least one: exact names ("order.created"), a
+             *      trailing wildcard segment ("order.*"), or "*" for every event.
+             */
             events?: string[];
             /**
              * secret
              * @description "whsec_" + base64 of 24 to 64 bytes; generated when empty.
              */
             secret?: string;
-            /** description */
+            /**
+             * description
+             * @description Free text for people (at most 512 characters).
+             */
             description?: string;
             /**
              * retries
              * Format: int32
-             * @description Delivery policy of this subscription; the server's defaults when unset.
+             * @description Delivery policy of this subscription; the server's defaults when unset
+             *      (HOOKWIRE_RETRIES, HOOKWIRE_RETRY_DELAY_MS, HOOKWIRE_TIMEOUT_MS).
+             *      Retries after the first attempt: 0 to 20 (3 by default).
              */
             retries?: number | null;
             /**
              * retry_delay_ms
              * Format: int32
+             * @description The first retry's delay, 10 to 3600000 ms (1000 by default); later
+             *      retries back off exponentially.
              */
             retryDelayMs?: number | null;
             /**
              * timeout_ms
              * Format: int32
+             * @description Each attempt's timeout, 100 to 300000 ms (10000 by default).
              */
             timeoutMs?: number | null;
             /**
@@ -1244,9 +1366,16 @@ export interface components {
         };
         /** RegisterResponse */
         "hookwire.v1.RegisterResponse": {
-            /** subscription */
+            /**
+             * subscription
+             * @description The new subscription.
+             */
             subscription?: components["schemas"]["hookwire.v1.Subscription"];
-            /** secret */
+            /**
+             * secret
+             * @description Its signing secret ("whsec_..."): the receiver checks every delivery's
+             *      signature with it. Answered only here and by RotateSecret.
+             */
             secret?: string;
         };
         /** RevokePortalSessionsRequest */
@@ -1268,7 +1397,10 @@ export interface components {
         };
         /** RotateSecretRequest */
         "hookwire.v1.RotateSecretRequest": {
-            /** id */
+            /**
+             * id
+             * @description The subscription whose secret is replaced ("sub_...").
+             */
             id?: string;
             /**
              * secret
@@ -1285,7 +1417,10 @@ export interface components {
         };
         /** RotateSecretResponse */
         "hookwire.v1.RotateSecretResponse": {
-            /** subscription */
+            /**
+             * subscription
+             * @description The subscription, with its new secret in force.
+             */
             subscription?: components["schemas"]["hookwire.v1.Subscription"];
             /**
              * secret
@@ -1295,9 +1430,15 @@ export interface components {
         };
         /** SendRequest */
         "hookwire.v1.SendRequest": {
-            /** url */
+            /**
+             * url
+             * @description Where to deliver, under Register's rules for URLs.
+             */
             url?: string;
-            /** payload */
+            /**
+             * payload
+             * @description The delivery's body.
+             */
             payload?: components["schemas"]["hookwire.v1.WebhookPayload"];
             /**
              * secret
@@ -1308,7 +1449,7 @@ export interface components {
             /**
              * retries
              * Format: int32
-             * @description The server's defaults when unset.
+             * @description The server's defaults when unset; limits as in Register.
              */
             retries?: number | null;
             /**
@@ -1321,12 +1462,18 @@ export interface components {
              * Format: int32
              */
             timeoutMs?: number | null;
-            /** idempotency_key */
+            /**
+             * idempotency_key
+             * @description A repeated key (per tenant) answers the first message and sends nothing.
+             */
             idempotencyKey?: string;
         };
         /** SendResponse */
         "hookwire.v1.SendResponse": {
-            /** message_id */
+            /**
+             * message_id
+             * @description The message's id ("msg_...").
+             */
             messageId?: string;
             /**
              * delivery
@@ -1336,7 +1483,10 @@ export interface components {
         };
         /** SendTestEventRequest */
         "hookwire.v1.SendTestEventRequest": {
-            /** subscription_id */
+            /**
+             * subscription_id
+             * @description The subscription that receives the test event ("sub_...").
+             */
             subscriptionId?: string;
             /**
              * event
@@ -1351,7 +1501,10 @@ export interface components {
         };
         /** SendTestEventResponse */
         "hookwire.v1.SendTestEventResponse": {
-            /** message_id */
+            /**
+             * message_id
+             * @description The test message's id ("msg_...").
+             */
             messageId?: string;
             /**
              * delivery
@@ -1364,11 +1517,19 @@ export interface components {
             /**
              * body
              * Format: byte
+             * @description The exact bytes to sign, as a receiver gets them (base64 in JSON).
              */
             body?: string;
-            /** secret */
+            /**
+             * secret
+             * @description The subscription's secret; a Standard Webhooks signature needs a
+             *      "whsec_" one.
+             */
             secret?: string;
-            /** scheme */
+            /**
+             * scheme
+             * @description GitHub style when unspecified.
+             */
             scheme?: components["schemas"]["hookwire.v1.SignatureScheme"];
             /**
              * webhook_id
@@ -1384,7 +1545,11 @@ export interface components {
         };
         /** SignResponse */
         "hookwire.v1.SignResponse": {
-            /** signature */
+            /**
+             * signature
+             * @description GitHub style: "sha256=<hex>" (the x-hub-signature-256 header's value).
+             *      Standard Webhooks: "v1,<base64>" (one entry of webhook-signature).
+             */
             signature?: string;
         };
         /**
@@ -1414,11 +1579,17 @@ export interface components {
              *      a trailing wildcard segment ("order.*"), or "*" for every event.
              */
             events?: string[];
-            /** description */
+            /**
+             * description
+             * @description Free text for people (at most 512 characters).
+             */
             description?: string;
             /** created_at */
             createdAt?: components["schemas"]["google.protobuf.Timestamp"];
-            /** updated_at */
+            /**
+             * updated_at
+             * @description The last change.
+             */
             updatedAt?: components["schemas"]["google.protobuf.Timestamp"];
             /**
              * disabled
@@ -1512,7 +1683,10 @@ export interface components {
              * Format: int64
              */
             attemptsFailed?: number | string;
-            /** last_success_at */
+            /**
+             * last_success_at
+             * @description The latest successful and failed attempts; unset when there was none.
+             */
             lastSuccessAt?: components["schemas"]["google.protobuf.Timestamp"];
             /** last_failure_at */
             lastFailureAt?: components["schemas"]["google.protobuf.Timestamp"];
@@ -1568,7 +1742,11 @@ export interface components {
         };
         /** TriggerResponse */
         "hookwire.v1.TriggerResponse": {
-            /** message_id */
+            /**
+             * message_id
+             * @description The stored event's id ("msg_..."), sent to receivers as the webhook-id
+             *      header; the first message's id for a repeated idempotency_key.
+             */
             messageId?: string;
             /**
              * deliveries
@@ -1604,21 +1782,33 @@ export interface components {
         };
         /** UpdateEventTypeResponse */
         "hookwire.v1.UpdateEventTypeResponse": {
-            /** event_type */
+            /**
+             * event_type
+             * @description The catalog entry as changed.
+             */
             eventType?: components["schemas"]["hookwire.v1.EventType"];
         };
         /** UpdateSubscriptionRequest */
         "hookwire.v1.UpdateSubscriptionRequest": {
-            /** id */
+            /**
+             * id
+             * @description The subscription to change ("sub_...").
+             */
             id?: string;
-            /** url */
+            /**
+             * url
+             * @description The new URL when set, under Register's rules.
+             */
             url?: string | null;
             /**
              * events
              * @description Replaces the event list when not empty.
              */
             events?: string[];
-            /** description */
+            /**
+             * description
+             * @description The new description when set.
+             */
             description?: string | null;
             /**
              * disabled
@@ -1628,6 +1818,7 @@ export interface components {
             /**
              * retries
              * Format: int32
+             * @description The new delivery policy, each when set, under Register's limits.
              */
             retries?: number | null;
             /**
@@ -1672,7 +1863,10 @@ export interface components {
         };
         /** UpdateSubscriptionResponse */
         "hookwire.v1.UpdateSubscriptionResponse": {
-            /** subscription */
+            /**
+             * subscription
+             * @description The subscription as changed.
+             */
             subscription?: components["schemas"]["hookwire.v1.Subscription"];
         };
         /** VerifyRequest */
@@ -1680,6 +1874,7 @@ export interface components {
             /**
              * body
              * Format: byte
+             * @description The exact bytes received (base64 in JSON).
              */
             body?: string;
             /**
@@ -1688,13 +1883,20 @@ export interface components {
              *      space-separated "v1,<base64>" entries; any match is valid.
              */
             signature?: string;
-            /** secret */
+            /**
+             * secret
+             * @description The subscription's secret.
+             */
             secret?: string;
-            /** scheme */
+            /**
+             * scheme
+             * @description GitHub style when unspecified.
+             */
             scheme?: components["schemas"]["hookwire.v1.SignatureScheme"];
             /**
              * webhook_id
-             * @description Standard Webhooks only.
+             * @description Standard Webhooks only: the webhook-id and webhook-timestamp headers'
+             *      values (Unix seconds).
              */
             webhookId?: string;
             /**
@@ -1712,7 +1914,11 @@ export interface components {
         };
         /** VerifyResponse */
         "hookwire.v1.VerifyResponse": {
-            /** valid */
+            /**
+             * valid
+             * @description True when the signature matches the body and the secret (and, for
+             *      Standard Webhooks, the timestamp is within the tolerance).
+             */
             valid?: boolean;
             /**
              * reason
@@ -1746,9 +1952,15 @@ export interface components {
          * @description The body of every delivery: {"event", "payload", "timestamp"}.
          */
         "hookwire.v1.WebhookPayload": {
-            /** event */
+            /**
+             * event
+             * @description The event type, e.g. "order.created".
+             */
             event?: string;
-            /** payload */
+            /**
+             * payload
+             * @description Any JSON value.
+             */
             payload?: components["schemas"]["google.protobuf.Value"];
             /**
              * timestamp

@@ -68,6 +68,8 @@ type WebhookServiceClient interface {
 	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(ctx context.Context, in *UpdateSubscriptionRequest, opts ...grpc.CallOption) (*UpdateSubscriptionResponse, error)
+	// Removes a subscription: it matches no new event, and its deliveries not
+	// yet made are dropped. NOT_FOUND for an unknown id.
 	DeleteSubscription(ctx context.Context, in *DeleteSubscriptionRequest, opts ...grpc.CallOption) (*DeleteSubscriptionResponse, error)
 	// Replaces the signing secret. The previous secret keeps signing deliveries
 	// beside the new one (webhook-signature carries both) until it expires, so
@@ -84,6 +86,8 @@ type WebhookServiceClient interface {
 	// Delivers one payload to one URL, durably, with the caller's retry policy,
 	// and answers with the final outcome.
 	Send(ctx context.Context, in *SendRequest, opts ...grpc.CallOption) (*SendResponse, error)
+	// One message (an event as Trigger, Send or SendTestEvent stored it), by
+	// its id.
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*GetMessageResponse, error)
 	// Deliveries of a message, of a subscription, or (with neither) of the
 	// caller's whole tenant, oldest first, each with its attempts.
@@ -404,6 +408,8 @@ type WebhookServiceServer interface {
 	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(context.Context, *UpdateSubscriptionRequest) (*UpdateSubscriptionResponse, error)
+	// Removes a subscription: it matches no new event, and its deliveries not
+	// yet made are dropped. NOT_FOUND for an unknown id.
 	DeleteSubscription(context.Context, *DeleteSubscriptionRequest) (*DeleteSubscriptionResponse, error)
 	// Replaces the signing secret. The previous secret keeps signing deliveries
 	// beside the new one (webhook-signature carries both) until it expires, so
@@ -420,6 +426,8 @@ type WebhookServiceServer interface {
 	// Delivers one payload to one URL, durably, with the caller's retry policy,
 	// and answers with the final outcome.
 	Send(context.Context, *SendRequest) (*SendResponse, error)
+	// One message (an event as Trigger, Send or SendTestEvent stored it), by
+	// its id.
 	GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error)
 	// Deliveries of a message, of a subscription, or (with neither) of the
 	// caller's whole tenant, oldest first, each with its attempts.

@@ -207,7 +207,9 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteSubscription(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes a subscription: it matches no new event, and its deliveries not
+        yet made are dropped. NOT_FOUND for an unknown id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -253,7 +255,9 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetMessage(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """One message (an event as Trigger, Send or SendTestEvent stored it), by
+        its id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
