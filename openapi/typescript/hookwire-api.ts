@@ -182,7 +182,8 @@ export interface paths {
         /**
          * ListDeliveries
          * @description Deliveries of a message, of a subscription, or (with neither) of the
-         *      caller's whole tenant, oldest first, each with its attempts.
+         *      caller's whole tenant, oldest first unless `order` says otherwise, each
+         *      with its attempts.
          */
         post: operations["hookwire.v1.WebhookService.ListDeliveries"];
         delete?: never;
@@ -222,7 +223,8 @@ export interface paths {
         put?: never;
         /**
          * ListSubscriptions
-         * @description Lists the caller's subscriptions, oldest first.
+         * @description Lists the caller's subscriptions, oldest first unless `order` says
+         *      otherwise.
          */
         post: operations["hookwire.v1.WebhookService.ListSubscriptions"];
         delete?: never;
@@ -864,6 +866,14 @@ export interface components {
              *      for Send).
              */
             owner?: string;
+            /**
+             * redelivered_as
+             * @description Set on a finished delivery that Redeliver or RecoverDeliveries delivered
+             *      again: the id of the newest delivery made for it (a delivery with
+             *      redelivery_of naming this one). Its failure, if it failed, is handled.
+             *      Answered by ListDeliveries.
+             */
+            redeliveredAs?: string;
         };
         /**
          * DeliveryAttempt
@@ -1060,12 +1070,18 @@ export interface components {
              * @description Only deliveries to this owner's subscriptions when set.
              */
             owner?: string;
+            /**
+             * order
+             * @description Creation order: oldest first when unspecified. A page token pages on
+             *      in the order it was answered for.
+             */
+            order?: components["schemas"]["hookwire.v1.ListOrder"];
         };
         /** ListDeliveriesResponse */
         "hookwire.v1.ListDeliveriesResponse": {
             /**
              * deliveries
-             * @description Oldest first, each with its attempts.
+             * @description In the order asked for, each with its attempts.
              */
             deliveries?: components["schemas"]["hookwire.v1.Delivery"][];
             /**
@@ -1101,6 +1117,12 @@ export interface components {
              */
             nextPageToken?: string;
         };
+        /**
+         * ListOrder
+         * @description The order a list answers in, by creation time.
+         * @enum {string}
+         */
+        "hookwire.v1.ListOrder": "LIST_ORDER_UNSPECIFIED" | "LIST_ORDER_OLDEST_FIRST" | "LIST_ORDER_NEWEST_FIRST";
         /** ListSubscriptionsRequest */
         "hookwire.v1.ListSubscriptionsRequest": {
             /**
@@ -1120,12 +1142,18 @@ export interface components {
              *      tenant when empty.
              */
             owner?: string;
+            /**
+             * order
+             * @description Creation order: oldest first when unspecified. A page token pages on
+             *      in the order it was answered for.
+             */
+            order?: components["schemas"]["hookwire.v1.ListOrder"];
         };
         /** ListSubscriptionsResponse */
         "hookwire.v1.ListSubscriptionsResponse": {
             /**
              * subscriptions
-             * @description Oldest first; extra headers' values masked.
+             * @description In the order asked for; extra headers' values masked.
              */
             subscriptions?: components["schemas"]["hookwire.v1.Subscription"][];
             /**
@@ -1707,6 +1735,28 @@ export interface components {
              * @description Failed attempts since the last success.
              */
             consecutiveFailures?: number | string;
+            /**
+             * recent_deliveries_succeeded
+             * Format: int64
+             * @description Deliveries that finished in the last recent_window_hours hours (counted
+             *      by the hour they were recorded in: the current hour and the ones before
+             *      it), by their outcome: a delivery that succeeded after retries counts
+             *      once, as succeeded; one that failed every attempt counts once, as
+             *      failed. Their success rate is what an operator should read, rather than
+             *      the attempt counts. Brought up to date like the counts above.
+             */
+            recentDeliveriesSucceeded?: number | string;
+            /**
+             * recent_deliveries_failed
+             * Format: int64
+             */
+            recentDeliveriesFailed?: number | string;
+            /**
+             * recent_window_hours
+             * Format: int32
+             * @description The window of the two counts above (24).
+             */
+            recentWindowHours?: number;
         };
         /** TriggerRequest */
         "hookwire.v1.TriggerRequest": {

@@ -28,8 +28,10 @@ type ListOrder int32
 
 const (
 	// Oldest first, as before the order could be chosen.
-	ListOrder_LIST_ORDER_UNSPECIFIED  ListOrder = 0
+	ListOrder_LIST_ORDER_UNSPECIFIED ListOrder = 0
+	// The oldest first, named explicitly.
 	ListOrder_LIST_ORDER_OLDEST_FIRST ListOrder = 1
+	// The newest first (what an operator usually wants to see).
 	ListOrder_LIST_ORDER_NEWEST_FIRST ListOrder = 2
 )
 
@@ -558,7 +560,7 @@ func (x *ListSubscriptionsRequest) GetOrder() ListOrder {
 
 type ListSubscriptionsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Oldest first; extra headers' values masked.
+	// In the order asked for; extra headers' values masked.
 	Subscriptions []*Subscription `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
 	// Empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -1823,7 +1825,7 @@ func (x *ListDeliveriesRequest) GetOrder() ListOrder {
 
 type ListDeliveriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Oldest first, each with its attempts.
+	// In the order asked for, each with its attempts.
 	Deliveries []*Delivery `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
 	// Empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`

@@ -64,7 +64,8 @@ type WebhookServiceClient interface {
 	// One subscription, with its extra headers' values: the only answer that
 	// has them in plain text (every other one masks them).
 	GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*GetSubscriptionResponse, error)
-	// Lists the caller's subscriptions, oldest first.
+	// Lists the caller's subscriptions, oldest first unless `order` says
+	// otherwise.
 	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(ctx context.Context, in *UpdateSubscriptionRequest, opts ...grpc.CallOption) (*UpdateSubscriptionResponse, error)
@@ -90,7 +91,8 @@ type WebhookServiceClient interface {
 	// its id.
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*GetMessageResponse, error)
 	// Deliveries of a message, of a subscription, or (with neither) of the
-	// caller's whole tenant, oldest first, each with its attempts.
+	// caller's whole tenant, oldest first unless `order` says otherwise, each
+	// with its attempts.
 	ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error)
 	// Delivers a finished delivery's message again, as a new delivery.
 	Redeliver(ctx context.Context, in *RedeliverRequest, opts ...grpc.CallOption) (*RedeliverResponse, error)
@@ -404,7 +406,8 @@ type WebhookServiceServer interface {
 	// One subscription, with its extra headers' values: the only answer that
 	// has them in plain text (every other one masks them).
 	GetSubscription(context.Context, *GetSubscriptionRequest) (*GetSubscriptionResponse, error)
-	// Lists the caller's subscriptions, oldest first.
+	// Lists the caller's subscriptions, oldest first unless `order` says
+	// otherwise.
 	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(context.Context, *UpdateSubscriptionRequest) (*UpdateSubscriptionResponse, error)
@@ -430,7 +433,8 @@ type WebhookServiceServer interface {
 	// its id.
 	GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error)
 	// Deliveries of a message, of a subscription, or (with neither) of the
-	// caller's whole tenant, oldest first, each with its attempts.
+	// caller's whole tenant, oldest first unless `order` says otherwise, each
+	// with its attempts.
 	ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error)
 	// Delivers a finished delivery's message again, as a new delivery.
 	Redeliver(context.Context, *RedeliverRequest) (*RedeliverResponse, error)

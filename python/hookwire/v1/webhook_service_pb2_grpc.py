@@ -193,7 +193,8 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListSubscriptions(self, request, context):
-        """Lists the caller's subscriptions, oldest first.
+        """Lists the caller's subscriptions, oldest first unless `order` says
+        otherwise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -264,7 +265,8 @@ class WebhookServiceServicer:
 
     def ListDeliveries(self, request, context):
         """Deliveries of a message, of a subscription, or (with neither) of the
-        caller's whole tenant, oldest first, each with its attempts.
+        caller's whole tenant, oldest first unless `order` says otherwise, each
+        with its attempts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

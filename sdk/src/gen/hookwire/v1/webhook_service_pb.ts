@@ -297,7 +297,7 @@ export const ListSubscriptionsRequestSchema: GenMessage<ListSubscriptionsRequest
  */
 export type ListSubscriptionsResponse = Message<"hookwire.v1.ListSubscriptionsResponse"> & {
   /**
-   * Oldest first; extra headers' values masked.
+   * In the order asked for; extra headers' values masked.
    *
    * @generated from field: repeated hookwire.v1.Subscription subscriptions = 1;
    */
@@ -974,7 +974,7 @@ export const ListDeliveriesRequestSchema: GenMessage<ListDeliveriesRequest> = /*
  */
 export type ListDeliveriesResponse = Message<"hookwire.v1.ListDeliveriesResponse"> & {
   /**
-   * Oldest first, each with its attempts.
+   * In the order asked for, each with its attempts.
    *
    * @generated from field: repeated hookwire.v1.Delivery deliveries = 1;
    */
@@ -1405,11 +1405,15 @@ export enum ListOrder {
   UNSPECIFIED = 0,
 
   /**
+   * The oldest first, named explicitly.
+   *
    * @generated from enum value: LIST_ORDER_OLDEST_FIRST = 1;
    */
   OLDEST_FIRST = 1,
 
   /**
+   * The newest first (what an operator usually wants to see).
+   *
    * @generated from enum value: LIST_ORDER_NEWEST_FIRST = 2;
    */
   NEWEST_FIRST = 2,
@@ -1457,7 +1461,8 @@ export const WebhookService: GenService<{
     output: typeof GetSubscriptionResponseSchema;
   },
   /**
-   * Lists the caller's subscriptions, oldest first.
+   * Lists the caller's subscriptions, oldest first unless `order` says
+   * otherwise.
    *
    * @generated from rpc hookwire.v1.WebhookService.ListSubscriptions
    */
@@ -1555,7 +1560,8 @@ export const WebhookService: GenService<{
   },
   /**
    * Deliveries of a message, of a subscription, or (with neither) of the
-   * caller's whole tenant, oldest first, each with its attempts.
+   * caller's whole tenant, oldest first unless `order` says otherwise, each
+   * with its attempts.
    *
    * @generated from rpc hookwire.v1.WebhookService.ListDeliveries
    */
