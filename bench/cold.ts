@@ -159,5 +159,5 @@ export async function coldStart(opts: ColdOptions): Promise<void> {
     opts.record({ figure, value, unit: "ms", baseline, baselineName: "no warm-up", ratio: value / baseline, target: "figure", note: what });
   }
   const start = (rounds: Round[]) => median(rounds, (r) => r.startMs);
-  opts.record({ figure: "cold start: spawn to listening", value: start(warm), unit: "ms", baseline: start(cold), baselineName: "no warm-up", ratio: start(warm) / start(cold), target: "figure", note: "node + tsx start, store opened, warm-up (default HOOKWIRE_WARMUP_MS) or none; the median round" });
+  opts.record({ figure: "cold start: spawn to listening", value: start(warm), unit: "ms", baseline: start(cold), baselineName: "no warm-up", ratio: start(warm) / start(cold), target: "figure", note: "node start (dist/server/main.mjs), store opened, warm-up (default HOOKWIRE_WARMUP_MS) or none; the median round" });
 }

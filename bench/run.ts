@@ -29,6 +29,7 @@ import { LOOPBACK_ONLY, startHookwire, type RunningServer } from "../test/helper
 import { soak } from "./soak.js";
 import { ownersFigure } from "./owners.js";
 import { coldStart } from "./cold.js";
+import { cliStart } from "./cli-start.js";
 import { ferretdbOf, serverPids, serverRssMb, openLoop, compareOps, type Figure, cpuMeter, opsPerSecond, opsPerSecondAsync, percentile, pool, rssMb, sleep, startReceiverProcess, stealMeter, type ReceiverProcess } from "./lib.js";
 import { hookwireOpenLoop } from "./peer-e2e.js";
 import { outpostSetup, peersDir, runOutpost } from "./peer-outpost.js";
@@ -47,6 +48,8 @@ const SIZE = {
   latencyRate: arg("latency-rate", 500),
   latencySeconds: QUICK ? 1 : 5,
   latencyWarmSeconds: QUICK ? 1 : 5,
+  // `hookwire --help` and `node -e 0`, each this many times (bench/cli-start.ts).
+  cliRuns: arg("cli-runs", QUICK ? 5 : 30),
   // The cold-start rows (bench/cold.ts): issue 25's rate, from a fresh server's first Trigger, no warm-up of ours.
   coldRate: arg("cold-rate", 1000),
   coldSeconds: arg("cold-seconds", QUICK ? 1 : 2),
@@ -1060,6 +1063,8 @@ const started = performance.now();
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 let raw = 0;
 const steps: Array<[string, () => Promise<void>]> = [
+  // First, on a machine the other steps have not yet loaded: short processes, each timed from spawn to exit.
+  ["cli", async () => cliStart({ runs: SIZE.cliRuns, record })],
   ["peer", peer],
   ["cost", cpuPerCall],
   ["e2e", () => endToEnd(raw)],

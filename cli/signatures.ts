@@ -1,6 +1,9 @@
 // `hookwire sign` and `hookwire verify`: local, with the SDK's signature functions (no server, no key),
 // for both schemes: GitHub style (x-hub-signature-256) and Standard Webhooks (webhook-signature).
-import { checkGithub, checkStandard, signGithub, signStandard, SignatureInputError } from "@hookwire/sdk/node";
+// The signature functions (and node:crypto under them) are loaded by the two commands that use them, not by
+// every command's start (`hookwire --help` among them).
+type Signatures = typeof import("@hookwire/sdk/node");
+const signatures = (): Promise<Signatures> => import("@hookwire/sdk/node");
 import { Command, Option } from "commander";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { integer, readSource } from "./input.js";
@@ -32,11 +35,12 @@ function standardInputs(opts: SignOptions, defaultNow: boolean): { webhookId: st
 }
 
 /** The SDK refuses a malformed secret or input with SignatureInputError: a usage error here. */
-async function local<T>(fn: () => Promise<T>): Promise<T> {
+async function local<T>(fn: (sig: Signatures) => Promise<T>): Promise<T> {
+  const sig = await signatures();
   try {
-    return await fn();
+    return await fn(sig);
   } catch (err) {
-    if (err instanceof SignatureInputError) {
+    if (err instanceof sig.SignatureInputError) {
       const flag = err.field === "webhook_id" ? "id" : err.field;
       throw new UsageError(`--${flag}: ${err.message.slice(err.field.length + 2)}`);
     }
@@ -60,11 +64,11 @@ export function signCommand(): Command {
       const body = await bodyOf(opts);
       if (opts.scheme === "standard-webhooks") {
         const { webhookId, timestamp } = standardInputs(opts, true);
-        const signature = await local(() => signStandard(webhookId, timestamp, body, opts.secret));
+        const signature = await local((sig) => sig.signStandard(webhookId, timestamp, body, opts.secret));
         if (json) return printJson({ scheme: opts.scheme, signature, webhookId, timestamp });
         return printLine(signature);
       }
-      const signature = await local(() => signGithub(body, opts.secret));
+      const signature = await local((sig) => sig.signGithub(body, opts.secret));
       if (json) return printJson({ scheme: "github", signature });
       printLine(signature);
     });
@@ -87,8 +91,8 @@ export function verifyCommand(): Command {
       const scheme: Scheme = opts.scheme ?? (opts.signature.startsWith("sha256=") ? "github" : "standard-webhooks");
       const reason =
         scheme === "github"
-          ? await local(() => checkGithub(body, opts.signature, opts.secret))
-          : await local(() => checkStandard({ ...standardInputs(opts, false), body, signature: opts.signature, secret: opts.secret, toleranceSeconds: opts.tolerance }));
+          ? await local((sig) => sig.checkGithub(body, opts.signature, opts.secret))
+          : await local((sig) => sig.checkStandard({ ...standardInputs(opts, false), body, signature: opts.signature, secret: opts.secret, toleranceSeconds: opts.tolerance }));
       const valid = reason === "";
       if (json) printJson({ scheme, valid, reason });
       else printLine(valid ? `valid (${scheme})` : `invalid (${scheme}): ${reason}`);

@@ -4,6 +4,7 @@ import { metricsRoute, type MetricsSource } from "./api/http/metrics-route.js";
 import { consoleRoute } from "./api/http/console-route.js";
 import { portalRoute } from "./api/http/portal-route.js";
 import { plainRoutes } from "./api/http/plain-routes.js";
+import { openapiRoute } from "./api/http/openapi-route.js";
 import { rpcAdapter } from "./api/http/rpc-adapter.js";
 import { PublicStreams } from "./api/http/public-streams.js";
 import type { ApiKey, Config } from "./config.js";
@@ -180,8 +181,13 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     log,
     // Plain HTTP GETs on the same port, no API key: /metrics (unless off; HOOKWIRE_METRICS_TOKEN when set), the web
     // console's files (its calls carry the operator's key) and the customer portal's (its calls carry a portal
-    // session's token; framed only by HOOKWIRE_PORTAL_ORIGINS).
-    fallback: plainRoutes(...(config.metrics ? [metricsRoute(worker?.metrics(metrics) ?? metrics, config.metricsToken)] : []), consoleRoute(), portalRoute(config.portalOrigins)),
+    // session's token; framed only by HOOKWIRE_PORTAL_ORIGINS), and the API's OpenAPI document (/openapi.yaml, .json).
+    fallback: plainRoutes(
+      ...(config.metrics ? [metricsRoute(worker?.metrics(metrics) ?? metrics, config.metricsToken)] : []),
+      consoleRoute(),
+      portalRoute(config.portalOrigins),
+      openapiRoute(),
+    ),
     publicStreams: new PublicStreams(config.publicStreams),
     // The key is checked by the adapter itself, before a body is read; handlers find the caller in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.

@@ -55,6 +55,9 @@ export interface SenderOptions {
   userAgent: string;
 }
 
+/** undici times a request's header and body timeouts on timers of this resolution (lib/util/timers.js: RESOLUTION_MS). */
+const UNDICI_TIMER_SLACK_MS = 1000;
+
 function describe(err: unknown, timedOut: boolean, timeoutMs: number, host?: string): string {
   if (timedOut) return `timed out after ${timeoutMs} ms`;
   const e = err as { code?: string; message?: string; address?: string; cause?: { code?: string; message?: string; address?: string } };
@@ -184,7 +187,10 @@ class Attempt implements Dispatcher.DispatchHandler {
     }
     this.host = host;
     try {
-      agent.dispatch({ origin: target.origin, path: target.pathname + target.search, method: "POST", headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, this);
+      // undici's own timeouts only back up the attempt's timer (which names the deadline in the attempt's error):
+      // it times them with coarse timers that may fire up to a second early, so they are set a second later.
+      const backstop = this.timeoutMs + UNDICI_TIMER_SLACK_MS;
+      agent.dispatch({ origin: target.origin, path: target.pathname + target.search, method: "POST", headers, body, headersTimeout: backstop, bodyTimeout: backstop }, this);
     } catch (err) {
       this.settle(this.result(0, "", describe(err, false, this.timeoutMs)));
     }

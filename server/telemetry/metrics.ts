@@ -55,6 +55,9 @@ const OTHER_TENANT = "other";
 const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const RPC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** How long a scrape waits for the store's pending count before answering with the one read before. */
+const PENDING_WAIT_MS = 1000;
+
 /** The pending gauge counts at most this many (a count costs what it counts) ... */
 export const PENDING_COUNT_CAP = 10_000;
 /** ... and at most once in this long, however often it is scraped. */
@@ -124,6 +127,8 @@ export class HookwireMetrics {
   private engine: (() => EngineGauges) | undefined;
   private countPending: ((cap: number) => Promise<number>) | undefined;
   private pendingRead: { at: number; value: Promise<number | undefined> } | undefined;
+  /** The last pending count read from the store. */
+  private pendingLast: number | undefined;
   private readonly tenants = new Map<string, TenantChildren>();
   private readonly other: TenantChildren;
   private readonly methods = new Map<DescMethod, MethodChildren>();
@@ -215,16 +220,26 @@ export class HookwireMetrics {
   /**
    * The store's pending count, read again once PENDING_REFRESH_MS have passed (scrapes in between share the
    * read); when a read fails, the figure read before it (undefined before any: the gauge keeps its value).
+   * A scrape waits for a read at most PENDING_WAIT_MS, then answers with the figure before it: /metrics must
+   * answer when the store is slow or down, which is when it is looked at most (and with workers the primary
+   * gathers each worker's registry within a bound of its own).
    */
-  private pendingInStore(): Promise<number | undefined> {
+  private async pendingInStore(): Promise<number | undefined> {
     const count = this.countPending;
-    if (!count) return Promise.resolve(0);
+    if (!count) return 0;
     const now = Date.now();
     if (!this.pendingRead || now - this.pendingRead.at >= PENDING_REFRESH_MS) {
-      const before = this.pendingRead?.value ?? Promise.resolve(undefined);
-      this.pendingRead = { at: now, value: count(PENDING_COUNT_CAP).catch(() => before) };
+      const read = count(PENDING_COUNT_CAP).then(
+        (n) => (this.pendingLast = n),
+        () => this.pendingLast,
+      );
+      this.pendingRead = { at: now, value: read };
     }
-    return this.pendingRead.value;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), PENDING_WAIT_MS)));
+    const got = await Promise.race([this.pendingRead.value, late]);
+    clearTimeout(timer);
+    return got === "late" ? this.pendingLast : got;
   }
 
   /** Where the in-memory gauges are read from at scrape time. */

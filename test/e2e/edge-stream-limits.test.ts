@@ -68,7 +68,15 @@ describe("streams per HTTP/2 connection", () => {
       const first = await new Promise<Buffer>((r) => open[0]!.once("data", r));
       expect(first.length).toBeGreaterThan(5); // a HealthCheckResponse frame
       open[1]!.close(h2c.NGHTTP2_CANCEL);
-      const check = await h2Request(session, "/grpc.health.v1.Health/Check", GRPC, envelope(Buffer.alloc(0)));
+      // On Node 22 and 24 (not 20) the server's node:http2 counts a stream its client reset until it has closed it
+      // in JavaScript, a moment later: a stream that arrives before then, with the connection at its limit, is reset
+      // with ENHANCE_YOUR_CALM. So the check is asked again while it gets that, for at most a second.
+      const ask = () => h2Request(session, "/grpc.health.v1.Health/Check", GRPC, envelope(Buffer.alloc(0)));
+      let check = await ask();
+      for (let tries = 0; check.rstCode === h2c.NGHTTP2_ENHANCE_YOUR_CALM && tries < 20; tries++) {
+        await sleep(50);
+        check = await ask();
+      }
       expect(grpcStatus(check)).toBe("0");
       // Other connections are not affected at all.
       const sig = await grpcClient(server).sign({ body: new TextEncoder().encode("x"), secret: "per-conn-secret-123" }, acme);

@@ -35,6 +35,8 @@ export const LOOPBACK_ONLY = "127.0.0.0/8,::1/128";
 export function spawnHookwire(env: Env, execArgv: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const full: Env = { HOOKWIRE_WORKERS: "1", ...process.env, HOOKWIRE_EGRESS_ALLOW: LOOPBACK_ONLY, HOOKWIRE_PORT: "0", HOOKWIRE_HOST: "127.0.0.1", ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
+  // The Node running the tests (process.execPath), not whichever is first on PATH: a run on another Node line
+  // (.ci/run puts Node 24 first on PATH) tests the server on that line too.
   const child = spawn(process.execPath, [...execArgv, ...START_FLAGS, MAIN], { cwd: ROOT, env: full, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));

@@ -17,7 +17,7 @@ export interface ServerOptions {
   /** Database name in the shared test FerretDB; a fresh one when omitted. */
   database?: string;
   env?: Env;
-  /** Node flags for the server process (before the start script's own). */
+  /** Node flags before npm start's own (e.g. --inspect). */
   execArgv?: string[];
 }
 

@@ -27,6 +27,7 @@ const (
 type DeliveryStatus int32
 
 const (
+	// No status: as a filter (ListDeliveriesRequest.status), every status.
 	DeliveryStatus_DELIVERY_STATUS_UNSPECIFIED DeliveryStatus = 0
 	// Waiting for its first attempt or for a retry.
 	DeliveryStatus_DELIVERY_STATUS_PENDING DeliveryStatus = 1
@@ -81,9 +82,11 @@ func (DeliveryStatus) EnumDescriptor() ([]byte, []int) {
 
 // One HTTP request to a subscriber.
 type DeliveryAttempt struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the request was started.
 	AttemptedAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=attempted_at,json=attemptedAt,proto3" json:"attempted_at,omitempty"`
-	DurationMs  int64                  `protobuf:"varint,2,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// How long the attempt took, in milliseconds.
+	DurationMs int64 `protobuf:"varint,2,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
 	// HTTP status; 0 when no response was received.
 	StatusCode int32 `protobuf:"varint,3,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
 	// The first bytes of the response body (at most 1 KiB).
@@ -162,17 +165,22 @@ func (x *DeliveryAttempt) GetError() string {
 // One message on its way to one endpoint.
 type Delivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Server-assigned identifier, "dlv_" followed by a sortable token.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The message id, sent as the webhook-id header: the same on every retry.
 	MessageId string `protobuf:"bytes,2,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	// Empty for deliveries made by Send.
-	SubscriptionId string                 `protobuf:"bytes,3,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
-	Url            string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
-	Event          string                 `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
-	Status         DeliveryStatus         `protobuf:"varint,6,opt,name=status,proto3,enum=hookwire.v1.DeliveryStatus" json:"status,omitempty"`
-	Attempts       []*DeliveryAttempt     `protobuf:"bytes,7,rep,name=attempts,proto3" json:"attempts,omitempty"`
-	CreatedAt      *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	SubscriptionId string `protobuf:"bytes,3,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	// Where it is delivered.
+	Url string `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	// The message's event type.
+	Event  string         `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
+	Status DeliveryStatus `protobuf:"varint,6,opt,name=status,proto3,enum=hookwire.v1.DeliveryStatus" json:"status,omitempty"`
+	// Every attempt so far, oldest first.
+	Attempts  []*DeliveryAttempt     `protobuf:"bytes,7,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// The last change: an attempt, or the status it led to.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// When the next attempt is due; unset unless pending.
 	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
 	// Set when this delivery was created by Redeliver.
@@ -312,14 +320,20 @@ func (x *Delivery) GetRedeliveredAs() string {
 
 // An event as stored: what every delivery of it carries.
 type Message struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Event   string                 `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
-	Payload *structpb.Value        `protobuf:"bytes,3,opt,name=payload,proto3" json:"payload,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "msg_" followed by a sortable token; receivers get it as the webhook-id
+	// header.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The event type, e.g. "order.created".
+	Event string `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	// The event's payload, as triggered (any JSON value).
+	Payload *structpb.Value `protobuf:"bytes,3,opt,name=payload,proto3" json:"payload,omitempty"`
 	// The envelope's timestamp (RFC 3339).
-	Timestamp      string                 `protobuf:"bytes,4,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	CreatedAt      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	IdempotencyKey string                 `protobuf:"bytes,6,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	Timestamp string `protobuf:"bytes,4,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// When it was stored.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// The caller's idempotency key; empty when none was given.
+	IdempotencyKey string `protobuf:"bytes,6,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// How many deliveries the message was given.
 	Deliveries int32 `protobuf:"varint,7,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
 	// The owner the event was for (TriggerRequest.owner); empty for the

@@ -50,7 +50,8 @@ type EventType struct {
 	Schema *structpb.Struct `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
 	// An example payload (any JSON, as Trigger's `payload`), e.g. what a test
 	// event sends. It satisfies the schema when both are set. Unset: none.
-	Example   *structpb.Value        `protobuf:"bytes,4,opt,name=example,proto3" json:"example,omitempty"`
+	Example *structpb.Value `protobuf:"bytes,4,opt,name=example,proto3" json:"example,omitempty"`
+	// When it was added to the catalog.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// The last change; equal to created_at until the first update.
 	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`

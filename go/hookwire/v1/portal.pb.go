@@ -27,8 +27,10 @@ type PortalColorScheme int32
 const (
 	// Follows the browser's preference.
 	PortalColorScheme_PORTAL_COLOR_SCHEME_UNSPECIFIED PortalColorScheme = 0
-	PortalColorScheme_PORTAL_COLOR_SCHEME_LIGHT       PortalColorScheme = 1
-	PortalColorScheme_PORTAL_COLOR_SCHEME_DARK        PortalColorScheme = 2
+	// Always light.
+	PortalColorScheme_PORTAL_COLOR_SCHEME_LIGHT PortalColorScheme = 1
+	// Always dark.
+	PortalColorScheme_PORTAL_COLOR_SCHEME_DARK PortalColorScheme = 2
 )
 
 // Enum value maps for PortalColorScheme.
@@ -80,7 +82,8 @@ type PortalTheme struct {
 	// The platform's logo, shown in the portal's header: an https URL, or a
 	// data:image/(png|jpeg|gif|webp|svg+xml);base64 URL of at most 32 KiB.
 	// No logo when empty.
-	LogoUrl     string            `protobuf:"bytes,2,opt,name=logo_url,json=logoUrl,proto3" json:"logo_url,omitempty"`
+	LogoUrl string `protobuf:"bytes,2,opt,name=logo_url,json=logoUrl,proto3" json:"logo_url,omitempty"`
+	// Light, dark, or the browser's preference (unspecified).
 	ColorScheme PortalColorScheme `protobuf:"varint,3,opt,name=color_scheme,json=colorScheme,proto3,enum=hookwire.v1.PortalColorScheme" json:"color_scheme,omitempty"`
 	// Shown as the portal's heading (at most 100 characters); "Webhooks" when
 	// empty.
@@ -154,7 +157,8 @@ type CreatePortalSessionRequest struct {
 	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	// How long the session lasts: default 3600, at most 86400; 0 means the
 	// default.
-	TtlSeconds    int64        `protobuf:"varint,2,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	TtlSeconds int64 `protobuf:"varint,2,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	// How the portal looks; the defaults when unset.
 	Theme         *PortalTheme `protobuf:"bytes,3,opt,name=theme,proto3" json:"theme,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -219,7 +223,8 @@ type CreatePortalSessionResponse struct {
 	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
 	// The portal page with the token in its fragment (never sent to a
 	// server): put it in an iframe or open it.
-	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// When the session ends (RevokePortalSessions ends it sooner).
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -405,9 +410,11 @@ func (*GetPortalSessionRequest) Descriptor() ([]byte, []int) {
 type GetPortalSessionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The owner the calling portal session is for.
-	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	Theme         *PortalTheme           `protobuf:"bytes,3,opt,name=theme,proto3" json:"theme,omitempty"`
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// When the session ends.
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// The theme the session was created with.
+	Theme         *PortalTheme `protobuf:"bytes,3,opt,name=theme,proto3" json:"theme,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

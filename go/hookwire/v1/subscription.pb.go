@@ -31,10 +31,12 @@ type Subscription struct {
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
 	// Event types this subscription receives: exact names ("order.created"),
 	// a trailing wildcard segment ("order.*"), or "*" for every event.
-	Events      []string               `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
+	Events []string `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
+	// Free text for people (at most 512 characters).
 	Description string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The last change.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// A disabled subscription matches no new events.
 	Disabled bool `protobuf:"varint,7,opt,name=disabled,proto3" json:"disabled,omitempty"`
 	// Why the subscription was disabled, when it was disabled by Hookwire
@@ -213,10 +215,11 @@ func (x *Subscription) GetRateLimitPerSecond() int32 {
 type SubscriptionHealth struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Attempts that were answered 2xx, and attempts that were not.
-	AttemptsSucceeded int64                  `protobuf:"varint,1,opt,name=attempts_succeeded,json=attemptsSucceeded,proto3" json:"attempts_succeeded,omitempty"`
-	AttemptsFailed    int64                  `protobuf:"varint,2,opt,name=attempts_failed,json=attemptsFailed,proto3" json:"attempts_failed,omitempty"`
-	LastSuccessAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_success_at,json=lastSuccessAt,proto3" json:"last_success_at,omitempty"`
-	LastFailureAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_failure_at,json=lastFailureAt,proto3" json:"last_failure_at,omitempty"`
+	AttemptsSucceeded int64 `protobuf:"varint,1,opt,name=attempts_succeeded,json=attemptsSucceeded,proto3" json:"attempts_succeeded,omitempty"`
+	AttemptsFailed    int64 `protobuf:"varint,2,opt,name=attempts_failed,json=attemptsFailed,proto3" json:"attempts_failed,omitempty"`
+	// The latest successful and failed attempts; unset when there was none.
+	LastSuccessAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_success_at,json=lastSuccessAt,proto3" json:"last_success_at,omitempty"`
+	LastFailureAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_failure_at,json=lastFailureAt,proto3" json:"last_failure_at,omitempty"`
 	// What the last failed attempt got, e.g. "HTTP 503" or "timeout after 10000 ms".
 	LastError string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// The first failed attempt since the last success; unset while the latest

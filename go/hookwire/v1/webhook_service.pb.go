@@ -28,8 +28,10 @@ type ListOrder int32
 
 const (
 	// Oldest first, as before the order could be chosen.
-	ListOrder_LIST_ORDER_UNSPECIFIED  ListOrder = 0
+	ListOrder_LIST_ORDER_UNSPECIFIED ListOrder = 0
+	// The oldest first, named explicitly.
 	ListOrder_LIST_ORDER_OLDEST_FIRST ListOrder = 1
+	// The newest first (what an operator usually wants to see).
 	ListOrder_LIST_ORDER_NEWEST_FIRST ListOrder = 2
 )
 
@@ -75,8 +77,9 @@ func (ListOrder) EnumDescriptor() ([]byte, []int) {
 }
 
 type SendTestEventRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	SubscriptionId string                 `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription that receives the test event ("sub_...").
+	SubscriptionId string `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	// An event name (a catalog entry's, usually).
 	Event string `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
 	// The payload; the event type's example when unset.
@@ -137,8 +140,9 @@ func (x *SendTestEventRequest) GetPayload() *structpb.Struct {
 }
 
 type SendTestEventResponse struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	MessageId string                 `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The test message's id ("msg_...").
+	MessageId string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	// The test's delivery to the subscription.
 	Delivery      *Delivery `protobuf:"bytes,2,opt,name=delivery,proto3" json:"delivery,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -190,16 +194,28 @@ func (x *SendTestEventResponse) GetDelivery() *Delivery {
 }
 
 type RegisterRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Url    string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
-	Events []string               `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where deliveries go: an absolute http or https URL (at most 2048
+	// characters, no user or password). Loopback, private and link-local
+	// addresses are refused unless the server allows them
+	// (HOOKWIRE_ALLOW_PRIVATE_URLS, HOOKWIRE_EGRESS_ALLOW).
+	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// Event types to receive, at least one: exact names ("order.created"), a
+	// trailing wildcard segment ("order.*"), or "*" for every event.
+	Events []string `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
 	// "whsec_" + base64 of 24 to 64 bytes; generated when empty.
-	Secret      string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	Secret string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Free text for people (at most 512 characters).
 	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
-	// Delivery policy of this subscription; the server's defaults when unset.
-	Retries      *int32 `protobuf:"varint,5,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
+	// Delivery policy of this subscription; the server's defaults when unset
+	// (HOOKWIRE_RETRIES, HOOKWIRE_RETRY_DELAY_MS, HOOKWIRE_TIMEOUT_MS).
+	// Retries after the first attempt: 0 to 20 (3 by default).
+	Retries *int32 `protobuf:"varint,5,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
+	// The first retry's delay, 10 to 3600000 ms (1000 by default); later
+	// retries back off exponentially.
 	RetryDelayMs *int32 `protobuf:"varint,6,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
-	TimeoutMs    *int32 `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
+	// Each attempt's timeout, 100 to 300000 ms (10000 by default).
+	TimeoutMs *int32 `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
 	// The platform's customer the endpoint is for: 1-256 printable
 	// characters; empty registers the tenant's own subscription. Cannot be
 	// changed later (moving an endpoint to another owner is delete and
@@ -324,9 +340,12 @@ func (x *RegisterRequest) GetRateLimitPerSecond() int32 {
 }
 
 type RegisterResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Subscription  *Subscription          `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
-	Secret        string                 `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new subscription.
+	Subscription *Subscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// Its signing secret ("whsec_..."): the receiver checks every delivery's
+	// signature with it. Answered only here and by RotateSecret.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -376,8 +395,9 @@ func (x *RegisterResponse) GetSecret() string {
 }
 
 type GetSubscriptionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription's id ("sub_...").
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -420,8 +440,9 @@ func (x *GetSubscriptionRequest) GetId() string {
 }
 
 type GetSubscriptionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Subscription  *Subscription          `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription, its extra headers' values in plain text.
+	Subscription  *Subscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -538,8 +559,9 @@ func (x *ListSubscriptionsRequest) GetOrder() ListOrder {
 }
 
 type ListSubscriptionsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Subscriptions []*Subscription        `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In the order asked for; extra headers' values masked.
+	Subscriptions []*Subscription `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
 	// Empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -592,13 +614,17 @@ func (x *ListSubscriptionsResponse) GetNextPageToken() string {
 
 type UpdateSubscriptionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Url   *string                `protobuf:"bytes,2,opt,name=url,proto3,oneof" json:"url,omitempty"`
+	// The subscription to change ("sub_...").
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The new URL when set, under Register's rules.
+	Url *string `protobuf:"bytes,2,opt,name=url,proto3,oneof" json:"url,omitempty"`
 	// Replaces the event list when not empty.
-	Events      []string `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
-	Description *string  `protobuf:"bytes,4,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	Events []string `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
+	// The new description when set.
+	Description *string `protobuf:"bytes,4,opt,name=description,proto3,oneof" json:"description,omitempty"`
 	// true disables the subscription, false enables it again.
-	Disabled     *bool  `protobuf:"varint,5,opt,name=disabled,proto3,oneof" json:"disabled,omitempty"`
+	Disabled *bool `protobuf:"varint,5,opt,name=disabled,proto3,oneof" json:"disabled,omitempty"`
+	// The new delivery policy, each when set, under Register's limits.
 	Retries      *int32 `protobuf:"varint,6,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
 	RetryDelayMs *int32 `protobuf:"varint,7,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
 	TimeoutMs    *int32 `protobuf:"varint,8,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
@@ -724,8 +750,9 @@ func (x *UpdateSubscriptionRequest) GetRateLimitPerSecond() int32 {
 }
 
 type UpdateSubscriptionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Subscription  *Subscription          `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription as changed.
+	Subscription  *Subscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -768,8 +795,9 @@ func (x *UpdateSubscriptionResponse) GetSubscription() *Subscription {
 }
 
 type DeleteSubscriptionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription to remove ("sub_...").
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -849,7 +877,8 @@ func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
 
 type RotateSecretRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The subscription whose secret is replaced ("sub_...").
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// "whsec_" + base64 of 24 to 64 bytes; generated when empty.
 	Secret string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
 	// How long the previous secret still signs deliveries (default 86400,
@@ -911,8 +940,9 @@ func (x *RotateSecretRequest) GetPreviousSecretTtlSeconds() int64 {
 }
 
 type RotateSecretResponse struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	Subscription *Subscription          `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription, with its new secret in force.
+	Subscription *Subscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
 	// The new secret.
 	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -964,10 +994,14 @@ func (x *RotateSecretResponse) GetSecret() string {
 }
 
 type SignRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Body   []byte                 `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
-	Secret string                 `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
-	Scheme SignatureScheme        `protobuf:"varint,3,opt,name=scheme,proto3,enum=hookwire.v1.SignatureScheme" json:"scheme,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The exact bytes to sign, as a receiver gets them (base64 in JSON).
+	Body []byte `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
+	// The subscription's secret; a Standard Webhooks signature needs a
+	// "whsec_" one.
+	Secret string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	// GitHub style when unspecified.
+	Scheme SignatureScheme `protobuf:"varint,3,opt,name=scheme,proto3,enum=hookwire.v1.SignatureScheme" json:"scheme,omitempty"`
 	// Standard Webhooks only: the message id and Unix seconds that are signed
 	// with the body.
 	WebhookId     string `protobuf:"bytes,4,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
@@ -1042,8 +1076,10 @@ func (x *SignRequest) GetTimestamp() int64 {
 }
 
 type SignResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Signature     string                 `protobuf:"bytes,1,opt,name=signature,proto3" json:"signature,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// GitHub style: "sha256=<hex>" (the x-hub-signature-256 header's value).
+	// Standard Webhooks: "v1,<base64>" (one entry of webhook-signature).
+	Signature     string `protobuf:"bytes,1,opt,name=signature,proto3" json:"signature,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1087,13 +1123,17 @@ func (x *SignResponse) GetSignature() string {
 
 type VerifyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Body  []byte                 `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
+	// The exact bytes received (base64 in JSON).
+	Body []byte `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
 	// GitHub style: "sha256=<hex>". Standard Webhooks: one or more
 	// space-separated "v1,<base64>" entries; any match is valid.
-	Signature string          `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
-	Secret    string          `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
-	Scheme    SignatureScheme `protobuf:"varint,4,opt,name=scheme,proto3,enum=hookwire.v1.SignatureScheme" json:"scheme,omitempty"`
-	// Standard Webhooks only.
+	Signature string `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The subscription's secret.
+	Secret string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	// GitHub style when unspecified.
+	Scheme SignatureScheme `protobuf:"varint,4,opt,name=scheme,proto3,enum=hookwire.v1.SignatureScheme" json:"scheme,omitempty"`
+	// Standard Webhooks only: the webhook-id and webhook-timestamp headers'
+	// values (Unix seconds).
 	WebhookId string `protobuf:"bytes,5,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
 	Timestamp int64  `protobuf:"varint,6,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	// Standard Webhooks only: how far the timestamp may be from now
@@ -1184,7 +1224,9 @@ func (x *VerifyRequest) GetToleranceSeconds() int64 {
 
 type VerifyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Valid bool                   `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
+	// True when the signature matches the body and the secret (and, for
+	// Standard Webhooks, the timestamp is within the tolerance).
+	Valid bool `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
 	// Why the signature is not valid; empty when valid.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1321,8 +1363,10 @@ func (x *TriggerRequest) GetAllOwners() bool {
 }
 
 type TriggerResponse struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	MessageId string                 `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored event's id ("msg_..."), sent to receivers as the webhook-id
+	// header; the first message's id for a repeated idempotency_key.
+	MessageId string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	// How many subscriptions matched, each given one delivery.
 	Deliveries    int32 `protobuf:"varint,2,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1375,9 +1419,11 @@ func (x *TriggerResponse) GetDeliveries() int32 {
 
 // The body of every delivery: {"event", "payload", "timestamp"}.
 type WebhookPayload struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Event   string                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
-	Payload *structpb.Value        `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event type, e.g. "order.created".
+	Event string `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Any JSON value.
+	Payload *structpb.Value `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
 	// RFC 3339; the server's clock when empty.
 	Timestamp     string `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1436,16 +1482,19 @@ func (x *WebhookPayload) GetTimestamp() string {
 }
 
 type SendRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Url     string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
-	Payload *WebhookPayload        `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where to deliver, under Register's rules for URLs.
+	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// The delivery's body.
+	Payload *WebhookPayload `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
 	// Signs the request: x-hub-signature-256 always, webhook-signature when it
 	// is a "whsec_" secret.
 	Secret string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
-	// The server's defaults when unset.
-	Retries        *int32 `protobuf:"varint,4,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
-	RetryDelayMs   *int32 `protobuf:"varint,5,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
-	TimeoutMs      *int32 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
+	// The server's defaults when unset; limits as in Register.
+	Retries      *int32 `protobuf:"varint,4,opt,name=retries,proto3,oneof" json:"retries,omitempty"`
+	RetryDelayMs *int32 `protobuf:"varint,5,opt,name=retry_delay_ms,json=retryDelayMs,proto3,oneof" json:"retry_delay_ms,omitempty"`
+	TimeoutMs    *int32 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3,oneof" json:"timeout_ms,omitempty"`
+	// A repeated key (per tenant) answers the first message and sends nothing.
 	IdempotencyKey string `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -1531,8 +1580,9 @@ func (x *SendRequest) GetIdempotencyKey() string {
 }
 
 type SendResponse struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	MessageId string                 `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The message's id ("msg_...").
+	MessageId string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	// Its final state: DELIVERED, or FAILED with every attempt.
 	Delivery      *Delivery `protobuf:"bytes,2,opt,name=delivery,proto3" json:"delivery,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1584,8 +1634,9 @@ func (x *SendResponse) GetDelivery() *Delivery {
 }
 
 type GetMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The message's id ("msg_...").
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1679,9 +1730,11 @@ type ListDeliveriesRequest struct {
 	MessageId      string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	SubscriptionId string `protobuf:"bytes,2,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	// Only deliveries in this status; all when unspecified.
-	Status    DeliveryStatus `protobuf:"varint,3,opt,name=status,proto3,enum=hookwire.v1.DeliveryStatus" json:"status,omitempty"`
-	PageSize  int32          `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken string         `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Status DeliveryStatus `protobuf:"varint,3,opt,name=status,proto3,enum=hookwire.v1.DeliveryStatus" json:"status,omitempty"`
+	// At most this many deliveries (default 50, at most 100).
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page; empty for the first page.
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only deliveries to this owner's subscriptions when set.
 	Owner string `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
 	// Creation order: oldest first when unspecified. A page token pages on
@@ -1771,9 +1824,11 @@ func (x *ListDeliveriesRequest) GetOrder() ListOrder {
 }
 
 type ListDeliveriesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Deliveries    []*Delivery            `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In the order asked for, each with its attempts.
+	Deliveries []*Delivery `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1823,8 +1878,11 @@ func (x *ListDeliveriesResponse) GetNextPageToken() string {
 }
 
 type RedeliverRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DeliveryId    string                 `protobuf:"bytes,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A delivered or failed delivery to a subscription ("dlv_...").
+	// FAILED_PRECONDITION for one still pending, one made by Send, or one
+	// whose subscription was deleted.
+	DeliveryId    string `protobuf:"bytes,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1867,8 +1925,10 @@ func (x *RedeliverRequest) GetDeliveryId() string {
 }
 
 type RedeliverResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Delivery      *Delivery              `protobuf:"bytes,1,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new delivery, to the subscription's current URL and signed with its
+	// current secret; its redelivery_of names the one given.
+	Delivery      *Delivery `protobuf:"bytes,1,opt,name=delivery,proto3" json:"delivery,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1911,8 +1971,9 @@ func (x *RedeliverResponse) GetDelivery() *Delivery {
 }
 
 type RecoverDeliveriesRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	SubscriptionId string                 `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription whose failed deliveries are redelivered ("sub_...").
+	SubscriptionId string `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	// Failed deliveries created at or after this time.
 	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
 	// Most deliveries redelivered by this call (default 100, at most 1000).
@@ -2209,8 +2270,9 @@ func (x *CreateEventTypeRequest) GetExample() *structpb.Value {
 }
 
 type CreateEventTypeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventType     *EventType             `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new catalog entry.
+	EventType     *EventType `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2298,8 +2360,9 @@ func (x *GetEventTypeRequest) GetName() string {
 }
 
 type GetEventTypeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventType     *EventType             `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The catalog entry, or the built-in, of that name.
+	EventType     *EventType `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2524,8 +2587,9 @@ func (x *UpdateEventTypeRequest) GetExample() *structpb.Value {
 }
 
 type UpdateEventTypeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventType     *EventType             `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The catalog entry as changed.
+	EventType     *EventType `protobuf:"bytes,1,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

@@ -64,10 +64,13 @@ type WebhookServiceClient interface {
 	// One subscription, with its extra headers' values: the only answer that
 	// has them in plain text (every other one masks them).
 	GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*GetSubscriptionResponse, error)
-	// Lists the caller's subscriptions, oldest first.
+	// Lists the caller's subscriptions, oldest first unless `order` says
+	// otherwise.
 	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(ctx context.Context, in *UpdateSubscriptionRequest, opts ...grpc.CallOption) (*UpdateSubscriptionResponse, error)
+	// Removes a subscription: it matches no new event, and its deliveries not
+	// yet made are dropped. NOT_FOUND for an unknown id.
 	DeleteSubscription(ctx context.Context, in *DeleteSubscriptionRequest, opts ...grpc.CallOption) (*DeleteSubscriptionResponse, error)
 	// Replaces the signing secret. The previous secret keeps signing deliveries
 	// beside the new one (webhook-signature carries both) until it expires, so
@@ -84,9 +87,12 @@ type WebhookServiceClient interface {
 	// Delivers one payload to one URL, durably, with the caller's retry policy,
 	// and answers with the final outcome.
 	Send(ctx context.Context, in *SendRequest, opts ...grpc.CallOption) (*SendResponse, error)
+	// One message (an event as Trigger, Send or SendTestEvent stored it), by
+	// its id.
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*GetMessageResponse, error)
 	// Deliveries of a message, of a subscription, or (with neither) of the
-	// caller's whole tenant, oldest first, each with its attempts.
+	// caller's whole tenant, oldest first unless `order` says otherwise, each
+	// with its attempts.
 	ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error)
 	// Delivers a finished delivery's message again, as a new delivery.
 	Redeliver(ctx context.Context, in *RedeliverRequest, opts ...grpc.CallOption) (*RedeliverResponse, error)
@@ -400,10 +406,13 @@ type WebhookServiceServer interface {
 	// One subscription, with its extra headers' values: the only answer that
 	// has them in plain text (every other one masks them).
 	GetSubscription(context.Context, *GetSubscriptionRequest) (*GetSubscriptionResponse, error)
-	// Lists the caller's subscriptions, oldest first.
+	// Lists the caller's subscriptions, oldest first unless `order` says
+	// otherwise.
 	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)
 	// Changes the fields that are set; unset fields keep their value.
 	UpdateSubscription(context.Context, *UpdateSubscriptionRequest) (*UpdateSubscriptionResponse, error)
+	// Removes a subscription: it matches no new event, and its deliveries not
+	// yet made are dropped. NOT_FOUND for an unknown id.
 	DeleteSubscription(context.Context, *DeleteSubscriptionRequest) (*DeleteSubscriptionResponse, error)
 	// Replaces the signing secret. The previous secret keeps signing deliveries
 	// beside the new one (webhook-signature carries both) until it expires, so
@@ -420,9 +429,12 @@ type WebhookServiceServer interface {
 	// Delivers one payload to one URL, durably, with the caller's retry policy,
 	// and answers with the final outcome.
 	Send(context.Context, *SendRequest) (*SendResponse, error)
+	// One message (an event as Trigger, Send or SendTestEvent stored it), by
+	// its id.
 	GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error)
 	// Deliveries of a message, of a subscription, or (with neither) of the
-	// caller's whole tenant, oldest first, each with its attempts.
+	// caller's whole tenant, oldest first unless `order` says otherwise, each
+	// with its attempts.
 	ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error)
 	// Delivers a finished delivery's message again, as a new delivery.
 	Redeliver(context.Context, *RedeliverRequest) (*RedeliverResponse, error)

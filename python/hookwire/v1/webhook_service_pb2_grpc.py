@@ -193,7 +193,8 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListSubscriptions(self, request, context):
-        """Lists the caller's subscriptions, oldest first.
+        """Lists the caller's subscriptions, oldest first unless `order` says
+        otherwise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -207,7 +208,9 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteSubscription(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes a subscription: it matches no new event, and its deliveries not
+        yet made are dropped. NOT_FOUND for an unknown id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -253,14 +256,17 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetMessage(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """One message (an event as Trigger, Send or SendTestEvent stored it), by
+        its id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListDeliveries(self, request, context):
         """Deliveries of a message, of a subscription, or (with neither) of the
-        caller's whole tenant, oldest first, each with its attempts.
+        caller's whole tenant, oldest first unless `order` says otherwise, each
+        with its attempts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { answer, type PlainRoute } from "./plain-routes.js";
+import { answer, type PlainRoute, type Req, type Res } from "./plain-routes.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -27,7 +27,7 @@ export const COMMON_SECURITY_HEADERS = {
   "cross-origin-resource-policy": "same-origin",
 };
 
-interface Asset {
+export interface Asset {
   type: string;
   body: Buffer;
   gzip: Buffer | undefined;
@@ -41,10 +41,11 @@ export interface AppSource {
   only?: readonly string[];
 }
 
-function asset(name: string, body: Buffer, cacheControl: string): Asset {
+/** One file held in memory, with its ETag and (when it pays) its gzip form; its type from its name unless given. */
+export function asset(name: string, body: Buffer, cacheControl: string, type?: string): Asset {
   const gz = gzipSync(body, { level: 9 });
   return {
-    type: TYPES[extname(name)] ?? "application/octet-stream",
+    type: type ?? TYPES[extname(name)] ?? "application/octet-stream",
     body,
     // Compressing a tiny file gains nothing.
     gzip: gz.length < body.length * 0.9 ? gz : undefined,
@@ -95,26 +96,31 @@ export function staticAppRoute(path: string, sources: readonly AppSource[], secu
       answer(req, res, 405, "method not allowed", { allow: "GET, HEAD" });
       return true;
     }
-    const headers: Record<string, string> = {
-      ...securityHeaders,
-      "content-type": found.type,
-      "cache-control": found.cacheControl,
-      etag: found.etag,
-      vary: "accept-encoding",
-    };
-    if (etagMatches(req.headers["if-none-match"], found.etag)) {
-      (res as ServerResponse).writeHead(304, headers);
-      (res as ServerResponse).end();
-      return true;
-    }
-    const gzip = found.gzip && acceptsGzip(req.headers["accept-encoding"]);
-    const body = gzip ? found.gzip! : found.body;
-    if (gzip) headers["content-encoding"] = "gzip";
-    headers["content-length"] = String(body.length);
-    (res as ServerResponse).writeHead(200, headers);
-    (res as ServerResponse).end(req.method === "HEAD" ? undefined : body);
+    sendAsset(req, res, found, securityHeaders);
     return true;
   };
+}
+
+/** Answers a GET or HEAD with the file: 304 when the caller's ETag matches, gzip when the caller takes it. */
+export function sendAsset(req: Req, res: Res, found: Asset, securityHeaders: Record<string, string>): void {
+  const headers: Record<string, string> = {
+    ...securityHeaders,
+    "content-type": found.type,
+    "cache-control": found.cacheControl,
+    etag: found.etag,
+    vary: "accept-encoding",
+  };
+  if (etagMatches(req.headers["if-none-match"], found.etag)) {
+    (res as ServerResponse).writeHead(304, headers);
+    (res as ServerResponse).end();
+    return;
+  }
+  const gzip = found.gzip && acceptsGzip(req.headers["accept-encoding"]);
+  const body = gzip ? found.gzip! : found.body;
+  if (gzip) headers["content-encoding"] = "gzip";
+  headers["content-length"] = String(body.length);
+  (res as ServerResponse).writeHead(200, headers);
+  (res as ServerResponse).end(req.method === "HEAD" ? undefined : body);
 }
 
 function etagMatches(header: string | string[] | undefined, etag: string): boolean {

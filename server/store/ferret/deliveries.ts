@@ -387,10 +387,14 @@ export class DeliveryStore {
     }
   }
 
+  /**
+   * The log first: a finished delivery's log row is written before its queue row goes (writeOutcomes), so
+   * while both exist the log's is the newer state, as list answers it.
+   */
   async get(tenant: string, id: string): Promise<DeliveryDoc | null> {
     const doc =
-      (await this.queue.findOne({ _id: id })) ??
       (await this.log.findOne({ _id: id }).then((row) => row && fromLogRow(row))) ??
+      (await this.queue.findOne({ _id: id })) ??
       (await this.batchesOf(tenant)).flatMap((b) => b.deliveries).find((d) => d._id === id) ??
       null;
     return doc && doc.tenant === tenant ? doc : null;

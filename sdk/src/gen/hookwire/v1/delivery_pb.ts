@@ -21,11 +21,15 @@ export const file_hookwire_v1_delivery: GenFile = /*@__PURE__*/
  */
 export type DeliveryAttempt = Message$1<"hookwire.v1.DeliveryAttempt"> & {
   /**
+   * When the request was started.
+   *
    * @generated from field: google.protobuf.Timestamp attempted_at = 1;
    */
   attemptedAt?: Timestamp | undefined;
 
   /**
+   * How long the attempt took, in milliseconds.
+   *
    * @generated from field: int64 duration_ms = 2;
    */
   durationMs: bigint;
@@ -66,6 +70,8 @@ export const DeliveryAttemptSchema: GenMessage<DeliveryAttempt> = /*@__PURE__*/
  */
 export type Delivery = Message$1<"hookwire.v1.Delivery"> & {
   /**
+   * Server-assigned identifier, "dlv_" followed by a sortable token.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -85,11 +91,15 @@ export type Delivery = Message$1<"hookwire.v1.Delivery"> & {
   subscriptionId: string;
 
   /**
+   * Where it is delivered.
+   *
    * @generated from field: string url = 4;
    */
   url: string;
 
   /**
+   * The message's event type.
+   *
    * @generated from field: string event = 5;
    */
   event: string;
@@ -100,6 +110,8 @@ export type Delivery = Message$1<"hookwire.v1.Delivery"> & {
   status: DeliveryStatus;
 
   /**
+   * Every attempt so far, oldest first.
+   *
    * @generated from field: repeated hookwire.v1.DeliveryAttempt attempts = 7;
    */
   attempts: DeliveryAttempt[];
@@ -110,6 +122,8 @@ export type Delivery = Message$1<"hookwire.v1.Delivery"> & {
   createdAt?: Timestamp | undefined;
 
   /**
+   * The last change: an attempt, or the status it led to.
+   *
    * @generated from field: google.protobuf.Timestamp updated_at = 9;
    */
   updatedAt?: Timestamp | undefined;
@@ -161,16 +175,23 @@ export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
  */
 export type Message = Message$1<"hookwire.v1.Message"> & {
   /**
+   * "msg_" followed by a sortable token; receivers get it as the webhook-id
+   * header.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * The event type, e.g. "order.created".
+   *
    * @generated from field: string event = 2;
    */
   event: string;
 
   /**
+   * The event's payload, as triggered (any JSON value).
+   *
    * @generated from field: google.protobuf.Value payload = 3;
    */
   payload?: Value | undefined;
@@ -183,11 +204,15 @@ export type Message = Message$1<"hookwire.v1.Message"> & {
   timestamp: string;
 
   /**
+   * When it was stored.
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 5;
    */
   createdAt?: Timestamp | undefined;
 
   /**
+   * The caller's idempotency key; empty when none was given.
+   *
    * @generated from field: string idempotency_key = 6;
    */
   idempotencyKey: string;
@@ -229,6 +254,8 @@ export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
  */
 export enum DeliveryStatus {
   /**
+   * No status: as a filter (ListDeliveriesRequest.status), every status.
+   *
    * @generated from enum value: DELIVERY_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,

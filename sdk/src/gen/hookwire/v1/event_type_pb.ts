@@ -66,6 +66,8 @@ export type EventType = Message<"hookwire.v1.EventType"> & {
   example?: Value | undefined;
 
   /**
+   * When it was added to the catalog.
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 5;
    */
   createdAt?: Timestamp | undefined;

@@ -37,6 +37,8 @@ export type PortalTheme = Message<"hookwire.v1.PortalTheme"> & {
   logoUrl: string;
 
   /**
+   * Light, dark, or the browser's preference (unspecified).
+   *
    * @generated from field: hookwire.v1.PortalColorScheme color_scheme = 3;
    */
   colorScheme: PortalColorScheme;
@@ -78,6 +80,8 @@ export type CreatePortalSessionRequest = Message<"hookwire.v1.CreatePortalSessio
   ttlSeconds: bigint;
 
   /**
+   * How the portal looks; the defaults when unset.
+   *
    * @generated from field: hookwire.v1.PortalTheme theme = 3;
    */
   theme?: PortalTheme | undefined;
@@ -112,6 +116,8 @@ export type CreatePortalSessionResponse = Message<"hookwire.v1.CreatePortalSessi
   url: string;
 
   /**
+   * When the session ends (RevokePortalSessions ends it sooner).
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 3;
    */
   expiresAt?: Timestamp | undefined;
@@ -187,11 +193,15 @@ export type GetPortalSessionResponse = Message<"hookwire.v1.GetPortalSessionResp
   owner: string;
 
   /**
+   * When the session ends.
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 2;
    */
   expiresAt?: Timestamp | undefined;
 
   /**
+   * The theme the session was created with.
+   *
    * @generated from field: hookwire.v1.PortalTheme theme = 3;
    */
   theme?: PortalTheme | undefined;
@@ -216,11 +226,15 @@ export enum PortalColorScheme {
   UNSPECIFIED = 0,
 
   /**
+   * Always light.
+   *
    * @generated from enum value: PORTAL_COLOR_SCHEME_LIGHT = 1;
    */
   LIGHT = 1,
 
   /**
+   * Always dark.
+   *
    * @generated from enum value: PORTAL_COLOR_SCHEME_DARK = 2;
    */
   DARK = 2,

@@ -43,6 +43,8 @@ export type Subscription = Message<"hookwire.v1.Subscription"> & {
   events: string[];
 
   /**
+   * Free text for people (at most 512 characters).
+   *
    * @generated from field: string description = 4;
    */
   description: string;
@@ -53,6 +55,8 @@ export type Subscription = Message<"hookwire.v1.Subscription"> & {
   createdAt?: Timestamp | undefined;
 
   /**
+   * The last change.
+   *
    * @generated from field: google.protobuf.Timestamp updated_at = 6;
    */
   updatedAt?: Timestamp | undefined;
@@ -162,6 +166,8 @@ export type SubscriptionHealth = Message<"hookwire.v1.SubscriptionHealth"> & {
   attemptsFailed: bigint;
 
   /**
+   * The latest successful and failed attempts; unset when there was none.
+   *
    * @generated from field: google.protobuf.Timestamp last_success_at = 3;
    */
   lastSuccessAt?: Timestamp | undefined;

@@ -29,6 +29,8 @@ export const file_hookwire_v1_webhook_service: GenFile = /*@__PURE__*/
  */
 export type SendTestEventRequest = Message<"hookwire.v1.SendTestEventRequest"> & {
   /**
+   * The subscription that receives the test event ("sub_...").
+   *
    * @generated from field: string subscription_id = 1;
    */
   subscriptionId: string;
@@ -60,6 +62,8 @@ export const SendTestEventRequestSchema: GenMessage<SendTestEventRequest> = /*@_
  */
 export type SendTestEventResponse = Message<"hookwire.v1.SendTestEventResponse"> & {
   /**
+   * The test message's id ("msg_...").
+   *
    * @generated from field: string message_id = 1;
    */
   messageId: string;
@@ -84,11 +88,19 @@ export const SendTestEventResponseSchema: GenMessage<SendTestEventResponse> = /*
  */
 export type RegisterRequest = Message<"hookwire.v1.RegisterRequest"> & {
   /**
+   * Where deliveries go: an absolute http or https URL (at most 2048
+   * characters, no user or password). Loopback, private and link-local
+   * addresses are refused unless the server allows them
+   * (HOOKWIRE_ALLOW_PRIVATE_URLS, HOOKWIRE_EGRESS_ALLOW).
+   *
    * @generated from field: string url = 1;
    */
   url: string;
 
   /**
+   * Event types to receive, at least one: exact names ("order.created"), a
+   * trailing wildcard segment ("order.*"), or "*" for every event.
+   *
    * @generated from field: repeated string events = 2;
    */
   events: string[];
@@ -101,23 +113,32 @@ export type RegisterRequest = Message<"hookwire.v1.RegisterRequest"> & {
   secret: string;
 
   /**
+   * Free text for people (at most 512 characters).
+   *
    * @generated from field: string description = 4;
    */
   description: string;
 
   /**
-   * Delivery policy of this subscription; the server's defaults when unset.
+   * Delivery policy of this subscription; the server's defaults when unset
+   * (HOOKWIRE_RETRIES, HOOKWIRE_RETRY_DELAY_MS, HOOKWIRE_TIMEOUT_MS).
+   * Retries after the first attempt: 0 to 20 (3 by default).
    *
    * @generated from field: optional int32 retries = 5;
    */
   retries?: number | undefined;
 
   /**
+   * The first retry's delay, 10 to 3600000 ms (1000 by default); later
+   * retries back off exponentially.
+   *
    * @generated from field: optional int32 retry_delay_ms = 6;
    */
   retryDelayMs?: number | undefined;
 
   /**
+   * Each attempt's timeout, 100 to 300000 ms (10000 by default).
+   *
    * @generated from field: optional int32 timeout_ms = 7;
    */
   timeoutMs?: number | undefined;
@@ -169,11 +190,16 @@ export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
  */
 export type RegisterResponse = Message<"hookwire.v1.RegisterResponse"> & {
   /**
+   * The new subscription.
+   *
    * @generated from field: hookwire.v1.Subscription subscription = 1;
    */
   subscription?: Subscription | undefined;
 
   /**
+   * Its signing secret ("whsec_..."): the receiver checks every delivery's
+   * signature with it. Answered only here and by RotateSecret.
+   *
    * @generated from field: string secret = 2;
    */
   secret: string;
@@ -191,6 +217,8 @@ export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*
  */
 export type GetSubscriptionRequest = Message<"hookwire.v1.GetSubscriptionRequest"> & {
   /**
+   * The subscription's id ("sub_...").
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -208,6 +236,8 @@ export const GetSubscriptionRequestSchema: GenMessage<GetSubscriptionRequest> = 
  */
 export type GetSubscriptionResponse = Message<"hookwire.v1.GetSubscriptionResponse"> & {
   /**
+   * The subscription, its extra headers' values in plain text.
+   *
    * @generated from field: hookwire.v1.Subscription subscription = 1;
    */
   subscription?: Subscription | undefined;
@@ -267,6 +297,8 @@ export const ListSubscriptionsRequestSchema: GenMessage<ListSubscriptionsRequest
  */
 export type ListSubscriptionsResponse = Message<"hookwire.v1.ListSubscriptionsResponse"> & {
   /**
+   * In the order asked for; extra headers' values masked.
+   *
    * @generated from field: repeated hookwire.v1.Subscription subscriptions = 1;
    */
   subscriptions: Subscription[];
@@ -291,11 +323,15 @@ export const ListSubscriptionsResponseSchema: GenMessage<ListSubscriptionsRespon
  */
 export type UpdateSubscriptionRequest = Message<"hookwire.v1.UpdateSubscriptionRequest"> & {
   /**
+   * The subscription to change ("sub_...").
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * The new URL when set, under Register's rules.
+   *
    * @generated from field: optional string url = 2;
    */
   url?: string | undefined;
@@ -308,6 +344,8 @@ export type UpdateSubscriptionRequest = Message<"hookwire.v1.UpdateSubscriptionR
   events: string[];
 
   /**
+   * The new description when set.
+   *
    * @generated from field: optional string description = 4;
    */
   description?: string | undefined;
@@ -320,6 +358,8 @@ export type UpdateSubscriptionRequest = Message<"hookwire.v1.UpdateSubscriptionR
   disabled?: boolean | undefined;
 
   /**
+   * The new delivery policy, each when set, under Register's limits.
+   *
    * @generated from field: optional int32 retries = 6;
    */
   retries?: number | undefined;
@@ -372,6 +412,8 @@ export const UpdateSubscriptionRequestSchema: GenMessage<UpdateSubscriptionReque
  */
 export type UpdateSubscriptionResponse = Message<"hookwire.v1.UpdateSubscriptionResponse"> & {
   /**
+   * The subscription as changed.
+   *
    * @generated from field: hookwire.v1.Subscription subscription = 1;
    */
   subscription?: Subscription | undefined;
@@ -389,6 +431,8 @@ export const UpdateSubscriptionResponseSchema: GenMessage<UpdateSubscriptionResp
  */
 export type DeleteSubscriptionRequest = Message<"hookwire.v1.DeleteSubscriptionRequest"> & {
   /**
+   * The subscription to remove ("sub_...").
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -419,6 +463,8 @@ export const DeleteSubscriptionResponseSchema: GenMessage<DeleteSubscriptionResp
  */
 export type RotateSecretRequest = Message<"hookwire.v1.RotateSecretRequest"> & {
   /**
+   * The subscription whose secret is replaced ("sub_...").
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -451,6 +497,8 @@ export const RotateSecretRequestSchema: GenMessage<RotateSecretRequest> = /*@__P
  */
 export type RotateSecretResponse = Message<"hookwire.v1.RotateSecretResponse"> & {
   /**
+   * The subscription, with its new secret in force.
+   *
    * @generated from field: hookwire.v1.Subscription subscription = 1;
    */
   subscription?: Subscription | undefined;
@@ -475,16 +523,23 @@ export const RotateSecretResponseSchema: GenMessage<RotateSecretResponse> = /*@_
  */
 export type SignRequest = Message<"hookwire.v1.SignRequest"> & {
   /**
+   * The exact bytes to sign, as a receiver gets them (base64 in JSON).
+   *
    * @generated from field: bytes body = 1;
    */
   body: Uint8Array;
 
   /**
+   * The subscription's secret; a Standard Webhooks signature needs a
+   * "whsec_" one.
+   *
    * @generated from field: string secret = 2;
    */
   secret: string;
 
   /**
+   * GitHub style when unspecified.
+   *
    * @generated from field: hookwire.v1.SignatureScheme scheme = 3;
    */
   scheme: SignatureScheme;
@@ -515,6 +570,9 @@ export const SignRequestSchema: GenMessage<SignRequest> = /*@__PURE__*/
  */
 export type SignResponse = Message<"hookwire.v1.SignResponse"> & {
   /**
+   * GitHub style: "sha256=<hex>" (the x-hub-signature-256 header's value).
+   * Standard Webhooks: "v1,<base64>" (one entry of webhook-signature).
+   *
    * @generated from field: string signature = 1;
    */
   signature: string;
@@ -532,6 +590,8 @@ export const SignResponseSchema: GenMessage<SignResponse> = /*@__PURE__*/
  */
 export type VerifyRequest = Message<"hookwire.v1.VerifyRequest"> & {
   /**
+   * The exact bytes received (base64 in JSON).
+   *
    * @generated from field: bytes body = 1;
    */
   body: Uint8Array;
@@ -545,17 +605,22 @@ export type VerifyRequest = Message<"hookwire.v1.VerifyRequest"> & {
   signature: string;
 
   /**
+   * The subscription's secret.
+   *
    * @generated from field: string secret = 3;
    */
   secret: string;
 
   /**
+   * GitHub style when unspecified.
+   *
    * @generated from field: hookwire.v1.SignatureScheme scheme = 4;
    */
   scheme: SignatureScheme;
 
   /**
-   * Standard Webhooks only.
+   * Standard Webhooks only: the webhook-id and webhook-timestamp headers'
+   * values (Unix seconds).
    *
    * @generated from field: string webhook_id = 5;
    */
@@ -587,6 +652,9 @@ export const VerifyRequestSchema: GenMessage<VerifyRequest> = /*@__PURE__*/
  */
 export type VerifyResponse = Message<"hookwire.v1.VerifyResponse"> & {
   /**
+   * True when the signature matches the body and the secret (and, for
+   * Standard Webhooks, the timestamp is within the tolerance).
+   *
    * @generated from field: bool valid = 1;
    */
   valid: boolean;
@@ -662,6 +730,9 @@ export const TriggerRequestSchema: GenMessage<TriggerRequest> = /*@__PURE__*/
  */
 export type TriggerResponse = Message<"hookwire.v1.TriggerResponse"> & {
   /**
+   * The stored event's id ("msg_..."), sent to receivers as the webhook-id
+   * header; the first message's id for a repeated idempotency_key.
+   *
    * @generated from field: string message_id = 1;
    */
   messageId: string;
@@ -688,11 +759,15 @@ export const TriggerResponseSchema: GenMessage<TriggerResponse> = /*@__PURE__*/
  */
 export type WebhookPayload = Message<"hookwire.v1.WebhookPayload"> & {
   /**
+   * The event type, e.g. "order.created".
+   *
    * @generated from field: string event = 1;
    */
   event: string;
 
   /**
+   * Any JSON value.
+   *
    * @generated from field: google.protobuf.Value payload = 2;
    */
   payload?: Value | undefined;
@@ -717,11 +792,15 @@ export const WebhookPayloadSchema: GenMessage<WebhookPayload> = /*@__PURE__*/
  */
 export type SendRequest = Message<"hookwire.v1.SendRequest"> & {
   /**
+   * Where to deliver, under Register's rules for URLs.
+   *
    * @generated from field: string url = 1;
    */
   url: string;
 
   /**
+   * The delivery's body.
+   *
    * @generated from field: hookwire.v1.WebhookPayload payload = 2;
    */
   payload?: WebhookPayload | undefined;
@@ -735,7 +814,7 @@ export type SendRequest = Message<"hookwire.v1.SendRequest"> & {
   secret: string;
 
   /**
-   * The server's defaults when unset.
+   * The server's defaults when unset; limits as in Register.
    *
    * @generated from field: optional int32 retries = 4;
    */
@@ -752,6 +831,8 @@ export type SendRequest = Message<"hookwire.v1.SendRequest"> & {
   timeoutMs?: number | undefined;
 
   /**
+   * A repeated key (per tenant) answers the first message and sends nothing.
+   *
    * @generated from field: string idempotency_key = 7;
    */
   idempotencyKey: string;
@@ -769,6 +850,8 @@ export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
  */
 export type SendResponse = Message<"hookwire.v1.SendResponse"> & {
   /**
+   * The message's id ("msg_...").
+   *
    * @generated from field: string message_id = 1;
    */
   messageId: string;
@@ -793,6 +876,8 @@ export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
  */
 export type GetMessageRequest = Message<"hookwire.v1.GetMessageRequest"> & {
   /**
+   * The message's id ("msg_...").
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -848,11 +933,15 @@ export type ListDeliveriesRequest = Message<"hookwire.v1.ListDeliveriesRequest">
   status: DeliveryStatus;
 
   /**
+   * At most this many deliveries (default 50, at most 100).
+   *
    * @generated from field: int32 page_size = 4;
    */
   pageSize: number;
 
   /**
+   * next_page_token of the previous page; empty for the first page.
+   *
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
@@ -885,11 +974,15 @@ export const ListDeliveriesRequestSchema: GenMessage<ListDeliveriesRequest> = /*
  */
 export type ListDeliveriesResponse = Message<"hookwire.v1.ListDeliveriesResponse"> & {
   /**
+   * In the order asked for, each with its attempts.
+   *
    * @generated from field: repeated hookwire.v1.Delivery deliveries = 1;
    */
   deliveries: Delivery[];
 
   /**
+   * Empty on the last page.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -907,6 +1000,10 @@ export const ListDeliveriesResponseSchema: GenMessage<ListDeliveriesResponse> = 
  */
 export type RedeliverRequest = Message<"hookwire.v1.RedeliverRequest"> & {
   /**
+   * A delivered or failed delivery to a subscription ("dlv_...").
+   * FAILED_PRECONDITION for one still pending, one made by Send, or one
+   * whose subscription was deleted.
+   *
    * @generated from field: string delivery_id = 1;
    */
   deliveryId: string;
@@ -924,6 +1021,9 @@ export const RedeliverRequestSchema: GenMessage<RedeliverRequest> = /*@__PURE__*
  */
 export type RedeliverResponse = Message<"hookwire.v1.RedeliverResponse"> & {
   /**
+   * The new delivery, to the subscription's current URL and signed with its
+   * current secret; its redelivery_of names the one given.
+   *
    * @generated from field: hookwire.v1.Delivery delivery = 1;
    */
   delivery?: Delivery | undefined;
@@ -941,6 +1041,8 @@ export const RedeliverResponseSchema: GenMessage<RedeliverResponse> = /*@__PURE_
  */
 export type RecoverDeliveriesRequest = Message<"hookwire.v1.RecoverDeliveriesRequest"> & {
   /**
+   * The subscription whose failed deliveries are redelivered ("sub_...").
+   *
    * @generated from field: string subscription_id = 1;
    */
   subscriptionId: string;
@@ -1092,6 +1194,8 @@ export const CreateEventTypeRequestSchema: GenMessage<CreateEventTypeRequest> = 
  */
 export type CreateEventTypeResponse = Message<"hookwire.v1.CreateEventTypeResponse"> & {
   /**
+   * The new catalog entry.
+   *
    * @generated from field: hookwire.v1.EventType event_type = 1;
    */
   eventType?: EventType | undefined;
@@ -1128,6 +1232,8 @@ export const GetEventTypeRequestSchema: GenMessage<GetEventTypeRequest> = /*@__P
  */
 export type GetEventTypeResponse = Message<"hookwire.v1.GetEventTypeResponse"> & {
   /**
+   * The catalog entry, or the built-in, of that name.
+   *
    * @generated from field: hookwire.v1.EventType event_type = 1;
    */
   eventType?: EventType | undefined;
@@ -1239,6 +1345,8 @@ export const UpdateEventTypeRequestSchema: GenMessage<UpdateEventTypeRequest> = 
  */
 export type UpdateEventTypeResponse = Message<"hookwire.v1.UpdateEventTypeResponse"> & {
   /**
+   * The catalog entry as changed.
+   *
    * @generated from field: hookwire.v1.EventType event_type = 1;
    */
   eventType?: EventType | undefined;
@@ -1297,11 +1405,15 @@ export enum ListOrder {
   UNSPECIFIED = 0,
 
   /**
+   * The oldest first, named explicitly.
+   *
    * @generated from enum value: LIST_ORDER_OLDEST_FIRST = 1;
    */
   OLDEST_FIRST = 1,
 
   /**
+   * The newest first (what an operator usually wants to see).
+   *
    * @generated from enum value: LIST_ORDER_NEWEST_FIRST = 2;
    */
   NEWEST_FIRST = 2,
@@ -1349,7 +1461,8 @@ export const WebhookService: GenService<{
     output: typeof GetSubscriptionResponseSchema;
   },
   /**
-   * Lists the caller's subscriptions, oldest first.
+   * Lists the caller's subscriptions, oldest first unless `order` says
+   * otherwise.
    *
    * @generated from rpc hookwire.v1.WebhookService.ListSubscriptions
    */
@@ -1369,6 +1482,9 @@ export const WebhookService: GenService<{
     output: typeof UpdateSubscriptionResponseSchema;
   },
   /**
+   * Removes a subscription: it matches no new event, and its deliveries not
+   * yet made are dropped. NOT_FOUND for an unknown id.
+   *
    * @generated from rpc hookwire.v1.WebhookService.DeleteSubscription
    */
   deleteSubscription: {
@@ -1432,6 +1548,9 @@ export const WebhookService: GenService<{
     output: typeof SendResponseSchema;
   },
   /**
+   * One message (an event as Trigger, Send or SendTestEvent stored it), by
+   * its id.
+   *
    * @generated from rpc hookwire.v1.WebhookService.GetMessage
    */
   getMessage: {
@@ -1441,7 +1560,8 @@ export const WebhookService: GenService<{
   },
   /**
    * Deliveries of a message, of a subscription, or (with neither) of the
-   * caller's whole tenant, oldest first, each with its attempts.
+   * caller's whole tenant, oldest first unless `order` says otherwise, each
+   * with its attempts.
    *
    * @generated from rpc hookwire.v1.WebhookService.ListDeliveries
    */
