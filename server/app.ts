@@ -17,7 +17,7 @@ import { errorFields, type Logger } from "./telemetry/log.js";
 import { HookwireMetrics } from "./telemetry/metrics.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { healthService } from "./api/health.js";
-import { errorInterceptor, PUBLIC_SERVICES, rpcMetricsInterceptor } from "./api/interceptors.js";
+import { errorInterceptor, PUBLIC_SERVICES, rpcMetricsInterceptor, tracingInterceptor } from "./api/interceptors.js";
 import { reflectionServices } from "./api/reflection.js";
 import { webhookService } from "./api/webhook-service.js";
 import { file_hookwire_v1_webhook_service, WebhookService } from "@hookwire/sdk/proto";
@@ -32,6 +32,8 @@ import { CompiledSchemas } from "./usecases/compiled-schemas.js";
 import { portalSessionOf, type PortalDeps } from "./usecases/portal.js";
 import { warmUp } from "./warmup.js";
 import { wireDelivery } from "./wiring.js";
+import { tracedStore } from "./tracing.js";
+import type { Traces } from "./telemetry/traces.js";
 
 export interface Hookwire {
   port: number;
@@ -99,17 +101,32 @@ async function releaseDeadHolds(queue: DeliveryQueue, log: Logger): Promise<void
   }
 }
 
+/**
+ * Traces, when OTEL_* asks for them (config.ts): the OpenTelemetry SDK is loaded here, by import(), and nowhere
+ * else, so a server without traces never loads it. Each process that serves (each worker) exports its own spans.
+ */
+async function startTraces(config: Config, log: Logger): Promise<Traces | undefined> {
+  if (!config.tracing) return undefined;
+  const { startTracing } = await import("./telemetry/otel.js");
+  const traces = await startTracing(config.tracing);
+  log.info("traces on: exporting spans over OTLP", { protocol: config.tracing.protocol, pid: process.pid });
+  return traces;
+}
+
 export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKeys, log, worker }: AppOptions): Promise<Hookwire> {
   const engineOptions = engineOptionsFor(config, apiKeys.length);
   // One set of metrics for this server, handed to every part that counts something.
   const metrics = new HookwireMetrics();
   metrics.setTenants(apiKeys.map((k) => k.tenant));
-  const store = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), {
+  const traces = await startTraces(config, log);
+  const opened = await openStore(mongodbUri, config.database, log, new SecretBox(encryptionKeys), {
     metrics,
     holdMs: engineOptions.holdMs,
     layout: config.storeLayout,
     subscriptionCacheMs: config.subscriptionCacheMs,
   });
+  // A span per store write while traces are on; off, the store itself.
+  const store = traces ? tracedStore(opened, traces) : opened;
   store.watchSubscriptionChanges();
   worker?.writes(store.writes);
   const sender = new HttpSender({
@@ -124,7 +141,7 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
   const quotas = new Quotas(config.quotas);
   // One set of compiled schemas per process, for every tenant (compiled-schemas.ts).
   const catalog: CatalogDeps = { store: store.eventTypes, quotas, schemas: new CompiledSchemas(), maxPayloadBytes: config.maxPayloadBytes };
-  const { engine, messages: messageDeps } = wireDelivery({ store, sender, quotas, catalog, metrics, log, config, engineOptions, pacer: worker?.pacer });
+  const { engine, messages: messageDeps } = wireDelivery({ store, sender, quotas, catalog, metrics, log, config, engineOptions, pacer: worker?.pacer, traces });
   await releaseDeadHolds(store.queue, log);
   engine.start();
   metrics.watchEngine(() => engine.stats);
@@ -174,7 +191,12 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
     publicStreams: new PublicStreams(config.publicStreams),
     // The key is checked by the adapter itself, before a body is read; handlers find the caller in the context.
     // Off, nothing is measured per call: the metrics interceptor is not there at all.
-    interceptors: config.metrics ? [rpcMetricsInterceptor(metrics), errorInterceptor(log, store.writes, metrics)] : [errorInterceptor(log, store.writes, metrics)],
+    // The tracing interceptor, first, only while traces are on.
+    interceptors: [
+      ...(traces ? [tracingInterceptor(traces)] : []),
+      ...(config.metrics ? [rpcMetricsInterceptor(metrics)] : []),
+      errorInterceptor(log, store.writes, metrics),
+    ],
     metrics: config.metrics ? metrics : undefined,
     routes(router) {
       // SERVING needs both: the store answers, and it has not refused a write that a probe has not since made.
@@ -210,6 +232,8 @@ export async function startHookwire({ config, mongodbUri, apiKeys, encryptionKey
       // One grace for both: calls in flight finish while attempts in flight do.
       await Promise.all([listener.close(config.shutdownGraceMs), engine.stop(config.shutdownGraceMs), retention.stop()]);
       await store.close();
+      // The last spans (the outcomes just stored) are exported before the process exits.
+      await traces?.shutdown().catch((err: unknown) => log.warn("exporting the last spans failed", errorFields(err)));
     },
   };
 }

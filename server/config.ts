@@ -79,6 +79,11 @@ export interface Config {
    * on a private rig (server/warmup.ts) so that the first callers are served as fast as later ones; 0: no warm-up.
    */
   warmupMs: number;
+  /**
+   * OpenTelemetry traces, when the standard OTEL_* variables ask for them (docs/tracing.md); undefined, none are
+   * made and the SDK is never loaded.
+   */
+  tracing: TracingSettings | undefined;
   /** Delivery engine tuning; what is unset keeps the engine's defaults. */
   engine: {
     holdMs?: number;
@@ -126,6 +131,42 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
   if (v === "true" || v === "1" || v === "yes") return true;
   if (v === "false" || v === "0" || v === "no") return false;
   throw new ConfigError(`${name}: "${raw}" is not true or false`);
+}
+
+/** How spans are exported: OTLP over HTTP, as protobuf (the standard's default) or JSON. */
+export interface TracingSettings {
+  protocol: "http/protobuf" | "http/json";
+}
+
+const SAMPLERS = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"];
+
+/**
+ * Traces are on when OTEL_TRACES_EXPORTER names otlp, or an OTLP endpoint is set (and neither OTEL_SDK_DISABLED
+ * nor OTEL_TRACES_EXPORTER=none says otherwise). Unlike the SDK's own default (otlp to localhost:4318), unset
+ * means off: a server nobody asked to trace loads no SDK and spends nothing on spans. The variables the SDK reads
+ * itself (endpoints, headers, the sampler) are checked here too where a typo would otherwise pass quietly.
+ */
+function tracingVar(env: Env): TracingSettings | undefined {
+  const value = (name: string) => (env[name] ?? "").trim();
+  if (value("OTEL_SDK_DISABLED").toLowerCase() === "true") return undefined;
+  const exporters = value("OTEL_TRACES_EXPORTER").toLowerCase().split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const other = exporters.find((e) => e !== "otlp" && e !== "none");
+  if (other) throw new ConfigError(`OTEL_TRACES_EXPORTER: "${other}" is not supported; use otlp (or none)`);
+  const endpoint = value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || value("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (exporters.includes("none") || (!exporters.includes("otlp") && endpoint === "")) return undefined;
+  if (endpoint !== "" && !/^https?:\/\//i.test(endpoint)) throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT: "${endpoint}" is not an http:// or https:// URL`);
+  const protocolName = value("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL" : "OTEL_EXPORTER_OTLP_PROTOCOL";
+  const protocol = value(protocolName) || "http/protobuf";
+  if (protocol !== "http/protobuf" && protocol !== "http/json") {
+    throw new ConfigError(`${protocolName}: "${protocol}" is not supported; use http/protobuf (the default) or http/json`);
+  }
+  const sampler = value("OTEL_TRACES_SAMPLER");
+  if (sampler !== "" && !SAMPLERS.includes(sampler)) throw new ConfigError(`OTEL_TRACES_SAMPLER: "${sampler}" is not one of ${SAMPLERS.join(", ")}`);
+  const ratio = value("OTEL_TRACES_SAMPLER_ARG");
+  if (sampler.endsWith("traceidratio") && ratio !== "" && !(Number(ratio) >= 0 && Number(ratio) <= 1)) {
+    throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG: "${ratio}" is not a ratio between 0 and 1`);
+  }
+  return { protocol };
 }
 
 const TENANT = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -363,6 +404,7 @@ export function loadConfig(env: Env = process.env): Config {
     quotas: quotasVar(env),
     publicUrl: publicUrlVar(env),
     warmupMs: intVar(env, "HOOKWIRE_WARMUP_MS", 2500, 0, 60_000),
+    tracing: tracingVar(env),
     engine: {
       holdMs: intVar(env, "HOOKWIRE_LEASE_MS", 30_000, 1000, 3_600_000),
       pollMs: intVar(env, "HOOKWIRE_POLL_MS", 1000, 10, 60_000),

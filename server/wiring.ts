@@ -8,8 +8,10 @@ import type { Sender } from "./engine/sender.js";
 import type { Dispatch, StorePorts } from "./ports.js";
 import type { Logger } from "./telemetry/log.js";
 import type { HookwireMetrics } from "./telemetry/metrics.js";
+import type { Traces } from "./telemetry/traces.js";
 import type { CatalogDeps } from "./usecases/catalog.js";
 import { endpointEvents } from "./usecases/endpoints.js";
+import { detachedDispatch } from "./tracing.js";
 import type { MessageDeps } from "./usecases/messages.js";
 import type { Quotas } from "./usecases/quotas.js";
 
@@ -24,6 +26,8 @@ export interface DeliveryWiring {
   config: Pick<Config, "delivery" | "maxPayloadBytes" | "allowPrivateUrls" | "egressAllow" | "disable">;
   engineOptions: EngineOptions;
   pacer?: LinePacer | undefined;
+  /** The server's traces when they are on (the warm-up's rig never has any: its spans would be noise). */
+  traces?: Traces | undefined;
 }
 
 /** The delivery engine and the message use cases on it. */
@@ -57,12 +61,13 @@ export function wireDelivery(w: DeliveryWiring): { engine: DeliveryEngine; messa
       metrics,
       health: store.health,
       pacer: w.pacer,
+      traces: w.traces,
       // What endpoints' outcomes mean is the endpoints use case's; it triggers operational events through the engine.
       endpoints: (dispatch) =>
         endpointEvents({ subscriptions: store.subscriptions, health: store.health, messages: messageDepsOn(dispatch), rule: config.disable, log, metrics }),
     },
     w.engineOptions,
   );
-  return { engine, messages: messageDepsOn(engine) };
+  return { engine, messages: messageDepsOn(w.traces ? detachedDispatch(engine, w.traces) : engine) };
 }
 

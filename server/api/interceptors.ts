@@ -4,7 +4,8 @@ import { DomainError, type ErrorKind } from "../domain/errors.js";
 import type { StoreFaults, StoreWriteFault } from "../ports.js";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
-import { StreamLifetimeOver } from "./context.js";
+import type { RpcSpan, Traces } from "../telemetry/traces.js";
+import { callerKey, StreamLifetimeOver } from "./context.js";
 
 const CODES: Record<ErrorKind, Code> = {
   invalid: Code.InvalidArgument,
@@ -121,5 +122,49 @@ async function* measuredStream<T>(
     throw err;
   } finally {
     metrics.rpc(method, code, started);
+  }
+}
+
+/**
+ * A span per RPC (docs/tracing.md), continuing the caller's traceparent: first in the list, so it sees the code
+ * the caller gets and its handler's store writes are its children. Present only while traces are on.
+ */
+export function tracingInterceptor(traces: Traces): Interceptor {
+  return (next) => async (req) => {
+    const contentType = req.header.get("content-type") ?? "";
+    const protocol = contentType.startsWith("application/grpc-web") ? "grpc-web" : contentType.startsWith("application/grpc") ? "grpc" : "connect";
+    const caller = req.contextValues.get(callerKey);
+    const attributes: Record<string, string> = { "rpc.system": protocol === "connect" ? "connect_rpc" : "grpc", "hookwire.protocol": protocol };
+    if (caller) attributes["hookwire.tenant"] = caller.tenant;
+    if (caller?.portal) attributes["hookwire.owner"] = caller.portal.owner;
+    const span = traces.rpc(req.service.typeName, req.method.name, req.header, attributes);
+    let res;
+    try {
+      res = await span.run(() => next(req));
+    } catch (err) {
+      const ce = ConnectError.from(err);
+      span.end(ce.code, ce.rawMessage);
+      throw err;
+    }
+    if (res.stream) return { ...res, message: tracedStream(res.message, span, req.signal) };
+    span.end(0);
+    return res;
+  };
+}
+
+/** A server stream's span ends with the stream, as measuredStream counts it. */
+async function* tracedStream<T>(messages: AsyncIterable<T>, span: RpcSpan, signal: AbortSignal): AsyncGenerator<T> {
+  let code: number = Code.Canceled;
+  let message: string | undefined;
+  try {
+    yield* messages;
+    if (!signal.aborted || signal.reason instanceof StreamLifetimeOver) code = 0;
+  } catch (err) {
+    const ce = ConnectError.from(err);
+    code = ce.code;
+    message = ce.rawMessage;
+    throw err;
+  } finally {
+    span.end(code, message);
   }
 }

@@ -25,6 +25,11 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Names Hookwire sets on every delivery: the signatures, the envelope's description, who sends it. */
 const HOOKWIRE_SETS = { names: ["content-type", "content-length", "host", "user-agent", "x-webhook-event"], prefixes: ["webhook-", "x-hub-signature"] };
+/**
+ * Names Hookwire sets on deliveries while traces are on (docs/tracing.md): the attempt's W3C trace context. Refused
+ * whether or not they are on now, so turning them on never meets a subscription's own.
+ */
+const HOOKWIRE_TRACE_SETS = { names: ["traceparent"], prefixes: [] };
 /** The connection's own: hop-by-hop and framing headers, which the HTTP client manages. */
 const CONNECTION_SETS = { names: ["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "expect"], prefixes: ["proxy-"] };
 
@@ -33,6 +38,7 @@ const among = (name: string, set: { names: string[]; prefixes: string[] }) => se
 /** Why a (lower-case) name cannot be set, or undefined when it can. */
 function reservedReason(name: string): string | undefined {
   if (among(name, HOOKWIRE_SETS)) return "is set by Hookwire on every delivery and cannot be replaced";
+  if (among(name, HOOKWIRE_TRACE_SETS)) return "is set by Hookwire on deliveries (the attempt's trace context, while tracing is on) and cannot be replaced";
   if (among(name, CONNECTION_SETS)) return "is a hop-by-hop or framing header, which the connection manages";
   return undefined;
 }

@@ -39,6 +39,11 @@ export interface Delivery {
   redeliveredAs?: string;
   /** Its subscription's owner; absent or empty for the tenant's own subscriptions, for Send, and in rows written before owners. */
   owner?: string;
+  /**
+   * The W3C traceparent of the call that made it (a Trigger, Send, Redeliver), kept only while traces are on
+   * (docs/tracing.md): its attempts, whichever process makes them and however late, are spans of that trace.
+   */
+  trace?: string;
 }
 
 export interface Message {

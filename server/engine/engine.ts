@@ -5,6 +5,7 @@
 import { setMaxListeners } from "node:events";
 import { errorFields, type Logger } from "../telemetry/log.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
+import type { Traces } from "../telemetry/traces.js";
 import { systemClock, type Clock, type Delivery, type DeliveryLog, type Dispatch, type EndpointEvents, type DeliveryQueue, type HealthLog, type HeldDelivery, type Messages, type SubscriptionHealth } from "../ports.js";
 import { attemptError } from "../domain/policy.js";
 import { reportAttempt } from "./attempt-report.js";
@@ -84,6 +85,8 @@ export interface EngineDeps {
   endpoints?: (dispatch: Dispatch) => EndpointEvents;
   /** Rate limits shared with other worker processes (server/cluster/shared-pacer.ts); unset, this process's own. */
   pacer?: LinePacer;
+  /** A span per attempt (docs/tracing.md); unset while traces are off. */
+  traces?: Traces | undefined;
 }
 
 /** A delivery this process holds: no body (read when its attempt starts), so holding many costs little. */
@@ -157,6 +160,7 @@ export class DeliveryEngine implements Dispatch {
       interrupt: this.interrupt.signal,
       clock,
       metrics: deps.metrics,
+      traces: deps.traces,
       pace: (doc, perSecond) => {
         const held = this.held.get(doc._id);
         if (held) this.scheduler.pace(held, perSecond);

@@ -3,6 +3,7 @@
 import { errorFields } from "../telemetry/log.js";
 import { classify } from "../domain/policy.js";
 import type { HookwireMetrics } from "../telemetry/metrics.js";
+import type { AttemptSpan, Traces } from "../telemetry/traces.js";
 import type { Attempt, Clock, Delivery } from "../ports.js";
 import type { BodyCache } from "./body-cache.js";
 import { deliveryHeaders } from "./headers.js";
@@ -31,6 +32,8 @@ export interface WorkerDeps {
   metrics: HookwireMetrics;
   /** Told each prepared attempt's rate limit, as read now (the scheduler paces the endpoint's next starts by it). */
   pace?: (doc: Delivery, perSecond: number) => void;
+  /** A span per attempt, in its Trigger's trace, and its traceparent sent to the receiver; undefined while traces are off. */
+  traces?: Traces | undefined;
 }
 
 export class Worker {
@@ -42,7 +45,25 @@ export class Worker {
     return undefined;
   };
 
-  async attempt(doc: Delivery): Promise<AttemptOutcome> {
+  /** Not async itself: without traces, the attempt's own promise, no extra step. */
+  attempt(doc: Delivery): Promise<AttemptOutcome> {
+    return this.deps.traces === undefined ? this.make(doc, undefined) : this.traced(doc, this.deps.traces);
+  }
+
+  private async traced(doc: Delivery, traces: Traces): Promise<AttemptOutcome> {
+    const span = traces.attempt(doc);
+    try {
+      const outcome = await this.make(doc, span.traceparent);
+      endSpan(span, doc, outcome);
+      return outcome;
+    } catch (err) {
+      span.end({ outcome: "failed", url: doc.url, sent: false, statusCode: 0, error: errorFields(err).error as string });
+      throw err;
+    }
+  }
+
+  /** The attempt; `traceparent`, its span's, is sent with it. */
+  private async make(doc: Delivery, traceparent: string | undefined): Promise<AttemptOutcome> {
     const [prepared, body] = await Promise.all([this.prepare(doc), this.deps.bodies.get(doc.messageId).catch(this.storeFailed)]);
     if (prepared.ok === false) {
       // Nothing to send to (the subscription is gone or disabled, the secret cannot be read): the delivery ends.
@@ -64,6 +85,8 @@ export class Worker {
       // The subscription's own headers first: the signed ones are written after them and win (none can clash: see endpoint-headers.ts).
       const custom = prepared.attempt.headers;
       const headers = custom.length === 0 ? signed : Object.assign(requestHeaders(custom), signed);
+      // Hookwire's too (no subscription may set it: endpoint-headers.ts): the receiver may continue the trace.
+      if (traceparent !== undefined) headers.traceparent = traceparent;
       result = await this.deps.sender.send(url, headers, body, doc.policy.timeoutMs, this.deps.interrupt);
       if (result.interrupted) return { kind: "interrupted" };
       sent = true;
@@ -102,6 +125,14 @@ export class Worker {
   private after(doc: Delivery, url: string, result: AttemptResult, status: Delivery["status"]): Delivery {
     return { ...doc, url, attempts: [...doc.attempts, attemptOf(result)], updatedAt: new Date(this.deps.clock.now()), status };
   }
+}
+
+/** Ends an attempt's span with what the attempt came to. */
+function endSpan(span: AttemptSpan, doc: Delivery, outcome: AttemptOutcome): void {
+  if (outcome.kind === "interrupted") return span.end({ outcome: "interrupted", url: doc.url, sent: true, statusCode: 0, error: "interrupted by shutdown" });
+  const last = outcome.next.attempts[outcome.next.attempts.length - 1];
+  const result = outcome.kind === "retry" ? "retry" : outcome.next.status === "delivered" ? "delivered" : "failed";
+  span.end({ outcome: result, url: outcome.next.url, sent: outcome.sent, statusCode: last?.statusCode ?? 0, error: last?.error ?? "" });
 }
 
 /** The result of an attempt that never reached the network. */

@@ -62,7 +62,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   "cluster/": ["app.ts", "config.ts", "ports.ts", "engine/", "api/", "telemetry/", "domain/"],
 };
 /** The composition root: it wires every layer together. */
-const ROOT_FILES = ["main.ts", "app.ts", "config.ts", "ports.ts", "harden.ts", "warmup.ts", "wiring.ts"];
+const ROOT_FILES = ["main.ts", "app.ts", "config.ts", "ports.ts", "harden.ts", "warmup.ts", "wiring.ts", "tracing.ts"];
 
 it("server/ holds only the composition root; everything else is in a folder of the layout", () => {
   const loose = readdirSync(join(ROOT, "server")).filter((n) => n.endsWith(".ts") && !ROOT_FILES.includes(n));

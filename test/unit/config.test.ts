@@ -30,6 +30,12 @@ it.each([
   [{ HOOKWIRE_PORTAL_ORIGINS: "https://user@app.example.com" }, /HOOKWIRE_PORTAL_ORIGINS: .* is not/],
   [{ HOOKWIRE_PORTAL_ORIGINS: "https://app.example.com?x" }, /HOOKWIRE_PORTAL_ORIGINS: .* is not/],
   [{ HOOKWIRE_PORTAL_ORIGINS: "null" }, /HOOKWIRE_PORTAL_ORIGINS: "null" is not/],
+  [{ OTEL_TRACES_EXPORTER: "zipkin" }, /OTEL_TRACES_EXPORTER: "zipkin" is not supported; use otlp/],
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, /OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" is not an http/],
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }, /OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported; use http\/protobuf/],
+  [{ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" }, /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc"/],
+  [{ OTEL_TRACES_EXPORTER: "otlp", OTEL_TRACES_SAMPLER: "sometimes" }, /OTEL_TRACES_SAMPLER: "sometimes" is not one of always_on/],
+  [{ OTEL_TRACES_EXPORTER: "otlp", OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2" }, /OTEL_TRACES_SAMPLER_ARG: "2" is not a ratio/],
 ])("refuses a bad setting with one line naming it: %o", (env, msg) => {
   let err: unknown;
   try {
@@ -54,4 +60,18 @@ it("HOOKWIRE_WORKERS: one per core by default, one core left to the embedded Fer
   expect(loadConfig({}).workers).toBe(Math.max(1, cores - 1));
   expect(loadConfig({ MONGODB_URI: "mongodb://127.0.0.1:27017" }).workers).toBe(cores);
   expect(loadConfig({ HOOKWIRE_WORKERS: "3" }).workers).toBe(3);
+});
+
+it.each([
+  [{}, undefined],
+  [{ OTEL_SERVICE_NAME: "hookwire" }, undefined],
+  [{ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }, undefined],
+  [{ OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }, undefined],
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }, { protocol: "http/protobuf" }],
+  [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces" }, { protocol: "http/protobuf" }],
+  [{ OTEL_TRACES_EXPORTER: "otlp" }, { protocol: "http/protobuf" }],
+  [{ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, { protocol: "http/json" }],
+  [{ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" }, { protocol: "http/json" }],
+])("traces are on only when OTEL_* asks for them: %o", (env, tracing) => {
+  expect(loadConfig({ ...BASE, ...env }).tracing).toEqual(tracing);
 });

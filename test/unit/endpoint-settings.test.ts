@@ -30,6 +30,12 @@ describe("extra headers", () => {
     expect(refusal(() => validateHeaders({ [name]: "v" }))).toBe(`headers[${JSON.stringify(name)}]: is set by Hookwire on every delivery and cannot be replaced`);
   });
 
+  it.each(["traceparent", "TraceParent"])("refuses %s, which Hookwire sets while tracing is on", (name) => {
+    expect(refusal(() => validateHeaders({ [name]: "v" }))).toBe(
+      `headers[${JSON.stringify(name)}]: is set by Hookwire on deliveries (the attempt's trace context, while tracing is on) and cannot be replaced`,
+    );
+  });
+
   it.each(["connection", "Transfer-Encoding", "te", "upgrade", "keep-alive", "proxy-authorization", "Proxy-Connection", "trailer", "expect"])(
     "refuses %s, the connection's own",
     (name) => {

@@ -227,9 +227,9 @@ type RegisterRequest struct {
 	// case); values hold no control characters (CR, LF and NUL included) and
 	// only Latin-1 text, with no white space at either end. Names Hookwire
 	// sets are refused: webhook-*, x-hub-signature*, x-webhook-event,
-	// content-type, content-length, host, user-agent, and the connection's own
-	// (connection, keep-alive, proxy-*, te, trailer, transfer-encoding,
-	// upgrade, expect).
+	// content-type, content-length, host, user-agent, traceparent (sent while
+	// tracing is on), and the connection's own (connection, keep-alive,
+	// proxy-*, te, trailer, transfer-encoding, upgrade, expect).
 	Headers map[string]string `protobuf:"bytes,9,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// At most this many attempts a second to the endpoint, 1 to 10000, retries
 	// included; 0 (the default) for no limit. Per server process (see

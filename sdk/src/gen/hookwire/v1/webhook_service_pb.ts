@@ -160,9 +160,9 @@ export type RegisterRequest = Message<"hookwire.v1.RegisterRequest"> & {
    * case); values hold no control characters (CR, LF and NUL included) and
    * only Latin-1 text, with no white space at either end. Names Hookwire
    * sets are refused: webhook-*, x-hub-signature*, x-webhook-event,
-   * content-type, content-length, host, user-agent, and the connection's own
-   * (connection, keep-alive, proxy-*, te, trailer, transfer-encoding,
-   * upgrade, expect).
+   * content-type, content-length, host, user-agent, traceparent (sent while
+   * tracing is on), and the connection's own (connection, keep-alive,
+   * proxy-*, te, trailer, transfer-encoding, upgrade, expect).
    *
    * @generated from field: map<string, string> headers = 9;
    */
