@@ -114,7 +114,13 @@ function serverEnv(where: string, code: string): Record<string, string> {
   return env;
 }
 
-/** The docs speak of a server on port 8080; the checker's listens on a free port. */
-export function onPort(code: string, port: number): string {
-  return code.replace(/\b(127\.0\.0\.1|localhost):8080\b/g, `$1:${port}`);
+/**
+ * The docs speak of a server on port 8080 and a receiver on port 9000; the checker's listen on free ports (so a
+ * page never meets a port another program on the machine holds).
+ */
+export function onPort(code: string, port: number, receiverPort: number): string {
+  return code
+    .replace(/\b(127\.0\.0\.1|localhost):8080\b/g, `$1:${port}`)
+    .replace(/\b(127\.0\.0\.1|localhost):9000\b/g, `$1:${receiverPort}`)
+    .replace(/\blisten\(9000\b/g, `listen(${receiverPort}`);
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createWebhookManager } from "@hookwire/sdk";
 import { LOOPBACK_ONLY, startHookwire, type Env, type RunningServer } from "../helpers/hookwire-process.js";
 import { onPort, type Block } from "./blocks.js";
+import { freePort } from "../helpers/free-port.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -89,6 +90,7 @@ export async function runPage(blocks: Block[], opts: RunOptions): Promise<PageRe
     writeFileSync(stateFile, kept.join("\n"));
   };
 
+  const receiverPort = await freePort();
   try {
     if (runnable[0]!.action.kind !== "server") await start({});
     for (const block of runnable) {
@@ -103,13 +105,13 @@ export async function runPage(blocks: Block[], opts: RunOptions): Promise<PageRe
         // page's commands left in it (a go.mod, a venv).
         const created = mkdirSync(dirname(path), { recursive: true });
         if (created) written.push(created);
-        writeFileSync(path, onPort(block.code, server!.port));
+        writeFileSync(path, onPort(block.code, server!.port, receiverPort));
         written.push(path);
       } else if (action.kind === "sh") {
-        await runShell(where, command(block), onPort(block.code, server!.port), env, stateFile, groups, timeout);
+        await runShell(where, command(block), onPort(block.code, server!.port, receiverPort), env, stateFile, groups, timeout);
       } else if (action.kind === "ts") {
         const path = join(ROOT, `.docs-check-${block.page.replace(/\W/g, "_")}-${block.line}.mts`);
-        writeFileSync(path, onPort(block.code, server!.port));
+        writeFileSync(path, onPort(block.code, server!.port, receiverPort));
         written.push(path);
         await runShell(where, command(block), `node --conditions=hookwire-source --import tsx ${JSON.stringify(path)}\n`, env, stateFile, groups, timeout);
       }

@@ -35,6 +35,7 @@ describe("parseBlocks", () => {
   });
 
   it("port 8080 on loopback becomes the checker's port", () => {
-    expect(onPort("curl http://127.0.0.1:8080/x localhost:8080 10.0.0.1:8080 127.0.0.1:80801", 4242)).toBe("curl http://127.0.0.1:4242/x localhost:4242 10.0.0.1:8080 127.0.0.1:80801");
+    expect(onPort("curl http://127.0.0.1:8080/x localhost:8080 10.0.0.1:8080 127.0.0.1:80801", 4242, 4343)).toBe("curl http://127.0.0.1:4242/x localhost:4242 10.0.0.1:8080 127.0.0.1:80801");
+    expect(onPort(`.listen(9000, "127.0.0.1") --endpoint http://127.0.0.1:9000/hooks 127.0.0.1:90001`, 4242, 4343)).toBe(`.listen(4343, "127.0.0.1") --endpoint http://127.0.0.1:4343/hooks 127.0.0.1:90001`);
   });
 });
