@@ -84,6 +84,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     const events = [...BAD_KINDS.map((k) => `soak.${k}`), "soak.calm"];
 
     const t0 = performance.now();
+    const lag = lagSampler();
     const calmEnd = t0 + o.seconds * o.calmShare * 1000;
     const end = t0 + o.seconds * 1000;
     const publisher = startPublisher({
@@ -131,6 +132,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     }
     await sleep(end - performance.now());
     const pub = await publisher.stop();
+    const lags = lag.stop();
 
     // The drain: no faults; until every accepted Trigger reached its healthy endpoint, or the bound (work a
     // killed server held comes back when its hold runs out).
@@ -142,7 +144,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     // Late duplicates (a retry of a delivery whose outcome a kill lost) may still come: a short settle.
     await sleep(2000);
 
-    report(o, { pub, receivers: receivers.healthy, t0, calmEnd, end, faults, gaps, drained, calmRss, procs, neverOpen: receivers.neverOpen(), badHits: receivers.badHits });
+    report(o, { pub, receivers: receivers.healthy, t0, calmEnd, end, faults, gaps, drained, calmRss, procs, neverOpen: receivers.neverOpen(), badHits: receivers.badHits, lags });
     const lost = receivers.healthy.reduce((sum, h) => sum + expected(pub.accepted, h).filter((a) => !h.firstSeen.has(a.messageId)).length, 0);
     return { lost };
   } finally {
@@ -161,6 +163,26 @@ const drainBoundMs = (o: SoakOptions) => Math.max(120_000, 3 * (o.holdMs ?? DEFA
 
 const healthyOf = (healthy: HealthyEndpoint[], a: AcceptedTrigger) => healthy.find((h) => h.tenant === a.tenant)!;
 const expected = (accepted: AcceptedTrigger[], h: HealthyEndpoint) => accepted.filter((a) => a.tenant === h.tenant);
+
+/**
+ * The bench process's own event-loop lag, sampled every 10 ms: the publisher and the receivers share this process,
+ * so a receive time (and an answer's) is late by what the process itself is busy with, which the server did not do.
+ */
+function lagSampler(): { stop(): Array<[number, number]> } {
+  const samples: Array<[number, number]> = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    samples.push([now, Math.max(0, now - last - 10)]);
+    last = now;
+  }, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
 
 /** A killed process's gap: from its kill to its restart's end. */
 interface Gap {
@@ -187,6 +209,8 @@ interface Run {
   procs: { peakRss(): { server: number; store: number }; unplannedServerExits(): number };
   neverOpen: { now: number; peak: number };
   badHits: Record<string, number>;
+  /** The bench process's own event-loop lag: [when (performance.now()), ms late]. */
+  lags: Array<[number, number]>;
 }
 
 function report(o: SoakOptions, r: Run): void {
@@ -298,9 +322,13 @@ function report(o: SoakOptions, r: Run): void {
     target: "figure",
     note: `the faulty part's deliveries whose Trigger was sent more than ${CATCH_UP_MS / 1000} s after the last killed process was back (${betweenFromAnswer.length}): the bad endpoints and the faults' aftermath without the catch-up`,
   });
+  const lagOf = (pick: (at: number) => boolean) => r.lags.filter(([at]) => pick(at)).map(([, ms]) => ms).sort((x, y) => x - y);
+  const calmLag = lagOf((at) => at >= r.t0 + warm && at < r.calmEnd);
+  const catchUpLag = lagOf((at) => inCatchUp(at));
+  const lagNote = `the bench process's own event-loop lag (publisher and receivers share it), p99/max: ${percentile(calmLag, 99).toFixed(1)}/${(calmLag.at(-1) ?? 0).toFixed(0)} ms before the faults, ${percentile(catchUpLag, 99).toFixed(1)}/${(catchUpLag.at(-1) ?? 0).toFixed(0)} ms in the catch-ups`;
   beside("healthy delivery p99 in the catch-ups, from the Trigger's answer", percentile(catchUpFromAnswer, 99), "ms", a99[0]!, "p99 before faults", {
     target: "figure",
-    note: `the faulty part's deliveries whose Trigger was sent while a process was down or within ${CATCH_UP_MS / 1000} s after it was back (${catchUpFromAnswer.length}, ${((100 * catchUpFromAnswer.length) / Math.max(1, faultyFromAnswer.length)).toFixed(1)} % of the faulty part's): every refused Trigger retried (with backoff, within 2 s) beside what the gap held; p50 ${percentile(catchUpFromAnswer, 50).toFixed(1)} ms`,
+    note: `the faulty part's deliveries whose Trigger was sent while a process was down or within ${CATCH_UP_MS / 1000} s after it was back (${catchUpFromAnswer.length}, ${((100 * catchUpFromAnswer.length) / Math.max(1, faultyFromAnswer.length)).toFixed(1)} % of the faulty part's): every refused Trigger retried (with backoff, within 2 s) beside what the gap held; p50 ${percentile(catchUpFromAnswer, 50).toFixed(1)} ms; ${lagNote}`,
   });
   beside("healthy delivery p99 during faults, from the Trigger's send", p99[1]!, "ms", p99[0]!, "p99 before faults", {
     target: "figure",
