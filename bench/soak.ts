@@ -125,7 +125,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
         if (which === "server") await procs.startServer();
         else await procs.startStore();
       }
-      gaps.push({ from: t, back: performance.now() });
+      gaps.push({ from: t, back: performance.now(), which });
       const line = `kill -9 ${which} at ${((t - t0) / 1000).toFixed(1)} s, ${which === "a worker" ? "replaced by the server" : "restarted"} after ${((performance.now() - t) / 1000).toFixed(1)} s`;
       faults.push(line);
       process.stderr.write(`  (${line})\n`);
@@ -188,6 +188,8 @@ function lagSampler(): { stop(): Array<[number, number]> } {
 interface Gap {
   from: number;
   back: number;
+  /** What was killed: the server, FerretDB or a worker. */
+  which: string;
 }
 
 /**
@@ -325,7 +327,17 @@ function report(o: SoakOptions, r: Run): void {
   const lagOf = (pick: (at: number) => boolean) => r.lags.filter(([at]) => pick(at)).map(([, ms]) => ms).sort((x, y) => x - y);
   const calmLag = lagOf((at) => at >= r.t0 + warm && at < r.calmEnd);
   const catchUpLag = lagOf((at) => inCatchUp(at));
-  const lagNote = `the bench process's own event-loop lag (publisher and receivers share it), p99/max: ${percentile(calmLag, 99).toFixed(1)}/${(calmLag.at(-1) ?? 0).toFixed(0)} ms before the faults, ${percentile(catchUpLag, 99).toFixed(1)}/${(catchUpLag.at(-1) ?? 0).toFixed(0)} ms in the catch-ups`;
+  // Each catch-up on its own, by what was killed: which fault's aftermath makes the tail.
+  const perGap = r.gaps.map((g) => {
+    const inIt = pub.accepted.filter((a) => a.at >= g.from && a.at < g.back + CATCH_UP_MS);
+    const fromAnswer = inIt.flatMap((a) => {
+      const seen = healthyOf(r.receivers, a).firstSeen.get(a.messageId);
+      return seen === undefined ? [] : [Math.max(0, seen - a.answeredAt)];
+    });
+    fromAnswer.sort((x, y) => x - y);
+    return `${g.which} at ${((g.from - r.t0) / 1000).toFixed(0)} s: p99 ${percentile(fromAnswer, 99).toFixed(1)} ms, max ${(fromAnswer.at(-1) ?? 0).toFixed(0)} ms of ${fromAnswer.length}`;
+  });
+  const lagNote = `each catch-up: ${perGap.join("; ") || "none"}; the bench process's own event-loop lag (publisher and receivers share it), p99/max: ${percentile(calmLag, 99).toFixed(1)}/${(calmLag.at(-1) ?? 0).toFixed(0)} ms before the faults, ${percentile(catchUpLag, 99).toFixed(1)}/${(catchUpLag.at(-1) ?? 0).toFixed(0)} ms in the catch-ups`;
   beside("healthy delivery p99 in the catch-ups, from the Trigger's answer", percentile(catchUpFromAnswer, 99), "ms", a99[0]!, "p99 before faults", {
     target: "figure",
     note: `the faulty part's deliveries whose Trigger was sent while a process was down or within ${CATCH_UP_MS / 1000} s after it was back (${catchUpFromAnswer.length}, ${((100 * catchUpFromAnswer.length) / Math.max(1, faultyFromAnswer.length)).toFixed(1)} % of the faulty part's): every refused Trigger retried (with backoff, within 2 s) beside what the gap held; p50 ${percentile(catchUpFromAnswer, 50).toFixed(1)} ms; ${lagNote}`,
