@@ -57,10 +57,9 @@ export class Shares<T extends Shared> {
   admit(tenant: string, endpoint: string): Admission<T> {
     const share = this.tenants.get(tenant);
     const mine = share?.endpoints.get(endpoint)?.size ?? 0;
-    if (mine >= this.limits.maxHeldPerEndpoint) return { fits: false };
-    if (!share || share.held < this.limits.maxHeldPerTenant) return { fits: true, evict: undefined };
-    if (mine >= this.equalPart(share, mine === 0)) return { fits: false };
-    const evict = this.evictable(share, mine);
+    const room = this.room(mine, share?.held ?? 0, (share?.endpoints.size ?? 0) + (mine === 0 ? 1 : 0));
+    if (room !== "evict") return room === "fits" ? { fits: true, evict: undefined } : { fits: false };
+    const evict = this.evictable(share!, mine);
     return evict ? { fits: true, evict } : { fits: false };
   }
 
@@ -93,7 +92,7 @@ export class Shares<T extends Shared> {
     const subscriptions: string[] = [];
     for (const share of this.tenants.values()) {
       const full = share.held > this.limits.maxHeldPerTenant - this.tenantMargin;
-      const part = full ? this.equalPart(share, false) : Infinity;
+      const part = full ? this.equalPart(share.endpoints.size) : Infinity;
       for (const set of share.endpoints.values()) {
         if (set.size <= this.limits.maxHeldPerEndpoint - this.endpointMargin && set.size < part) continue;
         const first = set.values().next().value;
@@ -120,25 +119,29 @@ export class Shares<T extends Shared> {
       const heldHere = share?.endpoints.get(endpoint)?.size ?? 0;
       const pickedHere = picked.get(key) ?? 0;
       const mine = heldHere + pickedHere;
-      if (mine >= this.limits.maxHeldPerEndpoint) return false;
       const t = ofTenant.get(tenant) ?? { rows: 0, newcomers: 0 };
       const newcomer = heldHere === 0 && pickedHere === 0;
-      if ((share?.held ?? 0) + t.rows >= this.limits.maxHeldPerTenant) {
-        const endpoints = (share?.endpoints.size ?? 0) + t.newcomers + (newcomer ? 1 : 0);
-        if (mine >= this.equalPartAmong(endpoints)) return false;
-      }
+      const endpoints = (share?.endpoints.size ?? 0) + t.newcomers + (newcomer ? 1 : 0);
+      if (this.room(mine, (share?.held ?? 0) + t.rows, endpoints) === "none") return false;
       picked.set(key, pickedHere + 1);
       ofTenant.set(tenant, { rows: t.rows + 1, newcomers: t.newcomers + (newcomer ? 1 : 0) });
       return true;
     };
   }
 
-  /** An equal part of the tenant's share among the endpoints it holds (and a newcomer). */
-  private equalPart(share: TenantShare<T>, newcomer: boolean): number {
-    return this.equalPartAmong(share.endpoints.size + (newcomer ? 1 : 0));
+  /**
+   * The rule for one more delivery of an endpoint holding `mine`, whose tenant holds `held` among `endpoints`
+   * endpoints (this one included): it fits under both limits; at the endpoint's limit, or at its equal part of
+   * a full tenant, there is none; under that equal part, room is made by parking another ("evict").
+   */
+  private room(mine: number, held: number, endpoints: number): "fits" | "none" | "evict" {
+    if (mine >= this.limits.maxHeldPerEndpoint) return "none";
+    if (held < this.limits.maxHeldPerTenant) return "fits";
+    return mine < this.equalPart(endpoints) ? "evict" : "none";
   }
 
-  private equalPartAmong(endpoints: number): number {
+  /** An equal part of the tenant's share among this many endpoints. */
+  private equalPart(endpoints: number): number {
     return Math.max(1, Math.floor(this.limits.maxHeldPerTenant / endpoints));
   }
 
