@@ -228,7 +228,10 @@ function report(o: SoakOptions, r: Run): void {
   // it, or between (more than CATCH_UP_MS after the last process came back).
   const catchUpFromAnswer: number[] = [];
   const betweenFromAnswer: number[] = [];
-  const inCatchUp = (at: number) => r.gaps.some((g) => at >= g.from && at < g.back + CATCH_UP_MS);
+  /** The gap whose catch-up a moment falls in (the first, where two overlap). */
+  const catchUpOf = (at: number) => r.gaps.find((g) => at >= g.from && at < g.back + CATCH_UP_MS);
+  /** The catch-up's deliveries again, by gap: which fault's aftermath makes the tail. */
+  const byGap = new Map<Gap, number[]>(r.gaps.map((g) => [g, []]));
   /** [sent (s into the run), answered after (ms), delivered after (ms)] of every delivery during the faults, for the slowest's note. */
   const slowest: Array<[number, number, number]> = [];
   let wrongCount = 0;
@@ -244,7 +247,10 @@ function report(o: SoakOptions, r: Run): void {
     else if (a.at >= r.calmEnd && a.at < r.end) {
       faulty.push(seen - a.at);
       faultyFromAnswer.push(Math.max(0, seen - a.answeredAt));
-      (inCatchUp(a.at) ? catchUpFromAnswer : betweenFromAnswer).push(Math.max(0, seen - a.answeredAt));
+      const fromAnswer = Math.max(0, seen - a.answeredAt);
+      const gap = catchUpOf(a.at);
+      (gap ? catchUpFromAnswer : betweenFromAnswer).push(fromAnswer);
+      if (gap) byGap.get(gap)!.push(fromAnswer);
       slowest.push([(a.at - r.t0) / 1000, a.answeredAt - a.at, seen - a.at]);
     }
   }
@@ -326,14 +332,8 @@ function report(o: SoakOptions, r: Run): void {
   });
   const lagOf = (pick: (at: number) => boolean) => r.lags.filter(([at]) => pick(at)).map(([, ms]) => ms).sort((x, y) => x - y);
   const calmLag = lagOf((at) => at >= r.t0 + warm && at < r.calmEnd);
-  const catchUpLag = lagOf((at) => inCatchUp(at));
-  // Each catch-up on its own, by what was killed: which fault's aftermath makes the tail.
-  const perGap = r.gaps.map((g) => {
-    const inIt = pub.accepted.filter((a) => a.at >= g.from && a.at < g.back + CATCH_UP_MS);
-    const fromAnswer = inIt.flatMap((a) => {
-      const seen = healthyOf(r.receivers, a).firstSeen.get(a.messageId);
-      return seen === undefined ? [] : [Math.max(0, seen - a.answeredAt)];
-    });
+  const catchUpLag = lagOf((at) => catchUpOf(at) !== undefined);
+  const perGap = [...byGap].map(([g, fromAnswer]) => {
     fromAnswer.sort((x, y) => x - y);
     return `${g.which} at ${((g.from - r.t0) / 1000).toFixed(0)} s: p99 ${percentile(fromAnswer, 99).toFixed(1)} ms, max ${(fromAnswer.at(-1) ?? 0).toFixed(0)} ms of ${fromAnswer.length}`;
   });
