@@ -85,7 +85,7 @@ function stampDeliveries(deliveries: Delivery[], trace: string | undefined): voi
 export function detachedDispatch(engine: Dispatch, traces: Traces): Dispatch {
   return {
     submit: (items, body) => traces.detached(() => engine.submit(items, body)),
-    finished: (id, signal) => engine.finished(id, signal),
+    finished: (tenant, id, signal) => engine.finished(tenant, id, signal),
     watch: (listener) => engine.watch(listener),
   };
 }

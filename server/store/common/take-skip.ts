@@ -1,8 +1,8 @@
-import type { TakeWants } from "../../ports.js";
-
 // The part of a take's filter that leaves full shares' work in the store: one spelling for both layouts.
 // An empty skip adds nothing, so the usual take's filter (and what FerretDB can answer from an index) is
 // unchanged; otherwise FerretDB matches the $nin in Go over the due rows it reads, as it does the rest.
+import type { TakeWants } from "../../ports.js";
+
 export function skipFilter(skip: string[] | undefined): { subscriptionId?: { $nin: string[] } } {
   return skip && skip.length > 0 ? { subscriptionId: { $nin: skip } } : {};
 }

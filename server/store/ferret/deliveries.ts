@@ -81,11 +81,11 @@ export interface Outcome {
   rowExists: boolean;
 }
 
-/** Marks done the one-time migrations (secrets out of rows; held batches into a lot). */
 /** The prefix of a holder's registration in hookwire_meta (registerHolder). */
 const HOLDER_ENTRY = "holder:";
 const holderEntry = (holder: string) => `${HOLDER_ENTRY}${holder}`;
 
+/** Marks done the one-time migrations (secrets out of rows; held batches into a lot); registered holders. */
 export interface MetaDoc {
   _id: string;
   at: Date;
