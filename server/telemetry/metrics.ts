@@ -126,7 +126,8 @@ export class HookwireMetrics {
 
   private engine: (() => EngineGauges) | undefined;
   private countPending: ((cap: number) => Promise<number>) | undefined;
-  private pendingRead: { at: number; value: Promise<number | undefined> } | undefined;
+  /** The last read of the store's pending count begun, and when. */
+  private pendingRead: { at: number; done: Promise<void> } | undefined;
   /** The last pending count read from the store. */
   private pendingLast: number | undefined;
   private readonly tenants = new Map<string, TenantChildren>();
@@ -229,17 +230,16 @@ export class HookwireMetrics {
     if (!count) return 0;
     const now = Date.now();
     if (!this.pendingRead || now - this.pendingRead.at >= PENDING_REFRESH_MS) {
-      const read = count(PENDING_COUNT_CAP).then(
-        (n) => (this.pendingLast = n),
-        () => this.pendingLast,
+      const done = count(PENDING_COUNT_CAP).then(
+        (n) => void (this.pendingLast = n),
+        () => undefined, // a failed read leaves the figure before it
       );
-      this.pendingRead = { at: now, value: read };
+      this.pendingRead = { at: now, done };
     }
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), PENDING_WAIT_MS)));
-    const got = await Promise.race([this.pendingRead.value, late]);
+    await Promise.race([this.pendingRead.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, PENDING_WAIT_MS)))]);
     clearTimeout(timer);
-    return got === "late" ? this.pendingLast : got;
+    return this.pendingLast;
   }
 
   /** Where the in-memory gauges are read from at scrape time. */
