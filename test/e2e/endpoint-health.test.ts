@@ -4,7 +4,7 @@
 import { Code } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Subscription } from "@hookwire/sdk/proto";
+import { DeliveryStatus, type Subscription } from "@hookwire/sdk/proto";
 import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 import { bearer, failure, grpcClient, KEYS, startServer, type RunningServer } from "../helpers/server.js";
 import { sleep, waitFor } from "../helpers/wait.js";
@@ -138,6 +138,11 @@ describe("automatic disabling", () => {
     await sleep(1500); // a sleep: its pending retry must end without another request in this time
     expect(rcv.requests("/fail").length).toBeLessThanOrEqual(sent + 1); // at most one attempt already in flight
 
+    // Every delivery of the disabled subscription ends (a pending retry ends unattempted) before it is enabled
+    // again: one still pending then (a slow machine) would be attempted after, and count in the new streak.
+    await waitFor(async () => (await client.listDeliveries({ subscriptionId: id, status: DeliveryStatus.PENDING }, acme)).deliveries.length === 0, {
+      what: "the disabled subscription's deliveries ended",
+    });
     // Re-enabling clears the reason and starts the streak anew; the counts stay.
     const enabled = (await client.updateSubscription({ id, disabled: false }, acme)).subscription!;
     expect(enabled.disabled).toBe(false);
