@@ -1053,6 +1053,9 @@ async function soakFigure(): Promise<void> {
     holdMs: Number.isNaN(holdMs) ? undefined : holdMs,
     // The server's default with its FerretDB on this machine (one worker per core but one), unless --soak-workers.
     workers: arg("soak-workers", Math.max(1, cpus().length - 1)),
+    // --soak-faults=FerretDB (or server, or "a worker"; comma-separated): only those faults.
+    kinds: process.argv.find((x) => x.startsWith("--soak-faults="))?.slice("--soak-faults=".length).split(","),
+    explain: process.argv.includes("--soak-explain"),
     record,
   });
   if (lost > 0) failures.push(`soak: ${lost} accepted Triggers never reached their healthy endpoint`);

@@ -31,6 +31,10 @@ export interface SoakOptions {
   holdMs: number | undefined;
   /** HOOKWIRE_WORKERS for the server; above 1, one of its workers is killed by turns too. */
   workers: number;
+  /** Only these kinds of fault ("server", "FerretDB", "a worker"); every kind when unset. */
+  kinds?: string[] | undefined;
+  /** Prints where the slowest catch-up deliveries' time went, from the server's own record of them. */
+  explain: boolean;
   record(f: Figure): void;
 }
 
@@ -54,6 +58,7 @@ function seeded(seed: number): () => number {
 
 /** Answers how many accepted Triggers never reached their healthy endpoint (the caller fails the run on any). */
 export async function soak(o: SoakOptions): Promise<{ lost: number }> {
+  for (const k of o.kinds ?? []) if (!["server", "FerretDB", "a worker"].includes(k)) throw new Error(`--soak-faults: no fault "${k}" (server, FerretDB or "a worker")`);
   const random = seeded(o.seed);
   const between = (lo: number, hi: number) => lo + random() * (hi - lo);
   const dir = mkdtempSync(join(tmpdir(), "hookwire-soak-"));
@@ -107,7 +112,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     const gaps: Gap[] = [];
     // The kinds take turns from a seeded first one, so even a short run kills each: the whole server (its first
     // process and every worker), its FerretDB, and, with workers, one worker (the server starts another itself).
-    const kinds = o.workers > 1 ? (["server", "FerretDB", "a worker"] as const) : (["server", "FerretDB"] as const);
+    const kinds = o.kinds ?? (o.workers > 1 ? ["server", "FerretDB", "a worker"] : ["server", "FerretDB"]);
     let turn = Math.floor(random() * kinds.length);
     for (;;) {
       const at = performance.now() + between(o.faultGapS[0], o.faultGapS[1]) * 1000;
@@ -145,6 +150,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     await sleep(2000);
 
     report(o, { pub, receivers: receivers.healthy, t0, calmEnd, end, faults, gaps, drained, calmRss, procs, neverOpen: receivers.neverOpen(), badHits: receivers.badHits, lags });
+    if (o.explain) await explainCatchUps(procs.serverPort, tenants, pub.accepted, receivers.healthy, gaps);
     const lost = receivers.healthy.reduce((sum, h) => sum + expected(pub.accepted, h).filter((a) => !h.firstSeen.has(a.messageId)).length, 0);
     return { lost };
   } finally {
@@ -351,4 +357,29 @@ function report(o: SoakOptions, r: Run): void {
     note: `VmHWM of every server process of the run, sampled twice a second; ${r.procs.unplannedServerExits()} server exits the run did not cause (restarted)`,
   });
   beside("FerretDB peak RSS", rss.store, "MB", r.calmRss.store, "peak before faults", { target: "figure" });
+}
+
+/**
+ * The slowest catch-up deliveries, each split by the server's own record of it (its Delivery): from the
+ * Trigger's answer to the attempt's start (the server's wait: preparing the attempt, a free slot) and the
+ * attempt's duration (the receiver, in this process, answering). This is how the catch-up's tail was found
+ * (bench/README.md, the soak).
+ */
+async function explainCatchUps(port: number, tenants: Array<{ tenant: string; key: string }>, accepted: AcceptedTrigger[], healthy: HealthyEndpoint[], gaps: Gap[]): Promise<void> {
+  const gapOf = (at: number) => gaps.find((g) => at >= g.from && at < g.back + CATCH_UP_MS);
+  const slowest = accepted
+    .map((a) => ({ a, gap: gapOf(a.at), late: (healthyOf(healthy, a).firstSeen.get(a.messageId) ?? NaN) - a.answeredAt }))
+    .filter((r) => r.gap !== undefined && !Number.isNaN(r.late))
+    .sort((x, y) => y.late - x.late)
+    .slice(0, 20);
+  /** A bench moment as the server's clock tells it. */
+  const wall = (at: number) => performance.timeOrigin + at;
+  for (const { a, gap, late } of slowest) {
+    const key = tenants.find((t) => t.tenant === a.tenant)!.key;
+    const res = await fetch(`http://127.0.0.1:${port}/hookwire.v1.WebhookService/ListDeliveries`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ messageId: a.messageId }) });
+    const body = (await res.json()) as { deliveries?: Array<{ attempts?: Array<{ attemptedAt: string; durationMs?: string; statusCode?: number }> }> };
+    const attempt = body.deliveries?.flatMap((d) => d.attempts ?? []).find((x) => x.statusCode === 200);
+    const split = attempt ? `attempt started ${(Date.parse(attempt.attemptedAt) - wall(a.answeredAt)).toFixed(0)} ms after the answer, took ${attempt.durationMs ?? 0} ms` : "no successful attempt found";
+    process.stderr.write(`  (catch-up after ${gap!.which} at ${((gap!.back - gaps[0]!.from) / 1000).toFixed(1)} s: Trigger sent ${((a.at - gap!.back) / 1000).toFixed(2)} s after it was back, answered in ${(a.answeredAt - a.at).toFixed(0)} ms, delivered ${late.toFixed(0)} ms after the answer: ${split})\n`);
+  }
 }

@@ -163,3 +163,33 @@ it("a process sees a change stored by another within a poll, and reads versions 
   // And a's changes no longer wait for it: its view document is gone.
   expect(await a.db.collection<ViewDoc>("subscription_views").countDocuments({ _id: b.view.id })).toBe(0);
 });
+
+/** Reads of a scope's list of subscriptions. */
+const listReads = (commands: CommandStartedEvent[]) => commands.filter((c) => c.commandName === "find" && c.command.find === "subscriptions").length;
+
+it("Triggers and attempts that need a scope's list at once share one read of it (the catch-up after the store was down)", async () => {
+  const database = uniqueDatabase("view");
+  const a = await processOn(database);
+  const b = await processOn(database);
+  await until(() => a.view.current && b.view.current);
+  const subs = [subscription("acme", "http://127.0.0.1:9/1"), subscription("acme", "http://127.0.0.1:9/2")];
+  for (const s of subs) await a.store.insert(s);
+  // b has nothing cached: 40 Triggers' matches and 40 attempts' lookups arrive together.
+  const before = listReads(b.commands);
+  const answers = await Promise.all([
+    ...Array.from({ length: 40 }, () => b.store.active("acme", { owner: "" })),
+    ...Array.from({ length: 40 }, (_, i) => b.store.activeById("acme", "", subs[i % 2]!._id)),
+  ]);
+  expect(listReads(b.commands) - before).toBe(1);
+  for (const [i, answer] of answers.entries()) {
+    if (i < 40) expect((answer as Subscription[]).map((s) => s.url).sort()).toEqual(["http://127.0.0.1:9/1", "http://127.0.0.1:9/2"]);
+    else expect((answer as Subscription).url).toBe(subs[i % 2]!.url);
+  }
+  // Without a current view (each call reads the scope's version first), callers that read one version share too.
+  await b.view.stop();
+  await a.store.insert(subscription("acme", "http://127.0.0.1:9/3"));
+  const then = listReads(b.commands);
+  const lists = await Promise.all(Array.from({ length: 40 }, () => b.store.active("acme", { owner: "" })));
+  expect(listReads(b.commands) - then).toBeLessThanOrEqual(2); // the version reads group in at most two rounds
+  for (const list of lists) expect(list).toHaveLength(3);
+});

@@ -72,6 +72,15 @@ export class SubscriptionStore implements Subscriptions {
   /** Bumped by this process's own changes: a list loaded across one is not kept. */
   private localChanges = 0;
 
+  /**
+   * Each scope's list read in flight, with what it was read under. When cached lists are dropped at once (a
+   * view that ran out while the store was down), every Trigger and attempt of a scope came to read the same
+   * list at the same moment: hundreds of identical reads on a store just back, each answered after 100-300 ms
+   * (the soak's catch-up, bench/README.md). A caller joins a read only when it would have read the same: the
+   * same version, view generation and own changes, so nothing it must see can postdate the read's start.
+   */
+  private readonly loading = new Map<string, { version: number; generation: number; changes: number; subs: Promise<Subscription[]> }>();
+
   /** Tenants whose stored counter this process has seen, so its own $inc moves a real count, not one from nothing. */
   private readonly counted = new Set<string>();
 
@@ -304,12 +313,29 @@ export class SubscriptionStore implements Subscriptions {
       cached.generation = generation;
       return this.touch(key, cached);
     }
-    // Equalities on the walk index's keys (tenant, owner): FerretDB reads only the owner's rows.
-    const subs = (await this.col.find({ tenant, owner, disabled: false }).toArray()).map((d) => this.open(d));
+    const subs = await this.load(tenant, owner, key, version, generation, changes);
     const entry: CachedScope = { version, checkedAt, generation, subs, byId: new Map(subs.map((s) => [s._id, s])) };
     // A list read across a change of this process's own may predate it: answered, not kept.
     if (this.localChanges === changes) this.keep(key, entry);
     return entry;
+  }
+
+  /** The scope's active list, read once for every caller that would read it alike (see `loading`). */
+  private load(tenant: string, owner: string, key: string, version: number, generation: number, changes: number): Promise<Subscription[]> {
+    const inFlight = this.loading.get(key);
+    if (inFlight && inFlight.version === version && inFlight.generation === generation && inFlight.changes === changes) return inFlight.subs;
+    // Equalities on the walk index's keys (tenant, owner): FerretDB reads only the owner's rows.
+    const subs = this.col
+      .find({ tenant, owner, disabled: false })
+      .toArray()
+      .then((docs) => docs.map((d) => this.open(d)));
+    const read = { version, generation, changes, subs };
+    this.loading.set(key, read);
+    const done = () => {
+      if (this.loading.get(key) === read) this.loading.delete(key);
+    };
+    subs.then(done, done);
+    return subs;
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
