@@ -377,9 +377,12 @@ async function explainCatchUps(port: number, tenants: Array<{ tenant: string; ke
   for (const { a, gap, late } of slowest) {
     const key = tenants.find((t) => t.tenant === a.tenant)!.key;
     const res = await fetch(`http://127.0.0.1:${port}/hookwire.v1.WebhookService/ListDeliveries`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ messageId: a.messageId }) });
-    const body = (await res.json()) as { deliveries?: Array<{ attempts?: Array<{ attemptedAt: string; durationMs?: string; statusCode?: number }> }> };
-    const attempt = body.deliveries?.flatMap((d) => d.attempts ?? []).find((x) => x.statusCode === 200);
-    const split = attempt ? `attempt started ${(Date.parse(attempt.attemptedAt) - wall(a.answeredAt)).toFixed(0)} ms after the answer, took ${attempt.durationMs ?? 0} ms` : "no successful attempt found";
+    const body = (await res.json()) as { deliveries?: Array<{ attempts?: Array<{ attemptedAt: string; durationMs?: string; statusCode?: number; error?: string }> }> };
+    const attempts = body.deliveries?.find((d) => d.attempts?.some((x) => x.statusCode === 200))?.attempts ?? [];
+    const attempt = attempts.find((x) => x.statusCode === 200);
+    // Earlier attempts of the same delivery (a failed one is retried after its delay), with what they said.
+    const before = attempts.filter((x) => x !== attempt).map((x) => `${(Date.parse(x.attemptedAt) - wall(a.answeredAt)).toFixed(0)} ms: ${x.statusCode || x.error}`);
+    const split = attempt ? `attempt started ${(Date.parse(attempt.attemptedAt) - wall(a.answeredAt)).toFixed(0)} ms after the answer, took ${attempt.durationMs ?? 0} ms${before.length ? `; before it ${before.join(", ")}` : ""}` : "no successful attempt found";
     process.stderr.write(`  (catch-up after ${gap!.which} at ${((gap!.back - gaps[0]!.from) / 1000).toFixed(1)} s: Trigger sent ${((a.at - gap!.back) / 1000).toFixed(2)} s after it was back, answered in ${(a.answeredAt - a.at).toFixed(0)} ms, delivered ${late.toFixed(0)} ms after the answer: ${split})\n`);
   }
 }
