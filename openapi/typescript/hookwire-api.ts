@@ -1697,7 +1697,9 @@ export interface components {
          *      minimum number of failures), saying why in disabled_reason; re-enabling it
          *      starts its failing streak anew. Failures, and the first success after
          *      them, show within about a second; an endpoint that keeps succeeding has
-         *      its counts and last_success_at brought up to date about every 30 seconds.
+         *      its counts and last_success_at brought up to date about every 30 seconds
+         *      (less often while more than ten such endpoints a second fall due: each
+         *      process writes at most ten of them a second, the longest waiting first).
          */
         "hookwire.v1.SubscriptionHealth": {
             /**

@@ -3,13 +3,24 @@
 // attempt. Each touched subscription costs one write per flush, however many attempts it made; a flush
 // waits for the one before, so a backlog of touched subscriptions slows the flushes, never the attempts.
 //
-// A subscription that keeps succeeding is written at most once per quiet interval (30 s by default): with
-// 100,000 customers' endpoints in a tenant, one health write per endpoint reached per second was what held
-// back the Triggers of a busy set of owners (bench/README.md, the owners figure). Everything that changes
+// A subscription that keeps succeeding is written at most once per quiet interval (30 s by default), and
+// such writes at most CLEAN_WRITES_PER_FLUSH a flush: with 100,000 customers' endpoints in a tenant, one
+// health write per endpoint reached per second was what held back the Triggers of a busy set of owners
+// (bench/README.md, the owners figure), and one per endpoint per 30 s still was. Everything that changes
 // what an operator or the disable rule acts on is written at the next flush as before: any failure, and the
 // first success after one (or the first this process sees of a subscription), which clears its streak.
 import { errorFields, type Logger } from "../telemetry/log.js";
 import type { Clock, HealthChange, HealthLog, SubscriptionHealth } from "../ports.js";
+
+/**
+ * Clean successes written per flush at most, once their quiet intervals are over. What an endpoint that keeps
+ * succeeding costs the store is so bounded however many are busy: 1,000 customers' endpoints reached every
+ * second were 33 writes a second at one per 30 s each, and those writes, not the Triggers themselves, were
+ * what set the busy owners' Trigger p99 above the one-owner baseline's (bench/README.md, the owners figure).
+ * With more endpoints than this writes in an interval, each is written less often (1,000 busy ones: about
+ * every 100 s at one flush a second).
+ */
+const CLEAN_WRITES_PER_FLUSH = 10;
 
 export interface HealthRecorderDeps {
   store: HealthLog;
@@ -22,10 +33,10 @@ export interface HealthRecorderDeps {
 export class HealthRecorder {
   private pending = new Map<string, HealthChange>();
   /**
-   * When this process last wrote a subscription's health as a clean success (no failure, streak 0), for
-   * those written within the quiet interval: the ones whose next successes may wait. Pruned at each flush.
+   * Until when a subscription's next clean successes may wait, for those this process last wrote as a clean
+   * success (no failure, streak 0): the quiet interval from that write. In the order of those writes.
    */
-  private quietSince = new Map<string, number>();
+  private quietTill = new Map<string, number>();
   private timer: unknown;
   private flushing: Promise<void> | undefined;
 
@@ -80,20 +91,35 @@ export class HealthRecorder {
   }
 
   /**
-   * Splits off what is due: every change but the clean successes of subscriptions written as clean within
-   * the quiet interval, which stay gathered (all of them when `all`).
+   * Splits off what is due (everything when `all`): every failure and every first success after one or of a
+   * subscription not written lately, at once; clean successes of subscriptions past their quiet interval, at
+   * most CLEAN_WRITES_PER_FLUSH of them, those written longest ago first; the rest stay gathered.
    */
   private due(all: boolean): Map<string, HealthChange> {
-    const now = this.deps.clock.now();
-    for (const [id, at] of this.quietSince) if (now - at >= this.quietMs) this.quietSince.delete(id);
-    if (all || this.quietSince.size === 0) {
+    if (all || this.quietTill.size === 0) {
       const batch = this.pending;
       this.pending = new Map();
       return batch;
     }
+    const now = this.deps.clock.now();
     const batch = new Map<string, HealthChange>();
+    // quietTill is in the order of the writes (each write sets its entry anew, at the end).
+    let clean = 0;
+    for (const [id, till] of this.quietTill) {
+      if (clean >= CLEAN_WRITES_PER_FLUSH) break;
+      if (now < till) continue;
+      const c = this.pending.get(id);
+      // Nothing gathered since its quiet interval ended: its next success is written at once.
+      if (!c) this.quietTill.delete(id);
+      else if (c.failed === 0) {
+        batch.set(id, c);
+        this.pending.delete(id);
+        this.quietTill.delete(id);
+        clean++;
+      }
+    }
     for (const [id, c] of this.pending) {
-      if (c.failed === 0 && this.quietSince.has(id)) continue;
+      if (c.failed === 0 && this.quietTill.has(id)) continue;
       batch.set(id, c);
       this.pending.delete(id);
     }
@@ -121,8 +147,8 @@ export class HealthRecorder {
         const now = this.deps.clock.now();
         for (const [id, c] of batch) {
           if (c.failed === 0 && c.streakFailures === 0) {
-            if (!this.quietSince.has(id)) this.quietSince.set(id, now);
-          } else this.quietSince.delete(id);
+            if (!this.quietTill.has(id)) this.quietTill.set(id, now + this.quietMs);
+          } else this.quietTill.delete(id);
         }
         for (const [id, health] of failing) this.deps.onFailing(batch.get(id)!.tenant, id, health);
       } catch (err) {

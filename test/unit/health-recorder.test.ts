@@ -108,8 +108,8 @@ describe("the health recorder's quiet interval", () => {
       rec.note("acme", "sub_a", t(2 + i), true, "");
       await clock.advance(1000);
     }
-    expect(written()).toEqual(["sub_a +1/-0"]); // gathered, not written, within the quiet interval
-    await clock.advance(5000);
+    expect(written()).toEqual(["sub_a +1/-0"]); // gathered, not written, within the quiet interval (at least 7.5 s)
+    await clock.advance(8000); // past its longest draw, 12.5 s after the first write
     expect(written()).toEqual(["sub_a +1/-0", "sub_a +5/-0"]);
     expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ attemptsSucceeded: 6, lastSuccessAt: t(6) });
   });
@@ -140,5 +140,32 @@ describe("the health recorder's quiet interval", () => {
     await rec.drain(Date.now() + 2000);
     expect(written()).toEqual(["sub_a +1/-0", "sub_b +1/-0", "sub_a +1/-0"]);
     expect((await store.get("acme", ["sub_a"])).get("sub_a")).toMatchObject({ attemptsSucceeded: 2 });
+  });
+
+  it("writes at most ten clean successes a flush once their quiet intervals are over, those written longest ago first", async () => {
+    const { rec, clock, written } = quietSetup();
+    const ids = Array.from({ length: 100 }, (_, i) => `sub_${i}`);
+    for (const id of ids) rec.note("acme", id, t(1), true, "");
+    await clock.advance(1000);
+    expect(written()).toHaveLength(100); // the first this process sees of each: at once
+    // Every subscription keeps succeeding; each flush's writes are counted.
+    const perFlush: number[] = [];
+    for (let s = 0; s < 19; s++) {
+      const before = written().length;
+      for (const id of ids) rec.note("acme", id, t(2 + s), true, "");
+      await clock.advance(1000);
+      perFlush.push(written().length - before);
+    }
+    expect(perFlush.slice(0, 9).every((n) => n === 0)).toBe(true); // within the 10 s quiet interval
+    expect(Math.max(...perFlush)).toBe(10);
+    // Ten flushes of ten: all 100 written again, each once (none twice while another waited its turn).
+    const counts = new Map<string, number>();
+    for (const w of written()) counts.set(w.split(" ")[0]!, (counts.get(w.split(" ")[0]!) ?? 0) + 1);
+    expect([...counts.values()].every((n) => n === 2)).toBe(true);
+    // A failure is not held back by the budget: written at the next flush.
+    const before = written().length;
+    rec.note("acme", "sub_7", t(40), false, "HTTP 500");
+    await clock.advance(1000);
+    expect(written().slice(before).filter((w) => /^sub_7 \+\d+\/-1$/.test(w))).toHaveLength(1);
   });
 });

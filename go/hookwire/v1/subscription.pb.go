@@ -211,7 +211,9 @@ func (x *Subscription) GetRateLimitPerSecond() int32 {
 // minimum number of failures), saying why in disabled_reason; re-enabling it
 // starts its failing streak anew. Failures, and the first success after
 // them, show within about a second; an endpoint that keeps succeeding has
-// its counts and last_success_at brought up to date about every 30 seconds.
+// its counts and last_success_at brought up to date about every 30 seconds
+// (less often while more than ten such endpoints a second fall due: each
+// process writes at most ten of them a second, the longest waiting first).
 type SubscriptionHealth struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Attempts that were answered 2xx, and attempts that were not.

@@ -148,7 +148,9 @@ export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
  * minimum number of failures), saying why in disabled_reason; re-enabling it
  * starts its failing streak anew. Failures, and the first success after
  * them, show within about a second; an endpoint that keeps succeeding has
- * its counts and last_success_at brought up to date about every 30 seconds.
+ * its counts and last_success_at brought up to date about every 30 seconds
+ * (less often while more than ten such endpoints a second fall due: each
+ * process writes at most ten of them a second, the longest waiting first).
  *
  * @generated from message hookwire.v1.SubscriptionHealth
  */
