@@ -8,7 +8,7 @@ import { fromJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { WebhookService } from "@hookwire/sdk/proto";
 import type { RunningServer } from "../test/helpers/hookwire-process.js";
-import { openLoop, percentile, pool, serverRssMb, stealMeter, type Figure, type ReceiverProcess } from "./lib.js";
+import { cpuMeter, openLoop, percentile, pool, serverPids, serverRssMb, stealMeter, type Figure, type ReceiverProcess } from "./lib.js";
 
 export interface OwnersBench {
   owners: number;
@@ -21,6 +21,8 @@ export interface OwnersBench {
   rounds: number;
   hookwire(env?: Record<string, string>): Promise<{ server: RunningServer; client: Client<typeof WebhookService> }>;
   rcv: ReceiverProcess;
+  /** The run's FerretDB, which every server of the figure stores in (one is timed at a time). */
+  storePid: number;
   auth: { headers: Record<string, string> };
   record(f: Figure): void;
 }
@@ -46,22 +48,32 @@ const WORKING_SET = 1000;
 /** Trigger latency at the offered rate, each call for the owner `pick` names, after a warm-up at the same rate. */
 async function latencies(
   b: OwnersBench,
-  client: Client<typeof WebhookService>,
+  on: { server: RunningServer; client: Client<typeof WebhookService> },
   pick: (i: number) => string,
   time: { seconds: number; warmSeconds: number },
-): Promise<{ sorted: number[]; steal: number }> {
+): Promise<Run> {
   let i = 0;
-  const call = () => client.trigger({ event: "order.created", payload, owner: pick(i++) }, b.auth).then(() => undefined);
+  const call = () => on.client.trigger({ event: "order.created", payload, owner: pick(i++) }, b.auth).then(() => undefined);
   await openLoop(call, b.rate, time.warmSeconds);
   const steal = stealMeter();
+  // The CPU each Trigger (and its delivery) cost the server and FerretDB: where a difference in latency comes from.
+  const cpu = cpuMeter({ server: serverPids(on.server.child.pid!), store: b.storePid });
   const sorted = await openLoop(call, b.rate, time.seconds);
-  return { sorted, steal: steal.share() };
+  return { sorted, steal: steal.share(), cpu: cpu.perUnit(sorted.length) };
 }
 
-/** Several runs' latencies as one: their pooled p50 and p99, and the highest steal any saw. */
-function pooled(runs: Array<{ sorted: number[]; steal: number }>): { p50: number; p99: number; steal: number } {
+interface Run {
+  sorted: number[];
+  steal: number;
+  /** µs of CPU per Trigger. */
+  cpu: { server: number; store: number };
+}
+
+/** Several runs' latencies as one: their pooled p50 and p99, the highest steal any saw, the mean CPU per Trigger. */
+function pooled(runs: Run[]): { p50: number; p99: number; steal: number; cpu: string } {
   const all = runs.flatMap((r) => r.sorted).sort((a, b) => a - b);
-  return { p50: percentile(all, 50), p99: percentile(all, 99), steal: Math.max(...runs.map((r) => r.steal)) };
+  const mean = (k: keyof Run["cpu"]) => runs.reduce((sum, r) => sum + r.cpu[k], 0) / runs.length;
+  return { p50: percentile(all, 50), p99: percentile(all, 99), steal: Math.max(...runs.map((r) => r.steal)), cpu: `CPU per Trigger: server ${mean("server").toFixed(0)} µs, FerretDB ${mean("store").toFixed(0)} µs` };
 }
 
 export async function ownersFigure(b: OwnersBench): Promise<void> {
@@ -82,16 +94,16 @@ export async function ownersFigure(b: OwnersBench): Promise<void> {
   // The baseline and the busy owners in alternate rounds, each server idle while the other is timed, and
   // each round's latencies pooled: a drift in the machine's speed (a minute's difference moved the
   // baseline's p50 from 3.3 to 4.1 ms between two runs) then falls on both sides alike.
-  const baseRuns: Array<{ sorted: number[]; steal: number }> = [];
-  const hotRuns: Array<{ sorted: number[]; steal: number }> = [];
+  const baseRuns: Run[] = [];
+  const hotRuns: Run[] = [];
   for (let round = 0; round < b.rounds; round++) {
-    baseRuns.push(await latencies(b, one.client, () => ownerId(0), b.steady));
-    hotRuns.push(await latencies(b, many.client, () => ownerId(Math.floor(Math.random() * busy)), b.steady));
+    baseRuns.push(await latencies(b, one, () => ownerId(0), b.steady));
+    hotRuns.push(await latencies(b, many, () => ownerId(Math.floor(Math.random() * busy)), b.steady));
   }
   await one.server.stop();
   const base = pooled(baseRuns);
   const hot = pooled(hotRuns);
-  const wide = pooled([await latencies(b, many.client, () => ownerId(Math.floor(Math.random() * n)), b)]);
+  const wide = pooled([await latencies(b, many, () => ownerId(Math.floor(Math.random() * n)), b)]);
   const rss = serverRssMb(many.server.child.pid!);
   const someOwner = ownerId(Math.floor(n / 2));
   const listSubs = await median(() => many.client.listSubscriptions({ owner: someOwner }, b.auth));
@@ -102,13 +114,13 @@ export async function ownersFigure(b: OwnersBench): Promise<void> {
   });
   await many.server.stop();
 
-  const note = (r: { steal: number }, drawn: string, time: { seconds: number; warmSeconds: number }) =>
-    `${b.rate}/s offered for ${time.seconds} s after ${time.warmSeconds} s of warm-up, each Trigger for an owner drawn at random among ${drawn}; CPU steal ${(r.steal * 100).toFixed(0)} %`;
+  const note = (r: { steal: number; cpu: string }, drawn: string, time: { seconds: number; warmSeconds: number }) =>
+    `${b.rate}/s offered for ${time.seconds} s after ${time.warmSeconds} s of warm-up, each Trigger for an owner drawn at random among ${drawn}; CPU steal ${(r.steal * 100).toFixed(0)} %; ${r.cpu}`;
   const label = `${n.toLocaleString("en")} owners`;
   const against = (figure: string, value: number, baseline: number, note: string) =>
     b.record({ figure, value, unit: "ms", baseline, baselineName: "one owner", ratio: value / baseline, target: "<= 1.2x one owner", met: value <= baseline * 1.2, note });
   against(`Trigger p50, ${label} of 1 subscription, ${busy.toLocaleString("en")} busy`, hot.p50, base.p50, `${note(hot, `${busy} of them`, b.steady)}; ${b.rounds} rounds alternating with the baseline, pooled`);
-  against(`Trigger p99, ${label} of 1 subscription, ${busy.toLocaleString("en")} busy`, hot.p99, base.p99, `the one-owner baseline's steal ${(base.steal * 100).toFixed(0)} %`);
+  against(`Trigger p99, ${label} of 1 subscription, ${busy.toLocaleString("en")} busy`, hot.p99, base.p99, `the one-owner baseline's steal ${(base.steal * 100).toFixed(0)} %, its ${base.cpu}`);
   b.record({ figure: `Trigger p50, ${label}, any owner (cold)`, value: wide.p50, unit: "ms", baseline: base.p50, baselineName: "one owner", ratio: wide.p50 / base.p50, target: "figure", note: note(wide, "all of them: each owner's list read from the store", b) });
   b.record({ figure: `Trigger p99, ${label}, any owner (cold)`, value: wide.p99, unit: "ms", baseline: base.p99, baselineName: "one owner", ratio: wide.p99 / base.p99, target: "figure" });
   b.record({ figure: `server RSS with ${label}' subscriptions`, value: rss, unit: "MB", target: "<= 300 MB", met: rss <= 300, note: `after the Trigger run; ${n} registered in ${registerS.toFixed(0)} s (${(n / registerS).toFixed(0)}/s, 128 at once)` });

@@ -1091,7 +1091,7 @@ const steps: Array<[string, () => Promise<void>]> = [
   // The busy owners and their baseline are timed over one quiet interval of healthy endpoints' health writes
   // (30 s, engine/health-recorder.ts) after a warm-up that outlasts one: the steady state of those writes, not
   // the quiet first seconds after each endpoint's first write. The cold owners' endpoints are each reached once.
-  ["owners", () => ownersFigure({ owners: SIZE.owners, rate: SIZE.latencyRate, seconds: SIZE.latencySeconds, warmSeconds: SIZE.latencyWarmSeconds, steady: QUICK ? { seconds: SIZE.latencySeconds, warmSeconds: SIZE.latencyWarmSeconds } : { seconds: 30, warmSeconds: 32 }, rounds: QUICK ? 1 : 2, hookwire, rcv, auth, record })],
+  ["owners", () => ownersFigure({ owners: SIZE.owners, rate: SIZE.latencyRate, seconds: SIZE.latencySeconds, warmSeconds: SIZE.latencyWarmSeconds, steady: QUICK ? { seconds: SIZE.latencySeconds, warmSeconds: SIZE.latencyWarmSeconds } : { seconds: 30, warmSeconds: 32 }, rounds: QUICK ? 1 : 2, hookwire, rcv, storePid: db.process.pid!, auth, record })],
   ["soak", soakFigure],
 ];
 try {
