@@ -103,11 +103,11 @@ export class HealthRecorder {
     }
     const now = this.deps.clock.now();
     const batch = new Map<string, HealthChange>();
-    // quietTill is in the order of the writes (each write sets its entry anew, at the end).
+    // quietTill is in the order of the writes (each write sets its entry anew, at the end), so in the order
+    // of the intervals' ends: past the first still running, none has ended.
     let clean = 0;
     for (const [id, till] of this.quietTill) {
-      if (clean >= CLEAN_WRITES_PER_FLUSH) break;
-      if (now < till) continue;
+      if (clean >= CLEAN_WRITES_PER_FLUSH || now < till) break;
       const c = this.pending.get(id);
       // Nothing gathered since its quiet interval ended: its next success is written at once.
       if (!c) this.quietTill.delete(id);
