@@ -39,6 +39,8 @@ export interface SoakOptions {
 }
 
 const TENANTS = ["acme", "globex", "initech"];
+/** What the soak kills: the whole server, its FerretDB, one of the server's workers (with several). */
+const FAULT_KINDS = ["server", "FerretDB", "a worker"];
 /** The slow and never-answering endpoints' subscriptions give up after this; the slow one answers later. */
 const BAD_TIMEOUT_MS = 2000;
 /** The server's default hold, for the drain's bound when the run does not set one. */
@@ -58,7 +60,7 @@ function seeded(seed: number): () => number {
 
 /** Answers how many accepted Triggers never reached their healthy endpoint (the caller fails the run on any). */
 export async function soak(o: SoakOptions): Promise<{ lost: number }> {
-  for (const k of o.kinds ?? []) if (!["server", "FerretDB", "a worker"].includes(k)) throw new Error(`--soak-faults: no fault "${k}" (server, FerretDB or "a worker")`);
+  for (const k of o.kinds ?? []) if (!FAULT_KINDS.includes(k)) throw new Error(`--soak-faults: no fault "${k}" (server, FerretDB or "a worker")`);
   const random = seeded(o.seed);
   const between = (lo: number, hi: number) => lo + random() * (hi - lo);
   const dir = mkdtempSync(join(tmpdir(), "hookwire-soak-"));
@@ -112,7 +114,7 @@ export async function soak(o: SoakOptions): Promise<{ lost: number }> {
     const gaps: Gap[] = [];
     // The kinds take turns from a seeded first one, so even a short run kills each: the whole server (its first
     // process and every worker), its FerretDB, and, with workers, one worker (the server starts another itself).
-    const kinds = o.kinds ?? (o.workers > 1 ? ["server", "FerretDB", "a worker"] : ["server", "FerretDB"]);
+    const kinds = o.kinds ?? (o.workers > 1 ? FAULT_KINDS : FAULT_KINDS.filter((k) => k !== "a worker"));
     let turn = Math.floor(random() * kinds.length);
     for (;;) {
       const at = performance.now() + between(o.faultGapS[0], o.faultGapS[1]) * 1000;
@@ -204,6 +206,9 @@ interface Gap {
  */
 const CATCH_UP_MS = 2000;
 
+/** The gap whose catch-up a moment falls in (the first, where two overlap): from its kill to CATCH_UP_MS after it was back. */
+const gapOf = (gaps: Gap[], at: number) => gaps.find((g) => at >= g.from && at < g.back + CATCH_UP_MS);
+
 interface Run {
   pub: Awaited<ReturnType<ReturnType<typeof startPublisher>["stop"]>>;
   receivers: HealthyEndpoint[];
@@ -234,8 +239,7 @@ function report(o: SoakOptions, r: Run): void {
   // it, or between (more than CATCH_UP_MS after the last process came back).
   const catchUpFromAnswer: number[] = [];
   const betweenFromAnswer: number[] = [];
-  /** The gap whose catch-up a moment falls in (the first, where two overlap). */
-  const catchUpOf = (at: number) => r.gaps.find((g) => at >= g.from && at < g.back + CATCH_UP_MS);
+  const catchUpOf = (at: number) => gapOf(r.gaps, at);
   /** The catch-up's deliveries again, by gap: which fault's aftermath makes the tail. */
   const byGap = new Map<Gap, number[]>(r.gaps.map((g) => [g, []]));
   /** [sent (s into the run), answered after (ms), delivered after (ms)] of every delivery during the faults, for the slowest's note. */
@@ -366,9 +370,8 @@ function report(o: SoakOptions, r: Run): void {
  * (bench/README.md, the soak).
  */
 async function explainCatchUps(port: number, tenants: Array<{ tenant: string; key: string }>, accepted: AcceptedTrigger[], healthy: HealthyEndpoint[], gaps: Gap[]): Promise<void> {
-  const gapOf = (at: number) => gaps.find((g) => at >= g.from && at < g.back + CATCH_UP_MS);
   const slowest = accepted
-    .map((a) => ({ a, gap: gapOf(a.at), late: (healthyOf(healthy, a).firstSeen.get(a.messageId) ?? NaN) - a.answeredAt }))
+    .map((a) => ({ a, gap: gapOf(gaps, a.at), late: (healthyOf(healthy, a).firstSeen.get(a.messageId) ?? NaN) - a.answeredAt }))
     .filter((r) => r.gap !== undefined && !Number.isNaN(r.late))
     .sort((x, y) => y.late - x.late)
     .slice(0, 20);
